@@ -1,0 +1,51 @@
+/* Redis client: one connection per thread, connect and command timeouts, reconnect with
+ * exponential backoff, Lua scripts by EVALSHA with a NOSCRIPT fallback. */
+#ifndef PA_REDIS_H
+#define PA_REDIS_H
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+typedef struct pa_redis pa_redis_t;
+
+typedef struct {
+    const char *src; /* the script's Lua source; its SHA1 is learnt from Redis on first use */
+    char sha[41];
+    atomic_int have_sha;
+    pthread_mutex_t lock; /* guards the first load; scripts are shared by threads */
+} pa_script_t;
+
+#define PA_SCRIPT(src_) {(src_), {0}, 0, PTHREAD_MUTEX_INITIALIZER}
+
+/* url: redis://[:password@]host[:port][/db] or unix:///path/to/socket. NULL on a bad URL (with a
+ * message in err); a Redis that is down is not an error here, it is retried on use. */
+pa_redis_t *pa_redis_new(const char *url, int timeout_ms, char *err, size_t errlen);
+void pa_redis_destroy(pa_redis_t **r);
+
+/* 1 when the last command reached Redis. */
+int pa_redis_connected(const pa_redis_t *r);
+/* Why the last call failed (I/O, connect, or an error reply). */
+const char *pa_redis_errstr(const pa_redis_t *r);
+/* The URL with any password masked, for logs. */
+const char *pa_redis_url_safe(const pa_redis_t *r);
+
+/* A command; NULL when Redis is unreachable (the connection is dropped and re-made later, with
+ * backoff). An error reply is returned as a REDIS_REPLY_ERROR reply, which the caller frees. */
+redisReply *pa_redis_cmd(pa_redis_t *r, const char *fmt, ...);
+redisReply *pa_redis_argv(pa_redis_t *r, int argc, const char **argv, const size_t *lens);
+
+/* Pipelining: append commands, then read one reply per command. Append returns -1 when not
+ * connected; get_reply returns NULL on I/O failure. */
+int pa_redis_append(pa_redis_t *r, int argc, const char **argv, const size_t *lens);
+redisReply *pa_redis_get_reply(pa_redis_t *r);
+
+/* Runs a script by EVALSHA, loading it on NOSCRIPT. argv holds keys then args. */
+redisReply *pa_redis_eval(pa_redis_t *r, pa_script_t *s, int nkeys, int argc, const char **argv,
+                          const size_t *lens);
+/* Makes sure the script is in Redis's cache and its SHA is known (before pipelining EVALSHA). */
+int pa_redis_script_load(pa_redis_t *r, pa_script_t *s);
+int pa_redis_append_evalsha(pa_redis_t *r, pa_script_t *s, int nkeys, int argc, const char **argv,
+                            const size_t *lens);
+
+#endif

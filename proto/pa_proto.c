@@ -1,0 +1,2 @@
+/* placeholder until the envelope codec lands */
+#include "pa_proto.h"

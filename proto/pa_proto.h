@@ -1,0 +1,4 @@
+/* The wire envelope between gateway and workers. */
+#ifndef PA_PROTO_H
+#define PA_PROTO_H
+#endif
