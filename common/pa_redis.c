@@ -112,7 +112,7 @@ const char *pa_redis_url_safe(const pa_redis_t *r)
 
 static void drop(pa_redis_t *r, const char *why)
 {
-    snprintf(r->err, sizeof r->err, "redis: %s", why);
+    snprintf(r->err, sizeof r->err, "redis: %.240s", why);
     if (r->c) redisFree(r->c);
     r->c = NULL;
     r->next_try_ms = pa_mono_ms() + r->backoff_ms;
@@ -153,9 +153,9 @@ static int ensure(pa_redis_t *r)
     redisSetTimeout(r->c, tv);
     if (r->port) redisEnableKeepAlive(r->c);
     if (setup(r) < 0) {
-        char why[256];
-        snprintf(why, sizeof why, "%s", r->err + 7);
-        drop(r, why);
+        char why[sizeof r->err];
+        memcpy(why, r->err, sizeof why);
+        drop(r, why + 7); /* past the "redis: " that setup() wrote */
         return -1;
     }
     r->backoff_ms = BACKOFF_MIN_MS;

@@ -2,6 +2,7 @@
 #include "pa_time.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 uint64_t pa_mono_us(void)
@@ -28,8 +29,12 @@ void pa_time_rfc3339(uint64_t wall_ms, char out[25])
     time_t t = (time_t)(wall_ms / 1000u);
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, 25, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(wall_ms % 1000u));
+    char tmp[64]; /* sized for any int values, so the compiler can prove no truncation */
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (unsigned)(wall_ms % 1000u));
+    memcpy(out, tmp, 24);
+    out[24] = '\0';
 }
 
 void pa_sleep_ms(unsigned ms)

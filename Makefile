@@ -1,0 +1,47 @@
+# Prospect AI: the two commands of the README (`make run`, `make test`) and their helpers.
+# Every target first installs missing Debian packages (scripts/install-deps is quiet when
+# everything is there).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build build-asan run test test-unit test-asan bench fuzz clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j$(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPA_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+
+run: build
+	@scripts/run
+
+# The whole suite: unit and integration tests, then the same tests built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on).
+test: build build-asan
+	@echo "== tests (release build) =="
+	@ctest --test-dir build --output-on-failure --timeout 300
+	@echo "== tests (ASan + UBSan build) =="
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build-asan --output-on-failure --timeout 600
+
+test-unit: build
+	@ctest --test-dir build --output-on-failure -R '^unit\.'
+
+bench: build
+	@scripts/bench/run-all
+
+fuzz: deps
+	@scripts/fuzz
+
+format:
+	@clang-format -i common/*.[ch] proto/*.[ch] gateway/*.[ch] tests/*/*.[ch]
+
+clean:
+	rm -rf build build-asan build-fuzz

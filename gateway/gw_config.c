@@ -1,0 +1,2 @@
+/* stub: being written */
+typedef int gw_config_unused_t;

@@ -1,0 +1,2 @@
+/* stub: being written */
+typedef int gw_problem_unused_t;

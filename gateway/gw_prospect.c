@@ -1,0 +1,2 @@
+/* stub: being written */
+typedef int gw_prospect_unused_t;

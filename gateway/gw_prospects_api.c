@@ -1,0 +1,2 @@
+/* stub: being written */
+typedef int gw_prospects_api_unused_t;

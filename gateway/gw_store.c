@@ -1,0 +1,2 @@
+/* stub: being written */
+typedef int gw_store_unused_t;
