@@ -1,2 +1,100 @@
-/* stub: being written */
-typedef int gw_config_unused_t;
+/* The gateway's configuration from the environment. */
+#include "gw_config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pa_config.h"
+#include "pa_mem.h"
+
+/* Splits a comma-separated list, trimming blanks; -1 when there are more than max items. */
+static int split(const char *s, char **out, size_t max, size_t *n)
+{
+    *n = 0;
+    while (s && *s) {
+        while (*s == ' ' || *s == ',') s++;
+        if (!*s) break;
+        const char *e = s;
+        while (*e && *e != ',') e++;
+        const char *t = e;
+        while (t > s && t[-1] == ' ') t--;
+        if (*n == max) return -1;
+        out[(*n)++] = pa_strndup(s, (size_t)(t - s));
+        s = e;
+    }
+    return 0;
+}
+
+int gw_config_load(gw_config_t *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    long v;
+    if (pa_env_long("PORT", 8000, 0, 65535, &v, err, errlen) < 0) return -1;
+    c->port = (int)v;
+    if (pa_env_long("REDIS_TIMEOUT_MS", 1000, 50, 60000, &v, err, errlen) < 0) return -1;
+    c->redis_timeout_ms = (int)v;
+    if (pa_env_long("HTTP_THREADS", 2, 1, 64, &v, err, errlen) < 0) return -1;
+    c->threads = (int)v;
+    if (pa_env_long("IMPORT_MAX_ROWS", 100000, 1, 10000000, &c->import_max_rows, err, errlen) < 0)
+        return -1;
+    if (pa_env_long("SHUTDOWN_TIMEOUT_S", 10, 0, 3600, &v, err, errlen) < 0) return -1;
+    c->shutdown_timeout_s = (int)v;
+    if (pa_env_size("MAX_BODY_BYTES", 1u << 20, 1024, (size_t)1 << 30, &c->max_body, err, errlen) < 0)
+        return -1;
+    if (pa_env_size("IMPORT_MAX_BYTES", (size_t)64 << 20, 1024, (size_t)4 << 30, &c->import_max_body,
+                    err, errlen) < 0)
+        return -1;
+    const char *lvl = pa_env_str("LOG_LEVEL", "info");
+    if (pa_log_parse_level(lvl, &c->log_level) < 0) {
+        snprintf(err, errlen, "LOG_LEVEL: expected debug, info, warn, error or off, got '%.20s'", lvl);
+        return -1;
+    }
+    c->redis_url = pa_strdup(pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"));
+    const char *prefix = pa_env_str("REDIS_PREFIX", "pa:");
+    if (strlen(prefix) > 32 || strpbrk(prefix, " \t\r\n")) {
+        snprintf(err, errlen, "REDIS_PREFIX: expected at most 32 characters without blanks");
+        return -1;
+    }
+    c->prefix = pa_strdup(prefix);
+    if (split(pa_env_str("API_KEYS", ""), c->keys, GW_MAX_KEYS, &c->nkeys) < 0) {
+        snprintf(err, errlen, "API_KEYS: at most %d keys", GW_MAX_KEYS);
+        return -1;
+    }
+    for (size_t i = 0; i < c->nkeys; i++) {
+        if (strlen(c->keys[i]) < 16) {
+            snprintf(err, errlen, "API_KEYS: key %zu is shorter than 16 characters", i + 1);
+            return -1;
+        }
+    }
+    if (split(pa_env_str("CORS_ORIGINS", "http://localhost:5173"), c->origins, GW_MAX_ORIGINS,
+              &c->norigins) < 0) {
+        snprintf(err, errlen, "CORS_ORIGINS: at most %d origins", GW_MAX_ORIGINS);
+        return -1;
+    }
+    const char *host = pa_env_str("HOST", c->nkeys ? "0.0.0.0" : "127.0.0.1");
+    struct in_addr a;
+    if (strlen(host) >= sizeof c->host || inet_pton(AF_INET, host, &a) != 1) {
+        snprintf(err, errlen, "HOST: expected an IPv4 address such as 127.0.0.1, got '%.40s'", host);
+        return -1;
+    }
+    snprintf(c->host, sizeof c->host, "%s", host);
+    if (!c->nkeys && (ntohl(a.s_addr) >> 24) != 127) {
+        snprintf(err, errlen,
+                 "HOST=%s without API_KEYS: refusing to serve the API unauthenticated beyond "
+                 "loopback; set API_KEYS (comma-separated bearer keys) or HOST=127.0.0.1",
+                 host);
+        return -1;
+    }
+    return 0;
+}
+
+void gw_config_free(gw_config_t *c)
+{
+    free(c->redis_url);
+    free(c->prefix);
+    for (size_t i = 0; i < c->nkeys; i++) free(c->keys[i]);
+    for (size_t i = 0; i < c->norigins; i++) free(c->origins[i]);
+    memset(c, 0, sizeof *c);
+}

@@ -1,2 +1,462 @@
-/* stub: being written */
-typedef int gw_http_unused_t;
+/* The gateway's HTTP layer on libmicrohttpd.
+ *
+ * MHD calls on_request several times per request: once with the headers, once per chunk of
+ * body, and once more at the end. The first call matches the route and refuses early what can
+ * be refused from headers alone (auth, 404/405, a declared body over the limit); the last call
+ * runs the handler. Every reply goes through queue(), which adds the common headers and writes
+ * the access log and metrics, so no handler can forget them. */
+#include "gw_http.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gw_metrics.h"
+#include "pa_id.h"
+#include "pa_log.h"
+#include "pa_time.h"
+
+static const gw_route_t routes[] = {
+    {"GET", "/api/health", gw_h_health, GW_BODY_NONE, 1},
+    {"GET", "/api/prospects", gw_h_prospects_list, GW_BODY_NONE, 0},
+    {"POST", "/api/prospects", gw_h_prospects_create, GW_BODY_JSON, 0},
+    {"POST", "/api/prospects/import", gw_h_prospects_import, GW_BODY_IMPORT, 0},
+    {"GET", "/api/prospects/{id}", gw_h_prospect_get, GW_BODY_NONE, 0},
+    {"PATCH", "/api/prospects/{id}", gw_h_prospect_patch, GW_BODY_JSON, 0},
+    {"DELETE", "/api/prospects/{id}", gw_h_prospect_delete, GW_BODY_NONE, 0},
+    {"GET", "/api/campaigns", gw_h_campaigns_list, GW_BODY_NONE, 0},
+    {"POST", "/api/campaigns", gw_h_campaigns_create, GW_BODY_JSON, 0},
+    {"GET", "/api/campaigns/{id}", gw_h_campaign_get, GW_BODY_NONE, 0},
+    {"GET", "/api/openapi.json", gw_h_openapi, GW_BODY_NONE, 0},
+    {"GET", "/metrics", gw_h_metrics, GW_BODY_NONE, 0},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+const gw_route_t *gw_routes(size_t *n)
+{
+    *n = NROUTES;
+    return routes;
+}
+
+/* 1 when path matches pattern; copies the {id} segment into id (empty when none). */
+static int path_match(const char *pattern, const char *path, char *id, size_t idcap, int *id_bad)
+{
+    const char *p = pattern, *s = path;
+    *id_bad = 0;
+    while (*p && *s) {
+        if (strncmp(p, "{id}", 4) == 0) {
+            const char *e = strchr(s, '/');
+            size_t n = e ? (size_t)(e - s) : strlen(s);
+            if (n == 0) return 0;
+            if (n < idcap && gw_id_valid(s, n)) {
+                memcpy(id, s, n);
+                id[n] = '\0';
+            } else {
+                *id_bad = 1;
+            }
+            p += 4;
+            s += n;
+            continue;
+        }
+        if (*p != *s) return 0;
+        p++, s++;
+    }
+    /* a trailing slash is not a different resource */
+    if (!*p && *s == '/' && s[1] == '\0') return 1;
+    return !*p && !*s;
+}
+
+static int origin_allowed(const gw_t *gw, const char *origin)
+{
+    if (!origin) return 0;
+    for (size_t i = 0; i < gw->cfg.norigins; i++)
+        if (strcmp(gw->cfg.origins[i], "*") == 0 || strcmp(gw->cfg.origins[i], origin) == 0)
+            return 1;
+    return 0;
+}
+
+/* Compares without leaking, through timing, how much of a key matched. */
+static int key_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = (unsigned char)(la != lb);
+    for (size_t i = 0; i < lb; i++) d |= (unsigned char)(a[i % (la ? la : 1)] ^ b[i]);
+    return d == 0;
+}
+
+static int authorized(const gw_t *gw, struct MHD_Connection *c)
+{
+    if (gw->cfg.nkeys == 0) return 1;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return 0;
+    const char *tok = h + 7;
+    while (*tok == ' ') tok++;
+    int ok = 0;
+    for (size_t i = 0; i < gw->cfg.nkeys; i++) ok |= key_equal(gw->cfg.keys[i], tok);
+    return ok;
+}
+
+static void access_log(gw_req_t *r, double secs)
+{
+    if (!pa_log_enabled(PA_LOG_INFO)) return;
+    pa_info("request", PA_S("request_id", r->request_id), PA_S("method", r->method),
+            PA_S("path", r->path), PA_S("route", r->route ? r->route->path : NULL),
+            PA_I("status", r->status), PA_F("ms", secs * 1000.0));
+}
+
+static void queue(gw_req_t *r)
+{
+    if (r->queued || !r->resp) return;
+    r->queued = 1;
+    struct MHD_Response *resp = r->resp;
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    if (origin_allowed(r->gw, origin)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                                "Link, Location, Retry-After, X-Request-Id, X-Total-Count");
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
+    MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    r->resp = NULL;
+    double secs = (double)(pa_mono_us() - r->start_us) / 1e6;
+    gw_metrics_observe(r->route ? r->route_idx : -1, r->status, secs);
+    access_log(r, secs);
+}
+
+void gw_reply(gw_req_t *r, int status, const char *ctype, char *body, size_t len)
+{
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    r->status = status;
+    if (ctype) MHD_add_response_header(r->resp, "Content-Type", ctype);
+}
+
+void gw_reply_buf(gw_req_t *r, int status, pa_buf_t *b)
+{
+    size_t len;
+    char *s = pa_buf_detach(b, &len);
+    gw_reply(r, status, "application/json", s, len);
+}
+
+void gw_reply_json(gw_req_t *r, int status, json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    gw_reply(r, status, "application/json", s, strlen(s));
+}
+
+static const char *status_title(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}
+
+void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    pa_buf_t b = PA_BUF_INIT;
+    pa_buf_printf(&b, "{\"type\":\"https://prospect-ai.example/problems/%s\",\"title\":\"%s\","
+                      "\"status\":%d,\"detail\":",
+                  slug, status_title(status), status);
+    pa_buf_json_str(&b, detail, strlen(detail));
+    if (field) {
+        pa_buf_puts(&b, ",\"field\":");
+        pa_buf_json_str(&b, field, strlen(field));
+    }
+    pa_buf_puts(&b, ",\"instance\":");
+    pa_buf_json_str(&b, r->path, strlen(r->path));
+    pa_buf_puts(&b, ",\"request_id\":");
+    pa_buf_json_str(&b, r->request_id, strlen(r->request_id));
+    pa_buf_putc(&b, '}');
+    size_t len;
+    char *s = pa_buf_detach(&b, &len);
+    gw_reply(r, status, "application/problem+json", s, len);
+    if (status == 401) gw_header(r, "WWW-Authenticate", "Bearer realm=\"prospect-ai\"");
+}
+
+void gw_unavailable(gw_req_t *r)
+{
+    gw_problem(r, 503, "unavailable", NULL, "the data store (Redis) is unreachable; try again");
+    gw_header(r, "Retry-After", "1");
+}
+
+void gw_header(gw_req_t *r, const char *name, const char *value)
+{
+    if (r->resp) MHD_add_response_header(r->resp, name, value);
+}
+
+const char *gw_arg(gw_req_t *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *gw_req_header(gw_req_t *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+static void free_redis(void *p)
+{
+    pa_redis_t *r = p;
+    pa_redis_destroy(&r);
+}
+
+pa_redis_t *gw_redis(gw_t *gw)
+{
+    pa_redis_t *r = pthread_getspecific(gw->redis_key);
+    if (!r) {
+        char err[256];
+        r = pa_redis_new(gw->cfg.redis_url, gw->cfg.redis_timeout_ms, err, sizeof err);
+        pthread_setspecific(gw->redis_key, r);
+    }
+    return r;
+}
+
+int gw_content_type_is(gw_req_t *r, const char *const *types)
+{
+    const char *ct = gw_req_header(r, "Content-Type");
+    if (!ct) return 0;
+    size_t n = strcspn(ct, ";");
+    while (n && ct[n - 1] == ' ') n--;
+    for (; *types; types++)
+        if (strlen(*types) == n && strncasecmp(ct, *types, n) == 0) return 1;
+    return 0;
+}
+
+json_t *gw_json_body(gw_req_t *r)
+{
+    static const char *const json_types[] = {"application/json", "application/merge-patch+json",
+                                             NULL};
+    if (!gw_content_type_is(r, json_types)) {
+        gw_problem(r, 415, "unsupported-media-type", NULL,
+                   "expected Content-Type: application/json");
+        return NULL;
+    }
+    json_error_t e;
+    json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len,
+                           JSON_REJECT_DUPLICATES, &e);
+    if (!j) {
+        gw_problem(r, 400, "invalid-json", NULL, "invalid JSON at line %d, column %d: %s", e.line,
+                   e.column, e.text);
+        return NULL;
+    }
+    return j;
+}
+
+void gw_url_encode(pa_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            pa_buf_putc(b, (char)c);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            pa_buf_put(b, e, 3);
+        }
+    }
+}
+
+static int valid_request_id(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 128) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Matches the route; answers preflights, 404, 405 and 401 at once. 0 when a handler should run. */
+static int route_request(gw_t *gw, gw_req_t *r)
+{
+    char allow[128] = "";
+    int path_known = 0;
+    for (size_t i = 0; i < NROUTES; i++) {
+        char id[GW_ID_MAX + 1] = "";
+        int bad;
+        if (!path_match(routes[i].path, r->path, id, sizeof id, &bad)) continue;
+        path_known = 1;
+        if (!strstr(allow, routes[i].method)) {
+            if (allow[0]) strcat(allow, ", ");
+            strcat(allow, routes[i].method);
+        }
+        if (strcmp(routes[i].method, r->method) == 0 ||
+            (strcmp(r->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
+            r->route = &routes[i];
+            r->route_idx = (int)i;
+            r->id_invalid = bad;
+            memcpy(r->id, id, sizeof id);
+        }
+    }
+    if (!path_known) {
+        gw_problem(r, 404, "not-found", NULL, "no route for %s", r->path);
+        return -1;
+    }
+    if (strcmp(r->method, "OPTIONS") == 0) {
+        strcat(allow, ", OPTIONS");
+        gw_reply(r, 204, NULL, NULL, 0);
+        gw_header(r, "Allow", allow);
+        const char *origin = gw_req_header(r, "Origin");
+        if (origin_allowed(gw, origin) && gw_req_header(r, "Access-Control-Request-Method")) {
+            gw_header(r, "Access-Control-Allow-Methods", allow);
+            gw_header(r, "Access-Control-Allow-Headers",
+                      "Authorization, Content-Type, Idempotency-Key, Last-Event-ID, X-Request-Id");
+            gw_header(r, "Access-Control-Max-Age", "600");
+        }
+        return -1;
+    }
+    if (!r->route) {
+        gw_problem(r, 405, "method-not-allowed", NULL, "%s is not allowed on %s; allowed: %s",
+                   r->method, r->path, allow);
+        gw_header(r, "Allow", allow);
+        return -1;
+    }
+    if (!r->route->open && !authorized(gw, r->conn)) {
+        gw_problem(r, 401, "unauthorized", NULL,
+                   "a valid API key is required: Authorization: Bearer <key>");
+        return -1;
+    }
+    if (r->route->body == GW_BODY_NONE) return 0;
+    r->body_limit = r->route->body == GW_BODY_IMPORT ? gw->cfg.import_max_body : gw->cfg.max_body;
+    const char *cl = gw_req_header(r, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > r->body_limit) {
+        r->too_large = 1;
+        gw_problem(r, 413, "payload-too-large", NULL, "the body is larger than %zu bytes",
+                   r->body_limit);
+        return -1;
+    }
+    return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    gw_t *gw = cls;
+    gw_req_t *r = *con_cls;
+    if (!r) {
+        r = pa_calloc(1, sizeof *r);
+        *con_cls = r;
+        atomic_fetch_add(&gw->inflight, 1);
+        r->gw = gw;
+        r->conn = conn;
+        r->method = method;
+        r->path = url;
+        r->route_idx = -1;
+        r->start_us = pa_mono_us();
+        const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+        if (valid_request_id(rid)) snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+        else pa_id_new(r->request_id);
+        if (route_request(gw, r) < 0) queue(r);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->queued && !r->too_large) {
+            if (r->body.len + *upload_size > r->body_limit) {
+                r->too_large = 1;
+                pa_buf_free(&r->body);
+                gw_problem(r, 413, "payload-too-large", NULL, "the body is larger than %zu bytes",
+                           r->body_limit);
+                queue(r);
+            } else {
+                pa_buf_put(&r->body, upload, *upload_size);
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->queued) return MHD_YES;
+    r->route->fn(gw, r);
+    if (!r->resp) gw_problem(r, 500, "internal", NULL, "the handler gave no answer");
+    queue(r);
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    gw_t *gw = cls;
+    gw_req_t *r = *con_cls;
+    if (!r) return;
+    if (r->resp) MHD_destroy_response(r->resp);
+    pa_buf_free(&r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&gw->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n') msg[--n] = '\0';
+    pa_warn("http server", PA_S("detail", msg));
+}
+
+int gw_http_start(gw_t *gw)
+{
+    if (pthread_key_create(&gw->redis_key, free_redis) != 0) return -1;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)gw->cfg.port);
+    inet_pton(AF_INET, gw->cfg.host, &sa.sin_addr);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    gw->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, gw, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)gw->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, gw, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, gw, MHD_OPTION_END);
+    if (!gw->daemon) {
+        pa_error("cannot listen", PA_S("host", gw->cfg.host), PA_I("port", gw->cfg.port));
+        pthread_key_delete(gw->redis_key);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(gw->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    gw->port = info ? info->port : gw->cfg.port;
+    return 0;
+}
+
+void gw_http_stop(gw_t *gw)
+{
+    if (!gw->daemon) return;
+    MHD_socket ls = MHD_quiesce_daemon(gw->daemon);
+    if (ls != MHD_INVALID_SOCKET) close(ls);
+    uint64_t deadline = pa_mono_ms() + (uint64_t)gw->cfg.shutdown_timeout_s * 1000u;
+    while (atomic_load(&gw->inflight) > 0 && pa_mono_ms() < deadline) pa_sleep_ms(10);
+    int left = atomic_load(&gw->inflight);
+    MHD_stop_daemon(gw->daemon);
+    gw->daemon = NULL;
+    pthread_key_delete(gw->redis_key);
+    pa_info("http server stopped", PA_I("unfinished_requests", left));
+}

@@ -1,2 +1,340 @@
-/* stub: being written */
-typedef int gw_import_unused_t;
+/* POST /api/prospects/import: NDJSON or CSV, parsed and written in pipelined batches so
+ * memory stays bounded whatever the size of the import. */
+#include "gw_import.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_http.h"
+#include "pa_log.h"
+
+#define BATCH 512
+#define MAX_REJECTS_LISTED 1000
+
+int gw_csv_next(const char *s, size_t n, size_t *pos, pa_buf_t *text, gw_csv_rec_t *rec,
+                size_t *lines, char *err, size_t errlen)
+{
+    size_t i = *pos;
+    pa_buf_reset(text);
+    rec->nfields = 0;
+    if (i >= n) return 0;
+    int quoted = 0, was_quoted = 0;
+    size_t start = text->len;
+    for (;;) {
+        if (i >= n) {
+            if (quoted) {
+                *pos = n;
+                snprintf(err, errlen, "unterminated quoted field");
+                return -1;
+            }
+            break;
+        }
+        char c = s[i];
+        if (quoted) {
+            if (c == '"') {
+                if (i + 1 < n && s[i + 1] == '"') {
+                    pa_buf_putc(text, '"');
+                    i += 2;
+                } else {
+                    quoted = 0;
+                    i++;
+                }
+                continue;
+            }
+            if (c == '\n') (*lines)++;
+            pa_buf_putc(text, c);
+            i++;
+            continue;
+        }
+        if (c == '"' && text->len == start && !was_quoted) {
+            quoted = was_quoted = 1;
+            i++;
+            continue;
+        }
+        if (c == ',' || c == '\n' || c == '\r') {
+            if (rec->nfields == GW_CSV_MAX_FIELDS) {
+                *pos = n;
+                snprintf(err, errlen, "more than %d fields", GW_CSV_MAX_FIELDS);
+                return -1;
+            }
+            rec->off[rec->nfields] = start;
+            rec->len[rec->nfields++] = text->len - start;
+            start = text->len;
+            was_quoted = 0;
+            if (c == ',') {
+                i++;
+                continue;
+            }
+            if (c == '\r' && i + 1 < n && s[i + 1] == '\n') i++;
+            i++;
+            (*lines)++;
+            *pos = i;
+            return 1;
+        }
+        if (was_quoted) {
+            /* text after a closing quote: skip to the end of the line, then refuse */
+            while (i < n && s[i] != '\n') i++;
+            if (i < n) i++, (*lines)++;
+            *pos = i;
+            snprintf(err, errlen, "unexpected character after a closing quote");
+            return -1;
+        }
+        pa_buf_putc(text, c);
+        i++;
+    }
+    if (rec->nfields == GW_CSV_MAX_FIELDS) {
+        *pos = n;
+        snprintf(err, errlen, "more than %d fields", GW_CSV_MAX_FIELDS);
+        return -1;
+    }
+    rec->off[rec->nfields] = start;
+    rec->len[rec->nfields++] = text->len - start;
+    *pos = n;
+    return 1;
+}
+
+size_t gw_csv_count(const char *s, size_t n)
+{
+    size_t count = 0;
+    int quoted = 0, blank = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') quoted = !quoted;
+        if (s[i] == '\n' && !quoted) {
+            count += !blank;
+            blank = 1;
+        } else if (s[i] != '\r') {
+            blank = 0;
+        }
+    }
+    return count + !blank;
+}
+
+size_t gw_ndjson_count(const char *s, size_t n)
+{
+    size_t count = 0;
+    int blank = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            count += !blank;
+            blank = 1;
+        } else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+            blank = 0;
+        }
+    }
+    return count + !blank;
+}
+
+typedef struct {
+    gw_t *gw;
+    gw_req_t *r;
+    json_t *obj[BATCH];
+    gw_prospect_in_t in[BATCH];
+    size_t line[BATCH];
+    size_t n;
+    size_t imported, updated, rejected;
+    int unavailable;
+    pa_buf_t rej; /* JSON array body of the rejected rows listed */
+} import_t;
+
+static void reject(import_t *im, size_t line, const char *msg)
+{
+    if (im->rejected++ >= MAX_REJECTS_LISTED) return;
+    pa_buf_printf(&im->rej, "%s{\"line\":%zu,\"error\":", im->rej.len > 1 ? "," : "", line);
+    pa_buf_json_str(&im->rej, msg, strlen(msg));
+    pa_buf_putc(&im->rej, '}');
+}
+
+static void flush(import_t *im)
+{
+    if (!im->n) return;
+    gw_write_result_t res[BATCH];
+    gw_store_put_many(im->gw->store, gw_redis(im->gw), GW_MODE_UPSERT, im->in, im->n, res);
+    for (size_t i = 0; i < im->n; i++) {
+        char msg[160];
+        switch (res[i].status) {
+        case GW_W_CREATED: im->imported++; break;
+        case GW_W_UPDATED: im->updated++; break;
+        case GW_W_CONFLICT:
+            snprintf(msg, sizeof msg, "%s: already used by prospect %s", res[i].field,
+                     res[i].owner);
+            reject(im, im->line[i], msg);
+            break;
+        case GW_W_INVALID:
+            snprintf(msg, sizeof msg, "%s: is required", res[i].field);
+            reject(im, im->line[i], msg);
+            break;
+        default: im->unavailable = 1; break;
+        }
+        gw_write_result_free(&res[i]);
+        json_decref(im->obj[i]);
+    }
+    im->n = 0;
+}
+
+/* Takes ownership of obj. */
+static void add_row(import_t *im, json_t *obj, size_t line)
+{
+    char field[64], err[256];
+    gw_prospect_in_t *in = &im->in[im->n];
+    if (gw_prospect_in_from_json(obj, in, field, err, sizeof err) < 0 ||
+        gw_prospect_in_validate(in, 0, field, err, sizeof err) < 0) {
+        reject(im, line, err);
+        json_decref(obj);
+        return;
+    }
+    im->obj[im->n] = obj;
+    im->line[im->n++] = line;
+    if (im->n == BATCH) flush(im);
+}
+
+static void import_ndjson(import_t *im, const char *s, size_t n)
+{
+    size_t line = 0;
+    for (size_t i = 0; i < n && !im->unavailable;) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        size_t end = nl ? (size_t)(nl - s) : n;
+        line++;
+        size_t a = i, b = end;
+        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) a++;
+        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) b--;
+        i = end + 1;
+        if (a == b) continue;
+        json_error_t e;
+        json_t *obj = json_loadb(s + a, b - a, JSON_REJECT_DUPLICATES, &e);
+        if (!obj) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "invalid JSON at column %d: %s", e.column, e.text);
+            reject(im, line, msg);
+            continue;
+        }
+        add_row(im, obj, line);
+    }
+    flush(im);
+}
+
+/* -1 (answered) when the header row is not usable. */
+static int import_csv(import_t *im, const char *s, size_t n)
+{
+    pa_buf_t text = PA_BUF_INIT;
+    gw_csv_rec_t rec;
+    char err[128];
+    size_t pos = 0, lines = 0;
+    if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) pos = 3; /* a UTF-8 byte order mark */
+    int rc = gw_csv_next(s, n, &pos, &text, &rec, &lines, err, sizeof err);
+    if (rc <= 0) {
+        gw_problem(im->r, 400, "invalid-field", "header",
+                   "the CSV needs a header row naming the fields%s%s", rc < 0 ? ": " : "",
+                   rc < 0 ? err : "");
+        pa_buf_free(&text);
+        return -1;
+    }
+    size_t ncols = rec.nfields;
+    char *cols[GW_CSV_MAX_FIELDS];
+    for (size_t c = 0; c < ncols; c++) {
+        cols[c] = pa_strndup(text.data + rec.off[c], rec.len[c]);
+        int known = strcmp(cols[c], "id") == 0;
+        for (int f = 0; f < GW_F_COUNT && !known; f++) known = strcmp(cols[c], gw_field_names[f]) == 0;
+        for (size_t d = 0; d < c && known; d++) known = strcmp(cols[c], cols[d]) != 0;
+        if (!known) {
+            gw_problem(im->r, 400, "invalid-field", "header",
+                       "CSV column %zu ('%.40s') is unknown or repeated; columns are id, name, "
+                       "company, status, industry, lastContactDate, email, title, website",
+                       c + 1, cols[c]);
+            for (size_t d = 0; d <= c; d++) free(cols[d]);
+            pa_buf_free(&text);
+            return -1;
+        }
+    }
+    while (!im->unavailable) {
+        size_t line = lines + 1;
+        rc = gw_csv_next(s, n, &pos, &text, &rec, &lines, err, sizeof err);
+        if (rc == 0) break;
+        if (rc < 0) {
+            reject(im, line, err);
+            continue;
+        }
+        if (rec.nfields == 1 && rec.len[0] == 0) continue; /* a blank line */
+        if (rec.nfields != ncols) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "expected %zu fields, found %zu", ncols, rec.nfields);
+            reject(im, line, msg);
+            continue;
+        }
+        json_t *obj = json_object();
+        for (size_t c = 0; c < ncols; c++) {
+            json_t *v = rec.len[c] ? json_stringn(text.data + rec.off[c], rec.len[c]) : json_null();
+            if (!v) { /* not UTF-8: let validation name the field */
+                json_decref(obj);
+                obj = NULL;
+                char msg[96];
+                snprintf(msg, sizeof msg, "%s: must be valid UTF-8", cols[c]);
+                reject(im, line, msg);
+                break;
+            }
+            /* an empty id cell means "no id", not a null id */
+            if (strcmp(cols[c], "id") == 0 && !rec.len[c]) {
+                json_decref(v);
+                continue;
+            }
+            json_object_set_new(obj, cols[c], v);
+        }
+        if (obj) add_row(im, obj, line);
+    }
+    flush(im);
+    for (size_t c = 0; c < ncols; c++) free(cols[c]);
+    pa_buf_free(&text);
+    return 0;
+}
+
+void gw_h_prospects_import(gw_t *gw, gw_req_t *r)
+{
+    static const char *const ndjson[] = {"application/x-ndjson", "application/jsonl",
+                                         "application/json-lines", NULL};
+    static const char *const csv[] = {"text/csv", NULL};
+    int is_csv = gw_content_type_is(r, csv);
+    if (!is_csv && !gw_content_type_is(r, ndjson)) {
+        gw_problem(r, 415, "unsupported-media-type", NULL,
+                   "expected Content-Type: application/x-ndjson or text/csv");
+        return;
+    }
+    const char *s = r->body.data ? r->body.data : "";
+    size_t n = r->body.len;
+    size_t rows = is_csv ? gw_csv_count(s, n) : gw_ndjson_count(s, n);
+    if (is_csv && rows) rows--; /* the header */
+    if (rows > (size_t)gw->cfg.import_max_rows) {
+        gw_problem(r, 413, "payload-too-large", NULL,
+                   "%zu rows; at most %ld rows per import (IMPORT_MAX_ROWS)", rows,
+                   gw->cfg.import_max_rows);
+        return;
+    }
+    if (!gw_store_redis_up(gw->store)) {
+        gw_unavailable(r);
+        return;
+    }
+    import_t *im = pa_calloc(1, sizeof *im);
+    im->gw = gw;
+    im->r = r;
+    pa_buf_putc(&im->rej, '[');
+    int answered = 0;
+    if (is_csv) answered = import_csv(im, s, n) < 0;
+    else import_ndjson(im, s, n);
+    pa_buf_putc(&im->rej, ']');
+    if (!answered) {
+        if (im->unavailable) {
+            gw_unavailable(r);
+        } else {
+            pa_buf_t b = PA_BUF_INIT;
+            pa_buf_printf(&b, "{\"imported\":%zu,\"updated\":%zu,\"rejected_total\":%zu,\"rejected\":",
+                          im->imported, im->updated, im->rejected);
+            pa_buf_put(&b, im->rej.data, im->rej.len);
+            pa_buf_putc(&b, '}');
+            gw_reply_buf(r, 200, &b);
+            pa_info("import", PA_S("request_id", r->request_id), PA_I("imported", im->imported),
+                    PA_I("updated", im->updated), PA_I("rejected", im->rejected));
+        }
+    }
+    for (size_t i = 0; i < im->n; i++) json_decref(im->obj[i]);
+    pa_buf_free(&im->rej);
+    free(im);
+}

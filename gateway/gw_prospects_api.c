@@ -1,2 +1,322 @@
-/* stub: being written */
-typedef int gw_prospects_api_unused_t;
+/* /api/prospects: list with filters and cursors, create, read, merge-patch, delete. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_http.h"
+#include "pa_utf8.h"
+
+#define MAX_LIMIT 1000
+#define DEFAULT_LIMIT 100
+#define MAX_SET 64
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void cursor_encode(pa_buf_t *b, const char *id)
+{
+    const unsigned char *s = (const unsigned char *)id;
+    size_t n = strlen(id);
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
+                     (i + 2 < n ? s[i + 2] : 0);
+        pa_buf_putc(b, b64url[v >> 18]);
+        pa_buf_putc(b, b64url[(v >> 12) & 63]);
+        if (i + 1 < n) pa_buf_putc(b, b64url[(v >> 6) & 63]);
+        if (i + 2 < n) pa_buf_putc(b, b64url[v & 63]);
+    }
+}
+
+/* 0 and the id in out, or -1 when the cursor is not one we made. */
+static int cursor_decode(const char *c, char out[GW_ID_MAX + 1])
+{
+    size_t n = strlen(c), o = 0;
+    if (n == 0 || n > 88 || n % 4 == 1) return -1;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = strchr(b64url, c[i]);
+        if (!p || !c[i]) return -1;
+        acc = (acc << 6) | (unsigned)(p - b64url);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == GW_ID_MAX) return -1;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    out[o] = '\0';
+    return gw_id_valid(out, o) ? 0 : -1;
+}
+
+typedef struct {
+    gw_req_t *r;
+    const char *bad;
+} argcheck_t;
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    static const char *known[] = {"search", "industry", "status", "limit", "cursor"};
+    argcheck_t *a = cls;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(key, known[i]) == 0) return MHD_YES;
+    a->bad = key;
+    return MHD_NO;
+}
+
+/* Splits a comma-separated parameter into trimmed items; -1 when there are too many. */
+static int split_set(const char *s, char items[][128], size_t *n, size_t *bad_len)
+{
+    *n = 0;
+    while (*s) {
+        while (*s == ',' || *s == ' ') s++;
+        if (!*s) break;
+        const char *e = strchr(s, ',');
+        if (!e) e = s + strlen(s);
+        const char *t = e;
+        while (t > s && t[-1] == ' ') t--;
+        size_t len = (size_t)(t - s);
+        if (*n == MAX_SET) return -1;
+        if (len >= 128) {
+            *bad_len = len;
+            return -2;
+        }
+        memcpy(items[*n], s, len);
+        items[(*n)++][len] = '\0';
+        s = e;
+    }
+    return 0;
+}
+
+void gw_h_prospects_list(gw_t *gw, gw_req_t *r)
+{
+    argcheck_t ac = {r, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &ac);
+    if (ac.bad) {
+        gw_problem(r, 400, "invalid-field", ac.bad,
+                   "%.64s: unknown query parameter (known: search, industry, status, limit, cursor)",
+                   ac.bad);
+        return;
+    }
+    if (!gw_store_loaded(gw->store)) {
+        gw_unavailable(r);
+        return;
+    }
+    const char *search = gw_arg(r, "search"), *industry = gw_arg(r, "industry"),
+               *status = gw_arg(r, "status"), *limit_s = gw_arg(r, "limit"),
+               *cursor = gw_arg(r, "cursor");
+    gw_query_t q = {0};
+    q.limit = DEFAULT_LIMIT;
+    if (limit_s) {
+        char *end;
+        long v = strtol(limit_s, &end, 10);
+        if (!*limit_s || *end || v < 1 || v > MAX_LIMIT) {
+            gw_problem(r, 400, "invalid-field", "limit", "limit: must be an integer from 1 to %d",
+                       MAX_LIMIT);
+            return;
+        }
+        q.limit = (size_t)v;
+    }
+    char after[GW_ID_MAX + 1];
+    if (cursor && *cursor) {
+        if (cursor_decode(cursor, after) < 0) {
+            gw_problem(r, 400, "invalid-field", "cursor",
+                       "cursor: not a cursor from this API; use the Link header of a page");
+            return;
+        }
+        q.after_id = after;
+    }
+    pa_buf_t fs = PA_BUF_INIT;
+    if (search && *search) {
+        size_t n = strlen(search);
+        if (n > 200 || !pa_utf8_valid(search, n)) {
+            gw_problem(r, 400, "invalid-field", "search",
+                       "search: must be valid UTF-8 of at most 200 bytes");
+            return;
+        }
+        pa_utf8_fold(search, n, &fs);
+        q.search = fs.data;
+        q.search_len = fs.len;
+    }
+    char items[MAX_SET][128];
+    size_t n = 0, badlen = 0;
+    if (status && *status) {
+        if (split_set(status, items, &n, &badlen) < 0) {
+            gw_problem(r, 400, "invalid-field", "status", "status: too many or too long values");
+            pa_buf_free(&fs);
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            int st = gw_status_index(items[i], strlen(items[i]));
+            if (st < 0) {
+                gw_problem(r, 400, "invalid-field", "status",
+                           "status: '%.40s' is not one of new, researching, contacted, replied, "
+                           "qualified, disqualified",
+                           items[i]);
+                pa_buf_free(&fs);
+                return;
+            }
+            q.status_mask |= 1u << st;
+        }
+    }
+    pa_buf_t folded[MAX_SET];
+    const char *inds[MAX_SET];
+    size_t nind = 0;
+    if (industry && *industry) {
+        if (split_set(industry, items, &nind, &badlen) < 0 ||
+            !pa_utf8_valid(industry, strlen(industry))) {
+            gw_problem(r, 400, "invalid-field", "industry",
+                       "industry: at most %d comma-separated values of up to 127 bytes of UTF-8",
+                       MAX_SET);
+            pa_buf_free(&fs);
+            return;
+        }
+        for (size_t i = 0; i < nind; i++) {
+            folded[i] = (pa_buf_t)PA_BUF_INIT;
+            pa_utf8_fold(items[i], strlen(items[i]), &folded[i]);
+            inds[i] = folded[i].data;
+        }
+        q.industries = inds;
+        q.n_industries = nind;
+    }
+
+    pa_buf_t out = PA_BUF_INIT;
+    pa_buf_reserve(&out, q.limit * 320);
+    gw_query_result_t res;
+    gw_store_query(gw->store, &q, &out, &res);
+    for (size_t i = 0; i < nind; i++) pa_buf_free(&folded[i]);
+    pa_buf_free(&fs);
+
+    gw_reply_buf(r, 200, &out);
+    char total[32];
+    snprintf(total, sizeof total, "%zu", res.total);
+    gw_header(r, "X-Total-Count", total);
+    if (res.more) {
+        pa_buf_t link = PA_BUF_INIT;
+        pa_buf_puts(&link, "</api/prospects?");
+        const char *names[] = {"search", "industry", "status"};
+        const char *vals[] = {search, industry, status};
+        for (int i = 0; i < 3; i++) {
+            if (!vals[i] || !*vals[i]) continue;
+            pa_buf_printf(&link, "%s=", names[i]);
+            gw_url_encode(&link, vals[i]);
+            pa_buf_putc(&link, '&');
+        }
+        pa_buf_printf(&link, "limit=%zu&cursor=", q.limit);
+        cursor_encode(&link, res.last_id);
+        pa_buf_puts(&link, ">; rel=\"next\"");
+        gw_header(r, "Link", link.data);
+        pa_buf_free(&link);
+    }
+}
+
+void gw_h_prospect_get(gw_t *gw, gw_req_t *r)
+{
+    size_t len;
+    char *json = r->id_invalid ? NULL : gw_store_get_json(gw->store, r->id, &len);
+    if (!json) {
+        if (!gw_store_loaded(gw->store)) gw_unavailable(r);
+        else gw_problem(r, 404, "not-found", NULL, "no prospect with this id");
+        return;
+    }
+    gw_reply(r, 200, "application/json", json, len);
+}
+
+/* Answers a write's outcome; returns 1 when it was a success the caller should answer. */
+static int write_failed(gw_req_t *r, const gw_write_result_t *w)
+{
+    switch (w->status) {
+    case GW_W_CREATED:
+    case GW_W_UPDATED:
+    case GW_W_DELETED: return 0;
+    case GW_W_NOTFOUND: gw_problem(r, 404, "not-found", NULL, "no prospect with this id"); break;
+    case GW_W_CONFLICT:
+        if (strcmp(w->field, "email") == 0)
+            gw_problem(r, 409, "conflict", "email", "email: already used by prospect %s", w->owner);
+        else
+            gw_problem(r, 409, "conflict", "id", "id: a prospect with id %s already exists",
+                       w->owner);
+        break;
+    case GW_W_INVALID:
+        gw_problem(r, 400, "invalid-field", w->field, "%s: is required", w->field);
+        break;
+    case GW_W_UNAVAILABLE: gw_unavailable(r); break;
+    }
+    return 1;
+}
+
+static void reply_written(gw_req_t *r, gw_write_result_t *w, int status)
+{
+    if (!w->json) { /* the script's document did not parse: should never happen */
+        gw_problem(r, 500, "internal", NULL, "the stored record could not be read back");
+        return;
+    }
+    gw_reply(r, status, "application/json", w->json, w->json_len);
+    w->json = NULL;
+}
+
+void gw_h_prospects_create(gw_t *gw, gw_req_t *r)
+{
+    json_t *j = gw_json_body(r);
+    if (!j) return;
+    gw_prospect_in_t in;
+    char field[64], err[256];
+    if (gw_prospect_in_from_json(j, &in, field, err, sizeof err) < 0 ||
+        gw_prospect_in_validate(&in, 1, field, err, sizeof err) < 0) {
+        gw_problem(r, 400, "invalid-field", field[0] ? field : NULL, "%s", err);
+        json_decref(j);
+        return;
+    }
+    gw_write_result_t w;
+    gw_store_put(gw->store, gw_redis(gw), GW_MODE_CREATE, &in, &w);
+    json_decref(j);
+    if (!write_failed(r, &w)) {
+        reply_written(r, &w, 201);
+        char loc[GW_ID_MAX + 32];
+        snprintf(loc, sizeof loc, "/api/prospects/%s", w.id);
+        gw_header(r, "Location", loc);
+    }
+    gw_write_result_free(&w);
+}
+
+void gw_h_prospect_patch(gw_t *gw, gw_req_t *r)
+{
+    if (r->id_invalid) {
+        gw_problem(r, 404, "not-found", NULL, "no prospect with this id");
+        return;
+    }
+    json_t *j = gw_json_body(r);
+    if (!j) return;
+    gw_prospect_in_t in;
+    char field[64], err[256];
+    if (gw_prospect_in_from_json(j, &in, field, err, sizeof err) < 0 ||
+        gw_prospect_in_validate(&in, 0, field, err, sizeof err) < 0) {
+        gw_problem(r, 400, "invalid-field", field[0] ? field : NULL, "%s", err);
+        json_decref(j);
+        return;
+    }
+    if (in.id && (in.id_len != strlen(r->id) || memcmp(in.id, r->id, in.id_len) != 0)) {
+        gw_problem(r, 400, "invalid-field", "id", "id: cannot be changed");
+        json_decref(j);
+        return;
+    }
+    in.id = r->id;
+    in.id_len = strlen(r->id);
+    gw_write_result_t w;
+    gw_store_put(gw->store, gw_redis(gw), GW_MODE_PATCH, &in, &w);
+    json_decref(j);
+    if (!write_failed(r, &w)) reply_written(r, &w, 200);
+    gw_write_result_free(&w);
+}
+
+void gw_h_prospect_delete(gw_t *gw, gw_req_t *r)
+{
+    if (r->id_invalid) {
+        gw_problem(r, 404, "not-found", NULL, "no prospect with this id");
+        return;
+    }
+    gw_write_result_t w;
+    gw_store_del(gw->store, gw_redis(gw), r->id, &w);
+    if (!write_failed(r, &w)) gw_reply(r, 204, NULL, NULL, 0);
+    gw_write_result_free(&w);
+}

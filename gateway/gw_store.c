@@ -1,2 +1,569 @@
-/* stub: being written */
-typedef int gw_store_unused_t;
+/* The prospect store: Lua writes to Redis, and a sync thread that mirrors Redis into the
+ * in-memory index.
+ *
+ * Every write runs one Lua script that updates the record's hash, the Redis-side indexes an
+ * operator reads, increments `prospects:seq` and appends the new document (or a delete) to the
+ * capped `prospects:changes` stream with that seq. Each gateway's sync thread applies the stream
+ * in order. When the seq it reads is not the next one (the stream was trimmed past it, Redis was
+ * flushed or restored from an older file), it reloads everything from the hashes. */
+#include "gw_store.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pa_id.h"
+#include "pa_log.h"
+#include "pa_time.h"
+
+#define STREAM_MAXLEN "10000"
+#define WAIT_MS 2000
+#define PIPELINE_BATCH 512
+
+static pa_script_t put_script = PA_SCRIPT(
+    "local p, mode, id, newid, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
+    "local doc = cjson.decode(ARGV[6])\n"
+    "local F = {'name','company','status','industry','lastContactDate','email','title','website'}\n"
+    "if id == '' then\n"
+    "  if mode == 'upsert' and type(doc.email) == 'string' then\n"
+    "    id = redis.call('HGET', p..'prospects:email', string.lower(doc.email)) or ''\n"
+    "  end\n"
+    "  if id == '' then id = newid end\n"
+    "end\n"
+    "local key = p..'prospect:'..id\n"
+    "local cur = redis.call('HGETALL', key)\n"
+    "local old, new = {}, {}\n"
+    "for i = 1, #cur, 2 do old[cur[i]] = cur[i+1]; new[cur[i]] = cur[i+1] end\n"
+    "local exists = #cur > 0\n"
+    "if mode == 'create' and exists then return {'conflict', id, 'id', id} end\n"
+    "if mode == 'patch' and not exists then return {'notfound', id} end\n"
+    "for _, f in ipairs(F) do\n"
+    "  local v = doc[f]\n"
+    "  if v == cjson.null then new[f] = nil elseif v ~= nil then new[f] = v end\n"
+    "end\n"
+    "new.status = new.status or 'new'\n"
+    "if not new.name then return {'invalid', id, 'name'} end\n"
+    "if not new.company then return {'invalid', id, 'company'} end\n"
+    "local ne = new.email and string.lower(new.email)\n"
+    "local oe = old.email and string.lower(old.email)\n"
+    "if ne and ne ~= oe then\n"
+    "  local owner = redis.call('HGET', p..'prospects:email', ne)\n"
+    "  if owner and owner ~= id then return {'conflict', id, 'email', owner} end\n"
+    "end\n"
+    "if oe and oe ~= ne then redis.call('HDEL', p..'prospects:email', oe) end\n"
+    "if ne then redis.call('HSET', p..'prospects:email', ne, id) end\n"
+    "if old.status ~= new.status then\n"
+    "  if old.status then redis.call('SREM', p..'prospects:status:'..old.status, id) end\n"
+    "  redis.call('SADD', p..'prospects:status:'..new.status, id)\n"
+    "end\n"
+    "if old.industry ~= new.industry then\n"
+    "  if old.industry then redis.call('SREM', p..'prospects:industry:'..old.industry, id) end\n"
+    "  if new.industry then redis.call('SADD', p..'prospects:industry:'..new.industry, id) end\n"
+    "end\n"
+    "local args, out = {}, {id = id}\n"
+    "for _, f in ipairs(F) do\n"
+    "  if new[f] then args[#args+1] = f; args[#args+1] = new[f]; out[f] = new[f]\n"
+    "  elseif old[f] then redis.call('HDEL', key, f) end\n"
+    "end\n"
+    "if not exists then args[#args+1] = 'created'; args[#args+1] = now end\n"
+    "args[#args+1] = 'updated'; args[#args+1] = now\n"
+    "redis.call('HSET', key, unpack(args))\n"
+    "redis.call('ZADD', p..'prospects', 0, id)\n"
+    "local seq = redis.call('INCR', p..'prospects:seq')\n"
+    "local j = cjson.encode(out)\n"
+    "redis.call('XADD', p..'prospects:changes', 'MAXLEN', '~', " STREAM_MAXLEN ", '*',\n"
+    "  'seq', seq, 'op', 'put', 'id', id, 'doc', j)\n"
+    "return {exists and 'updated' or 'created', id, tostring(seq), j}\n");
+
+static pa_script_t del_script = PA_SCRIPT(
+    "local p, id = ARGV[1], ARGV[2]\n"
+    "local key = p..'prospect:'..id\n"
+    "local cur = redis.call('HGETALL', key)\n"
+    "if #cur == 0 then return {'notfound', id} end\n"
+    "local old = {}\n"
+    "for i = 1, #cur, 2 do old[cur[i]] = cur[i+1] end\n"
+    "if old.email then\n"
+    "  local e = string.lower(old.email)\n"
+    "  if redis.call('HGET', p..'prospects:email', e) == id then\n"
+    "    redis.call('HDEL', p..'prospects:email', e)\n"
+    "  end\n"
+    "end\n"
+    "if old.status then redis.call('SREM', p..'prospects:status:'..old.status, id) end\n"
+    "if old.industry then redis.call('SREM', p..'prospects:industry:'..old.industry, id) end\n"
+    "redis.call('DEL', key)\n"
+    "redis.call('ZREM', p..'prospects', id)\n"
+    "local seq = redis.call('INCR', p..'prospects:seq')\n"
+    "redis.call('XADD', p..'prospects:changes', 'MAXLEN', '~', " STREAM_MAXLEN ", '*',\n"
+    "  'seq', seq, 'op', 'del', 'id', id)\n"
+    "return {'deleted', id, tostring(seq)}\n");
+
+/* The position to follow the stream from: the current seq and the last entry's id, read
+ * atomically so that a reload misses nothing. */
+static pa_script_t mark_script = PA_SCRIPT(
+    "local p = ARGV[1]\n"
+    "local last = redis.call('XREVRANGE', p..'prospects:changes', '+', '-', 'COUNT', 1)\n"
+    "local id = '0-0'\n"
+    "if #last > 0 then id = last[1][1] end\n"
+    "return {redis.call('GET', p..'prospects:seq') or '0', id}\n");
+
+struct gw_store {
+    char *prefix;
+    char *k_changes, *k_ids, *k_seq, *k_prospect;
+    pa_redis_t *sync_redis; /* the sync thread's own connection */
+    gw_index_t *ix;
+    pthread_rwlock_t lock; /* guards ix */
+    pthread_mutex_t seq_lock;
+    pthread_cond_t seq_cond;
+    long long applied; /* last seq in ix; guarded by seq_lock */
+    char last_id[64];  /* stream position; sync thread only */
+    atomic_int loaded, redis_up, running;
+    pthread_t thread;
+};
+
+static char *cat(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = pa_malloc(la + lb + 1);
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+static void set_applied(gw_store_t *s, long long seq)
+{
+    pthread_mutex_lock(&s->seq_lock);
+    s->applied = seq;
+    pthread_cond_broadcast(&s->seq_cond);
+    pthread_mutex_unlock(&s->seq_lock);
+}
+
+static long long get_applied(gw_store_t *s)
+{
+    pthread_mutex_lock(&s->seq_lock);
+    long long v = s->applied;
+    pthread_mutex_unlock(&s->seq_lock);
+    return v;
+}
+
+/* Record from a Redis HGETALL reply (field/value pairs). */
+static gw_prospect_t *from_hash(const char *id, const redisReply *rep)
+{
+    const char *vals[GW_F_COUNT] = {0};
+    for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+        const char *k = rep->element[i]->str;
+        for (int f = 0; f < GW_F_COUNT; f++)
+            if (k && strcmp(k, gw_field_names[f]) == 0) vals[f] = rep->element[i + 1]->str;
+    }
+    return gw_prospect_new(id, vals);
+}
+
+/* Loads every prospect into a fresh index and swaps it in. */
+static int reload(gw_store_t *s)
+{
+    pa_redis_t *r = s->sync_redis;
+    const char *argv[] = {s->prefix};
+    redisReply *mark = pa_redis_eval(r, &mark_script, 0, 1, argv, NULL);
+    if (!mark || mark->type != REDIS_REPLY_ARRAY || mark->elements != 2) {
+        if (mark) freeReplyObject(mark);
+        return -1;
+    }
+    long long seq = atoll(mark->element[0]->str ? mark->element[0]->str : "0");
+    char last_id[64];
+    snprintf(last_id, sizeof last_id, "%s", mark->element[1]->str ? mark->element[1]->str : "0-0");
+    freeReplyObject(mark);
+
+    redisReply *ids = pa_redis_cmd(r, "ZRANGE %s 0 -1", s->k_ids);
+    if (!ids || ids->type != REDIS_REPLY_ARRAY) {
+        if (ids) freeReplyObject(ids);
+        return -1;
+    }
+    uint64_t t0 = pa_mono_ms();
+    gw_index_t *fresh = gw_index_new();
+    int rc = 0;
+    for (size_t off = 0; off < ids->elements && rc == 0; off += PIPELINE_BATCH) {
+        size_t n = ids->elements - off < PIPELINE_BATCH ? ids->elements - off : PIPELINE_BATCH;
+        for (size_t i = 0; i < n; i++) {
+            const redisReply *id = ids->element[off + i];
+            char *key = cat(s->k_prospect, id->str);
+            const char *av[] = {"HGETALL", key};
+            rc |= pa_redis_append(r, 2, av, NULL);
+            free(key);
+        }
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            redisReply *h = pa_redis_get_reply(r);
+            if (!h) {
+                rc = -1;
+                break;
+            }
+            if (h->type == REDIS_REPLY_ARRAY && h->elements) {
+                gw_prospect_t *p = from_hash(ids->element[off + i]->str, h);
+                if (p) gw_index_put(fresh, p);
+                else pa_warn("skipping an invalid prospect in redis", PA_S("id", ids->element[off + i]->str));
+            }
+            freeReplyObject(h);
+        }
+    }
+    size_t total = ids->elements;
+    freeReplyObject(ids);
+    if (rc) {
+        gw_index_destroy(&fresh);
+        return -1;
+    }
+    gw_index_commit(fresh);
+    pthread_rwlock_wrlock(&s->lock);
+    gw_index_swap_in(s->ix, &fresh);
+    pthread_rwlock_unlock(&s->lock);
+    snprintf(s->last_id, sizeof s->last_id, "%s", last_id);
+    set_applied(s, seq);
+    pa_info("prospects loaded from redis", PA_I("prospects", total), PA_I("seq", seq),
+            PA_I("ms", pa_mono_ms() - t0));
+    return 0;
+}
+
+static const redisReply *entry_field(const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2)
+        if (fields->element[i]->str && strcmp(fields->element[i]->str, name) == 0)
+            return fields->element[i + 1];
+    return NULL;
+}
+
+typedef struct {
+    int del;
+    char *id;
+    gw_prospect_t *p;
+} change_t;
+
+/* Applies one XREAD reply; -1 when the stream is not the continuation of what we have. */
+static int apply_entries(gw_store_t *s, const redisReply *rep)
+{
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1) return -1;
+    const redisReply *entries = rep->element[0]->element[1];
+    long long seq = get_applied(s);
+    size_t n = entries->elements;
+    change_t *ch = pa_calloc(n ? n : 1, sizeof *ch);
+    size_t k = 0;
+    int rc = 0;
+    char last_id[64] = "";
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = entries->element[i];
+        const redisReply *fields = e->element[1];
+        const redisReply *fs = entry_field(fields, "seq"), *op = entry_field(fields, "op"),
+                         *id = entry_field(fields, "id"), *doc = entry_field(fields, "doc");
+        if (!fs || !op || !id || atoll(fs->str) != seq + 1) {
+            rc = -1;
+            break;
+        }
+        seq++;
+        snprintf(last_id, sizeof last_id, "%s", e->element[0]->str);
+        if (strcmp(op->str, "del") == 0) {
+            ch[k].del = 1;
+            ch[k++].id = pa_strdup(id->str);
+            continue;
+        }
+        json_t *j = doc ? json_loadb(doc->str, doc->len, 0, NULL) : NULL;
+        gw_prospect_t *p = j ? gw_prospect_from_doc(j) : NULL;
+        json_decref(j);
+        if (!p) {
+            pa_warn("skipping an invalid change", PA_S("id", id->str));
+            continue;
+        }
+        ch[k++].p = p;
+    }
+    if (k) {
+        pthread_rwlock_wrlock(&s->lock);
+        for (size_t i = 0; i < k; i++) {
+            if (ch[i].del) gw_index_del(s->ix, ch[i].id);
+            else gw_index_put(s->ix, ch[i].p);
+        }
+        gw_index_commit(s->ix);
+        pthread_rwlock_unlock(&s->lock);
+    }
+    for (size_t i = 0; i < k; i++) free(ch[i].id);
+    free(ch);
+    if (last_id[0]) {
+        snprintf(s->last_id, sizeof s->last_id, "%s", last_id);
+        set_applied(s, seq);
+    }
+    return rc;
+}
+
+static void *sync_main(void *arg)
+{
+    gw_store_t *s = arg;
+    uint64_t next_check = 0;
+    while (atomic_load(&s->running)) {
+        pa_redis_t *r = s->sync_redis;
+        if (!atomic_load(&s->loaded) || atomic_load(&s->loaded) == 2) {
+            if (reload(s) == 0) {
+                atomic_store(&s->loaded, 1);
+                atomic_store(&s->redis_up, 1);
+            } else {
+                atomic_store(&s->redis_up, pa_redis_connected(r));
+                pa_sleep_ms(100);
+            }
+            continue;
+        }
+        redisReply *rep = pa_redis_cmd(r, "XREAD COUNT 2000 BLOCK 500 STREAMS %s %s", s->k_changes,
+                                       s->last_id);
+        if (!rep) {
+            if (atomic_exchange(&s->redis_up, 0))
+                pa_error("redis unreachable", PA_S("error", pa_redis_errstr(r)));
+            pa_sleep_ms(100);
+            continue;
+        }
+        if (!atomic_exchange(&s->redis_up, 1)) pa_info("redis reachable again", PA_I("seq", get_applied(s)));
+        if (rep->type == REDIS_REPLY_ARRAY) {
+            if (apply_entries(s, rep) < 0) {
+                pa_warn("change stream does not follow on; reloading", PA_I("seq", get_applied(s)));
+                atomic_store(&s->loaded, 2);
+            }
+        } else if (rep->type == REDIS_REPLY_NIL && pa_mono_ms() >= next_check) {
+            /* Quiet stream: make sure Redis was not flushed or restored to an older state. */
+            next_check = pa_mono_ms() + 2000;
+            redisReply *sq = pa_redis_cmd(r, "GET %s", s->k_seq);
+            long long cur = sq && sq->type == REDIS_REPLY_STRING ? atoll(sq->str) : 0;
+            if (sq && cur < get_applied(s)) atomic_store(&s->loaded, 2);
+            if (sq) freeReplyObject(sq);
+        }
+        freeReplyObject(rep);
+    }
+    return NULL;
+}
+
+gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
+                         size_t errlen)
+{
+    pa_redis_t *r = pa_redis_new(redis_url, timeout_ms, err, errlen);
+    if (!r) return NULL;
+    gw_store_t *s = pa_calloc(1, sizeof *s);
+    s->sync_redis = r;
+    s->prefix = pa_strdup(prefix);
+    s->k_changes = cat(prefix, "prospects:changes");
+    s->k_ids = cat(prefix, "prospects");
+    s->k_seq = cat(prefix, "prospects:seq");
+    s->k_prospect = cat(prefix, "prospect:");
+    s->ix = gw_index_new();
+    strcpy(s->last_id, "0-0");
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&s->seq_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->seq_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_store(&s->running, 1);
+    if (pthread_create(&s->thread, NULL, sync_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the sync thread: %s", strerror(errno));
+        atomic_store(&s->running, 0);
+        s->thread = 0;
+        gw_store_destroy(&s);
+        return NULL;
+    }
+    return s;
+}
+
+void gw_store_destroy(gw_store_t **sp)
+{
+    gw_store_t *s = *sp;
+    if (!s) return;
+    if (atomic_exchange(&s->running, 0) && s->thread) pthread_join(s->thread, NULL);
+    pa_redis_destroy(&s->sync_redis);
+    gw_index_destroy(&s->ix);
+    pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->seq_lock);
+    pthread_cond_destroy(&s->seq_cond);
+    free(s->prefix);
+    free(s->k_changes);
+    free(s->k_ids);
+    free(s->k_seq);
+    free(s->k_prospect);
+    free(s);
+    *sp = NULL;
+}
+
+int gw_store_loaded(gw_store_t *s)
+{
+    return atomic_load(&s->loaded) != 0;
+}
+
+int gw_store_redis_up(gw_store_t *s)
+{
+    return atomic_load(&s->redis_up);
+}
+
+const char *gw_store_prefix(const gw_store_t *s)
+{
+    return s->prefix;
+}
+
+size_t gw_store_count(gw_store_t *s)
+{
+    pthread_rwlock_rdlock(&s->lock);
+    size_t n = gw_index_count(s->ix);
+    pthread_rwlock_unlock(&s->lock);
+    return n;
+}
+
+void gw_store_query(gw_store_t *s, const gw_query_t *q, pa_buf_t *out, gw_query_result_t *res)
+{
+    pthread_rwlock_rdlock(&s->lock);
+    gw_index_query(s->ix, q, out, res);
+    pthread_rwlock_unlock(&s->lock);
+}
+
+char *gw_store_get_json(gw_store_t *s, const char *id, size_t *len)
+{
+    char *out = NULL;
+    pthread_rwlock_rdlock(&s->lock);
+    const gw_prospect_t *p = gw_index_get(s->ix, id);
+    if (p) {
+        out = pa_strndup(p->json, p->json_len);
+        *len = p->json_len;
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return out;
+}
+
+/* Waits until the index includes seq (bounded: a stalled sync thread must not hang a client). */
+static void wait_seq(gw_store_t *s, long long seq)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_sec += WAIT_MS / 1000;
+    pthread_mutex_lock(&s->seq_lock);
+    while (s->applied < seq && atomic_load(&s->running)) {
+        if (pthread_cond_timedwait(&s->seq_cond, &s->seq_lock, &dl) == ETIMEDOUT) break;
+    }
+    pthread_mutex_unlock(&s->seq_lock);
+}
+
+static const char *mode_name(gw_write_mode_t m)
+{
+    return m == GW_MODE_CREATE ? "create" : m == GW_MODE_PATCH ? "patch" : "upsert";
+}
+
+static int append_put(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
+                      const gw_prospect_in_t *in, char *now, char *doc)
+{
+    char newid[PA_ID_LEN + 3] = "p-";
+    pa_id_new(newid + 2);
+    char idbuf[GW_ID_MAX + 1] = "";
+    if (in->id) memcpy(idbuf, in->id, in->id_len), idbuf[in->id_len] = '\0';
+    const char *argv[] = {s->prefix, mode_name(mode), idbuf, newid, now, doc};
+    return pa_redis_append_evalsha(r, &put_script, 0, 6, argv, NULL);
+}
+
+static void parse_reply(redisReply *rep, gw_write_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
+        res->status = GW_W_UNAVAILABLE;
+        return;
+    }
+    const char *st = rep->element[0]->str;
+    snprintf(res->id, sizeof res->id, "%s", rep->element[1]->str);
+    if (strcmp(st, "created") == 0 || strcmp(st, "updated") == 0) {
+        res->status = st[0] == 'c' ? GW_W_CREATED : GW_W_UPDATED;
+        res->seq = atoll(rep->element[2]->str);
+        json_t *j = json_loadb(rep->element[3]->str, rep->element[3]->len, 0, NULL);
+        gw_prospect_t *p = j ? gw_prospect_from_doc(j) : NULL;
+        json_decref(j);
+        if (p) {
+            res->json = pa_strndup(p->json, p->json_len);
+            res->json_len = p->json_len;
+            free(p);
+        }
+    } else if (strcmp(st, "deleted") == 0) {
+        res->status = GW_W_DELETED;
+        res->seq = atoll(rep->element[2]->str);
+    } else if (strcmp(st, "notfound") == 0) {
+        res->status = GW_W_NOTFOUND;
+    } else if (strcmp(st, "conflict") == 0 && rep->elements == 4) {
+        res->status = GW_W_CONFLICT;
+        snprintf(res->field, sizeof res->field, "%s", rep->element[2]->str);
+        snprintf(res->owner, sizeof res->owner, "%s", rep->element[3]->str);
+    } else {
+        res->status = GW_W_INVALID;
+        snprintf(res->field, sizeof res->field, "%s",
+                 rep->elements > 2 ? rep->element[2]->str : "");
+    }
+}
+
+void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
+                       const gw_prospect_in_t *in, size_t n, gw_write_result_t *res)
+{
+    char now[25];
+    pa_time_rfc3339(pa_wall_ms(), now);
+    long long maxseq = 0;
+    for (size_t off = 0; off < n; off += PIPELINE_BATCH) {
+        size_t m = n - off < PIPELINE_BATCH ? n - off : PIPELINE_BATCH, sent = 0;
+        for (; sent < m; sent++) {
+            char *doc = gw_prospect_in_to_json(&in[off + sent]);
+            int rc = append_put(s, r, mode, &in[off + sent], now, doc);
+            free(doc);
+            if (rc < 0) break;
+        }
+        size_t *redo = pa_malloc(m * sizeof *redo), nredo = 0;
+        for (size_t i = 0; i < m; i++) {
+            redisReply *rep = i < sent ? pa_redis_get_reply(r) : NULL;
+            if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+                redo[nredo++] = off + i; /* Redis lost its script cache mid-batch */
+                freeReplyObject(rep);
+                continue;
+            }
+            if (rep && rep->type == REDIS_REPLY_ERROR)
+                pa_error("prospect write failed", PA_S("error", rep->str));
+            parse_reply(rep, &res[off + i]);
+            if (res[off + i].seq > maxseq) maxseq = res[off + i].seq;
+            if (rep) freeReplyObject(rep);
+        }
+        for (size_t k = 0; k < nredo; k++) {
+            size_t i = redo[k];
+            char newid[PA_ID_LEN + 3] = "p-", idbuf[GW_ID_MAX + 1] = "";
+            pa_id_new(newid + 2);
+            if (in[i].id) memcpy(idbuf, in[i].id, in[i].id_len), idbuf[in[i].id_len] = '\0';
+            char *doc = gw_prospect_in_to_json(&in[i]);
+            const char *argv[] = {s->prefix, mode_name(mode), idbuf, newid, now, doc};
+            redisReply *rep = pa_redis_eval(r, &put_script, 0, 6, argv, NULL);
+            free(doc);
+            parse_reply(rep, &res[i]);
+            if (res[i].seq > maxseq) maxseq = res[i].seq;
+            if (rep) freeReplyObject(rep);
+        }
+        free(redo);
+    }
+    if (maxseq) wait_seq(s, maxseq);
+}
+
+void gw_store_put(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode, const gw_prospect_in_t *in,
+                  gw_write_result_t *res)
+{
+    gw_store_put_many(s, r, mode, in, 1, res);
+}
+
+void gw_store_del(gw_store_t *s, pa_redis_t *r, const char *id, gw_write_result_t *res)
+{
+    const char *argv[] = {s->prefix, id};
+    redisReply *rep = pa_redis_eval(r, &del_script, 0, 2, argv, NULL);
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        pa_error("prospect delete failed", PA_S("error", rep->str));
+    parse_reply(rep, res);
+    if (rep) freeReplyObject(rep);
+    if (res->seq) wait_seq(s, res->seq);
+}
+
+void gw_write_result_free(gw_write_result_t *res)
+{
+    free(res->json);
+    res->json = NULL;
+}

@@ -1,1 +1,66 @@
-int main(void) { return 0; }
+/* prospect-gateway: the HTTP API and dispatcher of Prospect AI. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_http.h"
+#include "pa_log.h"
+#include "pa_time.h"
+
+int main(void)
+{
+    static gw_t gw;
+    char err[512];
+    pa_log_init("gateway", PA_LOG_INFO, 2);
+    if (gw_config_load(&gw.cfg, err, sizeof err) < 0) {
+        pa_error("bad configuration", PA_S("error", err));
+        gw_config_free(&gw.cfg);
+        return 2;
+    }
+    pa_log_init("gateway", gw.cfg.log_level, 2);
+
+    /* Signals are taken by sigwait below, so every thread started from here blocks them. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    gw.start_ms = pa_mono_ms();
+    gw.store = gw_store_new(gw.cfg.redis_url, gw.cfg.prefix, gw.cfg.redis_timeout_ms, err, sizeof err);
+    if (!gw.store) {
+        pa_error("bad configuration", PA_S("error", err));
+        gw_config_free(&gw.cfg);
+        return 2;
+    }
+    if (gw_http_start(&gw) < 0) {
+        gw_store_destroy(&gw.store);
+        gw_config_free(&gw.cfg);
+        return 1;
+    }
+    char redis_safe[256];
+    {
+        char e2[64];
+        pa_redis_t *tmp = pa_redis_new(gw.cfg.redis_url, 100, e2, sizeof e2);
+        snprintf(redis_safe, sizeof redis_safe, "%s", tmp ? pa_redis_url_safe(tmp) : "?");
+        pa_redis_destroy(&tmp);
+    }
+    pa_info("listening", PA_S("host", gw.cfg.host), PA_I("port", gw.port),
+            PA_S("redis", redis_safe), PA_S("prefix", gw.cfg.prefix),
+            PA_I("threads", gw.cfg.threads), PA_I("api_keys", gw.cfg.nkeys),
+            PA_S("version", PA_VERSION));
+    if (!gw.cfg.nkeys)
+        pa_warn("no API_KEYS configured: the API is unauthenticated and bound to loopback only",
+                PA_S("host", gw.cfg.host));
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    pa_info("stopping", PA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    gw_http_stop(&gw);
+    gw_store_destroy(&gw.store);
+    gw_config_free(&gw.cfg);
+    pa_info("stopped", PA_I("exit", 0));
+    return 0;
+}

@@ -1,0 +1,33 @@
+/* The gateway's configuration, read once from the environment at start. */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+#include <stddef.h>
+
+#include "pa_log.h"
+
+#define GW_MAX_KEYS 32
+#define GW_MAX_ORIGINS 32
+
+typedef struct {
+    int port;
+    char host[64];
+    char *redis_url;
+    char *prefix;
+    int redis_timeout_ms;
+    char *keys[GW_MAX_KEYS]; /* API keys; never logged */
+    size_t nkeys;
+    char *origins[GW_MAX_ORIGINS];
+    size_t norigins;
+    pa_log_level_t log_level;
+    int threads;
+    size_t max_body;
+    size_t import_max_body;
+    long import_max_rows;
+    int shutdown_timeout_s;
+} gw_config_t;
+
+/* 0, or -1 with a message naming the variable in err. */
+int gw_config_load(gw_config_t *c, char *err, size_t errlen);
+void gw_config_free(gw_config_t *c);
+
+#endif

@@ -1,0 +1,105 @@
+/* The gateway's HTTP layer on libmicrohttpd: routing, bodies, auth, CORS, request ids, problem
+ * responses, access logs and metrics. Handlers see a gw_req_t and answer with gw_reply*. */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "gw_config.h"
+#include "gw_prospect.h"
+#include "gw_store.h"
+#include "pa_buf.h"
+#include "pa_redis.h"
+
+typedef struct gw gw_t;
+typedef struct gw_req gw_req_t;
+typedef void (*gw_handler_fn)(gw_t *gw, gw_req_t *req);
+
+enum { GW_BODY_NONE = 0, GW_BODY_JSON, GW_BODY_IMPORT };
+
+typedef struct {
+    const char *method;
+    const char *path; /* a pattern: a segment "{id}" matches any one segment */
+    gw_handler_fn fn;
+    int body;
+    int open; /* served without an API key */
+} gw_route_t;
+
+struct gw {
+    gw_config_t cfg;
+    gw_store_t *store;
+    struct MHD_Daemon *daemon;
+    uint64_t start_ms;
+    pthread_key_t redis_key;
+    atomic_int inflight;
+    int port; /* the bound port */
+};
+
+#define GW_MAX_HEADERS 8
+
+struct gw_req {
+    gw_t *gw;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    const gw_route_t *route; /* NULL when no route matched */
+    int route_idx;
+    char id[GW_ID_MAX + 1]; /* the {id} segment, when the route has one and it is a valid id */
+    int id_invalid;
+    char request_id[129];
+    uint64_t start_us;
+    pa_buf_t body;
+    size_t body_limit;
+    int too_large;
+    int queued;
+    int status;
+    struct MHD_Response *resp;
+};
+
+const gw_route_t *gw_routes(size_t *n);
+
+/* Starts the HTTP daemon; 0 or -1 (logged). */
+int gw_http_start(gw_t *gw);
+/* Stops accepting, lets requests in flight finish (bounded by SHUTDOWN_TIMEOUT_S), stops. */
+void gw_http_stop(gw_t *gw);
+
+/* Replies; each takes ownership of the body it is given. */
+void gw_reply(gw_req_t *r, int status, const char *ctype, char *body, size_t len);
+void gw_reply_buf(gw_req_t *r, int status, pa_buf_t *b); /* application/json */
+void gw_reply_json(gw_req_t *r, int status, json_t *j);   /* steals the reference */
+void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void gw_unavailable(gw_req_t *r);
+/* Adds a header to the reply already made. */
+void gw_header(gw_req_t *r, const char *name, const char *value);
+
+const char *gw_arg(gw_req_t *r, const char *name);
+const char *gw_req_header(gw_req_t *r, const char *name);
+/* The calling thread's Redis connection (made on first use). */
+pa_redis_t *gw_redis(gw_t *gw);
+/* Checks Content-Type is JSON and parses the body; on failure replies 415/400 and gives NULL. */
+json_t *gw_json_body(gw_req_t *r);
+/* 1 when the request's Content-Type media type is one of the given (NULL-terminated). */
+int gw_content_type_is(gw_req_t *r, const char *const *types);
+
+/* Appends s percent-encoded for a query string. */
+void gw_url_encode(pa_buf_t *b, const char *s);
+
+/* Handlers (one file per resource). */
+void gw_h_health(gw_t *gw, gw_req_t *r);
+void gw_h_metrics(gw_t *gw, gw_req_t *r);
+void gw_h_openapi(gw_t *gw, gw_req_t *r);
+void gw_h_prospects_list(gw_t *gw, gw_req_t *r);
+void gw_h_prospects_create(gw_t *gw, gw_req_t *r);
+void gw_h_prospects_import(gw_t *gw, gw_req_t *r);
+void gw_h_prospect_get(gw_t *gw, gw_req_t *r);
+void gw_h_prospect_patch(gw_t *gw, gw_req_t *r);
+void gw_h_prospect_delete(gw_t *gw, gw_req_t *r);
+void gw_h_campaigns_list(gw_t *gw, gw_req_t *r);
+void gw_h_campaigns_create(gw_t *gw, gw_req_t *r);
+void gw_h_campaign_get(gw_t *gw, gw_req_t *r);
+
+#endif

@@ -1,2 +1,0 @@
-/* stub: being written */
-typedef int gw_problem_unused_t;

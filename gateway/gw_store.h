@@ -1,0 +1,61 @@
+/* The prospect store: Redis holds the truth; every gateway keeps an in-memory index that a
+ * sync thread keeps current from the change stream, so reads never wait on Redis. */
+#ifndef GW_STORE_H
+#define GW_STORE_H
+#include <stddef.h>
+
+#include "gw_index.h"
+#include "gw_prospect.h"
+#include "pa_redis.h"
+
+typedef struct gw_store gw_store_t;
+
+typedef enum {
+    GW_W_CREATED,
+    GW_W_UPDATED,
+    GW_W_DELETED,
+    GW_W_NOTFOUND,
+    GW_W_CONFLICT,   /* field says which: "id" or "email" */
+    GW_W_INVALID,    /* field says which required field is missing */
+    GW_W_UNAVAILABLE /* Redis could not be reached */
+} gw_write_status_t;
+
+typedef enum { GW_MODE_CREATE, GW_MODE_PATCH, GW_MODE_UPSERT } gw_write_mode_t;
+
+typedef struct {
+    gw_write_status_t status;
+    char id[GW_ID_MAX + 1];
+    char field[16];
+    char owner[GW_ID_MAX + 1]; /* for a conflict: the prospect that holds the id or email */
+    long long seq;
+    char *json; /* the record as the API shows it, for CREATED/UPDATED; caller frees */
+    size_t json_len;
+} gw_write_result_t;
+
+/* Starts the sync thread, which loads the store from Redis (and again whenever it falls
+ * behind) and follows the change stream. */
+gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
+                         size_t errlen);
+void gw_store_destroy(gw_store_t **s);
+
+/* 1 once the first load is done; 1 while the sync thread's last call to Redis succeeded. */
+int gw_store_loaded(gw_store_t *s);
+int gw_store_redis_up(gw_store_t *s);
+size_t gw_store_count(gw_store_t *s);
+const char *gw_store_prefix(const gw_store_t *s);
+
+void gw_store_query(gw_store_t *s, const gw_query_t *q, pa_buf_t *out, gw_query_result_t *res);
+/* The record's JSON, or NULL when there is none; caller frees. */
+char *gw_store_get_json(gw_store_t *s, const char *id, size_t *len);
+
+/* Writes through Redis (one Lua script per record), then waits (bounded) until this gateway's
+ * index shows the change, so a client reads its own writes. r is the caller's connection. */
+void gw_store_put(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode, const gw_prospect_in_t *in,
+                  gw_write_result_t *res);
+void gw_store_del(gw_store_t *s, pa_redis_t *r, const char *id, gw_write_result_t *res);
+/* n upserts, pipelined; res[i] for in[i]. */
+void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
+                       const gw_prospect_in_t *in, size_t n, gw_write_result_t *res);
+void gw_write_result_free(gw_write_result_t *res);
+
+#endif
