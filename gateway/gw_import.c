@@ -149,7 +149,7 @@ static void flush(import_t *im)
 {
     if (!im->n) return;
     gw_write_result_t res[BATCH];
-    gw_store_put_many(im->gw->store, gw_redis(im->gw), GW_MODE_UPSERT, im->in, im->n, res);
+    gw_store_put_many(im->gw->store, gw_redis(im->gw), GW_MODE_UPSERT, im->in, im->n, res, 0);
     for (size_t i = 0; i < im->n; i++) {
         char msg[160];
         switch (res[i].status) {

@@ -400,21 +400,24 @@ static void compact(gw_index_t *ix);
 
 void gw_index_commit(gw_index_t *ix)
 {
-    uint32_t added = ix->norder - ix->sorted;
-    if (added > 32) {
-        sort_slots(ix, ix->order, ix->norder);
-    } else {
-        for (uint32_t k = ix->sorted; k < ix->norder; k++) {
-            uint32_t s = ix->order[k];
-            uint32_t save = ix->sorted;
-            ix->sorted = k; /* order_bound searches order[0..k) */
-            uint32_t at = order_bound(ix, ix->slots[s]->id, 1);
-            ix->sorted = save;
-            memmove(ix->order + at + 1, ix->order + at, (k - at) * sizeof *ix->order);
-            ix->order[at] = s;
+    uint32_t k = ix->norder - ix->sorted;
+    if (k) {
+        /* Sort what was appended, then merge it into the sorted prefix. New ids usually sort
+         * after every existing one (ids are time-ordered), which makes the merge a no-op. */
+        uint32_t *tail = ix->order + ix->sorted;
+        sort_slots(ix, tail, k);
+        if (ix->sorted && id_cmp(ix, tail[0], ix->order[ix->sorted - 1]) < 0) {
+            uint32_t *merged = pa_malloc(ix->norder * sizeof *merged);
+            uint32_t a = 0, b = 0, o = 0;
+            while (a < ix->sorted && b < k)
+                merged[o++] = id_cmp(ix, ix->order[a], tail[b]) <= 0 ? ix->order[a++] : tail[b++];
+            while (a < ix->sorted) merged[o++] = ix->order[a++];
+            while (b < k) merged[o++] = tail[b++];
+            memcpy(ix->order, merged, ix->norder * sizeof *merged);
+            free(merged);
         }
+        ix->sorted = ix->norder;
     }
-    ix->sorted = ix->norder;
     if (ix->ndead > 4096 && ix->ndead > ix->nlive) compact(ix);
 }
 

@@ -463,7 +463,7 @@ static int append_put(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
     return pa_redis_append_evalsha(r, &put_script, 0, 6, argv, NULL);
 }
 
-static void parse_reply(redisReply *rep, gw_write_result_t *res)
+static void parse_reply(redisReply *rep, gw_write_result_t *res, int want_doc)
 {
     memset(res, 0, sizeof *res);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
@@ -475,6 +475,7 @@ static void parse_reply(redisReply *rep, gw_write_result_t *res)
     if (strcmp(st, "created") == 0 || strcmp(st, "updated") == 0) {
         res->status = st[0] == 'c' ? GW_W_CREATED : GW_W_UPDATED;
         res->seq = atoll(rep->element[2]->str);
+        if (!want_doc) return;
         json_t *j = json_loadb(rep->element[3]->str, rep->element[3]->len, 0, NULL);
         gw_prospect_t *p = j ? gw_prospect_from_doc(j) : NULL;
         json_decref(j);
@@ -500,7 +501,7 @@ static void parse_reply(redisReply *rep, gw_write_result_t *res)
 }
 
 void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
-                       const gw_prospect_in_t *in, size_t n, gw_write_result_t *res)
+                       const gw_prospect_in_t *in, size_t n, gw_write_result_t *res, int want_doc)
 {
     char now[25];
     pa_time_rfc3339(pa_wall_ms(), now);
@@ -523,7 +524,7 @@ void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
             }
             if (rep && rep->type == REDIS_REPLY_ERROR)
                 pa_error("prospect write failed", PA_S("error", rep->str));
-            parse_reply(rep, &res[off + i]);
+            parse_reply(rep, &res[off + i], want_doc);
             if (res[off + i].seq > maxseq) maxseq = res[off + i].seq;
             if (rep) freeReplyObject(rep);
         }
@@ -536,7 +537,7 @@ void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
             const char *argv[] = {s->prefix, mode_name(mode), idbuf, newid, now, doc};
             redisReply *rep = pa_redis_eval(r, &put_script, 0, 6, argv, NULL);
             free(doc);
-            parse_reply(rep, &res[i]);
+            parse_reply(rep, &res[i], want_doc);
             if (res[i].seq > maxseq) maxseq = res[i].seq;
             if (rep) freeReplyObject(rep);
         }
@@ -548,7 +549,7 @@ void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
 void gw_store_put(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode, const gw_prospect_in_t *in,
                   gw_write_result_t *res)
 {
-    gw_store_put_many(s, r, mode, in, 1, res);
+    gw_store_put_many(s, r, mode, in, 1, res, 1);
 }
 
 void gw_store_del(gw_store_t *s, pa_redis_t *r, const char *id, gw_write_result_t *res)
@@ -557,7 +558,7 @@ void gw_store_del(gw_store_t *s, pa_redis_t *r, const char *id, gw_write_result_
     redisReply *rep = pa_redis_eval(r, &del_script, 0, 2, argv, NULL);
     if (rep && rep->type == REDIS_REPLY_ERROR)
         pa_error("prospect delete failed", PA_S("error", rep->str));
-    parse_reply(rep, res);
+    parse_reply(rep, res, 0);
     if (rep) freeReplyObject(rep);
     if (res->seq) wait_seq(s, res->seq);
 }

@@ -53,9 +53,9 @@ char *gw_store_get_json(gw_store_t *s, const char *id, size_t *len);
 void gw_store_put(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode, const gw_prospect_in_t *in,
                   gw_write_result_t *res);
 void gw_store_del(gw_store_t *s, pa_redis_t *r, const char *id, gw_write_result_t *res);
-/* n upserts, pipelined; res[i] for in[i]. */
+/* n writes, pipelined; res[i] for in[i]; res[i].json is filled only when want_doc. */
 void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
-                       const gw_prospect_in_t *in, size_t n, gw_write_result_t *res);
+                       const gw_prospect_in_t *in, size_t n, gw_write_result_t *res, int want_doc);
 void gw_write_result_free(gw_write_result_t *res);
 
 #endif
