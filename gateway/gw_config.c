@@ -33,7 +33,7 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
     long v;
     if (pa_env_long("PORT", 8000, 0, 65535, &v, err, errlen) < 0) return -1;
     c->port = (int)v;
-    if (pa_env_long("REDIS_TIMEOUT_MS", 1000, 50, 60000, &v, err, errlen) < 0) return -1;
+    if (pa_env_long("REDIS_TIMEOUT_MS", 3000, 50, 60000, &v, err, errlen) < 0) return -1;
     c->redis_timeout_ms = (int)v;
     if (pa_env_long("HTTP_THREADS", 2, 1, 64, &v, err, errlen) < 0) return -1;
     c->threads = (int)v;

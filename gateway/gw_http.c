@@ -151,22 +151,25 @@ void gw_reply_json(gw_req_t *r, int status, json_t *j)
     gw_reply(r, status, "application/json", s, strlen(s));
 }
 
-static const char *status_title(int status)
+static const char *problem_title(const char *slug, int status)
 {
-    switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-    }
+    static const struct {
+        const char *slug, *title;
+    } titles[] = {
+        {"invalid-json", "Invalid JSON"},
+        {"invalid-field", "Invalid field"},
+        {"unauthorized", "Unauthorized"},
+        {"not-found", "Not found"},
+        {"method-not-allowed", "Method not allowed"},
+        {"conflict", "Conflict"},
+        {"payload-too-large", "Payload too large"},
+        {"unsupported-media-type", "Unsupported media type"},
+        {"unavailable", "Service unavailable"},
+        {"internal", "Internal error"},
+    };
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
+        if (strcmp(titles[i].slug, slug) == 0) return titles[i].title;
+    return status >= 500 ? "Server error" : "Client error";
 }
 
 void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, const char *fmt, ...)
@@ -179,7 +182,7 @@ void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, co
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_printf(&b, "{\"type\":\"https://prospect-ai.example/problems/%s\",\"title\":\"%s\","
                       "\"status\":%d,\"detail\":",
-                  slug, status_title(status), status);
+                  slug, problem_title(slug, status), status);
     pa_buf_json_str(&b, detail, strlen(detail));
     if (field) {
         pa_buf_puts(&b, ",\"field\":");
@@ -355,6 +358,13 @@ static int route_request(gw_t *gw, gw_req_t *r)
     return 0;
 }
 
+static int has_body(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > 0) return 1;
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -374,11 +384,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
         if (valid_request_id(rid)) snprintf(r->request_id, sizeof r->request_id, "%s", rid);
         else pa_id_new(r->request_id);
-        if (route_request(gw, r) < 0) queue(r);
+        /* An early answer (404, 405, 401, preflight) is sent at once when a body may follow,
+         * so no unwanted body is read (MHD then closes the connection); a request without a
+         * body is answered at its final call, which keeps the connection alive. */
+        if (route_request(gw, r) < 0 && (r->too_large || has_body(conn))) queue(r);
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!r->queued && !r->too_large) {
+        if (!r->queued && !r->too_large && !r->resp) {
             if (r->body.len + *upload_size > r->body_limit) {
                 r->too_large = 1;
                 pa_buf_free(&r->body);
@@ -393,6 +406,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->queued) return MHD_YES;
+    if (r->resp) { /* answered early */
+        queue(r);
+        return MHD_YES;
+    }
     r->route->fn(gw, r);
     if (!r->resp) gw_problem(r, 500, "internal", NULL, "the handler gave no answer");
     queue(r);

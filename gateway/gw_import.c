@@ -132,17 +132,45 @@ typedef struct {
     gw_prospect_in_t in[BATCH];
     size_t line[BATCH];
     size_t n;
-    size_t imported, updated, rejected;
+    size_t imported, updated;
     int unavailable;
-    pa_buf_t rej; /* JSON array body of the rejected rows listed */
+    /* rejected rows, found in batch order; listed in line order at the end */
+    struct rejection {
+        size_t line, msg; /* msg: offset into msgs */
+    } *rej;
+    size_t nrej, caprej;
+    pa_buf_t msgs;
 } import_t;
 
 static void reject(import_t *im, size_t line, const char *msg)
 {
-    if (im->rejected++ >= MAX_REJECTS_LISTED) return;
-    pa_buf_printf(&im->rej, "%s{\"line\":%zu,\"error\":", im->rej.len > 1 ? "," : "", line);
-    pa_buf_json_str(&im->rej, msg, strlen(msg));
-    pa_buf_putc(&im->rej, '}');
+    if (im->nrej == im->caprej) {
+        im->caprej = im->caprej ? im->caprej * 2 : 64;
+        im->rej = pa_realloc(im->rej, im->caprej * sizeof *im->rej);
+    }
+    im->rej[im->nrej].line = line;
+    im->rej[im->nrej++].msg = im->msgs.len;
+    pa_buf_put(&im->msgs, msg, strlen(msg) + 1);
+}
+
+static int cmp_rejection(const void *a, const void *b)
+{
+    size_t x = ((const struct rejection *)a)->line, y = ((const struct rejection *)b)->line;
+    return x < y ? -1 : x > y;
+}
+
+/* The first MAX_REJECTS_LISTED rejections by line, as a JSON array. */
+static void render_rejections(import_t *im, pa_buf_t *b)
+{
+    qsort(im->rej, im->nrej, sizeof *im->rej, cmp_rejection);
+    pa_buf_putc(b, '[');
+    for (size_t i = 0; i < im->nrej && i < MAX_REJECTS_LISTED; i++) {
+        const char *m = im->msgs.data + im->rej[i].msg;
+        pa_buf_printf(b, "%s{\"line\":%zu,\"error\":", i ? "," : "", im->rej[i].line);
+        pa_buf_json_str(b, m, strlen(m));
+        pa_buf_putc(b, '}');
+    }
+    pa_buf_putc(b, ']');
 }
 
 static void flush(import_t *im)
@@ -272,8 +300,9 @@ static int import_csv(import_t *im, const char *s, size_t n)
                 reject(im, line, msg);
                 break;
             }
-            /* an empty id cell means "no id", not a null id */
-            if (strcmp(cols[c], "id") == 0 && !rec.len[c]) {
+            /* an empty id or status cell means "not given" (a made id, the default or kept
+             * status), not null */
+            if ((strcmp(cols[c], "id") == 0 || strcmp(cols[c], "status") == 0) && !rec.len[c]) {
                 json_decref(v);
                 continue;
             }
@@ -315,26 +344,25 @@ void gw_h_prospects_import(gw_t *gw, gw_req_t *r)
     import_t *im = pa_calloc(1, sizeof *im);
     im->gw = gw;
     im->r = r;
-    pa_buf_putc(&im->rej, '[');
     int answered = 0;
     if (is_csv) answered = import_csv(im, s, n) < 0;
     else import_ndjson(im, s, n);
-    pa_buf_putc(&im->rej, ']');
     if (!answered) {
         if (im->unavailable) {
             gw_unavailable(r);
         } else {
             pa_buf_t b = PA_BUF_INIT;
             pa_buf_printf(&b, "{\"imported\":%zu,\"updated\":%zu,\"rejected_total\":%zu,\"rejected\":",
-                          im->imported, im->updated, im->rejected);
-            pa_buf_put(&b, im->rej.data, im->rej.len);
+                          im->imported, im->updated, im->nrej);
+            render_rejections(im, &b);
             pa_buf_putc(&b, '}');
             gw_reply_buf(r, 200, &b);
             pa_info("import", PA_S("request_id", r->request_id), PA_I("imported", im->imported),
-                    PA_I("updated", im->updated), PA_I("rejected", im->rejected));
+                    PA_I("updated", im->updated), PA_I("rejected", im->nrej));
         }
     }
     for (size_t i = 0; i < im->n; i++) json_decref(im->obj[i]);
-    pa_buf_free(&im->rej);
+    free(im->rej);
+    pa_buf_free(&im->msgs);
     free(im);
 }

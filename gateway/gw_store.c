@@ -339,7 +339,8 @@ static void *sync_main(void *arg)
 gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
                          size_t errlen)
 {
-    pa_redis_t *r = pa_redis_new(redis_url, timeout_ms, err, errlen);
+    /* The sync thread blocks in XREAD for up to 500 ms, on top of the command timeout. */
+    pa_redis_t *r = pa_redis_new(redis_url, timeout_ms + 500, err, errlen);
     if (!r) return NULL;
     gw_store_t *s = pa_calloc(1, sizeof *s);
     s->sync_redis = r;
