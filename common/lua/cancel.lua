@@ -1,0 +1,23 @@
+-- Cancels a job: its queued and waiting tasks end as cancelled; running ones finish their
+-- stage and go no further. ARGV: prefix, job id, now iso. Returns the job's status.
+local jid, iso = ARGV[2], ARGV[3]
+local jk = P..'job:'..jid
+local h = redis.call('HMGET', jk, 'status', 'total')
+if not h[1] then return 'notfound' end
+if h[1] == 'completed' or h[1] == 'cancelled' then return h[1] end
+redis.call('HSET', jk, 'status', 'cancelled', 'cancelled_at', iso, 'updated', iso)
+for i = 1, tonumber(h[2]) do
+  local tid = string.format('%06d', i)
+  local tk = jid..':'..tid
+  local key = P..'task:'..tk
+  local t = redis.call('HMGET', key, 'state', 'stage', 'attempt')
+  if t[1] == 'queued' or t[1] == 'retry_wait' then
+    redis.call('ZREM', P..'delayed', tk)
+    redis.call('HSET', key, 'state', 'cancelled', 'updated', iso)
+    move(jk, t[1], 'cancelled')
+    event(jid, tid, t[2], 'cancelled', t[3])
+  end
+end
+redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', jid, 'state', 'cancelled')
+maybe_finish(jk, jid, iso)
+return 'cancelled'

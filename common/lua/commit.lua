@@ -1,0 +1,63 @@
+-- Commits the outcomes of tasks a worker held. A task whose lease token does not match (the
+-- lease expired and the task went to another worker) is refused: 'stale'.
+-- ARGV: prefix, worker id, now ms, now iso, n,
+--       then n x (task key, lease, outcome, result JSON or '', error or '', retry delay ms)
+-- outcome: succeeded | retry | failed | captcha_required | skipped | uncertain
+local wid, now, iso, n = ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local out, jobs = {}, {}
+for i = 0, n - 1 do
+  local b = 6 + i * 6
+  local tk, lease, outcome = ARGV[b], ARGV[b + 1], ARGV[b + 2]
+  local result, err, delay = ARGV[b + 3], ARGV[b + 4], tonumber(ARGV[b + 5]) or 0
+  local key = P..'task:'..tk
+  local t = redis.call('HMGET', key, 'state', 'lease', 'job', 'id', 'stage', 'attempt', 'worker')
+  if t[1] ~= 'running' or t[2] ~= lease then
+    out[#out + 1] = 'stale'
+  else
+    local job, tid, stage, attempt = t[3], t[4], t[5], tonumber(t[6]) or 1
+    local jk = P..'job:'..job
+    local m = jobs[job]
+    if not m then
+      local h = redis.call('HMGET', jk, 'stages', 'max_attempts', 'status', 'campaign_id')
+      m = {stages = h[1] or '', max = h[2], status = h[3], campaign = h[4] or ''}
+      jobs[job] = m
+    end
+    redis.call('ZREM', P..'inflight', tk)
+    redis.call('SREM', P..'worker:'..(t[7] or wid)..':tasks', tk)
+    local f = {'lease', '', 'lease_until', 0, 'updated', iso}
+    if result ~= '' then f[#f + 1] = 'result_'..stage; f[#f + 1] = result end
+    local new = outcome
+    if outcome == 'succeeded' then
+      local nxt = next_stage(m.stages, stage)
+      if nxt and m.status == 'cancelled' then
+        new = 'cancelled'
+      elseif nxt then
+        new = 'queued'
+        f[#f + 1] = 'stage'; f[#f + 1] = nxt; f[#f + 1] = 'attempt'; f[#f + 1] = 0
+        redis.call('LPUSH', P..'ready:'..SVC[nxt], tk)
+      elseif stage == 'submit' and m.campaign ~= '' then
+        -- the one place a campaign's sent count moves: once per task, guarded by the lease
+        redis.call('HINCRBY', P..'campaign:'..m.campaign, 'sent', 1)
+      end
+    elseif outcome == 'retry' then
+      if attempt < max_attempts(m.max, stage) and m.status ~= 'cancelled' then
+        new = 'retry_wait'
+        redis.call('ZADD', P..'delayed', now + delay, tk)
+      else
+        new = 'failed'
+        err = 'gave up after '..attempt..' attempts: '..err
+        dead_letter(tk, job, stage, attempt, err, iso)
+      end
+    end
+    if err ~= '' then f[#f + 1] = 'error'; f[#f + 1] = err end
+    f[#f + 1] = 'state'; f[#f + 1] = new
+    redis.call('HSET', key, unpack(f))
+    move(jk, 'running', new)
+    redis.call('HSET', jk, 'updated', iso)
+    if err ~= '' then event(job, tid, stage, new, attempt, 'error', err)
+    else event(job, tid, stage, new, attempt) end
+    if TERMINAL[new] then maybe_finish(jk, job, iso) end
+    out[#out + 1] = 'ok'
+  end
+end
+return out

@@ -1,0 +1,40 @@
+-- Creates a job and its tasks, queued for the first stage.
+-- ARGV: prefix, job id, now ms, now iso, idempotency key or '', its ttl s, queue bound,
+--       meta JSON {campaign_id, ctx, stages, max_attempts, retention_s}, n,
+--       then n x (target, input JSON)
+-- Returns {'created', id} | {'exists', id} (same idempotency key) | {'full', depth}
+local jid, now, iso = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local idem, idem_ttl, bound = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local meta = cjson.decode(ARGV[8])
+local n = tonumber(ARGV[9])
+if idem ~= '' then
+  local e = redis.call('GET', P..'idem:'..idem)
+  if e then return {'exists', e} end
+end
+local first = string.match(meta.stages, '^[^,]+')
+local ready = P..'ready:'..SVC[first]
+local depth = redis.call('LLEN', ready)
+if depth + n > bound then return {'full', tostring(depth)} end
+local jk = P..'job:'..jid
+redis.call('HSET', jk, 'id', jid, 'status', 'queued', 'total', n, 'campaign_id', meta.campaign_id,
+           'ctx', meta.ctx, 'stages', meta.stages, 'max_attempts', meta.max_attempts,
+           'retention_s', meta.retention_s, 'created', iso, 'updated', iso, 'created_ms', now,
+           'queued', n, 'running', 0, 'succeeded', 0, 'failed', 0, 'retry_wait', 0,
+           'captcha_required', 0, 'skipped', 0, 'uncertain', 0, 'cancelled', 0)
+local batch = {}
+for i = 1, n do
+  local tid = string.format('%06d', i)
+  redis.call('HSET', P..'task:'..jid..':'..tid, 'job', jid, 'id', tid, 'target', ARGV[8 + 2 * i],
+             'input', ARGV[9 + 2 * i], 'stage', first, 'state', 'queued', 'attempt', 0,
+             'updated', iso)
+  batch[#batch + 1] = jid..':'..tid
+  if #batch == 1000 or i == n then
+    redis.call('LPUSH', ready, unpack(batch))
+    batch = {}
+  end
+end
+redis.call('ZADD', P..'jobs', now, jid)
+if idem ~= '' then redis.call('SET', P..'idem:'..idem, jid, 'EX', idem_ttl) end
+redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', jid, 'state', 'queued',
+           'total', n)
+return {'created', jid}

@@ -1,0 +1,51 @@
+-- Leases up to n queued tasks of one service to a worker. Returns, per task, 6 values:
+-- task key (job:task), stage, lease, attempt, lease expiry ms, payload JSON.
+-- ARGV: prefix, service, n, worker id, now ms, now iso, lease ms
+local svc, n, wid = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local now, iso, lease_ms = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local ready = P..'ready:'..svc
+local until_ms = now + lease_ms
+local out, jobs = {}, {}
+local pops = 0
+while #out < n * 6 and pops < n * 4 do
+  pops = pops + 1
+  local tk = redis.call('RPOP', ready)
+  if not tk then break end
+  local key = P..'task:'..tk
+  local t = redis.call('HMGET', key, 'state', 'job', 'id', 'stage', 'attempt', 'target', 'input',
+                       'result_enrich', 'result_compose')
+  -- entries of cancelled or already moved tasks are left in queues; they are dropped here
+  if t[1] == 'queued' and SVC[t[4]] == svc then
+    local job, tid, stage = t[2], t[3], t[4]
+    local attempt = (tonumber(t[5]) or 0) + 1
+    local jk = P..'job:'..job
+    local c = jobs[job]
+    if not c then
+      local h = redis.call('HMGET', jk, 'ctx', 'status')
+      c = h[1] or '{}'
+      jobs[job] = c
+      if h[2] == 'queued' then redis.call('HSET', jk, 'status', 'running', 'started', iso) end
+    end
+    local lease = tostring(redis.call('INCR', P..'lease:seq'))
+    redis.call('HSET', key, 'state', 'running', 'attempt', attempt, 'lease', lease,
+               'lease_until', until_ms, 'worker', wid, 'updated', iso)
+    redis.call('ZADD', P..'inflight', until_ms, tk)
+    redis.call('SADD', P..'worker:'..wid..':tasks', tk)
+    move(jk, 'queued', 'running')
+    redis.call('HSET', jk, 'updated', iso)
+    event(job, tid, stage, 'running', attempt, 'worker', wid)
+    local res = {}
+    if t[8] then res[#res + 1] = '"enrich":'..t[8] end
+    if t[9] then res[#res + 1] = '"compose":'..t[9] end
+    out[#out + 1] = tk
+    out[#out + 1] = stage
+    out[#out + 1] = lease
+    out[#out + 1] = tostring(attempt)
+    out[#out + 1] = string.format('%d', until_ms)
+    out[#out + 1] = '{"key":'..cjson.encode(tk)..',"job":'..cjson.encode(job)..',"task":'..
+      cjson.encode(tid)..',"stage":"'..stage..'","attempt":'..attempt..',"lease":"'..lease..
+      '","lease_until":'..string.format('%d', until_ms)..',"target":'..cjson.encode(t[6])..
+      ',"input":'..(t[7] or '{}')..',"job_ctx":'..c..',"results":{'..table.concat(res, ',')..'}}'
+  end
+end
+return out

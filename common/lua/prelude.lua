@@ -1,0 +1,95 @@
+-- Prepended to every job-engine script at build time (common/CMakeLists.txt).
+-- ARGV[1] is always the key prefix. Keys are documented in docs/redis-keys.md.
+local P = ARGV[1]
+local SVC = {enrich = 'mcp', compose = 'llm', submit = 'form'}
+local TERMINAL = {succeeded = true, failed = true, captcha_required = true, skipped = true,
+                  uncertain = true, cancelled = true}
+local EVENTS_MAXLEN = 100000
+
+local function event(job, tid, stage, state, attempt, k, v)
+  if k then
+    redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'task', tid,
+               'stage', stage, 'state', state, 'attempt', attempt, k, v)
+  else
+    redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'task', tid,
+               'stage', stage, 'state', state, 'attempt', attempt)
+  end
+end
+
+-- A task leaves state `from` for `to`: the job's count of each moves with it.
+local function move(jk, from, to)
+  if from == to then return end
+  if from then redis.call('HINCRBY', jk, from, -1) end
+  redis.call('HINCRBY', jk, to, 1)
+end
+
+local function next_stage(stages, stage)
+  local found = false
+  for s in string.gmatch(stages, '[^,]+') do
+    if found then return s end
+    if s == stage then found = true end
+  end
+  return nil
+end
+
+local function max_attempts(json, stage)
+  local ok, m = pcall(cjson.decode, json or '{}')
+  if ok and type(m) == 'table' and tonumber(m[stage]) then return tonumber(m[stage]) end
+  return 3
+end
+
+local function dead_letter(tk, job, stage, attempts, reason, iso)
+  redis.call('LPUSH', P..'dead', cjson.encode({task = tk, job = job, stage = stage,
+                                               attempts = attempts, reason = reason, at = iso}))
+  redis.call('LTRIM', P..'dead', 0, 9999)
+end
+
+-- Once every task of a job is terminal: the job is finished and its keys expire.
+local function maybe_finish(jk, job, iso)
+  local h = redis.call('HMGET', jk, 'total', 'succeeded', 'failed', 'captcha_required', 'skipped',
+                       'uncertain', 'cancelled', 'status', 'retention_s', 'finished')
+  if h[10] then return end
+  local done = 0
+  for i = 2, 7 do done = done + (tonumber(h[i]) or 0) end
+  local total = tonumber(h[1]) or 0
+  if done < total then return end
+  local status = 'completed'
+  if h[8] == 'cancelled' then status = 'cancelled' end
+  redis.call('HSET', jk, 'status', status, 'finished', iso, 'updated', iso)
+  local ttl = tonumber(h[9]) or 604800
+  redis.call('EXPIRE', jk, ttl)
+  for i = 1, total do
+    redis.call('EXPIRE', P..'task:'..job..':'..string.format('%06d', i), ttl)
+  end
+  redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', status)
+end
+
+-- Takes a running task back: to the front of its queue, or to failed (and the dead letters)
+-- when `counted` and its attempts are spent. Returns the new state.
+local function requeue_running(tk, job, tid, stage, attempt, worker, iso, reason, counted)
+  local key = P..'task:'..tk
+  local jk = P..'job:'..job
+  redis.call('ZREM', P..'inflight', tk)
+  if worker then redis.call('SREM', P..'worker:'..worker..':tasks', tk) end
+  local m = redis.call('HMGET', jk, 'max_attempts', 'status')
+  if not counted then attempt = attempt - 1 end
+  local new = 'queued'
+  local err = reason
+  if m[2] == 'cancelled' then
+    new = 'cancelled'
+  elseif counted and attempt >= max_attempts(m[1], stage) then
+    new = 'failed'
+    err = 'gave up after '..attempt..' attempts: '..reason
+    dead_letter(tk, job, stage, attempt, err, iso)
+  else
+    redis.call('RPUSH', P..'ready:'..SVC[stage], tk)
+  end
+  redis.call('HSET', key, 'state', new, 'attempt', attempt, 'lease', '', 'lease_until', 0,
+             'updated', iso)
+  if err ~= '' then redis.call('HSET', key, 'error', err) end
+  move(jk, 'running', new)
+  if err ~= '' then event(job, tid, stage, new, attempt, 'error', err)
+  else event(job, tid, stage, new, attempt) end
+  if TERMINAL[new] then maybe_finish(jk, job, iso) end
+  return new
+end

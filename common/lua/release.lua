@@ -1,0 +1,13 @@
+-- A worker that stops gives back tasks it will not finish; they are requeued at the front and
+-- the attempt is not counted. ARGV: prefix, worker id, now iso, n, then n x (task key, lease)
+local wid, iso, n = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local released = 0
+for i = 0, n - 1 do
+  local tk, lease = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
+  local t = redis.call('HMGET', P..'task:'..tk, 'state', 'job', 'id', 'stage', 'attempt', 'lease')
+  if t[1] == 'running' and t[6] == lease then
+    requeue_running(tk, t[2], t[3], t[4], tonumber(t[5]) or 1, wid, iso, '', false)
+    released = released + 1
+  end
+end
+return released

@@ -1,0 +1,15 @@
+-- Extends the leases of long tasks. ARGV: prefix, new expiry ms, n, then n x (task key, lease)
+-- Returns how many leases were still held.
+local until_ms, n = tonumber(ARGV[2]), tonumber(ARGV[3])
+local held = 0
+for i = 0, n - 1 do
+  local tk, lease = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
+  local key = P..'task:'..tk
+  local t = redis.call('HMGET', key, 'state', 'lease')
+  if t[1] == 'running' and t[2] == lease then
+    redis.call('HSET', key, 'lease_until', until_ms)
+    redis.call('ZADD', P..'inflight', until_ms, tk)
+    held = held + 1
+  end
+end
+return held

@@ -1,0 +1,14 @@
+-- A worker was declared dead (missed heartbeats): every task it held is requeued at once.
+-- ARGV: prefix, worker id, now iso. Returns the number of tasks taken back.
+local wid, iso = ARGV[2], ARGV[3]
+local n = 0
+for _, tk in ipairs(redis.call('SMEMBERS', P..'worker:'..wid..':tasks')) do
+  local t = redis.call('HMGET', P..'task:'..tk, 'state', 'job', 'id', 'stage', 'attempt', 'worker')
+  if t[1] == 'running' and t[6] == wid then
+    requeue_running(tk, t[2], t[3], t[4], tonumber(t[5]) or 1, wid, iso,
+                    'worker '..wid..' lost', true)
+    n = n + 1
+  end
+end
+redis.call('DEL', P..'worker:'..wid..':tasks')
+return n
