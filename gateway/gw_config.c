@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pa_config.h"
 #include "pa_mem.h"
@@ -73,6 +74,29 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "CORS_ORIGINS: at most %d origins", GW_MAX_ORIGINS);
         return -1;
     }
+    if (pa_env_long("HEARTBEAT_MS", 1000, 50, 60000, &v, err, errlen) < 0) return -1;
+    c->heartbeat_ms = (int)v;
+    if (pa_env_long("LEASE_MS", 30000, 500, 3600000, &v, err, errlen) < 0) return -1;
+    c->lease_ms = (int)v;
+    if (pa_env_long("MAX_TARGETS", 10000, 1, 1000000, &c->max_targets, err, errlen) < 0 ||
+        pa_env_long("MAX_QUEUED_TASKS", 1000000, 1, 100000000, &c->max_queued, err, errlen) < 0 ||
+        pa_env_long("JOB_RETENTION_S", 7 * 86400, 1, 3650L * 86400, &c->retention_s, err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_ENRICH", 2, 1, 100, &c->max_attempts[0], err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 100, &c->max_attempts[1], err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_SUBMIT", 3, 1, 100, &c->max_attempts[2], err, errlen) < 0 ||
+        pa_env_long("RUN_RATE_PER_MIN", 60, 1, 1000000, &c->run_rate_per_min, err, errlen) < 0 ||
+        pa_env_long("RUN_BURST", 20, 1, 1000000, &c->run_burst, err, errlen) < 0)
+        return -1;
+    c->dispatch_bind = pa_strdup(pa_env_str("DISPATCH_BIND", "tcp://127.0.0.1:5555"));
+    if (getenv("DISPATCH_BIND") && !*getenv("DISPATCH_BIND")) c->dispatch_bind[0] = '\0';
+    const char *cs = pa_env_str("CURVE_SERVER_SECRET", NULL);
+    if (cs && strlen(cs) != 40) {
+        snprintf(err, errlen, "CURVE_SERVER_SECRET: expected a 40-character Z85 secret key");
+        return -1;
+    }
+    c->curve_secret = cs ? pa_strdup(cs) : NULL;
+    const char *cd = pa_env_str("CURVE_CLIENTS_DIR", NULL);
+    c->curve_clients_dir = cd ? pa_strdup(cd) : NULL;
     const char *host = pa_env_str("HOST", c->nkeys ? "0.0.0.0" : "127.0.0.1");
     struct in_addr a;
     if (strlen(host) >= sizeof c->host || inet_pton(AF_INET, host, &a) != 1) {
@@ -80,6 +104,17 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         return -1;
     }
     snprintf(c->host, sizeof c->host, "%s", host);
+    const char *gid = pa_env_str("GATEWAY_ID", NULL);
+    if (gid) {
+        c->gateway_id = pa_strdup(gid);
+    } else {
+        char hn[64] = "gateway";
+        gethostname(hn, sizeof hn - 1);
+        hn[sizeof hn - 1] = '\0';
+        char buf[96];
+        snprintf(buf, sizeof buf, "%s:%d", hn, c->port);
+        c->gateway_id = pa_strdup(buf);
+    }
     if (!c->nkeys && (ntohl(a.s_addr) >> 24) != 127) {
         snprintf(err, errlen,
                  "HOST=%s without API_KEYS: refusing to serve the API unauthenticated beyond "
@@ -92,6 +127,10 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
 
 void gw_config_free(gw_config_t *c)
 {
+    free(c->dispatch_bind);
+    free(c->gateway_id);
+    free(c->curve_secret);
+    free(c->curve_clients_dir);
     free(c->redis_url);
     free(c->prefix);
     for (size_t i = 0; i < c->nkeys; i++) free(c->keys[i]);

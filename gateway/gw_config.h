@@ -24,6 +24,19 @@ typedef struct {
     size_t import_max_body;
     long import_max_rows;
     int shutdown_timeout_s;
+    /* the job engine */
+    char *dispatch_bind; /* "" disables the dispatcher */
+    int heartbeat_ms;
+    int lease_ms;
+    long max_targets;
+    long max_queued;
+    long retention_s;
+    long max_attempts[3]; /* enrich, compose, submit */
+    long run_rate_per_min;
+    long run_burst;
+    char *gateway_id;
+    char *curve_secret;
+    char *curve_clients_dir;
 } gw_config_t;
 
 /* 0, or -1 with a message naming the variable in err. */

@@ -31,6 +31,12 @@ static const gw_route_t routes[] = {
     {"GET", "/api/campaigns", gw_h_campaigns_list, GW_BODY_NONE, 0},
     {"POST", "/api/campaigns", gw_h_campaigns_create, GW_BODY_JSON, 0},
     {"GET", "/api/campaigns/{id}", gw_h_campaign_get, GW_BODY_NONE, 0},
+    {"POST", "/api/automation/contact-forms/run", gw_h_run, GW_BODY_JSON, 0},
+    {"GET", "/api/jobs", gw_h_jobs_list, GW_BODY_NONE, 0},
+    {"GET", "/api/jobs/{id}", gw_h_job_get, GW_BODY_NONE, 0},
+    {"GET", "/api/jobs/{id}/tasks", gw_h_job_tasks, GW_BODY_NONE, 0},
+    {"POST", "/api/jobs/{id}/cancel", gw_h_job_cancel, GW_BODY_NONE, 0},
+    {"GET", "/api/workers", gw_h_workers, GW_BODY_NONE, 0},
     {"GET", "/api/openapi.json", gw_h_openapi, GW_BODY_NONE, 0},
     {"GET", "/metrics", gw_h_metrics, GW_BODY_NONE, 0},
 };
@@ -88,16 +94,29 @@ static int key_equal(const char *a, const char *b)
     return d == 0;
 }
 
-static int authorized(const gw_t *gw, struct MHD_Connection *c)
+/* The index of the key the request carries, -1 when there are no keys, -2 when it is wrong. */
+static int key_of(const gw_t *gw, struct MHD_Connection *c)
 {
-    if (gw->cfg.nkeys == 0) return 1;
+    if (gw->cfg.nkeys == 0) return -1;
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return 0;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return -2;
     const char *tok = h + 7;
     while (*tok == ' ') tok++;
-    int ok = 0;
-    for (size_t i = 0; i < gw->cfg.nkeys; i++) ok |= key_equal(gw->cfg.keys[i], tok);
-    return ok;
+    int found = -2;
+    for (size_t i = 0; i < gw->cfg.nkeys; i++)
+        if (key_equal(gw->cfg.keys[i], tok)) found = (int)i;
+    return found;
+}
+
+static int authorized(const gw_t *gw, struct MHD_Connection *c)
+{
+    return key_of(gw, c) != -2;
+}
+
+int gw_key_index(gw_req_t *r)
+{
+    int k = key_of(r->gw, r->conn);
+    return k < 0 ? -1 : k;
 }
 
 static void access_log(gw_req_t *r, double secs)

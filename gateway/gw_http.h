@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "gw_config.h"
+#include "gw_dispatch.h"
 #include "gw_prospect.h"
 #include "gw_store.h"
 #include "pa_buf.h"
@@ -31,6 +32,7 @@ typedef struct {
 struct gw {
     gw_config_t cfg;
     gw_store_t *store;
+    gw_dispatch_t *dispatch; /* NULL when DISPATCH_BIND is empty */
     struct MHD_Daemon *daemon;
     uint64_t start_ms;
     pthread_key_t redis_key;
@@ -101,5 +103,13 @@ void gw_h_prospect_delete(gw_t *gw, gw_req_t *r);
 void gw_h_campaigns_list(gw_t *gw, gw_req_t *r);
 void gw_h_campaigns_create(gw_t *gw, gw_req_t *r);
 void gw_h_campaign_get(gw_t *gw, gw_req_t *r);
+void gw_h_run(gw_t *gw, gw_req_t *r);
+void gw_h_jobs_list(gw_t *gw, gw_req_t *r);
+void gw_h_job_get(gw_t *gw, gw_req_t *r);
+void gw_h_job_tasks(gw_t *gw, gw_req_t *r);
+void gw_h_job_cancel(gw_t *gw, gw_req_t *r);
+void gw_h_workers(gw_t *gw, gw_req_t *r);
+/* Which API key the request used (index into API_KEYS), or -1 without keys. */
+int gw_key_index(gw_req_t *r);
 
 #endif

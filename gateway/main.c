@@ -35,7 +35,20 @@ int main(void)
         gw_config_free(&gw.cfg);
         return 2;
     }
+    if (gw.cfg.dispatch_bind[0]) {
+        gw_dispatch_opts_t o = {gw.cfg.dispatch_bind, gw.cfg.redis_url, gw.cfg.prefix,
+                                gw.cfg.redis_timeout_ms, gw.cfg.heartbeat_ms, gw.cfg.lease_ms,
+                                gw.cfg.gateway_id, gw.cfg.curve_secret, gw.cfg.curve_clients_dir};
+        gw.dispatch = gw_dispatch_new(&o, err, sizeof err);
+        if (!gw.dispatch) {
+            pa_error("cannot start the dispatcher", PA_S("error", err));
+            gw_store_destroy(&gw.store);
+            gw_config_free(&gw.cfg);
+            return 1;
+        }
+    }
     if (gw_http_start(&gw) < 0) {
+        gw_dispatch_destroy(&gw.dispatch);
         gw_store_destroy(&gw.store);
         gw_config_free(&gw.cfg);
         return 1;
@@ -50,6 +63,7 @@ int main(void)
     pa_info("listening", PA_S("host", gw.cfg.host), PA_I("port", gw.port),
             PA_S("redis", redis_safe), PA_S("prefix", gw.cfg.prefix),
             PA_I("threads", gw.cfg.threads), PA_I("api_keys", gw.cfg.nkeys),
+            PA_S("dispatch", gw.cfg.dispatch_bind[0] ? gw.cfg.dispatch_bind : "off"),
             PA_S("version", PA_VERSION));
     if (!gw.cfg.nkeys)
         pa_warn("no API_KEYS configured: the API is unauthenticated and bound to loopback only",
@@ -59,6 +73,7 @@ int main(void)
     sigwait(&sigs, &sig);
     pa_info("stopping", PA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     gw_http_stop(&gw);
+    gw_dispatch_destroy(&gw.dispatch);
     gw_store_destroy(&gw.store);
     gw_config_free(&gw.cfg);
     pa_info("stopped", PA_I("exit", 0));

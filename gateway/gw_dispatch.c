@@ -1,0 +1,481 @@
+/* The dispatcher thread: ZeroMQ ROUTER, credit-based dispatch, heartbeats, maintenance.
+ *
+ * Workers connect DEALER sockets and say HELLO; they then send CREDIT for each free slot.
+ * A TASK goes only to a worker with credit, so no task waits behind a busy worker. Tasks are
+ * leased in Redis by the dispatch script before they are sent: if this process dies with tasks
+ * on the wire, their leases expire and any gateway requeues them. */
+#include "gw_dispatch.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "pa_jobs.h"
+#include "pa_log.h"
+#include "pa_proto.h"
+#include "pa_redis.h"
+#include "pa_time.h"
+
+#define MAX_WORKERS 1024
+#define NSVC 3
+#define DISPATCH_BATCH 128
+#define POLL_IDLE_MS 25
+#define MAINTAIN_MS 200
+#define MAX_MSGS_PER_ROUND 1000
+
+static const char *const services[NSVC] = {"mcp", "llm", "form"};
+
+typedef struct {
+    int used;
+    unsigned char ident[256];
+    size_t ident_len;
+    char id[65];
+    int svc;
+    unsigned capacity, credit;
+    uint64_t last_seen;
+} worker_t;
+
+struct gw_dispatch {
+    gw_dispatch_opts_t o;
+    char *bind, *prefix, *gateway_id;
+    zsock_t *router;
+    zactor_t *auth;
+    void *rs;
+    int wake_fd;
+    pa_redis_t *redis;
+    worker_t workers[MAX_WORKERS];
+    int dirty[NSVC];
+    uint64_t next_poll[NSVC];
+    atomic_int running;
+    pthread_t thread;
+    atomic_ullong dispatched, dropped, lost;
+    atomic_int nworkers;
+};
+
+static int svc_index(const char *s)
+{
+    for (int i = 0; i < NSVC; i++)
+        if (strcmp(s, services[i]) == 0) return i;
+    return -1;
+}
+
+static void iso_now(char out[25])
+{
+    pa_time_rfc3339(pa_wall_ms(), out);
+}
+
+static worker_t *find_worker(gw_dispatch_t *d, const void *ident, size_t len)
+{
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        worker_t *w = &d->workers[i];
+        if (w->used && w->ident_len == len && memcmp(w->ident, ident, len) == 0) return w;
+    }
+    return NULL;
+}
+
+static int send_to(gw_dispatch_t *d, const unsigned char *ident, size_t ident_len, const pa_msg_t *m)
+{
+    unsigned char hdr[PA_PROTO_HEADER_LEN];
+    pa_buf_t body = PA_BUF_INIT;
+    char err[PA_PROTO_ERRLEN];
+    if (pa_proto_encode(m, hdr, &body, err, sizeof err) < 0) {
+        pa_error("cannot encode a message", PA_S("error", err));
+        pa_buf_free(&body);
+        return -1;
+    }
+    int rc = 0;
+    if (zmq_send(d->rs, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(d->rs, hdr, sizeof hdr, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(d->rs, body.data ? body.data : "", body.len, ZMQ_DONTWAIT) < 0)
+        rc = -1;
+    pa_buf_free(&body);
+    return rc;
+}
+
+/* Forgets a worker; when lost, its leased tasks go back to the queue at once. */
+static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost)
+{
+    char iso[25];
+    iso_now(iso);
+    if (lost) {
+        const char *argv[] = {d->prefix, w->id, iso};
+        redisReply *r = pa_redis_eval(d->redis, &pa_jobs_worker_lost, 0, 3, argv, NULL);
+        long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+        if (r) freeReplyObject(r);
+        atomic_fetch_add(&d->lost, 1);
+        pa_warn("worker lost; its tasks are requeued", PA_S("worker", w->id),
+                PA_S("service", services[w->svc]), PA_S("reason", why), PA_I("requeued", n));
+        for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
+    } else {
+        pa_info("worker left", PA_S("worker", w->id), PA_S("service", services[w->svc]));
+    }
+    redisReply *r = pa_redis_cmd(d->redis, "HDEL %sworkers %s", d->prefix, w->id);
+    if (r) freeReplyObject(r);
+    memset(w, 0, sizeof *w);
+    atomic_fetch_sub(&d->nworkers, 1);
+}
+
+static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, const pa_msg_t *m)
+{
+    const char *svc = pa_msg_str(m, PA_FIELD_HELLO_SERVICE, NULL);
+    const char *id = pa_msg_str(m, PA_FIELD_HELLO_WORKER_ID, NULL);
+    int si = svc_index(svc);
+    if (si < 0) {
+        pa_warn("HELLO from a worker of an unknown service; ignored", PA_S("service", svc),
+                PA_S("worker", id));
+        return;
+    }
+    worker_t *w = find_worker(d, ident, ilen);
+    /* The same worker id on a new connection: the old connection is gone. Its leases stay
+     * with the worker id, so nothing is requeued; the worker still holds those tasks. */
+    for (int i = 0; i < MAX_WORKERS && !w; i++) {
+        worker_t *o = &d->workers[i];
+        if (o->used && strcmp(o->id, id) == 0) {
+            memset(o, 0, sizeof *o);
+            atomic_fetch_sub(&d->nworkers, 1);
+        }
+    }
+    if (!w) {
+        for (int i = 0; i < MAX_WORKERS && !w; i++)
+            if (!d->workers[i].used) w = &d->workers[i];
+        if (!w) {
+            pa_error("too many workers; HELLO ignored", PA_S("worker", id));
+            return;
+        }
+        atomic_fetch_add(&d->nworkers, 1);
+    }
+    memset(w, 0, sizeof *w);
+    w->used = 1;
+    memcpy(w->ident, ident, ilen);
+    w->ident_len = ilen;
+    snprintf(w->id, sizeof w->id, "%s", id);
+    w->svc = si;
+    w->capacity = (unsigned)pa_msg_uint(m, PA_FIELD_HELLO_CAPACITY);
+    w->last_seen = pa_mono_ms();
+    pa_info("worker joined", PA_S("worker", w->id), PA_S("service", svc),
+            PA_I("capacity", w->capacity), PA_S("version", pa_msg_str(m, PA_FIELD_HELLO_VERSION, NULL)));
+}
+
+static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
+{
+    const unsigned char *ident = zmq_msg_data(&f[0]);
+    size_t ilen = zmq_msg_size(&f[0]);
+    if (nframes != 3 || ilen == 0 || ilen > sizeof d->workers[0].ident) {
+        atomic_fetch_add(&d->dropped, 1);
+        pa_warn("dropped a message with the wrong number of frames", PA_I("frames", nframes - 1));
+        return;
+    }
+    pa_msg_t *m = NULL;
+    char err[PA_PROTO_ERRLEN];
+    if (pa_proto_decode(zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), zmq_msg_data(&f[2]),
+                        zmq_msg_size(&f[2]), &m, err, sizeof err) < 0) {
+        atomic_fetch_add(&d->dropped, 1);
+        pa_warn("dropped a malformed message", PA_S("error", err),
+                PA_I("bytes", zmq_msg_size(&f[1]) + zmq_msg_size(&f[2])));
+        return;
+    }
+    worker_t *w = find_worker(d, ident, ilen);
+    switch (pa_msg_cmd(m)) {
+    case PA_CMD_HELLO: on_hello(d, ident, ilen, m); break;
+    case PA_CMD_CREDIT:
+        if (w) {
+            w->credit += (unsigned)pa_msg_uint(m, PA_FIELD_CREDIT_N);
+            if (w->credit > 4 * w->capacity) w->credit = 4 * w->capacity;
+            /* a worker frees a slot when it committed a task, which may have queued the next
+             * stage for another service */
+            for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
+        }
+        break;
+    case PA_CMD_HEARTBEAT:
+    case PA_CMD_RESULT: break;
+    case PA_CMD_BYE:
+        if (w) drop_worker(d, w, "bye", 0);
+        w = NULL;
+        break;
+    default:
+        atomic_fetch_add(&d->dropped, 1);
+        pa_warn("dropped a message a worker must not send", PA_S("command", pa_msg_name(m)));
+    }
+    if (w && w->used) {
+        w->last_seen = pa_mono_ms();
+    } else if (!w && pa_msg_cmd(m) != PA_CMD_HELLO && pa_msg_cmd(m) != PA_CMD_BYE) {
+        /* A worker this gateway does not know (it restarted): BYE asks it to say HELLO again. */
+        pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
+        pa_msg_set_str(bye, PA_FIELD_BYE_WORKER_ID, "unknown");
+        send_to(d, ident, ilen, bye);
+        pa_msg_destroy(&bye);
+    }
+    pa_msg_destroy(&m);
+}
+
+static void receive_all(gw_dispatch_t *d)
+{
+    for (int k = 0; k < MAX_MSGS_PER_ROUND; k++) {
+        zmq_msg_t f[4];
+        int n = 0, more = 1;
+        while (more) {
+            zmq_msg_t tmp;
+            zmq_msg_init(&tmp);
+            if (zmq_msg_recv(&tmp, d->rs, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&tmp);
+                if (n == 0) return;
+                break; /* cannot happen mid-message: ZeroMQ delivers whole messages */
+            }
+            more = zmq_msg_more(&tmp);
+            if (n < 4) f[n] = tmp;
+            else zmq_msg_close(&tmp);
+            n++;
+        }
+        handle(d, f, n);
+        for (int i = 0; i < n && i < 4; i++) zmq_msg_close(&f[i]);
+    }
+}
+
+/* Leases up to the worker's credit of queued tasks and sends them. Returns how many it got, or
+ * -1 when Redis is unreachable. */
+static int dispatch_to(gw_dispatch_t *d, worker_t *w)
+{
+    unsigned n = w->credit < DISPATCH_BATCH ? w->credit : DISPATCH_BATCH;
+    char ns[16], now[24], lease[16], iso[25];
+    snprintf(ns, sizeof ns, "%u", n);
+    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
+    snprintf(lease, sizeof lease, "%d", d->o.lease_ms);
+    iso_now(iso);
+    const char *argv[] = {d->prefix, services[w->svc], ns, w->id, now, iso, lease};
+    redisReply *r = pa_redis_eval(d->redis, &pa_jobs_dispatch, 0, 7, argv, NULL);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r && r->type == REDIS_REPLY_ERROR) pa_error("dispatch failed", PA_S("error", r->str));
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    int got = 0;
+    for (size_t i = 0; i + 5 < r->elements; i += 6) {
+        const char *key = r->element[i]->str;
+        const char *colon = strrchr(key, ':');
+        pa_msg_t *m = pa_msg_new(PA_CMD_TASK);
+        pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, key);
+        pa_msg_set_strn(m, PA_FIELD_TASK_JOB_ID, key, colon ? (size_t)(colon - key) : strlen(key));
+        pa_msg_set_str(m, PA_FIELD_TASK_STAGE, r->element[i + 1]->str);
+        pa_msg_set_str(m, PA_FIELD_TASK_LEASE, r->element[i + 2]->str);
+        pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, strtoull(r->element[i + 3]->str, NULL, 10));
+        pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, strtoull(r->element[i + 4]->str, NULL, 10));
+        pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, r->element[i + 5]->str, r->element[i + 5]->len);
+        int rc = send_to(d, w->ident, w->ident_len, m);
+        pa_msg_destroy(&m);
+        if (rc < 0) {
+            /* The worker is gone (or not reading): its leases, this one included, go back. */
+            freeReplyObject(r);
+            drop_worker(d, w, "unreachable", 1);
+            return got;
+        }
+        w->credit--;
+        got++;
+    }
+    freeReplyObject(r);
+    atomic_fetch_add(&d->dispatched, (unsigned long long)got);
+    return got;
+}
+
+static void dispatch_round(gw_dispatch_t *d, uint64_t now)
+{
+    for (int s = 0; s < NSVC; s++) {
+        if (!d->dirty[s] && now < d->next_poll[s]) continue;
+        int empty = 0, any = 0;
+        for (int i = 0; i < MAX_WORKERS && !empty; i++) {
+            worker_t *w = &d->workers[i];
+            if (!w->used || w->svc != s || w->credit == 0) continue;
+            any = 1;
+            unsigned want = w->credit < DISPATCH_BATCH ? w->credit : DISPATCH_BATCH;
+            int got = dispatch_to(d, w);
+            if (got < 0 || (unsigned)got < want) empty = 1;
+        }
+        if (empty || !any) {
+            d->dirty[s] = 0;
+            d->next_poll[s] = now + POLL_IDLE_MS;
+        }
+    }
+}
+
+static void heartbeat_round(gw_dispatch_t *d)
+{
+    uint64_t now = pa_mono_ms(), wall = pa_wall_ms();
+    pa_msg_t *hb = pa_msg_new(PA_CMD_HEARTBEAT);
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        worker_t *w = &d->workers[i];
+        if (!w->used) continue;
+        if (now - w->last_seen > 3u * (uint64_t)d->o.heartbeat_ms) {
+            drop_worker(d, w, "missed 3 heartbeats", 1);
+            continue;
+        }
+        send_to(d, w->ident, w->ident_len, hb);
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"service\":\"%s\",\"capacity\":%u,\"credit\":%u,\"gateway\":\"%s\","
+                 "\"last_seen_ms\":%llu}",
+                 services[w->svc], w->capacity, w->credit, d->gateway_id,
+                 (unsigned long long)(wall - (now - w->last_seen)));
+        const char *argv[] = {"HSET", NULL, w->id, json};
+        char key[96];
+        snprintf(key, sizeof key, "%sworkers", d->prefix);
+        argv[1] = key;
+        redisReply *r = pa_redis_argv(d->redis, 4, argv, NULL);
+        if (r) freeReplyObject(r);
+    }
+    pa_msg_destroy(&hb);
+}
+
+static void maintain(gw_dispatch_t *d)
+{
+    char now[24], iso[25];
+    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
+    iso_now(iso);
+    const char *argv[] = {d->prefix, now, iso, "1000"};
+    redisReply *r = pa_redis_eval(d->redis, &pa_jobs_maintain, 0, 4, argv, NULL);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        long long promoted = r->element[0]->integer, requeued = r->element[1]->integer;
+        if (promoted || requeued)
+            for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
+        if (requeued) pa_warn("requeued tasks whose lease expired", PA_I("tasks", requeued));
+    } else if (r && r->type == REDIS_REPLY_ERROR) {
+        pa_error("maintenance failed", PA_S("error", r->str));
+    }
+    if (r) freeReplyObject(r);
+}
+
+static void *dispatch_main(void *arg)
+{
+    gw_dispatch_t *d = arg;
+    uint64_t next_hb = 0, next_maint = 0;
+    while (atomic_load(&d->running)) {
+        uint64_t now = pa_mono_ms();
+        if (now >= next_hb) {
+            heartbeat_round(d);
+            next_hb = now + (uint64_t)d->o.heartbeat_ms;
+        }
+        if (now >= next_maint) {
+            maintain(d);
+            next_maint = now + MAINTAIN_MS;
+        }
+        dispatch_round(d, now);
+        long timeout = 100;
+        for (int s = 0; s < NSVC; s++) {
+            int credit = 0;
+            for (int i = 0; i < MAX_WORKERS && !credit; i++)
+                credit = d->workers[i].used && d->workers[i].svc == s && d->workers[i].credit;
+            if (!credit) continue;
+            if (d->dirty[s]) timeout = 0;
+            else if ((long)(d->next_poll[s] - now) < timeout) timeout = (long)(d->next_poll[s] - now);
+        }
+        if (timeout < 0) timeout = 0;
+        zmq_pollitem_t items[2] = {{d->rs, 0, ZMQ_POLLIN, 0}, {NULL, d->wake_fd, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, timeout) < 0 && errno != EINTR) break;
+        if (items[1].revents & ZMQ_POLLIN) {
+            uint64_t v;
+            if (read(d->wake_fd, &v, sizeof v) > 0)
+                for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
+        }
+        if (items[0].revents & ZMQ_POLLIN) receive_all(d);
+    }
+    /* Tell workers this gateway is going; they keep their tasks and join another or this
+     * one again. */
+    pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
+    pa_msg_set_str(bye, PA_FIELD_BYE_WORKER_ID, "gateway");
+    for (int i = 0; i < MAX_WORKERS; i++)
+        if (d->workers[i].used) send_to(d, d->workers[i].ident, d->workers[i].ident_len, bye);
+    pa_msg_destroy(&bye);
+    return NULL;
+}
+
+gw_dispatch_t *gw_dispatch_new(const gw_dispatch_opts_t *o, char *err, size_t errlen)
+{
+    gw_dispatch_t *d = pa_calloc(1, sizeof *d);
+    d->o = *o;
+    d->bind = pa_strdup(o->bind);
+    d->prefix = pa_strdup(o->prefix);
+    d->gateway_id = pa_strdup(o->gateway_id);
+    d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    d->redis = pa_redis_new(o->redis_url, o->redis_timeout_ms, err, errlen);
+    if (!d->redis || d->wake_fd < 0) goto fail;
+    zsys_handler_set(NULL); /* the gateway handles signals itself */
+    zsys_set_linger(0);
+    d->router = zsock_new(ZMQ_ROUTER);
+    if (!d->router) {
+        snprintf(err, errlen, "cannot create a ZeroMQ socket");
+        goto fail;
+    }
+    zsock_set_router_mandatory(d->router, 1);
+    zsock_set_sndhwm(d->router, 100000);
+    zsock_set_rcvhwm(d->router, 100000);
+    zsock_set_maxmsgsize(d->router, (int64_t)PA_PROTO_MAX_BODY + 1024);
+    if (o->curve_secret) {
+        char pub[41];
+        if (strlen(o->curve_secret) != 40 || zmq_curve_public(pub, o->curve_secret) != 0) {
+            snprintf(err, errlen, "CURVE_SERVER_SECRET: expected a 40-character Z85 secret key");
+            goto fail;
+        }
+        d->auth = zactor_new(zauth, NULL);
+        zstr_sendx(d->auth, "CURVE", o->curve_clients_dir ? o->curve_clients_dir : CURVE_ALLOW_ANY,
+                   NULL);
+        zsock_wait(d->auth);
+        zsock_set_zap_domain(d->router, "prospect");
+        zsock_set_curve_server(d->router, 1);
+        zsock_set_curve_secretkey(d->router, o->curve_secret);
+        pa_info("dispatcher uses CURVE", PA_S("public_key", pub),
+                PA_S("clients", o->curve_clients_dir ? o->curve_clients_dir : "any"));
+    }
+    if (zsock_bind(d->router, "%s", o->bind) < 0) {
+        snprintf(err, errlen, "DISPATCH_BIND: cannot bind %s: %s", o->bind, zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    d->rs = zsock_resolve(d->router);
+    atomic_store(&d->running, 1);
+    if (pthread_create(&d->thread, NULL, dispatch_main, d) != 0) {
+        snprintf(err, errlen, "cannot start the dispatcher thread");
+        atomic_store(&d->running, 0);
+        goto fail;
+    }
+    return d;
+fail:
+    gw_dispatch_destroy(&d);
+    return NULL;
+}
+
+void gw_dispatch_destroy(gw_dispatch_t **dp)
+{
+    gw_dispatch_t *d = *dp;
+    if (!d) return;
+    if (atomic_exchange(&d->running, 0)) {
+        gw_dispatch_wake(d);
+        pthread_join(d->thread, NULL);
+    }
+    zsock_destroy(&d->router);
+    zactor_destroy(&d->auth);
+    if (d->wake_fd >= 0) close(d->wake_fd);
+    pa_redis_destroy(&d->redis);
+    free(d->bind);
+    free(d->prefix);
+    free(d->gateway_id);
+    free(d);
+    *dp = NULL;
+}
+
+void gw_dispatch_wake(gw_dispatch_t *d)
+{
+    uint64_t one = 1;
+    if (write(d->wake_fd, &one, sizeof one) < 0) {
+        /* the counter is saturated: a wake-up is already pending */
+    }
+}
+
+void gw_dispatch_stats(gw_dispatch_t *d, gw_dispatch_stats_t *out)
+{
+    out->dispatched = atomic_load(&d->dispatched);
+    out->dropped_messages = atomic_load(&d->dropped);
+    out->workers_lost = atomic_load(&d->lost);
+    out->workers = atomic_load(&d->nworkers);
+}

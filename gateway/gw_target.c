@@ -1,0 +1,103 @@
+/* Campaign target normalisation. */
+#include "gw_target.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int gw_target_normalize(const char *s, size_t n, pa_buf_t *out, char *err, size_t errlen)
+{
+    while (n && isspace((unsigned char)*s)) s++, n--;
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    if (n == 0 || n > GW_TARGET_MAX) {
+        snprintf(err, errlen, "must be a URL or domain of 1 to %d bytes", GW_TARGET_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' ||
+            c == '`' || c == '{' || c == '|' || c == '}') {
+            snprintf(err, errlen, "contains a character not allowed in a URL (byte %zu)", i + 1);
+            return -1;
+        }
+    }
+    const char *scheme = "https";
+    const char *sep = NULL;
+    for (size_t i = 0; i + 2 < n; i++)
+        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+            sep = s + i;
+            break;
+        }
+    if (sep) {
+        size_t sl = (size_t)(sep - s);
+        if (sl == 4 && strncasecmp(s, "http", 4) == 0) scheme = "http";
+        else if (!(sl == 5 && strncasecmp(s, "https", 5) == 0)) {
+            snprintf(err, errlen, "only http and https URLs are allowed");
+            return -1;
+        }
+        n -= (size_t)(sep + 3 - s);
+        s = sep + 3;
+    }
+    size_t hl = strcspn(s, "/?#");
+    if (hl > n) hl = n;
+    const char *host = s, *rest = s + hl;
+    size_t rl = n - hl;
+    if (memchr(host, '@', hl)) {
+        snprintf(err, errlen, "must not contain credentials (user@host)");
+        return -1;
+    }
+    const char *colon = memchr(host, ':', hl);
+    size_t namelen = colon ? (size_t)(colon - host) : hl;
+    if (namelen == 0 || namelen > 253) {
+        snprintf(err, errlen, "has no host name");
+        return -1;
+    }
+    int dots = 0;
+    for (size_t i = 0; i < namelen; i++) {
+        char c = host[i];
+        if (c == '.') {
+            if (i == 0 || i == namelen - 1 || host[i - 1] == '.') {
+                snprintf(err, errlen, "has an invalid host name");
+                return -1;
+            }
+            dots++;
+        } else if (!isalnum((unsigned char)c) && c != '-') {
+            snprintf(err, errlen, "has an invalid host name");
+            return -1;
+        }
+    }
+    if (!dots) {
+        snprintf(err, errlen, "needs a full host name such as example.com");
+        return -1;
+    }
+    long port = 0;
+    if (colon) {
+        size_t pl = hl - namelen - 1;
+        if (pl == 0 || pl > 5) {
+            snprintf(err, errlen, "has an invalid port");
+            return -1;
+        }
+        for (size_t i = 0; i < pl; i++) {
+            if (!isdigit((unsigned char)colon[1 + i])) {
+                snprintf(err, errlen, "has an invalid port");
+                return -1;
+            }
+            port = port * 10 + (colon[1 + i] - '0');
+        }
+        if (port < 1 || port > 65535) {
+            snprintf(err, errlen, "has an invalid port");
+            return -1;
+        }
+    }
+    pa_buf_puts(out, scheme);
+    pa_buf_puts(out, "://");
+    for (size_t i = 0; i < namelen; i++) pa_buf_putc(out, (char)tolower((unsigned char)host[i]));
+    if (port && !((port == 443 && scheme[4] == 's') || (port == 80 && scheme[4] == '\0')))
+        pa_buf_printf(out, ":%ld", port);
+    const char *frag = memchr(rest, '#', rl);
+    if (frag) rl = (size_t)(frag - rest);
+    if (rl == 0 || rest[0] != '/') pa_buf_putc(out, '/');
+    pa_buf_put(out, rest, rl);
+    return 0;
+}
