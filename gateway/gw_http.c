@@ -36,6 +36,7 @@ static const gw_route_t routes[] = {
     {"GET", "/api/jobs/{id}", gw_h_job_get, GW_BODY_NONE, 0},
     {"GET", "/api/jobs/{id}/tasks", gw_h_job_tasks, GW_BODY_NONE, 0},
     {"POST", "/api/jobs/{id}/cancel", gw_h_job_cancel, GW_BODY_NONE, 0},
+    {"GET", "/api/jobs/{id}/events", gw_h_job_events, GW_BODY_NONE, 0},
     {"GET", "/api/workers", gw_h_workers, GW_BODY_NONE, 0},
     {"GET", "/api/openapi.json", gw_h_openapi, GW_BODY_NONE, 0},
     {"GET", "/metrics", gw_h_metrics, GW_BODY_NONE, 0},
@@ -488,6 +489,9 @@ void gw_http_stop(gw_t *gw)
     if (!gw->daemon) return;
     MHD_socket ls = MHD_quiesce_daemon(gw->daemon);
     if (ls != MHD_INVALID_SOCKET) close(ls);
+    /* event streams never end by themselves, and suspended connections must be resumed before
+     * the server stops */
+    gw_events_close_all(gw->events);
     uint64_t deadline = pa_mono_ms() + (uint64_t)gw->cfg.shutdown_timeout_s * 1000u;
     while (atomic_load(&gw->inflight) > 0 && pa_mono_ms() < deadline) pa_sleep_ms(10);
     int left = atomic_load(&gw->inflight);

@@ -10,6 +10,7 @@
 
 #include "gw_config.h"
 #include "gw_dispatch.h"
+#include "gw_events.h"
 #include "gw_prospect.h"
 #include "gw_store.h"
 #include "pa_buf.h"
@@ -33,6 +34,7 @@ struct gw {
     gw_config_t cfg;
     gw_store_t *store;
     gw_dispatch_t *dispatch; /* NULL when DISPATCH_BIND is empty */
+    gw_events_t *events;
     struct MHD_Daemon *daemon;
     uint64_t start_ms;
     pthread_key_t redis_key;
@@ -108,6 +110,7 @@ void gw_h_jobs_list(gw_t *gw, gw_req_t *r);
 void gw_h_job_get(gw_t *gw, gw_req_t *r);
 void gw_h_job_tasks(gw_t *gw, gw_req_t *r);
 void gw_h_job_cancel(gw_t *gw, gw_req_t *r);
+void gw_h_job_events(gw_t *gw, gw_req_t *r);
 void gw_h_workers(gw_t *gw, gw_req_t *r);
 /* Which API key the request used (index into API_KEYS), or -1 without keys. */
 int gw_key_index(gw_req_t *r);

@@ -54,7 +54,10 @@ int gw_csv_next(const char *s, size_t n, size_t *pos, pa_buf_t *text, gw_csv_rec
         }
         if (c == ',' || c == '\n' || c == '\r') {
             if (rec->nfields == GW_CSV_MAX_FIELDS) {
-                *pos = n;
+                /* refuse this record only: skip to the end of its line */
+                while (i < n && s[i] != '\n') i++;
+                if (i < n) i++, (*lines)++;
+                *pos = i;
                 snprintf(err, errlen, "more than %d fields", GW_CSV_MAX_FIELDS);
                 return -1;
             }
@@ -96,18 +99,17 @@ int gw_csv_next(const char *s, size_t n, size_t *pos, pa_buf_t *text, gw_csv_rec
 
 size_t gw_csv_count(const char *s, size_t n)
 {
-    size_t count = 0;
-    int quoted = 0, blank = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') quoted = !quoted;
-        if (s[i] == '\n' && !quoted) {
-            count += !blank;
-            blank = 1;
-        } else if (s[i] != '\r') {
-            blank = 0;
-        }
-    }
-    return count + !blank;
+    /* Counts with the reader itself, so that the count that guards IMPORT_MAX_ROWS is exactly
+     * what the import goes through: every refused record and every one that is not blank. */
+    pa_buf_t text = PA_BUF_INIT;
+    gw_csv_rec_t rec;
+    char err[128];
+    size_t pos = 0, lines = 0, count = 0;
+    int rc;
+    while ((rc = gw_csv_next(s, n, &pos, &text, &rec, &lines, err, sizeof err)) != 0)
+        if (rc < 0 || !(rec.nfields == 1 && rec.len[0] == 0)) count++;
+    pa_buf_free(&text);
+    return count;
 }
 
 size_t gw_ndjson_count(const char *s, size_t n)

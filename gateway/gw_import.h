@@ -20,7 +20,7 @@ typedef struct {
 int gw_csv_next(const char *s, size_t n, size_t *pos, pa_buf_t *text, gw_csv_rec_t *rec,
                 size_t *lines, char *err, size_t errlen);
 
-/* Counts records (CSV) or non-blank lines (NDJSON) without parsing them fully. */
+/* Counts records (CSV, with the reader above) or non-blank lines (NDJSON). */
 size_t gw_csv_count(const char *s, size_t n);
 size_t gw_ndjson_count(const char *s, size_t n);
 

@@ -608,6 +608,19 @@ void gw_h_job_cancel(gw_t *gw, gw_req_t *r)
     gw_h_job_get(gw, r);
 }
 
+void gw_h_job_events(gw_t *gw, gw_req_t *r)
+{
+    redisReply *h = load_job(gw, r);
+    if (!h) return;
+    pa_buf_t b = PA_BUF_INIT;
+    render_job(&b, h);
+    const char *st = hget(h, "status");
+    int finished = st && (strcmp(st, "completed") == 0 || strcmp(st, "cancelled") == 0);
+    gw_events_respond(gw->events, r, r->id, gw_req_header(r, "Last-Event-ID"), b.data, finished);
+    pa_buf_free(&b);
+    freeReplyObject(h);
+}
+
 static int parse_limit(gw_req_t *r, size_t def, size_t max, size_t *out)
 {
     const char *s = gw_arg(r, "limit");

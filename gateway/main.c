@@ -47,7 +47,9 @@ int main(void)
             return 1;
         }
     }
-    if (gw_http_start(&gw) < 0) {
+    gw.events = gw_events_new(gw.cfg.redis_url, gw.cfg.prefix, gw.cfg.redis_timeout_ms, err, sizeof err);
+    if (!gw.events || gw_http_start(&gw) < 0) {
+        gw_events_destroy(&gw.events);
         gw_dispatch_destroy(&gw.dispatch);
         gw_store_destroy(&gw.store);
         gw_config_free(&gw.cfg);
@@ -73,6 +75,7 @@ int main(void)
     sigwait(&sigs, &sig);
     pa_info("stopping", PA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     gw_http_stop(&gw);
+    gw_events_destroy(&gw.events);
     gw_dispatch_destroy(&gw.dispatch);
     gw_store_destroy(&gw.store);
     gw_config_free(&gw.cfg);

@@ -27,6 +27,7 @@ for i = 0, n - 1 do
     local f = {'lease', '', 'lease_until', 0, 'updated', iso}
     if result ~= '' then f[#f + 1] = 'result_'..stage; f[#f + 1] = result end
     local new = outcome
+    local evstage = stage
     if outcome == 'succeeded' then
       local nxt = next_stage(m.stages, stage)
       if nxt and m.status == 'cancelled' then
@@ -34,6 +35,7 @@ for i = 0, n - 1 do
       elseif nxt then
         new = 'queued'
         f[#f + 1] = 'stage'; f[#f + 1] = nxt; f[#f + 1] = 'attempt'; f[#f + 1] = 0
+        evstage = nxt
         redis.call('LPUSH', P..'ready:'..SVC[nxt], tk)
       elseif stage == 'submit' and m.campaign ~= '' then
         -- the one place a campaign's sent count moves: once per task, guarded by the lease
@@ -54,8 +56,8 @@ for i = 0, n - 1 do
     redis.call('HSET', key, unpack(f))
     move(jk, 'running', new)
     redis.call('HSET', jk, 'updated', iso)
-    if err ~= '' then event(job, tid, stage, new, attempt, 'error', err)
-    else event(job, tid, stage, new, attempt) end
+    if err ~= '' then event(job, tid, evstage, new, attempt, 'error', err)
+    else event(job, tid, evstage, new, attempt) end
     if TERMINAL[new] then maybe_finish(jk, job, iso) end
     out[#out + 1] = 'ok'
   end

@@ -1,0 +1,359 @@
+/* Live job events over Server-Sent Events; see gw_events.h for the design. */
+#include "gw_events.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_http.h"
+#include "pa_log.h"
+#include "pa_redis.h"
+#include "pa_time.h"
+
+#define RING 8192
+#define KEEPALIVE_MS 15000
+#define REPLAY_BATCH 1000
+
+typedef struct {
+    uint64_t ms, seq;
+} evid_t;
+
+typedef struct {
+    evid_t id;
+    char job[72];
+    char *text; /* the whole SSE event, "id: ...\nevent: ...\ndata: ...\n\n" */
+    int final;  /* a job-level completed/cancelled event */
+} ev_t;
+
+enum { RUNNING, SUSPENDING, SUSPENDED };
+
+typedef struct sub {
+    gw_events_t *hub;
+    gw_t *gw;
+    int ka; /* the hub asks for a keep-alive comment */
+    struct MHD_Connection *conn;
+    char job[72];
+    evid_t last;
+    pa_buf_t out;
+    size_t off;
+    int state, pending, ending, ended;
+    struct sub *prev, *next;
+} sub_t;
+
+struct gw_events {
+    char *prefix;
+    char key[96];
+    pa_redis_t *redis;
+    pthread_mutex_t lock;
+    ev_t ring[RING];
+    size_t head, count; /* oldest at head */
+    evid_t last;        /* newest event seen */
+    evid_t covered;     /* every event after this one is in the ring (or yet to come) */
+    sub_t *subs;
+    size_t nsubs;
+    int closing;
+    atomic_int running;
+    pthread_t thread;
+};
+
+static int parse_id(const char *s, evid_t *id)
+{
+    char *e;
+    if (!s || !*s) return -1;
+    id->ms = strtoull(s, &e, 10);
+    if (*e != '-') return -1;
+    id->seq = strtoull(e + 1, &e, 10);
+    return *e ? -1 : 0;
+}
+
+static int id_after(evid_t a, evid_t b)
+{
+    return a.ms > b.ms || (a.ms == b.ms && a.seq > b.seq);
+}
+
+/* Formats one stream entry as an SSE event; NULL job when the entry is not a job event. */
+static char *format(const redisReply *e, char job[72], int *final)
+{
+    const redisReply *f = e->element[1];
+    pa_buf_t data = PA_BUF_INIT;
+    const char *state = NULL, *task = NULL;
+    job[0] = '\0';
+    pa_buf_putc(&data, '{');
+    for (size_t i = 0; i + 1 < f->elements; i += 2) {
+        const char *k = f->element[i]->str, *v = f->element[i + 1]->str;
+        if (!k || !v) continue;
+        if (strcmp(k, "job") == 0) snprintf(job, 72, "%s", v);
+        if (strcmp(k, "state") == 0) state = v;
+        if (strcmp(k, "task") == 0) task = v;
+        if (data.len > 1) pa_buf_putc(&data, ',');
+        pa_buf_json_str(&data, k, strlen(k));
+        pa_buf_putc(&data, ':');
+        int num = (strcmp(k, "attempt") == 0 || strcmp(k, "total") == 0) && *v &&
+                  strspn(v, "0123456789") == strlen(v);
+        if (num) pa_buf_puts(&data, v);
+        else pa_buf_json_str(&data, v, strlen(v));
+    }
+    pa_buf_putc(&data, '}');
+    *final = !task && state && (strcmp(state, "completed") == 0 || strcmp(state, "cancelled") == 0);
+    pa_buf_t out = PA_BUF_INIT;
+    pa_buf_printf(&out, "id: %s\nevent: %s\ndata: %s\n\n", e->element[0]->str, task ? "task" : "job",
+                  data.data);
+    pa_buf_free(&data);
+    return pa_buf_detach(&out, NULL);
+}
+
+/* Wakes a subscriber whose connection sleeps. Called with the lock held. */
+static void wake(sub_t *s)
+{
+    if (s->state == SUSPENDED) {
+        s->state = RUNNING;
+        MHD_resume_connection(s->conn);
+    } else if (s->state == SUSPENDING) {
+        s->pending = 1;
+    }
+}
+
+static void *hub_main(void *arg)
+{
+    gw_events_t *e = arg;
+    uint64_t next_keepalive = pa_mono_ms() + KEEPALIVE_MS;
+    char last[48];
+    snprintf(last, sizeof last, "%" PRIu64 "-%" PRIu64, e->last.ms, e->last.seq);
+    while (atomic_load(&e->running)) {
+        redisReply *r = pa_redis_cmd(e->redis, "XREAD COUNT 500 BLOCK 500 STREAMS %s %s", e->key, last);
+        if (!r) {
+            pa_sleep_ms(200);
+        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+            const redisReply *entries = r->element[0]->element[1];
+            pthread_mutex_lock(&e->lock);
+            for (size_t i = 0; i < entries->elements; i++) {
+                const redisReply *en = entries->element[i];
+                ev_t ev = {0};
+                if (parse_id(en->element[0]->str, &ev.id) < 0) continue;
+                ev.text = format(en, ev.job, &ev.final);
+                size_t slot = (e->head + e->count) % RING;
+                if (e->count == RING) {
+                    e->covered = e->ring[e->head].id;
+                    free(e->ring[e->head].text);
+                    e->head = (e->head + 1) % RING;
+                    slot = (e->head + e->count - 1) % RING;
+                } else {
+                    e->count++;
+                }
+                e->ring[slot] = ev;
+                e->last = ev.id;
+                for (sub_t *s = e->subs; s; s = s->next)
+                    if (strcmp(s->job, ev.job) == 0) wake(s);
+            }
+            pthread_mutex_unlock(&e->lock);
+            snprintf(last, sizeof last, "%" PRIu64 "-%" PRIu64, e->last.ms, e->last.seq);
+        }
+        if (r) freeReplyObject(r);
+        if (pa_mono_ms() >= next_keepalive) {
+            pthread_mutex_lock(&e->lock);
+            for (sub_t *s = e->subs; s; s = s->next) {
+                s->ka = 1;
+                wake(s);
+            }
+            pthread_mutex_unlock(&e->lock);
+            next_keepalive = pa_mono_ms() + KEEPALIVE_MS;
+        }
+    }
+    return NULL;
+}
+
+gw_events_t *gw_events_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
+                           size_t errlen)
+{
+    pa_redis_t *r = pa_redis_new(redis_url, timeout_ms + 500, err, errlen);
+    if (!r) return NULL;
+    gw_events_t *e = pa_calloc(1, sizeof *e);
+    e->redis = r;
+    e->prefix = pa_strdup(prefix);
+    snprintf(e->key, sizeof e->key, "%sevents", prefix);
+    pthread_mutex_init(&e->lock, NULL);
+    /* start from the stream's end; if Redis is down, from now */
+    redisReply *last = pa_redis_cmd(r, "XREVRANGE %s + - COUNT 1", e->key);
+    if (last && last->type == REDIS_REPLY_ARRAY && last->elements == 1)
+        parse_id(last->element[0]->element[0]->str, &e->last);
+    else
+        e->last.ms = pa_wall_ms();
+    if (last) freeReplyObject(last);
+    e->covered = e->last;
+    atomic_store(&e->running, 1);
+    if (pthread_create(&e->thread, NULL, hub_main, e) != 0) {
+        snprintf(err, errlen, "cannot start the events thread");
+        atomic_store(&e->running, 0);
+        gw_events_destroy(&e);
+        return NULL;
+    }
+    return e;
+}
+
+void gw_events_close_all(gw_events_t *e)
+{
+    if (!e) return;
+    pthread_mutex_lock(&e->lock);
+    e->closing = 1;
+    for (sub_t *s = e->subs; s; s = s->next) wake(s);
+    pthread_mutex_unlock(&e->lock);
+}
+
+void gw_events_destroy(gw_events_t **ep)
+{
+    gw_events_t *e = *ep;
+    if (!e) return;
+    if (atomic_exchange(&e->running, 0)) pthread_join(e->thread, NULL);
+    for (size_t i = 0; i < e->count; i++) free(e->ring[(e->head + i) % RING].text);
+    pa_redis_destroy(&e->redis);
+    pthread_mutex_destroy(&e->lock);
+    free(e->prefix);
+    free(e);
+    *ep = NULL;
+}
+
+size_t gw_events_streams(gw_events_t *e)
+{
+    pthread_mutex_lock(&e->lock);
+    size_t n = e->nsubs;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
+/* Reads events after s->last from Redis (a client resuming from before the ring); returns
+ * how many entries were read, -1 when Redis did not answer. */
+static long replay_from_redis(sub_t *s, pa_redis_t *rd)
+{
+    char from[48];
+    snprintf(from, sizeof from, "(%" PRIu64 "-%" PRIu64, s->last.ms, s->last.seq);
+    redisReply *r = pa_redis_cmd(rd, "XRANGE %s %s + COUNT %d", s->hub->key, from, REPLAY_BATCH);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    long n = (long)r->elements;
+    for (size_t i = 0; i < r->elements; i++) {
+        char job[72];
+        int final;
+        evid_t id;
+        if (parse_id(r->element[i]->element[0]->str, &id) < 0) continue;
+        s->last = id;
+        char *text = format(r->element[i], job, &final);
+        if (strcmp(job, s->job) == 0) {
+            pa_buf_puts(&s->out, text);
+            s->ending |= final;
+        }
+        free(text);
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    sub_t *s = cls;
+    gw_events_t *e = s->hub;
+    for (;;) {
+        if (s->off < s->out.len) {
+            size_t n = s->out.len - s->off < max ? s->out.len - s->off : max;
+            memcpy(buf, s->out.data + s->off, n);
+            s->off += n;
+            if (s->off == s->out.len) pa_buf_reset(&s->out), s->off = 0;
+            return (ssize_t)n;
+        }
+        if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (s->ending) { /* the job is over: say so, then end */
+            pa_buf_puts(&s->out, "event: end\ndata: {}\n\n");
+            s->ended = 1;
+            continue;
+        }
+        pthread_mutex_lock(&e->lock);
+        if (id_after(e->covered, s->last)) {
+            evid_t cov = e->covered;
+            pthread_mutex_unlock(&e->lock);
+            long got = replay_from_redis(s, gw_redis(s->gw));
+            if (got < REPLAY_BATCH && !id_after(s->last, cov)) s->last = cov;
+            continue;
+        }
+        for (size_t i = 0; i < e->count; i++) {
+            ev_t *ev = &e->ring[(e->head + i) % RING];
+            if (!id_after(ev->id, s->last)) continue;
+            s->last = ev->id;
+            if (strcmp(ev->job, s->job) != 0) continue;
+            pa_buf_puts(&s->out, ev->text);
+            s->ending |= ev->final;
+        }
+        if (!s->out.len && e->closing) s->ended = 1;
+        if (s->out.len || s->ended || s->ending) {
+            pthread_mutex_unlock(&e->lock);
+            continue;
+        }
+        if (s->ka) { /* a keep-alive comment, so that a client that went away is noticed */
+            s->ka = 0;
+            s->pending = 0;
+            pthread_mutex_unlock(&e->lock);
+            pa_buf_puts(&s->out, ": keep-alive\n\n");
+            continue;
+        }
+        /* Nothing to send: sleep until the hub wakes us. The SUSPENDING state lets the hub
+         * record a wake-up that arrives before the suspension is complete. */
+        s->state = SUSPENDING;
+        pthread_mutex_unlock(&e->lock);
+        MHD_suspend_connection(s->conn);
+        pthread_mutex_lock(&e->lock);
+        if (s->pending) {
+            s->pending = 0;
+            s->state = RUNNING;
+            MHD_resume_connection(s->conn);
+        } else {
+            s->state = SUSPENDED;
+        }
+        pthread_mutex_unlock(&e->lock);
+        return 0;
+    }
+}
+
+static void sse_free(void *cls)
+{
+    sub_t *s = cls;
+    gw_events_t *e = s->hub;
+    pthread_mutex_lock(&e->lock);
+    if (s->prev) s->prev->next = s->next;
+    else e->subs = s->next;
+    if (s->next) s->next->prev = s->prev;
+    e->nsubs--;
+    pthread_mutex_unlock(&e->lock);
+    pa_buf_free(&s->out);
+    free(s);
+}
+
+void gw_events_respond(gw_events_t *e, gw_req_t *r, const char *job, const char *last_event_id,
+                       const char *snapshot, int finished)
+{
+    sub_t *s = pa_calloc(1, sizeof *s);
+    s->hub = e;
+    s->gw = r->gw;
+    s->conn = r->conn;
+    snprintf(s->job, sizeof s->job, "%s", job);
+    pa_buf_puts(&s->out, "retry: 2000\n\n");
+    pthread_mutex_lock(&e->lock);
+    if (!last_event_id || parse_id(last_event_id, &s->last) < 0) s->last = e->last;
+    s->next = e->subs;
+    if (e->subs) e->subs->prev = s;
+    e->subs = s;
+    e->nsubs++;
+    pthread_mutex_unlock(&e->lock);
+    if (snapshot && !last_event_id) pa_buf_printf(&s->out, "event: snapshot\ndata: %s\n\n", snapshot);
+    if (finished && !last_event_id) s->ending = 1;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = resp;
+    r->status = 200;
+}
