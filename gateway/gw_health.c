@@ -45,6 +45,60 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                   gw_store_redis_up(gw->store), gw_store_count(gw->store),
                   atomic_load(&gw->inflight),
                   (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u));
+    /* queue depths, read from Redis in one pipeline */
+    static const char *const queues[][3] = {{"LLEN", "ready:mcp", "mcp"},
+                                            {"LLEN", "ready:llm", "llm"},
+                                            {"LLEN", "ready:form", "form"},
+                                            {"ZCARD", "delayed", NULL},
+                                            {"ZCARD", "inflight", NULL},
+                                            {"LLEN", "dead", NULL}};
+    pa_redis_t *rd = gw_redis(gw);
+    long long depth[6];
+    int ok = 1;
+    for (int i = 0; i < 6 && ok; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "%s%s", gw->cfg.prefix, queues[i][1]);
+        const char *av[] = {queues[i][0], key};
+        ok = pa_redis_append(rd, 2, av, NULL) == 0;
+    }
+    for (int i = 0; i < 6 && ok; i++) {
+        redisReply *x = pa_redis_get_reply(rd);
+        ok = x && x->type == REDIS_REPLY_INTEGER;
+        depth[i] = ok ? x->integer : 0;
+        if (x) freeReplyObject(x);
+    }
+    if (ok) {
+        pa_buf_puts(&b, "# HELP pa_queue_ready Tasks waiting for a worker, per service.\n"
+                        "# TYPE pa_queue_ready gauge\n");
+        for (int i = 0; i < 3; i++)
+            pa_buf_printf(&b, "pa_queue_ready{service=\"%s\"} %lld\n", queues[i][2], depth[i]);
+        pa_buf_printf(&b,
+                      "# HELP pa_tasks_retry_wait Tasks waiting to be retried.\n"
+                      "# TYPE pa_tasks_retry_wait gauge\npa_tasks_retry_wait %lld\n"
+                      "# HELP pa_tasks_leased Tasks leased to workers.\n"
+                      "# TYPE pa_tasks_leased gauge\npa_tasks_leased %lld\n"
+                      "# HELP pa_dead_letters Dead-lettered tasks kept.\n"
+                      "# TYPE pa_dead_letters gauge\npa_dead_letters %lld\n",
+                      depth[3], depth[4], depth[5]);
+    }
+    if (gw->dispatch) {
+        gw_dispatch_stats_t st;
+        gw_dispatch_stats(gw->dispatch, &st);
+        pa_buf_printf(&b,
+                      "# HELP pa_dispatch_tasks_total Tasks this gateway sent to workers.\n"
+                      "# TYPE pa_dispatch_tasks_total counter\npa_dispatch_tasks_total %llu\n"
+                      "# HELP pa_dispatch_dropped_messages_total Malformed or unexpected worker messages dropped.\n"
+                      "# TYPE pa_dispatch_dropped_messages_total counter\npa_dispatch_dropped_messages_total %llu\n"
+                      "# HELP pa_workers_lost_total Workers declared dead after missed heartbeats.\n"
+                      "# TYPE pa_workers_lost_total counter\npa_workers_lost_total %llu\n"
+                      "# HELP pa_workers_connected Workers connected to this gateway.\n"
+                      "# TYPE pa_workers_connected gauge\npa_workers_connected %d\n",
+                      st.dispatched, st.dropped_messages, st.workers_lost, st.workers);
+    }
+    if (gw->events)
+        pa_buf_printf(&b, "# HELP pa_event_streams Open job event streams.\n"
+                          "# TYPE pa_event_streams gauge\npa_event_streams %zu\n",
+                      gw_events_streams(gw->events));
     size_t len;
     char *s = pa_buf_detach(&b, &len);
     gw_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);
