@@ -185,6 +185,8 @@ static const char *problem_title(const char *slug, int status)
         {"payload-too-large", "Payload too large"},
         {"unsupported-media-type", "Unsupported media type"},
         {"unavailable", "Service unavailable"},
+        {"rate-limited", "Too many requests"},
+        {"queue-full", "Queue full"},
         {"internal", "Internal error"},
     };
     for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
