@@ -19,5 +19,6 @@ for i = 1, tonumber(h[2]) do
   end
 end
 redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', jid, 'state', 'cancelled')
-maybe_finish(jk, jid, iso)
+mark_finish(jk, jid)
+done(iso)
 return 'cancelled'

@@ -55,11 +55,11 @@ for i = 0, n - 1 do
     f[#f + 1] = 'state'; f[#f + 1] = new
     redis.call('HSET', key, unpack(f))
     move(jk, 'running', new)
-    redis.call('HSET', jk, 'updated', iso)
     if err ~= '' then event(job, tid, evstage, new, attempt, 'error', err)
     else event(job, tid, evstage, new, attempt) end
-    if TERMINAL[new] then maybe_finish(jk, job, iso) end
+    if TERMINAL[new] then mark_finish(jk, job) end
     out[#out + 1] = 'ok'
   end
 end
+done(iso)
 return out

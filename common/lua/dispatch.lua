@@ -7,6 +7,8 @@ local ready = P..'ready:'..svc
 local until_ms = now + lease_ms
 local out, jobs = {}, {}
 local pops = 0
+-- lease tokens for the whole batch in one call; tokens of tasks not leased are skipped
+local token = redis.call('INCRBY', P..'lease:seq', n) - n
 while #out < n * 6 and pops < n * 4 do
   pops = pops + 1
   local tk = redis.call('RPOP', ready)
@@ -26,13 +28,13 @@ while #out < n * 6 and pops < n * 4 do
       jobs[job] = c
       if h[2] == 'queued' then redis.call('HSET', jk, 'status', 'running', 'started', iso) end
     end
-    local lease = tostring(redis.call('INCR', P..'lease:seq'))
+    token = token + 1
+    local lease = string.format('%d', token)
     redis.call('HSET', key, 'state', 'running', 'attempt', attempt, 'lease', lease,
                'lease_until', until_ms, 'worker', wid, 'updated', iso)
     redis.call('ZADD', P..'inflight', until_ms, tk)
     redis.call('SADD', P..'worker:'..wid..':tasks', tk)
     move(jk, 'queued', 'running')
-    redis.call('HSET', jk, 'updated', iso)
     event(job, tid, stage, 'running', attempt, 'worker', wid)
     local res = {}
     if t[8] then res[#res + 1] = '"enrich":'..t[8] end
@@ -42,10 +44,13 @@ while #out < n * 6 and pops < n * 4 do
     out[#out + 1] = lease
     out[#out + 1] = tostring(attempt)
     out[#out + 1] = string.format('%d', until_ms)
-    out[#out + 1] = '{"key":'..cjson.encode(tk)..',"job":'..cjson.encode(job)..',"task":'..
-      cjson.encode(tid)..',"stage":"'..stage..'","attempt":'..attempt..',"lease":"'..lease..
-      '","lease_until":'..string.format('%d', until_ms)..',"target":'..cjson.encode(t[6])..
-      ',"input":'..(t[7] or '{}')..',"job_ctx":'..c..',"results":{'..table.concat(res, ',')..'}}'
+    -- ids and targets hold no quote or backslash (the API validates them), so they are
+    -- written into the JSON as they are
+    out[#out + 1] = '{"key":"'..tk..'","job":"'..job..'","task":"'..tid..'","stage":"'..stage..
+      '","attempt":'..attempt..',"lease":"'..lease..'","lease_until":'..
+      string.format('%d', until_ms)..',"target":"'..t[6]..'","input":'..(t[7] or '{}')..
+      ',"job_ctx":'..c..',"results":{'..table.concat(res, ',')..'}}'
   end
 end
+done(iso)
 return out

@@ -25,4 +25,5 @@ for _, tk in ipairs(redis.call('ZRANGEBYSCORE', P..'inflight', '-inf', now, 'LIM
     redis.call('ZREM', P..'inflight', tk)
   end
 end
+done(iso)
 return {promoted, requeued}

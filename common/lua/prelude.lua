@@ -16,11 +16,15 @@ local function event(job, tid, stage, state, attempt, k, v)
   end
 end
 
--- A task leaves state `from` for `to`: the job's count of each moves with it.
+-- A task leaves state `from` for `to`: the job's count of each moves with it. Moves are summed
+-- per job and written once by done(), so a batch costs a few HINCRBYs, not two per task.
+local DELTA, FIN = {}, {}
 local function move(jk, from, to)
   if from == to then return end
-  if from then redis.call('HINCRBY', jk, from, -1) end
-  redis.call('HINCRBY', jk, to, 1)
+  local d = DELTA[jk]
+  if not d then d = {}; DELTA[jk] = d end
+  if from then d[from] = (d[from] or 0) - 1 end
+  d[to] = (d[to] or 0) + 1
 end
 
 local function next_stage(stages, stage)
@@ -64,6 +68,22 @@ local function maybe_finish(jk, job, iso)
   redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', status)
 end
 
+-- The job may be over: checked by done(), after the counts are written.
+local function mark_finish(jk, job) FIN[jk] = job end
+
+-- Every script ends with done(iso): writes the summed counts, then finishes jobs that are over.
+local function done(iso)
+  for jk, d in pairs(DELTA) do
+    for st, n in pairs(d) do
+      if n ~= 0 then redis.call('HINCRBY', jk, st, n) end
+    end
+    redis.call('HSET', jk, 'updated', iso)
+  end
+  DELTA = {}
+  for jk, job in pairs(FIN) do maybe_finish(jk, job, iso) end
+  FIN = {}
+end
+
 -- Takes a running task back: to the front of its queue, or to failed (and the dead letters)
 -- when `counted` and its attempts are spent. Returns the new state.
 local function requeue_running(tk, job, tid, stage, attempt, worker, iso, reason, counted)
@@ -90,6 +110,6 @@ local function requeue_running(tk, job, tid, stage, attempt, worker, iso, reason
   move(jk, 'running', new)
   if err ~= '' then event(job, tid, stage, new, attempt, 'error', err)
   else event(job, tid, stage, new, attempt) end
-  if TERMINAL[new] then maybe_finish(jk, job, iso) end
+  if TERMINAL[new] then mark_finish(jk, job) end
   return new
 end

@@ -10,4 +10,5 @@ for i = 0, n - 1 do
     released = released + 1
   end
 end
+done(iso)
 return released

@@ -10,6 +10,7 @@ redis.call('HSET', key, 'state', 'queued', 'attempt', 0, 'updated', iso)
 redis.call('PERSIST', key)
 redis.call('LPUSH', P..'ready:'..SVC[t[4]], tk)
 move(jk, 'failed', 'queued')
+done(iso)
 if redis.call('HGET', jk, 'status') == 'completed' then
   redis.call('HSET', jk, 'status', 'running', 'updated', iso)
   redis.call('HDEL', jk, 'finished')

@@ -11,4 +11,5 @@ for _, tk in ipairs(redis.call('SMEMBERS', P..'worker:'..wid..':tasks')) do
   end
 end
 redis.call('DEL', P..'worker:'..wid..':tasks')
+done(iso)
 return n
