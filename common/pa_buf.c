@@ -52,6 +52,7 @@ void pa_buf_reserve(pa_buf_t *b, size_t extra)
     while (cap < b->len + extra + 1) cap *= 2;
     b->data = pa_realloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0'; /* a fresh buffer is an empty string, never garbage */
 }
 
 void pa_buf_put(pa_buf_t *b, const void *p, size_t n)

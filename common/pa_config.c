@@ -58,7 +58,9 @@ int pa_env_size(const char *name, size_t def, size_t min, size_t max, size_t *ou
     }
     char *end;
     errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
+    /* strtoull accepts blanks and a minus sign (wrapping it round): only digits may start */
+    unsigned long long x = (v[0] >= '0' && v[0] <= '9') ? strtoull(v, &end, 10) : 0;
+    if (!(v[0] >= '0' && v[0] <= '9')) end = (char *)v;
     unsigned long long mul = 1;
     if (*end == 'k' || *end == 'K') mul = 1024ull, end++;
     else if (*end == 'm' || *end == 'M') mul = 1024ull * 1024, end++;

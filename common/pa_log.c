@@ -2,6 +2,7 @@
  * concurrent threads never interleave within a line. */
 #include "pa_log.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -64,7 +65,10 @@ void pa_log_kv(pa_log_level_t level, const char *msg, const pa_kv_t *kv, size_t 
         switch (f->t) {
         case 's': pa_buf_json_str(o, f->v.s, strlen(f->v.s)); break;
         case 'i': pa_buf_printf(o, "%lld", f->v.i); break;
-        case 'f': pa_buf_printf(o, "%.3f", f->v.f); break;
+        case 'f':
+            if (isfinite(f->v.f)) pa_buf_printf(o, "%.3f", f->v.f);
+            else pa_buf_puts(o, "null"); /* JSON has no NaN or infinity */
+            break;
         case 'b': pa_buf_puts(o, f->v.i ? "true" : "false"); break;
         default: pa_buf_puts(o, "null");
         }
