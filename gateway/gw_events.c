@@ -123,7 +123,7 @@ static void *hub_main(void *arg)
     char last[48];
     snprintf(last, sizeof last, "%" PRIu64 "-%" PRIu64, e->last.ms, e->last.seq);
     while (atomic_load(&e->running)) {
-        redisReply *r = pa_redis_cmd(e->redis, "XREAD COUNT 500 BLOCK 500 STREAMS %s %s", e->key, last);
+        redisReply *r = pa_redis_cmd(e->redis, "XREAD COUNT 500 BLOCK 100 STREAMS %s %s", e->key, last);
         if (!r) {
             pa_sleep_ms(200);
         } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
@@ -168,7 +168,7 @@ static void *hub_main(void *arg)
 gw_events_t *gw_events_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
                            size_t errlen)
 {
-    pa_redis_t *r = pa_redis_new(redis_url, timeout_ms + 500, err, errlen);
+    pa_redis_t *r = pa_redis_new(redis_url, timeout_ms + 100, err, errlen);
     if (!r) return NULL;
     gw_events_t *e = pa_calloc(1, sizeof *e);
     e->redis = r;

@@ -12,12 +12,13 @@ extern const size_t pa_openapi_json_len;
 void gw_h_health(gw_t *gw, gw_req_t *r)
 {
     int up = gw_store_redis_up(gw->store), loaded = gw_store_loaded(gw->store);
-    int ok = up && loaded;
+    int ok = up == 1 && loaded;
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_printf(&b,
                   "{\"status\":\"%s\",\"redis\":\"%s\",\"store\":\"%s\",\"version\":\"%s\","
                   "\"uptime_s\":%llu,\"prospects\":%zu}",
-                  ok ? "ok" : "degraded", up ? "up" : "down", loaded ? "loaded" : "loading",
+                  ok ? "ok" : "degraded", up == 1 ? "up" : up == 0 ? "down" : "starting",
+                  loaded ? "loaded" : "loading",
                   PA_VERSION, (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u),
                   gw_store_count(gw->store));
     gw_reply_buf(r, ok ? 200 : 503, &b);
@@ -42,7 +43,7 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                   "# TYPE pa_http_requests_in_flight gauge\npa_http_requests_in_flight %d\n"
                   "# HELP pa_uptime_seconds Seconds since the gateway started.\n"
                   "# TYPE pa_uptime_seconds gauge\npa_uptime_seconds %llu\n",
-                  gw_store_redis_up(gw->store), gw_store_count(gw->store),
+                  gw_store_redis_up(gw->store) == 1, gw_store_count(gw->store),
                   atomic_load(&gw->inflight),
                   (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u));
     /* queue depths, read from Redis in one pipeline */

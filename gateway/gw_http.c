@@ -413,13 +413,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!r->queued && !r->too_large && !r->resp) {
-            if (r->body.len + *upload_size > r->body_limit) {
+        if (!r->queued && !r->resp) {
+            if (r->too_large || r->body.len + *upload_size > r->body_limit) {
+                /* A body without Content-Length grew past the limit: keep reading (without
+                 * keeping it) so the 413 can be sent once the client has finished; a client
+                 * that sends far more than the limit is cut off. */
+                if (!r->too_large) pa_buf_free(&r->body);
                 r->too_large = 1;
-                pa_buf_free(&r->body);
-                gw_problem(r, 413, "payload-too-large", NULL, "the body is larger than %zu bytes",
-                           r->body_limit);
-                queue(r);
+                r->discarded += *upload_size;
+                if (r->discarded > r->body_limit + ((size_t)16 << 20)) return MHD_NO;
             } else {
                 pa_buf_put(&r->body, upload, *upload_size);
             }
@@ -428,6 +430,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (r->queued) return MHD_YES;
+    if (r->too_large && !r->resp)
+        gw_problem(r, 413, "payload-too-large", NULL, "the body is larger than %zu bytes",
+                   r->body_limit);
     if (r->resp) { /* answered early */
         queue(r);
         return MHD_YES;

@@ -58,6 +58,7 @@ struct gw_req {
     pa_buf_t body;
     size_t body_limit;
     int too_large;
+    size_t discarded; /* bytes of an over-limit body read and dropped */
     int queued;
     int status;
     struct MHD_Response *resp;

@@ -164,7 +164,7 @@ static int cmp_rejection(const void *a, const void *b)
 /* The first MAX_REJECTS_LISTED rejections by line, as a JSON array. */
 static void render_rejections(import_t *im, pa_buf_t *b)
 {
-    qsort(im->rej, im->nrej, sizeof *im->rej, cmp_rejection);
+    if (im->nrej) qsort(im->rej, im->nrej, sizeof *im->rej, cmp_rejection);
     pa_buf_putc(b, '[');
     for (size_t i = 0; i < im->nrej && i < MAX_REJECTS_LISTED; i++) {
         const char *m = im->msgs.data + im->rej[i].msg;
@@ -267,7 +267,7 @@ static int import_csv(import_t *im, const char *s, size_t n)
         for (int f = 0; f < GW_F_COUNT && !known; f++) known = strcmp(cols[c], gw_field_names[f]) == 0;
         for (size_t d = 0; d < c && known; d++) known = strcmp(cols[c], cols[d]) != 0;
         if (!known) {
-            gw_problem(im->r, 400, "invalid-field", "header",
+            gw_problem(im->r, 400, "invalid-field", cols[c],
                        "CSV column %zu ('%.40s') is unknown or repeated; columns are id, name, "
                        "company, status, industry, lastContactDate, email, title, website",
                        c + 1, cols[c]);
@@ -339,7 +339,7 @@ void gw_h_prospects_import(gw_t *gw, gw_req_t *r)
                    gw->cfg.import_max_rows);
         return;
     }
-    if (!gw_store_redis_up(gw->store)) {
+    if (gw_store_redis_up(gw->store) != 1) {
         gw_unavailable(r);
         return;
     }

@@ -309,15 +309,15 @@ static void *sync_main(void *arg)
             }
             continue;
         }
-        redisReply *rep = pa_redis_cmd(r, "XREAD COUNT 2000 BLOCK 500 STREAMS %s %s", s->k_changes,
+        redisReply *rep = pa_redis_cmd(r, "XREAD COUNT 2000 BLOCK 100 STREAMS %s %s", s->k_changes,
                                        s->last_id);
         if (!rep) {
-            if (atomic_exchange(&s->redis_up, 0))
+            if (atomic_exchange(&s->redis_up, 0) == 1)
                 pa_error("redis unreachable", PA_S("error", pa_redis_errstr(r)));
             pa_sleep_ms(100);
             continue;
         }
-        if (!atomic_exchange(&s->redis_up, 1)) pa_info("redis reachable again", PA_I("seq", get_applied(s)));
+        if (atomic_exchange(&s->redis_up, 1) == 0) pa_info("redis reachable again", PA_I("seq", get_applied(s)));
         if (rep->type == REDIS_REPLY_ARRAY) {
             if (apply_entries(s, rep) < 0) {
                 pa_warn("change stream does not follow on; reloading", PA_I("seq", get_applied(s)));
@@ -339,8 +339,8 @@ static void *sync_main(void *arg)
 gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
                          size_t errlen)
 {
-    /* The sync thread blocks in XREAD for up to 500 ms, on top of the command timeout. */
-    pa_redis_t *r = pa_redis_new(redis_url, timeout_ms + 500, err, errlen);
+    /* The sync thread blocks in XREAD for up to 100 ms, on top of the command timeout. */
+    pa_redis_t *r = pa_redis_new(redis_url, timeout_ms + 100, err, errlen);
     if (!r) return NULL;
     gw_store_t *s = pa_calloc(1, sizeof *s);
     s->sync_redis = r;
@@ -362,6 +362,7 @@ gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->seq_cond, &ca);
     pthread_condattr_destroy(&ca);
+    atomic_store(&s->redis_up, -1); /* not tried yet */
     atomic_store(&s->running, 1);
     if (pthread_create(&s->thread, NULL, sync_main, s) != 0) {
         snprintf(err, errlen, "cannot start the sync thread: %s", strerror(errno));

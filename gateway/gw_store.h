@@ -38,7 +38,8 @@ gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_
                          size_t errlen);
 void gw_store_destroy(gw_store_t **s);
 
-/* 1 once the first load is done; 1 while the sync thread's last call to Redis succeeded. */
+/* 1 once the first load is done. Redis: 1 while the sync thread's last call succeeded, 0 when
+ * it failed, -1 before the first try. */
 int gw_store_loaded(gw_store_t *s);
 int gw_store_redis_up(gw_store_t *s);
 size_t gw_store_count(gw_store_t *s);
