@@ -254,22 +254,49 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
         return -1;
     }
     int got = 0;
-    for (size_t i = 0; i + 5 < r->elements; i += 6) {
-        const char *key = r->element[i]->str;
+    pa_buf_t payload = PA_BUF_INIT;
+    for (size_t i = 0; i + 9 < r->elements; i += 10) {
+        redisReply **e = r->element + i;
+        const char *key = e[0]->str;
         const char *colon = strrchr(key, ':');
+        size_t jl = colon ? (size_t)(colon - key) : strlen(key);
+        /* ids, stage names and targets hold no quote or backslash (the API validated them);
+         * input, context and results are JSON written by the gateway and the workers */
+        pa_buf_reset(&payload);
+        pa_buf_printf(&payload,
+                      "{\"key\":\"%s\",\"job\":\"%.*s\",\"task\":\"%s\",\"stage\":\"%s\","
+                      "\"attempt\":%s,\"lease\":\"%s\",\"lease_until\":%s,\"target\":",
+                      key, (int)jl, key, colon ? colon + 1 : "", e[1]->str, e[3]->str, e[2]->str,
+                      e[4]->str);
+        pa_buf_json_str(&payload, e[5]->str, e[5]->len);
+        pa_buf_puts(&payload, ",\"input\":");
+        pa_buf_put(&payload, e[6]->str, e[6]->len);
+        pa_buf_puts(&payload, ",\"job_ctx\":");
+        pa_buf_put(&payload, e[7]->str, e[7]->len);
+        pa_buf_puts(&payload, ",\"results\":{");
+        if (e[8]->len) {
+            pa_buf_puts(&payload, "\"enrich\":");
+            pa_buf_put(&payload, e[8]->str, e[8]->len);
+        }
+        if (e[9]->len) {
+            pa_buf_puts(&payload, e[8]->len ? ",\"compose\":" : "\"compose\":");
+            pa_buf_put(&payload, e[9]->str, e[9]->len);
+        }
+        pa_buf_puts(&payload, "}}");
         pa_msg_t *m = pa_msg_new(PA_CMD_TASK);
         pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, key);
-        pa_msg_set_strn(m, PA_FIELD_TASK_JOB_ID, key, colon ? (size_t)(colon - key) : strlen(key));
-        pa_msg_set_str(m, PA_FIELD_TASK_STAGE, r->element[i + 1]->str);
-        pa_msg_set_str(m, PA_FIELD_TASK_LEASE, r->element[i + 2]->str);
-        pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, strtoull(r->element[i + 3]->str, NULL, 10));
-        pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, strtoull(r->element[i + 4]->str, NULL, 10));
-        pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, r->element[i + 5]->str, r->element[i + 5]->len);
+        pa_msg_set_strn(m, PA_FIELD_TASK_JOB_ID, key, jl);
+        pa_msg_set_str(m, PA_FIELD_TASK_STAGE, e[1]->str);
+        pa_msg_set_str(m, PA_FIELD_TASK_LEASE, e[2]->str);
+        pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, strtoull(e[3]->str, NULL, 10));
+        pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, strtoull(e[4]->str, NULL, 10));
+        pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload.data, payload.len);
         int rc = send_to(d, w->ident, w->ident_len, m);
         pa_msg_destroy(&m);
         if (rc < 0) {
             /* The worker is gone (or not reading): its leases, this one included, go back. */
             freeReplyObject(r);
+            pa_buf_free(&payload);
             drop_worker(d, w, "unreachable", 1);
             return got;
         }
@@ -277,6 +304,7 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
         got++;
     }
     freeReplyObject(r);
+    pa_buf_free(&payload);
     atomic_fetch_add(&d->dispatched, (unsigned long long)got);
     return got;
 }

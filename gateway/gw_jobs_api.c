@@ -15,17 +15,6 @@
 #define MAX_VARIABLES 50
 #define IDEM_TTL_S "86400"
 
-static pa_script_t bucket_script = PA_SCRIPT(
-    "local k, now, rate, burst = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
-    "local h = redis.call('HMGET', k, 't', 'ts')\n"
-    "local tokens = tonumber(h[1]) or burst\n"
-    "local ts = tonumber(h[2]) or now\n"
-    "tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)\n"
-    "if tokens < 1 then return math.ceil((1 - tokens) / rate) end\n"
-    "redis.call('HSET', k, 't', tostring(tokens - 1), 'ts', ARGV[2])\n"
-    "redis.call('PEXPIRE', k, math.ceil(burst / rate) + 1000)\n"
-    "return 0\n");
-
 /* ---- validation helpers ---- */
 
 typedef struct {
@@ -287,35 +276,6 @@ static void parse_targets(gw_t *gw, vctx_t *v, json_t *body, targets_t *t)
     pa_buf_free(&url);
 }
 
-/* 0 when the client may create a job now; else answers 429 (or 503) and returns -1. */
-static int rate_limited(gw_t *gw, gw_req_t *r)
-{
-    char key[96], now[24], rate[32], burst[24];
-    int ki = gw_key_index(r);
-    if (ki >= 0) snprintf(key, sizeof key, "%srl:run:key%d", gw->cfg.prefix, ki);
-    else snprintf(key, sizeof key, "%srl:run:anonymous", gw->cfg.prefix);
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    snprintf(rate, sizeof rate, "%.9f", (double)gw->cfg.run_rate_per_min / 60000.0);
-    snprintf(burst, sizeof burst, "%ld", gw->cfg.run_burst);
-    const char *argv[] = {key, now, rate, burst};
-    redisReply *rep = pa_redis_eval(gw_redis(gw), &bucket_script, 0, 4, argv, NULL);
-    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
-        if (rep) freeReplyObject(rep);
-        gw_unavailable(r);
-        return -1;
-    }
-    long long wait_ms = rep->integer;
-    freeReplyObject(rep);
-    if (wait_ms <= 0) return 0;
-    char ra[24];
-    snprintf(ra, sizeof ra, "%lld", (wait_ms + 999) / 1000);
-    gw_problem(r, 429, "rate-limited", NULL,
-               "too many runs; this API key may start %ld per minute (RUN_RATE_PER_MIN)",
-               gw->cfg.run_rate_per_min);
-    gw_header(r, "Retry-After", ra);
-    return -1;
-}
-
 static void reply_created(gw_req_t *r, int status, const char *jid, const char *state, long long total,
                           size_t dups, int replay)
 {
@@ -416,7 +376,6 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
     }
     parse_targets(gw, &v, body, &t);
     if (v.failed) goto done;
-    if (rate_limited(gw, r) < 0) goto done;
 
     pa_buf_t stages = PA_BUF_INIT;
     for (int s = 0; s < PA_NSTAGES; s++)
@@ -454,11 +413,19 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
         }
         snprintf(idem, sizeof idem, "key%d:%s", gw_key_index(r), ik);
     }
-    size_t argc = 9 + 2 * t.n;
+    /* the run's token bucket (per API key) is checked inside the same script */
+    char bkey[96], rate[32], burst[24];
+    int ki = gw_key_index(r);
+    if (ki >= 0) snprintf(bkey, sizeof bkey, "%srl:run:key%d", gw->cfg.prefix, ki);
+    else snprintf(bkey, sizeof bkey, "%srl:run:anonymous", gw->cfg.prefix);
+    snprintf(rate, sizeof rate, "%.9f", (double)gw->cfg.run_rate_per_min / 60000.0);
+    snprintf(burst, sizeof burst, "%ld", gw->cfg.run_burst);
+    size_t argc = 12 + 2 * t.n;
     const char **argv = pa_malloc(argc * sizeof *argv);
     argv[0] = gw->cfg.prefix, argv[1] = jid, argv[2] = now, argv[3] = iso, argv[4] = idem;
     argv[5] = IDEM_TTL_S, argv[6] = bound, argv[7] = meta, argv[8] = ns;
-    for (size_t i = 0; i < t.n; i++) argv[9 + 2 * i] = t.url[i], argv[10 + 2 * i] = t.input[i];
+    argv[9] = bkey, argv[10] = rate, argv[11] = burst;
+    for (size_t i = 0; i < t.n; i++) argv[12 + 2 * i] = t.url[i], argv[13 + 2 * i] = t.input[i];
     redisReply *rep = pa_redis_eval(gw_redis(gw), &pa_jobs_create, 0, (int)argc, argv, NULL);
     free(argv);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
@@ -479,6 +446,13 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
         long long total = h && h->type == REDIS_REPLY_ARRAY && h->element[1]->str ? atoll(h->element[1]->str) : 0;
         reply_created(r, 202, arg, state, total, 0, 1);
         if (h) freeReplyObject(h);
+    } else if (strcmp(what, "limited") == 0) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%lld", (atoll(arg) + 999) / 1000);
+        gw_problem(r, 429, "rate-limited", NULL,
+                   "too many runs; this API key may start %ld per minute (RUN_RATE_PER_MIN)",
+                   gw->cfg.run_rate_per_min);
+        gw_header(r, "Retry-After", ra);
     } else {
         gw_problem(r, 503, "queue-full", NULL,
                    "the queue holds %s tasks; %zu more would pass MAX_QUEUED_TASKS (%ld)", arg, t.n,

@@ -1,12 +1,14 @@
 -- Creates a job and its tasks, queued for the first stage.
 -- ARGV: prefix, job id, now ms, now iso, idempotency key or '', its ttl s, queue bound,
 --       meta JSON {campaign_id, ctx, stages, max_attempts, retention_s}, n,
---       then n x (target, input JSON)
--- Returns {'created', id} | {'exists', id} (same idempotency key) | {'full', depth}
+--       rate-limit bucket key, tokens per ms, burst, then n x (target, input JSON)
+-- Returns {'created', id} | {'exists', id} (same idempotency key) | {'full', depth} |
+--         {'limited', ms to wait} (the caller's token bucket is empty)
 local jid, now, iso = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local idem, idem_ttl, bound = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local meta = cjson.decode(ARGV[8])
 local n = tonumber(ARGV[9])
+local bk, rate, burst = ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12])
 if idem ~= '' then
   local e = redis.call('GET', P..'idem:'..idem)
   if e then return {'exists', e} end
@@ -15,6 +17,13 @@ local first = string.match(meta.stages, '^[^,]+')
 local ready = P..'ready:'..SVC[first]
 local depth = redis.call('LLEN', ready)
 if depth + n > bound then return {'full', tostring(depth)} end
+-- a token bucket per API key: refilled continuously, one token per run
+local b = redis.call('HMGET', bk, 't', 'ts')
+local tokens = tonumber(b[1]) or burst
+tokens = math.min(burst, tokens + math.max(0, now - (tonumber(b[2]) or now)) * rate)
+if tokens < 1 then return {'limited', tostring(math.ceil((1 - tokens) / rate))} end
+redis.call('HSET', bk, 't', tostring(tokens - 1), 'ts', ARGV[3])
+redis.call('PEXPIRE', bk, math.ceil(burst / rate) + 1000)
 local jk = P..'job:'..jid
 redis.call('HSET', jk, 'id', jid, 'status', 'queued', 'total', n, 'campaign_id', meta.campaign_id,
            'ctx', meta.ctx, 'stages', meta.stages, 'max_attempts', meta.max_attempts,
@@ -24,8 +33,8 @@ redis.call('HSET', jk, 'id', jid, 'status', 'queued', 'total', n, 'campaign_id',
 local batch = {}
 for i = 1, n do
   local tid = string.format('%06d', i)
-  redis.call('HSET', P..'task:'..jid..':'..tid, 'job', jid, 'id', tid, 'target', ARGV[8 + 2 * i],
-             'input', ARGV[9 + 2 * i], 'stage', first, 'state', 'queued', 'attempt', 0,
+  redis.call('HSET', P..'task:'..jid..':'..tid, 'job', jid, 'id', tid, 'target', ARGV[11 + 2 * i],
+             'input', ARGV[12 + 2 * i], 'stage', first, 'state', 'queued', 'attempt', 0,
              'updated', iso)
   batch[#batch + 1] = jid..':'..tid
   if #batch == 1000 or i == n then
