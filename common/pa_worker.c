@@ -23,6 +23,7 @@
 
 #define MAX_GW 16
 #define RENEW_EVERY_MS 1000
+#define MAX_FDS 256
 
 typedef struct {
     char *endpoint;
@@ -501,11 +502,28 @@ int pa_worker_run(pa_worker_t *w)
         if (timeout < 0 || timeout > until_hb) timeout = until_hb < 0 ? 0 : until_hb;
         if (w->ndone) timeout = flush_failed ? 100 : 0;
         if (w->stopping && timeout > 50) timeout = 50;
-        zmq_pollitem_t items[MAX_GW];
+        zmq_pollitem_t items[MAX_GW + MAX_FDS];
+        struct pollfd ext[MAX_FDS];
+        int next = w->ops.fds ? w->ops.fds(w, ext, MAX_FDS, w->ops.ud) : 0;
+        if (next < 0) next = 0;
         for (int i = 0; i < w->ngw; i++) items[i] = (zmq_pollitem_t){w->gws[i].raw, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(items, w->ngw, timeout) < 0 && errno != EINTR) break;
+        for (int i = 0; i < next; i++) {
+            short ev = (short)(((ext[i].events & POLLIN) ? ZMQ_POLLIN : 0) |
+                               ((ext[i].events & POLLOUT) ? ZMQ_POLLOUT : 0));
+            items[w->ngw + i] = (zmq_pollitem_t){NULL, ext[i].fd, ev, 0};
+        }
+        if (zmq_poll(items, w->ngw + next, timeout) < 0 && errno != EINTR) break;
         for (int i = 0; i < w->ngw; i++)
             if (items[i].revents & ZMQ_POLLIN) receive(w, i);
+        if (next && w->ops.on_fds) {
+            for (int i = 0; i < next; i++) {
+                short rv = items[w->ngw + i].revents;
+                ext[i].revents = (short)(((rv & ZMQ_POLLIN) ? POLLIN : 0) |
+                                         ((rv & ZMQ_POLLOUT) ? POLLOUT : 0) |
+                                         ((rv & ZMQ_POLLERR) ? POLLERR : 0));
+            }
+            w->ops.on_fds(w, ext, next, w->ops.ud);
+        }
     }
     flush(w);
     release_all(w);

@@ -5,6 +5,7 @@
 #ifndef PA_WORKER_H
 #define PA_WORKER_H
 #include <stddef.h>
+#include <poll.h>
 #include <stdint.h>
 
 typedef struct pa_worker pa_worker_t;
@@ -35,6 +36,11 @@ typedef struct {
     void (*on_task)(pa_worker_t *w, pa_task_t *t, void *ud);
     /* Called on every loop turn; returns the longest the loop may sleep (ms), or -1 for no limit. */
     long (*on_tick)(pa_worker_t *w, void *ud);
+    /* Optional: the daemon's own file descriptors (e.g. libcurl's sockets) to wait on in the
+     * same poll. fds fills at most max entries (fd, events as POLLIN/POLLOUT) and returns how
+     * many; on_fds then gets them back with revents set. Either may be NULL. */
+    int (*fds)(pa_worker_t *w, struct pollfd *out, int max, void *ud);
+    void (*on_fds)(pa_worker_t *w, const struct pollfd *fds, int n, void *ud);
     void *ud;
 } pa_worker_ops_t;
 

@@ -121,7 +121,7 @@ int main(void)
         pa_error("bad configuration", PA_S("error", err));
         return 2;
     }
-    pa_worker_ops_t ops = {svc, on_task, on_tick, &tw};
+    pa_worker_ops_t ops = {.service = svc, .on_task = on_task, .on_tick = on_tick, .ud = &tw};
     pa_worker_t *w = pa_worker_new(&ops, err, sizeof err);
     if (!w) {
         pa_error("bad configuration", PA_S("error", err));
