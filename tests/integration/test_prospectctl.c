@@ -192,14 +192,15 @@ static void create(const char *jid, uint64_t created_ms, int n, const char *stag
     json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:i}", "campaign_id", "c-001", "ctx",
                              "{\"template\":\"t-1\"}", "stages", stages, "max_attempts",
                              max_attempts, "retention_s", 3600);
-    const char *argv[9 + 2 * 8] = {
-        "pa:", jid, ms, iso, "", "86400", "100000", hr_jdump(meta), hr_fmt("%d", n)};
+    /* ARGV as common/lua/create.lua reads it; the last three are the run's token bucket */
+    const char *argv[12 + 2 * 8] = {"pa:", jid, ms, iso, "", "86400", "100000", hr_jdump(meta),
+                                    hr_fmt("%d", n), "pa:rl:run:test", "1", "1000"};
     json_decref(meta);
     for (int i = 0; i < n; i++) {
-        argv[9 + 2 * i] = hr_fmt("https://example.com/contact/%d", i + 1);
-        argv[10 + 2 * i] = "{\"email\":\"a@example.com\"}";
+        argv[12 + 2 * i] = hr_fmt("https://example.com/contact/%d", i + 1);
+        argv[13 + 2 * i] = "{\"email\":\"a@example.com\"}";
     }
-    redisReply *rep = eval(&pa_jobs_create, 9 + 2 * n, argv);
+    redisReply *rep = eval(&pa_jobs_create, 12 + 2 * n, argv);
     cr_assert_str_eq(rep->element[0]->str, "created");
     freeReplyObject(rep);
 }
@@ -214,11 +215,12 @@ static void dispatch(const char *svc, int n, const char *wid, const char **keys,
         "pa:", svc,    hr_fmt("%d", n), wid, hr_fmt("%llu", (unsigned long long)pa_wall_ms()),
         iso,   "60000"};
     redisReply *rep = eval(&pa_jobs_dispatch, 7, argv);
-    cr_assert_eq(rep->elements, (size_t)expect * 6, "dispatch %s gave %zu values", svc,
+    /* 10 values per task, as common/lua/dispatch.lua returns them */
+    cr_assert_eq(rep->elements, (size_t)expect * 10, "dispatch %s gave %zu values", svc,
                  rep->elements);
     for (int i = 0; i < expect; i++) {
-        keys[i] = hr_fmt("%s", rep->element[i * 6]->str);
-        leases[i] = hr_fmt("%s", rep->element[i * 6 + 2]->str);
+        keys[i] = hr_fmt("%s", rep->element[i * 10]->str);
+        leases[i] = hr_fmt("%s", rep->element[i * 10 + 2]->str);
     }
     freeReplyObject(rep);
 }
