@@ -359,6 +359,16 @@ static void release_all(pa_worker_t *w)
     free(argv);
 }
 
+/* How often to look at leases: often enough that the shortest lease held is renewed well
+ * before it runs out. */
+static uint64_t renew_every(const pa_worker_t *w)
+{
+    uint64_t every = RENEW_EVERY_MS;
+    for (const held_t *h = w->head; h; h = h->next)
+        if (!h->done && h->lease_ms / 4 < every) every = h->lease_ms / 4;
+    return every < 20 ? 20 : every;
+}
+
 static void renew_leases(pa_worker_t *w)
 {
     uint64_t now = pa_wall_ms();
@@ -493,13 +503,15 @@ int pa_worker_run(pa_worker_t *w)
             pa_msg_destroy(&hb);
             next_hb = now + (uint64_t)w->hb_ms;
         }
-        if (now >= next_renew) {
+        if (now >= next_renew || next_renew > now + renew_every(w)) {
             renew_leases(w);
-            next_renew = now + RENEW_EVERY_MS;
+            next_renew = now + renew_every(w);
         }
         long timeout = w->ops.on_tick ? w->ops.on_tick(w, w->ops.ud) : -1;
         long until_hb = (long)(next_hb - pa_mono_ms());
         if (timeout < 0 || timeout > until_hb) timeout = until_hb < 0 ? 0 : until_hb;
+        long until_renew = (long)(next_renew - pa_mono_ms());
+        if (w->nheld && timeout > until_renew) timeout = until_renew < 0 ? 0 : until_renew;
         if (w->ndone) timeout = flush_failed ? 100 : 0;
         if (w->stopping && timeout > 50) timeout = 50;
         zmq_pollitem_t items[MAX_GW + MAX_FDS];

@@ -161,13 +161,29 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
             PA_I("capacity", w->capacity), PA_S("version", pa_msg_str(m, PA_FIELD_HELLO_VERSION, NULL)));
 }
 
+/* The ROUTER identity of a peer, in hex (at most 64 bytes), for log lines. */
+static const char *peer_hex(const unsigned char *ident, size_t len, char out[130])
+{
+    static const char hx[] = "0123456789abcdef";
+    size_t n = len > 64 ? 64 : len;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[ident[i] >> 4];
+        out[2 * i + 1] = hx[ident[i] & 15];
+    }
+    out[2 * n] = '\0';
+    return out;
+}
+
 static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
 {
     const unsigned char *ident = zmq_msg_data(&f[0]);
     size_t ilen = zmq_msg_size(&f[0]);
+    char peer[130];
+    peer_hex(ident, ilen, peer);
     if (nframes != 3 || ilen == 0 || ilen > sizeof d->workers[0].ident) {
         atomic_fetch_add(&d->dropped, 1);
-        pa_warn("dropped a message with the wrong number of frames", PA_I("frames", nframes - 1));
+        pa_warn("dropped a message with the wrong number of frames", PA_S("peer", peer),
+                PA_I("frames", nframes - 1));
         return;
     }
     pa_msg_t *m = NULL;
@@ -175,7 +191,7 @@ static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
     if (pa_proto_decode(zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), zmq_msg_data(&f[2]),
                         zmq_msg_size(&f[2]), &m, err, sizeof err) < 0) {
         atomic_fetch_add(&d->dropped, 1);
-        pa_warn("dropped a malformed message", PA_S("error", err),
+        pa_warn("dropped a malformed message", PA_S("peer", peer), PA_S("error", err),
                 PA_I("bytes", zmq_msg_size(&f[1]) + zmq_msg_size(&f[2])));
         return;
     }
@@ -199,7 +215,8 @@ static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
         break;
     default:
         atomic_fetch_add(&d->dropped, 1);
-        pa_warn("dropped a message a worker must not send", PA_S("command", pa_msg_name(m)));
+        pa_warn("dropped a message a worker must not send", PA_S("peer", peer),
+                PA_S("command", pa_msg_name(m)));
     }
     if (w && w->used) {
         w->last_seen = pa_mono_ms();
@@ -439,7 +456,9 @@ gw_dispatch_t *gw_dispatch_new(const gw_dispatch_opts_t *o, char *err, size_t er
     zsock_set_router_mandatory(d->router, 1);
     zsock_set_sndhwm(d->router, 100000);
     zsock_set_rcvhwm(d->router, 100000);
-    zsock_set_maxmsgsize(d->router, (int64_t)PA_PROTO_MAX_BODY + 1024);
+    /* bodies over PA_PROTO_MAX_BODY are refused (logged, counted) by the decoder; libzmq only
+     * cuts off a peer whose message would exceed 16 MiB, before it is held in memory */
+    zsock_set_maxmsgsize(d->router, (int64_t)16 << 20);
     if (o->curve_secret) {
         char pub[41];
         if (strlen(o->curve_secret) != 40 || zmq_curve_public(pub, o->curve_secret) != 0) {

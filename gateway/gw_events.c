@@ -40,6 +40,7 @@ typedef struct sub {
     pa_buf_t out;
     size_t off;
     int state, pending, ending, ended;
+    int finished; /* the job was over when the client resumed with Last-Event-ID */
     struct sub *prev, *next;
 } sub_t;
 
@@ -291,6 +292,13 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             pthread_mutex_unlock(&e->lock);
             continue;
         }
+        if (s->finished) { /* resumed after the job ended: the rest is in Redis, then end */
+            pthread_mutex_unlock(&e->lock);
+            while (replay_from_redis(s, gw_redis(s->gw)) == REPLAY_BATCH) {
+            }
+            s->ending = 1;
+            continue;
+        }
         if (s->ka) { /* a keep-alive comment, so that a client that went away is noticed */
             s->ka = 0;
             s->pending = 0;
@@ -348,6 +356,7 @@ void gw_events_respond(gw_events_t *e, gw_req_t *r, const char *job, const char 
     pthread_mutex_unlock(&e->lock);
     if (snapshot && !last_event_id) pa_buf_printf(&s->out, "event: snapshot\ndata: %s\n\n", snapshot);
     if (finished && !last_event_id) s->ending = 1;
+    if (finished && last_event_id) s->finished = 1;
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
     MHD_add_response_header(resp, "Content-Type", "text/event-stream");

@@ -205,7 +205,10 @@ static void parse_targets(gw_t *gw, vctx_t *v, json_t *body, targets_t *t)
         } else if (json_is_object(x)) {
             static const char *const allowed[] = {"url", "prospect_id", "name", "company", "email",
                                                   "variables", NULL};
-            if (only_fields(v, x, path, allowed) < 0) break;
+            if (only_fields(v, x, path, allowed) < 0) {
+                json_decref(input);
+                break;
+            }
             char fp[96];
             snprintf(fp, sizeof fp, "%s.url", path);
             raw = str_field(v, x, "url", fp, GW_TARGET_MAX, 1);
@@ -652,7 +655,7 @@ void gw_h_jobs_list(gw_t *gw, gw_req_t *r)
     size_t count = 0, scanned = 0;
     char last[GW_ID_MAX + 1] = "";
     int more = 0;
-    while (count < limit && scanned < 5000) {
+    while (!more && scanned < 5000) {
         redisReply *ids = pa_redis_cmd(rd, "ZREVRANGE %sjobs %lld %lld", gw->cfg.prefix, start,
                                        start + 99);
         if (!ids || ids->type != REDIS_REPLY_ARRAY) {
@@ -694,7 +697,7 @@ void gw_h_jobs_list(gw_t *gw, gw_req_t *r)
     }
     pa_buf_putc(&b, ']');
     gw_reply_buf(r, 200, &b);
-    if (more || (count == limit && last[0])) {
+    if (more || (count == limit && scanned >= 5000)) {
         char link[256];
         snprintf(link, sizeof link, "</api/jobs?%s%s%slimit=%zu&cursor=%s>; rel=\"next\"",
                  status ? "status=" : "", status ? status : "", status ? "&" : "", limit, last);
