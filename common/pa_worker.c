@@ -76,20 +76,7 @@ static const char *outcome_names[] = {"succeeded", "retry",     "failed",
 
 static int send_msg(gwconn_t *g, const pa_msg_t *m)
 {
-    unsigned char hdr[PA_PROTO_HEADER_LEN];
-    pa_buf_t body = PA_BUF_INIT;
-    char err[PA_PROTO_ERRLEN];
-    if (pa_proto_encode(m, hdr, &body, err, sizeof err) < 0) {
-        pa_error("cannot encode a message", PA_S("error", err));
-        pa_buf_free(&body);
-        return -1;
-    }
-    int rc = 0;
-    if (zmq_send(g->raw, hdr, sizeof hdr, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(g->raw, body.data ? body.data : "", body.len, ZMQ_DONTWAIT) < 0)
-        rc = -1;
-    pa_buf_free(&body);
-    return rc;
+    return pa_proto_send(g->raw, NULL, 0, m);
 }
 
 static void send_credit(gwconn_t *g, unsigned n)

@@ -80,21 +80,7 @@ static worker_t *find_worker(gw_dispatch_t *d, const void *ident, size_t len)
 
 static int send_to(gw_dispatch_t *d, const unsigned char *ident, size_t ident_len, const pa_msg_t *m)
 {
-    unsigned char hdr[PA_PROTO_HEADER_LEN];
-    pa_buf_t body = PA_BUF_INIT;
-    char err[PA_PROTO_ERRLEN];
-    if (pa_proto_encode(m, hdr, &body, err, sizeof err) < 0) {
-        pa_error("cannot encode a message", PA_S("error", err));
-        pa_buf_free(&body);
-        return -1;
-    }
-    int rc = 0;
-    if (zmq_send(d->rs, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(d->rs, hdr, sizeof hdr, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(d->rs, body.data ? body.data : "", body.len, ZMQ_DONTWAIT) < 0)
-        rc = -1;
-    pa_buf_free(&body);
-    return rc;
+    return pa_proto_send(d->rs, ident, ident_len, m);
 }
 
 /* Forgets a worker; when lost, its leased tasks go back to the queue at once. */

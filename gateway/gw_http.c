@@ -307,15 +307,7 @@ void gw_url_encode(pa_buf_t *b, const char *s)
 
 static int valid_request_id(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 128) return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return 1;
+    return s && gw_token_valid(s, strlen(s), 128);
 }
 
 /* Matches the route; answers preflights, 404, 405 and 401 at once. 0 when a handler should run. */

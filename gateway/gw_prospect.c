@@ -16,7 +16,12 @@ const char *const gw_field_names[GW_F_COUNT] = {"name",  "company",         "sta
 
 int gw_id_valid(const char *s, size_t n)
 {
-    if (n == 0 || n > GW_ID_MAX) return 0;
+    return gw_token_valid(s, n, GW_ID_MAX);
+}
+
+int gw_token_valid(const char *s, size_t n, size_t max)
+{
+    if (n == 0 || n > max) return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -30,6 +30,8 @@ int gw_prospect_in_from_json(const json_t *obj, gw_prospect_in_t *in, char *fiel
 int gw_prospect_in_validate(const gw_prospect_in_t *in, int creating, char *field, char *err,
                             size_t errlen);
 int gw_id_valid(const char *s, size_t n);
+/* 1 when s[0..n) is 1 to max characters of A-Z a-z 0-9 . _ - (ids, request ids). */
+int gw_token_valid(const char *s, size_t n, size_t max);
 int gw_status_index(const char *s, size_t n);
 /* Encodes the present fields as a JSON object (null for cleared fields) for the Lua script. */
 char *gw_prospect_in_to_json(const gw_prospect_in_t *in);

@@ -183,4 +183,9 @@ int pa_proto_encode(const pa_msg_t *m, unsigned char header[PA_PROTO_HEADER_LEN]
 int pa_proto_decode(const void *header, size_t header_len, const void *body, size_t body_len,
                     pa_msg_t **out, char *err, size_t errlen);
 
+/* Encodes m and sends it on a ZeroMQ socket as [ident] header body, without blocking (ident is
+ * the ROUTER routing id, or NULL on a DEALER). 0, or -1 when it could not be encoded (logged)
+ * or sent (peer gone, or its queue full). */
+int pa_proto_send(void *zsock, const void *ident, size_t ident_len, const pa_msg_t *m);
+
 #endif
