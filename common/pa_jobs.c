@@ -28,6 +28,7 @@ const char *pa_stage_service(const char *stage)
     static const char *const svc[PA_NSTAGES] = {"mcp", "llm", "form"};
     for (int i = 0; i < PA_NSTAGES; i++)
         if (strcmp(stage, pa_stages[i]) == 0) return svc[i];
+    if (strcmp(stage, "generate") == 0) return "llm"; /* POST /api/llm/generate */
     return NULL;
 }
 

@@ -88,19 +88,23 @@ static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost
 {
     char iso[25];
     iso_now(iso);
+    /* A worker that says BYE has released its tasks, but tasks leased to it while its BYE was
+     * on the way are still its: they go back too, without counting an attempt. */
+    const char *argv[] = {d->prefix, w->id, iso, lost ? "1" : "0"};
+    redisReply *r = pa_redis_eval(d->redis, &pa_jobs_worker_lost, 0, 4, argv, NULL);
+    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r) freeReplyObject(r);
+    if (n != 0)
+        for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
     if (lost) {
-        const char *argv[] = {d->prefix, w->id, iso};
-        redisReply *r = pa_redis_eval(d->redis, &pa_jobs_worker_lost, 0, 3, argv, NULL);
-        long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-        if (r) freeReplyObject(r);
         atomic_fetch_add(&d->lost, 1);
         pa_warn("worker lost; its tasks are requeued", PA_S("worker", w->id),
                 PA_S("service", services[w->svc]), PA_S("reason", why), PA_I("requeued", n));
-        for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
     } else {
-        pa_info("worker left", PA_S("worker", w->id), PA_S("service", services[w->svc]));
+        pa_info("worker left", PA_S("worker", w->id), PA_S("service", services[w->svc]),
+                PA_I("requeued", n));
     }
-    redisReply *r = pa_redis_cmd(d->redis, "HDEL %sworkers %s", d->prefix, w->id);
+    r = pa_redis_cmd(d->redis, "HDEL %sworkers %s", d->prefix, w->id);
     if (r) freeReplyObject(r);
     memset(w, 0, sizeof *w);
     atomic_fetch_sub(&d->nworkers, 1);

@@ -133,6 +133,46 @@ static json_t *check_variables(vctx_t *v, json_t *vars, const char *path)
     return vars;
 }
 
+/* LLM parameters that pass through to the provider: temperature 0..2, top_p 0..1, max_tokens
+ * 1..100000, stop (a string or 1 to 4 strings), seed (an integer). */
+static int check_params(vctx_t *v, json_t *p, const char *path)
+{
+    if (!json_is_object(p)) {
+        BAD(v, path, "%s: must be an object", path);
+        return -1;
+    }
+    const char *k;
+    json_t *x;
+    char f[96];
+    json_object_foreach(p, k, x) {
+        snprintf(f, sizeof f, "%s.%.40s", path, k);
+        int ok;
+        if (strcmp(k, "temperature") == 0)
+            ok = json_is_number(x) && json_number_value(x) >= 0 && json_number_value(x) <= 2;
+        else if (strcmp(k, "top_p") == 0)
+            ok = json_is_number(x) && json_number_value(x) >= 0 && json_number_value(x) <= 1;
+        else if (strcmp(k, "max_tokens") == 0)
+            ok = json_is_integer(x) && json_integer_value(x) >= 1 && json_integer_value(x) <= 100000;
+        else if (strcmp(k, "seed") == 0)
+            ok = json_is_integer(x);
+        else if (strcmp(k, "stop") == 0) {
+            ok = json_is_string(x) || (json_is_array(x) && json_array_size(x) >= 1 &&
+                                       json_array_size(x) <= 4);
+            size_t i;
+            json_t *y;
+            if (json_is_array(x)) json_array_foreach(x, i, y) ok &= json_is_string(y);
+        } else {
+            BAD(v, f, "%s: unknown parameter (temperature, top_p, max_tokens, stop, seed)", f);
+            return -1;
+        }
+        if (!ok) {
+            BAD(v, f, "%s: out of range or of the wrong type", f);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 typedef struct {
     char **url;
     char **input;
@@ -348,12 +388,14 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
         BAD(&v, "options", "options: must be an object");
         goto done;
     }
-    static const char *const opt_fields[] = {"enrich", "personalize", "dry_run", "stages", NULL};
+    static const char *const opt_fields[] = {"enrich", "personalize", "dry_run", "stages", "params", NULL};
     if (opts && only_fields(&v, opts, "options", opt_fields) < 0) goto done;
     int enrich = bool_field(&v, opts, "enrich", "options.enrich", 1);
     int personalize = bool_field(&v, opts, "personalize", "options.personalize", 1);
     int dry_run = bool_field(&v, opts, "dry_run", "options.dry_run", 0);
     if (v.failed) goto done;
+    json_t *params = json_object_get(opts, "params");
+    if (params && check_params(&v, params, "options.params") < 0) goto done;
     /* stages: by default enrich (unless off), compose, submit; options.stages picks a subset,
      * e.g. ["compose"] to preview messages without submitting anything */
     int want[PA_NSTAGES] = {enrich, 1, 1};
@@ -383,9 +425,12 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
     pa_buf_t stages = PA_BUF_INIT;
     for (int s = 0; s < PA_NSTAGES; s++)
         if (want[s]) pa_buf_printf(&stages, "%s%s", stages.len ? "," : "", pa_stages[s]);
-    ctx = json_pack("{s:s, s:O, s:{s:b, s:b, s:b}, s:s?}", "template", tmpl, "sender", sender,
-                    "options", "enrich", enrich, "personalize", personalize, "dry_run", dry_run,
-                    "campaign_id", campaign);
+    ctx = json_pack("{s:s, s:O, s:{s:b, s:b, s:b, s:O*}, s:s?, s:{s:I, s:I, s:I}}", "template",
+                    tmpl, "sender", sender, "options", "enrich", enrich, "personalize", personalize,
+                    "dry_run", dry_run, "params", params, "campaign_id", campaign, "max_attempts",
+                    "enrich", (json_int_t)gw->cfg.max_attempts[0], "compose",
+                    (json_int_t)gw->cfg.max_attempts[1], "submit",
+                    (json_int_t)gw->cfg.max_attempts[2]);
     ctxs = json_dumps(ctx, JSON_COMPACT);
     json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:I}", "campaign_id", campaign ? campaign : "",
                           "ctx", ctxs, "stages", stages.data, "max_attempts", "",

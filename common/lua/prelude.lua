@@ -1,7 +1,7 @@
 -- Prepended to every job-engine script at build time (common/CMakeLists.txt).
 -- ARGV[1] is always the key prefix. Keys are documented in docs/redis-keys.md.
 local P = ARGV[1]
-local SVC = {enrich = 'mcp', compose = 'llm', submit = 'form'}
+local SVC = {enrich = 'mcp', compose = 'llm', submit = 'form', generate = 'llm'}
 local TERMINAL = {succeeded = true, failed = true, captcha_required = true, skipped = true,
                   uncertain = true, cancelled = true}
 local EVENTS_MAXLEN = 100000

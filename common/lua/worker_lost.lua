@@ -1,12 +1,15 @@
--- A worker was declared dead (missed heartbeats): every task it held is requeued at once.
--- ARGV: prefix, worker id, now iso. Returns the number of tasks taken back.
+-- A worker was declared dead (missed heartbeats): every task it held is requeued at once, and
+-- the attempt counts. Also run, with ARGV[4] = '0', when a worker says BYE: tasks leased to it
+-- after it gave its work back requeue without counting an attempt.
+-- ARGV: prefix, worker id, now iso[, counted '1'|'0']. Returns the number of tasks taken back.
 local wid, iso = ARGV[2], ARGV[3]
+local counted = ARGV[4] ~= '0'
 local n = 0
 for _, tk in ipairs(redis.call('SMEMBERS', P..'worker:'..wid..':tasks')) do
   local t = redis.call('HMGET', P..'task:'..tk, 'state', 'job', 'id', 'stage', 'attempt', 'worker')
   if t[1] == 'running' and t[6] == wid then
     requeue_running(tk, t[2], t[3], t[4], tonumber(t[5]) or 1, wid, iso,
-                    'worker '..wid..' lost', true)
+                    counted and ('worker '..wid..' lost') or '', counted)
     n = n + 1
   end
 end

@@ -1,0 +1,407 @@
+/* prospect-llm-worker: the "llm" service. Runs the compose stage of campaign runs: renders the
+ * job's template for each target and, with LLM_PROVIDER=openai or anthropic, asks the model for
+ * a personalised message (workers/llm/README.md). Built on the worker runtime
+ * (common/pa_worker.h): libcurl's sockets and timers share the runtime's one poll loop. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm_http.h"
+#include "llm_provider.h"
+#include "llm_template.h"
+#include "pa_config.h"
+#include "pa_log.h"
+#include "pa_time.h"
+#include "pa_worker.h"
+
+typedef struct {
+    llm_provider_t provider;
+    const char *model;
+    char *endpoint;
+    const char *api_key; /* borrowed from the environment; never logged */
+    char *auth_header;
+    long max_chars, max_attempts;
+    llm_http_cfg_t http;
+} cfg_t;
+
+typedef struct job job_t;
+
+typedef struct {
+    cfg_t cfg;
+    pa_worker_t *w;
+    llm_http_t *http;
+    job_t *jobs; /* waiting for the provider */
+    size_t njobs;
+} llm_t;
+
+struct job {
+    llm_t *L;
+    pa_task_t *t;
+    char *draft; /* the template's message: the fallback */
+    unsigned attempt, max_attempts;
+    job_t *prev, *next;
+};
+
+/* ---- results ------------------------------------------------------------------------------ */
+
+static char *result_json(const char *message, const char *provider, const char *model, long pt,
+                         long ct, const char *fallback_reason)
+{
+    json_t *r = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b}", "message", message, "provider",
+                          provider, "model", model ? json_string(model) : json_null(), "usage",
+                          "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
+                          "fallback", fallback_reason != NULL);
+    if (r && fallback_reason)
+        json_object_set_new(r, "fallback_reason", json_string(fallback_reason));
+    char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+    json_decref(r);
+    return s;
+}
+
+static void done_template(pa_worker_t *w, pa_task_t *t, const char *draft,
+                          const char *fallback_reason)
+{
+    char *res = result_json(draft, "template", NULL, 0, 0, fallback_reason);
+    if (res)
+        pa_worker_done(w, t, PA_OUT_SUCCEEDED, res, fallback_reason, 0);
+    else
+        pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+    free(res);
+}
+
+static void job_free(llm_t *L, job_t *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        L->jobs = j->next;
+    if (j->next) j->next->prev = j->prev;
+    L->njobs--;
+    free(j->draft);
+    free(j);
+}
+
+/* ---- the provider's answer ---------------------------------------------------------------- */
+
+static void transport_failure(const llm_t *L, const llm_http_result_t *r, llm_res_t *res)
+{
+    const char *pn = llm_provider_name(L->cfg.provider);
+    memset(res, 0, sizeof *res);
+    res->kind = LLM_RES_TRANSIENT;
+    if (r->too_large) {
+        res->kind = LLM_RES_PERMANENT;
+        snprintf(res->reason, sizeof res->reason,
+                 "%s: the answer is larger than LLM_MAX_RESPONSE_BYTES (%zu bytes)", pn,
+                 L->cfg.http.max_response);
+        return;
+    }
+    switch ((CURLcode)r->curl_code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_FAILED_INIT:
+        res->kind = LLM_RES_PERMANENT;
+        break;
+    default:
+        break;
+    }
+    snprintf(res->reason, sizeof res->reason, "%s: %s: %s", pn,
+             r->timed_out ? "timed out" : "request failed", r->curl_error ? r->curl_error : "?");
+}
+
+static void on_answer(void *ctx, const llm_http_result_t *r)
+{
+    job_t *j = ctx;
+    llm_t *L = j->L;
+    cfg_t *c = &L->cfg;
+    const char *pn = llm_provider_name(c->provider);
+    llm_res_t res;
+    if (r->curl_code != 0 || r->too_large)
+        transport_failure(L, r, &res);
+    else
+        llm_parse_answer(c->provider, r->status, r->body, r->len, r->retry_after_ms, c->model,
+                         &res);
+    pa_buf_t msg = PA_BUF_INIT;
+    char gerr[256];
+    if (res.kind == LLM_RES_OK &&
+        llm_guard(res.text, strlen(res.text), (size_t)c->max_chars, &msg, gerr, sizeof gerr) < 0) {
+        res.kind = LLM_RES_PERMANENT;
+        snprintf(res.reason, sizeof res.reason, "%s: the model's message failed the guardrails: %s",
+                 pn, gerr);
+    }
+    llm_redact(res.reason, c->api_key);
+    pa_task_t *t = j->t;
+    if (res.kind == LLM_RES_OK) {
+        char *out =
+            result_json(msg.data, pn, res.model, res.prompt_tokens, res.completion_tokens, NULL);
+        if (out)
+            pa_worker_done(L->w, t, PA_OUT_SUCCEEDED, out, NULL, 0);
+        else
+            pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+        pa_debug("message composed", PA_S("task_id", t->key), PA_S("provider", pn),
+                 PA_S("model", res.model), PA_I("attempt", j->attempt), PA_I("ms", r->elapsed_ms),
+                 PA_I("prompt_tokens", res.prompt_tokens),
+                 PA_I("completion_tokens", res.completion_tokens));
+        free(out);
+    } else if (res.kind == LLM_RES_TRANSIENT && j->attempt < j->max_attempts) {
+        pa_info("provider failed; the job engine retries", PA_S("task_id", t->key),
+                PA_S("provider", pn), PA_I("attempt", j->attempt),
+                PA_I("max_attempts", j->max_attempts), PA_S("error", res.reason),
+                PA_I("retry_after_ms", res.retry_after_ms), PA_I("ms", r->elapsed_ms));
+        pa_worker_done(L->w, t, PA_OUT_RETRY, NULL, res.reason, res.retry_after_ms);
+    } else {
+        pa_warn("provider failed; the message is the template's", PA_S("task_id", t->key),
+                PA_S("provider", pn), PA_I("attempt", j->attempt),
+                PA_I("max_attempts", j->max_attempts),
+                PA_B("permanent", res.kind == LLM_RES_PERMANENT), PA_S("error", res.reason));
+        done_template(L->w, t, j->draft, res.reason);
+    }
+    pa_buf_free(&msg);
+    llm_res_free(&res);
+    job_free(L, j);
+}
+
+/* ---- tasks -------------------------------------------------------------------------------- */
+
+static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
+{
+    llm_t *L = ud;
+    cfg_t *c = &L->cfg;
+    char err[600];
+    json_error_t je;
+    json_t *p = json_loadb(t->payload, t->payload_len, 0, &je);
+    pa_buf_t draft = PA_BUF_INIT;
+    if (!json_is_object(p)) {
+        snprintf(err, sizeof err, "llm: the task payload is not a JSON object (%s)", je.text);
+        pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
+        goto out;
+    }
+    if (strcmp(t->stage, "compose") != 0) {
+        snprintf(err, sizeof err, "llm: this worker runs the compose stage, not '%s'", t->stage);
+        pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
+        goto out;
+    }
+    const json_t *ctx = json_object_get(p, "job_ctx");
+    const json_t *tmpl = json_object_get(ctx, "template");
+    if (!json_is_string(tmpl)) {
+        pa_worker_done(w, t, PA_OUT_FAILED, NULL,
+                       "llm: the job has no message template (job_ctx.template)", 0);
+        goto out;
+    }
+    llm_fields_t f = {json_object_get(p, "input"), json_object_get(ctx, "sender"),
+                      json_object_get(json_object_get(p, "results"), "enrich")};
+    if (llm_compose_template(json_string_value(tmpl), json_string_length(tmpl), &f,
+                             (size_t)c->max_chars, &draft, err, sizeof err) < 0) {
+        pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
+        goto out;
+    }
+    const json_t *opts = json_object_get(ctx, "options");
+    int personalize = !json_is_false(json_object_get(opts, "personalize"));
+    if (c->provider == LLM_PROVIDER_TEMPLATE || !personalize) {
+        done_template(w, t, draft.data, NULL);
+        goto out;
+    }
+    /* the attempt limit: the job's when the payload carries it (max_attempts, at the top or in
+     * job_ctx, a number or {"compose": n}), else MAX_ATTEMPTS_COMPOSE */
+    const json_t *ma = json_object_get(p, "max_attempts");
+    if (!ma) ma = json_object_get(ctx, "max_attempts");
+    if (json_is_object(ma)) ma = json_object_get(ma, "compose");
+    job_t *j = pa_calloc(1, sizeof *j);
+    j->L = L;
+    j->t = t;
+    j->attempt = t->attempt ? t->attempt : 1;
+    j->max_attempts =
+        json_is_integer(ma) && json_integer_value(ma) >= 1 && json_integer_value(ma) <= 1000
+            ? (unsigned)json_integer_value(ma)
+            : (unsigned)c->max_attempts;
+    j->draft = pa_buf_detach(&draft, NULL);
+    j->next = L->jobs;
+    if (L->jobs) L->jobs->prev = j;
+    L->jobs = j;
+    L->njobs++;
+    pa_buf_t sys = PA_BUF_INIT, user = PA_BUF_INIT, ignored = PA_BUF_INIT;
+    llm_prompt(&f, json_string_value(tmpl), j->draft, (size_t)c->max_chars, &sys, &user);
+    char *body = llm_request_body(c->provider, c->model, sys.data, user.data,
+                                  json_object_get(opts, "params"), &ignored);
+    if (ignored.len)
+        pa_debug("params ignored", PA_S("task_id", t->key), PA_S("params", ignored.data));
+    const char *headers[8];
+    int nh = 0;
+    headers[nh++] = "Content-Type: application/json";
+    headers[nh++] = "Accept: application/json";
+    headers[nh++] = "Expect:";
+    headers[nh++] = c->auth_header;
+    if (c->provider == LLM_PROVIDER_ANTHROPIC)
+        headers[nh++] = "anthropic-version: " LLM_ANTHROPIC_VERSION;
+    headers[nh] = NULL;
+    llm_http_post(L->http, c->endpoint, headers, body, strlen(body), on_answer, j);
+    free(body);
+    pa_buf_free(&sys);
+    pa_buf_free(&user);
+    pa_buf_free(&ignored);
+out:
+    pa_buf_free(&draft);
+    json_decref(p);
+}
+
+static long on_tick(pa_worker_t *w, void *ud)
+{
+    llm_t *L = ud;
+    return L->http ? llm_http_tick(L->http) : -1;
+}
+
+static int fds(pa_worker_t *w, struct pollfd *out, int max, void *ud)
+{
+    llm_t *L = ud;
+    return L->http ? llm_http_fds(L->http, out, max) : 0;
+}
+
+static void on_fds(pa_worker_t *w, const struct pollfd *p, int n, void *ud)
+{
+    llm_t *L = ud;
+    if (L->http) llm_http_on_fds(L->http, p, n);
+}
+
+/* ---- configuration ------------------------------------------------------------------------ */
+
+/* The endpoint without user information or query, for logs. */
+static void loggable_url(const char *url, char *out, size_t n)
+{
+    const char *sch = strstr(url, "://");
+    int pre = sch ? (int)(sch + 3 - url) : 0;
+    const char *s = url + pre, *at = strchr(s, '@'), *slash = strchr(s, '/');
+    if (at && (!slash || at < slash)) s = at + 1;
+    snprintf(out, n, "%.*s%.*s", pre, url, (int)strcspn(s, "?#"), s);
+}
+
+static int read_cfg(cfg_t *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    const char *prov = pa_env_str("LLM_PROVIDER", "template");
+    if (!*prov) prov = "template";
+    if (llm_provider_parse(prov, &c->provider) < 0) {
+        snprintf(err, errlen, "LLM_PROVIDER: expected template, openai or anthropic, got '%.40s'",
+                 prov);
+        return -1;
+    }
+    if (pa_env_long("LLM_MAX_CHARS", LLM_MAX_CHARS_DEFAULT, 1, LLM_MAX_CHARS_LIMIT, &c->max_chars,
+                    err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 1000, &c->max_attempts, err, errlen) < 0 ||
+        pa_env_long("LLM_CONCURRENCY", 16, 1, 200, &c->http.concurrency, err, errlen) < 0 ||
+        pa_env_long("LLM_CONNECT_TIMEOUT_MS", 10000, 100, 600000, &c->http.connect_timeout_ms, err,
+                    errlen) < 0 ||
+        pa_env_long("LLM_TIMEOUT_MS", 60000, 100, 3600000, &c->http.timeout_ms, err, errlen) < 0 ||
+        pa_env_size("LLM_MAX_RESPONSE_BYTES", 1u << 20, 1024, 64u << 20, &c->http.max_response, err,
+                    errlen) < 0)
+        return -1;
+    if (c->provider == LLM_PROVIDER_TEMPLATE) return 0;
+    const char *base = pa_env_str("LLM_BASE_URL", NULL);
+    if (!base || !*base) base = llm_default_base(c->provider);
+    if ((strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) ||
+        strlen(base) > 1000 || strpbrk(base, " \t\r\n")) {
+        snprintf(err, errlen, "LLM_BASE_URL: expected an http:// or https:// URL");
+        return -1;
+    }
+    c->model = pa_env_str("LLM_MODEL", NULL);
+    if (!c->model || !*c->model) c->model = llm_default_model(c->provider);
+    if (strlen(c->model) > 100 || strpbrk(c->model, "\r\n\"")) {
+        snprintf(err, errlen, "LLM_MODEL: at most 100 characters, no quotes or line breaks");
+        return -1;
+    }
+    const char *keyvar =
+        c->provider == LLM_PROVIDER_ANTHROPIC ? "ANTHROPIC_API_KEY" : "LLM_API_KEY";
+    c->api_key = pa_env_str(keyvar, NULL);
+    if ((!c->api_key || !*c->api_key) && c->provider == LLM_PROVIDER_ANTHROPIC) {
+        keyvar = "LLM_API_KEY";
+        c->api_key = pa_env_str(keyvar, NULL);
+    }
+    if (!c->api_key || !*c->api_key) {
+        snprintf(err, errlen, "%s: required with LLM_PROVIDER=%s",
+                 c->provider == LLM_PROVIDER_ANTHROPIC ? "ANTHROPIC_API_KEY" : "LLM_API_KEY", prov);
+        return -1;
+    }
+    if (strlen(c->api_key) > 1000 || strpbrk(c->api_key, "\r\n")) {
+        snprintf(err, errlen, "%s: at most 1000 characters, no line breaks", keyvar);
+        return -1;
+    }
+    c->endpoint = llm_endpoint(c->provider, base);
+    pa_buf_t h = PA_BUF_INIT;
+    pa_buf_printf(&h, "%s%s",
+                  c->provider == LLM_PROVIDER_ANTHROPIC ? "x-api-key: " : "Authorization: Bearer ",
+                  c->api_key);
+    c->auth_header = pa_buf_detach(&h, NULL);
+    return 0;
+}
+
+static void free_cfg(cfg_t *c)
+{
+    free(c->endpoint);
+    if (c->auth_header) { /* the key does not outlive its use in this process's heap */
+        memset(c->auth_header, 0, strlen(c->auth_header));
+        free(c->auth_header);
+    }
+}
+
+int main(void)
+{
+    char err[256];
+    pa_log_level_t lvl = PA_LOG_INFO;
+    pa_log_parse_level(pa_env_str("LOG_LEVEL", "info"), &lvl);
+    pa_log_init("llm-worker", lvl, 2);
+    llm_t L = {0};
+    if (read_cfg(&L.cfg, err, sizeof err) < 0) {
+        pa_error("bad configuration", PA_S("error", err));
+        free_cfg(&L.cfg);
+        return 2;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        pa_error("cannot initialise libcurl", PA_S("error", "curl_global_init failed"));
+        free_cfg(&L.cfg);
+        return 1;
+    }
+    int rc = 1;
+    if (L.cfg.provider != LLM_PROVIDER_TEMPLATE) {
+        L.http = llm_http_new(&L.cfg.http);
+        if (!L.http) {
+            pa_error("cannot initialise libcurl", PA_S("error", "curl_multi_init failed"));
+            goto out;
+        }
+    }
+    pa_worker_ops_t ops = {.service = "llm",
+                           .on_task = on_task,
+                           .on_tick = on_tick,
+                           .fds = fds,
+                           .on_fds = on_fds,
+                           .ud = &L};
+    L.w = pa_worker_new(&ops, err, sizeof err);
+    if (!L.w) {
+        pa_error("bad configuration", PA_S("error", err));
+        rc = 2;
+        goto out;
+    }
+    char where[256] = "";
+    if (L.cfg.endpoint) loggable_url(L.cfg.endpoint, where, sizeof where);
+    pa_info("llm worker configured", PA_S("provider", llm_provider_name(L.cfg.provider)),
+            PA_S("model", L.cfg.model), PA_S("endpoint", L.cfg.endpoint ? where : NULL),
+            PA_S("api_key", L.cfg.api_key ? "set" : NULL),
+            PA_I("concurrency", L.cfg.http.concurrency),
+            PA_I("connect_timeout_ms", L.cfg.http.connect_timeout_ms),
+            PA_I("timeout_ms", L.cfg.http.timeout_ms),
+            PA_I("max_response_bytes", L.cfg.http.max_response), PA_I("max_chars", L.cfg.max_chars),
+            PA_I("max_attempts", L.cfg.max_attempts));
+    rc = pa_worker_run(L.w);
+out:
+    /* transfers still running (the stop deadline passed): abandoned; their tasks were released */
+    llm_http_destroy(&L.http);
+    while (L.jobs)
+        job_free(&L, L.jobs);
+    pa_worker_destroy(&L.w);
+    free_cfg(&L.cfg);
+    curl_global_cleanup();
+    return rc;
+}
