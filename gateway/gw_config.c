@@ -85,7 +85,11 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 100, &c->max_attempts[1], err, errlen) < 0 ||
         pa_env_long("MAX_ATTEMPTS_SUBMIT", 3, 1, 100, &c->max_attempts[2], err, errlen) < 0 ||
         pa_env_long("RUN_RATE_PER_MIN", 60, 1, 1000000, &c->run_rate_per_min, err, errlen) < 0 ||
-        pa_env_long("RUN_BURST", 20, 1, 1000000, &c->run_burst, err, errlen) < 0)
+        pa_env_long("RUN_BURST", 20, 1, 1000000, &c->run_burst, err, errlen) < 0 ||
+        pa_env_long("LLM_GENERATE_TIMEOUT_MS", 60000, 100, 3600000, &c->generate_timeout_ms, err,
+                    errlen) < 0 ||
+        pa_env_long("LLM_GENERATE_RATE_PER_MIN", 600, 1, 1000000, &c->generate_rate_per_min, err,
+                    errlen) < 0)
         return -1;
     c->dispatch_bind = pa_strdup(pa_env_str("DISPATCH_BIND", "tcp://127.0.0.1:5555"));
     if (getenv("DISPATCH_BIND") && !*getenv("DISPATCH_BIND")) c->dispatch_bind[0] = '\0';

@@ -34,6 +34,8 @@ typedef struct {
     long max_attempts[3]; /* enrich, compose, submit */
     long run_rate_per_min;
     long run_burst;
+    long generate_timeout_ms;
+    long generate_rate_per_min;
     char *gateway_id;
     char *curve_secret;
     char *curve_clients_dir;

@@ -44,7 +44,16 @@ typedef struct sub {
     struct sub *prev, *next;
 } sub_t;
 
+struct gw_waiter {
+    struct MHD_Connection *conn;
+    char job[72];
+    uint64_t deadline;
+    int state, pending, woken, timed_out;
+    struct gw_waiter *prev, *next;
+};
+
 struct gw_events {
+    gw_waiter_t *waiters;
     char *prefix;
     char key[96];
     pa_redis_t *redis;
@@ -117,6 +126,19 @@ static void wake(sub_t *s)
     }
 }
 
+/* Resumes a waiting request once. Called with the lock held. */
+static void wake_waiter(gw_waiter_t *w, int timed_out)
+{
+    w->woken = 1;
+    w->timed_out = timed_out;
+    if (w->state == SUSPENDED) {
+        w->state = RUNNING;
+        MHD_resume_connection(w->conn);
+    } else if (w->state == SUSPENDING) {
+        w->pending = 1;
+    }
+}
+
 static void *hub_main(void *arg)
 {
     gw_events_t *e = arg;
@@ -148,11 +170,19 @@ static void *hub_main(void *arg)
                 e->last = ev.id;
                 for (sub_t *s = e->subs; s; s = s->next)
                     if (strcmp(s->job, ev.job) == 0) wake(s);
+                if (ev.final)
+                    for (gw_waiter_t *w = e->waiters; w; w = w->next)
+                        if (!w->woken && strcmp(w->job, ev.job) == 0) wake_waiter(w, 0);
             }
             pthread_mutex_unlock(&e->lock);
             snprintf(last, sizeof last, "%" PRIu64 "-%" PRIu64, e->last.ms, e->last.seq);
         }
         if (r) freeReplyObject(r);
+        pthread_mutex_lock(&e->lock);
+        uint64_t now = pa_mono_ms();
+        for (gw_waiter_t *w = e->waiters; w; w = w->next)
+            if (!w->woken && now >= w->deadline) wake_waiter(w, 1);
+        pthread_mutex_unlock(&e->lock);
         if (pa_mono_ms() >= next_keepalive) {
             pthread_mutex_lock(&e->lock);
             for (sub_t *s = e->subs; s; s = s->next) {
@@ -200,6 +230,8 @@ void gw_events_close_all(gw_events_t *e)
     pthread_mutex_lock(&e->lock);
     e->closing = 1;
     for (sub_t *s = e->subs; s; s = s->next) wake(s);
+    for (gw_waiter_t *w = e->waiters; w; w = w->next)
+        if (!w->woken) wake_waiter(w, 1);
     pthread_mutex_unlock(&e->lock);
 }
 
@@ -365,4 +397,56 @@ void gw_events_respond(gw_events_t *e, gw_req_t *r, const char *job, const char 
     if (r->resp) MHD_destroy_response(r->resp);
     r->resp = resp;
     r->status = 200;
+}
+
+gw_waiter_t *gw_events_wait_job(gw_events_t *e, gw_req_t *r, const char *job,
+                                uint64_t deadline_mono_ms)
+{
+    gw_waiter_t *w = pa_calloc(1, sizeof *w);
+    w->conn = r->conn;
+    snprintf(w->job, sizeof w->job, "%s", job);
+    w->deadline = deadline_mono_ms;
+    pthread_mutex_lock(&e->lock);
+    w->state = SUSPENDING;
+    w->next = e->waiters;
+    if (e->waiters) e->waiters->prev = w;
+    e->waiters = w;
+    if (e->closing) wake_waiter(w, 1);
+    pthread_mutex_unlock(&e->lock);
+    MHD_suspend_connection(r->conn);
+    pthread_mutex_lock(&e->lock);
+    if (w->pending) { /* woken while the suspension was under way */
+        w->pending = 0;
+        w->state = RUNNING;
+        MHD_resume_connection(r->conn);
+    } else {
+        w->state = SUSPENDED;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return w;
+}
+
+int gw_waiter_timed_out(const gw_waiter_t *w)
+{
+    return w->timed_out;
+}
+
+void gw_events_unwait(gw_events_t *e, gw_waiter_t **wp)
+{
+    gw_waiter_t *w = *wp;
+    if (!w) return;
+    pthread_mutex_lock(&e->lock);
+    if (w->prev) w->prev->next = w->next;
+    else e->waiters = w->next;
+    if (w->next) w->next->prev = w->prev;
+    pthread_mutex_unlock(&e->lock);
+    free(w);
+    *wp = NULL;
+}
+
+void gw_events_poke(gw_events_t *e, gw_waiter_t *w)
+{
+    pthread_mutex_lock(&e->lock);
+    if (!w->woken) wake_waiter(w, 0);
+    pthread_mutex_unlock(&e->lock);
 }

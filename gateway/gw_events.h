@@ -26,4 +26,17 @@ size_t gw_events_streams(gw_events_t *e);
 void gw_events_respond(gw_events_t *e, struct gw_req *r, const char *job, const char *last_event_id,
                        const char *snapshot, int finished);
 
+/* Waiting for a job to end on a suspended request (POST /api/llm/generate): the connection is
+ * suspended, and resumed when the job's final event arrives, at the deadline, or at shutdown;
+ * MHD then calls the handler again and r->cont runs. */
+typedef struct gw_waiter gw_waiter_t;
+gw_waiter_t *gw_events_wait_job(gw_events_t *e, struct gw_req *r, const char *job,
+                                uint64_t deadline_mono_ms);
+/* Wakes the waiter now (the job was found over right after the wait began). */
+void gw_events_poke(gw_events_t *e, gw_waiter_t *w);
+/* 1 when the wait ended at the deadline (or at shutdown), not with the job's end. */
+int gw_waiter_timed_out(const gw_waiter_t *w);
+/* Unregisters and frees a waiter (when the request completes). */
+void gw_events_unwait(gw_events_t *e, gw_waiter_t **w);
+
 #endif

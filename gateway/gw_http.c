@@ -38,6 +38,7 @@ static const gw_route_t routes[] = {
     {"POST", "/api/jobs/{id}/cancel", gw_h_job_cancel, GW_BODY_NONE, 0},
     {"GET", "/api/jobs/{id}/events", gw_h_job_events, GW_BODY_NONE, 0},
     {"GET", "/api/workers", gw_h_workers, GW_BODY_NONE, 0},
+    {"POST", "/api/llm/generate", gw_h_llm_generate, GW_BODY_JSON, 0},
     {"GET", "/api/openapi.json", gw_h_openapi, GW_BODY_NONE, 0},
     {"GET", "/metrics", gw_h_metrics, GW_BODY_NONE, 0},
 };
@@ -187,6 +188,9 @@ static const char *problem_title(const char *slug, int status)
         {"unavailable", "Service unavailable"},
         {"rate-limited", "Too many requests"},
         {"queue-full", "Queue full"},
+        {"no-llm-worker", "No llm worker"},
+        {"llm-failed", "LLM call failed"},
+        {"llm-timeout", "LLM call timed out"},
         {"internal", "Internal error"},
     };
     for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
@@ -429,7 +433,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         queue(r);
         return MHD_YES;
     }
-    r->route->fn(gw, r);
+    gw_handler_fn fn = r->cont ? r->cont : r->route->fn;
+    r->cont = NULL;
+    fn(gw, r);
+    if (r->cont) return MHD_YES; /* suspended: called again when resumed */
     if (!r->resp) gw_problem(r, 500, "internal", NULL, "the handler gave no answer");
     queue(r);
     return MHD_YES;
@@ -442,6 +449,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     gw_req_t *r = *con_cls;
     if (!r) return;
     if (r->resp) MHD_destroy_response(r->resp);
+    if (r->waiter) gw_events_unwait(gw->events, &r->waiter);
     pa_buf_free(&r->body);
     free(r);
     *con_cls = NULL;

@@ -62,6 +62,9 @@ struct gw_req {
     int queued;
     int status;
     struct MHD_Response *resp;
+    gw_handler_fn cont;     /* runs when a suspended request is resumed */
+    gw_waiter_t *waiter;    /* while waiting for a job (gw_events) */
+    char job[72];           /* the job a suspended request waits for */
 };
 
 const gw_route_t *gw_routes(size_t *n);
@@ -113,6 +116,10 @@ void gw_h_job_tasks(gw_t *gw, gw_req_t *r);
 void gw_h_job_cancel(gw_t *gw, gw_req_t *r);
 void gw_h_job_events(gw_t *gw, gw_req_t *r);
 void gw_h_workers(gw_t *gw, gw_req_t *r);
+void gw_h_llm_generate(gw_t *gw, gw_req_t *r);
+/* Checks LLM params (temperature, top_p, max_tokens, stop, seed); answers 400 and returns -1
+ * when they are wrong. */
+int gw_check_llm_params(gw_req_t *r, json_t *p, const char *path);
 /* Which API key the request used (index into API_KEYS), or -1 without keys. */
 int gw_key_index(gw_req_t *r);
 

@@ -173,6 +173,12 @@ static int check_params(vctx_t *v, json_t *p, const char *path)
     return 0;
 }
 
+int gw_check_llm_params(gw_req_t *r, json_t *p, const char *path)
+{
+    vctx_t v = {r, 0};
+    return check_params(&v, p, path);
+}
+
 typedef struct {
     char **url;
     char **input;

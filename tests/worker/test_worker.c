@@ -1,8 +1,9 @@
 /* prospect-test-worker: a worker daemon for tests and benchmarks, built on the real worker
  * runtime. It serves one service (TEST_WORKER_SERVICE: mcp, llm or form) and does what each
  * task's input asks in variables.test_<stage> (or variables.test): ok (the default), fail,
- * retry, retry_once, stall, crash, captcha, skip, uncertain, or slow:<ms>. TEST_WORKER_DELAY_MS
- * delays every task. */
+ * retry, retry_once, stall, crash, captcha, skip, uncertain, or slow:<ms>; TEST_WORKER_MODE sets
+ * the mode of tasks that do not say. TEST_WORKER_DELAY_MS delays every task. For the stage
+ * "generate" (POST /api/llm/generate) the result echoes the prompt as the llm-worker would. */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,11 +29,41 @@ typedef struct {
     timer_t_ *timers;
 } tw_t;
 
+static void finish_with(pa_worker_t *w, pa_task_t *t, const char *mode, const char *result);
+
+/* The result of a stage: for "generate" (POST /api/llm/generate) an answer shaped like the
+ * llm-worker's, echoing the prompt; for the others, who ran it. Caller frees. */
+static char *result_of(pa_worker_t *w, pa_task_t *t)
+{
+    json_t *r;
+    if (strcmp(t->stage, "generate") == 0) {
+        json_t *j = json_loadb(t->payload, t->payload_len, 0, NULL);
+        const char *prompt = json_string_value(json_object_get(json_object_get(j, "input"), "prompt"));
+        char *out = NULL;
+        if (asprintf(&out, "test: %s", prompt ? prompt : "") < 0) out = NULL;
+        r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out ? out : "", "provider", "test",
+                      "model", "prospect-test-worker", "usage", "prompt_tokens",
+                      (int)(prompt ? strlen(prompt) : 0), "completion_tokens", 1);
+        free(out);
+        json_decref(j);
+    } else {
+        r = json_pack("{s:s, s:s, s:i}", "worker", pa_worker_id(w), "stage", t->stage, "attempt",
+                      (int)t->attempt);
+    }
+    char *s = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    return s;
+}
+
 static void finish(pa_worker_t *w, pa_task_t *t, const char *mode)
 {
-    char result[256];
-    snprintf(result, sizeof result, "{\"worker\":\"%s\",\"stage\":\"%s\",\"attempt\":%u}",
-             pa_worker_id(w), t->stage, t->attempt);
+    char *result = result_of(w, t);
+    finish_with(w, t, mode, result);
+    free(result);
+}
+
+static void finish_with(pa_worker_t *w, pa_task_t *t, const char *mode, const char *result)
+{
     if (strcmp(mode, "fail") == 0) pa_worker_done(w, t, PA_OUT_FAILED, NULL, "test: permanent failure", 0);
     else if (strcmp(mode, "retry") == 0) pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure", 0);
     else if (strcmp(mode, "retry_once") == 0 && t->attempt == 1)
@@ -45,7 +76,7 @@ static void finish(pa_worker_t *w, pa_task_t *t, const char *mode)
 
 static void mode_of(const pa_task_t *t, char mode[32], long *slow_ms)
 {
-    snprintf(mode, 32, "ok");
+    snprintf(mode, 32, "%s", pa_env_str("TEST_WORKER_MODE", "ok"));
     *slow_ms = 0;
     json_t *j = json_loadb(t->payload, t->payload_len, 0, NULL);
     json_t *vars = json_object_get(json_object_get(j, "input"), "variables");

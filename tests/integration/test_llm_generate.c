@@ -1,0 +1,125 @@
+/* POST /api/llm/generate: answered on the open (suspended) request once the llm service's task
+ * ends; clear problems when no worker is there, when it fails and when it does not answer. Real
+ * gateway, Redis and a test worker serving "llm". */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+static hr_redis_t *rd;
+static hr_gateway_t *gw;
+static pid_t worker;
+
+static void start_worker(const char *mode)
+{
+    char ep[64], redis[128], m[64];
+    snprintf(ep, sizeof ep, "GATEWAY_ENDPOINTS=tcp://127.0.0.1:%d", gw->dispatch_port);
+    snprintf(redis, sizeof redis, "REDIS_URL=%s", hr_redis_url(rd, 0));
+    snprintf(m, sizeof m, "TEST_WORKER_MODE=%s", mode);
+    char *env[] = {ep, redis, m, "TEST_WORKER_SERVICE=llm", "HEARTBEAT_MS=200", "LOG_LEVEL=warn",
+                   "PATH=/usr/bin:/bin", NULL};
+    char *argv[] = {PA_BIN_DIR "/prospect-test-worker", NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    cr_assert_eq(posix_spawn(&worker, argv[0], &fa, NULL, argv, env), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    /* ready once /api/workers lists it */
+    uint64_t t0 = hr_now_ms();
+    while (hr_now_ms() - t0 < 5000) {
+        json_t *w = json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers");
+        if (json_array_size(w) > 0) return;
+        hr_sleep_ms(20);
+    }
+    cr_assert_fail("the llm test worker did not join");
+}
+
+static void init(void)
+{
+    rd = hr_redis_start(NULL);
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", "LLM_GENERATE_TIMEOUT_MS=1500",
+                                               NULL});
+}
+
+static void fini(void)
+{
+    if (worker > 0) {
+        kill(worker, SIGKILL);
+        waitpid(worker, NULL, 0);
+        worker = 0;
+    }
+    hr_cleanup();
+}
+
+TestSuite(generate, .init = init, .fini = fini, .timeout = 60);
+
+static hr_resp_t *generate(const char *body)
+{
+    return hr_post(gw, "/api/llm/generate", body);
+}
+
+Test(generate, answers_with_the_workers_output)
+{
+    start_worker("ok");
+    hr_resp_t *r = generate("{\"prompt\":\"Write to Ada\",\"params\":{\"temperature\":0,\"max_tokens\":50}}");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    json_t *j = hr_json(r);
+    cr_assert_str_eq(hr_jstr(j, "output"), "test: Write to Ada");
+    cr_assert_str_eq(hr_jstr(j, "provider"), "test");
+    cr_assert_eq(hr_jint(json_object_get(j, "usage"), "prompt_tokens", -1), 12);
+    /* one-off calls do not clutter the list of campaign runs */
+    cr_assert_eq(json_array_size(hr_json(hr_get(gw, "/api/jobs"))), 0);
+}
+
+Test(generate, many_calls_at_once_are_all_answered)
+{
+    start_worker("ok");
+    for (int i = 0; i < 20; i++) {
+        hr_resp_t *r = generate(hr_fmt("{\"prompt\":\"p%d\"}", i));
+        cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+        cr_assert_str_eq(hr_jstr(hr_json(r), "output"), hr_fmt("test: p%d", i));
+    }
+}
+
+Test(generate, no_llm_worker_is_503)
+{
+    hr_resp_t *r = generate("{\"prompt\":\"hi\"}");
+    hr_assert_problem(r, 503, "no-llm-worker", NULL);
+    cr_assert_not_null(hr_header(r, "Retry-After"));
+}
+
+Test(generate, a_failing_provider_is_502_with_its_message)
+{
+    start_worker("fail");
+    hr_resp_t *r = generate("{\"prompt\":\"hi\"}");
+    hr_assert_problem(r, 502, "llm-failed", NULL);
+    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "test: permanent failure"), "%s", hr_describe(r));
+}
+
+Test(generate, no_answer_in_time_is_504)
+{
+    start_worker("stall");
+    uint64_t t0 = hr_now_ms();
+    hr_resp_t *r = generate("{\"prompt\":\"hi\"}");
+    uint64_t took = hr_now_ms() - t0;
+    hr_assert_problem(r, 504, "llm-timeout", NULL);
+    cr_assert(took >= 1400 && took < 5000, "answered after %llu ms", (unsigned long long)took);
+}
+
+Test(generate, bad_input_is_400_naming_the_field)
+{
+    start_worker("ok");
+    hr_assert_problem(generate("{}"), 400, "invalid-field", "prompt");
+    hr_assert_problem(generate("{\"prompt\":\"\"}"), 400, "invalid-field", "prompt");
+    hr_assert_problem(generate("{\"prompt\":\"x\",\"params\":{\"temperature\":7}}"), 400,
+                      "invalid-field", "params.temperature");
+    hr_assert_problem(generate("{\"prompt\":\"x\",\"params\":{\"colour\":1}}"), 400,
+                      "invalid-field", "params.colour");
+    hr_assert_problem(generate("{\"prompt\":\"x\",\"mood\":1}"), 400, "invalid-field", "mood");
+    hr_assert_problem(generate("{\"prompt\":\"x\",\"stream\":true}"), 400, "invalid-field", "stream");
+}
