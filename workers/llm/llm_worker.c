@@ -36,10 +36,14 @@ typedef struct {
     size_t njobs;
 } llm_t;
 
+/* a free prompt's answer is not a contact-form message: it may be long */
+#define GENERATE_MAX_CHARS 100000
+
 struct job {
     llm_t *L;
     pa_task_t *t;
-    char *draft; /* the template's message: the fallback */
+    char *draft; /* the template's message: the fallback (compose only) */
+    int generate; /* a free prompt (POST /api/llm/generate): no template, no fallback */
     unsigned attempt, max_attempts;
     job_t *prev, *next;
 };
@@ -128,15 +132,32 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
                          &res);
     pa_buf_t msg = PA_BUF_INIT;
     char gerr[256];
+    size_t max_chars = j->generate ? GENERATE_MAX_CHARS : (size_t)c->max_chars;
     if (res.kind == LLM_RES_OK &&
-        llm_guard(res.text, strlen(res.text), (size_t)c->max_chars, &msg, gerr, sizeof gerr) < 0) {
+        llm_guard(res.text, strlen(res.text), max_chars, &msg, gerr, sizeof gerr) < 0) {
         res.kind = LLM_RES_PERMANENT;
         snprintf(res.reason, sizeof res.reason, "%s: the model's message failed the guardrails: %s",
                  pn, gerr);
     }
     llm_redact(res.reason, c->api_key);
     pa_task_t *t = j->t;
-    if (res.kind == LLM_RES_OK) {
+    if (j->generate) {
+        if (res.kind == LLM_RES_OK) {
+            json_t *o = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}}", "output", msg.data, "provider",
+                                  pn, "model", res.model[0] ? json_string(res.model) : json_null(),
+                                  "usage", "prompt_tokens", (json_int_t)res.prompt_tokens,
+                                  "completion_tokens", (json_int_t)res.completion_tokens);
+            char *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+            json_decref(o);
+            if (out) pa_worker_done(L->w, t, PA_OUT_SUCCEEDED, out, NULL, 0);
+            else pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+            free(out);
+        } else if (res.kind == LLM_RES_TRANSIENT && j->attempt < j->max_attempts) {
+            pa_worker_done(L->w, t, PA_OUT_RETRY, NULL, res.reason, res.retry_after_ms);
+        } else {
+            pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, res.reason, 0);
+        }
+    } else if (res.kind == LLM_RES_OK) {
         char *out =
             result_json(msg.data, pn, res.model, res.prompt_tokens, res.completion_tokens, NULL);
         if (out)
@@ -168,6 +189,72 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
 
 /* ---- tasks -------------------------------------------------------------------------------- */
 
+/* Sends a request body to the provider for job j; the answer comes to on_answer. */
+static void post(llm_t *L, job_t *j, const char *body)
+{
+    cfg_t *c = &L->cfg;
+    const char *headers[8];
+    int nh = 0;
+    headers[nh++] = "Content-Type: application/json";
+    headers[nh++] = "Accept: application/json";
+    headers[nh++] = "Expect:";
+    headers[nh++] = c->auth_header;
+    if (c->provider == LLM_PROVIDER_ANTHROPIC)
+        headers[nh++] = "anthropic-version: " LLM_ANTHROPIC_VERSION;
+    headers[nh] = NULL;
+    llm_http_post(L->http, c->endpoint, headers, body, strlen(body), on_answer, j);
+}
+
+static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage)
+{
+    /* the attempt limit: the job's when the payload carries it (max_attempts, at the top or in
+     * job_ctx, a number or {"<stage>": n}), else MAX_ATTEMPTS_COMPOSE */
+    const json_t *ctx = json_object_get(p, "job_ctx");
+    const json_t *ma = json_object_get(p, "max_attempts");
+    if (!ma) ma = json_object_get(ctx, "max_attempts");
+    if (json_is_object(ma)) ma = json_object_get(ma, stage);
+    job_t *j = pa_calloc(1, sizeof *j);
+    j->L = L;
+    j->t = t;
+    j->attempt = t->attempt ? t->attempt : 1;
+    j->max_attempts =
+        json_is_integer(ma) && json_integer_value(ma) >= 1 && json_integer_value(ma) <= 1000
+            ? (unsigned)json_integer_value(ma)
+            : (unsigned)L->cfg.max_attempts;
+    j->next = L->jobs;
+    if (L->jobs) L->jobs->prev = j;
+    L->jobs = j;
+    L->njobs++;
+    return j;
+}
+
+/* A free prompt from POST /api/llm/generate: the provider's answer, or a clear failure. */
+static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
+{
+    cfg_t *c = &L->cfg;
+    const json_t *in = json_object_get(p, "input");
+    const char *prompt = json_string_value(json_object_get(in, "prompt"));
+    if (!prompt) {
+        pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: the generate task has no prompt", 0);
+        return;
+    }
+    if (c->provider == LLM_PROVIDER_TEMPLATE) {
+        pa_worker_done(w, t, PA_OUT_FAILED, NULL,
+                       "llm: LLM_PROVIDER=template renders message templates and cannot answer a "
+                       "free prompt; set LLM_PROVIDER to openai or anthropic",
+                       0);
+        return;
+    }
+    job_t *j = new_job(L, t, p, "generate");
+    j->generate = 1;
+    pa_buf_t ignored = PA_BUF_INIT;
+    char *body = llm_request_body(c->provider, c->model, "Answer in plain text.", prompt,
+                                  json_object_get(in, "params"), &ignored);
+    post(L, j, body);
+    free(body);
+    pa_buf_free(&ignored);
+}
+
 static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
 {
     llm_t *L = ud;
@@ -181,8 +268,13 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
         goto out;
     }
+    if (strcmp(t->stage, "generate") == 0) {
+        on_generate(L, w, t, p);
+        goto out;
+    }
     if (strcmp(t->stage, "compose") != 0) {
-        snprintf(err, sizeof err, "llm: this worker runs the compose stage, not '%s'", t->stage);
+        snprintf(err, sizeof err, "llm: this worker runs the compose and generate stages, not '%s'",
+                 t->stage);
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
         goto out;
     }
@@ -206,40 +298,15 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
         done_template(w, t, draft.data, NULL);
         goto out;
     }
-    /* the attempt limit: the job's when the payload carries it (max_attempts, at the top or in
-     * job_ctx, a number or {"compose": n}), else MAX_ATTEMPTS_COMPOSE */
-    const json_t *ma = json_object_get(p, "max_attempts");
-    if (!ma) ma = json_object_get(ctx, "max_attempts");
-    if (json_is_object(ma)) ma = json_object_get(ma, "compose");
-    job_t *j = pa_calloc(1, sizeof *j);
-    j->L = L;
-    j->t = t;
-    j->attempt = t->attempt ? t->attempt : 1;
-    j->max_attempts =
-        json_is_integer(ma) && json_integer_value(ma) >= 1 && json_integer_value(ma) <= 1000
-            ? (unsigned)json_integer_value(ma)
-            : (unsigned)c->max_attempts;
+    job_t *j = new_job(L, t, p, "compose");
     j->draft = pa_buf_detach(&draft, NULL);
-    j->next = L->jobs;
-    if (L->jobs) L->jobs->prev = j;
-    L->jobs = j;
-    L->njobs++;
     pa_buf_t sys = PA_BUF_INIT, user = PA_BUF_INIT, ignored = PA_BUF_INIT;
     llm_prompt(&f, json_string_value(tmpl), j->draft, (size_t)c->max_chars, &sys, &user);
     char *body = llm_request_body(c->provider, c->model, sys.data, user.data,
                                   json_object_get(opts, "params"), &ignored);
     if (ignored.len)
         pa_debug("params ignored", PA_S("task_id", t->key), PA_S("params", ignored.data));
-    const char *headers[8];
-    int nh = 0;
-    headers[nh++] = "Content-Type: application/json";
-    headers[nh++] = "Accept: application/json";
-    headers[nh++] = "Expect:";
-    headers[nh++] = c->auth_header;
-    if (c->provider == LLM_PROVIDER_ANTHROPIC)
-        headers[nh++] = "anthropic-version: " LLM_ANTHROPIC_VERSION;
-    headers[nh] = NULL;
-    llm_http_post(L->http, c->endpoint, headers, body, strlen(body), on_answer, j);
+    post(L, j, body);
     free(body);
     pa_buf_free(&sys);
     pa_buf_free(&user);
