@@ -562,6 +562,9 @@ static void render_job(pa_buf_t *b, const redisReply *h)
         p += n + (p[n] == ',');
     }
     pa_buf_putc(b, ']');
+    const char *tp = hget(h, "tokens_prompt"), *tc = hget(h, "tokens_completion");
+    pa_buf_printf(b, ",\"usage\":{\"prompt_tokens\":%lld,\"completion_tokens\":%lld}",
+                  tp ? atoll(tp) : 0, tc ? atoll(tc) : 0);
     put_str_or_null(b, "created", hget(h, "created"));
     put_str_or_null(b, "started", hget(h, "started"));
     put_str_or_null(b, "updated", hget(h, "updated"));

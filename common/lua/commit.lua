@@ -25,7 +25,18 @@ for i = 0, n - 1 do
     redis.call('ZREM', P..'inflight', tk)
     redis.call('SREM', P..'worker:'..(t[7] or wid)..':tasks', tk)
     local f = {'lease', '', 'lease_until', 0, 'updated', iso}
-    if result ~= '' then f[#f + 1] = 'result_'..stage; f[#f + 1] = result end
+    if result ~= '' then
+      f[#f + 1] = 'result_'..stage; f[#f + 1] = result
+      -- LLM token usage, summed per job (a pattern match: no JSON decoding inside Redis)
+      local pt = string.match(result, '"prompt_tokens":(%d+)')
+      local ct = string.match(result, '"completion_tokens":(%d+)')
+      if pt or ct then
+        local d = DELTA[jk]
+        if not d then d = {}; DELTA[jk] = d end
+        d.tokens_prompt = (d.tokens_prompt or 0) + (tonumber(pt) or 0)
+        d.tokens_completion = (d.tokens_completion or 0) + (tonumber(ct) or 0)
+      end
+    end
     local new = outcome
     local evstage = stage
     if outcome == 'succeeded' then

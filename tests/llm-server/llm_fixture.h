@@ -521,6 +521,18 @@ LF_FN void lf_provider_faults(const char *provider)
                           c->retry_after_ms, gap, what);
         }
     }
+    /* the job sums the token usage of its tasks' messages */
+    long long sum_p = 0, sum_c = 0;
+    for (size_t k = 0; k < json_array_size(tasks); k++) {
+        json_t *u = json_object_get(lf_compose(json_array_get(tasks, k)), "usage");
+        sum_p += hr_jint(u, "prompt_tokens", 0);
+        sum_c += hr_jint(u, "completion_tokens", 0);
+    }
+    json_t *job = hr_json(hr_get(gw, hr_fmt("/api/jobs/%s", jid)));
+    json_t *ju = json_object_get(job, "usage");
+    cr_assert(sum_p > 0 && hr_jint(ju, "prompt_tokens", -1) == sum_p &&
+                  hr_jint(ju, "completion_tokens", -1) == sum_c,
+              "job usage %s, tasks sum to %lld / %lld", hr_jdump(ju), sum_p, sum_c);
     /* every request was well formed and authorised (the server answers 400/401 otherwise) */
     size_t i;
     json_t *r;
