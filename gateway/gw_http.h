@@ -120,6 +120,9 @@ void gw_h_llm_generate(gw_t *gw, gw_req_t *r);
 /* Checks LLM params (temperature, top_p, max_tokens, stop, seed); answers 400 and returns -1
  * when they are wrong. */
 int gw_check_llm_params(gw_req_t *r, json_t *p, const char *path);
+/* The workers some gateway heard from within 3 heartbeats (pa:workers), as a JSON array of their
+ * entries with "id" added; NULL when Redis is away. Caller decrefs. */
+json_t *gw_live_workers(gw_t *gw);
 /* Which API key the request used (index into API_KEYS), or -1 without keys. */
 int gw_key_index(gw_req_t *r);
 

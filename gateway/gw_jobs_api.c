@@ -731,7 +731,13 @@ void gw_h_jobs_list(gw_t *gw, gw_req_t *r)
         for (size_t i = 0; i < ids->elements; i++) {
             redisReply *h = pa_redis_get_reply(rd);
             scanned++;
-            if (h && h->type == REDIS_REPLY_ARRAY && h->elements) {
+            if (!h) { /* Redis went away mid-page: no partial list */
+                freeReplyObject(ids);
+                pa_buf_free(&b);
+                gw_unavailable(r);
+                return;
+            }
+            if (h->type == REDIS_REPLY_ARRAY && h->elements) {
                 const char *s = hget(h, "status");
                 if (!status || (s && strcmp(s, status) == 0)) {
                     if (count == limit) {
@@ -852,40 +858,55 @@ void gw_h_job_tasks(gw_t *gw, gw_req_t *r)
     }
 }
 
-void gw_h_workers(gw_t *gw, gw_req_t *r)
+json_t *gw_live_workers(gw_t *gw)
 {
     redisReply *h = pa_redis_cmd(gw_redis(gw), "HGETALL %sworkers", gw->cfg.prefix);
     if (!h || h->type != REDIS_REPLY_ARRAY) {
         if (h) freeReplyObject(h);
-        gw_unavailable(r);
-        return;
+        return NULL;
     }
+    /* an entry is live while its gateway has heard from it within 3 heartbeats (+ slack) */
     uint64_t now = pa_wall_ms(), stale_ms = 3u * (uint64_t)gw->cfg.heartbeat_ms + 2000u;
-    json_t *out = json_object(), *list = json_array(), *svc = json_object();
+    json_t *list = json_array();
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
         json_t *w = json_loads(h->element[i + 1]->str, 0, NULL);
         json_t *seen = json_object_get(w, "last_seen_ms");
-        if (!w || !json_is_integer(seen) || now - (uint64_t)json_integer_value(seen) > stale_ms) {
+        if (!json_is_object(w) || !json_is_integer(seen) ||
+            now - (uint64_t)json_integer_value(seen) > stale_ms) {
             json_decref(w);
             continue;
         }
         json_object_set_new(w, "id", json_string(h->element[i]->str));
+        json_array_append_new(list, w);
+    }
+    freeReplyObject(h);
+    return list;
+}
+
+void gw_h_workers(gw_t *gw, gw_req_t *r)
+{
+    json_t *list = gw_live_workers(gw);
+    if (!list) {
+        gw_unavailable(r);
+        return;
+    }
+    json_t *out = json_object(), *svc = json_object();
+    size_t i;
+    json_t *w;
+    json_array_foreach(list, i, w) {
         json_int_t cap = json_integer_value(json_object_get(w, "capacity"));
         json_int_t credit = json_integer_value(json_object_get(w, "credit"));
         json_object_set_new(w, "load", json_integer(cap > credit ? cap - credit : 0));
         const char *s = json_string_value(json_object_get(w, "service"));
-        if (s) {
-            json_t *e = json_object_get(svc, s);
-            if (!e) {
-                e = json_pack("{s:i, s:i}", "workers", 0, "capacity", 0);
-                json_object_set_new(svc, s, e);
-            }
-            json_object_set_new(e, "workers", json_integer(json_integer_value(json_object_get(e, "workers")) + 1));
-            json_object_set_new(e, "capacity", json_integer(json_integer_value(json_object_get(e, "capacity")) + cap));
+        if (!s) continue;
+        json_t *e = json_object_get(svc, s);
+        if (!e) {
+            e = json_pack("{s:i, s:i}", "workers", 0, "capacity", 0);
+            json_object_set_new(svc, s, e);
         }
-        json_array_append_new(list, w);
+        json_object_set_new(e, "workers", json_integer(json_integer_value(json_object_get(e, "workers")) + 1));
+        json_object_set_new(e, "capacity", json_integer(json_integer_value(json_object_get(e, "capacity")) + cap));
     }
-    freeReplyObject(h);
     json_object_set_new(out, "services", svc);
     json_object_set_new(out, "workers", list);
     gw_reply_json(r, 200, out);

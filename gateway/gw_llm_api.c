@@ -19,22 +19,16 @@
 /* 1 when some gateway has a live llm worker (pa:workers), 0 when none, -1 when Redis is away. */
 static int llm_worker_alive(gw_t *gw)
 {
-    redisReply *h = pa_redis_cmd(gw_redis(gw), "HVALS %sworkers", gw->cfg.prefix);
-    if (!h || h->type != REDIS_REPLY_ARRAY) {
-        if (h) freeReplyObject(h);
-        return -1;
-    }
-    uint64_t now = pa_wall_ms(), stale = 3u * (uint64_t)gw->cfg.heartbeat_ms + 2000u;
+    json_t *list = gw_live_workers(gw);
+    if (!list) return -1;
     int alive = 0;
-    for (size_t i = 0; i < h->elements && !alive; i++) {
-        json_t *w = json_loads(h->element[i]->str, 0, NULL);
+    size_t i;
+    json_t *w;
+    json_array_foreach(list, i, w) {
         const char *svc = json_string_value(json_object_get(w, "service"));
-        json_t *seen = json_object_get(w, "last_seen_ms");
-        alive = svc && strcmp(svc, "llm") == 0 && json_is_integer(seen) &&
-                now - (uint64_t)json_integer_value(seen) <= stale;
-        json_decref(w);
+        alive |= svc && strcmp(svc, "llm") == 0;
     }
-    freeReplyObject(h);
+    json_decref(list);
     return alive;
 }
 
