@@ -2,34 +2,19 @@
  * ends; clear problems when no worker is there, when it fails and when it does not answer. Real
  * gateway, Redis and a test worker serving "llm". */
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/wait.h>
 
-#include "harness.h"
+#include "../llm-server/llm_fixture.h"
 
 static hr_redis_t *rd;
 static hr_gateway_t *gw;
-static pid_t worker;
 
+/* A test worker serving "llm" whose tasks all end as mode says; ready once /api/workers lists
+ * it. */
 static void start_worker(const char *mode)
 {
-    char ep[64], redis[128], m[64];
-    snprintf(ep, sizeof ep, "GATEWAY_ENDPOINTS=tcp://127.0.0.1:%d", gw->dispatch_port);
-    snprintf(redis, sizeof redis, "REDIS_URL=%s", hr_redis_url(rd, 0));
-    snprintf(m, sizeof m, "TEST_WORKER_MODE=%s", mode);
-    char *env[] = {ep, redis, m, "TEST_WORKER_SERVICE=llm", "HEARTBEAT_MS=200", "LOG_LEVEL=warn",
-                   "PATH=/usr/bin:/bin", NULL};
-    char *argv[] = {PA_BIN_DIR "/prospect-test-worker", NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    cr_assert_eq(posix_spawn(&worker, argv[0], &fa, NULL, argv, env), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    /* ready once /api/workers lists it */
+    lf_worker(LF_TEST_WORKER_BIN, "llm-test", rd, gw,
+              (const char *[]){"TEST_WORKER_SERVICE=llm", hr_fmt("TEST_WORKER_MODE=%s", mode),
+                               NULL});
     uint64_t t0 = hr_now_ms();
     while (hr_now_ms() - t0 < 5000) {
         json_t *w = json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers");
@@ -46,17 +31,7 @@ static void init(void)
                                                NULL});
 }
 
-static void fini(void)
-{
-    if (worker > 0) {
-        kill(worker, SIGKILL);
-        waitpid(worker, NULL, 0);
-        worker = 0;
-    }
-    hr_cleanup();
-}
-
-TestSuite(generate, .init = init, .fini = fini, .timeout = 60);
+TestSuite(generate, .init = init, .fini = lf_cleanup, .timeout = 60);
 
 static hr_resp_t *generate(const char *body)
 {
@@ -74,6 +49,7 @@ Test(generate, answers_with_the_workers_output)
     cr_assert_eq(hr_jint(json_object_get(j, "usage"), "prompt_tokens", -1), 12);
     /* one-off calls do not clutter the list of campaign runs */
     cr_assert_eq(json_array_size(hr_json(hr_get(gw, "/api/jobs"))), 0);
+    lf_finish();
 }
 
 Test(generate, many_calls_at_once_are_all_answered)
@@ -84,6 +60,7 @@ Test(generate, many_calls_at_once_are_all_answered)
         cr_assert_eq(r->status, 200, "%s", hr_describe(r));
         cr_assert_str_eq(hr_jstr(hr_json(r), "output"), hr_fmt("test: p%d", i));
     }
+    lf_finish();
 }
 
 Test(generate, no_llm_worker_is_503)
