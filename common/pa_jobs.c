@@ -16,6 +16,7 @@ SCRIPT(release)
 SCRIPT(renew)
 SCRIPT(cancel)
 SCRIPT(requeue)
+SCRIPT(leased)
 
 const char *const pa_task_states[PA_NSTATES] = {"queued",           "running", "succeeded",
                                                 "failed",           "retry_wait",

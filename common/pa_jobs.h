@@ -14,6 +14,7 @@ extern pa_script_t pa_jobs_release;     /* a stopping worker gives tasks back */
 extern pa_script_t pa_jobs_renew;       /* extend leases */
 extern pa_script_t pa_jobs_cancel;      /* cancel a job */
 extern pa_script_t pa_jobs_requeue;     /* an operator retries a failed task */
+extern pa_script_t pa_jobs_leased;      /* how many tasks are leased (read-only) */
 
 #define PA_NSTATES 9
 extern const char *const pa_task_states[PA_NSTATES];

@@ -364,8 +364,8 @@ static void renew_leases(pa_worker_t *w)
         uint64_t until = now + h->lease_ms;
         char us[24];
         snprintf(us, sizeof us, "%llu", (unsigned long long)until);
-        const char *argv[] = {w->prefix, us, "1", h->t.key, h->t.lease};
-        redisReply *r = pa_redis_eval(w->redis, &pa_jobs_renew, 0, 5, argv, NULL);
+        const char *argv[] = {w->prefix, w->id, us, "1", h->t.key, h->t.lease};
+        redisReply *r = pa_redis_eval(w->redis, &pa_jobs_renew, 0, 6, argv, NULL);
         if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1) h->deadline_wall = until;
         else if (r && r->type == REDIS_REPLY_INTEGER)
             pa_warn("lease lost while working", PA_S("task_id", h->t.key));

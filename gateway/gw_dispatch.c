@@ -262,8 +262,10 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
     }
     int got = 0;
     pa_buf_t payload = PA_BUF_INIT;
+    const redisReply *ctx = NULL; /* the job context: given once per run of tasks of a job */
     for (size_t i = 0; i + 9 < r->elements; i += 10) {
         redisReply **e = r->element + i;
+        if (e[7]->len || !ctx) ctx = e[7];
         const char *key = e[0]->str;
         const char *colon = strrchr(key, ':');
         size_t jl = colon ? (size_t)(colon - key) : strlen(key);
@@ -279,7 +281,8 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
         pa_buf_puts(&payload, ",\"input\":");
         pa_buf_put(&payload, e[6]->str, e[6]->len);
         pa_buf_puts(&payload, ",\"job_ctx\":");
-        pa_buf_put(&payload, e[7]->str, e[7]->len);
+        if (ctx->len) pa_buf_put(&payload, ctx->str, ctx->len);
+        else pa_buf_puts(&payload, "{}");
         pa_buf_puts(&payload, ",\"results\":{");
         if (e[8]->len) {
             pa_buf_puts(&payload, "\"enrich\":");

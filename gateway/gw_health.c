@@ -4,6 +4,7 @@
 
 #include "gw_http.h"
 #include "gw_metrics.h"
+#include "pa_jobs.h"
 #include "pa_time.h"
 
 extern const char pa_openapi_json[];
@@ -51,16 +52,21 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                                             {"LLEN", "ready:llm", "llm"},
                                             {"LLEN", "ready:form", "form"},
                                             {"ZCARD", "delayed", NULL},
-                                            {"ZCARD", "inflight", NULL},
+                                            {"EVALSHA", "leased", NULL},
                                             {"LLEN", "dead", NULL}};
     pa_redis_t *rd = gw_redis(gw);
     long long depth[6];
-    int ok = 1;
+    /* the leased count is the sum of every worker's lease set: a read-only script */
+    const char *pfx = gw->cfg.prefix;
+    int ok = pa_redis_script_load(rd, &pa_jobs_leased) == 0;
     for (int i = 0; i < 6 && ok; i++) {
         char key[96];
         snprintf(key, sizeof key, "%s%s", gw->cfg.prefix, queues[i][1]);
         const char *av[] = {queues[i][0], key};
-        ok = pa_redis_append(rd, 2, av, NULL) == 0;
+        if (strcmp(queues[i][0], "EVALSHA") == 0)
+            ok = pa_redis_append_evalsha(rd, &pa_jobs_leased, 0, 1, &pfx, NULL) == 0;
+        else
+            ok = pa_redis_append(rd, 2, av, NULL) == 0;
     }
     for (int i = 0; i < 6 && ok; i++) {
         redisReply *x = pa_redis_get_reply(rd);

@@ -6,6 +6,7 @@
 
 #include "ctl.h"
 #include "ctl_table.h"
+#include "pa_jobs.h"
 #include "pa_time.h"
 
 #define STALE_MS 5000 /* a worker not seen for longer than this is marked stale */
@@ -56,7 +57,7 @@ int ctl_cmd_workers(ctl_t *c, const ctl_args_t *a)
 
     int rc = CTL_OK;
     for (size_t i = 0; i < nw && rc == CTL_OK; i++) {
-        const char *argv[2] = {"SCARD", ctl_key(c, &kb, "worker:%s:tasks", w[i].id)};
+        const char *argv[2] = {"ZCARD", ctl_key(c, &kb, "worker:%s:tasks", w[i].id)};
         if (pa_redis_append(c->r, 2, argv, NULL) < 0) {
             ctl_unreachable(c);
             rc = CTL_ERR;
@@ -145,13 +146,22 @@ int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a)
         const char *cmd, *key, *name;
     } q[] = {{"LLEN", "ready:mcp", "mcp"},      {"LLEN", "ready:llm", "llm"},
              {"LLEN", "ready:form", "form"},    {"ZCARD", "delayed", "delayed"},
-             {"ZCARD", "inflight", "inflight"}, {"LLEN", "dead", "dead"}};
+             {"EVALSHA", "leased", "inflight"}, {"LLEN", "dead", "dead"}};
     enum { NQ = sizeof q / sizeof q[0] };
     long long depth[NQ];
     pa_buf_t kb = PA_BUF_INIT;
+    /* the leased count is the sum of every worker's lease set: a read-only script */
+    if (pa_redis_script_load(c->r, &pa_jobs_leased) < 0) {
+        ctl_unreachable(c);
+        pa_buf_free(&kb);
+        return CTL_ERR;
+    }
     for (size_t i = 0; i < NQ; i++) {
         const char *argv[2] = {q[i].cmd, ctl_key(c, &kb, "%s", q[i].key)};
-        if (pa_redis_append(c->r, 2, argv, NULL) < 0) {
+        int rc = strcmp(q[i].cmd, "EVALSHA") == 0
+                     ? pa_redis_append_evalsha(c->r, &pa_jobs_leased, 0, 1, &c->prefix, NULL)
+                     : pa_redis_append(c->r, 2, argv, NULL);
+        if (rc < 0) {
             ctl_unreachable(c);
             pa_buf_free(&kb);
             return CTL_ERR;

@@ -4,7 +4,7 @@
 --       then n x (task key, lease, outcome, result JSON or '', error or '', retry delay ms)
 -- outcome: succeeded | retry | failed | captcha_required | skipped | uncertain
 local wid, now, iso, n = ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
-local out, jobs = {}, {}
+local out, jobs, ended = {}, {}, {}
 for i = 0, n - 1 do
   local b = 6 + i * 6
   local tk, lease, outcome = ARGV[b], ARGV[b + 1], ARGV[b + 2]
@@ -22,8 +22,9 @@ for i = 0, n - 1 do
       m = {stages = h[1] or '', max = h[2], status = h[3], campaign = h[4] or ''}
       jobs[job] = m
     end
-    redis.call('ZREM', P..'inflight', tk)
-    redis.call('SREM', P..'worker:'..(t[7] or wid)..':tasks', tk)
+    -- the lease ends: taken out of its worker's set (this worker's, in one call at the end)
+    if t[7] == wid or not t[7] then ended[#ended + 1] = tk
+    else redis.call('ZREM', P..'worker:'..t[7]..':tasks', tk) end
     local f = {'lease', '', 'lease_until', 0, 'updated', iso}
     if result ~= '' then
       f[#f + 1] = 'result_'..stage; f[#f + 1] = result
@@ -71,6 +72,9 @@ for i = 0, n - 1 do
     if TERMINAL[new] then mark_finish(jk, job) end
     out[#out + 1] = 'ok'
   end
+end
+for i = 1, #ended, 1000 do
+  redis.call('ZREM', P..'worker:'..wid..':tasks', unpack(ended, i, math.min(i + 999, #ended)))
 end
 done(iso)
 return out

@@ -89,8 +89,7 @@ end
 local function requeue_running(tk, job, tid, stage, attempt, worker, iso, reason, counted)
   local key = P..'task:'..tk
   local jk = P..'job:'..job
-  redis.call('ZREM', P..'inflight', tk)
-  if worker then redis.call('SREM', P..'worker:'..worker..':tasks', tk) end
+  if worker then redis.call('ZREM', P..'worker:'..worker..':tasks', tk) end
   local m = redis.call('HMGET', jk, 'max_attempts', 'status')
   if not counted then attempt = attempt - 1 end
   local new = 'queued'

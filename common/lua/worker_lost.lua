@@ -5,7 +5,7 @@
 local wid, iso = ARGV[2], ARGV[3]
 local counted = ARGV[4] ~= '0'
 local n = 0
-for _, tk in ipairs(redis.call('SMEMBERS', P..'worker:'..wid..':tasks')) do
+for _, tk in ipairs(redis.call('ZRANGE', P..'worker:'..wid..':tasks', 0, -1)) do
   local t = redis.call('HMGET', P..'task:'..tk, 'state', 'job', 'id', 'stage', 'attempt', 'worker')
   if t[1] == 'running' and t[6] == wid then
     requeue_running(tk, t[2], t[3], t[4], tonumber(t[5]) or 1, wid, iso,
@@ -14,5 +14,6 @@ for _, tk in ipairs(redis.call('SMEMBERS', P..'worker:'..wid..':tasks')) do
   end
 end
 redis.call('DEL', P..'worker:'..wid..':tasks')
+redis.call('SREM', P..'leasing', wid)
 done(iso)
 return n

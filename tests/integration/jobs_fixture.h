@@ -28,6 +28,7 @@
 
 #include "../unit/redis_fixture.h"
 #include "harness.h"
+#include "pa_jobs.h"
 
 #define JF_WORKER_BIN PA_BIN_DIR "/prospect-test-worker"
 #define JF_CTL_BIN PA_BIN_DIR "/prospectctl"
@@ -272,6 +273,12 @@ JF_FN long long jf_rint(hr_redis_t *rd, long long def, const char *fmt, ...)
     return v;
 }
 
+/* How many tasks are leased to workers, all workers together (the job engine's own count). */
+JF_FN long long jf_leased(hr_redis_t *rd)
+{
+    return jf_rint(rd, -1, "EVAL %s 0 pa:", pa_jobs_leased.src);
+}
+
 /* HGETALL as a JSON object of strings (harness-owned); empty when the key does not exist. */
 JF_FN json_t *jf_hgetall(hr_redis_t *rd, const char *key)
 {
@@ -493,7 +500,7 @@ JF_FN json_t *jf_wait_held(hr_redis_t *rd, const char *wid, size_t n, int timeou
 {
     uint64_t deadline = hr_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
-        redisReply *r = jf_rcmd(rd, "SMEMBERS pa:worker:%s:tasks", wid);
+        redisReply *r = jf_rcmd(rd, "ZRANGE pa:worker:%s:tasks 0 -1", wid);
         if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= n) {
             json_t *a = hr_jkeep(json_array());
             for (size_t i = 0; i < r->elements; i++)

@@ -346,7 +346,7 @@ Test(jobs_api, job_runs_through_three_stages_on_three_workers)
         cr_assert_eq(jf_count_events(ev, tid, "running"), 3, "task %s: %s", tid, hr_jdump(ev));
         cr_assert_eq(jf_count_events(ev, tid, "succeeded"), 1, "task %s", tid);
     }
-    cr_assert_eq(jf_rint(rd, -1, "ZCARD pa:inflight"), 0, "leases left behind");
+    cr_assert_eq(jf_leased(rd), 0, "leases left behind");
     finish();
 }
 

@@ -109,8 +109,8 @@ Test(jobs_crash, killed_worker_tasks_requeue_and_every_task_ends_once)
     const char *out = hr_gateway_output(g);
     cr_assert(strstr(out, "worker lost") && strstr(out, "form-1"), "no 'worker lost' log line:\n%s",
               out);
-    cr_assert_eq(jf_rint(rd, -1, "SCARD pa:worker:form-1:tasks"), 0);
-    cr_assert_eq(jf_rint(rd, -1, "ZCARD pa:inflight"), 0);
+    cr_assert_eq(jf_rint(rd, -1, "ZCARD pa:worker:form-1:tasks"), 0);
+    cr_assert_eq(jf_leased(rd), 0);
     jf_finish((hr_gateway_t *const[]){g, NULL});
 }
 

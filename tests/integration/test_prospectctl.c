@@ -245,7 +245,7 @@ static void commit(const char *wid, const char *tk, const char *lease, const cha
  *   000001 enrich succeeded, then compose retried          -> retry_wait (pa:delayed)
  *   000002 enrich retried with its one attempt spent       -> failed, dead letter
  *   000003 enrich skipped                                  -> skipped
- *   000004 leased to w-2                                   -> running (pa:inflight)
+ *   000004 leased to w-2                                   -> running (pa:worker:w-2:tasks)
  * Job B (2 tasks, enrich only), created later: both queued in pa:ready:mcp.
  * pa:jobs also names a job whose hash has expired, newest of all. */
 static void seed(void)
