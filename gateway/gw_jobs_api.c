@@ -789,6 +789,9 @@ void gw_h_job_tasks(gw_t *gw, gw_req_t *r)
     redisReply *job = load_job(gw, r);
     if (!job) return;
     long long total = atoll(hget(job, "total") ? hget(job, "total") : "0");
+    /* a task never touched since the job was created has no updated of its own */
+    char created[40] = "";
+    if (hget(job, "created")) snprintf(created, sizeof created, "%s", hget(job, "created"));
     freeReplyObject(job);
     pa_redis_t *rd = gw_redis(gw);
     pa_buf_t b = PA_BUF_INIT;
@@ -816,16 +819,15 @@ void gw_h_job_tasks(gw_t *gw, gw_req_t *r)
                 if (count == limit) {
                     more = 1;
                 } else {
-                    pa_buf_puts(&b, count ? ",{\"id\":" : "{\"id\":");
-                    const char *tid = hget(h, "id");
-                    pa_buf_json_str(&b, tid ? tid : "", tid ? strlen(tid) : 0);
+                    pa_buf_printf(&b, "%s{\"id\":\"%06lld\"", count ? "," : "", i);
                     put_str_or_null(&b, "target", hget(h, "target"));
                     put_str_or_null(&b, "stage", hget(h, "stage"));
                     put_str_or_null(&b, "state", s);
                     pa_buf_printf(&b, ",\"attempt\":%s", hget(h, "attempt") ? hget(h, "attempt") : "0");
                     put_str_or_null(&b, "worker", hget(h, "worker"));
                     put_str_or_null(&b, "error", hget(h, "error"));
-                    put_str_or_null(&b, "updated", hget(h, "updated"));
+                    const char *upd = hget(h, "updated");
+                    put_str_or_null(&b, "updated", upd ? upd : (*created ? created : NULL));
                     pa_buf_puts(&b, ",\"results\":{");
                     int first = 1;
                     for (int k = 0; k < PA_NSTAGES; k++) {

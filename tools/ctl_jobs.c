@@ -5,6 +5,7 @@
 #include "ctl.h"
 #include "ctl_table.h"
 #include "pa_jobs.h"
+#include "pa_mem.h"
 #include "pa_time.h"
 
 #define JOBS_DEFAULT_LIMIT 20
@@ -346,15 +347,18 @@ int ctl_cmd_tasks(ctl_t *c, const ctl_args_t *a)
     const long limit = a->limit < 0 ? TASKS_DEFAULT_LIMIT : a->limit;
     pa_buf_t kb = PA_BUF_INIT;
     ctl_key(c, &kb, "job:%s", id);
-    redisReply *j = ctl_check(c, pa_redis_cmd(c->r, "HMGET %b status total", kb.data, kb.len));
+    redisReply *j =
+        ctl_check(c, pa_redis_cmd(c->r, "HMGET %b status total created", kb.data, kb.len));
     pa_buf_free(&kb);
     if (!j) return CTL_ERR;
-    if (j->type != REDIS_REPLY_ARRAY || j->elements != 2 || !ctl_rstr(j->element[0])) {
+    if (j->type != REDIS_REPLY_ARRAY || j->elements != 3 || !ctl_rstr(j->element[0])) {
         freeReplyObject(j);
         ctl_err("no job %s", id);
         return CTL_ERR;
     }
     const long long total = ctl_rnum(j->element[1], 0);
+    /* a task never touched since the job was created has no updated of its own */
+    char *created = ctl_rstr(j->element[2]) ? pa_strdup(ctl_rstr(j->element[2])) : NULL;
     freeReplyObject(j);
 
     static const char *const fields[TF_N] = {"stage",  "state", "attempt", "worker",
@@ -405,7 +409,8 @@ int ctl_cmd_tasks(ctl_t *c, const ctl_args_t *a)
                     json_object_set_new(o, "worker", ctl_jstr(worker));
                     json_object_set_new(o, "target", ctl_jstr(ctl_rstr(r->element[TF_TARGET])));
                     json_object_set_new(o, "error", ctl_jstr(error));
-                    json_object_set_new(o, "updated", ctl_jstr(ctl_rstr(r->element[TF_UPDATED])));
+                    const char *upd = ctl_rstr(r->element[TF_UPDATED]);
+                    json_object_set_new(o, "updated", ctl_jstr(upd ? upd : created));
                     json_array_append_new(arr, o);
                 } else {
                     ctl_table_row(t);
@@ -436,6 +441,7 @@ int ctl_cmd_tasks(ctl_t *c, const ctl_args_t *a)
     }
     json_decref(arr);
     ctl_table_free(&t);
+    free(created);
     return rc;
 }
 

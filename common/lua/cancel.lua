@@ -17,7 +17,7 @@ for i = 1, tonumber(h[2]) do
     redis.call('ZREM', P..'delayed', tk)
     redis.call('HSET', key, 'state', 'cancelled', 'updated', iso)
     move(jk, t[1], 'cancelled')
-    event(jid, tid, t[2], 'cancelled', t[3])
+    event(jid, tid, t[2], 'cancelled', t[3] or 0)
   end
 end
 -- take the job's entries out of the queues, so that they stop counting against

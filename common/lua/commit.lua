@@ -10,11 +10,12 @@ for i = 0, n - 1 do
   local tk, lease, outcome = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local result, err, delay = ARGV[b + 3], ARGV[b + 4], tonumber(ARGV[b + 5]) or 0
   local key = P..'task:'..tk
-  local t = redis.call('HMGET', key, 'state', 'lease', 'job', 'id', 'stage', 'attempt', 'worker')
+  local t = redis.call('HMGET', key, 'state', 'lease', 'stage', 'attempt')
   if t[1] ~= 'running' or t[2] ~= lease then
     out[#out + 1] = 'stale'
   else
-    local job, tid, stage, attempt = t[3], t[4], t[5], tonumber(t[6]) or 1
+    local job, tid = split_key(tk)
+    local stage, attempt = t[3], tonumber(t[4]) or 1
     local jk = P..'job:'..job
     local m = jobs[job]
     if not m then
@@ -22,10 +23,11 @@ for i = 0, n - 1 do
       m = {stages = h[1] or '', max = h[2], status = h[3], campaign = h[4] or ''}
       jobs[job] = m
     end
-    -- the lease ends: taken out of its worker's set (this worker's, in one call at the end)
-    if t[7] == wid or not t[7] then ended[#ended + 1] = tk
-    else redis.call('ZREM', P..'worker:'..t[7]..':tasks', tk) end
-    local f = {'lease', '', 'lease_until', 0, 'updated', iso}
+    -- the lease ends: out of this worker's lease set (the token is unique to it), in one call
+    -- at the end
+    ended[#ended + 1] = tk
+    -- the lease token stays as the last one given: the state says it is over
+    local f = {'updated', iso}
     if result ~= '' then
       f[#f + 1] = 'result_'..stage; f[#f + 1] = result
       -- LLM token usage, summed per job (a pattern match: no JSON decoding inside Redis)

@@ -33,9 +33,10 @@ redis.call('HSET', jk, 'id', jid, 'status', 'queued', 'total', n, 'campaign_id',
 local batch = {}
 for i = 1, n do
   local tid = string.format('%06d', i)
-  redis.call('HSET', P..'task:'..jid..':'..tid, 'job', jid, 'id', tid, 'target', ARGV[11 + 2 * i],
-             'input', ARGV[12 + 2 * i], 'stage', first, 'state', 'queued', 'attempt', 0,
-             'updated', iso)
+  -- only what a task does not share with its job: the key names job and task, an absent
+  -- attempt is 0, an absent updated is the job's created
+  redis.call('HSET', P..'task:'..jid..':'..tid, 'target', ARGV[11 + 2 * i],
+             'input', ARGV[12 + 2 * i], 'stage', first, 'state', 'queued')
   batch[#batch + 1] = jid..':'..tid
   if #batch == 1000 or i == n then
     redis.call('LPUSH', ready, unpack(batch))

@@ -22,11 +22,12 @@ while #leased < n and pops < n * 4 do
   pops = pops + #got
   for _, tk in ipairs(got) do
     local key = P..'task:'..tk
-    local t = redis.call('HMGET', key, 'state', 'job', 'id', 'stage', 'attempt', 'target', 'input',
+    local t = redis.call('HMGET', key, 'state', 'stage', 'attempt', 'target', 'input',
                          'result_enrich', 'result_compose')
-    if t[1] == 'queued' and SVC[t[4]] == svc then
-      local job, tid, stage = t[2], t[3], t[4]
-      local attempt = (tonumber(t[5]) or 0) + 1
+    if t[1] == 'queued' and SVC[t[2]] == svc then
+      local job, tid = split_key(tk)
+      local stage = t[2]
+      local attempt = (tonumber(t[3]) or 0) + 1
       local jk = P..'job:'..job
       local c = jobs[job]
       if not c then
@@ -37,8 +38,9 @@ while #leased < n and pops < n * 4 do
       end
       token = token + 1
       local lease = string.format('%d', token)
-      redis.call('HSET', key, 'state', 'running', 'attempt', attempt, 'lease', lease,
-                 'lease_until', until_s, 'worker', wid, 'updated', iso)
+      -- the lease's expiry is its score in the worker's lease set
+      redis.call('HSET', key, 'state', 'running', 'attempt', attempt, 'lease', lease, 'worker', wid,
+                 'updated', iso)
       leased[#leased + 1] = until_s
       leased[#leased + 1] = tk
       move(jk, 'queued', 'running')
@@ -48,13 +50,13 @@ while #leased < n and pops < n * 4 do
       out[#out + 1] = lease
       out[#out + 1] = tostring(attempt)
       out[#out + 1] = until_s
-      out[#out + 1] = t[6]
-      out[#out + 1] = t[7] or '{}'
+      out[#out + 1] = t[4]
+      out[#out + 1] = t[5] or '{}'
       -- the job's context once per run of tasks of the same job: '' means "as the task before"
       if job == last_job then out[#out + 1] = '' else out[#out + 1] = c end
       last_job = job
-      out[#out + 1] = t[8] or ''
-      out[#out + 1] = t[9] or ''
+      out[#out + 1] = t[6] or ''
+      out[#out + 1] = t[7] or ''
     end
   end
   if #got < want then break end

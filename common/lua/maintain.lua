@@ -6,12 +6,13 @@ local promoted, requeued = 0, 0
 for _, tk in ipairs(redis.call('ZRANGEBYSCORE', P..'delayed', '-inf', now, 'LIMIT', 0, limit)) do
   redis.call('ZREM', P..'delayed', tk)
   local key = P..'task:'..tk
-  local t = redis.call('HMGET', key, 'state', 'job', 'id', 'stage', 'attempt')
+  local t = redis.call('HMGET', key, 'state', 'stage', 'attempt')
   if t[1] == 'retry_wait' then
+    local job, tid = split_key(tk)
     redis.call('HSET', key, 'state', 'queued', 'updated', iso)
-    redis.call('LPUSH', P..'ready:'..SVC[t[4]], tk)
-    move(P..'job:'..t[2], 'retry_wait', 'queued')
-    event(t[2], t[3], t[4], 'queued', t[5])
+    redis.call('LPUSH', P..'ready:'..SVC[t[2]], tk)
+    move(P..'job:'..job, 'retry_wait', 'queued')
+    event(job, tid, t[2], 'queued', t[3] or 0)
     promoted = promoted + 1
   end
 end
@@ -20,10 +21,11 @@ for _, wid in ipairs(redis.call('SMEMBERS', P..'leasing')) do
   local wk = P..'worker:'..wid..':tasks'
   if requeued < limit then
     for _, tk in ipairs(redis.call('ZRANGEBYSCORE', wk, '-inf', now, 'LIMIT', 0, limit - requeued)) do
-      local t = redis.call('HMGET', P..'task:'..tk, 'state', 'job', 'id', 'stage', 'attempt',
-                           'lease_until', 'worker')
-      if t[1] == 'running' and t[7] == wid and (tonumber(t[6]) or 0) <= now then
-        requeue_running(tk, t[2], t[3], t[4], tonumber(t[5]) or 1, wid, iso, 'lease expired', true)
+      -- the score is the lease's expiry: a renewed lease has a later one
+      local t = redis.call('HMGET', P..'task:'..tk, 'state', 'stage', 'attempt', 'worker')
+      if t[1] == 'running' and t[4] == wid then
+        local job, tid = split_key(tk)
+        requeue_running(tk, job, tid, t[2], tonumber(t[3]) or 1, wid, iso, 'lease expired', true)
         requeued = requeued + 1
       else
         redis.call('ZREM', wk, tk)

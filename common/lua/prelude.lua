@@ -27,6 +27,9 @@ local function move(jk, from, to)
   d[to] = (d[to] or 0) + 1
 end
 
+-- A task key "J:T" names its job and its task: the task hash does not repeat them.
+local function split_key(tk) return string.match(tk, '^(.+):(%d+)$') end
+
 local function next_stage(stages, stage)
   local found = false
   for s in string.gmatch(stages, '[^,]+') do
@@ -103,8 +106,7 @@ local function requeue_running(tk, job, tid, stage, attempt, worker, iso, reason
   else
     redis.call('RPUSH', P..'ready:'..SVC[stage], tk)
   end
-  redis.call('HSET', key, 'state', new, 'attempt', attempt, 'lease', '', 'lease_until', 0,
-             'updated', iso)
+  redis.call('HSET', key, 'state', new, 'attempt', attempt, 'updated', iso)
   if err ~= '' then redis.call('HSET', key, 'error', err) end
   move(jk, 'running', new)
   if err ~= '' then event(job, tid, stage, new, attempt, 'error', err)

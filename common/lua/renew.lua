@@ -7,7 +7,6 @@ for i = 0, n - 1 do
   local key = P..'task:'..tk
   local t = redis.call('HMGET', key, 'state', 'lease')
   if t[1] == 'running' and t[2] == lease then
-    redis.call('HSET', key, 'lease_until', until_ms)
     redis.call('ZADD', P..'worker:'..wid..':tasks', until_ms, tk)
     held = held + 1
   end

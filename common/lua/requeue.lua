@@ -2,13 +2,14 @@
 -- ARGV: prefix, task key (job:task), now iso. Returns 'ok', 'notfound' or the state it is in.
 local tk, iso = ARGV[2], ARGV[3]
 local key = P..'task:'..tk
-local t = redis.call('HMGET', key, 'state', 'job', 'id', 'stage')
+local t = redis.call('HMGET', key, 'state', 'stage')
 if not t[1] then return 'notfound' end
 if t[1] ~= 'failed' then return t[1] end
-local jk = P..'job:'..t[2]
+local job, tid = split_key(tk)
+local jk = P..'job:'..job
 redis.call('HSET', key, 'state', 'queued', 'attempt', 0, 'updated', iso)
 redis.call('PERSIST', key)
-redis.call('LPUSH', P..'ready:'..SVC[t[4]], tk)
+redis.call('LPUSH', P..'ready:'..SVC[t[2]], tk)
 move(jk, 'failed', 'queued')
 done(iso)
 if redis.call('HGET', jk, 'status') == 'completed' then
@@ -16,5 +17,5 @@ if redis.call('HGET', jk, 'status') == 'completed' then
   redis.call('HDEL', jk, 'finished')
   redis.call('PERSIST', jk)
 end
-event(t[2], t[3], t[4], 'queued', 0, 'by', 'operator')
+event(job, tid, t[2], 'queued', 0, 'by', 'operator')
 return 'ok'

@@ -6,9 +6,10 @@ local wid, iso = ARGV[2], ARGV[3]
 local counted = ARGV[4] ~= '0'
 local n = 0
 for _, tk in ipairs(redis.call('ZRANGE', P..'worker:'..wid..':tasks', 0, -1)) do
-  local t = redis.call('HMGET', P..'task:'..tk, 'state', 'job', 'id', 'stage', 'attempt', 'worker')
-  if t[1] == 'running' and t[6] == wid then
-    requeue_running(tk, t[2], t[3], t[4], tonumber(t[5]) or 1, wid, iso,
+  local t = redis.call('HMGET', P..'task:'..tk, 'state', 'stage', 'attempt', 'worker')
+  if t[1] == 'running' and t[4] == wid then
+    local job, tid = split_key(tk)
+    requeue_running(tk, job, tid, t[2], tonumber(t[3]) or 1, wid, iso,
                     counted and ('worker '..wid..' lost') or '', counted)
     n = n + 1
   end
