@@ -249,7 +249,7 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
     j->generate = 1;
     pa_buf_t ignored = PA_BUF_INIT;
     char *body = llm_request_body(c->provider, c->model, "Answer in plain text.", prompt,
-                                  json_object_get(in, "params"), &ignored);
+                                  json_object_get(in, "params"), 0, &ignored);
     post(L, j, body);
     free(body);
     pa_buf_free(&ignored);
@@ -303,7 +303,7 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     pa_buf_t sys = PA_BUF_INIT, user = PA_BUF_INIT, ignored = PA_BUF_INIT;
     llm_prompt(&f, json_string_value(tmpl), j->draft, (size_t)c->max_chars, &sys, &user);
     char *body = llm_request_body(c->provider, c->model, sys.data, user.data,
-                                  json_object_get(opts, "params"), &ignored);
+                                  json_object_get(opts, "params"), 0, &ignored);
     if (ignored.len)
         pa_debug("params ignored", PA_S("task_id", t->key), PA_S("params", ignored.data));
     post(L, j, body);
