@@ -2,6 +2,7 @@
 #include "pa_redis.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,22 @@ redisReply *pa_redis_get_reply(pa_redis_t *r)
     void *rep = NULL;
     if (redisGetReply(r->c, &rep) != REDIS_OK) rep = NULL;
     return check(r, rep);
+}
+
+redisReply *pa_redis_wait_reply(pa_redis_t *r, int wait_ms)
+{
+    if (!r->c) return NULL;
+    void *rep = NULL;
+    if (redisGetReplyFromReader(r->c, &rep) != REDIS_OK) return check(r, NULL);
+    if (rep) return check(r, rep);
+    struct pollfd pfd = {.fd = r->c->fd, .events = POLLIN};
+    int n = poll(&pfd, 1, wait_ms);
+    if (n < 0 && errno == EINTR) return NULL;
+    if (n == 0) return NULL; /* quiet */
+    if (n < 0 || redisBufferRead(r->c) != REDIS_OK ||
+        redisGetReplyFromReader(r->c, &rep) != REDIS_OK)
+        return check(r, NULL);
+    return rep ? check(r, rep) : NULL; /* part of a reply: the rest comes with the next call */
 }
 
 int pa_redis_script_load(pa_redis_t *r, pa_script_t *s)

@@ -40,6 +40,12 @@ redisReply *pa_redis_argv(pa_redis_t *r, int argc, const char **argv, const size
 int pa_redis_append(pa_redis_t *r, int argc, const char **argv, const size_t *lens);
 redisReply *pa_redis_get_reply(pa_redis_t *r);
 
+/* The next reply the connection holds or receives within wait_ms (pushes of a SUBSCRIBE or
+ * PSUBSCRIBE, which pa_redis_cmd started); NULL when none came in time (still connected) or the
+ * connection is lost (pa_redis_connected then says 0, and the next command reconnects). Waits with
+ * poll, so a quiet connection is not taken for a broken one. */
+redisReply *pa_redis_wait_reply(pa_redis_t *r, int wait_ms);
+
 /* Runs a script by EVALSHA, loading it on NOSCRIPT. argv holds keys then args. */
 redisReply *pa_redis_eval(pa_redis_t *r, pa_script_t *s, int nkeys, int argc, const char **argv,
                           const size_t *lens);

@@ -234,6 +234,11 @@ const char *pa_worker_id(const pa_worker_t *w)
     return w->id;
 }
 
+pa_redis_t *pa_worker_redis(pa_worker_t *w)
+{
+    return w->redis;
+}
+
 size_t pa_worker_held(const pa_worker_t *w)
 {
     return w->nheld;

@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <stdint.h>
 
+#include "pa_redis.h"
+
 typedef struct pa_worker pa_worker_t;
 
 typedef struct pa_task {
@@ -56,6 +58,10 @@ int pa_worker_run(pa_worker_t *w);
 void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const char *result,
                     const char *error, long retry_after_ms);
 const char *pa_worker_id(const pa_worker_t *w);
+/* The runtime's Redis connection (synchronous hiredis, reconnecting with backoff), for the
+ * daemon's own commands between tasks. The runtime is single-threaded: use it only from the
+ * callbacks (on_task, on_tick, on_fds), never from another thread. */
+pa_redis_t *pa_worker_redis(pa_worker_t *w);
 size_t pa_worker_held(const pa_worker_t *w);
 
 #endif

@@ -36,6 +36,7 @@ typedef struct {
     long run_burst;
     long generate_timeout_ms;
     long generate_rate_per_min;
+    long stream_keepalive_ms; /* keep-alive comments of streamed generate answers */
     char *gateway_id;
     char *curve_secret;
     char *curve_clients_dir;

@@ -34,21 +34,23 @@ typedef struct sub {
     gw_events_t *hub;
     gw_t *gw;
     int ka; /* the hub asks for a keep-alive comment */
-    struct MHD_Connection *conn;
+    gw_sleeper_t sl;
     char job[72];
     evid_t last;
     pa_buf_t out;
     size_t off;
-    int state, pending, ending, ended;
+    int ending, ended;
     int finished; /* the job was over when the client resumed with Last-Event-ID */
     struct sub *prev, *next;
 } sub_t;
 
 struct gw_waiter {
-    struct MHD_Connection *conn;
+    gw_sleeper_t sl; /* conn NULL for a watch (fn) */
+    gw_job_end_fn fn;
+    void *ud;
     char job[72];
     uint64_t deadline;
-    int state, pending, woken, timed_out;
+    int woken, timed_out;
     struct gw_waiter *prev, *next;
 };
 
@@ -115,8 +117,7 @@ static char *format(const redisReply *e, char job[72], int *final)
     return pa_buf_detach(&out, NULL);
 }
 
-/* Wakes a subscriber whose connection sleeps. Called with the lock held. */
-static void wake(sub_t *s)
+void gw_sleeper_wake(gw_sleeper_t *s)
 {
     if (s->state == SUSPENDED) {
         s->state = RUNNING;
@@ -126,17 +127,44 @@ static void wake(sub_t *s)
     }
 }
 
+void gw_sleeper_sleep(gw_sleeper_t *s, pthread_mutex_t *lock)
+{
+    s->state = SUSPENDING;
+    pthread_mutex_unlock(lock);
+    MHD_suspend_connection(s->conn);
+    pthread_mutex_lock(lock);
+    if (s->pending) { /* woken while the suspension was under way */
+        s->pending = 0;
+        s->state = RUNNING;
+        MHD_resume_connection(s->conn);
+    } else {
+        s->state = SUSPENDED;
+    }
+}
+
+size_t gw_sse_take(pa_buf_t *out, size_t *off, char *buf, size_t max)
+{
+    if (*off >= out->len) return 0;
+    size_t n = out->len - *off < max ? out->len - *off : max;
+    memcpy(buf, out->data + *off, n);
+    *off += n;
+    if (*off == out->len) pa_buf_reset(out), *off = 0;
+    return n;
+}
+
+/* Wakes a subscriber whose connection sleeps. Called with the lock held. */
+static void wake(sub_t *s)
+{
+    gw_sleeper_wake(&s->sl);
+}
+
 /* Resumes a waiting request once. Called with the lock held. */
 static void wake_waiter(gw_waiter_t *w, int timed_out)
 {
     w->woken = 1;
     w->timed_out = timed_out;
-    if (w->state == SUSPENDED) {
-        w->state = RUNNING;
-        MHD_resume_connection(w->conn);
-    } else if (w->state == SUSPENDING) {
-        w->pending = 1;
-    }
+    if (w->fn) w->fn(w->ud, timed_out);
+    else gw_sleeper_wake(&w->sl);
 }
 
 static void *hub_main(void *arg)
@@ -290,13 +318,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     sub_t *s = cls;
     gw_events_t *e = s->hub;
     for (;;) {
-        if (s->off < s->out.len) {
-            size_t n = s->out.len - s->off < max ? s->out.len - s->off : max;
-            memcpy(buf, s->out.data + s->off, n);
-            s->off += n;
-            if (s->off == s->out.len) pa_buf_reset(&s->out), s->off = 0;
-            return (ssize_t)n;
-        }
+        size_t n = gw_sse_take(&s->out, &s->off, buf, max);
+        if (n) return (ssize_t)n;
         if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
         if (s->ending) { /* the job is over: say so, then end */
             pa_buf_puts(&s->out, "event: end\ndata: {}\n\n");
@@ -333,24 +356,13 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         }
         if (s->ka) { /* a keep-alive comment, so that a client that went away is noticed */
             s->ka = 0;
-            s->pending = 0;
+            s->sl.pending = 0;
             pthread_mutex_unlock(&e->lock);
             pa_buf_puts(&s->out, ": keep-alive\n\n");
             continue;
         }
-        /* Nothing to send: sleep until the hub wakes us. The SUSPENDING state lets the hub
-         * record a wake-up that arrives before the suspension is complete. */
-        s->state = SUSPENDING;
-        pthread_mutex_unlock(&e->lock);
-        MHD_suspend_connection(s->conn);
-        pthread_mutex_lock(&e->lock);
-        if (s->pending) {
-            s->pending = 0;
-            s->state = RUNNING;
-            MHD_resume_connection(s->conn);
-        } else {
-            s->state = SUSPENDED;
-        }
+        /* nothing to send: sleep until the hub wakes us */
+        gw_sleeper_sleep(&s->sl, &e->lock);
         pthread_mutex_unlock(&e->lock);
         return 0;
     }
@@ -376,7 +388,7 @@ void gw_events_respond(gw_events_t *e, gw_req_t *r, const char *job, const char 
     sub_t *s = pa_calloc(1, sizeof *s);
     s->hub = e;
     s->gw = r->gw;
-    s->conn = r->conn;
+    s->sl.conn = r->conn;
     snprintf(s->job, sizeof s->job, "%s", job);
     pa_buf_puts(&s->out, "retry: 2000\n\n");
     pthread_mutex_lock(&e->lock);
@@ -403,25 +415,33 @@ gw_waiter_t *gw_events_wait_job(gw_events_t *e, gw_req_t *r, const char *job,
                                 uint64_t deadline_mono_ms)
 {
     gw_waiter_t *w = pa_calloc(1, sizeof *w);
-    w->conn = r->conn;
+    w->sl.conn = r->conn;
     snprintf(w->job, sizeof w->job, "%s", job);
     w->deadline = deadline_mono_ms;
     pthread_mutex_lock(&e->lock);
-    w->state = SUSPENDING;
+    w->sl.state = SUSPENDING; /* a wake-up from here on is recorded */
     w->next = e->waiters;
     if (e->waiters) e->waiters->prev = w;
     e->waiters = w;
     if (e->closing) wake_waiter(w, 1);
+    gw_sleeper_sleep(&w->sl, &e->lock);
     pthread_mutex_unlock(&e->lock);
-    MHD_suspend_connection(r->conn);
+    return w;
+}
+
+gw_waiter_t *gw_events_watch_job(gw_events_t *e, const char *job, uint64_t deadline_mono_ms,
+                                 gw_job_end_fn fn, void *ud)
+{
+    gw_waiter_t *w = pa_calloc(1, sizeof *w);
+    w->fn = fn;
+    w->ud = ud;
+    snprintf(w->job, sizeof w->job, "%s", job);
+    w->deadline = deadline_mono_ms;
     pthread_mutex_lock(&e->lock);
-    if (w->pending) { /* woken while the suspension was under way */
-        w->pending = 0;
-        w->state = RUNNING;
-        MHD_resume_connection(r->conn);
-    } else {
-        w->state = SUSPENDED;
-    }
+    w->next = e->waiters;
+    if (e->waiters) e->waiters->prev = w;
+    e->waiters = w;
+    if (e->closing) wake_waiter(w, 1);
     pthread_mutex_unlock(&e->lock);
     return w;
 }

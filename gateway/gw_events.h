@@ -7,9 +7,26 @@
 #ifndef GW_EVENTS_H
 #define GW_EVENTS_H
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "pa_buf.h"
 
 typedef struct gw_events gw_events_t;
+
+/* A response's connection that sleeps (MHD suspend) while it has nothing to send, woken from other
+ * threads, even while it is falling asleep (SUSPENDING records such a wake-up). Both calls are made
+ * with the owner's lock held; gw_sleeper_sleep releases it around the suspension. */
+typedef struct {
+    struct MHD_Connection *conn;
+    int state, pending;
+} gw_sleeper_t;
+void gw_sleeper_wake(gw_sleeper_t *s);
+void gw_sleeper_sleep(gw_sleeper_t *s, pthread_mutex_t *lock);
+/* An SSE content reader's step: copies what is left of out from *off into buf (at most max) and
+ * returns how much (0: nothing left); out is emptied once all of it is sent. */
+size_t gw_sse_take(pa_buf_t *out, size_t *off, char *buf, size_t max);
 struct gw;
 struct gw_req;
 
@@ -32,6 +49,13 @@ void gw_events_respond(gw_events_t *e, struct gw_req *r, const char *job, const 
 typedef struct gw_waiter gw_waiter_t;
 gw_waiter_t *gw_events_wait_job(gw_events_t *e, struct gw_req *r, const char *job,
                                 uint64_t deadline_mono_ms);
+/* The same without suspending anything: fn(ud, timed_out) is called once, when the job's final
+ * event arrives, at the deadline or at shutdown. It runs on the hub's thread (or in
+ * gw_events_poke's caller) with the hub's lock held: it must be short and must not call into the
+ * hub. gw_events_unwait stops it; once that returns, fn is not running and will not run. */
+typedef void (*gw_job_end_fn)(void *ud, int timed_out);
+gw_waiter_t *gw_events_watch_job(gw_events_t *e, const char *job, uint64_t deadline_mono_ms,
+                                 gw_job_end_fn fn, void *ud);
 /* Wakes the waiter now (the job was found over right after the wait began). */
 void gw_events_poke(gw_events_t *e, gw_waiter_t *w);
 /* 1 when the wait ended at the deadline (or at shutdown), not with the job's end. */

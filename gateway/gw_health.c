@@ -106,6 +106,10 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
         pa_buf_printf(&b, "# HELP pa_event_streams Open job event streams.\n"
                           "# TYPE pa_event_streams gauge\npa_event_streams %zu\n",
                       gw_events_streams(gw->events));
+    if (gw->streams)
+        pa_buf_printf(&b, "# HELP pa_llm_streams Open streamed answers of POST /api/llm/generate.\n"
+                          "# TYPE pa_llm_streams gauge\npa_llm_streams %zu\n",
+                      gw_streams_open(gw->streams));
     size_t len;
     char *s = pa_buf_detach(&b, &len);
     gw_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);

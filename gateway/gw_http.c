@@ -198,13 +198,9 @@ static const char *problem_title(const char *slug, int status)
     return status >= 500 ? "Server error" : "Client error";
 }
 
-void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, const char *fmt, ...)
+char *gw_problem_doc(int status, const char *slug, const char *field, const char *detail,
+                     const char *instance, const char *request_id, size_t *len)
 {
-    char detail[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_printf(&b, "{\"type\":\"https://prospect-ai.example/problems/%s\",\"title\":\"%s\","
                       "\"status\":%d,\"detail\":",
@@ -215,12 +211,22 @@ void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, co
         pa_buf_json_str(&b, field, strlen(field));
     }
     pa_buf_puts(&b, ",\"instance\":");
-    pa_buf_json_str(&b, r->path, strlen(r->path));
+    pa_buf_json_str(&b, instance, strlen(instance));
     pa_buf_puts(&b, ",\"request_id\":");
-    pa_buf_json_str(&b, r->request_id, strlen(r->request_id));
+    pa_buf_json_str(&b, request_id, strlen(request_id));
     pa_buf_putc(&b, '}');
+    return pa_buf_detach(&b, len);
+}
+
+void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
     size_t len;
-    char *s = pa_buf_detach(&b, &len);
+    char *s = gw_problem_doc(status, slug, field, detail, r->path, r->request_id, &len);
     gw_reply(r, status, "application/problem+json", s, len);
     if (status == 401) gw_header(r, "WWW-Authenticate", "Bearer realm=\"prospect-ai\"");
 }

@@ -11,6 +11,7 @@
 #include "gw_config.h"
 #include "gw_dispatch.h"
 #include "gw_events.h"
+#include "gw_llm_stream.h"
 #include "gw_prospect.h"
 #include "gw_store.h"
 #include "pa_buf.h"
@@ -35,6 +36,7 @@ struct gw {
     gw_store_t *store;
     gw_dispatch_t *dispatch; /* NULL when DISPATCH_BIND is empty */
     gw_events_t *events;
+    gw_streams_t *streams; /* streamed generate answers; NULL: none (answers are not streamed) */
     struct MHD_Daemon *daemon;
     uint64_t start_ms;
     pthread_key_t redis_key;
@@ -81,6 +83,9 @@ void gw_reply_json(gw_req_t *r, int status, json_t *j);   /* steals the referenc
 void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 void gw_unavailable(gw_req_t *r);
+/* The RFC 9457 document gw_problem answers with (caller frees; *len its length). */
+char *gw_problem_doc(int status, const char *slug, const char *field, const char *detail,
+                     const char *instance, const char *request_id, size_t *len);
 /* Adds a header to the reply already made. */
 void gw_header(gw_req_t *r, const char *name, const char *value);
 
@@ -117,6 +122,11 @@ void gw_h_job_cancel(gw_t *gw, gw_req_t *r);
 void gw_h_job_events(gw_t *gw, gw_req_t *r);
 void gw_h_workers(gw_t *gw, gw_req_t *r);
 void gw_h_llm_generate(gw_t *gw, gw_req_t *r);
+/* The answer of the generate call `job` once it ended (or timed_out): the status (200, 502, 503,
+ * 504; at 504 the job is cancelled) and its body (caller frees): the task's result for 200, else
+ * a problem document for instance and request_id. */
+char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *instance,
+                          const char *request_id, int *status);
 /* Checks LLM params (temperature, top_p, max_tokens, stop, seed); answers 400 and returns -1
  * when they are wrong. */
 int gw_check_llm_params(gw_req_t *r, json_t *p, const char *path);

@@ -32,36 +32,66 @@ static int llm_worker_alive(gw_t *gw)
     return alive;
 }
 
+char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *instance,
+                          const char *request_id, int *status)
+{
+    redisReply *t = pa_redis_cmd(gw_redis(gw), "HMGET %stask:%s:000001 state result_generate error",
+                                 gw->cfg.prefix, job);
+    if (!t || t->type != REDIS_REPLY_ARRAY || t->elements != 3) {
+        if (t) freeReplyObject(t);
+        *status = 503;
+        return gw_problem_doc(503, "unavailable", NULL,
+                              "the data store (Redis) is unreachable; try again", instance,
+                              request_id, NULL);
+    }
+    const char *state = t->element[0]->str, *result = t->element[1]->str, *error = t->element[2]->str;
+    char detail[1200];
+    char *body;
+    if (state && strcmp(state, "succeeded") == 0 && result) {
+        *status = 200;
+        body = pa_strdup(result);
+    } else if (timed_out) {
+        char iso[25];
+        pa_time_rfc3339(pa_wall_ms(), iso);
+        const char *argv[] = {gw->cfg.prefix, job, iso};
+        redisReply *c = pa_redis_eval(gw_redis(gw), &pa_jobs_cancel, 0, 3, argv, NULL);
+        if (c) freeReplyObject(c);
+        *status = 504;
+        snprintf(detail, sizeof detail,
+                 "no answer from the llm service within %ld ms (LLM_GENERATE_TIMEOUT_MS)",
+                 gw->cfg.generate_timeout_ms);
+        body = gw_problem_doc(504, "llm-timeout", NULL, detail, instance, request_id, NULL);
+    } else {
+        *status = 502;
+        snprintf(detail, sizeof detail, "the llm service failed: %s",
+                 error && *error ? error : (state ? state : "no result"));
+        body = gw_problem_doc(502, "llm-failed", NULL, detail, instance, request_id, NULL);
+    }
+    pa_info("generate answered", PA_S("request_id", request_id), PA_S("job_id", job),
+            PA_S("state", state), PA_B("timed_out", timed_out));
+    freeReplyObject(t);
+    return body;
+}
+
 static void generate_done(gw_t *gw, gw_req_t *r)
 {
     int timed_out = r->waiter && gw_waiter_timed_out(r->waiter);
     gw_events_unwait(gw->events, &r->waiter);
-    redisReply *t = pa_redis_cmd(gw_redis(gw), "HMGET %stask:%s:000001 state result_generate error",
-                                 gw->cfg.prefix, r->job);
-    if (!t || t->type != REDIS_REPLY_ARRAY || t->elements != 3) {
-        if (t) freeReplyObject(t);
-        gw_unavailable(r);
-        return;
-    }
-    const char *state = t->element[0]->str, *result = t->element[1]->str, *error = t->element[2]->str;
-    if (state && strcmp(state, "succeeded") == 0 && result) {
-        gw_reply(r, 200, "application/json", pa_strdup(result), strlen(result));
-    } else if (timed_out) {
-        char iso[25];
-        pa_time_rfc3339(pa_wall_ms(), iso);
-        const char *argv[] = {gw->cfg.prefix, r->job, iso};
-        redisReply *c = pa_redis_eval(gw_redis(gw), &pa_jobs_cancel, 0, 3, argv, NULL);
-        if (c) freeReplyObject(c);
-        gw_problem(r, 504, "llm-timeout", NULL,
-                   "no answer from the llm service within %ld ms (LLM_GENERATE_TIMEOUT_MS)",
-                   gw->cfg.generate_timeout_ms);
-    } else {
-        gw_problem(r, 502, "llm-failed", NULL, "the llm service failed: %s",
-                   error && *error ? error : (state ? state : "no result"));
-    }
-    pa_info("generate answered", PA_S("request_id", r->request_id), PA_S("job_id", r->job),
-            PA_S("state", state), PA_B("timed_out", timed_out));
-    freeReplyObject(t);
+    int status;
+    char *body = gw_generate_outcome(gw, r->job, timed_out, r->path, r->request_id, &status);
+    gw_reply(r, status, status == 200 ? "application/json" : "application/problem+json", body,
+             strlen(body));
+    if (status == 503) gw_header(r, "Retry-After", "1");
+}
+
+/* 1 when the job is over (completed or cancelled). */
+static int job_over(gw_t *gw, const char *jid)
+{
+    redisReply *st = pa_redis_cmd(gw_redis(gw), "HGET %sjob:%s status", gw->cfg.prefix, jid);
+    int over = st && st->type == REDIS_REPLY_STRING &&
+               (strcmp(st->str, "completed") == 0 || strcmp(st->str, "cancelled") == 0);
+    if (st) freeReplyObject(st);
+    return over;
 }
 
 void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
@@ -69,6 +99,7 @@ void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
     json_t *body = gw_json_body(r);
     if (!body) return;
     char *input = NULL, *ctxs = NULL, *meta = NULL;
+    gw_stream_t *st = NULL;
     if (!json_is_object(body)) {
         gw_problem(r, 400, "invalid-field", NULL, "expected a JSON object {prompt, params?}");
         goto done;
@@ -92,8 +123,13 @@ void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
     }
     if (params && gw_check_llm_params(r, params, "params") < 0) goto done;
     json_t *stream = json_object_get(body, "stream");
-    if (stream && !json_is_false(stream)) {
-        gw_problem(r, 400, "invalid-field", "stream", "stream: streaming answers are not available yet; send false or leave it out");
+    if (stream && !json_is_boolean(stream)) {
+        gw_problem(r, 400, "invalid-field", "stream", "stream: must be true or false");
+        goto done;
+    }
+    int streaming = json_is_true(stream);
+    if (streaming && !gw->streams) {
+        gw_problem(r, 503, "unavailable", NULL, "streamed answers are not available on this gateway");
         goto done;
     }
     int alive = llm_worker_alive(gw);
@@ -107,6 +143,7 @@ void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
         goto done;
     }
     json_t *in = json_pack("{s:O, s:O*}", "prompt", prompt, "params", params);
+    if (streaming) json_object_set_new(in, "stream", json_true());
     input = json_dumps(in, JSON_COMPACT);
     json_decref(in);
     json_t *ctx = json_pack("{s:{s:O*}}", "options", "params", params);
@@ -132,6 +169,8 @@ void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
     snprintf(burst, sizeof burst, "%ld", gw->cfg.generate_rate_per_min / 6 + 1);
     const char *argv[] = {gw->cfg.prefix, jid, now, iso, "", "60", bound, meta, "1",
                           bkey, rate, burst, "llm:generate", input};
+    /* a stream is listening before the job exists, so that its first deltas are not missed */
+    if (streaming) st = gw_stream_open(gw->streams, r, jid);
     redisReply *rep = pa_redis_eval(gw_redis(gw), &pa_jobs_create, 0, 14, argv, NULL);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         if (rep && rep->type == REDIS_REPLY_ERROR) pa_error("generate failed", PA_S("error", rep->str));
@@ -151,19 +190,21 @@ void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
         gw_header(r, "Retry-After", "5");
     } else {
         if (gw->dispatch) gw_dispatch_wake(gw->dispatch);
-        snprintf(r->job, sizeof r->job, "%s", jid);
-        r->cont = generate_done;
-        r->waiter = gw_events_wait_job(gw->events, r, jid,
-                                       pa_mono_ms() + (uint64_t)gw->cfg.generate_timeout_ms);
-        /* the job may have ended before the wait began */
-        redisReply *st = pa_redis_cmd(gw_redis(gw), "HGET %sjob:%s status", gw->cfg.prefix, jid);
-        if (st && st->type == REDIS_REPLY_STRING &&
-            (strcmp(st->str, "completed") == 0 || strcmp(st->str, "cancelled") == 0))
-            gw_events_poke(gw->events, r->waiter);
-        if (st) freeReplyObject(st);
+        uint64_t deadline = pa_mono_ms() + (uint64_t)gw->cfg.generate_timeout_ms;
+        gw_waiter_t *w;
+        if (streaming) { /* answered now: 200 text/event-stream, the end comes as an event */
+            w = gw_stream_respond(st, r, deadline);
+            st = NULL;
+        } else { /* answered when resumed */
+            snprintf(r->job, sizeof r->job, "%s", jid);
+            r->cont = generate_done;
+            w = r->waiter = gw_events_wait_job(gw->events, r, jid, deadline);
+        }
+        if (job_over(gw, jid)) gw_events_poke(gw->events, w); /* ended before the wait began */
     }
     freeReplyObject(rep);
 done:
+    if (st) gw_stream_close(gw->streams, &st);
     free(input);
     free(ctxs);
     free(meta);

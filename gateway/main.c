@@ -48,7 +48,11 @@ int main(void)
         }
     }
     gw.events = gw_events_new(gw.cfg.redis_url, gw.cfg.prefix, gw.cfg.redis_timeout_ms, err, sizeof err);
-    if (!gw.events || gw_http_start(&gw) < 0) {
+    if (gw.events)
+        gw.streams = gw_streams_new(gw.cfg.redis_url, gw.cfg.prefix, gw.cfg.redis_timeout_ms,
+                                    gw.cfg.stream_keepalive_ms, err, sizeof err);
+    if (!gw.events || !gw.streams || gw_http_start(&gw) < 0) {
+        gw_streams_destroy(&gw.streams);
         gw_events_destroy(&gw.events);
         gw_dispatch_destroy(&gw.dispatch);
         gw_store_destroy(&gw.store);
@@ -75,6 +79,7 @@ int main(void)
     sigwait(&sigs, &sig);
     pa_info("stopping", PA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     gw_http_stop(&gw);
+    gw_streams_destroy(&gw.streams); /* after the server: responses hold streams until it stops */
     gw_events_destroy(&gw.events);
     gw_dispatch_destroy(&gw.dispatch);
     gw_store_destroy(&gw.store);

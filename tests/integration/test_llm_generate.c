@@ -98,5 +98,5 @@ Test(generate, bad_input_is_400_naming_the_field)
     hr_assert_problem(generate("{\"prompt\":\"x\",\"params\":{\"colour\":1}}"), 400,
                       "invalid-field", "params.colour");
     hr_assert_problem(generate("{\"prompt\":\"x\",\"mood\":1}"), 400, "invalid-field", "mood");
-    hr_assert_problem(generate("{\"prompt\":\"x\",\"stream\":true}"), 400, "invalid-field", "stream");
+    hr_assert_problem(generate("{\"prompt\":\"x\",\"stream\":\"yes\"}"), 400, "invalid-field", "stream");
 }

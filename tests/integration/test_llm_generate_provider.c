@@ -8,25 +8,13 @@
 
 TestSuite(llm_generate, .fini = lf_cleanup, .timeout = 120);
 
-/* Waits until /api/workers lists a worker. */
-static void wait_worker(const hr_gateway_t *gw)
-{
-    uint64_t t0 = hr_now_ms();
-    while (hr_now_ms() - t0 < 5000) {
-        if (json_array_size(json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers")))
-            return;
-        hr_sleep_ms(20);
-    }
-    cr_assert_fail("the llm worker did not join");
-}
-
 static void scenario(const char *provider)
 {
     lf_proc_t *srv = lf_llm_server((const char *[]){"LLM_SERVER_KEY=" LF_KEY, NULL});
     hr_redis_t *rd = hr_redis_start(NULL);
     hr_gateway_t *gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
     lf_provider_worker(rd, gw, srv, provider, NULL, NULL);
-    wait_worker(gw);
+    lf_wait_worker(gw);
 
     hr_resp_t *r = hr_post(gw, "/api/llm/generate",
                            "{\"prompt\":\"Say hello to Ada\",\"params\":{\"temperature\":0}}");

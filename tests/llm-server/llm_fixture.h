@@ -275,6 +275,18 @@ LF_FN lf_proc_t *lf_llm_server(const char *const *env)
     return p;
 }
 
+/* Waits (at most 5 s) until /api/workers of gw lists a worker. */
+LF_FN void lf_wait_worker(const hr_gateway_t *gw)
+{
+    uint64_t t0 = hr_now_ms();
+    while (hr_now_ms() - t0 < 5000) {
+        if (json_array_size(json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers")))
+            return;
+        hr_sleep_ms(20);
+    }
+    cr_assert_fail("the worker did not join");
+}
+
 /* The test server's record of the requests it received (JSON array, harness-owned). */
 LF_FN json_t *lf_server_requests(const lf_proc_t *srv)
 {

@@ -17,6 +17,19 @@
 // "Draft (the template filled in for this prospect):\n<<<\n" and "\n>>>" (or a fixed sentence),
 // as model "<requested model>-2024-07-18", with usage counted as characters / 4.
 //
+// Streaming: a request with "stream": true gets the answer as Server-Sent Events in the
+// provider's real format, one text piece per word, DELAY ms apart (20 by default; marker option
+// delay=M):
+//   openai     Content-Type: text/event-stream; charset=utf-8, "data: {chat.completion.chunk}"
+//              events: the role, one per piece, the finish_reason, then (with
+//              stream_options.include_usage) a chunk with empty choices and the usage, then
+//              "data: [DONE]"
+//   anthropic  message_start (input usage), content_block_start, ping, content_block_delta
+//              (text_delta) per piece, content_block_stop, message_delta (stop_reason, output
+//              usage), message_stop; each as "event: <type>" + "data: {...}"
+// The record of a streamed request has stream: true and pieces: how many text pieces were sent.
+// Error statuses (4xx, 5xx, 429) are plain JSON answers, as the real services send them.
+//
 // Faults: a marker llmfault=<mode>[;times=N][;ra=S][;ms=M][;bytes=B][;id=X] (or "llmfault: ...",
 // as the worker writes a target's variable llmfault into the prompt) anywhere in the messages. The first N requests that carry the same marker (default: all of them) get the fault,
 // the others the normal answer. Modes:
@@ -25,9 +38,13 @@
 //   500 503 529 400 401 404 that status with an error body in the provider's format
 //   slow        the normal answer after M ms (default 500)
 //   hang        accepts the request and never answers
-//   truncated   200 with the answer's JSON cut in half (a complete HTTP message)
-//   cut         200 promising the whole answer, sending half, then closing the connection
-//   error200    200 with an error body
+//   truncated   200 with the answer's JSON cut in half (a complete HTTP message); streaming:
+//               the events up to half the pieces, then the end of the response without the end
+//               marker ([DONE], message_stop)
+//   cut         200 promising the whole answer, sending half, then closing the connection;
+//               streaming: half the pieces, then the connection is closed mid-stream
+//   error200    200 with an error body; streaming: half the pieces, then an error event
+//               (anthropic: "event: error" overloaded_error; openai: "data: {"error":...}")
 //   big         200 with a valid answer of B bytes of text (default 2 MiB)
 //   empty       200 with an empty message
 //   refusal     200 with a refusal (OpenAI: message.refusal; Anthropic: stop_reason refusal)
@@ -186,6 +203,7 @@ function handleModel(format, req, res, rec) {
       return finish(rec, res, status, providerError(format, status, errorTypes[format][status] ?? 'error',
                                                     errorMessages[status] ?? `HTTP ${status}`), h);
     }
+    if (body.stream === true) return streamModel(format, body, text, mode, f ?? {}, rec, res);
     switch (mode) {
       case 'hang': rec.status = 0; return; // never answered; the socket closes when the client gives up
       case 'slow': {
@@ -216,6 +234,107 @@ function handleModel(format, req, res, rec) {
       default: return sendAnswer(format, body, text, rec, res);
     }
   });
+}
+
+// ---- streaming ----------------------------------------------------------------------------------
+
+// The text in pieces of one word each (a word keeps its following blank), as models stream it.
+// With size, pieces of that many characters instead.
+function pieces(text, size) {
+  return (size ? text.match(new RegExp(`[^]{1,${size}}`, 'g')) : text.match(/\S+\s*|\s+/g)) ?? [];
+}
+
+// The SSE events of a streamed answer, in order; 'piece' entries are the text deltas.
+function streamEvents(format, req, text, extra = {}) {
+  const a = answer(format, req, text, extra);
+  const model = a.body.model;
+  const parts = pieces(text, extra.size);
+  const ev = [];
+  if (format === 'anthropic') {
+    const sse = (type, obj) => `event: ${type}\ndata: ${JSON.stringify({ type, ...obj })}\n\n`;
+    ev.push({ raw: sse('message_start', { message: {
+      id: a.body.id, type: 'message', role: 'assistant', content: [], model, stop_reason: null, stop_sequence: null,
+      usage: { input_tokens: a.usage.prompt, output_tokens: 1 } } }) });
+    ev.push({ raw: sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) });
+    ev.push({ raw: sse('ping', {}) });
+    for (const p of extra.refusal ? [] : parts)
+      ev.push({ piece: true, raw: sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } }) });
+    ev.push({ raw: sse('content_block_stop', { index: 0 }) });
+    ev.push({ raw: sse('message_delta', { delta: { stop_reason: extra.refusal ? 'refusal' : 'end_turn', stop_sequence: null },
+                                          usage: { output_tokens: a.usage.completion } }) });
+    ev.push({ end: true, raw: sse('message_stop', {}) });
+    return { usage: a.usage, events: ev };
+  }
+  const includeUsage = req.stream_options?.include_usage === true;
+  const chunk = (choices, usage) => `data: ${JSON.stringify({
+    id: a.body.id, object: 'chat.completion.chunk', created: a.body.created, model, system_fingerprint: 'fp_test',
+    choices, ...(includeUsage ? { usage: usage ?? null } : {}) })}\n\n`;
+  ev.push({ raw: chunk([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }]) });
+  if (extra.refusal)
+    ev.push({ raw: chunk([{ index: 0, delta: { refusal: "I can't help with that." }, logprobs: null, finish_reason: null }]) });
+  else
+    for (const p of parts)
+      ev.push({ piece: true, raw: chunk([{ index: 0, delta: { content: p }, logprobs: null, finish_reason: null }]) });
+  ev.push({ raw: chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }]) });
+  if (includeUsage)
+    ev.push({ raw: chunk([], { prompt_tokens: a.usage.prompt, completion_tokens: a.usage.completion,
+                               total_tokens: a.usage.prompt + a.usage.completion }) });
+  ev.push({ end: true, raw: 'data: [DONE]\n\n' });
+  return { usage: a.usage, events: ev };
+}
+
+// Sends a streamed answer, applying the fault mode (see the header).
+function streamModel(format, body, text, mode, f, rec, res) {
+  rec.stream = true;
+  rec.pieces = 0;
+  const extra = {};
+  if (mode === 'big') {
+    text = 'x'.repeat(Number(f.bytes ?? 2 * 1024 * 1024));
+    extra.size = 1000;
+  }
+  else if (mode === 'empty') text = '';
+  else if (mode === 'refusal') extra.refusal = true;
+  else if (mode === 'placeholder') text = 'Hi {{first_name}}, nice to meet you.';
+  const { usage, events } = streamEvents(format, body, text, extra);
+  rec.usage = usage;
+  rec.reply = text.length > 4096 ? `${text.slice(0, 64)}...(${text.length} bytes)` : text;
+  const delay = mode === 'big' ? 0 : Number(f.delay ?? 20);
+  const total = events.filter((e) => e.piece).length;
+  const half = Math.max(1, Math.floor(total / 2));
+  let i = 0;
+  let timer = null;
+  res.on('close', () => clearTimeout(timer));
+  const start = () => {
+    if (mode === 'hang') { rec.status = 0; return; }
+    rec.status = 200;
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache',
+                         Connection: 'keep-alive' });
+    next();
+  };
+  const next = () => {
+    if (res.destroyed) return;
+    // the faults that strike half way
+    if (['cut', 'truncated', 'error200'].includes(mode) && rec.pieces >= half) {
+      if (mode === 'cut') { done(rec); return res.destroy(); }
+      if (mode === 'error200') {
+        const e = providerError(format, 529, 'overloaded_error', 'Overloaded (test fault)');
+        res.write(format === 'anthropic' ? `event: error\ndata: ${JSON.stringify(e)}\n\n`
+                                         : `data: ${JSON.stringify(providerError(format, 500, 'server_error', errorMessages[500]))}\n\n`);
+      }
+      return res.end(() => done(rec));
+    }
+    if (i >= events.length) return res.end(() => done(rec));
+    // a piece at a time (with the events between pieces), then wait
+    do {
+      const e = events[i++];
+      res.write(e.raw);
+      if (e.piece) { rec.pieces++; break; }
+    } while (i < events.length);
+    if (delay > 0) timer = setTimeout(next, delay);
+    else setImmediate(next);
+  };
+  if (mode === 'slow') timer = setTimeout(start, Number(f.ms ?? 500));
+  else start();
 }
 
 function sendAnswer(format, body, text, rec, res, extra) {

@@ -101,7 +101,7 @@ Test(llm_provider, enrichment_in_the_prompt_is_bounded)
 static json_t *body_of(llm_provider_t p, const char *params_json, pa_buf_t *ignored)
 {
     json_t *params = params_json ? json_loads(params_json, 0, NULL) : NULL;
-    char *s = llm_request_body(p, "m-1", "SYS", "USER", params, ignored);
+    char *s = llm_request_body(p, "m-1", "SYS", "USER", params, 0, ignored);
     json_decref(params);
     json_t *b = json_loads(s, 0, NULL);
     free(s);

@@ -18,7 +18,11 @@ typedef struct req {
     char *url, *body;
     size_t body_len;
     pa_buf_t resp;
+    size_t total; /* body bytes received, kept or streamed */
     int too_large;
+    llm_http_chunk_fn chunk;
+    int mode; /* the body: UNDECIDED, KEEP or STREAM */
+    int aborted;
     long retry_after_ms;
     uint64_t started;
     char errbuf[CURL_ERROR_SIZE];
@@ -26,6 +30,8 @@ typedef struct req {
     void *ctx;
     struct req *prev, *next;
 } req_t;
+
+enum { UNDECIDED, KEEP, STREAM };
 
 typedef struct {
     curl_socket_t fd;
@@ -92,15 +98,33 @@ static int on_timer(CURLM *m, long timeout_ms, void *userp)
     return 0;
 }
 
+/* Whether a response's body goes to the chunk callback: a 2xx event stream. */
+static int streams(req_t *r)
+{
+    long status = 0;
+    char *ct = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+    return status >= 200 && status <= 299 && ct && strncasecmp(ct, "text/event-stream", 17) == 0 &&
+           (ct[17] == '\0' || ct[17] == ';' || ct[17] == ' ');
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     req_t *r = ud;
     size_t k = size * n;
-    if (r->resp.len + k > r->h->cfg.max_response) {
+    if (r->total + k > r->h->cfg.max_response) {
         r->too_large = 1;
         return 0; /* CURLE_WRITE_ERROR */
     }
-    pa_buf_put(&r->resp, p, k);
+    r->total += k;
+    if (r->mode == UNDECIDED) r->mode = r->chunk && streams(r) ? STREAM : KEEP;
+    if (r->mode == KEEP) {
+        pa_buf_put(&r->resp, p, k);
+    } else if (r->chunk(r->ctx, p, k) < 0) {
+        r->aborted = 1;
+        return 0;
+    }
     return k;
 }
 
@@ -175,7 +199,15 @@ void llm_http_destroy(llm_http_t **hp)
 void llm_http_post(llm_http_t *h, const char *url, const char *const *headers, const char *body,
                    size_t len, llm_http_done_fn done, void *ctx)
 {
+    llm_http_post_stream(h, url, headers, body, len, NULL, done, ctx);
+}
+
+void llm_http_post_stream(llm_http_t *h, const char *url, const char *const *headers,
+                          const char *body, size_t len, llm_http_chunk_fn chunk,
+                          llm_http_done_fn done, void *ctx)
+{
     req_t *r = pa_calloc(1, sizeof *r);
+    r->chunk = chunk;
     r->h = h;
     r->url = pa_strdup(url);
     r->body = pa_malloc(len + 1);
@@ -207,6 +239,8 @@ static void finish(llm_http_t *h, req_t *r, CURLcode code)
         res.timed_out = code == CURLE_OPERATION_TIMEDOUT;
     }
     res.too_large = r->too_large;
+    res.streamed = r->mode == STREAM;
+    res.aborted = r->aborted;
     res.body = r->resp.data ? r->resp.data : "";
     res.len = r->resp.len;
     res.retry_after_ms = r->retry_after_ms;

@@ -30,9 +30,14 @@ typedef struct {
     size_t len;
     long retry_after_ms; /* from Retry-After / retry-after-ms, or 0 */
     long elapsed_ms;     /* from the start of the transfer */
+    int streamed;        /* the body went to the chunk callback (body is then empty) */
+    int aborted;         /* the chunk callback stopped the transfer */
 } llm_http_result_t;
 
 typedef void (*llm_http_done_fn)(void *ctx, const llm_http_result_t *r);
+/* Body bytes of a streamed response as they arrive; 0 to go on, -1 to stop the transfer. Called
+ * from inside libcurl (its write callback): it must not call back into this engine. */
+typedef int (*llm_http_chunk_fn)(void *ctx, const char *data, size_t len);
 
 /* NULL when libcurl cannot be set up (curl_global_init is the caller's). */
 llm_http_t *llm_http_new(const llm_http_cfg_t *cfg);
@@ -44,6 +49,12 @@ void llm_http_destroy(llm_http_t **h);
  * destroyed first. */
 void llm_http_post(llm_http_t *h, const char *url, const char *const *headers, const char *body,
                    size_t len, llm_http_done_fn done, void *ctx);
+/* The same, for an answer that may stream: when the response is 2xx with Content-Type
+ * text/event-stream its body goes to chunk as it arrives and is not kept (max_response still
+ * bounds its total); any other response is kept and handed to done as usual. */
+void llm_http_post_stream(llm_http_t *h, const char *url, const char *const *headers,
+                          const char *body, size_t len, llm_http_chunk_fn chunk,
+                          llm_http_done_fn done, void *ctx);
 
 /* Starts queued transfers, runs due timers, delivers completions; returns the longest the
  * caller may sleep in ms (-1: no limit). */

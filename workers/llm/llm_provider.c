@@ -312,7 +312,7 @@ static int valid_stop(const json_t *v)
 }
 
 char *llm_request_body(llm_provider_t p, const char *model, const char *system, const char *user,
-                       const json_t *params, pa_buf_t *ignored)
+                       const json_t *params, int stream, pa_buf_t *ignored)
 {
     json_t *b;
     int anthropic = p == LLM_PROVIDER_ANTHROPIC;
@@ -354,6 +354,10 @@ char *llm_request_body(llm_provider_t p, const char *model, const char *system, 
     } else if (params && !json_is_null(params)) {
         ignore(ignored, "params");
     }
+    if (stream) {
+        json_object_set_new(b, "stream", json_true());
+        if (!anthropic) json_object_set_new(b, "stream_options", json_pack("{s:b}", "include_usage", 1));
+    }
     char *s = json_dumps(b, JSON_COMPACT);
     json_decref(b);
     return s;
@@ -361,9 +365,7 @@ char *llm_request_body(llm_provider_t p, const char *model, const char *system, 
 
 /* ---- answers ------------------------------------------------------------------------------ */
 
-static void reason(llm_res_t *r, llm_res_kind_t kind, llm_provider_t p, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void reason(llm_res_t *r, llm_res_kind_t kind, llm_provider_t p, const char *fmt, ...)
+void llm_res_fail(llm_res_t *r, llm_res_kind_t kind, llm_provider_t p, const char *fmt, ...)
 {
     r->kind = kind;
     int n = snprintf(r->reason, sizeof r->reason, "%s: ", llm_provider_name(p));
@@ -374,8 +376,7 @@ static void reason(llm_res_t *r, llm_res_kind_t kind, llm_provider_t p, const ch
     utf8_trim_tail(r->reason);
 }
 
-/* The error message an answer carries (error.message, error, message), else an excerpt. */
-static void error_text(const json_t *j, const char *body, size_t len, pa_buf_t *out)
+void llm_error_text(const json_t *j, const char *body, size_t len, pa_buf_t *out)
 {
     const json_t *e = json_object_get(j, "error");
     const json_t *m = json_is_object(e) ? json_object_get(e, "message") : e;
@@ -389,10 +390,25 @@ static void error_text(const json_t *j, const char *body, size_t len, pa_buf_t *
     }
 }
 
-static long tokens(const json_t *usage, const char *k)
+long llm_json_count(const json_t *usage, const char *k)
 {
     const json_t *v = json_object_get(usage, k);
     return json_is_integer(v) && json_integer_value(v) >= 0 ? (long)json_integer_value(v) : 0;
+}
+
+long llm_anthropic_prompt_tokens(const json_t *u)
+{
+    return llm_json_count(u, "input_tokens") + llm_json_count(u, "cache_creation_input_tokens") +
+           llm_json_count(u, "cache_read_input_tokens");
+}
+
+void llm_res_set_model(llm_res_t *res, const json_t *m)
+{
+    if (!json_is_string(m) || !json_string_length(m)) return;
+    pa_buf_t mb = PA_BUF_INIT;
+    llm_excerpt(json_string_value(m), json_string_length(m), sizeof res->model - 4, &mb);
+    if (mb.len) snprintf(res->model, sizeof res->model, "%s", mb.data);
+    pa_buf_free(&mb);
 }
 
 static int transient_status(llm_provider_t p, long status)
@@ -409,45 +425,39 @@ void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t le
     json_t *j = len ? json_loadb(body, len, 0, &je) : NULL;
     pa_buf_t msg = PA_BUF_INIT;
     if (status < 200 || status > 299) {
-        error_text(j, body, len, &msg);
+        llm_error_text(j, body, len, &msg);
         if (transient_status(p, status)) {
             res->retry_after_ms = retry_after_ms > 0 ? retry_after_ms : 0;
             if (res->retry_after_ms)
-                reason(res, LLM_RES_TRANSIENT, p, "HTTP %ld: %s (retry after %ld ms)", status,
+                llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld: %s (retry after %ld ms)", status,
                        msg.data, res->retry_after_ms);
             else
-                reason(res, LLM_RES_TRANSIENT, p, "HTTP %ld: %s", status, msg.data);
+                llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld: %s", status, msg.data);
         } else {
-            reason(res, LLM_RES_PERMANENT, p, "HTTP %ld: %s", status, msg.data);
+            llm_res_fail(res, LLM_RES_PERMANENT, p, "HTTP %ld: %s", status, msg.data);
         }
         goto out;
     }
     if (!json_is_object(j)) {
         if (!len)
-            reason(res, LLM_RES_TRANSIENT, p, "HTTP %ld with an empty body", status);
+            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld with an empty body", status);
         else if (!j)
-            reason(res, LLM_RES_TRANSIENT, p,
+            llm_res_fail(res, LLM_RES_TRANSIENT, p,
                    "HTTP %ld with a body that is not valid JSON (%s at byte %d of %zu)", status,
                    je.text, je.position, len);
         else
-            reason(res, LLM_RES_TRANSIENT, p, "HTTP %ld with a body that is not a JSON object",
+            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld with a body that is not a JSON object",
                    status);
         goto out;
     }
     if (json_object_get(j, "error") ||
         (p == LLM_PROVIDER_ANTHROPIC && json_is_string(json_object_get(j, "type")) &&
          strcmp(json_string_value(json_object_get(j, "type")), "error") == 0)) {
-        error_text(j, body, len, &msg);
-        reason(res, LLM_RES_TRANSIENT, p, "HTTP %ld with an error: %s", status, msg.data);
+        llm_error_text(j, body, len, &msg);
+        llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld with an error: %s", status, msg.data);
         goto out;
     }
-    const json_t *m = json_object_get(j, "model");
-    if (json_is_string(m) && json_string_length(m)) {
-        pa_buf_t mb = PA_BUF_INIT;
-        llm_excerpt(json_string_value(m), json_string_length(m), sizeof res->model - 4, &mb);
-        if (mb.len) snprintf(res->model, sizeof res->model, "%s", mb.data);
-        pa_buf_free(&mb);
-    }
+    llm_res_set_model(res, json_object_get(j, "model"));
     pa_buf_t text = PA_BUF_INIT;
     if (p == LLM_PROVIDER_ANTHROPIC) {
         const json_t *stop = json_object_get(j, "stop_reason");
@@ -461,16 +471,14 @@ void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t le
                 pa_buf_put(&text, json_string_value(t), json_string_length(t));
         }
         if (json_is_string(stop) && strcmp(json_string_value(stop), "refusal") == 0) {
-            reason(res, LLM_RES_PERMANENT, p, "the model refused to write the message");
+            llm_res_fail(res, LLM_RES_PERMANENT, p, "the model refused to write the message");
         } else if (!json_is_array(json_object_get(j, "content"))) {
-            reason(res, LLM_RES_TRANSIENT, p, "HTTP %ld without content in the answer", status);
+            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld without content in the answer", status);
         } else {
             res->kind = LLM_RES_OK;
             const json_t *u = json_object_get(j, "usage");
-            res->prompt_tokens = tokens(u, "input_tokens") +
-                                 tokens(u, "cache_creation_input_tokens") +
-                                 tokens(u, "cache_read_input_tokens");
-            res->completion_tokens = tokens(u, "output_tokens");
+            res->prompt_tokens = llm_anthropic_prompt_tokens(u);
+            res->completion_tokens = llm_json_count(u, "output_tokens");
         }
     } else {
         const json_t *c0 = json_array_get(json_object_get(j, "choices"), 0);
@@ -479,23 +487,23 @@ void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t le
         const json_t *refusal = json_object_get(mm, "refusal");
         const json_t *fin = json_object_get(c0, "finish_reason");
         if (json_is_string(fin) && strcmp(json_string_value(fin), "content_filter") == 0) {
-            reason(res, LLM_RES_PERMANENT, p, "the answer was withheld by the content filter");
+            llm_res_fail(res, LLM_RES_PERMANENT, p, "the answer was withheld by the content filter");
         } else if (json_is_string(refusal) && json_string_length(refusal)) {
             pa_buf_t rt = PA_BUF_INIT;
             llm_excerpt(json_string_value(refusal), json_string_length(refusal), 200, &rt);
-            reason(res, LLM_RES_PERMANENT, p, "the model refused: %s", rt.data);
+            llm_res_fail(res, LLM_RES_PERMANENT, p, "the model refused: %s", rt.data);
             pa_buf_free(&rt);
         } else if (!json_is_object(c0)) {
-            reason(res, LLM_RES_TRANSIENT, p, "HTTP %ld without choices in the answer", status);
+            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld without choices in the answer", status);
         } else if (!json_is_string(content)) {
-            reason(res, LLM_RES_TRANSIENT, p, "HTTP %ld without message content in the answer",
+            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld without message content in the answer",
                    status);
         } else {
             pa_buf_put(&text, json_string_value(content), json_string_length(content));
             res->kind = LLM_RES_OK;
             const json_t *u = json_object_get(j, "usage");
-            res->prompt_tokens = tokens(u, "prompt_tokens");
-            res->completion_tokens = tokens(u, "completion_tokens");
+            res->prompt_tokens = llm_json_count(u, "prompt_tokens");
+            res->completion_tokens = llm_json_count(u, "completion_tokens");
         }
     }
     if (res->kind == LLM_RES_OK) res->text = pa_buf_detach(&text, NULL);

@@ -48,9 +48,10 @@ void llm_prompt(const llm_fields_t *f, const char *tmpl, const char *draft, size
 /* The JSON request body (caller frees). params is job_ctx.options.params or NULL: temperature,
  * top_p, max_tokens, stop and seed pass through when they have the right type and range (the
  * others are ignored; the names of those ignored are appended to ignored, comma-separated, when
- * it is not NULL). */
+ * it is not NULL). stream asks for a streamed answer (Server-Sent Events): "stream": true, and for
+ * openai also "stream_options": {"include_usage": true} so that the last chunk carries usage. */
 char *llm_request_body(llm_provider_t p, const char *model, const char *system, const char *user,
-                       const json_t *params, pa_buf_t *ignored);
+                       const json_t *params, int stream, pa_buf_t *ignored);
 
 typedef enum { LLM_RES_OK = 0, LLM_RES_TRANSIENT, LLM_RES_PERMANENT } llm_res_kind_t;
 
@@ -70,6 +71,21 @@ typedef struct {
 void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t len,
                       long retry_after_ms, const char *model, llm_res_t *res);
 void llm_res_free(llm_res_t *res);
+
+/* Shared with llm_stream.c. */
+/* Sets res->kind and res->reason to "<provider>: " + the formatted text (cut on a UTF-8
+ * boundary). */
+void llm_res_fail(llm_res_t *res, llm_res_kind_t kind, llm_provider_t p, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* res->model from an answer's "model" (ignored unless a non-empty string), as a short excerpt. */
+void llm_res_set_model(llm_res_t *res, const json_t *model);
+/* A non-negative integer member of o, else 0. */
+long llm_json_count(const json_t *o, const char *k);
+/* Prompt tokens of an Anthropic usage object: input plus cache creation and cache reads. */
+long llm_anthropic_prompt_tokens(const json_t *usage);
+/* The message an error answer carries (error.message, error, message), else an excerpt of body
+ * (len bytes), else "(empty body)"; appended. */
+void llm_error_text(const json_t *j, const char *body, size_t len, pa_buf_t *out);
 
 /* A Retry-After value (delta-seconds or an HTTP date, relative to now) in ms; -1 when it is
  * neither. Capped at LLM_RETRY_AFTER_CAP_MS. */

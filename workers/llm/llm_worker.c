@@ -10,9 +10,11 @@
 
 #include "llm_http.h"
 #include "llm_provider.h"
+#include "llm_stream.h"
 #include "llm_template.h"
 #include "pa_config.h"
 #include "pa_log.h"
+#include "pa_redis.h"
 #include "pa_time.h"
 #include "pa_worker.h"
 
@@ -22,6 +24,7 @@ typedef struct {
     char *endpoint;
     const char *api_key; /* borrowed from the environment; never logged */
     char *auth_header;
+    const char *prefix; /* REDIS_PREFIX, for the stream channels */
     long max_chars, max_attempts;
     llm_http_cfg_t http;
 } cfg_t;
@@ -44,6 +47,8 @@ struct job {
     pa_task_t *t;
     char *draft; /* the template's message: the fallback (compose only) */
     int generate; /* a free prompt (POST /api/llm/generate): no template, no fallback */
+    llm_stream_t *stream; /* generate with "stream": true: the answer as it arrives */
+    size_t published;     /* bytes of the stream's text published so far */
     unsigned attempt, max_attempts;
     job_t *prev, *next;
 };
@@ -83,8 +88,49 @@ static void job_free(llm_t *L, job_t *j)
         L->jobs = j->next;
     if (j->next) j->next->prev = j->prev;
     L->njobs--;
+    llm_stream_destroy(&j->stream);
     free(j->draft);
     free(j);
+}
+
+/* ---- streamed answers --------------------------------------------------------------------- */
+
+/* Publishes one message of a streamed generate call on <prefix>llm:stream:<job>, best effort: the
+ * gateway relays it to the client as it comes; the committed result is what counts. */
+static void publish(llm_t *L, const job_t *j, const char *msg, size_t len)
+{
+    redisReply *r = pa_redis_cmd(pa_worker_redis(L->w), "PUBLISH %sllm:stream:%s %b",
+                                 L->cfg.prefix, j->t->job, msg, len);
+    if (!r) pa_debug("stream delta not published", PA_S("task_id", j->t->key));
+    if (r) freeReplyObject(r);
+}
+
+/* Publishes the text that arrived since the last call, as {"attempt":n,"text":"..."}. */
+static void publish_delta(llm_t *L, job_t *j)
+{
+    size_t len;
+    const char *text = j->stream ? llm_stream_text(j->stream, &len) : NULL;
+    if (!text || len <= j->published) return;
+    pa_buf_t m = PA_BUF_INIT;
+    pa_buf_printf(&m, "{\"attempt\":%u,\"text\":", j->attempt);
+    pa_buf_json_str(&m, text + j->published, len - j->published);
+    pa_buf_putc(&m, '}');
+    publish(L, j, m.data, m.len);
+    pa_buf_free(&m);
+    j->published = len;
+}
+
+/* After libcurl ran: what the streams received goes out. */
+static void publish_deltas(llm_t *L)
+{
+    for (job_t *j = L->jobs; j; j = j->next)
+        if (j->stream) publish_delta(L, j);
+}
+
+static int on_chunk(void *ctx, const char *data, size_t len)
+{
+    job_t *j = ctx;
+    return llm_stream_feed(j->stream, data, len);
 }
 
 /* ---- the provider's answer ---------------------------------------------------------------- */
@@ -125,7 +171,10 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
     cfg_t *c = &L->cfg;
     const char *pn = llm_provider_name(c->provider);
     llm_res_t res;
-    if (r->curl_code != 0 || r->too_large)
+    if (j->stream) publish_delta(L, j);
+    if (r->aborted || (r->streamed && r->curl_code == 0 && !r->too_large))
+        llm_stream_result(j->stream, &res); /* the stream said how it ended */
+    else if (r->curl_code != 0 || r->too_large)
         transport_failure(L, r, &res);
     else
         llm_parse_answer(c->provider, r->status, r->body, r->len, r->retry_after_ms, c->model,
@@ -189,20 +238,22 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
 
 /* ---- tasks -------------------------------------------------------------------------------- */
 
-/* Sends a request body to the provider for job j; the answer comes to on_answer. */
+/* Sends a request body to the provider for job j; the answer comes to on_answer (and, for a
+ * stream, as it arrives to on_chunk). */
 static void post(llm_t *L, job_t *j, const char *body)
 {
     cfg_t *c = &L->cfg;
     const char *headers[8];
     int nh = 0;
     headers[nh++] = "Content-Type: application/json";
-    headers[nh++] = "Accept: application/json";
+    headers[nh++] = j->stream ? "Accept: text/event-stream" : "Accept: application/json";
     headers[nh++] = "Expect:";
     headers[nh++] = c->auth_header;
     if (c->provider == LLM_PROVIDER_ANTHROPIC)
         headers[nh++] = "anthropic-version: " LLM_ANTHROPIC_VERSION;
     headers[nh] = NULL;
-    llm_http_post(L->http, c->endpoint, headers, body, strlen(body), on_answer, j);
+    llm_http_post_stream(L->http, c->endpoint, headers, body, strlen(body),
+                         j->stream ? on_chunk : NULL, on_answer, j);
 }
 
 static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage)
@@ -247,9 +298,20 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
     }
     job_t *j = new_job(L, t, p, "generate");
     j->generate = 1;
+    int stream = json_is_true(json_object_get(in, "stream"));
+    if (stream) {
+        size_t max_line = c->http.max_response < LLM_STREAM_MAX_LINE ? c->http.max_response
+                                                                       : LLM_STREAM_MAX_LINE;
+        j->stream = llm_stream_new(c->provider, c->model, max_line);
+        if (j->attempt > 1) { /* what an earlier attempt streamed is void */
+            char m[64];
+            int n = snprintf(m, sizeof m, "{\"attempt\":%u,\"restart\":true}", j->attempt);
+            publish(L, j, m, (size_t)n);
+        }
+    }
     pa_buf_t ignored = PA_BUF_INIT;
     char *body = llm_request_body(c->provider, c->model, "Answer in plain text.", prompt,
-                                  json_object_get(in, "params"), &ignored);
+                                  json_object_get(in, "params"), stream, &ignored);
     post(L, j, body);
     free(body);
     pa_buf_free(&ignored);
@@ -303,7 +365,7 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     pa_buf_t sys = PA_BUF_INIT, user = PA_BUF_INIT, ignored = PA_BUF_INIT;
     llm_prompt(&f, json_string_value(tmpl), j->draft, (size_t)c->max_chars, &sys, &user);
     char *body = llm_request_body(c->provider, c->model, sys.data, user.data,
-                                  json_object_get(opts, "params"), &ignored);
+                                  json_object_get(opts, "params"), 0, &ignored);
     if (ignored.len)
         pa_debug("params ignored", PA_S("task_id", t->key), PA_S("params", ignored.data));
     post(L, j, body);
@@ -319,7 +381,9 @@ out:
 static long on_tick(pa_worker_t *w, void *ud)
 {
     llm_t *L = ud;
-    return L->http ? llm_http_tick(L->http) : -1;
+    long wait = L->http ? llm_http_tick(L->http) : -1;
+    publish_deltas(L);
+    return wait;
 }
 
 static int fds(pa_worker_t *w, struct pollfd *out, int max, void *ud)
@@ -331,7 +395,9 @@ static int fds(pa_worker_t *w, struct pollfd *out, int max, void *ud)
 static void on_fds(pa_worker_t *w, const struct pollfd *p, int n, void *ud)
 {
     llm_t *L = ud;
-    if (L->http) llm_http_on_fds(L->http, p, n);
+    if (!L->http) return;
+    llm_http_on_fds(L->http, p, n);
+    publish_deltas(L);
 }
 
 /* ---- configuration ------------------------------------------------------------------------ */
@@ -349,6 +415,7 @@ static void loggable_url(const char *url, char *out, size_t n)
 static int read_cfg(cfg_t *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
+    c->prefix = pa_env_str("REDIS_PREFIX", "pa:"); /* as the worker runtime reads it */
     const char *prov = pa_env_str("LLM_PROVIDER", "template");
     if (!*prov) prov = "template";
     if (llm_provider_parse(prov, &c->provider) < 0) {
