@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gw_http.h"
+#include "pa_events.h"
 #include "pa_log.h"
 #include "pa_redis.h"
 #include "pa_time.h"
@@ -17,9 +18,13 @@
 #define KEEPALIVE_MS 15000
 #define REPLAY_BATCH 1000
 
+/* A change's id: its stream entry's id and its place in the entry (entries hold a batch of
+ * task changes). As an SSE id: "ms-seq" for the first change of an entry, "ms-seq.idx" after. */
 typedef struct {
-    uint64_t ms, seq;
+    uint64_t ms, seq, idx;
 } evid_t;
+
+#define IDX_ALL UINT64_MAX /* after every change of the entry */
 
 typedef struct {
     evid_t id;
@@ -74,32 +79,30 @@ struct gw_events {
 static int parse_id(const char *s, evid_t *id)
 {
     char *e;
-    if (!s || !*s) return -1;
+    if (!s || !*s || *s < '0' || *s > '9') return -1;
     id->ms = strtoull(s, &e, 10);
-    if (*e != '-') return -1;
+    if (*e != '-' || e[1] < '0' || e[1] > '9') return -1;
     id->seq = strtoull(e + 1, &e, 10);
+    id->idx = 0;
+    if (*e == '.' && e[1] >= '0' && e[1] <= '9') id->idx = strtoull(e + 1, &e, 10);
     return *e ? -1 : 0;
 }
 
 static int id_after(evid_t a, evid_t b)
 {
-    return a.ms > b.ms || (a.ms == b.ms && a.seq > b.seq);
+    return a.ms > b.ms || (a.ms == b.ms && (a.seq > b.seq || (a.seq == b.seq && a.idx > b.idx)));
 }
 
-/* Formats one stream entry as an SSE event; NULL job when the entry is not a job event. */
-static char *format(const redisReply *e, char job[72], int *final)
+/* Formats one change as an SSE event (ev->text, ev->job, ev->final). */
+static void format(const pa_event_t *c, ev_t *ev)
 {
-    const redisReply *f = e->element[1];
     pa_buf_t data = PA_BUF_INIT;
-    const char *state = NULL, *task = NULL;
-    job[0] = '\0';
+    const char *state = pa_event_get(c, "state"), *task = pa_event_get(c, "task");
+    const char *job = pa_event_get(c, "job");
+    snprintf(ev->job, sizeof ev->job, "%s", job ? job : "");
     pa_buf_putc(&data, '{');
-    for (size_t i = 0; i + 1 < f->elements; i += 2) {
-        const char *k = f->element[i]->str, *v = f->element[i + 1]->str;
-        if (!k || !v) continue;
-        if (strcmp(k, "job") == 0) snprintf(job, 72, "%s", v);
-        if (strcmp(k, "state") == 0) state = v;
-        if (strcmp(k, "task") == 0) task = v;
+    for (size_t i = 0; i < c->n; i++) {
+        const char *k = c->k[i], *v = c->v[i];
         if (data.len > 1) pa_buf_putc(&data, ',');
         pa_buf_json_str(&data, k, strlen(k));
         pa_buf_putc(&data, ':');
@@ -109,12 +112,45 @@ static char *format(const redisReply *e, char job[72], int *final)
         else pa_buf_json_str(&data, v, strlen(v));
     }
     pa_buf_putc(&data, '}');
-    *final = !task && state && (strcmp(state, "completed") == 0 || strcmp(state, "cancelled") == 0);
+    ev->final = !task && state && (strcmp(state, "completed") == 0 || strcmp(state, "cancelled") == 0);
     pa_buf_t out = PA_BUF_INIT;
-    pa_buf_printf(&out, "id: %s\nevent: %s\ndata: %s\n\n", e->element[0]->str, task ? "task" : "job",
-                  data.data);
+    if (ev->id.idx)
+        pa_buf_printf(&out, "id: %" PRIu64 "-%" PRIu64 ".%" PRIu64 "\n", ev->id.ms, ev->id.seq,
+                      ev->id.idx);
+    else
+        pa_buf_printf(&out, "id: %" PRIu64 "-%" PRIu64 "\n", ev->id.ms, ev->id.seq);
+    pa_buf_printf(&out, "event: %s\ndata: %s\n\n", task ? "task" : "job", data.data);
     pa_buf_free(&data);
-    return pa_buf_detach(&out, NULL);
+    ev->text = pa_buf_detach(&out, NULL);
+}
+
+typedef struct {
+    evid_t id;
+    void (*fn)(ev_t *ev, void *ud); /* takes ev->text */
+    void *ud;
+} expand_t;
+
+static void expand_one(const pa_event_t *c, void *p)
+{
+    expand_t *x = p;
+    ev_t ev = {0};
+    ev.id = x->id;
+    ev.id.idx = c->index;
+    format(c, &ev);
+    x->fn(&ev, x->ud);
+}
+
+/* Calls fn with every change of a stream entry, formatted. Sets *entry to the entry's id with
+ * idx IDX_ALL (after all its changes); -1 when the entry has no id. */
+static int expand(const redisReply *en, void (*fn)(ev_t *ev, void *ud), void *ud, evid_t *entry)
+{
+    if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
+        en->element[0]->type != REDIS_REPLY_STRING || parse_id(en->element[0]->str, entry) < 0)
+        return -1;
+    expand_t x = {*entry, fn, ud};
+    pa_events_each(en->element[1], expand_one, &x);
+    entry->idx = IDX_ALL;
+    return 0;
 }
 
 void gw_sleeper_wake(gw_sleeper_t *s)
@@ -167,6 +203,28 @@ static void wake_waiter(gw_waiter_t *w, int timed_out)
     else gw_sleeper_wake(&w->sl);
 }
 
+/* Adds a change to the ring and wakes who waits for its job. Called with the lock held. */
+static void ring_push(ev_t *ev, void *ud)
+{
+    gw_events_t *e = ud;
+    size_t slot = (e->head + e->count) % RING;
+    if (e->count == RING) {
+        e->covered = e->ring[e->head].id;
+        free(e->ring[e->head].text);
+        e->head = (e->head + 1) % RING;
+        slot = (e->head + e->count - 1) % RING;
+    } else {
+        e->count++;
+    }
+    e->ring[slot] = *ev;
+    e->last = ev->id;
+    for (sub_t *s = e->subs; s; s = s->next)
+        if (strcmp(s->job, ev->job) == 0) wake(s);
+    if (ev->final)
+        for (gw_waiter_t *w = e->waiters; w; w = w->next)
+            if (!w->woken && strcmp(w->job, ev->job) == 0) wake_waiter(w, 0);
+}
+
 static void *hub_main(void *arg)
 {
     gw_events_t *e = arg;
@@ -181,26 +239,8 @@ static void *hub_main(void *arg)
             const redisReply *entries = r->element[0]->element[1];
             pthread_mutex_lock(&e->lock);
             for (size_t i = 0; i < entries->elements; i++) {
-                const redisReply *en = entries->element[i];
-                ev_t ev = {0};
-                if (parse_id(en->element[0]->str, &ev.id) < 0) continue;
-                ev.text = format(en, ev.job, &ev.final);
-                size_t slot = (e->head + e->count) % RING;
-                if (e->count == RING) {
-                    e->covered = e->ring[e->head].id;
-                    free(e->ring[e->head].text);
-                    e->head = (e->head + 1) % RING;
-                    slot = (e->head + e->count - 1) % RING;
-                } else {
-                    e->count++;
-                }
-                e->ring[slot] = ev;
-                e->last = ev.id;
-                for (sub_t *s = e->subs; s; s = s->next)
-                    if (strcmp(s->job, ev.job) == 0) wake(s);
-                if (ev.final)
-                    for (gw_waiter_t *w = e->waiters; w; w = w->next)
-                        if (!w->woken && strcmp(w->job, ev.job) == 0) wake_waiter(w, 0);
+                evid_t entry;
+                if (expand(entries->element[i], ring_push, e, &entry) == 0) e->last = entry;
             }
             pthread_mutex_unlock(&e->lock);
             snprintf(last, sizeof last, "%" PRIu64 "-%" PRIu64, e->last.ms, e->last.seq);
@@ -236,8 +276,9 @@ gw_events_t *gw_events_new(const char *redis_url, const char *prefix, int timeou
     pthread_mutex_init(&e->lock, NULL);
     /* start from the stream's end; if Redis is down, from now */
     redisReply *last = pa_redis_cmd(r, "XREVRANGE %s + - COUNT 1", e->key);
-    if (last && last->type == REDIS_REPLY_ARRAY && last->elements == 1)
-        parse_id(last->element[0]->element[0]->str, &e->last);
+    if (last && last->type == REDIS_REPLY_ARRAY && last->elements == 1 &&
+        parse_id(last->element[0]->element[0]->str, &e->last) == 0)
+        e->last.idx = IDX_ALL;
     else
         e->last.ms = pa_wall_ms();
     if (last) freeReplyObject(last);
@@ -286,10 +327,24 @@ size_t gw_events_streams(gw_events_t *e)
 
 /* Reads events after s->last from Redis (a client resuming from before the ring); returns
  * how many entries were read, -1 when Redis did not answer. */
+static void replay_one(ev_t *ev, void *ud)
+{
+    sub_t *s = ud;
+    if (id_after(ev->id, s->last) && strcmp(ev->job, s->job) == 0) {
+        pa_buf_puts(&s->out, ev->text);
+        s->ending |= ev->final;
+    }
+    free(ev->text);
+}
+
 static long replay_from_redis(sub_t *s, pa_redis_t *rd)
 {
+    /* from the entry s->last is in (inclusive: its later changes may not be sent yet) */
     char from[48];
-    snprintf(from, sizeof from, "(%" PRIu64 "-%" PRIu64, s->last.ms, s->last.seq);
+    if (s->last.idx == IDX_ALL)
+        snprintf(from, sizeof from, "(%" PRIu64 "-%" PRIu64, s->last.ms, s->last.seq);
+    else
+        snprintf(from, sizeof from, "%" PRIu64 "-%" PRIu64, s->last.ms, s->last.seq);
     redisReply *r = pa_redis_cmd(rd, "XRANGE %s %s + COUNT %d", s->hub->key, from, REPLAY_BATCH);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         if (r) freeReplyObject(r);
@@ -297,17 +352,8 @@ static long replay_from_redis(sub_t *s, pa_redis_t *rd)
     }
     long n = (long)r->elements;
     for (size_t i = 0; i < r->elements; i++) {
-        char job[72];
-        int final;
-        evid_t id;
-        if (parse_id(r->element[i]->element[0]->str, &id) < 0) continue;
-        s->last = id;
-        char *text = format(r->element[i], job, &final);
-        if (strcmp(job, s->job) == 0) {
-            pa_buf_puts(&s->out, text);
-            s->ending |= final;
-        }
-        free(text);
+        evid_t entry;
+        if (expand(r->element[i], replay_one, s, &entry) == 0) s->last = entry;
     }
     freeReplyObject(r);
     return n;

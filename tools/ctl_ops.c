@@ -6,6 +6,7 @@
 
 #include "ctl.h"
 #include "ctl_table.h"
+#include "pa_events.h"
 #include "pa_jobs.h"
 #include "pa_time.h"
 
@@ -260,41 +261,47 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-static const char *entry_field(const redisReply *kv, const char *name)
-{
-    for (size_t i = 0; i + 1 < kv->elements; i += 2)
-        if (ctl_rstr(kv->element[i]) && strcmp(kv->element[i]->str, name) == 0)
-            return ctl_rstr(kv->element[i + 1]);
-    return NULL;
-}
+typedef struct {
+    const ctl_t *c;
+    const ctl_args_t *a;
+    const char *id;
+    long printed, limit; /* limit 0: no limit */
+} watch_t;
 
-/* Prints one stream entry; returns 1 when it was printed (it passed the --job filter). */
-static int print_event(const ctl_t *c, const ctl_args_t *a, const char *id, const redisReply *kv)
+/* Prints one change of a stream entry (when it passes the --job filter and the --count). */
+static void print_event(const pa_event_t *ev, void *ud)
 {
-    const char *job = entry_field(kv, "job");
-    if (a->job && (!job || strcmp(job, a->job) != 0)) return 0;
+    watch_t *x = ud;
+    const ctl_t *c = x->c;
+    const char *job = pa_event_get(ev, "job");
+    if (x->a->job && (!job || strcmp(job, x->a->job) != 0)) return;
+    if (x->limit && x->printed >= x->limit) return;
+    x->printed++;
+    char id[64];
+    if (ev->index) snprintf(id, sizeof id, "%s.%zu", x->id, ev->index);
+    else snprintf(id, sizeof id, "%s", x->id);
     char when[25];
     ctl_fmt_time(strtoull(id, NULL, 10), when);
     if (c->json) {
         json_t *o = json_object();
         json_object_set_new(o, "id", ctl_jstr(id));
         json_object_set_new(o, "time", ctl_jstr(when));
-        for (size_t i = 0; i + 1 < kv->elements; i += 2) {
-            const char *k = ctl_rstr(kv->element[i]), *v = ctl_rstr(kv->element[i + 1]);
-            if (!k || !strcmp(k, "id") || !strcmp(k, "time")) continue;
+        for (size_t i = 0; i < ev->n; i++) {
+            const char *k = ev->k[i], *v = ev->v[i];
+            if (!strcmp(k, "id") || !strcmp(k, "time")) continue;
             int numeric = !strcmp(k, "attempt") || !strcmp(k, "total");
             json_object_set_new(o, k, numeric ? ctl_jnum(v) : ctl_jstr(v));
         }
         ctl_print_json(o, 1);
         fflush(stdout); /* one line per event, as it happens, also into a pipe */
-        return 1;
+        return;
     }
     static const char *const cols[] = {"job", "task", "stage", "state"};
     static const int widths[] = {0, 6, 7, 16};
     pa_buf_t line = PA_BUF_INIT, b = PA_BUF_INIT;
     pa_buf_puts(&line, when);
     for (size_t k = 0; k < 4; k++) {
-        const char *v = entry_field(kv, cols[k]);
+        const char *v = pa_event_get(ev, cols[k]);
         pa_buf_reset(&b);
         size_t w = ctl_text_clean(v ? v : "-", strlen(v ? v : "-"), &b);
         const char *color = k == 3 && c->color ? ctl_state_color(v) : NULL;
@@ -305,12 +312,12 @@ static int print_event(const ctl_t *c, const ctl_args_t *a, const char *id, cons
         for (; w < (size_t)widths[k]; w++)
             pa_buf_putc(&line, ' ');
     }
-    const char *attempt = entry_field(kv, "attempt");
+    const char *attempt = pa_event_get(ev, "attempt");
     if (attempt) pa_buf_printf(&line, "  attempt %s", attempt);
     /* the rest (worker, error, by, total, ...) as name=value, in the stream's order */
-    for (size_t i = 0; i + 1 < kv->elements; i += 2) {
-        const char *k = ctl_rstr(kv->element[i]), *v = ctl_rstr(kv->element[i + 1]);
-        if (!k || !strcmp(k, "job") || !strcmp(k, "task") || !strcmp(k, "stage") ||
+    for (size_t i = 0; i < ev->n; i++) {
+        const char *k = ev->k[i], *v = ev->v[i];
+        if (!strcmp(k, "job") || !strcmp(k, "task") || !strcmp(k, "stage") ||
             !strcmp(k, "state") || !strcmp(k, "attempt"))
             continue;
         pa_buf_puts(&line, "  ");
@@ -325,7 +332,6 @@ static int print_event(const ctl_t *c, const ctl_args_t *a, const char *id, cons
     fflush(stdout);
     pa_buf_free(&line);
     pa_buf_free(&b);
-    return 1;
 }
 
 int ctl_cmd_watch(ctl_t *c, const ctl_args_t *a)
@@ -388,9 +394,10 @@ int ctl_cmd_watch(ctl_t *c, const ctl_args_t *a)
                 if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !ctl_rstr(e->element[0]))
                     continue;
                 snprintf(from, sizeof from, "%s", e->element[0]->str);
-                if (e->element[1]->type != REDIS_REPLY_ARRAY) continue;
                 if (a->count && printed >= a->count) break;
-                printed += print_event(c, a, e->element[0]->str, e->element[1]);
+                watch_t x = {c, a, e->element[0]->str, printed, a->count};
+                pa_events_each(e->element[1], print_event, &x);
+                printed = x.printed;
             }
         }
         freeReplyObject(rep);

@@ -34,7 +34,7 @@ for svc in pairs(svcs) do
     redis.call('RPUSH', q, unpack(keep, i, math.min(i + 999, #keep)))
   end
 end
-redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', jid, 'state', 'cancelled')
+job_event(jid, 'cancelled')
 mark_finish(jk, jid)
 done(iso)
 return 'cancelled'

@@ -46,6 +46,5 @@ end
 -- single-stage API calls (POST /api/llm/generate) are jobs too, but not listed
 if meta.listed ~= false then redis.call('ZADD', P..'jobs', now, jid) end
 if idem ~= '' then redis.call('SET', P..'idem:'..idem, jid, 'EX', idem_ttl) end
-redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', jid, 'state', 'queued',
-           'total', n)
+job_event(jid, 'queued', n)
 return {'created', jid}

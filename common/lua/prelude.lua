@@ -4,15 +4,42 @@ local P = ARGV[1]
 local SVC = {enrich = 'mcp', compose = 'llm', submit = 'form', generate = 'llm'}
 local TERMINAL = {succeeded = true, failed = true, captcha_required = true, skipped = true,
                   uncertain = true, cancelled = true}
-local EVENTS_MAXLEN = 100000
+-- The events stream: an entry holds one job's task changes of one script call, at most
+-- EVENTS_BATCH of them, as a JSON array of [task, stage, state, attempt(, key, value)]
+-- (fields `job`, `tasks`); job-level entries have `job`, `state` (and `total`). Writing a
+-- batch as one entry costs Redis far less than an entry per change (docs/redis-keys.md).
+local EVENTS_MAXLEN, EVENTS_BATCH = 20000, 64
+local EV, EV_ORDER = {}, {}
 
+local function flush_events()
+  for _, job in ipairs(EV_ORDER) do
+    local list = EV[job]
+    for i = 1, #list, EVENTS_BATCH do
+      local part = list
+      if #list > EVENTS_BATCH then part = {unpack(list, i, math.min(i + EVENTS_BATCH - 1, #list))} end
+      redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'tasks',
+                 cjson.encode(part))
+    end
+  end
+  EV, EV_ORDER = {}, {}
+end
+
+-- A task's change, written with the others of its job by flush_events().
 local function event(job, tid, stage, state, attempt, k, v)
-  if k then
-    redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'task', tid,
-               'stage', stage, 'state', state, 'attempt', attempt, k, v)
+  local list = EV[job]
+  if not list then list = {}; EV[job] = list; EV_ORDER[#EV_ORDER + 1] = job end
+  if k then list[#list + 1] = {tid, stage, state, tostring(attempt), k, v}
+  else list[#list + 1] = {tid, stage, state, tostring(attempt)} end
+end
+
+-- A job-level entry, after the task changes written so far.
+local function job_event(job, state, total)
+  flush_events()
+  if total then
+    redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', state,
+               'total', total)
   else
-    redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'task', tid,
-               'stage', stage, 'state', state, 'attempt', attempt)
+    redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', state)
   end
 end
 
@@ -68,14 +95,16 @@ local function maybe_finish(jk, job, iso)
   for i = 1, total do
     redis.call('EXPIRE', P..'task:'..job..':'..string.format('%06d', i), ttl)
   end
-  redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', status)
+  job_event(job, status)
 end
 
 -- The job may be over: checked by done(), after the counts are written.
 local function mark_finish(jk, job) FIN[jk] = job end
 
--- Every script ends with done(iso): writes the summed counts, then finishes jobs that are over.
+-- Every script ends with done(iso): writes the summed counts and the task changes, then finishes
+-- jobs that are over.
 local function done(iso)
+  flush_events()
   for jk, d in pairs(DELTA) do
     for st, n in pairs(d) do
       if n ~= 0 then redis.call('HINCRBY', jk, st, n) end

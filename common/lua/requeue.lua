@@ -11,11 +11,11 @@ redis.call('HSET', key, 'state', 'queued', 'attempt', 0, 'updated', iso)
 redis.call('PERSIST', key)
 redis.call('LPUSH', P..'ready:'..SVC[t[2]], tk)
 move(jk, 'failed', 'queued')
+event(job, tid, t[2], 'queued', 0, 'by', 'operator')
 done(iso)
 if redis.call('HGET', jk, 'status') == 'completed' then
   redis.call('HSET', jk, 'status', 'running', 'updated', iso)
   redis.call('HDEL', jk, 'finished')
   redis.call('PERSIST', jk)
 end
-event(job, tid, t[2], 'queued', 0, 'by', 'operator')
 return 'ok'

@@ -28,6 +28,7 @@
 
 #include "../unit/redis_fixture.h"
 #include "harness.h"
+#include "pa_events.h"
 #include "pa_jobs.h"
 
 #define JF_WORKER_BIN PA_BIN_DIR "/prospect-test-worker"
@@ -315,23 +316,36 @@ JF_FN void jf_redis_fsync_always(hr_redis_t *rd)
     freeReplyObject(r);
 }
 
-/* The entries of pa:events for one job (all of them when job is NULL), oldest first, as a JSON
- * array of objects: "id" (the stream id), "ms" (its time part), and every field. */
+typedef struct {
+    json_t *arr;
+    const char *job, *id;
+} jf_events_t;
+
+static void jf_event_one(const pa_event_t *ev, void *ud)
+{
+    jf_events_t *x = ud;
+    const char *job = pa_event_get(ev, "job");
+    if (x->job && (!job || strcmp(job, x->job) != 0)) return;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(x->id));
+    json_object_set_new(o, "ms", json_integer(strtoll(x->id, NULL, 10)));
+    for (size_t k = 0; k < ev->n; k++)
+        json_object_set_new(o, ev->k[k], json_string(ev->v[k]));
+    json_array_append_new(x->arr, o);
+}
+
+/* The changes in pa:events of one job (all of them when job is NULL), oldest first, as a JSON
+ * array of objects: "id" (the stream entry's id), "ms" (its time part), and every field (an
+ * entry holding a batch of task changes gives one object per change). */
 JF_FN json_t *jf_events(hr_redis_t *rd, const char *job)
 {
     json_t *arr = hr_jkeep(json_array());
     redisReply *r = jf_rcmd(rd, "XRANGE pa:events - +");
     cr_assert(r && r->type == REDIS_REPLY_ARRAY, "XRANGE pa:events: redis did not answer");
     for (size_t i = 0; i < r->elements; i++) {
-        redisReply *e = r->element[i], *f = e->element[1];
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_string(e->element[0]->str));
-        json_object_set_new(o, "ms", json_integer(strtoll(e->element[0]->str, NULL, 10)));
-        for (size_t k = 0; k + 1 < f->elements; k += 2)
-            json_object_set_new(o, f->element[k]->str, json_string(f->element[k + 1]->str));
-        if (!job || (hr_jstr(o, "job") && strcmp(hr_jstr(o, "job"), job) == 0))
-            json_array_append(arr, o);
-        json_decref(o);
+        redisReply *e = r->element[i];
+        jf_events_t x = {arr, job, e->element[0]->str};
+        cr_assert(pa_events_each(e->element[1], jf_event_one, &x) >= 0, "a malformed entry in pa:events");
     }
     freeReplyObject(r);
     return arr;
@@ -676,11 +690,13 @@ JF_FN jf_sse_t jf_sse_join(jf_sse_bg_t *b)
 /* Compares two stream ids "ms-seq": <0, 0, >0. */
 JF_FN int jf_idcmp(const char *a, const char *b)
 {
-    unsigned long long am = 0, as = 0, bm = 0, bs = 0;
-    sscanf(a, "%llu-%llu", &am, &as);
-    sscanf(b, "%llu-%llu", &bm, &bs);
+    /* "ms-seq" or "ms-seq.idx" (the idx-th change of a stream entry; "ms-seq" is the 0th) */
+    unsigned long long am = 0, as = 0, ai = 0, bm = 0, bs = 0, bi = 0;
+    sscanf(a, "%llu-%llu.%llu", &am, &as, &ai);
+    sscanf(b, "%llu-%llu.%llu", &bm, &bs, &bi);
     if (am != bm) return am < bm ? -1 : 1;
     if (as != bs) return as < bs ? -1 : 1;
+    if (ai != bi) return ai < bi ? -1 : 1;
     return 0;
 }
 

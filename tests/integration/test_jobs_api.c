@@ -718,6 +718,57 @@ Test(jobs_api, events_stream_snapshot_task_events_and_end, .timeout = 60)
     finish();
 }
 
+/* A worker with room for all six tasks gets them in one dispatch: the engine writes their six
+ * changes as one stream entry, and each change still is an event of its own, with an id of its
+ * own ("ms-seq", then "ms-seq.1", ...). Resuming from the middle of such an entry sends exactly
+ * the changes after it. */
+Test(jobs_api, events_of_one_batch_have_ids_of_their_own_and_resume_in_the_middle)
+{
+    start(NULL);
+    const char *jid = jf_run(gw, jf_body(jf_targets(6, "batch", "ok"), SUBMIT_ONLY));
+    jf_sse_bg_t *bg = jf_sse_open(gw, jid, 20000);
+    worker("form", "form-1", (const char *[]){"WORKER_CAPACITY=6", NULL});
+    jf_sse_t s = jf_sse_join(bg);
+    cr_assert(s.ended, "no end event within 20 s:\n%.4000s", s.raw);
+    size_t n = json_array_size(s.events);
+    /* the running changes: one entry, six ids */
+    const char *run_ids[6];
+    size_t nrun = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(s.events, i);
+        json_t *d = json_object_get(e, "data");
+        if (!strcmp(hr_jstr(e, "event"), "task") && !strcmp(hr_jstr(d, "state"), "running")) {
+            cr_assert_lt(nrun, 6, "more than six running events:\n%s", s.raw);
+            run_ids[nrun++] = hr_jstr(e, "id");
+        }
+    }
+    cr_assert_eq(nrun, 6, "%s", s.raw);
+    const char *dash = strchr(run_ids[0], '-');
+    size_t base = strcspn(run_ids[0], ".");
+    cr_assert(dash && !run_ids[0][base], "the first change of an entry has a plain id: %s", run_ids[0]);
+    for (size_t k = 1; k < 6; k++)
+        cr_assert_str_eq(run_ids[k], hr_fmt("%.*s.%zu", (int)base, run_ids[0], k),
+                         "change %zu of the dispatch's entry:\n%s", k, s.raw);
+    /* resume after the third change of that entry */
+    jf_sse_t again = jf_sse(gw, jid, run_ids[2], 10000);
+    cr_assert(again.ended, "%s", again.raw);
+    json_t *want = hr_jkeep(json_array());
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(s.events, i);
+        const char *id = hr_jstr(e, "id");
+        if (id && jf_idcmp(id, run_ids[2]) > 0) json_array_append(want, e);
+    }
+    size_t m = json_array_size(again.events);
+    cr_assert_eq(m - 1, json_array_size(want), "resumed after %s:\n%s\nfirst stream:\n%s",
+                 run_ids[2], again.raw, s.raw);
+    for (size_t i = 0; i + 1 < m; i++)
+        cr_assert_str_eq(hr_jstr(json_array_get(again.events, i), "id"),
+                         hr_jstr(json_array_get(want, i), "id"), "resumed event %zu:\n%s", i,
+                         again.raw);
+    cr_assert_str_eq(hr_jstr(json_array_get(again.events, 0), "id"), run_ids[3]);
+    finish();
+}
+
 /* An EventSource reconnects by itself after the stream ends, sending the id of the last event
  * it got (the job's "completed" event; "end" has no id). That resumed stream must end too,
  * not stay open for ever. */

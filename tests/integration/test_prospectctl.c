@@ -577,6 +577,16 @@ static void xadd(const char *fields)
     freeReplyObject(rep);
 }
 
+/* An entry as the job engine writes task changes: a batch of one job's changes. */
+static const char *xadd_batch(const char *job, const char *changes)
+{
+    redisReply *rep = pa_redis_cmd(rc, "XADD pa:events * job %s tasks %s", job, changes);
+    cr_assert(rep && rep->type == REDIS_REPLY_STRING, "XADD %s", changes);
+    const char *id = hr_fmt("%s", rep->str);
+    freeReplyObject(rep);
+    return id;
+}
+
 Test(prospectctl, watch_prints_new_events_of_a_job)
 {
     const char *argv[] = {CTL_BIN, "--redis", url,       "--json", "watch",
@@ -584,9 +594,10 @@ Test(prospectctl, watch_prints_new_events_of_a_job)
     int o, e;
     child = spawn(argv, &o, &e);
     wait_for_xread();
-    xadd("job " JOB_B " task 000001 stage enrich state running attempt 1 worker w-9");
-    xadd("job " JOB_A " task 000004 stage enrich state succeeded attempt 1");
-    xadd("job " JOB_A " task 000001 stage compose state failed attempt 3 error too-slow");
+    xadd_batch(JOB_B, "[[\"000001\",\"enrich\",\"running\",\"1\",\"worker\",\"w-9\"]]");
+    const char *id = xadd_batch(JOB_A, "[[\"000004\",\"enrich\",\"succeeded\",\"1\"],"
+                                 "[\"000001\",\"compose\",\"failed\",\"3\",\"error\",\"too slow\"]]");
+    xadd("job " JOB_A " task 000002 stage compose state failed attempt 3"); /* past --count */
     run_t r = collect(child, o, e, 20000);
     cr_assert_eq(r.status, 0, "%s", r.err);
     const char *nl = strchr(r.out, '\n');
@@ -599,21 +610,25 @@ Test(prospectctl, watch_prints_new_events_of_a_job)
     cr_assert_str_eq(hr_jstr(e1, "state"), "succeeded");
     cr_assert_eq(hr_jint(e1, "attempt", -1), 1);
     cr_assert_not_null(hr_jstr(e1, "time"));
-    cr_assert_not_null(hr_jstr(e1, "id"));
-    cr_assert_str_eq(hr_jstr(e2, "error"), "too-slow");
+    cr_assert_str_eq(hr_jstr(e1, "id"), id);
+    cr_assert_str_eq(hr_jstr(e2, "id"), hr_fmt("%s.1", id), "the second change of the entry");
+    cr_assert_str_eq(hr_jstr(e2, "error"), "too slow");
     cr_assert_str_eq(hr_jstr(e2, "stage"), "compose");
 
     /* as text, any job: one line per event; SIGTERM ends it with status 0 */
     const char *argv2[] = {CTL_BIN, "--redis", url, "watch", NULL};
     child = spawn(argv2, &o, &e);
     wait_for_xread();
+    /* an entry written one change each (as before batches) is read too */
     xadd("job " JOB_B " task 000002 stage enrich state running attempt 1 worker w-7");
+    xadd_batch(JOB_B, "[[\"000003\",\"submit\",\"captcha_required\",\"2\"]]");
     hr_sleep_ms(300);
     kill(child, SIGTERM);
     r = collect(child, o, e, 20000);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, JOB_B "  000002  enrich   running"), "%s", r.out);
     cr_assert(strstr(r.out, "attempt 1  worker=w-7"), "%s", r.out);
+    cr_assert(strstr(r.out, JOB_B "  000003  submit   captcha_required  attempt 2"), "%s", r.out);
 }
 
 Test(prospectctl, usage_and_connection_errors)
