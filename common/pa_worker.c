@@ -239,6 +239,11 @@ size_t pa_worker_held(const pa_worker_t *w)
     return w->nheld;
 }
 
+pa_redis_t *pa_worker_redis(pa_worker_t *w)
+{
+    return w->redis;
+}
+
 void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const char *result,
                     const char *error, long retry_after_ms)
 {

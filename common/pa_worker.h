@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <stdint.h>
 
+#include "pa_redis.h"
+
 typedef struct pa_worker pa_worker_t;
 
 typedef struct pa_task {
@@ -57,5 +59,8 @@ void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const ch
                     const char *error, long retry_after_ms);
 const char *pa_worker_id(const pa_worker_t *w);
 size_t pa_worker_held(const pa_worker_t *w);
+/* The runtime's Redis connection (REDIS_URL), for a daemon's own synchronous pa_redis_* calls
+ * from its callbacks (the runtime is single-threaded; never from another thread). */
+pa_redis_t *pa_worker_redis(pa_worker_t *w);
 
 #endif
