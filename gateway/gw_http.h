@@ -38,6 +38,11 @@ struct gw {
     struct MHD_Daemon *daemon;
     uint64_t start_ms;
     pthread_key_t redis_key;
+    /* the connection health and metrics read the llm workers' state with (gw_health.c): apart
+     * from the request threads' ones, so that a read that meets a connection Redis dropped
+     * never makes a request wait for the reconnect */
+    pa_redis_t *llm_redis;
+    pthread_mutex_t llm_lock;
     atomic_int inflight;
     int port; /* the bound port */
 };

@@ -44,8 +44,18 @@ static void generate_done(gw_t *gw, gw_req_t *r)
         return;
     }
     const char *state = t->element[0]->str, *result = t->element[1]->str, *error = t->element[2]->str;
+    json_t *failure = state && strcmp(state, "failed") == 0 && result ? json_loads(result, 0, NULL) : NULL;
     if (state && strcmp(state, "succeeded") == 0 && result) {
         gw_reply(r, 200, "application/json", pa_strdup(result), strlen(result));
+    } else if (json_is_string(json_object_get(failure, "error")) &&
+               strcmp(json_string_value(json_object_get(failure, "error")), "circuit_open") == 0) {
+        /* the worker's circuit breaker is open: it did not call the provider */
+        json_int_t ms = json_integer_value(json_object_get(failure, "retry_after_ms"));
+        char ra[24];
+        snprintf(ra, sizeof ra, "%lld", (long long)(ms > 0 ? (ms + 999) / 1000 : 1));
+        gw_problem(r, 503, "llm-unavailable", NULL, "the llm provider is unavailable: %s",
+                   error && *error ? error : "circuit breaker open");
+        gw_header(r, "Retry-After", ra);
     } else if (timed_out) {
         char iso[25];
         pa_time_rfc3339(pa_wall_ms(), iso);
@@ -61,6 +71,7 @@ static void generate_done(gw_t *gw, gw_req_t *r)
     }
     pa_info("generate answered", PA_S("request_id", r->request_id), PA_S("job_id", r->job),
             PA_S("state", state), PA_B("timed_out", timed_out));
+    json_decref(failure);
     freeReplyObject(t);
 }
 

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "llm_breaker.h"
 #include "llm_http.h"
 #include "llm_provider.h"
+#include "llm_redis.h"
 #include "llm_template.h"
 #include "pa_config.h"
 #include "pa_log.h"
@@ -23,6 +25,8 @@ typedef struct {
     const char *api_key; /* borrowed from the environment; never logged */
     char *auth_header;
     long max_chars, max_attempts;
+    long breaker_failures, breaker_cooldown_ms;
+    const char *prefix; /* REDIS_PREFIX, as the runtime reads it */
     llm_http_cfg_t http;
 } cfg_t;
 
@@ -32,12 +36,19 @@ typedef struct {
     cfg_t cfg;
     pa_worker_t *w;
     llm_http_t *http;
-    job_t *jobs; /* waiting for the provider */
+    job_t *jobs; /* every task held for the provider */
     size_t njobs;
+    job_t *wait_head, *wait_tail; /* not sent yet, in arrival order (wnext links) */
+    llm_breaker_t breaker;
+    uint64_t next_publish; /* monotonic ms: when the breaker's entry in Redis is refreshed */
 } llm_t;
 
 /* a free prompt's answer is not a contact-form message: it may be long */
 #define GENERATE_MAX_CHARS 100000
+/* The breaker's entry in Redis (pa:llm:breaker:<worker>) is rewritten this often, and expires
+ * after BREAKER_TTL_MS unless rewritten (a worker that died disappears from it). */
+#define BREAKER_PUBLISH_MS 2000
+#define BREAKER_TTL_MS 10000
 
 struct job {
     llm_t *L;
@@ -45,7 +56,10 @@ struct job {
     char *draft; /* the template's message: the fallback (compose only) */
     int generate; /* a free prompt (POST /api/llm/generate): no template, no fallback */
     unsigned attempt, max_attempts;
+    char *body;   /* the request, until it is sent */
+    int probe;    /* the breaker's half-open probe */
     job_t *prev, *next;
+    job_t *wnext; /* in the waiting queue */
 };
 
 /* ---- results ------------------------------------------------------------------------------ */
@@ -84,7 +98,74 @@ static void job_free(llm_t *L, job_t *j)
     if (j->next) j->next->prev = j->prev;
     L->njobs--;
     free(j->draft);
+    free(j->body);
     free(j);
+}
+
+/* ---- the circuit breaker (llm_breaker.h) ---------------------------------------------------- */
+
+/* Writes the breaker's state to Redis for the gateways' /metrics and /api/health. */
+static void breaker_publish(llm_t *L)
+{
+    const llm_breaker_t *b = &L->breaker;
+    uint64_t mono = pa_mono_ms(), wall = pa_wall_ms();
+    long in = llm_breaker_retry_in_ms(b, mono);
+    char failures[24], until[24], threshold[24], cooldown[24], updated[24];
+    snprintf(failures, sizeof failures, "%ld", b->failures);
+    snprintf(until, sizeof until, "%llu", b->state == LLM_BREAKER_OPEN ? (unsigned long long)(wall + (uint64_t)in) : 0ull);
+    snprintf(threshold, sizeof threshold, "%ld", b->threshold);
+    snprintf(cooldown, sizeof cooldown, "%ld", b->cooldown_ms);
+    snprintf(updated, sizeof updated, "%llu", (unsigned long long)wall);
+    const char *f[] = {"state", llm_breaker_state_name(b->state), "failures", failures,
+                       "provider", llm_provider_name(L->cfg.provider), "model", L->cfg.model,
+                       "open_until_ms", until, "threshold", threshold, "cooldown_ms", cooldown,
+                       "updated_ms", updated, NULL};
+    if (llm_breaker_publish(pa_worker_redis(L->w), L->cfg.prefix, pa_worker_id(L->w), wall,
+                            BREAKER_TTL_MS, f) < 0)
+        pa_debug("breaker state not published: redis did not answer",
+                 PA_S("error", pa_redis_errstr(pa_worker_redis(L->w))));
+    L->next_publish = mono + BREAKER_PUBLISH_MS;
+}
+
+/* Logs a change of the breaker's state (once per change) and publishes it. */
+static void breaker_changed(llm_t *L, const char *last_error)
+{
+    const llm_breaker_t *b = &L->breaker;
+    const char *pn = llm_provider_name(L->cfg.provider);
+    switch (b->state) {
+    case LLM_BREAKER_OPEN:
+        pa_warn("circuit breaker open: no provider calls until the cool-down ends",
+                PA_S("provider", pn), PA_I("failures", b->failures),
+                PA_I("cooldown_ms", b->cooldown_ms), PA_S("error", last_error));
+        break;
+    case LLM_BREAKER_HALF_OPEN:
+        pa_info("circuit breaker half-open: the next call is a probe", PA_S("provider", pn));
+        break;
+    case LLM_BREAKER_CLOSED:
+        pa_info("circuit breaker closed: the provider answers again", PA_S("provider", pn));
+        break;
+    }
+    breaker_publish(L);
+}
+
+/* How an answer counts for the breaker (see llm_breaker.h). */
+static llm_call_outcome_t call_outcome(const llm_http_result_t *r, const llm_res_t *res)
+{
+    if (r->too_large) return LLM_CALL_OK; /* the provider answered, too much */
+    if (r->curl_code != 0) return LLM_CALL_FAILED;
+    if (r->status == 429) return LLM_CALL_NEUTRAL;
+    return res->kind == LLM_RES_TRANSIENT ? LLM_CALL_FAILED : LLM_CALL_OK;
+}
+
+/* Why no call goes out while the breaker is open. */
+static void breaker_reason(const llm_t *L, char *out, size_t n)
+{
+    const llm_breaker_t *b = &L->breaker;
+    snprintf(out, n,
+             "%s: circuit breaker open after %ld consecutive failures (LLM_BREAKER_FAILURES); "
+             "no provider call for %ld s",
+             llm_provider_name(L->cfg.provider), b->failures,
+             (llm_breaker_retry_in_ms(b, pa_mono_ms()) + 999) / 1000);
 }
 
 /* ---- the provider's answer ---------------------------------------------------------------- */
@@ -130,6 +211,7 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
     else
         llm_parse_answer(c->provider, r->status, r->body, r->len, r->retry_after_ms, c->model,
                          &res);
+    llm_call_outcome_t outcome = call_outcome(r, &res);
     pa_buf_t msg = PA_BUF_INIT;
     char gerr[256];
     size_t max_chars = j->generate ? GENERATE_MAX_CHARS : (size_t)c->max_chars;
@@ -140,6 +222,8 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
                  pn, gerr);
     }
     llm_redact(res.reason, c->api_key);
+    if (llm_breaker_record(&L->breaker, outcome, j->probe, pa_mono_ms()))
+        breaker_changed(L, res.reason);
     pa_task_t *t = j->t;
     if (j->generate) {
         if (res.kind == LLM_RES_OK) {
@@ -189,8 +273,8 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
 
 /* ---- tasks -------------------------------------------------------------------------------- */
 
-/* Sends a request body to the provider for job j; the answer comes to on_answer. */
-static void post(llm_t *L, job_t *j, const char *body)
+/* Sends job j's request to the provider; the answer comes to on_answer. */
+static void post(llm_t *L, job_t *j)
 {
     cfg_t *c = &L->cfg;
     const char *headers[8];
@@ -202,7 +286,63 @@ static void post(llm_t *L, job_t *j, const char *body)
     if (c->provider == LLM_PROVIDER_ANTHROPIC)
         headers[nh++] = "anthropic-version: " LLM_ANTHROPIC_VERSION;
     headers[nh] = NULL;
-    llm_http_post(L->http, c->endpoint, headers, body, strlen(body), on_answer, j);
+    llm_http_post(L->http, c->endpoint, headers, j->body, strlen(j->body), on_answer, j);
+    free(j->body);
+    j->body = NULL;
+}
+
+/* No call may go out (the breaker is open): a compose task takes the template's message at
+ * once, a generate task fails at once with when to try again (the gateway answers 503 with
+ * Retry-After). */
+static void refuse_open(llm_t *L, job_t *j)
+{
+    char why[300];
+    breaker_reason(L, why, sizeof why);
+    if (!j->generate) {
+        done_template(L->w, j->t, j->draft, why);
+    } else {
+        long in = llm_breaker_retry_in_ms(&L->breaker, pa_mono_ms());
+        char res[96];
+        snprintf(res, sizeof res, "{\"error\":\"circuit_open\",\"retry_after_ms\":%ld}",
+                 in > 0 ? in : 1000);
+        pa_worker_done(L->w, j->t, PA_OUT_FAILED, res, why, 0);
+    }
+    job_free(L, j);
+}
+
+/* Sends waiting requests while fewer than LLM_CONCURRENCY are out, each only once the breaker
+ * lets it go (while it is open they are refused; while its half-open probe is out they wait).
+ * A request waits here, not in libcurl's queue, so that these checks are made just before it
+ * is sent. */
+static void pump(llm_t *L)
+{
+    while (L->wait_head) {
+        int open = L->breaker.state == LLM_BREAKER_OPEN;
+        /* half-open with the probe out: the others wait for its verdict */
+        if (!open && !llm_breaker_allows(&L->breaker)) return;
+        if (!open && llm_http_running(L->http) + llm_http_queued(L->http) >=
+                         (size_t)L->cfg.http.concurrency)
+            return;
+        job_t *j = L->wait_head;
+        L->wait_head = j->wnext;
+        if (!L->wait_head) L->wait_tail = NULL;
+        j->wnext = NULL;
+        if (open) {
+            refuse_open(L, j);
+            continue;
+        }
+        j->probe = llm_breaker_start(&L->breaker);
+        post(L, j);
+    }
+}
+
+/* A request is ready (j->body): it waits its turn (sent by pump, from on_tick). */
+static void submit(llm_t *L, job_t *j, char *body)
+{
+    j->body = body;
+    if (L->wait_tail) L->wait_tail->wnext = j;
+    else L->wait_head = j;
+    L->wait_tail = j;
 }
 
 static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage)
@@ -248,10 +388,9 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
     job_t *j = new_job(L, t, p, "generate");
     j->generate = 1;
     pa_buf_t ignored = PA_BUF_INIT;
-    char *body = llm_request_body(c->provider, c->model, "Answer in plain text.", prompt,
-                                  json_object_get(in, "params"), &ignored);
-    post(L, j, body);
-    free(body);
+    submit(L, j,
+           llm_request_body(c->provider, c->model, "Answer in plain text.", prompt,
+                            json_object_get(in, "params"), &ignored));
     pa_buf_free(&ignored);
 }
 
@@ -306,8 +445,7 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
                                   json_object_get(opts, "params"), &ignored);
     if (ignored.len)
         pa_debug("params ignored", PA_S("task_id", t->key), PA_S("params", ignored.data));
-    post(L, j, body);
-    free(body);
+    submit(L, j, body);
     pa_buf_free(&sys);
     pa_buf_free(&user);
     pa_buf_free(&ignored);
@@ -319,7 +457,19 @@ out:
 static long on_tick(pa_worker_t *w, void *ud)
 {
     llm_t *L = ud;
-    return L->http ? llm_http_tick(L->http) : -1;
+    if (!L->http) return -1; /* the template provider: no timers, no Redis */
+    uint64_t now = pa_mono_ms();
+    if (llm_breaker_tick(&L->breaker, now))
+        breaker_changed(L, NULL);
+    else if (now >= L->next_publish)
+        breaker_publish(L);
+    pump(L);
+    long timeout = llm_http_tick(L->http);
+    now = pa_mono_ms();
+    long until = L->next_publish > now ? (long)(L->next_publish - now) : 0;
+    long in = llm_breaker_retry_in_ms(&L->breaker, now);
+    if (L->breaker.state == LLM_BREAKER_OPEN && in < until) until = in;
+    return timeout < 0 || until < timeout ? until : timeout;
 }
 
 static int fds(pa_worker_t *w, struct pollfd *out, int max, void *ud)
@@ -364,8 +514,12 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
                     errlen) < 0 ||
         pa_env_long("LLM_TIMEOUT_MS", 60000, 100, 3600000, &c->http.timeout_ms, err, errlen) < 0 ||
         pa_env_size("LLM_MAX_RESPONSE_BYTES", 1u << 20, 1024, 64u << 20, &c->http.max_response, err,
+                    errlen) < 0 ||
+        pa_env_long("LLM_BREAKER_FAILURES", 5, 0, 1000, &c->breaker_failures, err, errlen) < 0 ||
+        pa_env_long("LLM_BREAKER_COOLDOWN_MS", 30000, 100, 3600000, &c->breaker_cooldown_ms, err,
                     errlen) < 0)
         return -1;
+    c->prefix = pa_env_str("REDIS_PREFIX", "pa:");
     if (c->provider == LLM_PROVIDER_TEMPLATE) return 0;
     const char *base = pa_env_str("LLM_BASE_URL", NULL);
     if (!base || !*base) base = llm_default_base(c->provider);
@@ -460,8 +614,14 @@ int main(void)
             PA_I("connect_timeout_ms", L.cfg.http.connect_timeout_ms),
             PA_I("timeout_ms", L.cfg.http.timeout_ms),
             PA_I("max_response_bytes", L.cfg.http.max_response), PA_I("max_chars", L.cfg.max_chars),
-            PA_I("max_attempts", L.cfg.max_attempts));
+            PA_I("max_attempts", L.cfg.max_attempts),
+            PA_I("breaker_failures", L.cfg.breaker_failures),
+            PA_I("breaker_cooldown_ms", L.cfg.breaker_cooldown_ms));
+    llm_breaker_init(&L.breaker, L.cfg.breaker_failures, L.cfg.breaker_cooldown_ms);
     rc = pa_worker_run(L.w);
+    if (L.http) /* gone: the gateways stop listing this worker's breaker */
+        llm_breaker_publish(pa_worker_redis(L.w), L.cfg.prefix, pa_worker_id(L.w), pa_wall_ms(),
+                            0, NULL);
 out:
     /* transfers still running (the stop deadline passed): abandoned; their tasks were released */
     llm_http_destroy(&L.http);
