@@ -26,7 +26,9 @@ typedef struct {
     char *auth_header;
     long max_chars, max_attempts;
     long breaker_failures, breaker_cooldown_ms;
-    const char *prefix; /* REDIS_PREFIX, as the runtime reads it */
+    llm_rate_cfg_t rate; /* LLM_RPM, LLM_TPM, LLM_RATE_BURST_S */
+    char *rate_key;      /* the provider's bucket in Redis, when rate.rpm or rate.tpm */
+    const char *prefix;  /* REDIS_PREFIX, as the runtime reads it */
     llm_http_cfg_t http;
 } cfg_t;
 
@@ -41,6 +43,8 @@ typedef struct {
     job_t *wait_head, *wait_tail; /* not sent yet, in arrival order (wnext links) */
     llm_breaker_t breaker;
     uint64_t next_publish; /* monotonic ms: when the breaker's entry in Redis is refreshed */
+    uint64_t next_try;     /* monotonic ms: the rate limit refused; ask again then */
+    int rate_down;         /* the rate limit could not be asked (Redis away): logged once */
 } llm_t;
 
 /* a free prompt's answer is not a contact-form message: it may be long */
@@ -49,6 +53,8 @@ typedef struct {
  * after BREAKER_TTL_MS unless rewritten (a worker that died disappears from it). */
 #define BREAKER_PUBLISH_MS 2000
 #define BREAKER_TTL_MS 10000
+/* While Redis cannot be asked for the rate limit, calls wait and ask again this often. */
+#define RATE_RETRY_MS 500
 
 struct job {
     llm_t *L;
@@ -57,6 +63,8 @@ struct job {
     int generate; /* a free prompt (POST /api/llm/generate): no template, no fallback */
     unsigned attempt, max_attempts;
     char *body;   /* the request, until it is sent */
+    long est_tokens; /* what the request may use: the rate limit reserves it */
+    int reserved;    /* est_tokens were taken from the shared bucket */
     int probe;    /* the breaker's half-open probe */
     job_t *prev, *next;
     job_t *wnext; /* in the waiting queue */
@@ -212,6 +220,15 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
         llm_parse_answer(c->provider, r->status, r->body, r->len, r->retry_after_ms, c->model,
                          &res);
     llm_call_outcome_t outcome = call_outcome(r, &res);
+    if (res.kind == LLM_RES_OK && j->reserved && c->rate.tpm) {
+        /* the real usage replaces the estimate (a failed call keeps its reservation) */
+        long used = res.prompt_tokens + res.completion_tokens;
+        if (used != j->est_tokens &&
+            llm_rate_adjust(pa_worker_redis(L->w), c->prefix, c->rate_key, &c->rate,
+                            j->est_tokens - used, pa_wall_ms()) < 0)
+            pa_debug("rate limit: usage not corrected, redis did not answer",
+                     PA_S("task_id", j->t->key));
+    }
     pa_buf_t msg = PA_BUF_INIT;
     char gerr[256];
     size_t max_chars = j->generate ? GENERATE_MAX_CHARS : (size_t)c->max_chars;
@@ -310,8 +327,41 @@ static void refuse_open(llm_t *L, job_t *j)
     job_free(L, j);
 }
 
+/* Reserves job j's request and tokens in the provider's shared bucket (LLM_RPM, LLM_TPM): 1 when
+ * it may go. 0 when it must wait: then nothing is asked again before L->next_try (the wait the
+ * bucket named, or RATE_RETRY_MS while Redis does not answer); the task stays held here, its
+ * attempt not spent. */
+static int rate_take(llm_t *L, job_t *j)
+{
+    cfg_t *c = &L->cfg;
+    if (!c->rate.rpm && !c->rate.tpm) return 1;
+    uint64_t now = pa_mono_ms();
+    if (now < L->next_try) return 0;
+    long wait = llm_rate_take(pa_worker_redis(L->w), c->prefix, c->rate_key, &c->rate,
+                              j->est_tokens, pa_wall_ms());
+    if (wait < 0) {
+        if (!L->rate_down)
+            pa_warn("rate limit: redis does not answer; provider calls wait for it",
+                    PA_S("error", pa_redis_errstr(pa_worker_redis(L->w))));
+        L->rate_down = 1;
+        L->next_try = now + RATE_RETRY_MS;
+        return 0;
+    }
+    if (L->rate_down) pa_info("rate limit: redis answers again");
+    L->rate_down = 0;
+    if (wait > 0) {
+        pa_debug("rate limit: waiting", PA_S("task_id", j->t->key), PA_I("wait_ms", wait),
+                 PA_I("tokens", j->est_tokens));
+        L->next_try = now + (uint64_t)wait;
+        return 0;
+    }
+    j->reserved = 1;
+    return 1;
+}
+
 /* Sends waiting requests while fewer than LLM_CONCURRENCY are out, each only once the breaker
- * lets it go (while it is open they are refused; while its half-open probe is out they wait).
+ * lets it go (while it is open they are refused; while its half-open probe is out they wait)
+ * and the shared rate limit has room for it (else they wait, in order).
  * A request waits here, not in libcurl's queue, so that these checks are made just before it
  * is sent. */
 static void pump(llm_t *L)
@@ -324,6 +374,7 @@ static void pump(llm_t *L)
                          (size_t)L->cfg.http.concurrency)
             return;
         job_t *j = L->wait_head;
+        if (!open && !rate_take(L, j)) return;
         L->wait_head = j->wnext;
         if (!L->wait_head) L->wait_tail = NULL;
         j->wnext = NULL;
@@ -336,10 +387,21 @@ static void pump(llm_t *L)
     }
 }
 
+/* What a request may use, for the rate limit: its prompt's bytes / 4 (about 4 bytes a token
+ * in English) plus the most it may write (params.max_tokens, else LLM_DEFAULT_MAX_TOKENS). */
+static long estimate_tokens(size_t prompt_bytes, const json_t *params)
+{
+    const json_t *mt = json_object_get(params, "max_tokens");
+    json_int_t out = json_is_integer(mt) ? json_integer_value(mt) : 0;
+    if (out < 1 || out > 100000) out = LLM_DEFAULT_MAX_TOKENS;
+    return (long)(prompt_bytes / 4) + (long)out;
+}
+
 /* A request is ready (j->body): it waits its turn (sent by pump, from on_tick). */
-static void submit(llm_t *L, job_t *j, char *body)
+static void submit(llm_t *L, job_t *j, char *body, long est_tokens)
 {
     j->body = body;
+    j->est_tokens = est_tokens;
     if (L->wait_tail) L->wait_tail->wnext = j;
     else L->wait_head = j;
     L->wait_tail = j;
@@ -388,9 +450,10 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
     job_t *j = new_job(L, t, p, "generate");
     j->generate = 1;
     pa_buf_t ignored = PA_BUF_INIT;
-    submit(L, j,
-           llm_request_body(c->provider, c->model, "Answer in plain text.", prompt,
-                            json_object_get(in, "params"), &ignored));
+    const char *sys = "Answer in plain text.";
+    const json_t *params = json_object_get(in, "params");
+    submit(L, j, llm_request_body(c->provider, c->model, sys, prompt, params, &ignored),
+           estimate_tokens(strlen(sys) + strlen(prompt), params));
     pa_buf_free(&ignored);
 }
 
@@ -445,7 +508,7 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
                                   json_object_get(opts, "params"), &ignored);
     if (ignored.len)
         pa_debug("params ignored", PA_S("task_id", t->key), PA_S("params", ignored.data));
-    submit(L, j, body);
+    submit(L, j, body, estimate_tokens(sys.len + user.len, json_object_get(opts, "params")));
     pa_buf_free(&sys);
     pa_buf_free(&user);
     pa_buf_free(&ignored);
@@ -469,6 +532,8 @@ static long on_tick(pa_worker_t *w, void *ud)
     long until = L->next_publish > now ? (long)(L->next_publish - now) : 0;
     long in = llm_breaker_retry_in_ms(&L->breaker, now);
     if (L->breaker.state == LLM_BREAKER_OPEN && in < until) until = in;
+    if (L->wait_head && L->next_try > now && (long)(L->next_try - now) < until)
+        until = (long)(L->next_try - now); /* the rate limit's wait */
     return timeout < 0 || until < timeout ? until : timeout;
 }
 
@@ -517,7 +582,10 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
                     errlen) < 0 ||
         pa_env_long("LLM_BREAKER_FAILURES", 5, 0, 1000, &c->breaker_failures, err, errlen) < 0 ||
         pa_env_long("LLM_BREAKER_COOLDOWN_MS", 30000, 100, 3600000, &c->breaker_cooldown_ms, err,
-                    errlen) < 0)
+                    errlen) < 0 ||
+        pa_env_long("LLM_RPM", 0, 0, 10000000, &c->rate.rpm, err, errlen) < 0 ||
+        pa_env_long("LLM_TPM", 0, 0, 1000000000, &c->rate.tpm, err, errlen) < 0 ||
+        pa_env_long("LLM_RATE_BURST_S", 5, 1, 60, &c->rate.burst_s, err, errlen) < 0)
         return -1;
     c->prefix = pa_env_str("REDIS_PREFIX", "pa:");
     if (c->provider == LLM_PROVIDER_TEMPLATE) return 0;
@@ -551,6 +619,11 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
         return -1;
     }
     c->endpoint = llm_endpoint(c->provider, base);
+    if (c->rate.rpm || c->rate.tpm) {
+        pa_buf_t k = PA_BUF_INIT;
+        llm_rate_key(c->prefix, llm_provider_name(c->provider), c->endpoint, c->model, &k);
+        c->rate_key = pa_buf_detach(&k, NULL);
+    }
     pa_buf_t h = PA_BUF_INIT;
     pa_buf_printf(&h, "%s%s",
                   c->provider == LLM_PROVIDER_ANTHROPIC ? "x-api-key: " : "Authorization: Bearer ",
@@ -562,6 +635,7 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
 static void free_cfg(cfg_t *c)
 {
     free(c->endpoint);
+    free(c->rate_key);
     if (c->auth_header) { /* the key does not outlive its use in this process's heap */
         memset(c->auth_header, 0, strlen(c->auth_header));
         free(c->auth_header);
@@ -616,7 +690,9 @@ int main(void)
             PA_I("max_response_bytes", L.cfg.http.max_response), PA_I("max_chars", L.cfg.max_chars),
             PA_I("max_attempts", L.cfg.max_attempts),
             PA_I("breaker_failures", L.cfg.breaker_failures),
-            PA_I("breaker_cooldown_ms", L.cfg.breaker_cooldown_ms));
+            PA_I("breaker_cooldown_ms", L.cfg.breaker_cooldown_ms), PA_I("rpm", L.cfg.rate.rpm),
+            PA_I("tpm", L.cfg.rate.tpm), PA_I("rate_burst_s", L.cfg.rate.burst_s),
+            PA_S("rate_key", L.cfg.rate_key));
     llm_breaker_init(&L.breaker, L.cfg.breaker_failures, L.cfg.breaker_cooldown_ms);
     rc = pa_worker_run(L.w);
     if (L.http) /* gone: the gateways stop listing this worker's breaker */
