@@ -111,11 +111,31 @@ static void label(pa_buf_t *b, const char *v)
     }
 }
 
-/* The llm workers' circuit breakers. */
+/* The llm workers' response cache hits and misses (pa:llm:cache:hits, :misses). */
+static void cache_metrics(const redisReply *c, pa_buf_t *b)
+{
+    if (!c || c->type != REDIS_REPLY_ARRAY || c->elements != 2) return;
+    static const char *const what[2] = {"hits", "misses"};
+    for (int i = 0; i < 2; i++)
+        pa_buf_printf(b,
+                      "# HELP pa_llm_cache_%s_total llm calls %s by the response cache (every "
+                      "llm worker).\n# TYPE pa_llm_cache_%s_total counter\npa_llm_cache_%s_total %lld\n",
+                      what[i], i ? "not answered" : "answered", what[i], what[i],
+                      c->element[i]->type == REDIS_REPLY_STRING ? atoll(c->element[i]->str) : 0);
+}
+
+/* The llm workers' circuit breakers and response cache. */
 static void llm_metrics(gw_t *gw, pa_buf_t *b)
 {
     size_t open = 0;
-    json_t *breakers = llm_breakers(gw, &open);
+    pthread_mutex_lock(&gw->llm_lock);
+    json_t *breakers = read_breakers(gw, gw->llm_redis, &open);
+    redisReply *c = breakers ? pa_redis_cmd(gw->llm_redis, "MGET %sllm:cache:hits %sllm:cache:misses",
+                                            gw->cfg.prefix, gw->cfg.prefix)
+                             : NULL;
+    pthread_mutex_unlock(&gw->llm_lock);
+    cache_metrics(c, b);
+    if (c) freeReplyObject(c);
     if (!breakers) return;
     static const char *const metric[2] = {"pa_llm_breaker_state", "pa_llm_breaker_failures"};
     pa_buf_puts(b, "# HELP pa_llm_breaker_state Circuit breaker of each llm worker that calls a "

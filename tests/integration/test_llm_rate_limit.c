@@ -22,11 +22,7 @@ Test(llm_rate_limit, two_workers_share_requests_per_minute)
                          "WORKER_CAPACITY=3", "LLM_CACHE_TTL_S=0", NULL};
     lf_provider_worker_as("llm-1", rd, gw, srv, "openai", NULL, env);
     lf_provider_worker_as("llm-2", rd, gw, srv, "openai", NULL, env);
-    uint64_t deadline = hr_now_ms() + 5000;
-    while (json_array_size(json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers")) < 2) {
-        cr_assert_lt(hr_now_ms(), deadline, "the two workers did not join");
-        hr_sleep_ms(20);
-    }
+    lf_wait_workers(gw, 2);
     pa_buf_t t = PA_BUF_INIT;
     pa_buf_putc(&t, '[');
     for (int i = 1; i <= N; i++)

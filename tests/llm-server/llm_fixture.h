@@ -389,6 +389,17 @@ LF_FN double lf_metric(const char *metrics, const char *sample)
     return -1;
 }
 
+/* Waits until GET /api/workers lists n workers (at most 5 s). */
+LF_FN void lf_wait_workers(const hr_gateway_t *g, size_t n)
+{
+    uint64_t deadline = hr_now_ms() + 5000;
+    json_t *w;
+    while (json_array_size(w = json_object_get(hr_json(hr_get(g, "/api/workers")), "workers")) < n) {
+        cr_assert_lt(hr_now_ms(), deadline, "%zu workers did not join: %s", n, hr_jdump(w));
+        hr_sleep_ms(20);
+    }
+}
+
 /* The number of server records (GET /_requests). */
 LF_FN size_t lf_server_count(const lf_proc_t *srv)
 {

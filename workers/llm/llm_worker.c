@@ -26,6 +26,7 @@ typedef struct {
     char *auth_header;
     long max_chars, max_attempts;
     long breaker_failures, breaker_cooldown_ms;
+    long cache_ttl_s; /* LLM_CACHE_TTL_S; 0: no response cache */
     llm_rate_cfg_t rate; /* LLM_RPM, LLM_TPM, LLM_RATE_BURST_S */
     char *rate_key;      /* the provider's bucket in Redis, when rate.rpm or rate.tpm */
     const char *prefix;  /* REDIS_PREFIX, as the runtime reads it */
@@ -65,6 +66,7 @@ struct job {
     char *body;   /* the request, until it is sent */
     long est_tokens; /* what the request may use: the rate limit reserves it */
     int reserved;    /* est_tokens were taken from the shared bucket */
+    char cache_key[LLM_CACHE_KEY_MAX]; /* "" when the answer is not cached */
     int probe;    /* the breaker's half-open probe */
     job_t *prev, *next;
     job_t *wnext; /* in the waiting queue */
@@ -73,12 +75,12 @@ struct job {
 /* ---- results ------------------------------------------------------------------------------ */
 
 static char *result_json(const char *message, const char *provider, const char *model, long pt,
-                         long ct, const char *fallback_reason)
+                         long ct, const char *fallback_reason, int cached)
 {
-    json_t *r = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b}", "message", message, "provider",
-                          provider, "model", model ? json_string(model) : json_null(), "usage",
-                          "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
-                          "fallback", fallback_reason != NULL);
+    json_t *r = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b, s:b}", "message", message,
+                          "provider", provider, "model", model ? json_string(model) : json_null(),
+                          "usage", "prompt_tokens", (json_int_t)pt, "completion_tokens",
+                          (json_int_t)ct, "fallback", fallback_reason != NULL, "cached", cached);
     if (r && fallback_reason)
         json_object_set_new(r, "fallback_reason", json_string(fallback_reason));
     char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
@@ -89,7 +91,7 @@ static char *result_json(const char *message, const char *provider, const char *
 static void done_template(pa_worker_t *w, pa_task_t *t, const char *draft,
                           const char *fallback_reason)
 {
-    char *res = result_json(draft, "template", NULL, 0, 0, fallback_reason);
+    char *res = result_json(draft, "template", NULL, 0, 0, fallback_reason, 0);
     if (res)
         pa_worker_done(w, t, PA_OUT_SUCCEEDED, res, fallback_reason, 0);
     else
@@ -207,6 +209,58 @@ static void transport_failure(const llm_t *L, const llm_http_result_t *r, llm_re
              r->timed_out ? "timed out" : "request failed", r->curl_error ? r->curl_error : "?");
 }
 
+/* The model's message (text, past the guardrails) as job j's result. cached: it comes from the
+ * response cache, and then its usage is 0: the tokens were spent, and counted, by the call that
+ * filled the cache. */
+static void answer(llm_t *L, job_t *j, const char *text, const char *model, long pt, long ct,
+                   int cached)
+{
+    const char *pn = llm_provider_name(L->cfg.provider);
+    char *out;
+    if (j->generate) {
+        json_t *o = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b}", "output", text, "provider", pn,
+                              "model", model && *model ? json_string(model) : json_null(), "usage",
+                              "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
+                              "cached", cached);
+        out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+    } else {
+        out = result_json(text, pn, model, pt, ct, NULL, cached);
+    }
+    if (out)
+        pa_worker_done(L->w, j->t, PA_OUT_SUCCEEDED, out, NULL, 0);
+    else
+        pa_worker_done(L->w, j->t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+    free(out);
+}
+
+/* Stores a message that passed the guardrails in the response cache. */
+static void cache_put(llm_t *L, job_t *j, const char *text, const char *model)
+{
+    if (!j->cache_key[0]) return;
+    json_t *v = json_pack("{s:s, s:s}", "text", text, "model", model);
+    char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (s && llm_cache_put(pa_worker_redis(L->w), j->cache_key, s, L->cfg.cache_ttl_s) < 0)
+        pa_debug("answer not cached: redis did not answer", PA_S("task_id", j->t->key));
+    free(s);
+}
+
+/* Answers job j from the response cache: 1 on a hit (j is finished), 0 on a miss. */
+static int cache_answer(llm_t *L, job_t *j)
+{
+    char *v = llm_cache_get(pa_worker_redis(L->w), L->cfg.prefix, j->cache_key);
+    json_t *o = v ? json_loads(v, 0, NULL) : NULL;
+    const char *text = json_string_value(json_object_get(o, "text"));
+    if (text) {
+        answer(L, j, text, json_string_value(json_object_get(o, "model")), 0, 0, 1);
+        pa_debug("answered from the cache", PA_S("task_id", j->t->key));
+    }
+    json_decref(o);
+    free(v);
+    return text != NULL;
+}
+
 static void on_answer(void *ctx, const llm_http_result_t *r)
 {
     job_t *j = ctx;
@@ -242,34 +296,21 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
     if (llm_breaker_record(&L->breaker, outcome, j->probe, pa_mono_ms()))
         breaker_changed(L, res.reason);
     pa_task_t *t = j->t;
+    if (res.kind == LLM_RES_OK) cache_put(L, j, msg.data, res.model);
     if (j->generate) {
         if (res.kind == LLM_RES_OK) {
-            json_t *o = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}}", "output", msg.data, "provider",
-                                  pn, "model", res.model[0] ? json_string(res.model) : json_null(),
-                                  "usage", "prompt_tokens", (json_int_t)res.prompt_tokens,
-                                  "completion_tokens", (json_int_t)res.completion_tokens);
-            char *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
-            json_decref(o);
-            if (out) pa_worker_done(L->w, t, PA_OUT_SUCCEEDED, out, NULL, 0);
-            else pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
-            free(out);
+            answer(L, j, msg.data, res.model, res.prompt_tokens, res.completion_tokens, 0);
         } else if (res.kind == LLM_RES_TRANSIENT && j->attempt < j->max_attempts) {
             pa_worker_done(L->w, t, PA_OUT_RETRY, NULL, res.reason, res.retry_after_ms);
         } else {
             pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, res.reason, 0);
         }
     } else if (res.kind == LLM_RES_OK) {
-        char *out =
-            result_json(msg.data, pn, res.model, res.prompt_tokens, res.completion_tokens, NULL);
-        if (out)
-            pa_worker_done(L->w, t, PA_OUT_SUCCEEDED, out, NULL, 0);
-        else
-            pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+        answer(L, j, msg.data, res.model, res.prompt_tokens, res.completion_tokens, 0);
         pa_debug("message composed", PA_S("task_id", t->key), PA_S("provider", pn),
                  PA_S("model", res.model), PA_I("attempt", j->attempt), PA_I("ms", r->elapsed_ms),
                  PA_I("prompt_tokens", res.prompt_tokens),
                  PA_I("completion_tokens", res.completion_tokens));
-        free(out);
     } else if (res.kind == LLM_RES_TRANSIENT && j->attempt < j->max_attempts) {
         pa_info("provider failed; the job engine retries", PA_S("task_id", t->key),
                 PA_S("provider", pn), PA_I("attempt", j->attempt),
@@ -397,11 +438,21 @@ static long estimate_tokens(size_t prompt_bytes, const json_t *params)
     return (long)(prompt_bytes / 4) + (long)out;
 }
 
-/* A request is ready (j->body): it waits its turn (sent by pump, from on_tick). */
-static void submit(llm_t *L, job_t *j, char *body, long est_tokens)
+/* A request is ready (body): answered from the response cache when it holds the answer to this
+ * very request (provider, endpoint, stage, and the body: model, prompt, params); else it waits
+ * its turn (sent by pump, from on_tick). */
+static void submit(llm_t *L, job_t *j, const char *stage, char *body, long est_tokens)
 {
+    cfg_t *c = &L->cfg;
     j->body = body;
     j->est_tokens = est_tokens;
+    if (c->cache_ttl_s > 0 &&
+        llm_cache_key(c->prefix, llm_provider_name(c->provider), c->endpoint, stage, body,
+                      strlen(body), j->cache_key, sizeof j->cache_key) == 0 &&
+        cache_answer(L, j)) {
+        job_free(L, j);
+        return;
+    }
     if (L->wait_tail) L->wait_tail->wnext = j;
     else L->wait_head = j;
     L->wait_tail = j;
@@ -452,7 +503,7 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
     pa_buf_t ignored = PA_BUF_INIT;
     const char *sys = "Answer in plain text.";
     const json_t *params = json_object_get(in, "params");
-    submit(L, j, llm_request_body(c->provider, c->model, sys, prompt, params, &ignored),
+    submit(L, j, "generate", llm_request_body(c->provider, c->model, sys, prompt, params, &ignored),
            estimate_tokens(strlen(sys) + strlen(prompt), params));
     pa_buf_free(&ignored);
 }
@@ -508,7 +559,8 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
                                   json_object_get(opts, "params"), &ignored);
     if (ignored.len)
         pa_debug("params ignored", PA_S("task_id", t->key), PA_S("params", ignored.data));
-    submit(L, j, body, estimate_tokens(sys.len + user.len, json_object_get(opts, "params")));
+    submit(L, j, "compose", body,
+           estimate_tokens(sys.len + user.len, json_object_get(opts, "params")));
     pa_buf_free(&sys);
     pa_buf_free(&user);
     pa_buf_free(&ignored);
@@ -585,7 +637,8 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
                     errlen) < 0 ||
         pa_env_long("LLM_RPM", 0, 0, 10000000, &c->rate.rpm, err, errlen) < 0 ||
         pa_env_long("LLM_TPM", 0, 0, 1000000000, &c->rate.tpm, err, errlen) < 0 ||
-        pa_env_long("LLM_RATE_BURST_S", 5, 1, 60, &c->rate.burst_s, err, errlen) < 0)
+        pa_env_long("LLM_RATE_BURST_S", 5, 1, 60, &c->rate.burst_s, err, errlen) < 0 ||
+        pa_env_long("LLM_CACHE_TTL_S", 86400, 0, 31536000, &c->cache_ttl_s, err, errlen) < 0)
         return -1;
     c->prefix = pa_env_str("REDIS_PREFIX", "pa:");
     if (c->provider == LLM_PROVIDER_TEMPLATE) return 0;
@@ -692,7 +745,7 @@ int main(void)
             PA_I("breaker_failures", L.cfg.breaker_failures),
             PA_I("breaker_cooldown_ms", L.cfg.breaker_cooldown_ms), PA_I("rpm", L.cfg.rate.rpm),
             PA_I("tpm", L.cfg.rate.tpm), PA_I("rate_burst_s", L.cfg.rate.burst_s),
-            PA_S("rate_key", L.cfg.rate_key));
+            PA_S("rate_key", L.cfg.rate_key), PA_I("cache_ttl_s", L.cfg.cache_ttl_s));
     llm_breaker_init(&L.breaker, L.cfg.breaker_failures, L.cfg.breaker_cooldown_ms);
     rc = pa_worker_run(L.w);
     if (L.http) /* gone: the gateways stop listing this worker's breaker */
