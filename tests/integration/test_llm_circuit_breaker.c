@@ -35,21 +35,6 @@ static json_t *wait_state(const hr_gateway_t *gw, const char *state, int timeout
 
 #define MARKER "503;times=3;id=br"
 
-static const char *targets(int from, int to)
-{
-    pa_buf_t t = PA_BUF_INIT;
-    pa_buf_putc(&t, '[');
-    for (int i = from; i <= to; i++)
-        pa_buf_printf(&t,
-                      "%s{\"url\":\"https://b%d.example/\",\"name\":\"Bo%d Lee\",\"company\":"
-                      "\"Co%d\",\"variables\":{\"llmfault\":\"" MARKER "\"}}",
-                      i > from ? "," : "", i, i, i);
-    pa_buf_putc(&t, ']');
-    const char *s = hr_fmt("%s", t.data);
-    pa_buf_free(&t);
-    return s;
-}
-
 Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
 {
     lf_proc_t *srv = lf_llm_server((const char *[]){"LLM_SERVER_KEY=" LF_KEY, NULL});
@@ -66,7 +51,7 @@ Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
     /* six tasks; the server fails the first three requests: the breaker opens, nothing more is
      * sent, and every task falls back to the template with the breaker as reason (the three that
      * failed once were retried by the job engine into the open breaker) */
-    const char *jid = lf_compose_run(gw, targets(1, 6));
+    const char *jid = lf_compose_run(gw, lf_targets("b", 1, 6, MARKER));
     lf_wait_completed(gw, jid, 15000);
     cr_assert_eq(lf_server_count(srv), 3, "%s", hr_jdump(lf_server_requests(srv)));
     size_t i;
@@ -110,7 +95,7 @@ Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
     /* after the cool-down: half-open; the next call is the probe, it succeeds and closes it */
     wait_state(gw, "half_open", 5000);
     cr_assert_eq(lf_metric(lf_metrics(gw), "pa_llm_breaker_state{worker=\"llm-1\",provider=\"openai\"}"), 1);
-    jid = lf_compose_run(gw, targets(7, 8));
+    jid = lf_compose_run(gw, lf_targets("b", 7, 8, MARKER));
     lf_wait_completed(gw, jid, 15000);
     cr_assert_eq(lf_server_count(srv), 5, "%s", hr_jdump(lf_server_requests(srv)));
     json_array_foreach(lf_tasks(gw, jid), i, task) {

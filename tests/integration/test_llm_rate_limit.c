@@ -23,14 +23,7 @@ Test(llm_rate_limit, two_workers_share_requests_per_minute)
     lf_provider_worker_as("llm-1", rd, gw, srv, "openai", NULL, env);
     lf_provider_worker_as("llm-2", rd, gw, srv, "openai", NULL, env);
     lf_wait_workers(gw, 2);
-    pa_buf_t t = PA_BUF_INIT;
-    pa_buf_putc(&t, '[');
-    for (int i = 1; i <= N; i++)
-        pa_buf_printf(&t, "%s{\"url\":\"https://r%d.example/\",\"name\":\"Ro%02d Lee\",\"company\":\"Co\"}",
-                      i > 1 ? "," : "", i, i);
-    pa_buf_putc(&t, ']');
-    const char *jid = lf_compose_run(gw, hr_fmt("%s", t.data));
-    pa_buf_free(&t);
+    const char *jid = lf_compose_run(gw, lf_targets("r", 1, N, NULL));
     lf_wait_completed(gw, jid, 20000);
 
     json_t *recs = lf_server_requests(srv);

@@ -442,6 +442,24 @@ LF_FN lf_proc_t *lf_provider_worker(hr_redis_t *rd, const hr_gateway_t *gw, cons
     return lf_provider_worker_as("llm-1", rd, gw, srv, provider, key, env);
 }
 
+/* A JSON array of targets https://<tag><i>.example/ for i from..to, each named "<tag><i> Lee"
+ * of company "Co<i>", with the variable llmfault=fault when fault is not NULL (harness-owned). */
+LF_FN const char *lf_targets(const char *tag, int from, int to, const char *fault)
+{
+    pa_buf_t t = PA_BUF_INIT;
+    pa_buf_putc(&t, '[');
+    for (int i = from; i <= to; i++) {
+        pa_buf_printf(&t, "%s{\"url\":\"https://%s%d.example/\",\"name\":\"%s%d Lee\",\"company\":\"Co%d\"",
+                      i > from ? "," : "", tag, i, tag, i, i);
+        if (fault) pa_buf_printf(&t, ",\"variables\":{\"llmfault\":\"%s\"}", fault);
+        pa_buf_putc(&t, '}');
+    }
+    pa_buf_putc(&t, ']');
+    const char *s = hr_fmt("%s", t.data);
+    pa_buf_free(&t);
+    return s;
+}
+
 /* A run of the given targets JSON through the compose stage only. */
 LF_FN const char *lf_compose_run(const hr_gateway_t *gw, const char *targets)
 {

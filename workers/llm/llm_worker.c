@@ -67,6 +67,7 @@ struct job {
     long est_tokens; /* what the request may use: the rate limit reserves it */
     int reserved;    /* est_tokens were taken from the shared bucket */
     char cache_key[LLM_CACHE_KEY_MAX]; /* "" when the answer is not cached */
+    long long budget; /* compose: the job's options.token_budget, 0: none */
     int probe;    /* the breaker's half-open probe */
     job_t *prev, *next;
     job_t *wnext; /* in the waiting queue */
@@ -368,16 +369,37 @@ static void refuse_open(llm_t *L, job_t *j)
     job_free(L, j);
 }
 
+/* 1 when job j's compose call must not go: its job's committed results have used its token
+ * budget (options.token_budget), with the reason in why. Calls already out are not counted
+ * until their results are committed, so a job can pass its budget by what those use. While
+ * Redis does not answer, the budget is not enforced (the call goes). */
+static int budget_spent(llm_t *L, const job_t *j, char *why, size_t n)
+{
+    if (j->budget <= 0) return 0;
+    long long used = llm_job_tokens(pa_worker_redis(L->w), L->cfg.prefix, j->t->job);
+    if (used < j->budget) return 0;
+    snprintf(why, n,
+             "llm: the job's token budget is spent (%lld of %lld tokens used; "
+             "options.token_budget)",
+             used, j->budget);
+    return 1;
+}
+
+/* 1 while the rate limit's last refusal holds: nothing is asked before L->next_try. */
+static int rate_waiting(const llm_t *L)
+{
+    return (L->cfg.rate.rpm || L->cfg.rate.tpm) && pa_mono_ms() < L->next_try;
+}
+
 /* Reserves job j's request and tokens in the provider's shared bucket (LLM_RPM, LLM_TPM): 1 when
- * it may go. 0 when it must wait: then nothing is asked again before L->next_try (the wait the
- * bucket named, or RATE_RETRY_MS while Redis does not answer); the task stays held here, its
- * attempt not spent. */
+ * it may go. 0 when it must wait: then L->next_try is when to ask again (the wait the bucket
+ * named, or RATE_RETRY_MS while Redis does not answer); the task stays held here, its attempt
+ * not spent. */
 static int rate_take(llm_t *L, job_t *j)
 {
     cfg_t *c = &L->cfg;
     if (!c->rate.rpm && !c->rate.tpm) return 1;
     uint64_t now = pa_mono_ms();
-    if (now < L->next_try) return 0;
     long wait = llm_rate_take(pa_worker_redis(L->w), c->prefix, c->rate_key, &c->rate,
                               j->est_tokens, pa_wall_ms());
     if (wait < 0) {
@@ -402,27 +424,43 @@ static int rate_take(llm_t *L, job_t *j)
 
 /* Sends waiting requests while fewer than LLM_CONCURRENCY are out, each only once the breaker
  * lets it go (while it is open they are refused; while its half-open probe is out they wait)
- * and the shared rate limit has room for it (else they wait, in order).
+ * the job's token budget is not spent (else the template's message) and the shared rate limit
+ * has room for it (else they wait, in order).
  * A request waits here, not in libcurl's queue, so that these checks are made just before it
  * is sent. */
+/* Takes the first waiting request off the queue. */
+static job_t *dequeue(llm_t *L)
+{
+    job_t *j = L->wait_head;
+    L->wait_head = j->wnext;
+    if (!L->wait_head) L->wait_tail = NULL;
+    j->wnext = NULL;
+    return j;
+}
+
 static void pump(llm_t *L)
 {
+    char why[200];
     while (L->wait_head) {
-        int open = L->breaker.state == LLM_BREAKER_OPEN;
-        /* half-open with the probe out: the others wait for its verdict */
-        if (!open && !llm_breaker_allows(&L->breaker)) return;
-        if (!open && llm_http_running(L->http) + llm_http_queued(L->http) >=
-                         (size_t)L->cfg.http.concurrency)
-            return;
         job_t *j = L->wait_head;
-        if (!open && !rate_take(L, j)) return;
-        L->wait_head = j->wnext;
-        if (!L->wait_head) L->wait_tail = NULL;
-        j->wnext = NULL;
-        if (open) {
-            refuse_open(L, j);
+        if (L->breaker.state == LLM_BREAKER_OPEN) {
+            refuse_open(L, dequeue(L));
             continue;
         }
+        if (!llm_breaker_allows(&L->breaker) || /* half-open, the probe out: wait for it */
+            llm_http_running(L->http) + llm_http_queued(L->http) >=
+                (size_t)L->cfg.http.concurrency ||
+            rate_waiting(L))
+            return;
+        if (budget_spent(L, j, why, sizeof why)) {
+            pa_debug("token budget spent; the message is the template's",
+                     PA_S("task_id", j->t->key), PA_S("reason", why));
+            done_template(L->w, j->t, j->draft, why);
+            job_free(L, dequeue(L));
+            continue;
+        }
+        if (!rate_take(L, j)) return;
+        dequeue(L);
         j->probe = llm_breaker_start(&L->breaker);
         post(L, j);
     }
@@ -553,6 +591,10 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     }
     job_t *j = new_job(L, t, p, "compose");
     j->draft = pa_buf_detach(&draft, NULL);
+    const json_t *budget = json_object_get(opts, "token_budget");
+    j->budget = json_is_integer(budget) && json_integer_value(budget) > 0
+                    ? (long long)json_integer_value(budget)
+                    : 0;
     pa_buf_t sys = PA_BUF_INIT, user = PA_BUF_INIT, ignored = PA_BUF_INIT;
     llm_prompt(&f, json_string_value(tmpl), j->draft, (size_t)c->max_chars, &sys, &user);
     char *body = llm_request_body(c->provider, c->model, sys.data, user.data,
