@@ -128,6 +128,7 @@ static void cache_metrics(const redisReply *c, pa_buf_t *b)
 static void llm_metrics(gw_t *gw, pa_buf_t *b)
 {
     size_t open = 0;
+    if (gw_store_redis_up(gw->store) != 1) return; /* known to be away: do not wait for it */
     pthread_mutex_lock(&gw->llm_lock);
     json_t *breakers = read_breakers(gw, gw->llm_redis, &open);
     redisReply *c = breakers ? pa_redis_cmd(gw->llm_redis, "MGET %sllm:cache:hits %sllm:cache:misses",
