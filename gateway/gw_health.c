@@ -1,5 +1,6 @@
 /* Health, metrics and the OpenAPI document. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gw_http.h"
@@ -10,21 +11,161 @@
 extern const char pa_openapi_json[];
 extern const size_t pa_openapi_json_len;
 
+#define MAX_BREAKERS 1000
+
+/* The circuit breakers the llm workers publish (pa:llm:breakers and pa:llm:breaker:<worker>,
+ * docs/redis-keys.md), entries that expired left out: a JSON array of {worker, provider, model,
+ * state, failures, retry_in_ms}, and in *open how many are not closed. NULL when Redis did not
+ * answer. */
+static json_t *read_breakers(gw_t *gw, pa_redis_t *rd, size_t *open)
+{
+    uint64_t now = pa_wall_ms();
+    *open = 0;
+    if (!rd) return NULL;
+    redisReply *ids = pa_redis_cmd(rd, "ZRANGEBYSCORE %sllm:breakers %llu +inf LIMIT 0 %d",
+                                   gw->cfg.prefix, (unsigned long long)now, MAX_BREAKERS);
+    if (!ids || ids->type != REDIS_REPLY_ARRAY) {
+        if (ids) freeReplyObject(ids);
+        return NULL;
+    }
+    int ok = 1;
+    for (size_t i = 0; i < ids->elements && ok; i++) {
+        char key[200];
+        snprintf(key, sizeof key, "%sllm:breaker:%s", gw->cfg.prefix, ids->element[i]->str);
+        const char *av[] = {"HMGET", key, "state", "provider", "model", "failures", "open_until_ms"};
+        ok = pa_redis_append(rd, 7, av, NULL) == 0;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < ids->elements && ok; i++) {
+        redisReply *h = pa_redis_get_reply(rd);
+        ok = h != NULL;
+        if (h && h->type == REDIS_REPLY_ARRAY && h->elements == 5 &&
+            h->element[0]->type == REDIS_REPLY_STRING) {
+            const char *v[5];
+            for (int k = 0; k < 5; k++)
+                v[k] = h->element[k]->type == REDIS_REPLY_STRING ? h->element[k]->str : NULL;
+            long long until = v[4] ? atoll(v[4]) : 0;
+            json_t *e = json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:I}", "worker",
+                                  ids->element[i]->str, "provider", v[1], "model", v[2], "state",
+                                  v[0], "failures", (json_int_t)(v[3] ? atoll(v[3]) : 0),
+                                  "retry_in_ms",
+                                  (json_int_t)(until > (long long)now ? until - (long long)now : 0));
+            if (e) json_array_append_new(list, e);
+            *open += strcmp(v[0], "closed") != 0;
+        }
+        if (h) freeReplyObject(h);
+    }
+    freeReplyObject(ids);
+    if (!ok) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+static json_t *llm_breakers(gw_t *gw, size_t *open)
+{
+    pthread_mutex_lock(&gw->llm_lock);
+    json_t *list = read_breakers(gw, gw->llm_redis, open);
+    pthread_mutex_unlock(&gw->llm_lock);
+    return list;
+}
+
 void gw_h_health(gw_t *gw, gw_req_t *r)
 {
     int up = gw_store_redis_up(gw->store), loaded = gw_store_loaded(gw->store);
     int ok = up == 1 && loaded;
+    /* llm workers whose breaker is open cannot reach their provider: the suite is degraded
+     * when every one of them is; the answer stays 200, as this gateway serves everything (its
+     * own health is what load balancers and restart policies act on) */
+    size_t open = 0;
+    json_t *breakers = up == 1 ? llm_breakers(gw, &open) : NULL;
+    int llm_down = breakers && json_array_size(breakers) && open == json_array_size(breakers);
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_printf(&b,
                   "{\"status\":\"%s\",\"redis\":\"%s\",\"store\":\"%s\",\"version\":\"%s\","
-                  "\"uptime_s\":%llu,\"prospects\":%zu}",
-                  ok ? "ok" : "degraded", up == 1 ? "up" : up == 0 ? "down" : "starting",
+                  "\"uptime_s\":%llu,\"prospects\":%zu",
+                  ok && !llm_down ? "ok" : "degraded", up == 1 ? "up" : up == 0 ? "down" : "starting",
                   loaded ? "loaded" : "loading",
                   PA_VERSION, (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u),
                   gw_store_count(gw->store));
+    if (breakers) {
+        char *list = json_dumps(breakers, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        pa_buf_printf(&b, ",\"llm\":{\"breakers_open\":%zu,\"breakers\":%s}", open,
+                      list ? list : "[]");
+        free(list);
+        json_decref(breakers);
+    }
+    pa_buf_putc(&b, '}');
     gw_reply_buf(r, ok ? 200 : 503, &b);
     gw_header(r, "Cache-Control", "no-store");
     if (!ok) gw_header(r, "Retry-After", "1");
+}
+
+/* A Prometheus label value, escaped. */
+static void label(pa_buf_t *b, const char *v)
+{
+    for (const char *p = v ? v : ""; *p; p++) {
+        if (*p == '\\' || *p == '"') pa_buf_putc(b, '\\');
+        if (*p == '\n') pa_buf_puts(b, "\\n");
+        else pa_buf_putc(b, *p);
+    }
+}
+
+/* The llm workers' response cache hits and misses (pa:llm:cache:hits, :misses). */
+static void cache_metrics(const redisReply *c, pa_buf_t *b)
+{
+    if (!c || c->type != REDIS_REPLY_ARRAY || c->elements != 2) return;
+    static const char *const what[2] = {"hits", "misses"};
+    for (int i = 0; i < 2; i++)
+        pa_buf_printf(b,
+                      "# HELP pa_llm_cache_%s_total llm calls %s by the response cache (every "
+                      "llm worker).\n# TYPE pa_llm_cache_%s_total counter\npa_llm_cache_%s_total %lld\n",
+                      what[i], i ? "not answered" : "answered", what[i], what[i],
+                      c->element[i]->type == REDIS_REPLY_STRING ? atoll(c->element[i]->str) : 0);
+}
+
+/* The llm workers' circuit breakers and response cache. */
+static void llm_metrics(gw_t *gw, pa_buf_t *b)
+{
+    size_t open = 0;
+    if (gw_store_redis_up(gw->store) != 1) return; /* known to be away: do not wait for it */
+    pthread_mutex_lock(&gw->llm_lock);
+    json_t *breakers = read_breakers(gw, gw->llm_redis, &open);
+    redisReply *c = breakers ? pa_redis_cmd(gw->llm_redis, "MGET %sllm:cache:hits %sllm:cache:misses",
+                                            gw->cfg.prefix, gw->cfg.prefix)
+                             : NULL;
+    pthread_mutex_unlock(&gw->llm_lock);
+    cache_metrics(c, b);
+    if (c) freeReplyObject(c);
+    if (!breakers) return;
+    static const char *const metric[2] = {"pa_llm_breaker_state", "pa_llm_breaker_failures"};
+    pa_buf_puts(b, "# HELP pa_llm_breaker_state Circuit breaker of each llm worker that calls a "
+                   "provider: 0 closed, 1 half-open, 2 open.\n"
+                   "# TYPE pa_llm_breaker_state gauge\n");
+    for (int m = 0; m < 2; m++) {
+        if (m)
+            pa_buf_puts(b, "# HELP pa_llm_breaker_failures Consecutive provider failures each "
+                           "llm worker's breaker counted.\n"
+                           "# TYPE pa_llm_breaker_failures gauge\n");
+        size_t i;
+        json_t *e;
+        json_array_foreach(breakers, i, e) {
+            const char *st = json_string_value(json_object_get(e, "state"));
+            long long v = m ? json_integer_value(json_object_get(e, "failures"))
+                            : strcmp(st, "open") == 0 ? 2 : strcmp(st, "half_open") == 0 ? 1 : 0;
+            pa_buf_printf(b, "%s{worker=\"", metric[m]);
+            label(b, json_string_value(json_object_get(e, "worker")));
+            pa_buf_puts(b, "\",provider=\"");
+            label(b, json_string_value(json_object_get(e, "provider")));
+            pa_buf_printf(b, "\"} %lld\n", v);
+        }
+    }
+    pa_buf_printf(b,
+                  "# HELP pa_llm_breakers_open llm workers whose circuit breaker is open or "
+                  "half-open.\n# TYPE pa_llm_breakers_open gauge\npa_llm_breakers_open %zu\n",
+                  open);
+    json_decref(breakers);
 }
 
 void gw_h_metrics(gw_t *gw, gw_req_t *r)
@@ -110,6 +251,7 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
         pa_buf_printf(&b, "# HELP pa_llm_streams Open streamed answers of POST /api/llm/generate.\n"
                           "# TYPE pa_llm_streams gauge\npa_llm_streams %zu\n",
                       gw_streams_open(gw->streams));
+    llm_metrics(gw, &b);
     size_t len;
     char *s = pa_buf_detach(&b, &len);
     gw_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);

@@ -191,6 +191,7 @@ static const char *problem_title(const char *slug, int status)
         {"no-llm-worker", "No llm worker"},
         {"llm-failed", "LLM call failed"},
         {"llm-timeout", "LLM call timed out"},
+        {"llm-unavailable", "LLM provider unavailable"},
         {"internal", "Internal error"},
     };
     for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
@@ -474,6 +475,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 int gw_http_start(gw_t *gw)
 {
     if (pthread_key_create(&gw->redis_key, free_redis) != 0) return -1;
+    char err[256];
+    gw->llm_redis = pa_redis_new(gw->cfg.redis_url, gw->cfg.redis_timeout_ms, err, sizeof err);
+    pthread_mutex_init(&gw->llm_lock, NULL);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -490,6 +494,8 @@ int gw_http_start(gw_t *gw)
     if (!gw->daemon) {
         pa_error("cannot listen", PA_S("host", gw->cfg.host), PA_I("port", gw->cfg.port));
         pthread_key_delete(gw->redis_key);
+        pa_redis_destroy(&gw->llm_redis);
+        pthread_mutex_destroy(&gw->llm_lock);
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(gw->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -511,5 +517,7 @@ void gw_http_stop(gw_t *gw)
     MHD_stop_daemon(gw->daemon);
     gw->daemon = NULL;
     pthread_key_delete(gw->redis_key);
+    pa_redis_destroy(&gw->llm_redis);
+    pthread_mutex_destroy(&gw->llm_lock);
     pa_info("http server stopped", PA_I("unfinished_requests", left));
 }

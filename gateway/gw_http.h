@@ -40,6 +40,11 @@ struct gw {
     struct MHD_Daemon *daemon;
     uint64_t start_ms;
     pthread_key_t redis_key;
+    /* the connection health and metrics read the llm workers' state with (gw_health.c): apart
+     * from the request threads' ones, so that a read that meets a connection Redis dropped
+     * never makes a request wait for the reconnect */
+    pa_redis_t *llm_redis;
+    pthread_mutex_t llm_lock;
     atomic_int inflight;
     int port; /* the bound port */
 };
@@ -124,9 +129,10 @@ void gw_h_workers(gw_t *gw, gw_req_t *r);
 void gw_h_llm_generate(gw_t *gw, gw_req_t *r);
 /* The answer of the generate call `job` once it ended (or timed_out): the status (200, 502, 503,
  * 504; at 504 the job is cancelled) and its body (caller frees): the task's result for 200, else
- * a problem document for instance and request_id. */
+ * a problem document for instance and request_id. For 503 (Redis away, or the worker's circuit
+ * breaker open), *retry_after_s says when to try again. */
 char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *instance,
-                          const char *request_id, int *status);
+                          const char *request_id, int *status, long *retry_after_s);
 /* Checks LLM params (temperature, top_p, max_tokens, stop, seed); answers 400 and returns -1
  * when they are wrong. */
 int gw_check_llm_params(gw_req_t *r, json_t *p, const char *path);

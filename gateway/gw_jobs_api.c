@@ -13,6 +13,7 @@
 
 #define MAX_TEMPLATE_CHARS 10000
 #define MAX_VARIABLES 50
+#define MAX_TOKEN_BUDGET 1000000000000LL
 #define IDEM_TTL_S "86400"
 
 /* ---- validation helpers ---- */
@@ -394,7 +395,8 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
         BAD(&v, "options", "options: must be an object");
         goto done;
     }
-    static const char *const opt_fields[] = {"enrich", "personalize", "dry_run", "stages", "params", NULL};
+    static const char *const opt_fields[] = {"enrich", "personalize", "dry_run", "stages", "params",
+                                             "token_budget", NULL};
     if (opts && only_fields(&v, opts, "options", opt_fields) < 0) goto done;
     int enrich = bool_field(&v, opts, "enrich", "options.enrich", 1);
     int personalize = bool_field(&v, opts, "personalize", "options.personalize", 1);
@@ -402,6 +404,15 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
     if (v.failed) goto done;
     json_t *params = json_object_get(opts, "params");
     if (params && check_params(&v, params, "options.params") < 0) goto done;
+    /* the most LLM tokens the job's compose calls may use; past it, the template's message */
+    json_t *budget = json_object_get(opts, "token_budget");
+    if (budget && (!json_is_integer(budget) || json_integer_value(budget) < 1 ||
+                   json_integer_value(budget) > MAX_TOKEN_BUDGET)) {
+        BAD(&v, "options.token_budget",
+            "options.token_budget: must be an integer from 1 to %lld (LLM tokens)",
+            (long long)MAX_TOKEN_BUDGET);
+        goto done;
+    }
     /* stages: by default enrich (unless off), compose, submit; options.stages picks a subset,
      * e.g. ["compose"] to preview messages without submitting anything */
     int want[PA_NSTAGES] = {enrich, 1, 1};
@@ -431,9 +442,10 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
     pa_buf_t stages = PA_BUF_INIT;
     for (int s = 0; s < PA_NSTAGES; s++)
         if (want[s]) pa_buf_printf(&stages, "%s%s", stages.len ? "," : "", pa_stages[s]);
-    ctx = json_pack("{s:s, s:O, s:{s:b, s:b, s:b, s:O*}, s:s?, s:{s:I, s:I, s:I}}", "template",
+    ctx = json_pack("{s:s, s:O, s:{s:b, s:b, s:b, s:O*, s:O*}, s:s?, s:{s:I, s:I, s:I}}", "template",
                     tmpl, "sender", sender, "options", "enrich", enrich, "personalize", personalize,
-                    "dry_run", dry_run, "params", params, "campaign_id", campaign, "max_attempts",
+                    "dry_run", dry_run, "params", params, "token_budget", budget, "campaign_id",
+                    campaign, "max_attempts",
                     "enrich", (json_int_t)gw->cfg.max_attempts[0], "compose",
                     (json_int_t)gw->cfg.max_attempts[1], "submit",
                     (json_int_t)gw->cfg.max_attempts[2]);

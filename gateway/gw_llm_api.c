@@ -33,8 +33,9 @@ static int llm_worker_alive(gw_t *gw)
 }
 
 char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *instance,
-                          const char *request_id, int *status)
+                          const char *request_id, int *status, long *retry_after_s)
 {
+    *retry_after_s = 1;
     redisReply *t = pa_redis_cmd(gw_redis(gw), "HMGET %stask:%s:000001 state result_generate error",
                                  gw->cfg.prefix, job);
     if (!t || t->type != REDIS_REPLY_ARRAY || t->elements != 3) {
@@ -47,9 +48,20 @@ char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *
     const char *state = t->element[0]->str, *result = t->element[1]->str, *error = t->element[2]->str;
     char detail[1200];
     char *body;
+    json_t *failure =
+        state && strcmp(state, "failed") == 0 && result ? json_loads(result, 0, NULL) : NULL;
+    const char *why = json_string_value(json_object_get(failure, "error"));
     if (state && strcmp(state, "succeeded") == 0 && result) {
         *status = 200;
         body = pa_strdup(result);
+    } else if (why && strcmp(why, "circuit_open") == 0) {
+        /* the worker's circuit breaker is open: it did not call the provider */
+        json_int_t ms = json_integer_value(json_object_get(failure, "retry_after_ms"));
+        *retry_after_s = ms > 0 ? (long)((ms + 999) / 1000) : 1;
+        *status = 503;
+        snprintf(detail, sizeof detail, "the llm provider is unavailable: %s",
+                 error && *error ? error : "circuit breaker open");
+        body = gw_problem_doc(503, "llm-unavailable", NULL, detail, instance, request_id, NULL);
     } else if (timed_out) {
         char iso[25];
         pa_time_rfc3339(pa_wall_ms(), iso);
@@ -69,6 +81,7 @@ char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *
     }
     pa_info("generate answered", PA_S("request_id", request_id), PA_S("job_id", job),
             PA_S("state", state), PA_B("timed_out", timed_out));
+    json_decref(failure);
     freeReplyObject(t);
     return body;
 }
@@ -78,10 +91,16 @@ static void generate_done(gw_t *gw, gw_req_t *r)
     int timed_out = r->waiter && gw_waiter_timed_out(r->waiter);
     gw_events_unwait(gw->events, &r->waiter);
     int status;
-    char *body = gw_generate_outcome(gw, r->job, timed_out, r->path, r->request_id, &status);
+    long retry_after;
+    char *body =
+        gw_generate_outcome(gw, r->job, timed_out, r->path, r->request_id, &status, &retry_after);
     gw_reply(r, status, status == 200 ? "application/json" : "application/problem+json", body,
              strlen(body));
-    if (status == 503) gw_header(r, "Retry-After", "1");
+    if (status == 503) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%ld", retry_after);
+        gw_header(r, "Retry-After", ra);
+    }
 }
 
 /* 1 when the job is over (completed or cancelled). */

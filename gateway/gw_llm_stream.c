@@ -249,7 +249,9 @@ static void on_end(void *ud, int timed_out)
 static void finalize(gw_stream_t *s, int timed_out)
 {
     int status;
-    char *body = gw_generate_outcome(s->gw, s->job, timed_out, s->instance, s->request_id, &status);
+    long retry_after;
+    char *body = gw_generate_outcome(s->gw, s->job, timed_out, s->instance, s->request_id, &status,
+                                     &retry_after);
     pa_buf_printf(&s->out, "event: %s\ndata: %s\n\n", status == 200 ? "done" : "error", body);
     free(body);
 }

@@ -384,16 +384,52 @@ LF_FN json_t *lf_compose(const json_t *task)
     return json_object_get(json_object_get(task, "results"), "compose");
 }
 
+/* GET /metrics: its body (harness-owned), asserting 200. */
+LF_FN const char *lf_metrics(const hr_gateway_t *g)
+{
+    hr_resp_t *r = hr_get(g, "/metrics");
+    cr_assert_eq(r->status, 200, "GET /metrics: %s", hr_describe(r));
+    return r->body;
+}
+
+/* The value of one sample line of /metrics ("name{labels}" exactly as rendered), or -1. */
+LF_FN double lf_metric(const char *metrics, const char *sample)
+{
+    size_t n = strlen(sample);
+    for (const char *p = metrics; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, sample, n) == 0 && p[n] == ' ') return strtod(p + n + 1, NULL);
+    return -1;
+}
+
+/* Waits until GET /api/workers lists n workers (at most 5 s). */
+LF_FN void lf_wait_workers(const hr_gateway_t *g, size_t n)
+{
+    uint64_t deadline = hr_now_ms() + 5000;
+    json_t *w;
+    while (json_array_size(w = json_object_get(hr_json(hr_get(g, "/api/workers")), "workers")) < n) {
+        cr_assert_lt(hr_now_ms(), deadline, "%zu workers did not join: %s", n, hr_jdump(w));
+        hr_sleep_ms(20);
+    }
+}
+
+/* The number of server records (GET /_requests). */
+LF_FN size_t lf_server_count(const lf_proc_t *srv)
+{
+    return json_array_size(lf_server_requests(srv));
+}
+
 /* ---- provider scenarios (test_llm_openai.c, test_llm_anthropic.c) ------------------------- */
 
 #define LF_KEY "sk-test-4f8a2c9e1b7d3a6f0e5c"
 #define LF_MODEL "test-model"
 #define LF_TEMPLATE "Hi {{first_name|there}}, a note for {{company}}."
 
-/* prospect-llm-worker for provider ("openai", "anthropic") against the test server, with key
- * (NULL: the server's), LLM_MODEL=test-model, MAX_ATTEMPTS_COMPOSE=3, then env (may be NULL). */
-LF_FN lf_proc_t *lf_provider_worker(hr_redis_t *rd, const hr_gateway_t *gw, const lf_proc_t *srv,
-                                    const char *provider, const char *key, const char *const *env)
+/* prospect-llm-worker named name (its WORKER_ID) for provider ("openai", "anthropic") against
+ * the test server, with key (NULL: the server's), LLM_MODEL=test-model, MAX_ATTEMPTS_COMPOSE=3,
+ * then env (may be NULL). */
+LF_FN lf_proc_t *lf_provider_worker_as(const char *name, hr_redis_t *rd, const hr_gateway_t *gw,
+                                       const lf_proc_t *srv, const char *provider,
+                                       const char *key, const char *const *env)
 {
     int anthropic = strcmp(provider, "anthropic") == 0;
     const char *e[32];
@@ -408,7 +444,32 @@ LF_FN lf_proc_t *lf_provider_worker(hr_redis_t *rd, const hr_gateway_t *gw, cons
     lf_envset(e, &n, 32, "MAX_ATTEMPTS_COMPOSE=3");
     for (size_t i = 0; env && env[i]; i++)
         lf_envset(e, &n, 32, env[i]);
-    return lf_llm_worker(rd, gw, e);
+    return lf_worker(LF_LLM_BIN, name, rd, gw, e);
+}
+
+/* The same, named llm-1. */
+LF_FN lf_proc_t *lf_provider_worker(hr_redis_t *rd, const hr_gateway_t *gw, const lf_proc_t *srv,
+                                    const char *provider, const char *key, const char *const *env)
+{
+    return lf_provider_worker_as("llm-1", rd, gw, srv, provider, key, env);
+}
+
+/* A JSON array of targets https://<tag><i>.example/ for i from..to, each named "<tag><i> Lee"
+ * of company "Co<i>", with the variable llmfault=fault when fault is not NULL (harness-owned). */
+LF_FN const char *lf_targets(const char *tag, int from, int to, const char *fault)
+{
+    pa_buf_t t = PA_BUF_INIT;
+    pa_buf_putc(&t, '[');
+    for (int i = from; i <= to; i++) {
+        pa_buf_printf(&t, "%s{\"url\":\"https://%s%d.example/\",\"name\":\"%s%d Lee\",\"company\":\"Co%d\"",
+                      i > from ? "," : "", tag, i, tag, i, i);
+        if (fault) pa_buf_printf(&t, ",\"variables\":{\"llmfault\":\"%s\"}", fault);
+        pa_buf_putc(&t, '}');
+    }
+    pa_buf_putc(&t, ']');
+    const char *s = hr_fmt("%s", t.data);
+    pa_buf_free(&t);
+    return s;
 }
 
 /* A run of the given targets JSON through the compose stage only. */
@@ -468,10 +529,13 @@ LF_FN void lf_provider_faults(const char *provider)
     hr_redis_t *rd = hr_redis_start(NULL);
     hr_gateway_t *gw =
         hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", "MAX_ATTEMPTS_COMPOSE=3", NULL});
+    /* the breaker off: each fault's own handling is under test, and consecutive failures of
+     * different cases would open it (test_llm_breaker.c tests it) */
     lf_proc_t *llm = lf_provider_worker(
         rd, gw, srv, provider, NULL,
         (const char *[]){"LLM_TIMEOUT_MS=1500", "LLM_CONNECT_TIMEOUT_MS=1000",
-                         "LLM_MAX_RESPONSE_BYTES=64k", "LLM_CONCURRENCY=4", NULL});
+                         "LLM_MAX_RESPONSE_BYTES=64k", "LLM_CONCURRENCY=4",
+                         "LLM_BREAKER_FAILURES=0", NULL});
     pa_buf_t t = PA_BUF_INIT;
     pa_buf_putc(&t, '[');
     for (size_t i = 0; i < ncases; i++)

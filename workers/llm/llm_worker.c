@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "llm_breaker.h"
 #include "llm_http.h"
 #include "llm_provider.h"
 #include "llm_stream.h"
+#include "llm_redis.h"
 #include "llm_template.h"
 #include "pa_config.h"
 #include "pa_log.h"
@@ -24,8 +26,12 @@ typedef struct {
     char *endpoint;
     const char *api_key; /* borrowed from the environment; never logged */
     char *auth_header;
-    const char *prefix; /* REDIS_PREFIX, for the stream channels */
     long max_chars, max_attempts;
+    long breaker_failures, breaker_cooldown_ms;
+    long cache_ttl_s; /* LLM_CACHE_TTL_S; 0: no response cache */
+    llm_rate_cfg_t rate; /* LLM_RPM, LLM_TPM, LLM_RATE_BURST_S */
+    char *rate_key;      /* the provider's bucket in Redis, when rate.rpm or rate.tpm */
+    const char *prefix;  /* REDIS_PREFIX, as the runtime reads it */
     llm_http_cfg_t http;
 } cfg_t;
 
@@ -35,12 +41,23 @@ typedef struct {
     cfg_t cfg;
     pa_worker_t *w;
     llm_http_t *http;
-    job_t *jobs; /* waiting for the provider */
+    job_t *jobs; /* every task held for the provider */
     size_t njobs;
+    job_t *wait_head, *wait_tail; /* not sent yet, in arrival order (wnext links) */
+    llm_breaker_t breaker;
+    uint64_t next_publish; /* monotonic ms: when the breaker's entry in Redis is refreshed */
+    uint64_t next_try;     /* monotonic ms: the rate limit refused; ask again then */
+    int rate_down;         /* the rate limit could not be asked (Redis away): logged once */
 } llm_t;
 
 /* a free prompt's answer is not a contact-form message: it may be long */
 #define GENERATE_MAX_CHARS 100000
+/* The breaker's entry in Redis (pa:llm:breaker:<worker>) is rewritten this often, and expires
+ * after BREAKER_TTL_MS unless rewritten (a worker that died disappears from it). */
+#define BREAKER_PUBLISH_MS 2000
+#define BREAKER_TTL_MS 10000
+/* While Redis cannot be asked for the rate limit, calls wait and ask again this often. */
+#define RATE_RETRY_MS 500
 
 struct job {
     llm_t *L;
@@ -50,18 +67,25 @@ struct job {
     llm_stream_t *stream; /* generate with "stream": true: the answer as it arrives */
     size_t published;     /* bytes of the stream's text published so far */
     unsigned attempt, max_attempts;
+    char *body;   /* the request, until it is sent */
+    long est_tokens; /* what the request may use: the rate limit reserves it */
+    int reserved;    /* est_tokens were taken from the shared bucket */
+    char cache_key[LLM_CACHE_KEY_MAX]; /* "" when the answer is not cached */
+    long long budget; /* compose: the job's options.token_budget, 0: none */
+    int probe;    /* the breaker's half-open probe */
     job_t *prev, *next;
+    job_t *wnext; /* in the waiting queue */
 };
 
 /* ---- results ------------------------------------------------------------------------------ */
 
 static char *result_json(const char *message, const char *provider, const char *model, long pt,
-                         long ct, const char *fallback_reason)
+                         long ct, const char *fallback_reason, int cached)
 {
-    json_t *r = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b}", "message", message, "provider",
-                          provider, "model", model ? json_string(model) : json_null(), "usage",
-                          "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
-                          "fallback", fallback_reason != NULL);
+    json_t *r = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b, s:b}", "message", message,
+                          "provider", provider, "model", model ? json_string(model) : json_null(),
+                          "usage", "prompt_tokens", (json_int_t)pt, "completion_tokens",
+                          (json_int_t)ct, "fallback", fallback_reason != NULL, "cached", cached);
     if (r && fallback_reason)
         json_object_set_new(r, "fallback_reason", json_string(fallback_reason));
     char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
@@ -72,7 +96,7 @@ static char *result_json(const char *message, const char *provider, const char *
 static void done_template(pa_worker_t *w, pa_task_t *t, const char *draft,
                           const char *fallback_reason)
 {
-    char *res = result_json(draft, "template", NULL, 0, 0, fallback_reason);
+    char *res = result_json(draft, "template", NULL, 0, 0, fallback_reason, 0);
     if (res)
         pa_worker_done(w, t, PA_OUT_SUCCEEDED, res, fallback_reason, 0);
     else
@@ -90,6 +114,7 @@ static void job_free(llm_t *L, job_t *j)
     L->njobs--;
     llm_stream_destroy(&j->stream);
     free(j->draft);
+    free(j->body);
     free(j);
 }
 
@@ -133,6 +158,72 @@ static int on_chunk(void *ctx, const char *data, size_t len)
     return llm_stream_feed(j->stream, data, len);
 }
 
+/* ---- the circuit breaker (llm_breaker.h) ---------------------------------------------------- */
+
+/* Writes the breaker's state to Redis for the gateways' /metrics and /api/health. */
+static void breaker_publish(llm_t *L)
+{
+    const llm_breaker_t *b = &L->breaker;
+    uint64_t mono = pa_mono_ms(), wall = pa_wall_ms();
+    long in = llm_breaker_retry_in_ms(b, mono);
+    char failures[24], until[24], threshold[24], cooldown[24], updated[24];
+    snprintf(failures, sizeof failures, "%ld", b->failures);
+    snprintf(until, sizeof until, "%llu", b->state == LLM_BREAKER_OPEN ? (unsigned long long)(wall + (uint64_t)in) : 0ull);
+    snprintf(threshold, sizeof threshold, "%ld", b->threshold);
+    snprintf(cooldown, sizeof cooldown, "%ld", b->cooldown_ms);
+    snprintf(updated, sizeof updated, "%llu", (unsigned long long)wall);
+    const char *f[] = {"state", llm_breaker_state_name(b->state), "failures", failures,
+                       "provider", llm_provider_name(L->cfg.provider), "model", L->cfg.model,
+                       "open_until_ms", until, "threshold", threshold, "cooldown_ms", cooldown,
+                       "updated_ms", updated, NULL};
+    if (llm_breaker_publish(pa_worker_redis(L->w), L->cfg.prefix, pa_worker_id(L->w), wall,
+                            BREAKER_TTL_MS, f) < 0)
+        pa_debug("breaker state not published: redis did not answer",
+                 PA_S("error", pa_redis_errstr(pa_worker_redis(L->w))));
+    L->next_publish = mono + BREAKER_PUBLISH_MS;
+}
+
+/* Logs a change of the breaker's state (once per change) and publishes it. */
+static void breaker_changed(llm_t *L, const char *last_error)
+{
+    const llm_breaker_t *b = &L->breaker;
+    const char *pn = llm_provider_name(L->cfg.provider);
+    switch (b->state) {
+    case LLM_BREAKER_OPEN:
+        pa_warn("circuit breaker open: no provider calls until the cool-down ends",
+                PA_S("provider", pn), PA_I("failures", b->failures),
+                PA_I("cooldown_ms", b->cooldown_ms), PA_S("error", last_error));
+        break;
+    case LLM_BREAKER_HALF_OPEN:
+        pa_info("circuit breaker half-open: the next call is a probe", PA_S("provider", pn));
+        break;
+    case LLM_BREAKER_CLOSED:
+        pa_info("circuit breaker closed: the provider answers again", PA_S("provider", pn));
+        break;
+    }
+    breaker_publish(L);
+}
+
+/* How an answer counts for the breaker (see llm_breaker.h). */
+static llm_call_outcome_t call_outcome(const llm_http_result_t *r, const llm_res_t *res)
+{
+    if (r->too_large) return LLM_CALL_OK; /* the provider answered, too much */
+    if (r->curl_code != 0) return LLM_CALL_FAILED;
+    if (r->status == 429) return LLM_CALL_NEUTRAL;
+    return res->kind == LLM_RES_TRANSIENT ? LLM_CALL_FAILED : LLM_CALL_OK;
+}
+
+/* Why no call goes out while the breaker is open. */
+static void breaker_reason(const llm_t *L, char *out, size_t n)
+{
+    const llm_breaker_t *b = &L->breaker;
+    snprintf(out, n,
+             "%s: circuit breaker open after %ld consecutive failures (LLM_BREAKER_FAILURES); "
+             "no provider call for %ld s",
+             llm_provider_name(L->cfg.provider), b->failures,
+             (llm_breaker_retry_in_ms(b, pa_mono_ms()) + 999) / 1000);
+}
+
 /* ---- the provider's answer ---------------------------------------------------------------- */
 
 static void transport_failure(const llm_t *L, const llm_http_result_t *r, llm_res_t *res)
@@ -164,6 +255,58 @@ static void transport_failure(const llm_t *L, const llm_http_result_t *r, llm_re
              r->timed_out ? "timed out" : "request failed", r->curl_error ? r->curl_error : "?");
 }
 
+/* The model's message (text, past the guardrails) as job j's result. cached: it comes from the
+ * response cache, and then its usage is 0: the tokens were spent, and counted, by the call that
+ * filled the cache. */
+static void answer(llm_t *L, job_t *j, const char *text, const char *model, long pt, long ct,
+                   int cached)
+{
+    const char *pn = llm_provider_name(L->cfg.provider);
+    char *out;
+    if (j->generate) {
+        json_t *o = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b}", "output", text, "provider", pn,
+                              "model", model && *model ? json_string(model) : json_null(), "usage",
+                              "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
+                              "cached", cached);
+        out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+    } else {
+        out = result_json(text, pn, model, pt, ct, NULL, cached);
+    }
+    if (out)
+        pa_worker_done(L->w, j->t, PA_OUT_SUCCEEDED, out, NULL, 0);
+    else
+        pa_worker_done(L->w, j->t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+    free(out);
+}
+
+/* Stores a message that passed the guardrails in the response cache. */
+static void cache_put(llm_t *L, job_t *j, const char *text, const char *model)
+{
+    if (!j->cache_key[0]) return;
+    json_t *v = json_pack("{s:s, s:s}", "text", text, "model", model);
+    char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    if (s && llm_cache_put(pa_worker_redis(L->w), j->cache_key, s, L->cfg.cache_ttl_s) < 0)
+        pa_debug("answer not cached: redis did not answer", PA_S("task_id", j->t->key));
+    free(s);
+}
+
+/* Answers job j from the response cache: 1 on a hit (j is finished), 0 on a miss. */
+static int cache_answer(llm_t *L, job_t *j)
+{
+    char *v = llm_cache_get(pa_worker_redis(L->w), L->cfg.prefix, j->cache_key);
+    json_t *o = v ? json_loads(v, 0, NULL) : NULL;
+    const char *text = json_string_value(json_object_get(o, "text"));
+    if (text) {
+        answer(L, j, text, json_string_value(json_object_get(o, "model")), 0, 0, 1);
+        pa_debug("answered from the cache", PA_S("task_id", j->t->key));
+    }
+    json_decref(o);
+    free(v);
+    return text != NULL;
+}
+
 static void on_answer(void *ctx, const llm_http_result_t *r)
 {
     job_t *j = ctx;
@@ -179,6 +322,16 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
     else
         llm_parse_answer(c->provider, r->status, r->body, r->len, r->retry_after_ms, c->model,
                          &res);
+    llm_call_outcome_t outcome = call_outcome(r, &res);
+    if (res.kind == LLM_RES_OK && j->reserved && c->rate.tpm) {
+        /* the real usage replaces the estimate (a failed call keeps its reservation) */
+        long used = res.prompt_tokens + res.completion_tokens;
+        if (used != j->est_tokens &&
+            llm_rate_adjust(pa_worker_redis(L->w), c->prefix, c->rate_key, &c->rate,
+                            j->est_tokens - used, pa_wall_ms()) < 0)
+            pa_debug("rate limit: usage not corrected, redis did not answer",
+                     PA_S("task_id", j->t->key));
+    }
     pa_buf_t msg = PA_BUF_INIT;
     char gerr[256];
     size_t max_chars = j->generate ? GENERATE_MAX_CHARS : (size_t)c->max_chars;
@@ -189,35 +342,24 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
                  pn, gerr);
     }
     llm_redact(res.reason, c->api_key);
+    if (llm_breaker_record(&L->breaker, outcome, j->probe, pa_mono_ms()))
+        breaker_changed(L, res.reason);
     pa_task_t *t = j->t;
+    if (res.kind == LLM_RES_OK) cache_put(L, j, msg.data, res.model);
     if (j->generate) {
         if (res.kind == LLM_RES_OK) {
-            json_t *o = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}}", "output", msg.data, "provider",
-                                  pn, "model", res.model[0] ? json_string(res.model) : json_null(),
-                                  "usage", "prompt_tokens", (json_int_t)res.prompt_tokens,
-                                  "completion_tokens", (json_int_t)res.completion_tokens);
-            char *out = o ? json_dumps(o, JSON_COMPACT) : NULL;
-            json_decref(o);
-            if (out) pa_worker_done(L->w, t, PA_OUT_SUCCEEDED, out, NULL, 0);
-            else pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
-            free(out);
+            answer(L, j, msg.data, res.model, res.prompt_tokens, res.completion_tokens, 0);
         } else if (res.kind == LLM_RES_TRANSIENT && j->attempt < j->max_attempts) {
             pa_worker_done(L->w, t, PA_OUT_RETRY, NULL, res.reason, res.retry_after_ms);
         } else {
             pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, res.reason, 0);
         }
     } else if (res.kind == LLM_RES_OK) {
-        char *out =
-            result_json(msg.data, pn, res.model, res.prompt_tokens, res.completion_tokens, NULL);
-        if (out)
-            pa_worker_done(L->w, t, PA_OUT_SUCCEEDED, out, NULL, 0);
-        else
-            pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+        answer(L, j, msg.data, res.model, res.prompt_tokens, res.completion_tokens, 0);
         pa_debug("message composed", PA_S("task_id", t->key), PA_S("provider", pn),
                  PA_S("model", res.model), PA_I("attempt", j->attempt), PA_I("ms", r->elapsed_ms),
                  PA_I("prompt_tokens", res.prompt_tokens),
                  PA_I("completion_tokens", res.completion_tokens));
-        free(out);
     } else if (res.kind == LLM_RES_TRANSIENT && j->attempt < j->max_attempts) {
         pa_info("provider failed; the job engine retries", PA_S("task_id", t->key),
                 PA_S("provider", pn), PA_I("attempt", j->attempt),
@@ -238,9 +380,9 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
 
 /* ---- tasks -------------------------------------------------------------------------------- */
 
-/* Sends a request body to the provider for job j; the answer comes to on_answer (and, for a
- * stream, as it arrives to on_chunk). */
-static void post(llm_t *L, job_t *j, const char *body)
+/* Sends job j's request to the provider; the answer comes to on_answer (and, for a stream, as
+ * it arrives to on_chunk). */
+static void post(llm_t *L, job_t *j)
 {
     cfg_t *c = &L->cfg;
     const char *headers[8];
@@ -252,8 +394,156 @@ static void post(llm_t *L, job_t *j, const char *body)
     if (c->provider == LLM_PROVIDER_ANTHROPIC)
         headers[nh++] = "anthropic-version: " LLM_ANTHROPIC_VERSION;
     headers[nh] = NULL;
-    llm_http_post_stream(L->http, c->endpoint, headers, body, strlen(body),
+    llm_http_post_stream(L->http, c->endpoint, headers, j->body, strlen(j->body),
                          j->stream ? on_chunk : NULL, on_answer, j);
+    free(j->body);
+    j->body = NULL;
+}
+
+/* No call may go out (the breaker is open): a compose task takes the template's message at
+ * once, a generate task fails at once with when to try again (the gateway answers 503 with
+ * Retry-After). */
+static void refuse_open(llm_t *L, job_t *j)
+{
+    char why[300];
+    breaker_reason(L, why, sizeof why);
+    if (!j->generate) {
+        done_template(L->w, j->t, j->draft, why);
+    } else {
+        long in = llm_breaker_retry_in_ms(&L->breaker, pa_mono_ms());
+        char res[96];
+        snprintf(res, sizeof res, "{\"error\":\"circuit_open\",\"retry_after_ms\":%ld}",
+                 in > 0 ? in : 1000);
+        pa_worker_done(L->w, j->t, PA_OUT_FAILED, res, why, 0);
+    }
+    job_free(L, j);
+}
+
+/* 1 when job j's compose call must not go: its job's committed results have used its token
+ * budget (options.token_budget), with the reason in why. Calls already out are not counted
+ * until their results are committed, so a job can pass its budget by what those use. While
+ * Redis does not answer, the budget is not enforced (the call goes). */
+static int budget_spent(llm_t *L, const job_t *j, char *why, size_t n)
+{
+    if (j->budget <= 0) return 0;
+    long long used = llm_job_tokens(pa_worker_redis(L->w), L->cfg.prefix, j->t->job);
+    if (used < j->budget) return 0;
+    snprintf(why, n,
+             "llm: the job's token budget is spent (%lld of %lld tokens used; "
+             "options.token_budget)",
+             used, j->budget);
+    return 1;
+}
+
+/* 1 while the rate limit's last refusal holds: nothing is asked before L->next_try. */
+static int rate_waiting(const llm_t *L)
+{
+    return (L->cfg.rate.rpm || L->cfg.rate.tpm) && pa_mono_ms() < L->next_try;
+}
+
+/* Reserves job j's request and tokens in the provider's shared bucket (LLM_RPM, LLM_TPM): 1 when
+ * it may go. 0 when it must wait: then L->next_try is when to ask again (the wait the bucket
+ * named, or RATE_RETRY_MS while Redis does not answer); the task stays held here, its attempt
+ * not spent. */
+static int rate_take(llm_t *L, job_t *j)
+{
+    cfg_t *c = &L->cfg;
+    if (!c->rate.rpm && !c->rate.tpm) return 1;
+    uint64_t now = pa_mono_ms();
+    long wait = llm_rate_take(pa_worker_redis(L->w), c->prefix, c->rate_key, &c->rate,
+                              j->est_tokens, pa_wall_ms());
+    if (wait < 0) {
+        if (!L->rate_down)
+            pa_warn("rate limit: redis does not answer; provider calls wait for it",
+                    PA_S("error", pa_redis_errstr(pa_worker_redis(L->w))));
+        L->rate_down = 1;
+        L->next_try = now + RATE_RETRY_MS;
+        return 0;
+    }
+    if (L->rate_down) pa_info("rate limit: redis answers again");
+    L->rate_down = 0;
+    if (wait > 0) {
+        pa_debug("rate limit: waiting", PA_S("task_id", j->t->key), PA_I("wait_ms", wait),
+                 PA_I("tokens", j->est_tokens));
+        L->next_try = now + (uint64_t)wait;
+        return 0;
+    }
+    j->reserved = 1;
+    return 1;
+}
+
+/* Sends waiting requests while fewer than LLM_CONCURRENCY are out, each only once the breaker
+ * lets it go (while it is open they are refused; while its half-open probe is out they wait)
+ * the job's token budget is not spent (else the template's message) and the shared rate limit
+ * has room for it (else they wait, in order).
+ * A request waits here, not in libcurl's queue, so that these checks are made just before it
+ * is sent. */
+/* Takes the first waiting request off the queue. */
+static job_t *dequeue(llm_t *L)
+{
+    job_t *j = L->wait_head;
+    L->wait_head = j->wnext;
+    if (!L->wait_head) L->wait_tail = NULL;
+    j->wnext = NULL;
+    return j;
+}
+
+static void pump(llm_t *L)
+{
+    char why[200];
+    while (L->wait_head) {
+        job_t *j = L->wait_head;
+        if (L->breaker.state == LLM_BREAKER_OPEN) {
+            refuse_open(L, dequeue(L));
+            continue;
+        }
+        if (!llm_breaker_allows(&L->breaker) || /* half-open, the probe out: wait for it */
+            llm_http_running(L->http) + llm_http_queued(L->http) >=
+                (size_t)L->cfg.http.concurrency ||
+            rate_waiting(L))
+            return;
+        if (budget_spent(L, j, why, sizeof why)) {
+            pa_debug("token budget spent; the message is the template's",
+                     PA_S("task_id", j->t->key), PA_S("reason", why));
+            done_template(L->w, j->t, j->draft, why);
+            job_free(L, dequeue(L));
+            continue;
+        }
+        if (!rate_take(L, j)) return;
+        dequeue(L);
+        j->probe = llm_breaker_start(&L->breaker);
+        post(L, j);
+    }
+}
+
+/* What a request may use, for the rate limit: its prompt's bytes / 4 (about 4 bytes a token
+ * in English) plus the most it may write (params.max_tokens, else LLM_DEFAULT_MAX_TOKENS). */
+static long estimate_tokens(size_t prompt_bytes, const json_t *params)
+{
+    const json_t *mt = json_object_get(params, "max_tokens");
+    json_int_t out = json_is_integer(mt) ? json_integer_value(mt) : 0;
+    if (out < 1 || out > 100000) out = LLM_DEFAULT_MAX_TOKENS;
+    return (long)(prompt_bytes / 4) + (long)out;
+}
+
+/* A request is ready (body): answered from the response cache when it holds the answer to this
+ * very request (provider, endpoint, stage, and the body: model, prompt, params); else it waits
+ * its turn (sent by pump, from on_tick). */
+static void submit(llm_t *L, job_t *j, const char *stage, char *body, long est_tokens)
+{
+    cfg_t *c = &L->cfg;
+    j->body = body;
+    j->est_tokens = est_tokens;
+    if (c->cache_ttl_s > 0 &&
+        llm_cache_key(c->prefix, llm_provider_name(c->provider), c->endpoint, stage, body,
+                      strlen(body), j->cache_key, sizeof j->cache_key) == 0 &&
+        cache_answer(L, j)) {
+        job_free(L, j);
+        return;
+    }
+    if (L->wait_tail) L->wait_tail->wnext = j;
+    else L->wait_head = j;
+    L->wait_tail = j;
 }
 
 static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage)
@@ -310,10 +600,11 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
         }
     }
     pa_buf_t ignored = PA_BUF_INIT;
-    char *body = llm_request_body(c->provider, c->model, "Answer in plain text.", prompt,
-                                  json_object_get(in, "params"), stream, &ignored);
-    post(L, j, body);
-    free(body);
+    const char *sys = "Answer in plain text.";
+    const json_t *params = json_object_get(in, "params");
+    submit(L, j, "generate",
+           llm_request_body(c->provider, c->model, sys, prompt, params, stream, &ignored),
+           estimate_tokens(strlen(sys) + strlen(prompt), params));
     pa_buf_free(&ignored);
 }
 
@@ -362,14 +653,18 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     }
     job_t *j = new_job(L, t, p, "compose");
     j->draft = pa_buf_detach(&draft, NULL);
+    const json_t *budget = json_object_get(opts, "token_budget");
+    j->budget = json_is_integer(budget) && json_integer_value(budget) > 0
+                    ? (long long)json_integer_value(budget)
+                    : 0;
     pa_buf_t sys = PA_BUF_INIT, user = PA_BUF_INIT, ignored = PA_BUF_INIT;
     llm_prompt(&f, json_string_value(tmpl), j->draft, (size_t)c->max_chars, &sys, &user);
     char *body = llm_request_body(c->provider, c->model, sys.data, user.data,
                                   json_object_get(opts, "params"), 0, &ignored);
     if (ignored.len)
         pa_debug("params ignored", PA_S("task_id", t->key), PA_S("params", ignored.data));
-    post(L, j, body);
-    free(body);
+    submit(L, j, "compose", body,
+           estimate_tokens(sys.len + user.len, json_object_get(opts, "params")));
     pa_buf_free(&sys);
     pa_buf_free(&user);
     pa_buf_free(&ignored);
@@ -381,9 +676,22 @@ out:
 static long on_tick(pa_worker_t *w, void *ud)
 {
     llm_t *L = ud;
-    long wait = L->http ? llm_http_tick(L->http) : -1;
+    if (!L->http) return -1; /* the template provider: no timers, no Redis */
+    uint64_t now = pa_mono_ms();
+    if (llm_breaker_tick(&L->breaker, now))
+        breaker_changed(L, NULL);
+    else if (now >= L->next_publish)
+        breaker_publish(L);
+    pump(L);
+    long timeout = llm_http_tick(L->http);
     publish_deltas(L);
-    return wait;
+    now = pa_mono_ms();
+    long until = L->next_publish > now ? (long)(L->next_publish - now) : 0;
+    long in = llm_breaker_retry_in_ms(&L->breaker, now);
+    if (L->breaker.state == LLM_BREAKER_OPEN && in < until) until = in;
+    if (L->wait_head && L->next_try > now && (long)(L->next_try - now) < until)
+        until = (long)(L->next_try - now); /* the rate limit's wait */
+    return timeout < 0 || until < timeout ? until : timeout;
 }
 
 static int fds(pa_worker_t *w, struct pollfd *out, int max, void *ud)
@@ -431,7 +739,14 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
                     errlen) < 0 ||
         pa_env_long("LLM_TIMEOUT_MS", 60000, 100, 3600000, &c->http.timeout_ms, err, errlen) < 0 ||
         pa_env_size("LLM_MAX_RESPONSE_BYTES", 1u << 20, 1024, 64u << 20, &c->http.max_response, err,
-                    errlen) < 0)
+                    errlen) < 0 ||
+        pa_env_long("LLM_BREAKER_FAILURES", 5, 0, 1000, &c->breaker_failures, err, errlen) < 0 ||
+        pa_env_long("LLM_BREAKER_COOLDOWN_MS", 30000, 100, 3600000, &c->breaker_cooldown_ms, err,
+                    errlen) < 0 ||
+        pa_env_long("LLM_RPM", 0, 0, 10000000, &c->rate.rpm, err, errlen) < 0 ||
+        pa_env_long("LLM_TPM", 0, 0, 1000000000, &c->rate.tpm, err, errlen) < 0 ||
+        pa_env_long("LLM_RATE_BURST_S", 5, 1, 60, &c->rate.burst_s, err, errlen) < 0 ||
+        pa_env_long("LLM_CACHE_TTL_S", 86400, 0, 31536000, &c->cache_ttl_s, err, errlen) < 0)
         return -1;
     if (c->provider == LLM_PROVIDER_TEMPLATE) return 0;
     const char *base = pa_env_str("LLM_BASE_URL", NULL);
@@ -464,6 +779,11 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
         return -1;
     }
     c->endpoint = llm_endpoint(c->provider, base);
+    if (c->rate.rpm || c->rate.tpm) {
+        pa_buf_t k = PA_BUF_INIT;
+        llm_rate_key(c->prefix, llm_provider_name(c->provider), c->endpoint, c->model, &k);
+        c->rate_key = pa_buf_detach(&k, NULL);
+    }
     pa_buf_t h = PA_BUF_INIT;
     pa_buf_printf(&h, "%s%s",
                   c->provider == LLM_PROVIDER_ANTHROPIC ? "x-api-key: " : "Authorization: Bearer ",
@@ -475,6 +795,7 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
 static void free_cfg(cfg_t *c)
 {
     free(c->endpoint);
+    free(c->rate_key);
     if (c->auth_header) { /* the key does not outlive its use in this process's heap */
         memset(c->auth_header, 0, strlen(c->auth_header));
         free(c->auth_header);
@@ -527,8 +848,16 @@ int main(void)
             PA_I("connect_timeout_ms", L.cfg.http.connect_timeout_ms),
             PA_I("timeout_ms", L.cfg.http.timeout_ms),
             PA_I("max_response_bytes", L.cfg.http.max_response), PA_I("max_chars", L.cfg.max_chars),
-            PA_I("max_attempts", L.cfg.max_attempts));
+            PA_I("max_attempts", L.cfg.max_attempts),
+            PA_I("breaker_failures", L.cfg.breaker_failures),
+            PA_I("breaker_cooldown_ms", L.cfg.breaker_cooldown_ms), PA_I("rpm", L.cfg.rate.rpm),
+            PA_I("tpm", L.cfg.rate.tpm), PA_I("rate_burst_s", L.cfg.rate.burst_s),
+            PA_S("rate_key", L.cfg.rate_key), PA_I("cache_ttl_s", L.cfg.cache_ttl_s));
+    llm_breaker_init(&L.breaker, L.cfg.breaker_failures, L.cfg.breaker_cooldown_ms);
     rc = pa_worker_run(L.w);
+    if (L.http) /* gone: the gateways stop listing this worker's breaker */
+        llm_breaker_publish(pa_worker_redis(L.w), L.cfg.prefix, pa_worker_id(L.w), pa_wall_ms(),
+                            0, NULL);
 out:
     /* transfers still running (the stop deadline passed): abandoned; their tasks were released */
     llm_http_destroy(&L.http);
