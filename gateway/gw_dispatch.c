@@ -3,7 +3,12 @@
  * Workers connect DEALER sockets and say HELLO; they then send CREDIT for each free slot.
  * A TASK goes only to a worker with credit, so no task waits behind a busy worker. Tasks are
  * leased in Redis by the dispatch script before they are sent: if this process dies with tasks
- * on the wire, their leases expire and any gateway requeues them. */
+ * on the wire, their leases expire and any gateway requeues them.
+ *
+ * A request thread that creates a job may take a worker's credit first (gw_dispatch_reserve),
+ * so that create.lua leases the first tasks in the same call; the thread hands them here to be
+ * sent. Credit is therefore taken atomically by both sides (credit_take), and the worker table's
+ * slots change only under wlock. */
 #include "gw_dispatch.h"
 
 #include <czmq.h>
@@ -32,13 +37,23 @@ static const char *const services[NSVC] = {"mcp", "llm", "form"};
 
 typedef struct {
     int used;
+    unsigned gen; /* which worker a slot holds (reservations name it) */
     unsigned char ident[256];
     size_t ident_len;
     char id[65];
     int svc;
-    unsigned capacity, credit;
+    unsigned capacity;
+    atomic_uint credit;
     uint64_t last_seen;
 } worker_t;
+
+/* Tasks a request thread leased to a reserved worker, to be sent by the dispatcher thread. */
+typedef struct hand {
+    gw_reservation_t res;
+    redisReply *reply;
+    size_t first;
+    struct hand *next;
+} hand_t;
 
 struct gw_dispatch {
     gw_dispatch_opts_t o;
@@ -49,9 +64,12 @@ struct gw_dispatch {
     int wake_fd;
     pa_redis_t *redis;
     worker_t workers[MAX_WORKERS];
+    pthread_mutex_t wlock; /* slot changes (used, gen, id, svc) and the hand-over queue */
+    unsigned gen_seq;
+    hand_t *hand_head, *hand_tail;
     int dirty[NSVC];
     uint64_t next_poll[NSVC];
-    atomic_int running;
+    atomic_int running, kicked;
     pthread_t thread;
     atomic_ullong dispatched, dropped, lost;
     atomic_int nworkers;
@@ -83,6 +101,26 @@ static int send_to(gw_dispatch_t *d, const unsigned char *ident, size_t ident_le
     return pa_proto_send(d->rs, ident, ident_len, m);
 }
 
+/* Takes up to want of a worker's credit; returns how much. */
+static unsigned credit_take(worker_t *w, unsigned want)
+{
+    unsigned c = atomic_load(&w->credit), k;
+    do {
+        k = c < want ? c : want;
+    } while (k && !atomic_compare_exchange_weak(&w->credit, &c, c - k));
+    return k;
+}
+
+/* Frees a slot (the dispatcher thread, under wlock). */
+static void slot_clear(gw_dispatch_t *d, worker_t *w)
+{
+    pthread_mutex_lock(&d->wlock);
+    memset(w, 0, sizeof *w);
+    atomic_store(&w->credit, 0);
+    pthread_mutex_unlock(&d->wlock);
+    atomic_fetch_sub(&d->nworkers, 1);
+}
+
 /* Forgets a worker; when lost, its leased tasks go back to the queue at once. */
 static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost)
 {
@@ -106,8 +144,7 @@ static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost
     }
     r = pa_redis_cmd(d->redis, "HDEL %sworkers %s", d->prefix, w->id);
     if (r) freeReplyObject(r);
-    memset(w, 0, sizeof *w);
-    atomic_fetch_sub(&d->nworkers, 1);
+    slot_clear(d, w);
 }
 
 static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, const pa_msg_t *m)
@@ -125,10 +162,7 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
      * with the worker id, so nothing is requeued; the worker still holds those tasks. */
     for (int i = 0; i < MAX_WORKERS && !w; i++) {
         worker_t *o = &d->workers[i];
-        if (o->used && strcmp(o->id, id) == 0) {
-            memset(o, 0, sizeof *o);
-            atomic_fetch_sub(&d->nworkers, 1);
-        }
+        if (o->used && strcmp(o->id, id) == 0) slot_clear(d, o);
     }
     if (!w) {
         for (int i = 0; i < MAX_WORKERS && !w; i++)
@@ -139,14 +173,18 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
         }
         atomic_fetch_add(&d->nworkers, 1);
     }
+    pthread_mutex_lock(&d->wlock);
     memset(w, 0, sizeof *w);
+    atomic_store(&w->credit, 0);
     w->used = 1;
+    w->gen = ++d->gen_seq;
     memcpy(w->ident, ident, ilen);
     w->ident_len = ilen;
     snprintf(w->id, sizeof w->id, "%s", id);
     w->svc = si;
     w->capacity = (unsigned)pa_msg_uint(m, PA_FIELD_HELLO_CAPACITY);
     w->last_seen = pa_mono_ms();
+    pthread_mutex_unlock(&d->wlock);
     pa_info("worker joined", PA_S("worker", w->id), PA_S("service", svc),
             PA_I("capacity", w->capacity), PA_S("version", pa_msg_str(m, PA_FIELD_HELLO_VERSION, NULL)));
 }
@@ -190,8 +228,11 @@ static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
     case PA_CMD_HELLO: on_hello(d, ident, ilen, m); break;
     case PA_CMD_CREDIT:
         if (w) {
-            w->credit += (unsigned)pa_msg_uint(m, PA_FIELD_CREDIT_N);
-            if (w->credit > 4 * w->capacity) w->credit = 4 * w->capacity;
+            unsigned add = (unsigned)pa_msg_uint(m, PA_FIELD_CREDIT_N), c, n;
+            c = atomic_load(&w->credit);
+            do {
+                n = c + add > 4 * w->capacity ? 4 * w->capacity : c + add;
+            } while (!atomic_compare_exchange_weak(&w->credit, &c, n));
             /* a worker frees a slot when it committed a task, which may have queued the next
              * stage for another service */
             for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
@@ -243,27 +284,15 @@ static void receive_all(gw_dispatch_t *d)
     }
 }
 
-/* Leases up to the worker's credit of queued tasks and sends them. Returns how many it got, or
- * -1 when Redis is unreachable. */
-static int dispatch_to(gw_dispatch_t *d, worker_t *w)
+/* Sends the tasks a script leased to worker w: r's elements from first on, 10 per task (see
+ * dispatch.lua). Returns how many were sent; -1 when the worker could not be reached (it is
+ * dropped: its leases go back). Frees r. */
+static int send_leased(gw_dispatch_t *d, worker_t *w, redisReply *r, size_t first)
 {
-    unsigned n = w->credit < DISPATCH_BATCH ? w->credit : DISPATCH_BATCH;
-    char ns[16], now[24], lease[16], iso[25];
-    snprintf(ns, sizeof ns, "%u", n);
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    snprintf(lease, sizeof lease, "%d", d->o.lease_ms);
-    iso_now(iso);
-    const char *argv[] = {d->prefix, services[w->svc], ns, w->id, now, iso, lease};
-    redisReply *r = pa_redis_eval(d->redis, &pa_jobs_dispatch, 0, 7, argv, NULL);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        if (r && r->type == REDIS_REPLY_ERROR) pa_error("dispatch failed", PA_S("error", r->str));
-        if (r) freeReplyObject(r);
-        return -1;
-    }
     int got = 0;
     pa_buf_t payload = PA_BUF_INIT;
     const redisReply *ctx = NULL; /* the job context: given once per run of tasks of a job */
-    for (size_t i = 0; i + 9 < r->elements; i += 10) {
+    for (size_t i = first; i + 9 < r->elements; i += 10) {
         redisReply **e = r->element + i;
         if (e[7]->len || !ctx) ctx = e[7];
         const char *key = e[0]->str;
@@ -307,16 +336,82 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
             /* The worker is gone (or not reading): its leases, this one included, go back. */
             freeReplyObject(r);
             pa_buf_free(&payload);
+            atomic_fetch_add(&d->dispatched, (unsigned long long)got);
             drop_worker(d, w, "unreachable", 1);
-            return got;
+            return -1;
         }
-        w->credit--;
         got++;
     }
     freeReplyObject(r);
     pa_buf_free(&payload);
     atomic_fetch_add(&d->dispatched, (unsigned long long)got);
     return got;
+}
+
+/* Leases up to the worker's credit of queued tasks and sends them. Returns how many it got, or
+ * -1 when Redis is unreachable. */
+static int dispatch_to(gw_dispatch_t *d, worker_t *w)
+{
+    unsigned n = credit_take(w, DISPATCH_BATCH);
+    if (!n) return 0;
+    char ns[16], now[24], lease[16], iso[25];
+    snprintf(ns, sizeof ns, "%u", n);
+    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
+    snprintf(lease, sizeof lease, "%d", d->o.lease_ms);
+    iso_now(iso);
+    const char *argv[] = {d->prefix, services[w->svc], ns, w->id, now, iso, lease};
+    redisReply *r = pa_redis_eval(d->redis, &pa_jobs_dispatch, 0, 7, argv, NULL);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r && r->type == REDIS_REPLY_ERROR) pa_error("dispatch failed", PA_S("error", r->str));
+        if (r) freeReplyObject(r);
+        atomic_fetch_add(&w->credit, n);
+        return -1;
+    }
+    unsigned leased = (unsigned)(r->elements / 10);
+    int got = send_leased(d, w, r, 0);
+    if (got < 0) return (int)leased; /* the worker was dropped: its credit is gone with it */
+    atomic_fetch_add(&w->credit, n - leased);
+    return got;
+}
+
+/* Sends what request threads leased to reserved workers (gw_dispatch_hand). */
+static void send_handed(gw_dispatch_t *d)
+{
+    pthread_mutex_lock(&d->wlock);
+    hand_t *h = d->hand_head;
+    d->hand_head = d->hand_tail = NULL;
+    pthread_mutex_unlock(&d->wlock);
+    while (h) {
+        hand_t *next = h->next;
+        worker_t *w = &d->workers[h->res.slot];
+        size_t n = (h->reply->elements - h->first) / 10;
+        if (w->used && w->gen == h->res.gen) {
+            send_leased(d, w, h->reply, h->first);
+        } else {
+            /* the worker left after its credit was taken: the tasks go back at once, their
+             * attempt not counted */
+            char iso[25], ns[24];
+            iso_now(iso);
+            snprintf(ns, sizeof ns, "%zu", n);
+            size_t argc = 4 + 2 * n;
+            const char **argv = pa_malloc(argc * sizeof *argv);
+            argv[0] = d->prefix, argv[1] = h->res.wid, argv[2] = iso, argv[3] = ns;
+            for (size_t i = 0; i < n; i++) {
+                argv[4 + 2 * i] = h->reply->element[h->first + 10 * i]->str;
+                argv[5 + 2 * i] = h->reply->element[h->first + 10 * i + 2]->str;
+            }
+            redisReply *r = pa_redis_eval(d->redis, &pa_jobs_release, 0, (int)argc, argv, NULL);
+            if (!r || r->type != REDIS_REPLY_INTEGER)
+                pa_warn("tasks leased to a worker that left could not be given back; their "
+                        "leases expire", PA_S("worker", h->res.wid), PA_I("tasks", n));
+            if (r) freeReplyObject(r);
+            free(argv);
+            freeReplyObject(h->reply);
+            for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
+        }
+        free(h);
+        h = next;
+    }
 }
 
 static void dispatch_round(gw_dispatch_t *d, uint64_t now)
@@ -326,9 +421,10 @@ static void dispatch_round(gw_dispatch_t *d, uint64_t now)
         int empty = 0, any = 0;
         for (int i = 0; i < MAX_WORKERS && !empty; i++) {
             worker_t *w = &d->workers[i];
-            if (!w->used || w->svc != s || w->credit == 0) continue;
+            unsigned c = atomic_load(&w->credit);
+            if (!w->used || w->svc != s || c == 0) continue;
             any = 1;
-            unsigned want = w->credit < DISPATCH_BATCH ? w->credit : DISPATCH_BATCH;
+            unsigned want = c < DISPATCH_BATCH ? c : DISPATCH_BATCH;
             int got = dispatch_to(d, w);
             if (got < 0 || (unsigned)got < want) empty = 1;
         }
@@ -355,7 +451,7 @@ static void heartbeat_round(gw_dispatch_t *d)
         snprintf(json, sizeof json,
                  "{\"service\":\"%s\",\"capacity\":%u,\"credit\":%u,\"gateway\":\"%s\","
                  "\"last_seen_ms\":%llu}",
-                 services[w->svc], w->capacity, w->credit, d->gateway_id,
+                 services[w->svc], w->capacity, atomic_load(&w->credit), d->gateway_id,
                  (unsigned long long)(wall - (now - w->last_seen)));
         const char *argv[] = {"HSET", NULL, w->id, json};
         char key[96];
@@ -404,7 +500,8 @@ static void *dispatch_main(void *arg)
         for (int s = 0; s < NSVC; s++) {
             int credit = 0;
             for (int i = 0; i < MAX_WORKERS && !credit; i++)
-                credit = d->workers[i].used && d->workers[i].svc == s && d->workers[i].credit;
+                credit = d->workers[i].used && d->workers[i].svc == s &&
+                         atomic_load(&d->workers[i].credit);
             if (!credit) continue;
             if (d->dirty[s]) timeout = 0;
             else if ((long)(d->next_poll[s] - now) < timeout) timeout = (long)(d->next_poll[s] - now);
@@ -414,11 +511,13 @@ static void *dispatch_main(void *arg)
         if (zmq_poll(items, 2, timeout) < 0 && errno != EINTR) break;
         if (items[1].revents & ZMQ_POLLIN) {
             uint64_t v;
-            if (read(d->wake_fd, &v, sizeof v) > 0)
+            if (read(d->wake_fd, &v, sizeof v) > 0 && atomic_exchange(&d->kicked, 0))
                 for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
+            send_handed(d);
         }
         if (items[0].revents & ZMQ_POLLIN) receive_all(d);
     }
+    send_handed(d); /* tasks already leased go out: workers keep what they hold */
     /* Tell workers this gateway is going; they keep their tasks and join another or this
      * one again. */
     pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
@@ -437,6 +536,7 @@ gw_dispatch_t *gw_dispatch_new(const gw_dispatch_opts_t *o, char *err, size_t er
     d->prefix = pa_strdup(o->prefix);
     d->gateway_id = pa_strdup(o->gateway_id);
     d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init(&d->wlock, NULL);
     d->redis = pa_redis_new(o->redis_url, o->redis_timeout_ms, err, errlen);
     if (!d->redis || d->wake_fd < 0) goto fail;
     zsys_handler_set(NULL); /* the gateway handles signals itself */
@@ -493,6 +593,13 @@ void gw_dispatch_destroy(gw_dispatch_t **dp)
         gw_dispatch_wake(d);
         pthread_join(d->thread, NULL);
     }
+    while (d->hand_head) { /* handed after the thread's last look: their leases expire */
+        hand_t *h = d->hand_head;
+        d->hand_head = h->next;
+        freeReplyObject(h->reply);
+        free(h);
+    }
+    pthread_mutex_destroy(&d->wlock);
     zsock_destroy(&d->router);
     zactor_destroy(&d->auth);
     if (d->wake_fd >= 0) close(d->wake_fd);
@@ -504,8 +611,65 @@ void gw_dispatch_destroy(gw_dispatch_t **dp)
     *dp = NULL;
 }
 
+static void wake_thread(gw_dispatch_t *d)
+{
+    uint64_t one = 1;
+    if (write(d->wake_fd, &one, sizeof one) < 0) {
+        /* the counter is saturated: a wake-up is already pending */
+    }
+}
+
+void gw_dispatch_reserve(gw_dispatch_t *d, const char *svc, unsigned want, gw_reservation_t *res)
+{
+    memset(res, 0, sizeof *res);
+    res->slot = -1;
+    int si = svc_index(svc);
+    if (si < 0 || !want) return;
+    pthread_mutex_lock(&d->wlock);
+    for (int i = 0; i < MAX_WORKERS && !res->k; i++) {
+        worker_t *w = &d->workers[i];
+        if (!w->used || w->svc != si) continue;
+        res->k = credit_take(w, want);
+        if (!res->k) continue;
+        res->slot = i;
+        res->gen = w->gen;
+        snprintf(res->wid, sizeof res->wid, "%s", w->id);
+    }
+    pthread_mutex_unlock(&d->wlock);
+}
+
+void gw_dispatch_unreserve(gw_dispatch_t *d, const gw_reservation_t *res, unsigned unused)
+{
+    if (res->slot < 0 || !unused) return;
+    pthread_mutex_lock(&d->wlock);
+    worker_t *w = &d->workers[res->slot];
+    if (w->used && w->gen == res->gen) atomic_fetch_add(&w->credit, unused);
+    pthread_mutex_unlock(&d->wlock);
+}
+
+void gw_dispatch_hand(gw_dispatch_t *d, const gw_reservation_t *res, redisReply *reply,
+                      size_t first)
+{
+    hand_t *h = pa_calloc(1, sizeof *h);
+    h->res = *res;
+    h->reply = reply;
+    h->first = first;
+    pthread_mutex_lock(&d->wlock);
+    if (d->hand_tail) d->hand_tail->next = h;
+    else d->hand_head = h;
+    d->hand_tail = h;
+    pthread_mutex_unlock(&d->wlock);
+    wake_thread(d);
+}
+
+int gw_dispatch_lease_ms(const gw_dispatch_t *d)
+{
+    return d->o.lease_ms;
+}
+
 void gw_dispatch_wake(gw_dispatch_t *d)
 {
+    atomic_store(&d->kicked, 1);
     uint64_t one = 1;
     if (write(d->wake_fd, &one, sizeof one) < 0) {
         /* the counter is saturated: a wake-up is already pending */

@@ -3,6 +3,7 @@
  * of a worker that goes silent, and runs the periodic maintenance (due retries, expired leases). */
 #ifndef GW_DISPATCH_H
 #define GW_DISPATCH_H
+#include <hiredis/hiredis.h>
 #include <stddef.h>
 
 typedef struct gw_dispatch gw_dispatch_t;
@@ -24,6 +25,28 @@ gw_dispatch_t *gw_dispatch_new(const gw_dispatch_opts_t *o, char *err, size_t er
 void gw_dispatch_destroy(gw_dispatch_t **d);
 /* Tells the dispatcher that tasks were queued (thread-safe, cheap). */
 void gw_dispatch_wake(gw_dispatch_t *d);
+/* A worker's credit taken by a request thread, so that the job it creates can lease tasks to
+ * that worker in the same script (create.lua): one Redis round trip less from a run's POST to
+ * its first task on a worker. */
+typedef struct {
+    int slot;
+    unsigned gen;
+    unsigned k;      /* credit taken; 0: no worker of the service has room */
+    char wid[65];
+} gw_reservation_t;
+
+/* Takes up to want of the credit of a worker of service svc ("mcp", "llm", "form"). */
+void gw_dispatch_reserve(gw_dispatch_t *d, const char *svc, unsigned want, gw_reservation_t *res);
+/* Gives back credit not used (the script leased fewer, or the job was not created). */
+void gw_dispatch_unreserve(gw_dispatch_t *d, const gw_reservation_t *res, unsigned unused);
+/* Hands the tasks create.lua leased to the reservation's worker to the dispatcher thread, which
+ * sends them (or, if that worker left meanwhile, gives them back at once). Takes reply: its
+ * elements from index first on, 10 per task, as dispatch.lua returns them. */
+void gw_dispatch_hand(gw_dispatch_t *d, const gw_reservation_t *res, redisReply *reply,
+                      size_t first);
+/* The lease time, for create.lua's ARGV. */
+int gw_dispatch_lease_ms(const gw_dispatch_t *d);
+
 /* Counters for /metrics. */
 typedef struct {
     unsigned long long dispatched, dropped_messages, workers_lost;

@@ -15,6 +15,8 @@
 #define MAX_VARIABLES 50
 #define MAX_TOKEN_BUDGET 1000000000000LL
 #define IDEM_TTL_S "86400"
+/* tasks create.lua may lease at once to a worker with room */
+#define DIRECT_LEASE_MAX 64u
 
 /* ---- validation helpers ---- */
 
@@ -486,26 +488,47 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
     else snprintf(bkey, sizeof bkey, "%srl:run:anonymous", gw->cfg.prefix);
     snprintf(rate, sizeof rate, "%.9f", (double)gw->cfg.run_rate_per_min / 60000.0);
     snprintf(burst, sizeof burst, "%ld", gw->cfg.run_burst);
-    size_t argc = 12 + 2 * t.n;
+    /* A worker of the first stage's service with room takes the first tasks in the same script
+     * (create.lua): one Redis round trip less from the POST to the first result. */
+    gw_reservation_t res = {.slot = -1};
+    char lk[16] = "0", lms[16] = "0";
+    if (gw->dispatch) {
+        const char *first = NULL;
+        for (int s = 0; s < PA_NSTAGES && !first; s++)
+            if (want[s]) first = pa_stages[s];
+        gw_dispatch_reserve(gw->dispatch, pa_stage_service(first),
+                            t.n < DIRECT_LEASE_MAX ? (unsigned)t.n : DIRECT_LEASE_MAX, &res);
+        snprintf(lk, sizeof lk, "%u", res.k);
+        snprintf(lms, sizeof lms, "%d", gw_dispatch_lease_ms(gw->dispatch));
+    }
+    size_t argc = 15 + 2 * t.n;
     const char **argv = pa_malloc(argc * sizeof *argv);
     argv[0] = gw->cfg.prefix, argv[1] = jid, argv[2] = now, argv[3] = iso, argv[4] = idem;
     argv[5] = IDEM_TTL_S, argv[6] = bound, argv[7] = meta, argv[8] = ns;
     argv[9] = bkey, argv[10] = rate, argv[11] = burst;
     for (size_t i = 0; i < t.n; i++) argv[12 + 2 * i] = t.url[i], argv[13 + 2 * i] = t.input[i];
+    argv[12 + 2 * t.n] = res.k ? res.wid : "", argv[13 + 2 * t.n] = lk, argv[14 + 2 * t.n] = lms;
     redisReply *rep = pa_redis_eval(gw_redis(gw), &pa_jobs_create, 0, (int)argc, argv, NULL);
     free(argv);
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || (rep->elements - 2) % 10) {
         if (rep && rep->type == REDIS_REPLY_ERROR) pa_error("job creation failed", PA_S("error", rep->str));
         if (rep) freeReplyObject(rep);
+        if (gw->dispatch) gw_dispatch_unreserve(gw->dispatch, &res, res.k);
         gw_unavailable(r);
         goto done;
     }
     const char *what = rep->element[0]->str, *arg = rep->element[1]->str;
+    unsigned leased = (unsigned)((rep->elements - 2) / 10);
+    if (gw->dispatch) gw_dispatch_unreserve(gw->dispatch, &res, res.k - leased);
     if (strcmp(what, "created") == 0) {
         reply_created(r, 202, jid, "queued", (long long)t.n, t.duplicates, 0);
-        if (gw->dispatch) gw_dispatch_wake(gw->dispatch);
         pa_info("job created", PA_S("request_id", r->request_id), PA_S("job_id", jid),
-                PA_I("tasks", t.n), PA_I("duplicates", t.duplicates));
+                PA_I("tasks", t.n), PA_I("duplicates", t.duplicates), PA_I("leased", leased));
+        if (leased < t.n && gw->dispatch) gw_dispatch_wake(gw->dispatch);
+        if (leased) {
+            gw_dispatch_hand(gw->dispatch, &res, rep, 2); /* takes rep */
+            rep = NULL;
+        }
     } else if (strcmp(what, "exists") == 0) {
         redisReply *h = pa_redis_cmd(gw_redis(gw), "HMGET %sjob:%s status total", gw->cfg.prefix, arg);
         const char *state = h && h->type == REDIS_REPLY_ARRAY && h->element[0]->str ? h->element[0]->str : "expired";
@@ -525,7 +548,7 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
                    gw->cfg.max_queued);
         gw_header(r, "Retry-After", "5");
     }
-    freeReplyObject(rep);
+    if (rep) freeReplyObject(rep);
 done:
     targets_free(&t);
     json_decref(ctx);

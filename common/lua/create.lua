@@ -1,8 +1,12 @@
 -- Creates a job and its tasks, queued for the first stage.
 -- ARGV: prefix, job id, now ms, now iso, idempotency key or '', its ttl s, queue bound,
 --       meta JSON {campaign_id, ctx, stages, max_attempts, retention_s}, n,
---       rate-limit bucket key, tokens per ms, burst, then n x (target, input JSON)
--- Returns {'created', id} | {'exists', id} (same idempotency key) | {'full', depth} |
+--       rate-limit bucket key, tokens per ms, burst, then n x (target, input JSON),
+--       then optionally: worker id, k, lease ms: a worker of the first stage's service has room
+--       for k tasks (its credit, taken by the caller): when no task of that service was queued
+--       before, the first k tasks are leased to it at once (as dispatch.lua would next)
+-- Returns {'created', id, then 10 values per task leased (as dispatch.lua)} |
+--         {'exists', id} (same idempotency key) | {'full', depth} |
 --         {'limited', ms to wait} (the caller's token bucket is empty)
 local jid, now, iso = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local idem, idem_ttl, bound = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -47,4 +51,13 @@ end
 if meta.listed ~= false then redis.call('ZADD', P..'jobs', now, jid) end
 if idem ~= '' then redis.call('SET', P..'idem:'..idem, jid, 'EX', idem_ttl) end
 job_event(jid, 'queued', n)
-return {'created', jid}
+local out = {'created', jid}
+local lw, lk = ARGV[13 + 2 * n], tonumber(ARGV[14 + 2 * n])
+if lw and lw ~= '' and lk and lk > 0 and depth == 0 then
+  for _, v in ipairs(lease_tasks(SVC[first], math.min(lk, n), lw, now, iso,
+                                 tonumber(ARGV[15 + 2 * n]))) do
+    out[#out + 1] = v
+  end
+end
+done(iso)
+return out
