@@ -201,6 +201,23 @@ int pa_redis_append(pa_redis_t *r, int argc, const char **argv, const size_t *le
     return 0;
 }
 
+int pa_redis_flush(pa_redis_t *r)
+{
+    if (!r->c) return -1;
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(r->c, &done) != REDIS_OK) {
+            drop(r, r->c->errstr[0] ? r->c->errstr : "write failed");
+            return -1;
+        }
+    return 0;
+}
+
+int pa_redis_fd(const pa_redis_t *r)
+{
+    return r->c ? r->c->fd : -1;
+}
+
 redisReply *pa_redis_get_reply(pa_redis_t *r)
 {
     if (!r->c) return NULL;

@@ -39,6 +39,11 @@ redisReply *pa_redis_argv(pa_redis_t *r, int argc, const char **argv, const size
  * connected; get_reply returns NULL on I/O failure. */
 int pa_redis_append(pa_redis_t *r, int argc, const char **argv, const size_t *lens);
 redisReply *pa_redis_get_reply(pa_redis_t *r);
+/* Writes out what was appended, without waiting for the replies (read them later with
+ * pa_redis_get_reply or pa_redis_wait_reply). -1 when the connection failed (dropped). */
+int pa_redis_flush(pa_redis_t *r);
+/* The connection's socket (to poll for a reply), or -1. */
+int pa_redis_fd(const pa_redis_t *r);
 
 /* The next reply the connection holds or receives within wait_ms (pushes of a SUBSCRIBE or
  * PSUBSCRIBE, which pa_redis_cmd started); NULL when none came in time (still connected) or the

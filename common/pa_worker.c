@@ -40,6 +40,7 @@ typedef struct held {
     uint64_t deadline_wall; /* lease expiry (ms) */
     uint64_t lease_ms;
     int done;
+    int sent; /* in the commit in flight */
     const char *outcome;
     char *result, *error;
     long delay_ms;
@@ -55,7 +56,16 @@ struct pa_worker {
     int ngw;
     unsigned capacity;
     held_t *head;
-    size_t nheld, ndone;
+    size_t nheld, ndone; /* ndone: done, not yet in a commit */
+    /* The commit sent and not yet answered (at most one): Redis runs it while the daemon works
+     * on the next tasks. Its argv points into the tasks. */
+    struct {
+        held_t **list;
+        size_t n;
+        const char **argv;
+        char (*delays)[24];
+        char now[24], iso[25], n_s[24];
+    } pend;
     int hb_ms, stop_timeout_s;
     long retry_base_ms, retry_cap_ms;
     char *curve_server_public, *curve_client_secret;
@@ -201,6 +211,8 @@ fail:
     return NULL;
 }
 
+static int collect(pa_worker_t *w, int wait);
+
 static void free_held(held_t *h)
 {
     free(h->payload);
@@ -221,6 +233,9 @@ void pa_worker_destroy(pa_worker_t **wp)
         zsock_destroy(&w->gws[i].sock);
         free(w->gws[i].endpoint);
     }
+    free(w->pend.list); /* a commit never answered: its tasks were freed above */
+    free(w->pend.argv);
+    free(w->pend.delays);
     pa_redis_destroy(&w->redis);
     free(w->prefix);
     free(w->curve_server_public);
@@ -236,6 +251,7 @@ const char *pa_worker_id(const pa_worker_t *w)
 
 pa_redis_t *pa_worker_redis(pa_worker_t *w)
 {
+    collect(w, 1); /* its answer comes first on the connection */
     return w->redis;
 }
 
@@ -272,41 +288,38 @@ static void unlink_held(pa_worker_t *w, held_t *h)
     w->nheld--;
 }
 
-/* Commits every finished task in one script call, then returns their credits. */
-static int flush(pa_worker_t *w)
+static void pend_free(pa_worker_t *w)
 {
-    if (!w->ndone) return 0;
-    size_t n = w->ndone, k = 0;
-    held_t **list = pa_malloc(n * sizeof *list);
-    for (held_t *h = w->head; h && k < n; h = h->next)
-        if (h->done) list[k++] = h;
-    n = k;
-    size_t argc = 5 + 6 * n;
-    const char **argv = pa_malloc(argc * sizeof *argv);
-    char (*delays)[24] = pa_malloc(n * sizeof *delays);
-    char now[24], iso[25], ns[24];
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    snprintf(ns, sizeof ns, "%zu", n);
-    argv[0] = w->prefix, argv[1] = w->id, argv[2] = now, argv[3] = iso, argv[4] = ns;
-    for (size_t i = 0; i < n; i++) {
-        held_t *h = list[i];
-        snprintf(delays[i], sizeof delays[i], "%ld", h->delay_ms);
-        const char **a = argv + 5 + 6 * i;
-        a[0] = h->t.key, a[1] = h->t.lease, a[2] = h->outcome;
-        a[3] = h->result ? h->result : "", a[4] = h->error ? h->error : "", a[5] = delays[i];
-    }
-    redisReply *r = pa_redis_eval(w->redis, &pa_jobs_commit, 0, (int)argc, argv, NULL);
+    free(w->pend.list);
+    free(w->pend.argv);
+    free(w->pend.delays);
+    memset(&w->pend, 0, sizeof w->pend);
+}
+
+/* Reads the answer of the commit in flight, waiting for it when wait, and ends its tasks (their
+ * credits go back). Returns 0 when no commit is in flight any more, 1 when its answer has not
+ * come yet (!wait), -1 when it failed: its tasks are sent again with the next commit. Every
+ * other use of the connection comes after this (hiredis answers in order). */
+static int collect(pa_worker_t *w, int wait)
+{
+    size_t n = w->pend.n;
+    if (!n) return 0;
+    redisReply *r = wait ? pa_redis_get_reply(w->redis) : pa_redis_wait_reply(w->redis, 0);
+    if (!r && !wait && pa_redis_connected(w->redis)) return 1;
     int rc = 0;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-        /* Redis is away: keep the outcomes and try again; a lease that expires meanwhile is
-         * refused then, and the task runs again elsewhere. */
-        if (r && r->type == REDIS_REPLY_ERROR) pa_error("commit failed", PA_S("error", r->str));
+        /* Redis is away (or lost the script): keep the outcomes and try again; a lease that
+         * expires meanwhile is refused then, and the task runs again elsewhere. */
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
+            atomic_store(&pa_jobs_commit.have_sha, 0); /* loaded again before the next try */
+        else if (r && r->type == REDIS_REPLY_ERROR) pa_error("commit failed", PA_S("error", r->str));
         else pa_warn("commit deferred: redis unreachable", PA_S("error", pa_redis_errstr(w->redis)));
+        for (size_t i = 0; i < n; i++) w->pend.list[i]->sent = 0;
+        w->ndone += n;
         rc = -1;
     } else {
         for (size_t i = 0; i < n; i++) {
-            held_t *h = list[i];
+            held_t *h = w->pend.list[i];
             if (strcmp(r->element[i]->str, "ok") != 0)
                 pa_warn("result refused: the lease was no longer ours", PA_S("task_id", h->t.key),
                         PA_S("lease", h->t.lease), PA_S("stage", h->t.stage));
@@ -316,12 +329,9 @@ static int flush(pa_worker_t *w)
             unlink_held(w, h);
             free_held(h);
         }
-        w->ndone = 0;
     }
     if (r) freeReplyObject(r);
-    free(list);
-    free(argv);
-    free(delays);
+    pend_free(w);
     if (!w->stopping)
         for (int i = 0; i < w->ngw; i++) {
             send_credit(&w->gws[i], w->gws[i].returned);
@@ -330,9 +340,50 @@ static int flush(pa_worker_t *w)
     return rc;
 }
 
+/* Ends the commit in flight, then sends every task finished since in one script call, without
+ * waiting for its answer. Returns -1 when Redis is away (the outcomes are kept). */
+static int flush(pa_worker_t *w)
+{
+    int rc = collect(w, 1) < 0 ? -1 : 0;
+    if (!w->ndone) return rc;
+    size_t n = w->ndone, k = 0;
+    held_t **list = pa_malloc(n * sizeof *list);
+    for (held_t *h = w->head; h && k < n; h = h->next)
+        if (h->done && !h->sent) list[k++] = h;
+    n = k;
+    size_t argc = 5 + 6 * n;
+    const char **argv = pa_malloc(argc * sizeof *argv);
+    char (*delays)[24] = pa_malloc(n * sizeof *delays);
+    snprintf(w->pend.now, sizeof w->pend.now, "%llu", (unsigned long long)pa_wall_ms());
+    pa_time_rfc3339(pa_wall_ms(), w->pend.iso);
+    snprintf(w->pend.n_s, sizeof w->pend.n_s, "%zu", n);
+    argv[0] = w->prefix, argv[1] = w->id, argv[2] = w->pend.now, argv[3] = w->pend.iso;
+    argv[4] = w->pend.n_s;
+    for (size_t i = 0; i < n; i++) {
+        held_t *h = list[i];
+        snprintf(delays[i], sizeof delays[i], "%ld", h->delay_ms);
+        const char **a = argv + 5 + 6 * i;
+        a[0] = h->t.key, a[1] = h->t.lease, a[2] = h->outcome;
+        a[3] = h->result ? h->result : "", a[4] = h->error ? h->error : "", a[5] = delays[i];
+    }
+    if (pa_redis_append_evalsha(w->redis, &pa_jobs_commit, 0, (int)argc, argv, NULL) < 0 ||
+        pa_redis_flush(w->redis) < 0) {
+        pa_warn("commit deferred: redis unreachable", PA_S("error", pa_redis_errstr(w->redis)));
+        free(list);
+        free(argv);
+        free(delays);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) list[i]->sent = 1;
+    w->ndone -= n;
+    w->pend.list = list, w->pend.n = n, w->pend.argv = argv, w->pend.delays = delays;
+    return rc;
+}
+
 /* Gives back every task not yet finished (SIGTERM deadline); they requeue at once. */
 static void release_all(pa_worker_t *w)
 {
+    collect(w, 1);
     size_t n = 0;
     for (held_t *h = w->head; h; h = h->next) n += !h->done;
     if (!n) return;
@@ -363,6 +414,7 @@ static uint64_t renew_every(const pa_worker_t *w)
 
 static void renew_leases(pa_worker_t *w)
 {
+    collect(w, 1);
     uint64_t now = pa_wall_ms();
     for (held_t *h = w->head; h; h = h->next) {
         if (h->done || h->deadline_wall > now + h->lease_ms / 2) continue;
@@ -400,6 +452,7 @@ static void on_task(pa_worker_t *w, int gi, const pa_msg_t *m)
     w->head = h;
     w->nheld++;
     if (w->stopping) { /* arrived after we stopped taking work: give it straight back */
+        collect(w, 1);
         const char *argv[] = {w->prefix, w->id, "", "1", h->t.key, h->t.lease};
         char iso[25];
         pa_time_rfc3339(now, iso);
@@ -506,7 +559,7 @@ int pa_worker_run(pa_worker_t *w)
         if (w->nheld && timeout > until_renew) timeout = until_renew < 0 ? 0 : until_renew;
         if (w->ndone) timeout = flush_failed ? 100 : 0;
         if (w->stopping && timeout > 50) timeout = 50;
-        zmq_pollitem_t items[MAX_GW + MAX_FDS];
+        zmq_pollitem_t items[MAX_GW + MAX_FDS + 1];
         struct pollfd ext[MAX_FDS];
         int next = w->ops.fds ? w->ops.fds(w, ext, MAX_FDS, w->ops.ud) : 0;
         if (next < 0) next = 0;
@@ -516,7 +569,10 @@ int pa_worker_run(pa_worker_t *w)
                                ((ext[i].events & POLLOUT) ? ZMQ_POLLOUT : 0));
             items[w->ngw + i] = (zmq_pollitem_t){NULL, ext[i].fd, ev, 0};
         }
-        if (zmq_poll(items, w->ngw + next, timeout) < 0 && errno != EINTR) break;
+        /* the answer of the commit in flight: the next turn's flush takes it */
+        int rfd = w->pend.n ? pa_redis_fd(w->redis) : -1, nitems = w->ngw + next;
+        if (rfd >= 0) items[nitems++] = (zmq_pollitem_t){NULL, rfd, ZMQ_POLLIN, 0};
+        if (zmq_poll(items, nitems, timeout) < 0 && errno != EINTR) break;
         for (int i = 0; i < w->ngw; i++)
             if (items[i].revents & ZMQ_POLLIN) receive(w, i);
         if (next && w->ops.on_fds) {
@@ -530,6 +586,7 @@ int pa_worker_run(pa_worker_t *w)
         }
     }
     flush(w);
+    collect(w, 1);
     release_all(w);
     pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
     pa_msg_set_str(bye, PA_FIELD_BYE_WORKER_ID, w->id);
