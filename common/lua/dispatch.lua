@@ -4,6 +4,72 @@
 -- in the answer belongs to the same job (it is the same). The gateway builds the payload: string
 -- work is cheaper there than in Redis, which every gateway and worker shares.
 -- ARGV: prefix, service, n, worker id, now ms, now iso, lease ms
+-- Leases up to n queued tasks of service svc to worker wid; returns the values above.
+local function lease_tasks(svc, n, wid, now, iso, lease_ms)
+  local ready = P..'ready:'..svc
+  local until_s = string.format('%d', now + lease_ms)
+  local out, jobs, leased = {}, {}, {}
+  local pops, last_job = 0, nil
+  -- lease tokens for the whole batch in one call; tokens of tasks not leased are skipped
+  local token = redis.call('INCRBY', P..'lease:seq', n) - n
+  -- queue entries are popped n at a time (entries of cancelled or already moved tasks are left
+  -- in queues and dropped here, so a few more rounds may be needed, up to 4n entries in all)
+  while #leased < n * 2 and pops < n * 4 do
+    local want = n - #leased / 2
+    local got = redis.call('RPOP', ready, want)
+    if not got then break end
+    pops = pops + #got
+    for _, tk in ipairs(got) do
+      local key = P..'task:'..tk
+      local t = redis.call('HMGET', key, 'state', 'stage', 'attempt', 'target', 'input',
+                           'result_enrich', 'result_compose')
+      if t[1] == 'queued' and SVC[t[2]] == svc then
+        local job, tid = split_key(tk)
+        local stage = t[2]
+        local attempt = (tonumber(t[3]) or 0) + 1
+        local jk = P..'job:'..job
+        local c = jobs[job]
+        if not c then
+          local h = redis.call('HMGET', jk, 'ctx', 'status')
+          c = h[1] or '{}'
+          jobs[job] = c
+          if h[2] == 'queued' then redis.call('HSET', jk, 'status', 'running', 'started', iso) end
+        end
+        token = token + 1
+        local lease = string.format('%d', token)
+        -- the lease's expiry is its score in the worker's lease set
+        redis.call('HSET', key, 'state', 'running', 'attempt', attempt, 'lease', lease,
+                   'worker', wid, 'updated', iso)
+        leased[#leased + 1] = until_s
+        leased[#leased + 1] = tk
+        move(jk, 'queued', 'running')
+        event(job, tid, stage, 'running', attempt, 'worker', wid)
+        out[#out + 1] = tk
+        out[#out + 1] = stage
+        out[#out + 1] = lease
+        out[#out + 1] = tostring(attempt)
+        out[#out + 1] = until_s
+        out[#out + 1] = t[4]
+        out[#out + 1] = t[5] or '{}'
+        -- the job's context once per run of tasks of the same job: '' means "as the task before"
+        if job == last_job then out[#out + 1] = '' else out[#out + 1] = c end
+        last_job = job
+        out[#out + 1] = t[6] or ''
+        out[#out + 1] = t[7] or ''
+      end
+    end
+    if #got < want then break end
+  end
+  -- the worker's leases: one sorted set per worker, scored by lease expiry (ms)
+  if #leased > 0 then
+    for i = 1, #leased, 1000 do
+      redis.call('ZADD', P..'worker:'..wid..':tasks', unpack(leased, i, math.min(i + 999, #leased)))
+    end
+    redis.call('SADD', P..'leasing', wid)
+  end
+  return out
+end
+
 local out = lease_tasks(ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), ARGV[6],
                        tonumber(ARGV[7]))
 done(ARGV[6])
