@@ -34,50 +34,48 @@ local jk = P..'job:'..jid
 local lw, lk = ARGV[13 + 2 * n], tonumber(ARGV[14 + 2 * n])
 local direct = 0
 if lw and lw ~= '' and lk and lk > 0 and depth == 0 then direct = math.min(lk, n) end
-local fields = {'id', jid, 'status', 'queued', 'total', n, 'campaign_id', meta.campaign_id,
-                'ctx', meta.ctx, 'stages', meta.stages, 'max_attempts', meta.max_attempts,
-                'retention_s', meta.retention_s, 'created', iso, 'updated', iso, 'created_ms', now,
-                'queued', n - direct, 'running', direct, 'succeeded', 0, 'failed', 0,
-                'retry_wait', 0, 'captcha_required', 0, 'skipped', 0, 'uncertain', 0,
-                'cancelled', 0}
-if direct > 0 then fields[4] = 'running'; fields[#fields + 1] = 'started'; fields[#fields + 1] = iso end
-redis.call('HSET', jk, unpack(fields))
-local out = {'created', jid}
-local token, until_s, leased = 0, '', {}
-if direct > 0 then
-  token = redis.call('INCRBY', P..'lease:seq', direct) - direct
-  until_s = string.format('%d', now + tonumber(ARGV[15 + 2 * n]))
-end
+redis.call('HSET', jk, 'id', jid, 'status', 'queued', 'total', n, 'campaign_id', meta.campaign_id,
+           'ctx', meta.ctx, 'stages', meta.stages, 'max_attempts', meta.max_attempts,
+           'retention_s', meta.retention_s, 'created', iso, 'updated', iso, 'created_ms', now,
+           'queued', n - direct, 'running', direct, 'succeeded', 0, 'failed', 0, 'retry_wait', 0,
+           'captcha_required', 0, 'skipped', 0, 'uncertain', 0, 'cancelled', 0)
+-- only what a task does not share with its job: the key names job and task, an absent attempt
+-- is 0, an absent updated is the job's created
 local batch = {}
-for i = 1, n do
-  local tid = string.format('%06d', i)
-  local tk = jid..':'..tid
-  local target, input = ARGV[11 + 2 * i], ARGV[12 + 2 * i]
-  -- only what a task does not share with its job: the key names job and task, an absent
-  -- attempt is 0, an absent updated is the job's created
-  if i <= direct then
-    token = token + 1
-    local lease = string.format('%d', token)
+for i = direct + 1, n do
+  local tk = jid..':'..string.format('%06d', i)
+  redis.call('HSET', P..'task:'..tk, 'target', ARGV[11 + 2 * i], 'input', ARGV[12 + 2 * i],
+             'stage', first, 'state', 'queued')
+  batch[#batch + 1] = tk
+  if #batch == 1000 or i == n then
+    redis.call('LPUSH', ready, unpack(batch))
+    batch = {}
+  end
+end
+local out = {'created', jid}
+local leased = {}
+if direct > 0 then
+  -- the leases start now, after the work above on a large run: Redis's own clock
+  local lease_ms, lease_iso = clock_now()
+  local until_s = string.format('%d', lease_ms + tonumber(ARGV[15 + 2 * n]))
+  local token = redis.call('INCRBY', P..'lease:seq', direct) - direct
+  for i = 1, direct do
+    local tk = jid..':'..string.format('%06d', i)
+    local target, input = ARGV[11 + 2 * i], ARGV[12 + 2 * i]
+    local lease = string.format('%d', token + i)
     redis.call('HSET', P..'task:'..tk, 'target', target, 'input', input, 'stage', first,
-               'state', 'running', 'attempt', 1, 'lease', lease, 'worker', lw, 'updated', iso)
+               'state', 'running', 'attempt', 1, 'lease', lease, 'worker', lw, 'updated', lease_iso)
     leased[#leased + 1] = until_s
     leased[#leased + 1] = tk
-    -- as dispatch.lua answers: key, stage, lease, attempt, expiry, target, input, context (once),
-    -- enrich and compose results
+    -- as dispatch.lua answers: key, stage, lease, attempt, expiry, target, input, context
+    -- (given once), enrich and compose results
     local c = ''
     if i == 1 then c = meta.ctx end
     for _, v in ipairs({tk, first, lease, '1', until_s, target, input, c, '', ''}) do
       out[#out + 1] = v
     end
-  else
-    redis.call('HSET', P..'task:'..tk, 'target', target, 'input', input, 'stage', first,
-               'state', 'queued')
-    batch[#batch + 1] = tk
   end
-  if #batch > 0 and (#batch == 1000 or i == n) then
-    redis.call('LPUSH', ready, unpack(batch))
-    batch = {}
-  end
+  redis.call('HSET', jk, 'status', 'running', 'started', lease_iso)
 end
 -- single-stage API calls (POST /api/llm/generate) are jobs too, but not listed
 if meta.listed ~= false then redis.call('ZADD', P..'jobs', now, jid) end

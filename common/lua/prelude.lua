@@ -54,6 +54,29 @@ local function move(jk, from, to)
   d[to] = (d[to] or 0) + 1
 end
 
+-- Redis's clock now: ms since the epoch, and as RFC 3339 with ms ("2026-11-25T03:04:23.483Z";
+-- the civil date from the day count, as in Howard Hinnant's days_from_civil inverse). For a
+-- script that runs long enough for the caller's "now" to be stale (a large create).
+local function clock_now()
+  local t = redis.call('TIME')
+  local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local s = tonumber(t[1])
+  local days = math.floor(s / 86400)
+  local rem = s - days * 86400
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) -
+                          math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+  return ms, string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, math.floor(rem / 3600),
+                           math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+end
+
 -- A task key "J:T" names its job and its task: the task hash does not repeat them.
 local function split_key(tk) return string.match(tk, '^(.+):(%d+)$') end
 

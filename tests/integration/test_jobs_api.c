@@ -5,7 +5,9 @@
  * processes (stopped by PID in fini). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jobs_fixture.h"
 
@@ -319,6 +321,21 @@ Test(jobs_api, job_runs_through_three_stages_on_three_workers)
     jf_assert_counts_add_up(job);
     cr_assert_str_eq(hr_jdump(json_object_get(job, "stages")), "[\"enrich\",\"compose\",\"submit\"]");
     cr_assert(!hr_jnull(job, "started") && !hr_jnull(job, "finished"), "%s", hr_jdump(job));
+    /* the times are RFC 3339 UTC with ms, in order (started comes from Redis's clock when the
+     * first tasks are leased inside the create script: a calendar computed in Lua) */
+    const char *created = hr_jstr(job, "created"), *started = hr_jstr(job, "started"),
+               *finished = hr_jstr(job, "finished");
+    for (const char *const *ts = (const char *const[]){created, started, finished, NULL}; *ts; ts++) {
+        struct tm tm = {0};
+        const char *end = strptime(*ts, "%Y-%m-%dT%H:%M:%S", &tm);
+        cr_assert(end && strlen(end) == 5 && end[0] == '.' && end[4] == 'Z', "not RFC 3339 with ms: %s", *ts);
+    }
+    cr_assert(strcmp(created, started) <= 0 && strcmp(started, finished) <= 0,
+              "created %s, started %s, finished %s", created, started, finished);
+    time_t now = time(NULL);
+    struct tm st = {0};
+    strptime(started, "%Y-%m-%dT%H:%M:%S", &st);
+    cr_assert(labs((long)(timegm(&st) - now)) < 60, "started %s is not now", started);
     cr_assert(fabs(json_number_value(json_object_get(job, "progress")) - 1.0) < 1e-9, "%s",
               hr_jdump(job));
     json_t *tasks = jf_tasks(gw, jid, NULL);
