@@ -786,6 +786,49 @@ Test(jobs_api, events_of_one_batch_have_ids_of_their_own_and_resume_in_the_middl
     finish();
 }
 
+/* While no stream is open, the gateway does not keep events in memory; a client resuming (while
+ * the job still runs) from an event of that time gets the earlier events from Redis and the
+ * later ones live: all of them. */
+Test(jobs_api, events_resumed_from_a_time_nobody_watched_come_from_redis)
+{
+    start(NULL);
+    worker("form", "form-1", (const char *[]){"WORKER_CAPACITY=1", NULL});
+    const char *jid = jf_run(gw, jf_body(jf_targets(4, "unwatched", "slow:400"), SUBMIT_ONLY));
+    uint64_t deadline = hr_now_ms() + 10000;
+    for (;;) { /* the first task done, nobody watching */
+        json_t *job = hr_json(hr_get(gw, hr_fmt("/api/jobs/%s", jid)));
+        if (jf_count(job, "succeeded") >= 1) {
+            cr_assert_lt(jf_count(job, "succeeded"), 4, "the job ended too soon: %s", hr_jdump(job));
+            break;
+        }
+        cr_assert_lt(hr_now_ms(), deadline, "no task done in 10 s: %s", hr_jdump(job));
+        hr_sleep_ms(20);
+    }
+    json_t *ev = jf_events(rd, jid);
+    cr_assert_geq(json_array_size(ev), 1);
+    const char *first = hr_jstr(json_array_get(ev, 0), "id"); /* the job's "queued" entry */
+    jf_sse_t s = jf_sse(gw, jid, first, 10000);
+    cr_assert_eq(s.status, 200);
+    cr_assert(s.ended, "%s", s.raw);
+    int running = 0, succeeded = 0, completed = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(s.events, i, e) {
+        json_t *d = json_object_get(e, "data");
+        const char *st = hr_jstr(d, "state");
+        if (!st) continue;
+        if (!strcmp(hr_jstr(e, "event"), "task")) {
+            running += !strcmp(st, "running");
+            succeeded += !strcmp(st, "succeeded");
+        } else if (!strcmp(st, "completed")) {
+            completed++;
+        }
+    }
+    cr_assert(running == 4 && succeeded == 4 && completed == 1,
+              "running %d, succeeded %d, completed %d:\n%s", running, succeeded, completed, s.raw);
+    finish();
+}
+
 /* An EventSource reconnects by itself after the stream ends, sending the id of the last event
  * it got (the job's "completed" event; "end" has no id). That resumed stream must end too,
  * not stay open for ever. */
