@@ -425,18 +425,23 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
             s->ending = 1;
             continue;
         }
-        if (s->ka) { /* a keep-alive comment, so that a client that went away is noticed */
-            s->ka = 0;
-            s->sl.pending = 0;
-            pthread_mutex_unlock(&e->lock);
-            pa_buf_puts(&s->out, ": keep-alive\n\n");
-            continue;
-        }
-        /* nothing to send: sleep until the hub wakes us */
-        gw_sleeper_sleep(&s->sl, &e->lock);
-        pthread_mutex_unlock(&e->lock);
-        return 0;
+        if (gw_sse_idle(&s->sl, &s->ka, &s->out, &e->lock)) continue;
+        return 0; /* asleep until the hub wakes us */
     }
+}
+
+int gw_sse_idle(gw_sleeper_t *sl, int *ka, pa_buf_t *out, pthread_mutex_t *lock)
+{
+    if (*ka) { /* a keep-alive comment, so that a client that went away is noticed */
+        *ka = 0;
+        sl->pending = 0;
+        pthread_mutex_unlock(lock);
+        pa_buf_puts(out, ": keep-alive\n\n");
+        return 1;
+    }
+    gw_sleeper_sleep(sl, lock);
+    pthread_mutex_unlock(lock);
+    return 0;
 }
 
 static void sse_free(void *cls)

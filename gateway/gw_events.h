@@ -27,6 +27,10 @@ void gw_sleeper_sleep(gw_sleeper_t *s, pthread_mutex_t *lock);
 /* An SSE content reader's step: copies what is left of out from *off into buf (at most max) and
  * returns how much (0: nothing left); out is emptied once all of it is sent. */
 size_t gw_sse_take(pa_buf_t *out, size_t *off, char *buf, size_t max);
+/* An SSE reader with nothing to send, called with lock held (and releases it): queues a
+ * keep-alive comment when *ka asks for one and returns 1 (read again), else suspends the
+ * connection until a wake-up and returns 0 (the reader returns 0 to libmicrohttpd). */
+int gw_sse_idle(gw_sleeper_t *sl, int *ka, pa_buf_t *out, pthread_mutex_t *lock);
 struct gw;
 struct gw_req;
 

@@ -281,17 +281,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             s->ended = 1;
             continue;
         }
-        if (s->ka) {
-            s->ka = 0;
-            s->sl.pending = 0;
-            pthread_mutex_unlock(&h->lock);
-            pa_buf_puts(&s->out, ": keep-alive\n\n");
-            continue;
-        }
-        /* nothing to send: sleep until a delta, the end or a keep-alive */
-        gw_sleeper_sleep(&s->sl, &h->lock);
-        pthread_mutex_unlock(&h->lock);
-        return 0;
+        if (gw_sse_idle(&s->sl, &s->ka, &s->out, &h->lock)) continue;
+        return 0; /* asleep until a delta, the end or a keep-alive */
     }
 }
 
