@@ -1012,6 +1012,7 @@ int pa_worker_run(pa_worker_t *w)
         rc = 1;
         goto out;
     }
+    write_status(w); /* the record exists by the time a gateway hears of the worker */
     for (int i = 0; i < w->ngw; i++)
         if (connect_gw(w, i) < 0) {
             rc = 1;
@@ -1021,7 +1022,6 @@ int pa_worker_run(pa_worker_t *w)
             PA_I("capacity", w->capacity), PA_I("gateways", w->ngw));
     w->hb_timer = pa_loop_timer(w->loop, (uint64_t)w->hb_ms, (uint64_t)w->hb_ms, on_heartbeat, w);
     w->check_timer = pa_loop_timer(w->loop, CHECK_EVERY_MS, 0, on_check_timer, w);
-    write_status(w);
     for (;;) {
         long wait = after_turn(w);
         if (stop_wanted(w) && !w->stopping) {
