@@ -1210,6 +1210,12 @@ const char *pa_worker_id(const pa_worker_t *w)
 pa_redis_t *pa_worker_redis(pa_worker_t *w)
 {
     calls_read(w, 1); /* their answers come first on the connection */
+    if (w->ndone) {
+        /* what finished is committed first, so that the daemon reads its own outcomes (a job's
+         * token usage, say) as the old per-turn commit let it */
+        commit_send(w);
+        calls_read(w, 1);
+    }
     calls_watch(w);
     return w->redis;
 }

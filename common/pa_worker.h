@@ -106,8 +106,10 @@ void pa_worker_set_status(pa_worker_t *w, const char *field, const char *value);
 
 const char *pa_worker_id(const pa_worker_t *w);
 /* The runtime's Redis connection (synchronous hiredis, reconnecting with backoff), for the
- * daemon's own commands. Every call the runtime has in flight on it is answered first, so this
- * may wait for a round trip. Use it only from the loop's callbacks, never from another thread. */
+ * daemon's own commands. Every call the runtime has in flight on it is answered first, and the
+ * outcomes of tasks already done are committed first (so the daemon reads its own results), so
+ * this may wait for a round trip or two. Use it only from the loop's callbacks, never from another
+ * thread. */
 pa_redis_t *pa_worker_redis(pa_worker_t *w);
 size_t pa_worker_held(const pa_worker_t *w);
 
