@@ -58,6 +58,7 @@ typedef struct {
 
 typedef struct held {
     pa_task_t t; /* first: the daemon's pa_task_t * is a held_t * */
+    char *payload; /* its own allocation: a daemon that uses little arena memory gets a small one */
     int gw;
     uint64_t deadline_wall; /* lease expiry (ms) */
     uint64_t lease_ms;
@@ -372,9 +373,11 @@ static void finish_task(pa_worker_t *w, held_t *h)
     w->nheld--;
     if (h->gw >= 0 && h->gw < w->ngw) w->gws[h->gw].returned++;
     pa_arena_destroy(&h->t.arena);
+    free(h->payload);
     free(h->result);
     free(h->error);
-    h->result = h->error = NULL;
+    h->payload = h->result = h->error = NULL;
+    h->t.payload = NULL;
     h->finished = 1;
     h->refs++;
     held_unpin(h);
@@ -749,9 +752,10 @@ static void on_task(pa_worker_t *w, int gi, const pa_msg_t *m)
     h->t.arena = pa_arena_new();
     size_t len;
     const unsigned char *p = pa_msg_bin(m, PA_FIELD_TASK_PAYLOAD, &len);
-    char *payload = pa_arena_alloc(h->t.arena, len + 1);
-    memcpy(payload, p, len);
-    h->t.payload = payload;
+    h->payload = pa_malloc(len + 1);
+    memcpy(h->payload, p, len);
+    h->payload[len] = '\0';
+    h->t.payload = h->payload;
     h->t.payload_len = len;
     h->gw = gi;
     h->deadline_wall = pa_msg_uint(m, PA_FIELD_TASK_DEADLINE_MS);
@@ -811,16 +815,14 @@ static void handle(pa_worker_t *w, int gi, const pa_msg_t *m)
     }
 }
 
-/* Takes what a gateway sent, while ZMQ_EVENTS says there is more, at most MSGS_PER_TURN.
- * Returns how many messages it took (MSGS_PER_TURN: there may be more). */
+/* Takes what a gateway sent until the socket has nothing more (EAGAIN), at most MSGS_PER_TURN
+ * messages. Returns how many it took (MSGS_PER_TURN: there may be more). A receive processes
+ * the socket's pending commands itself, so no ZMQ_EVENTS call is needed per message. */
 static int drain(pa_worker_t *w, int gi)
 {
     gwconn_t *g = &w->gws[gi];
     int got = 0;
     while (g->raw && got < MSGS_PER_TURN) {
-        int ev = 0;
-        size_t evlen = sizeof ev;
-        if (zmq_getsockopt(g->raw, ZMQ_EVENTS, &ev, &evlen) < 0 || !(ev & ZMQ_POLLIN)) break;
         zmq_msg_t f[2];
         int n = 0, more = 1;
         while (more) {
@@ -828,7 +830,7 @@ static int drain(pa_worker_t *w, int gi)
             zmq_msg_init(&tmp);
             if (zmq_msg_recv(&tmp, g->raw, ZMQ_DONTWAIT) < 0) {
                 zmq_msg_close(&tmp);
-                break;
+                break; /* mid-message cannot happen: ZeroMQ delivers whole messages */
             }
             more = zmq_msg_more(&tmp);
             if (n < 2) f[n] = tmp;
@@ -850,9 +852,18 @@ static int drain(pa_worker_t *w, int gi)
         }
         pa_msg_destroy(&m);
         for (int i = 0; i < n && i < 2; i++) zmq_msg_close(&f[i]);
-        g = &w->gws[gi]; /* (handle may have reconnected it) */
+        g = &w->gws[gi];
     }
     return got;
+}
+
+/* 1 when ZMQ_EVENTS says a message waits on a gateway's socket: ZMQ_FD only signals changes,
+ * and a send may have consumed the signal of a message that arrived meanwhile. */
+static int readable(const gwconn_t *g)
+{
+    int ev = 0;
+    size_t evlen = sizeof ev;
+    return g->raw && zmq_getsockopt(g->raw, ZMQ_EVENTS, &ev, &evlen) == 0 && (ev & ZMQ_POLLIN);
 }
 
 /* ---- timers -------------------------------------------------------------------------------- */
@@ -973,7 +984,7 @@ static long after_turn(pa_worker_t *w)
         send_credits(w);
         int got = 0, full = 0;
         for (int i = 0; i < w->ngw; i++) {
-            int n = drain(w, i);
+            int n = readable(&w->gws[i]) ? drain(w, i) : 0;
             got += n;
             full |= n >= MSGS_PER_TURN;
         }
