@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gw_dispatch.h"
+#include "pa_jobs.h"
 #include "pa_log.h"
 #include "pa_proto.h"
 #include "pa_worker.h"
@@ -667,4 +668,49 @@ Test(worker_runtime, dispatcher_cancel_reaches_the_worker_at_once)
     cr_assert_lt(rf_now_ms() - t0, 500, "took %llu ms", (unsigned long long)(rf_now_ms() - t0));
     stop_worker();
     gw_dispatch_destroy(&dispatcher);
+}
+
+Test(worker_runtime, cancel_answers_the_workers_that_held_running_tasks)
+{
+    /* cancel.lua with ARGV[4] = '1' (what the cancel handler hands to gw_dispatch_cancel) */
+    rdo("HSET pa:job:j-n id j-n status running total 3 stages submit running 2 queued 1 "
+        "succeeded 0 failed 0 cancelled 0");
+    rdo("HSET pa:task:j-n:000001 state running lease 7 worker w-a stage submit attempt 1");
+    rdo("HSET pa:task:j-n:000002 state running lease 8 worker w-b stage submit attempt 1");
+    rdo("HSET pa:task:j-n:000003 state queued stage submit");
+    rdo("ZADD pa:worker:w-a:tasks 99999999999999 j-n:000001");
+    rdo("LPUSH pa:ready:form j-n:000003");
+    const char *argv[] = {"pa:", "j-n", "2026-12-06T00:00:00.000Z", "1"};
+    redisReply *r = pa_redis_eval(cli, &pa_jobs_cancel, 0, 4, argv, NULL);
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3, "answer: %s",
+              r && r->type == REDIS_REPLY_ERROR ? r->str : "not {status, w-a, w-b}");
+    cr_assert_str_eq(r->element[0]->str, "cancelled");
+    int a = 0, b = 0;
+    for (size_t i = 1; i < 3; i++) {
+        a += !strcmp(r->element[i]->str, "w-a");
+        b += !strcmp(r->element[i]->str, "w-b");
+    }
+    cr_assert(a == 1 && b == 1, "each holder once");
+    freeReplyObject(r);
+    for (int i = 1; i <= 3; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "j-n:%06d", i);
+        char *st = rget("HGET pa:task:%s %s", key, "state");
+        cr_assert(st && !strcmp(st, "cancelled"), "task %d: %s", i, st ? st : "(none)");
+        free(st);
+    }
+    char *c = rget("HGET pa:job:%s %s", "j-n", "cancelled");
+    char *run = rget("HGET pa:job:%s %s", "j-n", "running");
+    cr_assert(c && !strcmp(c, "3") && run && !strcmp(run, "0"), "counts moved: %s/%s", c, run);
+    free(c), free(run);
+    r = pa_redis_cmd(cli, "ZCARD pa:worker:w-a:tasks");
+    cr_assert_eq(r->integer, 0, "the lease left its worker's lease set");
+    freeReplyObject(r);
+    /* again: already cancelled, nobody to tell; without ARGV[4] the answer is the status alone */
+    r = pa_redis_eval(cli, &pa_jobs_cancel, 0, 4, argv, NULL);
+    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+    freeReplyObject(r);
+    r = pa_redis_eval(cli, &pa_jobs_cancel, 0, 3, argv, NULL);
+    cr_assert(r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "cancelled"));
+    freeReplyObject(r);
 }
