@@ -12,7 +12,8 @@
  *   count           INCR <prefix>test:count:<job> on the runtime's non-blocking Redis connection
  *                   (pa_worker_aredis) and succeeds with the value in the result ("count").
  * TEST_WORKER_MODE sets the mode of tasks that do not say; TEST_WORKER_DELAY_MS delays every task
- * (a pa_loop timer). Every task's state lives in its arena. For the stage "generate" (POST
+ * (a pa_loop timer). A task that outlives on_task keeps its state in its arena (one that ends at
+ * once needs none: the benchmarks' no-op tasks stay cheap). For the stage "generate" (POST
  * /api/llm/generate) the result echoes the prompt as the llm-worker would. The status record
  * carries tasks_started, tasks_cancelled and last_claim. */
 #include <jansson.h>
@@ -55,19 +56,20 @@ static void decref(void *p)
 }
 
 /* The result of a stage: for "generate" an answer shaped like the llm-worker's, echoing the
- * prompt; for the others, who ran it and which try it was. In the task's arena. */
-static const char *result_of(tt_t *tt, const char *claim)
+ * prompt; for the others, who ran it and which try it was. Caller frees. */
+static char *result_of(tt_t *tt, const char *claim)
 {
     pa_task_t *t = tt->t;
     json_t *r;
     if (strcmp(t->stage, "generate") == 0) {
         const char *prompt =
             json_string_value(json_object_get(json_object_get(tt->payload, "input"), "prompt"));
-        char *out = pa_arena_alloc(t->arena, (prompt ? strlen(prompt) : 0) + 7);
-        snprintf(out, (prompt ? strlen(prompt) : 0) + 7, "test: %s", prompt ? prompt : "");
-        r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out, "provider", "test",
-                      "model", "prospect-test-worker", "usage", "prompt_tokens",
+        char *out = NULL;
+        if (asprintf(&out, "test: %s", prompt ? prompt : "") < 0) out = NULL;
+        r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out ? out : "", "provider",
+                      "test", "model", "prospect-test-worker", "usage", "prompt_tokens",
                       (int)(prompt ? strlen(prompt) : 0), "completion_tokens", 1);
+        free(out);
     } else {
         r = json_pack("{s:s, s:s, s:i, s:i, s:b}", "worker", pa_worker_id(tt->w), "stage",
                       t->stage, "attempt", (int)t->attempt, "max_attempts", (int)t->max_attempts,
@@ -76,7 +78,6 @@ static const char *result_of(tt_t *tt, const char *claim)
     }
     char *s = json_dumps(r, JSON_COMPACT);
     json_decref(r);
-    pa_arena_defer(t->arena, free, s);
     return s;
 }
 
@@ -85,7 +86,7 @@ static void finish(tt_t *tt)
     pa_worker_t *w = tt->w;
     pa_task_t *t = tt->t;
     const char *mode = tt->mode;
-    const char *result = result_of(tt, NULL);
+    char *result = result_of(tt, NULL);
     if (strcmp(mode, "fail") == 0)
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, "test: permanent failure", 0);
     else if (strcmp(mode, "retry") == 0)
@@ -102,6 +103,7 @@ static void finish(tt_t *tt)
         pa_worker_done(w, t, PA_OUT_UNCERTAIN, result, "test: uncertain", 0);
     else
         pa_worker_done(w, t, PA_OUT_SUCCEEDED, result, NULL, 0);
+    free(result);
 }
 
 static void on_claimed(pa_worker_t *w, pa_task_t *t, pa_claim_t c, void *ud)
@@ -113,10 +115,12 @@ static void on_claimed(pa_worker_t *w, pa_task_t *t, pa_claim_t c, void *ud)
     char last[200];
     snprintf(last, sizeof last, "%s=%s", t->key, name);
     pa_worker_set_status(w, "last_claim", last);
+    char *result = result_of(tt, name);
     if (c == PA_CLAIM_OK)
-        pa_worker_done(w, t, PA_OUT_SUCCEEDED, result_of(tt, name), NULL, 0);
+        pa_worker_done(w, t, PA_OUT_SUCCEEDED, result, NULL, 0);
     else
-        pa_worker_done(w, t, PA_OUT_FAILED, result_of(tt, name), "test: claim not taken", 0);
+        pa_worker_done(w, t, PA_OUT_FAILED, result, "test: claim not taken", 0);
+    free(result);
 }
 
 static void on_counted(redisReply *r, void *ud)
@@ -131,8 +135,8 @@ static void on_counted(redisReply *r, void *ud)
                           (int)tt->t->attempt);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    pa_arena_defer(tt->t->arena, free, s);
     pa_worker_done(tt->w, tt->t, PA_OUT_SUCCEEDED, s, NULL, 0);
+    free(s);
 }
 
 /* An INCR answered from the loop (a callback always comes, NULL when Redis is away or the
@@ -208,25 +212,34 @@ static void mode_of(tt_t *tt, long *slow_ms)
 static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
 {
     (void)ud;
-    tt_t *tt = pa_arena_alloc(t->arena, sizeof *tt);
-    tt->w = w, tt->t = t;
-    t->user = tt;
-    tt->payload = json_loadb(t->payload, t->payload_len, 0, NULL);
-    if (tt->payload) pa_arena_defer(t->arena, decref, tt->payload);
+    tt_t now = {.w = w, .t = t};
+    now.payload = json_loadb(t->payload, t->payload_len, 0, NULL);
     long slow;
-    mode_of(tt, &slow);
+    mode_of(&now, &slow);
     tw.started++;
-    if (strcmp(tt->mode, "crash") == 0) {
+    if (strcmp(now.mode, "crash") == 0) {
         pa_warn("crashing on request", PA_S("task_id", t->key));
         raise(SIGKILL);
     }
+    long delay = slow + tw.delay_ms;
+    int waits = delay > 0 || strcmp(now.mode, "stall") == 0 ||
+                strcmp(now.mode, "wait_cancel") == 0 || strcmp(now.mode, "claim") == 0 ||
+                strcmp(now.mode, "count") == 0;
+    if (!waits) { /* ends now: its state needs no arena */
+        finish(&now);
+        json_decref(now.payload);
+        return;
+    }
+    /* the task outlives this call: its state, and the parsed payload, live in its arena */
+    tt_t *tt = pa_arena_alloc(t->arena, sizeof *tt);
+    *tt = now;
+    t->user = tt;
+    if (tt->payload) pa_arena_defer(t->arena, decref, tt->payload);
     /* held until the lease runs out, the task is cancelled or we stop */
     if (strcmp(tt->mode, "stall") == 0 || strcmp(tt->mode, "wait_cancel") == 0) return;
-    long delay = slow + tw.delay_ms;
     if (delay <= 0) {
         if (strcmp(tt->mode, "claim") == 0) claim(tt);
-        else if (strcmp(tt->mode, "count") == 0) count(tt);
-        else finish(tt);
+        else count(tt);
         return;
     }
     tt->timer = pa_loop_timer(pa_worker_loop(w), (uint64_t)delay, 0, on_timer, tt);
