@@ -71,9 +71,12 @@ static char *result_of(tt_t *tt, const char *claim)
                       (int)(prompt ? strlen(prompt) : 0), "completion_tokens", 1);
         free(out);
     } else {
-        r = json_pack("{s:s, s:s, s:i, s:i, s:b}", "worker", pa_worker_id(tt->w), "stage",
-                      t->stage, "attempt", (int)t->attempt, "max_attempts", (int)t->max_attempts,
-                      "last_attempt", t->last_attempt);
+        r = json_pack("{s:s, s:s, s:i}", "worker", pa_worker_id(tt->w), "stage", t->stage,
+                      "attempt", (int)t->attempt);
+        if (strcmp(tt->mode, "transient") == 0) { /* the limit it was told, and whether last */
+            json_object_set_new(r, "max_attempts", json_integer(t->max_attempts));
+            json_object_set_new(r, "last_attempt", json_boolean(t->last_attempt));
+        }
         if (claim) json_object_set_new(r, "claim", json_string(claim));
     }
     char *s = json_dumps(r, JSON_COMPACT);
