@@ -1,92 +1,265 @@
-/* The worker runtime: one event loop per worker daemon.
+/* The worker runtime: one pa_loop per worker daemon.
  *
  * Credits: on (re)connecting to a gateway the worker says HELLO and offers its share of free
  * slots as CREDIT; each finished task returns one credit to the gateway it came from. A gateway
- * therefore never sends more than the worker can hold. Outcomes are committed to Redis before
- * the credit goes back, in one script call per loop turn for everything that finished. */
+ * therefore never sends more than the worker can hold.
+ *
+ * Redis: one connection, used without blocking the loop. Calls are appended and flushed at
+ * once, their answers read in order when the socket is readable (a FIFO of callbacks, `calls`).
+ * Outcomes are committed in one script call for everything that finished while the previous
+ * commit was in flight (at most one in flight, so outcomes batch while Redis works), and their
+ * credits go back when it answers. Leases are checked (and renewed near their end) in one call
+ * for every held task at least once a second: that is how a task whose job was cancelled, or
+ * whose lease was lost, is heard of even without a CANCEL message.
+ *
+ * ZeroMQ: each DEALER's ZMQ_FD is watched on the loop. That descriptor only signals that the
+ * socket's state changed, and a send may consume the signal, so after every turn ZMQ_EVENTS is
+ * read and the socket drained until it says nothing is left. */
 #include "pa_worker.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "pa_config.h"
 #include "pa_jobs.h"
 #include "pa_log.h"
+#include "pa_mem.h"
 #include "pa_proto.h"
 #include "pa_redis.h"
 #include "pa_time.h"
 
 #define MAX_GW 16
-#define RENEW_EVERY_MS 1000
-#define MAX_FDS 256
+#define CHECK_EVERY_MS 1000 /* every held lease is checked at least this often */
+#define MSGS_PER_TURN 1000  /* messages taken from one gateway before the loop turns */
+#define COMMIT_RETRY_MS 100
+
+extern const char pa_lua_claim[];
+static pa_script_t claim_script = PA_SCRIPT(pa_lua_claim);
+
+typedef struct pa_worker pa_worker_t;
 
 typedef struct {
+    pa_worker_t *w;
     char *endpoint;
     zsock_t *sock;
     void *raw;
+    int fd; /* ZMQ_FD, watched on the loop; -1 without a socket */
     uint64_t last_recv;
-    unsigned returned; /* credits to send back on the next flush */
+    unsigned returned; /* credits to send back */
 } gwconn_t;
 
 typedef struct held {
     pa_task_t t; /* first: the daemon's pa_task_t * is a held_t * */
-    char *payload;
     int gw;
     uint64_t deadline_wall; /* lease expiry (ms) */
     uint64_t lease_ms;
-    int done;
-    int sent; /* in the commit in flight */
+    int done;     /* pa_worker_done was called */
+    int sent;     /* in the commit in flight */
+    int voided;   /* cancelled, lost or released: never committed */
+    int finished; /* out of the held list, arena gone; freed once refs is 0 */
+    unsigned refs; /* calls in flight that point at it (lease checks, claims) */
     const char *outcome;
     char *result, *error;
     long delay_ms;
     struct held *prev, *next;
 } held_t;
 
+/* A Redis call in flight: its answer goes to fn (NULL: failed or the connection was lost; fn
+ * NULL: the answer is not needed). */
+typedef void (*reply_fn)(pa_worker_t *w, redisReply *r, void *ud);
+typedef struct {
+    reply_fn fn;
+    void *ud;
+} call_t;
+
+typedef struct {
+    char *k, *v;
+} field_t;
+
 struct pa_worker {
     pa_worker_ops_t ops;
     char id[65];
     char *prefix;
     pa_redis_t *redis;
+    pa_loop_t *loop;
     gwconn_t gws[MAX_GW];
     int ngw;
     unsigned capacity;
     held_t *head;
     size_t nheld, ndone; /* ndone: done, not yet in a commit */
-    /* The commit sent and not yet answered (at most one): Redis runs it while the daemon works
-     * on the next tasks. Its argv points into the tasks. */
     struct {
-        held_t **list;
-        size_t n;
-        const char **argv;
-        char (*delays)[24];
-        char now[24], iso[25], n_s[24];
-    } pend;
+        call_t *q;
+        size_t head, n, cap;
+        int fd; /* the connection's socket while watched, else -1 */
+    } calls;
+    int commit_inflight, check_inflight;
+    uint64_t commit_not_before; /* after a failed commit (mono ms) */
+    pa_timer_t *hb_timer, *check_timer, *retry_timer, *deadline_timer;
+    struct claim *later; /* claims answered without Redis, on the next turn */
+    field_t *status;
+    size_t nstatus;
+    uint64_t started_wall;
     int hb_ms, stop_timeout_s;
     long retry_base_ms, retry_cap_ms;
     char *curve_server_public, *curve_client_secret;
-    int stopping;
+    int wake_fd;
+    atomic_int stop_flag;
+    int stopping, destroying;
+    uint64_t stop_deadline;
     unsigned seed;
 };
 
 static volatile sig_atomic_t stop_requested;
+static volatile int signal_wake_fd = -1;
 
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+    int fd = signal_wake_fd;
+    if (fd >= 0) {
+        uint64_t one = 1;
+        ssize_t n = write(fd, &one, sizeof one);
+        (void)n;
+    }
 }
 
-static const char *outcome_names[] = {"succeeded", "retry",     "failed",
+static const char *outcome_names[] = {"succeeded",        "retry",   "failed",
                                       "captcha_required", "skipped", "uncertain"};
+
+/* ---- Redis calls without blocking the loop ------------------------------------------------- */
+
+static void on_redis_readable(pa_loop_t *l, int fd, unsigned events, void *ud);
+
+static void calls_watch(pa_worker_t *w)
+{
+    int fd = w->calls.n ? pa_redis_fd(w->redis) : -1;
+    if (fd == w->calls.fd) return;
+    if (w->calls.fd >= 0) pa_loop_unwatch(w->loop, w->calls.fd);
+    w->calls.fd = -1;
+    if (fd >= 0 && pa_loop_watch(w->loop, fd, PA_IO_READ, on_redis_readable, w) == 0)
+        w->calls.fd = fd;
+}
+
+static void calls_push(pa_worker_t *w, reply_fn fn, void *ud)
+{
+    if (w->calls.n == w->calls.cap) {
+        size_t cap = w->calls.cap ? 2 * w->calls.cap : 16;
+        call_t *q = pa_malloc(cap * sizeof *q);
+        for (size_t i = 0; i < w->calls.n; i++)
+            q[i] = w->calls.q[(w->calls.head + i) % w->calls.cap];
+        free(w->calls.q);
+        w->calls.q = q, w->calls.cap = cap, w->calls.head = 0;
+    }
+    w->calls.q[(w->calls.head + w->calls.n) % w->calls.cap] = (call_t){fn, ud};
+    w->calls.n++;
+}
+
+static call_t calls_pop(pa_worker_t *w)
+{
+    call_t c = w->calls.q[w->calls.head];
+    w->calls.head = (w->calls.head + 1) % w->calls.cap;
+    /* Nothing in flight: the socket is not watched. It is watched afresh with the next call, so
+     * a connection made again (perhaps on the same descriptor number) is always registered. */
+    if (--w->calls.n == 0 && w->calls.fd >= 0) {
+        pa_loop_unwatch(w->loop, w->calls.fd);
+        w->calls.fd = -1;
+    }
+    return c;
+}
+
+/* The connection was lost: every call in flight fails (its answer will never come). */
+static void calls_fail_all(pa_worker_t *w)
+{
+    while (w->calls.n) {
+        call_t c = calls_pop(w);
+        if (c.fn) c.fn(w, NULL, c.ud);
+    }
+}
+
+/* Reads the answers that arrived (all of them, waiting, when wait) and hands them out. */
+static void calls_read(pa_worker_t *w, int wait)
+{
+    while (w->calls.n) {
+        redisReply *r = wait ? pa_redis_get_reply(w->redis) : pa_redis_wait_reply(w->redis, 0);
+        if (!r) {
+            if (wait || !pa_redis_connected(w->redis)) {
+                pa_warn("redis connection lost with calls in flight",
+                        PA_S("error", pa_redis_errstr(w->redis)), PA_I("calls", w->calls.n));
+                calls_fail_all(w);
+            }
+            break;
+        }
+        call_t c = calls_pop(w);
+        if (c.fn) c.fn(w, r, c.ud);
+        freeReplyObject(r);
+    }
+}
+
+static void on_redis_readable(pa_loop_t *l, int fd, unsigned events, void *ud)
+{
+    (void)l, (void)fd, (void)events;
+    calls_read(ud, 0);
+}
+
+/* Writes out what was appended. -1 when the connection failed (every call in flight failed). */
+static int calls_flush(pa_worker_t *w)
+{
+    if (pa_redis_flush(w->redis) < 0) {
+        calls_fail_all(w);
+        return -1;
+    }
+    return 0;
+}
+
+/* Appends a command and its callback (flushed by the caller with calls_flush). -1 when Redis is
+ * unreachable: fn is not called. */
+static int call_argv(pa_worker_t *w, int argc, const char **argv, reply_fn fn, void *ud)
+{
+    if (pa_redis_append(w->redis, argc, argv, NULL) < 0) {
+        calls_fail_all(w); /* the connection was dropped under them */
+        return -1;
+    }
+    calls_push(w, fn, ud);
+    return 0;
+}
+
+/* A script call, sent at once. -1 when Redis is unreachable: fn is not called. */
+static int call_script(pa_worker_t *w, pa_script_t *s, int argc, const char **argv, reply_fn fn,
+                       void *ud)
+{
+    if (!atomic_load(&s->have_sha)) {
+        /* SCRIPT LOAD is a plain round trip: the answers in flight come first */
+        calls_read(w, 1);
+        if (pa_redis_script_load(w->redis, s) < 0) return -1;
+    }
+    if (pa_redis_append_evalsha(w->redis, s, 0, argc, argv, NULL) < 0) {
+        calls_fail_all(w);
+        return -1;
+    }
+    calls_push(w, fn, ud);
+    if (pa_redis_flush(w->redis) < 0) {
+        w->calls.n--; /* this call's fn is not called: the caller hears -1 */
+        calls_fail_all(w);
+        return -1;
+    }
+    calls_watch(w);
+    return 0;
+}
+
+/* ---- the gateways -------------------------------------------------------------------------- */
 
 static int send_msg(gwconn_t *g, const pa_msg_t *m)
 {
-    return pa_proto_send(g->raw, NULL, 0, m);
+    return g->raw ? pa_proto_send(g->raw, NULL, 0, m) : -1;
 }
 
 static void send_credit(gwconn_t *g, unsigned n)
@@ -98,6 +271,14 @@ static void send_credit(gwconn_t *g, unsigned n)
         send_msg(g, m);
         pa_msg_destroy(&m);
         n -= k;
+    }
+}
+
+static void send_credits(pa_worker_t *w)
+{
+    for (int i = 0; i < w->ngw; i++) {
+        if (!w->stopping && w->gws[i].returned) send_credit(&w->gws[i], w->gws[i].returned);
+        w->gws[i].returned = 0;
     }
 }
 
@@ -119,10 +300,27 @@ static void hello(pa_worker_t *w, int i)
     if (share) send_credit(g, share);
 }
 
+static int drain(pa_worker_t *w, int gi);
+
+static void on_gw_readable(pa_loop_t *l, int fd, unsigned events, void *ud)
+{
+    (void)l, (void)fd, (void)events;
+    gwconn_t *g = ud;
+    drain(g->w, (int)(g - g->w->gws));
+}
+
+static void close_gw(pa_worker_t *w, gwconn_t *g)
+{
+    if (g->fd >= 0) pa_loop_unwatch(w->loop, g->fd);
+    g->fd = -1;
+    g->raw = NULL;
+    zsock_destroy(&g->sock);
+}
+
 static int connect_gw(pa_worker_t *w, int i)
 {
     gwconn_t *g = &w->gws[i];
-    zsock_destroy(&g->sock);
+    close_gw(w, g);
     g->sock = zsock_new(ZMQ_DEALER);
     if (!g->sock) return -1;
     zsock_set_linger(g->sock, 0);
@@ -140,18 +338,764 @@ static int connect_gw(pa_worker_t *w, int i)
     }
     if (zsock_connect(g->sock, "%s", g->endpoint) < 0) {
         pa_error("cannot connect", PA_S("gateway", g->endpoint));
+        zsock_destroy(&g->sock);
         return -1;
     }
     g->raw = zsock_resolve(g->sock);
+    g->fd = zsock_fd(g->sock);
+    if (pa_loop_watch(w->loop, g->fd, PA_IO_READ, on_gw_readable, g) < 0) {
+        pa_error("cannot watch the gateway socket", PA_S("gateway", g->endpoint),
+                 PA_S("error", strerror(errno)));
+        close_gw(w, g);
+        return -1;
+    }
     g->last_recv = pa_mono_ms();
     hello(w, i);
     return 0;
+}
+
+/* ---- tasks --------------------------------------------------------------------------------- */
+
+static void held_unpin(held_t *h)
+{
+    if (--h->refs == 0 && h->finished) free(h);
+}
+
+/* The task leaves this worker: out of the held list, its memory released, its credit counted
+ * to go back. The struct itself stays while calls in flight point at it. */
+static void finish_task(pa_worker_t *w, held_t *h)
+{
+    if (h->finished) return;
+    if (h->prev) h->prev->next = h->next;
+    else w->head = h->next;
+    if (h->next) h->next->prev = h->prev;
+    w->nheld--;
+    if (h->gw >= 0 && h->gw < w->ngw) w->gws[h->gw].returned++;
+    pa_arena_destroy(&h->t.arena);
+    free(h->result);
+    free(h->error);
+    h->result = h->error = NULL;
+    h->finished = 1;
+    h->refs++;
+    held_unpin(h);
+}
+
+/* The task's lease is void (its job cancelled, its lease lost, or given back): nothing of it
+ * will be committed, and the daemon is told to stop it. */
+static void void_task(pa_worker_t *w, held_t *h, const char *reason)
+{
+    if (h->done || h->voided || h->finished) return;
+    h->voided = 1;
+    pa_info("task cancelled while running", PA_S("task_id", h->t.key), PA_S("reason", reason));
+    if (w->ops.on_cancel) w->ops.on_cancel(w, &h->t, reason, w->ops.ud);
+}
+
+void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const char *result,
+                    const char *error, long retry_after_ms)
+{
+    held_t *h = (held_t *)t;
+    if (h->done || h->finished) return;
+    h->done = 1;
+    if (h->voided) { /* nothing to commit: the slot is free at once */
+        pa_debug("cancelled task ended", PA_S("task_id", t->key),
+                 PA_S("outcome", outcome_names[outcome]));
+        finish_task(w, h);
+        return;
+    }
+    w->ndone++;
+    h->outcome = outcome_names[outcome];
+    h->result = result ? pa_strdup(result) : NULL;
+    h->error = error ? pa_strndup(error, strnlen(error, 1000)) : NULL;
+    if (outcome == PA_OUT_RETRY) {
+        /* exponential backoff with full jitter, never sooner than the server asked */
+        long ceiling = w->retry_base_ms;
+        for (unsigned a = 1; a < t->attempt && ceiling < w->retry_cap_ms; a++) ceiling *= 2;
+        if (ceiling > w->retry_cap_ms) ceiling = w->retry_cap_ms;
+        long delay = (long)(rand_r(&w->seed) % (unsigned)(ceiling + 1));
+        h->delay_ms = delay > retry_after_ms ? delay : retry_after_ms;
+    }
+}
+
+/* ---- commits ------------------------------------------------------------------------------- */
+
+typedef struct {
+    held_t **list;
+    size_t n;
+    const char **argv;
+    char (*delays)[24];
+    char now[24], iso[25], n_s[24];
+} commit_t;
+
+static void commit_free(commit_t *c)
+{
+    free(c->list);
+    free(c->argv);
+    free(c->delays);
+    free(c);
+}
+
+static void on_retry_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
+{
+    (void)l, (void)t;
+    pa_worker_t *w = ud;
+    w->retry_timer = NULL; /* one-shot: the loop frees it */
+}
+
+static void commit_failed_later(pa_worker_t *w)
+{
+    w->commit_not_before = pa_mono_ms() + COMMIT_RETRY_MS;
+    if (!w->retry_timer && !w->destroying)
+        w->retry_timer = pa_loop_timer(w->loop, COMMIT_RETRY_MS, 0, on_retry_timer, w);
+}
+
+/* The commit's answer: its tasks end and their credits go back; when it failed they are sent
+ * again with the next commit (a lease that expires meanwhile is refused then, and the task runs
+ * again elsewhere). */
+static void commit_answered(pa_worker_t *w, redisReply *r, void *ud)
+{
+    commit_t *c = ud;
+    w->commit_inflight = 0;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != c->n) {
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
+            atomic_store(&pa_jobs_commit.have_sha, 0); /* loaded again before the next try */
+        else if (r && r->type == REDIS_REPLY_ERROR)
+            pa_error("commit failed", PA_S("error", r->str));
+        else
+            pa_warn("commit deferred: redis unreachable",
+                    PA_S("error", pa_redis_errstr(w->redis)));
+        for (size_t i = 0; i < c->n; i++) c->list[i]->sent = 0;
+        w->ndone += c->n;
+        commit_failed_later(w);
+    } else {
+        for (size_t i = 0; i < c->n; i++) {
+            held_t *h = c->list[i];
+            redisReply *e = r->element[i];
+            if (e->type != REDIS_REPLY_STRING || strcmp(e->str, "ok") != 0)
+                pa_warn("result refused: the lease was no longer ours", PA_S("task_id", h->t.key),
+                        PA_S("lease", h->t.lease), PA_S("stage", h->t.stage));
+            else
+                pa_debug("task committed", PA_S("task_id", h->t.key), PA_S("state", h->outcome));
+            finish_task(w, h);
+        }
+    }
+    commit_free(c);
+}
+
+/* Sends every task finished since the last commit in one script call, unless a commit is in
+ * flight (its answer sends the next). */
+static void commit_send(pa_worker_t *w)
+{
+    if (w->commit_inflight || !w->ndone || pa_mono_ms() < w->commit_not_before) return;
+    commit_t *c = pa_calloc(1, sizeof *c);
+    size_t n = w->ndone, k = 0;
+    c->list = pa_malloc(n * sizeof *c->list);
+    for (held_t *h = w->head; h && k < n; h = h->next)
+        if (h->done && !h->sent && !h->voided) c->list[k++] = h;
+    n = k;
+    size_t argc = 5 + 6 * n;
+    c->argv = pa_malloc(argc * sizeof *c->argv);
+    c->delays = pa_malloc((n ? n : 1) * sizeof *c->delays);
+    c->n = n;
+    uint64_t wall = pa_wall_ms();
+    snprintf(c->now, sizeof c->now, "%llu", (unsigned long long)wall);
+    pa_time_rfc3339(wall, c->iso);
+    snprintf(c->n_s, sizeof c->n_s, "%zu", n);
+    c->argv[0] = w->prefix, c->argv[1] = w->id, c->argv[2] = c->now, c->argv[3] = c->iso;
+    c->argv[4] = c->n_s;
+    for (size_t i = 0; i < n; i++) {
+        held_t *h = c->list[i];
+        snprintf(c->delays[i], sizeof c->delays[i], "%ld", h->delay_ms);
+        const char **a = c->argv + 5 + 6 * i;
+        a[0] = h->t.key, a[1] = h->t.lease, a[2] = h->outcome;
+        a[3] = h->result ? h->result : "", a[4] = h->error ? h->error : "", a[5] = c->delays[i];
+        h->sent = 1;
+    }
+    w->ndone -= n;
+    w->commit_inflight = 1;
+    if (call_script(w, &pa_jobs_commit, (int)argc, c->argv, commit_answered, c) < 0) {
+        w->commit_inflight = 0;
+        for (size_t i = 0; i < n; i++) c->list[i]->sent = 0;
+        w->ndone += n;
+        pa_warn("commit deferred: redis unreachable", PA_S("error", pa_redis_errstr(w->redis)));
+        commit_free(c);
+        commit_failed_later(w);
+    }
+}
+
+/* ---- lease checks -------------------------------------------------------------------------- */
+
+typedef struct {
+    held_t **list;
+    uint64_t *until; /* 0: only checked */
+    size_t n;
+    const char **argv;
+    char (*nums)[24];
+    char n_s[24];
+} check_t;
+
+static void check_free(check_t *c)
+{
+    for (size_t i = 0; i < c->n; i++) held_unpin(c->list[i]);
+    free(c->list);
+    free(c->until);
+    free(c->argv);
+    free(c->nums);
+    free(c);
+}
+
+static void check_answered(pa_worker_t *w, redisReply *r, void *ud)
+{
+    check_t *c = ud;
+    w->check_inflight = 0;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == c->n) {
+        for (size_t i = 0; i < c->n; i++) {
+            held_t *h = c->list[i];
+            const char *s = r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
+            if (strcmp(s, "ok") == 0) {
+                if (c->until[i]) h->deadline_wall = c->until[i];
+            } else if (!w->destroying && strcmp(s, "cancelled") == 0) {
+                void_task(w, h, "job cancelled");
+            } else if (!w->destroying && strcmp(s, "lost") == 0) {
+                pa_warn("lease lost while working", PA_S("task_id", h->t.key));
+                void_task(w, h, "lease lost");
+            }
+        }
+    } else if (r && r->type == REDIS_REPLY_ERROR) {
+        if (strncmp(r->str, "NOSCRIPT", 8) == 0) atomic_store(&pa_jobs_renew.have_sha, 0);
+        else pa_error("lease check failed", PA_S("error", r->str));
+    }
+    check_free(c);
+}
+
+/* One script call for every task held: each lease is checked (a cancelled job or a lost lease
+ * reaches on_cancel) and those past half their time are extended. */
+static void check_leases(pa_worker_t *w)
+{
+    if (w->check_inflight) return;
+    size_t n = 0;
+    for (held_t *h = w->head; h; h = h->next) n += !h->done && !h->voided;
+    if (!n) return;
+    check_t *c = pa_calloc(1, sizeof *c);
+    c->list = pa_malloc(n * sizeof *c->list);
+    c->until = pa_calloc(n, sizeof *c->until);
+    c->nums = pa_malloc(n * sizeof *c->nums);
+    c->argv = pa_malloc((3 + 3 * n) * sizeof *c->argv);
+    uint64_t now = pa_wall_ms();
+    size_t k = 0;
+    for (held_t *h = w->head; h && k < n; h = h->next) {
+        if (h->done || h->voided) continue;
+        c->list[k] = h;
+        h->refs++;
+        if (h->deadline_wall <= now + h->lease_ms / 2) c->until[k] = now + h->lease_ms;
+        snprintf(c->nums[k], sizeof c->nums[k], "%llu", (unsigned long long)c->until[k]);
+        c->argv[3 + 3 * k] = h->t.key, c->argv[4 + 3 * k] = h->t.lease;
+        c->argv[5 + 3 * k] = c->nums[k];
+        k++;
+    }
+    c->n = k;
+    snprintf(c->n_s, sizeof c->n_s, "%zu", k);
+    c->argv[0] = w->prefix, c->argv[1] = w->id, c->argv[2] = c->n_s;
+    w->check_inflight = 1;
+    if (call_script(w, &pa_jobs_renew, (int)(3 + 3 * k), c->argv, check_answered, c) < 0) {
+        w->check_inflight = 0;
+        check_free(c);
+    }
+}
+
+/* How often to look at leases: every second, and often enough that the shortest lease held is
+ * renewed well before it runs out. */
+static uint64_t check_every(const pa_worker_t *w)
+{
+    uint64_t every = CHECK_EVERY_MS;
+    for (const held_t *h = w->head; h; h = h->next)
+        if (!h->done && h->lease_ms / 4 < every) every = h->lease_ms / 4;
+    return every < 20 ? 20 : every;
+}
+
+static void on_check_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
+{
+    pa_worker_t *w = ud;
+    check_leases(w);
+    pa_loop_timer_again(l, t, check_every(w));
+}
+
+/* ---- claims -------------------------------------------------------------------------------- */
+
+typedef struct claim {
+    held_t *h;
+    pa_claim_fn fn;
+    void *ud;
+    pa_claim_t result;
+    char ttl[24];
+    struct claim *next; /* in w->later: answered on the next turn */
+} claim_t;
+
+const char *pa_claim_name(pa_claim_t c)
+{
+    static const char *const names[] = {"ok", "taken", "cancelled", "stale", "error"};
+    return c <= PA_CLAIM_ERROR ? names[c] : "?";
+}
+
+static void claim_deliver(pa_worker_t *w, claim_t *c)
+{
+    held_t *h = c->h;
+    if (!w->destroying && !h->done && !h->finished) {
+        c->fn(w, &h->t, c->result, c->ud);
+        if (c->result == PA_CLAIM_CANCELLED) void_task(w, h, "job cancelled");
+    }
+    held_unpin(h);
+    free(c);
+}
+
+static void claim_answered(pa_worker_t *w, redisReply *r, void *ud)
+{
+    claim_t *c = ud;
+    c->result = PA_CLAIM_ERROR;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        if (strcmp(r->str, "ok") == 0) c->result = PA_CLAIM_OK;
+        else if (strcmp(r->str, "taken") == 0) c->result = PA_CLAIM_TAKEN;
+        else if (strcmp(r->str, "cancelled") == 0) c->result = PA_CLAIM_CANCELLED;
+        else if (strcmp(r->str, "stale") == 0) c->result = PA_CLAIM_STALE;
+    } else if (r && r->type == REDIS_REPLY_ERROR) {
+        if (strncmp(r->str, "NOSCRIPT", 8) == 0) atomic_store(&claim_script.have_sha, 0);
+        pa_error("claim failed", PA_S("task_id", c->h->t.key), PA_S("error", r->str));
+    }
+    claim_deliver(w, c);
+}
+
+void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s, pa_claim_fn fn,
+                     void *ud)
+{
+    held_t *h = (held_t *)t;
+    claim_t *c = pa_calloc(1, sizeof *c);
+    c->h = h, c->fn = fn, c->ud = ud;
+    h->refs++;
+    snprintf(c->ttl, sizeof c->ttl, "%ld", ttl_s > 0 ? ttl_s : 0);
+    const char *argv[] = {w->prefix, w->id, t->key, t->lease, name, c->ttl};
+    if (call_script(w, &claim_script, 6, argv, claim_answered, c) < 0) {
+        pa_warn("claim not made: redis unreachable", PA_S("task_id", t->key),
+                PA_S("error", pa_redis_errstr(w->redis)));
+        c->result = PA_CLAIM_ERROR;
+        c->next = w->later; /* answered from the loop, after this turn */
+        w->later = c;
+    }
+}
+
+/* ---- the status record --------------------------------------------------------------------- */
+
+void pa_worker_set_status(pa_worker_t *w, const char *field, const char *value)
+{
+    for (size_t i = 0; i < w->nstatus; i++) {
+        if (strcmp(w->status[i].k, field) != 0) continue;
+        free(w->status[i].v);
+        if (value) {
+            w->status[i].v = pa_strdup(value);
+        } else {
+            free(w->status[i].k);
+            w->status[i] = w->status[--w->nstatus];
+        }
+        return;
+    }
+    if (!value) return;
+    w->status = pa_realloc(w->status, (w->nstatus + 1) * sizeof *w->status);
+    w->status[w->nstatus++] = (field_t){pa_strdup(field), pa_strdup(value)};
+}
+
+/* <prefix>worker:<id>:status, written whole (MULTI, DEL, HSET, PEXPIRE, EXEC) so that a reader
+ * never sees a field the daemon removed, nor half a record. Lives 3 heartbeats. */
+static void write_status(pa_worker_t *w)
+{
+    char key[160], cap[24], held[24], started[24], updated[24], ttl[24];
+    snprintf(key, sizeof key, "%sworker:%s:status", w->prefix, w->id);
+    snprintf(cap, sizeof cap, "%u", w->capacity);
+    snprintf(held, sizeof held, "%zu", w->nheld);
+    snprintf(started, sizeof started, "%llu", (unsigned long long)w->started_wall);
+    snprintf(updated, sizeof updated, "%llu", (unsigned long long)pa_wall_ms());
+    snprintf(ttl, sizeof ttl, "%d", 3 * w->hb_ms);
+    size_t argc = 2 + 2 * (6 + w->nstatus);
+    const char **argv = pa_malloc(argc * sizeof *argv);
+    size_t k = 0;
+    argv[k++] = "HSET", argv[k++] = key;
+    argv[k++] = "service", argv[k++] = w->ops.service;
+    argv[k++] = "version", argv[k++] = PA_VERSION;
+    argv[k++] = "capacity", argv[k++] = cap;
+    argv[k++] = "held", argv[k++] = held;
+    argv[k++] = "started_ms", argv[k++] = started;
+    argv[k++] = "updated_ms", argv[k++] = updated;
+    for (size_t i = 0; i < w->nstatus; i++) argv[k++] = w->status[i].k, argv[k++] = w->status[i].v;
+    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"}, *del[] = {"DEL", key},
+               *pexp[] = {"PEXPIRE", key, ttl};
+    if (call_argv(w, 1, multi, NULL, NULL) == 0 && call_argv(w, 2, del, NULL, NULL) == 0 &&
+        call_argv(w, (int)k, argv, NULL, NULL) == 0 && call_argv(w, 3, pexp, NULL, NULL) == 0 &&
+        call_argv(w, 1, exec, NULL, NULL) == 0 && calls_flush(w) == 0)
+        calls_watch(w);
+    free(argv);
+}
+
+/* ---- messages from the gateways ------------------------------------------------------------ */
+
+static void release_one(pa_worker_t *w, const char *key, const char *lease);
+
+static void on_task(pa_worker_t *w, int gi, const pa_msg_t *m)
+{
+    held_t *h = pa_calloc(1, sizeof *h);
+    snprintf(h->t.key, sizeof h->t.key, "%s", pa_msg_str(m, PA_FIELD_TASK_TASK_ID, NULL));
+    snprintf(h->t.job, sizeof h->t.job, "%s", pa_msg_str(m, PA_FIELD_TASK_JOB_ID, NULL));
+    snprintf(h->t.stage, sizeof h->t.stage, "%s", pa_msg_str(m, PA_FIELD_TASK_STAGE, NULL));
+    snprintf(h->t.lease, sizeof h->t.lease, "%s", pa_msg_str(m, PA_FIELD_TASK_LEASE, NULL));
+    h->t.attempt = (unsigned)pa_msg_uint(m, PA_FIELD_TASK_ATTEMPT);
+    h->t.max_attempts = (unsigned)pa_msg_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS);
+    h->t.last_attempt = h->t.attempt >= h->t.max_attempts;
+    h->t.arena = pa_arena_new();
+    size_t len;
+    const unsigned char *p = pa_msg_bin(m, PA_FIELD_TASK_PAYLOAD, &len);
+    char *payload = pa_arena_alloc(h->t.arena, len + 1);
+    memcpy(payload, p, len);
+    h->t.payload = payload;
+    h->t.payload_len = len;
+    h->gw = gi;
+    h->deadline_wall = pa_msg_uint(m, PA_FIELD_TASK_DEADLINE_MS);
+    uint64_t now = pa_wall_ms();
+    h->lease_ms = h->deadline_wall > now ? h->deadline_wall - now : 1000;
+    h->next = w->head;
+    if (w->head) w->head->prev = h;
+    w->head = h;
+    w->nheld++;
+    if (w->stopping) { /* arrived after we stopped taking work: give it straight back */
+        h->voided = 1;
+        release_one(w, h->t.key, h->t.lease);
+        finish_task(w, h);
+        return;
+    }
+    if (h->lease_ms / 4 < CHECK_EVERY_MS && w->check_timer)
+        pa_loop_timer_again(w->loop, w->check_timer, check_every(w));
+    w->ops.on_task(w, &h->t, w->ops.ud);
+}
+
+/* CANCEL: the held tasks of the job (or the one task) stop. */
+static void on_cancel_msg(pa_worker_t *w, const pa_msg_t *m)
+{
+    const char *job = pa_msg_str(m, PA_FIELD_CANCEL_JOB_ID, NULL);
+    const char *task = pa_msg_str(m, PA_FIELD_CANCEL_TASK_ID, NULL);
+    const char *reason = pa_msg_str(m, PA_FIELD_CANCEL_REASON, NULL);
+    size_t n = 0, k = 0;
+    for (held_t *h = w->head; h; h = h->next)
+        n += !h->done && !h->voided && strcmp(h->t.job, job) == 0 &&
+             (!task || strcmp(h->t.key, task) == 0);
+    if (!n) return;
+    /* on_cancel may end tasks (and free them): take them out of the list's way first */
+    held_t **list = pa_malloc(n * sizeof *list);
+    for (held_t *h = w->head; h && k < n; h = h->next)
+        if (!h->done && !h->voided && strcmp(h->t.job, job) == 0 &&
+            (!task || strcmp(h->t.key, task) == 0)) {
+            h->refs++;
+            list[k++] = h;
+        }
+    for (size_t i = 0; i < k; i++) {
+        void_task(w, list[i], reason && *reason ? reason : "job cancelled");
+        held_unpin(list[i]);
+    }
+    free(list);
+}
+
+static void handle(pa_worker_t *w, int gi, const pa_msg_t *m)
+{
+    switch (pa_msg_cmd(m)) {
+    case PA_CMD_TASK: on_task(w, gi, m); break;
+    case PA_CMD_CANCEL: on_cancel_msg(w, m); break;
+    case PA_CMD_BYE: /* the gateway does not know us (it restarted) or is leaving */
+        pa_info("gateway asked us to join again", PA_S("gateway", w->gws[gi].endpoint));
+        hello(w, gi);
+        break;
+    default: break;
+    }
+}
+
+/* Takes what a gateway sent, while ZMQ_EVENTS says there is more, at most MSGS_PER_TURN.
+ * Returns how many messages it took (MSGS_PER_TURN: there may be more). */
+static int drain(pa_worker_t *w, int gi)
+{
+    gwconn_t *g = &w->gws[gi];
+    int got = 0;
+    while (g->raw && got < MSGS_PER_TURN) {
+        int ev = 0;
+        size_t evlen = sizeof ev;
+        if (zmq_getsockopt(g->raw, ZMQ_EVENTS, &ev, &evlen) < 0 || !(ev & ZMQ_POLLIN)) break;
+        zmq_msg_t f[2];
+        int n = 0, more = 1;
+        while (more) {
+            zmq_msg_t tmp;
+            zmq_msg_init(&tmp);
+            if (zmq_msg_recv(&tmp, g->raw, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&tmp);
+                break;
+            }
+            more = zmq_msg_more(&tmp);
+            if (n < 2) f[n] = tmp;
+            else zmq_msg_close(&tmp);
+            n++;
+        }
+        if (n == 0) break;
+        got++;
+        g->last_recv = pa_mono_ms();
+        pa_msg_t *m = NULL;
+        char err[PA_PROTO_ERRLEN];
+        if (n != 2 || pa_proto_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]),
+                                      zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), &m, err,
+                                      sizeof err) < 0) {
+            pa_warn("dropped a malformed message", PA_S("gateway", g->endpoint),
+                    PA_S("error", n != 2 ? "wrong number of frames" : err));
+        } else {
+            handle(w, gi, m);
+        }
+        pa_msg_destroy(&m);
+        for (int i = 0; i < n && i < 2; i++) zmq_msg_close(&f[i]);
+        g = &w->gws[gi]; /* (handle may have reconnected it) */
+    }
+    return got;
+}
+
+/* ---- timers -------------------------------------------------------------------------------- */
+
+static void on_heartbeat(pa_loop_t *l, pa_timer_t *t, void *ud)
+{
+    (void)t;
+    pa_worker_t *w = ud;
+    uint64_t now = pa_loop_now(l);
+    pa_msg_t *hb = pa_msg_new(PA_CMD_HEARTBEAT);
+    pa_msg_set_str(hb, PA_FIELD_HEARTBEAT_WORKER_ID, w->id);
+    pa_msg_set_uint(hb, PA_FIELD_HEARTBEAT_LOAD, w->nheld > 10000 ? 10000 : w->nheld);
+    for (int i = 0; i < w->ngw; i++) {
+        if (!w->gws[i].raw || now - w->gws[i].last_recv > 3u * (uint64_t)w->hb_ms) {
+            pa_warn("gateway silent; reconnecting", PA_S("gateway", w->gws[i].endpoint));
+            connect_gw(w, i);
+        } else {
+            send_msg(&w->gws[i], hb);
+        }
+    }
+    pa_msg_destroy(&hb);
+    write_status(w);
+}
+
+static void on_deadline(pa_loop_t *l, pa_timer_t *t, void *ud)
+{
+    (void)l, (void)t;
+    pa_worker_t *w = ud;
+    w->deadline_timer = NULL; /* one-shot: the loop frees it; the run loop sees the time */
+}
+
+static void on_wake(pa_loop_t *l, int fd, unsigned events, void *ud)
+{
+    (void)l, (void)events, (void)ud;
+    uint64_t v;
+    ssize_t n = read(fd, &v, sizeof v);
+    (void)n;
+}
+
+/* ---- giving tasks back --------------------------------------------------------------------- */
+
+typedef struct {
+    char key[140], lease[65];
+} release_t;
+
+static void release_answered(pa_worker_t *w, redisReply *r, void *ud)
+{
+    (void)w;
+    release_t *rel = ud;
+    if (!r || r->type != REDIS_REPLY_INTEGER)
+        pa_warn("a task that came after the stop could not be given back; its lease expires",
+                PA_S("task_id", rel->key));
+    free(rel);
+}
+
+static void release_one(pa_worker_t *w, const char *key, const char *lease)
+{
+    release_t *rel = pa_calloc(1, sizeof *rel);
+    snprintf(rel->key, sizeof rel->key, "%s", key);
+    snprintf(rel->lease, sizeof rel->lease, "%s", lease);
+    char iso[25];
+    pa_time_rfc3339(pa_wall_ms(), iso);
+    const char *argv[] = {w->prefix, w->id, iso, "1", rel->key, rel->lease};
+    if (call_script(w, &pa_jobs_release, 6, argv, release_answered, rel) < 0) {
+        pa_warn("a task that came after the stop could not be given back; its lease expires",
+                PA_S("task_id", key));
+        free(rel);
+    }
+}
+
+/* Gives back every task not yet finished (the stop deadline); they requeue at once. Then the
+ * daemon is told to drop them (on_cancel, "released"). */
+static void release_all(pa_worker_t *w)
+{
+    calls_read(w, 1);
+    size_t n = 0;
+    for (held_t *h = w->head; h; h = h->next) n += !h->done && !h->voided;
+    if (!n) return;
+    const char **argv = pa_malloc((4 + 2 * n) * sizeof *argv);
+    held_t **list = pa_malloc(n * sizeof *list);
+    char iso[25], ns[24];
+    pa_time_rfc3339(pa_wall_ms(), iso);
+    snprintf(ns, sizeof ns, "%zu", n);
+    argv[0] = w->prefix, argv[1] = w->id, argv[2] = iso, argv[3] = ns;
+    size_t k = 4, j = 0;
+    for (held_t *h = w->head; h; h = h->next)
+        if (!h->done && !h->voided) {
+            argv[k++] = h->t.key, argv[k++] = h->t.lease;
+            list[j++] = h;
+            h->refs++;
+        }
+    redisReply *r = pa_redis_eval(w->redis, &pa_jobs_release, 0, (int)k, argv, NULL);
+    pa_info("released unfinished tasks", PA_I("tasks", n),
+            PA_I("requeued", r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1));
+    if (r) freeReplyObject(r);
+    free(argv);
+    for (size_t i = 0; i < j; i++) {
+        void_task(w, list[i], "released");
+        held_unpin(list[i]);
+    }
+    free(list);
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+/* After every turn: claims answered without Redis, the commit of what finished, credits back,
+ * and the gateways drained until ZMQ_EVENTS says nothing is left (a send may have taken the
+ * signal of ZMQ_FD). Returns the longest the next turn may sleep (ms, -1: until a timer). */
+static long after_turn(pa_worker_t *w)
+{
+    for (int round = 0; round < 16; round++) {
+        while (w->later) {
+            claim_t *c = w->later;
+            w->later = c->next;
+            claim_deliver(w, c);
+        }
+        commit_send(w);
+        send_credits(w);
+        int got = 0, full = 0;
+        for (int i = 0; i < w->ngw; i++) {
+            int n = drain(w, i);
+            got += n;
+            full |= n >= MSGS_PER_TURN;
+        }
+        if (full) {
+            commit_send(w);
+            send_credits(w);
+            calls_watch(w);
+            return 0; /* more is waiting: turn again at once (timers and Redis get their turn) */
+        }
+        if (!got && !w->later) break;
+    }
+    calls_watch(w);
+    return w->later ? 0 : -1;
+}
+
+static int stop_wanted(pa_worker_t *w)
+{
+    return stop_requested || atomic_load(&w->stop_flag);
+}
+
+int pa_worker_run(pa_worker_t *w)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    signal_wake_fd = w->wake_fd;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    zsys_handler_set(NULL);
+    int rc = 0;
+    w->started_wall = pa_wall_ms();
+    pa_loop_watch(w->loop, w->wake_fd, PA_IO_READ, on_wake, w);
+    if (w->ops.on_start && w->ops.on_start(w, w->ops.ud) < 0) {
+        pa_error("the worker could not start", PA_S("worker", w->id));
+        rc = 1;
+        goto out;
+    }
+    for (int i = 0; i < w->ngw; i++)
+        if (connect_gw(w, i) < 0) {
+            rc = 1;
+            goto stop;
+        }
+    pa_info("worker started", PA_S("worker", w->id), PA_S("service", w->ops.service),
+            PA_I("capacity", w->capacity), PA_I("gateways", w->ngw));
+    w->hb_timer = pa_loop_timer(w->loop, (uint64_t)w->hb_ms, (uint64_t)w->hb_ms, on_heartbeat, w);
+    w->check_timer = pa_loop_timer(w->loop, CHECK_EVERY_MS, 0, on_check_timer, w);
+    write_status(w);
+    for (;;) {
+        long wait = after_turn(w);
+        if (stop_wanted(w) && !w->stopping) {
+            w->stopping = 1;
+            w->stop_deadline = pa_mono_ms() + (uint64_t)w->stop_timeout_s * 1000u;
+            w->deadline_timer = pa_loop_timer(w->loop, (uint64_t)w->stop_timeout_s * 1000u, 0,
+                                              on_deadline, w);
+            pa_info("stopping: finishing held tasks", PA_I("held", w->nheld),
+                    PA_I("deadline_s", w->stop_timeout_s));
+            continue;
+        }
+        if (w->stopping && (w->nheld == 0 || pa_mono_ms() >= w->stop_deadline)) break;
+        if (w->ndone && !w->commit_inflight && wait < 0) {
+            /* a commit waits for its retry time */
+            uint64_t now = pa_mono_ms();
+            wait = w->commit_not_before > now ? (long)(w->commit_not_before - now) : 0;
+        }
+        if (pa_loop_run_once(w->loop, wait) < 0) {
+            pa_error("the event loop failed", PA_S("error", strerror(errno)));
+            rc = 1;
+            break;
+        }
+    }
+    commit_send(w);
+    calls_read(w, 1);
+    release_all(w);
+stop:
+    if (w->ops.on_stop) w->ops.on_stop(w, w->ops.ud);
+    pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
+    pa_msg_set_str(bye, PA_FIELD_BYE_WORKER_ID, w->id);
+    for (int i = 0; i < w->ngw; i++) send_msg(&w->gws[i], bye);
+    pa_msg_destroy(&bye);
+    calls_read(w, 1);
+    redisReply *r = pa_redis_cmd(w->redis, "DEL %sworker:%s:status", w->prefix, w->id);
+    if (r) freeReplyObject(r);
+    pa_info("worker stopped", PA_S("worker", w->id));
+out:
+    pa_loop_timer_stop(w->loop, &w->hb_timer);
+    pa_loop_timer_stop(w->loop, &w->check_timer);
+    pa_loop_timer_stop(w->loop, &w->deadline_timer);
+    pa_loop_timer_stop(w->loop, &w->retry_timer);
+    pa_loop_unwatch(w->loop, w->wake_fd);
+    signal_wake_fd = -1;
+    return rc;
+}
+
+void pa_worker_stop(pa_worker_t *w)
+{
+    atomic_store(&w->stop_flag, 1);
+    uint64_t one = 1;
+    ssize_t n = write(w->wake_fd, &one, sizeof one);
+    (void)n;
+}
+
+/* ---- making and destroying ----------------------------------------------------------------- */
+
+/* A worker may hold thousands of sockets (WORKER_CAPACITY transfers and more). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            pa_warn("cannot raise the open files limit", PA_S("error", strerror(errno)));
+    }
 }
 
 pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen)
 {
     pa_worker_t *w = pa_calloc(1, sizeof *w);
     w->ops = *ops;
+    w->wake_fd = -1;
+    w->calls.fd = -1;
+    for (int i = 0; i < MAX_GW; i++) w->gws[i].w = w, w->gws[i].fd = -1;
     long v;
     if (pa_env_long("WORKER_CAPACITY", 64, 1, 10000, &v, err, errlen) < 0) goto fail;
     w->capacity = (unsigned)v;
@@ -204,6 +1148,14 @@ pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen)
         snprintf(err, errlen, "GATEWAY_ENDPOINTS: no endpoint given");
         goto fail;
     }
+    w->loop = pa_loop_new(err, errlen);
+    if (!w->loop) goto fail;
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wake_fd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        goto fail;
+    }
+    raise_nofile();
     w->seed = (unsigned)(pa_mono_us() ^ (uint64_t)getpid());
     return w;
 fail:
@@ -211,37 +1163,43 @@ fail:
     return NULL;
 }
 
-static int collect(pa_worker_t *w, int wait);
-
-static void free_held(held_t *h)
-{
-    free(h->payload);
-    free(h->result);
-    free(h->error);
-    free(h);
-}
-
 void pa_worker_destroy(pa_worker_t **wp)
 {
     pa_worker_t *w = *wp;
     if (!w) return;
-    for (held_t *h = w->head, *n; h; h = n) {
-        n = h->next;
-        free_held(h);
+    w->destroying = 1;
+    calls_fail_all(w); /* their callbacks free what they hold; no daemon code runs now */
+    while (w->later) {
+        claim_t *c = w->later;
+        w->later = c->next;
+        claim_deliver(w, c);
     }
+    while (w->head) finish_task(w, w->head);
     for (int i = 0; i < w->ngw; i++) {
-        zsock_destroy(&w->gws[i].sock);
+        if (w->loop) close_gw(w, &w->gws[i]);
+        else zsock_destroy(&w->gws[i].sock);
         free(w->gws[i].endpoint);
     }
-    free(w->pend.list); /* a commit never answered: its tasks were freed above */
-    free(w->pend.argv);
-    free(w->pend.delays);
+    if (w->loop && w->calls.fd >= 0) pa_loop_unwatch(w->loop, w->calls.fd);
+    free(w->calls.q);
+    for (size_t i = 0; i < w->nstatus; i++) {
+        free(w->status[i].k);
+        free(w->status[i].v);
+    }
+    free(w->status);
+    pa_loop_destroy(&w->loop); /* frees the timers still in it */
+    if (w->wake_fd >= 0) close(w->wake_fd);
     pa_redis_destroy(&w->redis);
     free(w->prefix);
     free(w->curve_server_public);
     free(w->curve_client_secret);
     free(w);
     *wp = NULL;
+}
+
+pa_loop_t *pa_worker_loop(pa_worker_t *w)
+{
+    return w->loop;
 }
 
 const char *pa_worker_id(const pa_worker_t *w)
@@ -251,347 +1209,12 @@ const char *pa_worker_id(const pa_worker_t *w)
 
 pa_redis_t *pa_worker_redis(pa_worker_t *w)
 {
-    collect(w, 1); /* its answer comes first on the connection */
+    calls_read(w, 1); /* their answers come first on the connection */
+    calls_watch(w);
     return w->redis;
 }
 
 size_t pa_worker_held(const pa_worker_t *w)
 {
     return w->nheld;
-}
-
-void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const char *result,
-                    const char *error, long retry_after_ms)
-{
-    held_t *h = (held_t *)t;
-    if (h->done) return;
-    h->done = 1;
-    w->ndone++;
-    h->outcome = outcome_names[outcome];
-    h->result = result ? pa_strdup(result) : NULL;
-    h->error = error ? pa_strndup(error, strnlen(error, 1000)) : NULL;
-    if (outcome == PA_OUT_RETRY) {
-        /* exponential backoff with full jitter, never sooner than the server asked */
-        long ceiling = w->retry_base_ms;
-        for (unsigned a = 1; a < t->attempt && ceiling < w->retry_cap_ms; a++) ceiling *= 2;
-        if (ceiling > w->retry_cap_ms) ceiling = w->retry_cap_ms;
-        long delay = (long)(rand_r(&w->seed) % (unsigned)(ceiling + 1));
-        h->delay_ms = delay > retry_after_ms ? delay : retry_after_ms;
-    }
-}
-
-static void unlink_held(pa_worker_t *w, held_t *h)
-{
-    if (h->prev) h->prev->next = h->next;
-    else w->head = h->next;
-    if (h->next) h->next->prev = h->prev;
-    w->nheld--;
-}
-
-static void pend_free(pa_worker_t *w)
-{
-    free(w->pend.list);
-    free(w->pend.argv);
-    free(w->pend.delays);
-    memset(&w->pend, 0, sizeof w->pend);
-}
-
-/* Reads the answer of the commit in flight, waiting for it when wait, and ends its tasks (their
- * credits go back). Returns 0 when no commit is in flight any more, 1 when its answer has not
- * come yet (!wait), -1 when it failed: its tasks are sent again with the next commit. Every
- * other use of the connection comes after this (hiredis answers in order). */
-static int collect(pa_worker_t *w, int wait)
-{
-    size_t n = w->pend.n;
-    if (!n) return 0;
-    redisReply *r = wait ? pa_redis_get_reply(w->redis) : pa_redis_wait_reply(w->redis, 0);
-    if (!r && !wait && pa_redis_connected(w->redis)) return 1;
-    int rc = 0;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-        /* Redis is away (or lost the script): keep the outcomes and try again; a lease that
-         * expires meanwhile is refused then, and the task runs again elsewhere. */
-        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
-            atomic_store(&pa_jobs_commit.have_sha, 0); /* loaded again before the next try */
-        else if (r && r->type == REDIS_REPLY_ERROR) pa_error("commit failed", PA_S("error", r->str));
-        else pa_warn("commit deferred: redis unreachable", PA_S("error", pa_redis_errstr(w->redis)));
-        for (size_t i = 0; i < n; i++) w->pend.list[i]->sent = 0;
-        w->ndone += n;
-        rc = -1;
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            held_t *h = w->pend.list[i];
-            if (strcmp(r->element[i]->str, "ok") != 0)
-                pa_warn("result refused: the lease was no longer ours", PA_S("task_id", h->t.key),
-                        PA_S("lease", h->t.lease), PA_S("stage", h->t.stage));
-            else
-                pa_debug("task committed", PA_S("task_id", h->t.key), PA_S("state", h->outcome));
-            if (h->gw >= 0 && h->gw < w->ngw) w->gws[h->gw].returned++;
-            unlink_held(w, h);
-            free_held(h);
-        }
-    }
-    if (r) freeReplyObject(r);
-    pend_free(w);
-    if (!w->stopping)
-        for (int i = 0; i < w->ngw; i++) {
-            send_credit(&w->gws[i], w->gws[i].returned);
-            w->gws[i].returned = 0;
-        }
-    return rc;
-}
-
-/* Ends the commit in flight, then sends every task finished since in one script call, without
- * waiting for its answer. Returns -1 when Redis is away (the outcomes are kept). */
-static int flush(pa_worker_t *w)
-{
-    int rc = collect(w, 1) < 0 ? -1 : 0;
-    if (!w->ndone) return rc;
-    size_t n = w->ndone, k = 0;
-    held_t **list = pa_malloc(n * sizeof *list);
-    for (held_t *h = w->head; h && k < n; h = h->next)
-        if (h->done && !h->sent) list[k++] = h;
-    n = k;
-    size_t argc = 5 + 6 * n;
-    const char **argv = pa_malloc(argc * sizeof *argv);
-    char (*delays)[24] = pa_malloc(n * sizeof *delays);
-    snprintf(w->pend.now, sizeof w->pend.now, "%llu", (unsigned long long)pa_wall_ms());
-    pa_time_rfc3339(pa_wall_ms(), w->pend.iso);
-    snprintf(w->pend.n_s, sizeof w->pend.n_s, "%zu", n);
-    argv[0] = w->prefix, argv[1] = w->id, argv[2] = w->pend.now, argv[3] = w->pend.iso;
-    argv[4] = w->pend.n_s;
-    for (size_t i = 0; i < n; i++) {
-        held_t *h = list[i];
-        snprintf(delays[i], sizeof delays[i], "%ld", h->delay_ms);
-        const char **a = argv + 5 + 6 * i;
-        a[0] = h->t.key, a[1] = h->t.lease, a[2] = h->outcome;
-        a[3] = h->result ? h->result : "", a[4] = h->error ? h->error : "", a[5] = delays[i];
-    }
-    if (pa_redis_append_evalsha(w->redis, &pa_jobs_commit, 0, (int)argc, argv, NULL) < 0 ||
-        pa_redis_flush(w->redis) < 0) {
-        pa_warn("commit deferred: redis unreachable", PA_S("error", pa_redis_errstr(w->redis)));
-        free(list);
-        free(argv);
-        free(delays);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) list[i]->sent = 1;
-    w->ndone -= n;
-    w->pend.list = list, w->pend.n = n, w->pend.argv = argv, w->pend.delays = delays;
-    return rc;
-}
-
-/* Gives back every task not yet finished (SIGTERM deadline); they requeue at once. */
-static void release_all(pa_worker_t *w)
-{
-    collect(w, 1);
-    size_t n = 0;
-    for (held_t *h = w->head; h; h = h->next) n += !h->done;
-    if (!n) return;
-    const char **argv = pa_malloc((4 + 2 * n) * sizeof *argv);
-    char iso[25], ns[24];
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    snprintf(ns, sizeof ns, "%zu", n);
-    argv[0] = w->prefix, argv[1] = w->id, argv[2] = iso, argv[3] = ns;
-    size_t k = 4;
-    for (held_t *h = w->head; h; h = h->next)
-        if (!h->done) argv[k++] = h->t.key, argv[k++] = h->t.lease;
-    redisReply *r = pa_redis_eval(w->redis, &pa_jobs_release, 0, (int)k, argv, NULL);
-    pa_info("released unfinished tasks", PA_I("tasks", n),
-            PA_I("requeued", r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1));
-    if (r) freeReplyObject(r);
-    free(argv);
-}
-
-/* How often to look at leases: often enough that the shortest lease held is renewed well
- * before it runs out. */
-static uint64_t renew_every(const pa_worker_t *w)
-{
-    uint64_t every = RENEW_EVERY_MS;
-    for (const held_t *h = w->head; h; h = h->next)
-        if (!h->done && h->lease_ms / 4 < every) every = h->lease_ms / 4;
-    return every < 20 ? 20 : every;
-}
-
-static void renew_leases(pa_worker_t *w)
-{
-    collect(w, 1);
-    uint64_t now = pa_wall_ms();
-    for (held_t *h = w->head; h; h = h->next) {
-        if (h->done || h->deadline_wall > now + h->lease_ms / 2) continue;
-        uint64_t until = now + h->lease_ms;
-        char us[24];
-        snprintf(us, sizeof us, "%llu", (unsigned long long)until);
-        const char *argv[] = {w->prefix, w->id, us, "1", h->t.key, h->t.lease};
-        redisReply *r = pa_redis_eval(w->redis, &pa_jobs_renew, 0, 6, argv, NULL);
-        if (r && r->type == REDIS_REPLY_INTEGER && r->integer == 1) h->deadline_wall = until;
-        else if (r && r->type == REDIS_REPLY_INTEGER)
-            pa_warn("lease lost while working", PA_S("task_id", h->t.key));
-        if (r) freeReplyObject(r);
-    }
-}
-
-static void on_task(pa_worker_t *w, int gi, const pa_msg_t *m)
-{
-    held_t *h = pa_calloc(1, sizeof *h);
-    snprintf(h->t.key, sizeof h->t.key, "%s", pa_msg_str(m, PA_FIELD_TASK_TASK_ID, NULL));
-    snprintf(h->t.job, sizeof h->t.job, "%s", pa_msg_str(m, PA_FIELD_TASK_JOB_ID, NULL));
-    snprintf(h->t.stage, sizeof h->t.stage, "%s", pa_msg_str(m, PA_FIELD_TASK_STAGE, NULL));
-    snprintf(h->t.lease, sizeof h->t.lease, "%s", pa_msg_str(m, PA_FIELD_TASK_LEASE, NULL));
-    h->t.attempt = (unsigned)pa_msg_uint(m, PA_FIELD_TASK_ATTEMPT);
-    size_t len;
-    const unsigned char *p = pa_msg_bin(m, PA_FIELD_TASK_PAYLOAD, &len);
-    h->payload = pa_strndup((const char *)p, len);
-    h->t.payload = h->payload;
-    h->t.payload_len = len;
-    h->gw = gi;
-    h->deadline_wall = pa_msg_uint(m, PA_FIELD_TASK_DEADLINE_MS);
-    uint64_t now = pa_wall_ms();
-    h->lease_ms = h->deadline_wall > now ? h->deadline_wall - now : 1000;
-    h->next = w->head;
-    if (w->head) w->head->prev = h;
-    w->head = h;
-    w->nheld++;
-    if (w->stopping) { /* arrived after we stopped taking work: give it straight back */
-        collect(w, 1);
-        const char *argv[] = {w->prefix, w->id, "", "1", h->t.key, h->t.lease};
-        char iso[25];
-        pa_time_rfc3339(now, iso);
-        argv[2] = iso;
-        redisReply *r = pa_redis_eval(w->redis, &pa_jobs_release, 0, 6, argv, NULL);
-        if (r) freeReplyObject(r);
-        unlink_held(w, h);
-        free_held(h);
-        return;
-    }
-    w->ops.on_task(w, &h->t, w->ops.ud);
-}
-
-static void receive(pa_worker_t *w, int gi)
-{
-    gwconn_t *g = &w->gws[gi];
-    for (int k = 0; k < 1000; k++) {
-        zmq_msg_t f[2];
-        int n = 0, more = 1;
-        while (more) {
-            zmq_msg_t tmp;
-            zmq_msg_init(&tmp);
-            if (zmq_msg_recv(&tmp, g->raw, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&tmp);
-                if (n == 0) return;
-                break;
-            }
-            more = zmq_msg_more(&tmp);
-            if (n < 2) f[n] = tmp;
-            else zmq_msg_close(&tmp);
-            n++;
-        }
-        g->last_recv = pa_mono_ms();
-        pa_msg_t *m = NULL;
-        char err[PA_PROTO_ERRLEN];
-        if (n != 2 || pa_proto_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), zmq_msg_data(&f[1]),
-                                      zmq_msg_size(&f[1]), &m, err, sizeof err) < 0) {
-            pa_warn("dropped a malformed message", PA_S("gateway", g->endpoint),
-                    PA_S("error", n != 2 ? "wrong number of frames" : err));
-        } else {
-            switch (pa_msg_cmd(m)) {
-            case PA_CMD_TASK: on_task(w, gi, m); break;
-            case PA_CMD_BYE: /* the gateway does not know us (it restarted) or is leaving */
-                pa_info("gateway asked us to join again", PA_S("gateway", g->endpoint));
-                hello(w, gi);
-                break;
-            default: break;
-            }
-        }
-        pa_msg_destroy(&m);
-        for (int i = 0; i < n && i < 2; i++) zmq_msg_close(&f[i]);
-    }
-}
-
-int pa_worker_run(pa_worker_t *w)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    zsys_handler_set(NULL);
-    for (int i = 0; i < w->ngw; i++)
-        if (connect_gw(w, i) < 0) return 1;
-    pa_info("worker started", PA_S("worker", w->id), PA_S("service", w->ops.service),
-            PA_I("capacity", w->capacity), PA_I("gateways", w->ngw));
-    uint64_t next_hb = pa_mono_ms() + (uint64_t)w->hb_ms, next_renew = pa_mono_ms() + RENEW_EVERY_MS;
-    uint64_t stop_deadline = 0;
-    int flush_failed = 0;
-    for (;;) {
-        uint64_t now = pa_mono_ms();
-        if (stop_requested && !w->stopping) {
-            w->stopping = 1;
-            stop_deadline = now + (uint64_t)w->stop_timeout_s * 1000u;
-            pa_info("stopping: finishing held tasks", PA_I("held", w->nheld),
-                    PA_I("deadline_s", w->stop_timeout_s));
-        }
-        flush_failed = flush(w) < 0;
-        if (w->stopping && (w->nheld == 0 || now >= stop_deadline)) break;
-        if (now >= next_hb) {
-            pa_msg_t *hb = pa_msg_new(PA_CMD_HEARTBEAT);
-            pa_msg_set_str(hb, PA_FIELD_HEARTBEAT_WORKER_ID, w->id);
-            pa_msg_set_uint(hb, PA_FIELD_HEARTBEAT_LOAD, w->nheld > 10000 ? 10000 : w->nheld);
-            for (int i = 0; i < w->ngw; i++) {
-                if (now - w->gws[i].last_recv > 3u * (uint64_t)w->hb_ms) {
-                    pa_warn("gateway silent; reconnecting", PA_S("gateway", w->gws[i].endpoint));
-                    connect_gw(w, i);
-                } else {
-                    send_msg(&w->gws[i], hb);
-                }
-            }
-            pa_msg_destroy(&hb);
-            next_hb = now + (uint64_t)w->hb_ms;
-        }
-        if (now >= next_renew || next_renew > now + renew_every(w)) {
-            renew_leases(w);
-            next_renew = now + renew_every(w);
-        }
-        long timeout = w->ops.on_tick ? w->ops.on_tick(w, w->ops.ud) : -1;
-        long until_hb = (long)(next_hb - pa_mono_ms());
-        if (timeout < 0 || timeout > until_hb) timeout = until_hb < 0 ? 0 : until_hb;
-        long until_renew = (long)(next_renew - pa_mono_ms());
-        if (w->nheld && timeout > until_renew) timeout = until_renew < 0 ? 0 : until_renew;
-        if (w->ndone) timeout = flush_failed ? 100 : 0;
-        if (w->stopping && timeout > 50) timeout = 50;
-        zmq_pollitem_t items[MAX_GW + MAX_FDS + 1];
-        struct pollfd ext[MAX_FDS];
-        int next = w->ops.fds ? w->ops.fds(w, ext, MAX_FDS, w->ops.ud) : 0;
-        if (next < 0) next = 0;
-        for (int i = 0; i < w->ngw; i++) items[i] = (zmq_pollitem_t){w->gws[i].raw, 0, ZMQ_POLLIN, 0};
-        for (int i = 0; i < next; i++) {
-            short ev = (short)(((ext[i].events & POLLIN) ? ZMQ_POLLIN : 0) |
-                               ((ext[i].events & POLLOUT) ? ZMQ_POLLOUT : 0));
-            items[w->ngw + i] = (zmq_pollitem_t){NULL, ext[i].fd, ev, 0};
-        }
-        /* the answer of the commit in flight: the next turn's flush takes it */
-        int rfd = w->pend.n ? pa_redis_fd(w->redis) : -1, nitems = w->ngw + next;
-        if (rfd >= 0) items[nitems++] = (zmq_pollitem_t){NULL, rfd, ZMQ_POLLIN, 0};
-        if (zmq_poll(items, nitems, timeout) < 0 && errno != EINTR) break;
-        for (int i = 0; i < w->ngw; i++)
-            if (items[i].revents & ZMQ_POLLIN) receive(w, i);
-        if (next && w->ops.on_fds) {
-            for (int i = 0; i < next; i++) {
-                short rv = items[w->ngw + i].revents;
-                ext[i].revents = (short)(((rv & ZMQ_POLLIN) ? POLLIN : 0) |
-                                         ((rv & ZMQ_POLLOUT) ? POLLOUT : 0) |
-                                         ((rv & ZMQ_POLLERR) ? POLLERR : 0));
-            }
-            w->ops.on_fds(w, ext, next, w->ops.ud);
-        }
-    }
-    flush(w);
-    collect(w, 1);
-    release_all(w);
-    pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
-    pa_msg_set_str(bye, PA_FIELD_BYE_WORKER_ID, w->id);
-    for (int i = 0; i < w->ngw; i++) send_msg(&w->gws[i], bye);
-    pa_msg_destroy(&bye);
-    pa_info("worker stopped", PA_S("worker", w->id));
-    return 0;
 }

@@ -1,13 +1,17 @@
-/* The worker runtime every worker daemon is built on: one event loop that talks to one or more
- * gateways over ZeroMQ (HELLO, CREDIT, TASK, HEARTBEAT, BYE), hands tasks to the daemon's code,
- * commits outcomes to Redis in batches (one Lua script checks each lease), renews the leases of
- * long tasks, reconnects by itself, and on SIGTERM finishes or gives back what it holds. */
+/* The worker runtime every worker daemon is built on: one event loop (pa_loop: epoll and timers)
+ * that talks to one or more gateways over ZeroMQ (HELLO, CREDIT, TASK, CANCEL, HEARTBEAT, BYE),
+ * hands tasks to the daemon's code, commits outcomes to Redis in batches (one Lua script checks
+ * each lease), checks and renews the leases it holds every second, hears of cancelled tasks,
+ * publishes a status record, reconnects by itself, and on SIGTERM finishes or gives back what it
+ * holds. */
 #ifndef PA_WORKER_H
 #define PA_WORKER_H
+#include <stdbool.h>
 #include <stddef.h>
-#include <poll.h>
 #include <stdint.h>
 
+#include "pa_arena.h"
+#include "pa_loop.h"
 #include "pa_redis.h"
 
 typedef struct pa_worker pa_worker_t;
@@ -17,15 +21,18 @@ typedef struct pa_task {
     char job[72];
     char stage[17];
     char lease[65];
-    unsigned attempt;
-    const char *payload; /* JSON given by the dispatcher; valid until the task is done */
+    unsigned attempt;      /* 1 on the first try of this stage */
+    unsigned max_attempts; /* the stage's limit from the engine */
+    bool last_attempt;     /* attempt >= max_attempts: a transient fault now fails for good */
+    const char *payload;   /* JSON given by the dispatcher; valid until the task is done */
     size_t payload_len;
-    void *user; /* the daemon's own state for this task */
+    pa_arena_t *arena; /* per-task memory: destroyed by the runtime after pa_worker_done */
+    void *user;        /* the daemon's own state for this task */
 } pa_task_t;
 
 typedef enum {
     PA_OUT_SUCCEEDED,
-    PA_OUT_RETRY, /* transient fault: retried with backoff up to the stage's attempt limit */
+    PA_OUT_RETRY,  /* transient fault: retried with backoff up to the stage's attempt limit */
     PA_OUT_FAILED, /* permanent fault */
     PA_OUT_CAPTCHA_REQUIRED,
     PA_OUT_SKIPPED,
@@ -34,33 +41,73 @@ typedef enum {
 
 typedef struct {
     const char *service; /* "mcp", "llm" or "form" */
+    /* Optional: the loop exists (pa_worker_loop); make engines, watch descriptors, set timers.
+     * A negative return stops the worker before it joins any gateway (pa_worker_run returns 1). */
+    int (*on_start)(pa_worker_t *w, void *ud);
     /* A new task. The daemon must call pa_worker_done for it exactly once, now or later. */
     void (*on_task)(pa_worker_t *w, pa_task_t *t, void *ud);
-    /* Called on every loop turn; returns the longest the loop may sleep (ms), or -1 for no limit. */
-    long (*on_tick)(pa_worker_t *w, void *ud);
-    /* Optional: the daemon's own file descriptors (e.g. libcurl's sockets) to wait on in the
-     * same poll. fds fills at most max entries (fd, events as POLLIN/POLLOUT) and returns how
-     * many; on_fds then gets them back with revents set. Either may be NULL. */
-    int (*fds)(pa_worker_t *w, struct pollfd *out, int max, void *ud);
-    void (*on_fds)(pa_worker_t *w, const struct pollfd *fds, int n, void *ud);
+    /* Optional: the task was cancelled (its job cancelled, its lease lost, or the runtime gave it
+     * back at the stop deadline). Abort its work (transfers) and end it with pa_worker_done,
+     * now or soon (any outcome: it is not committed). Called at most once per task, never after
+     * pa_worker_done. reason: "job cancelled", "lease lost", "released". */
+    void (*on_cancel)(pa_worker_t *w, pa_task_t *t, const char *reason, void *ud);
+    /* Optional: the loop is about to go (after the stop deadline and the release of what was
+     * left). Tasks still not done are freed by the runtime afterwards (their arenas too). */
+    void (*on_stop)(pa_worker_t *w, void *ud);
     void *ud;
 } pa_worker_ops_t;
 
 /* Reads the configuration from the environment (GATEWAY_ENDPOINTS, REDIS_URL, REDIS_PREFIX,
  * WORKER_ID, WORKER_CAPACITY, HEARTBEAT_MS, STOP_TIMEOUT_S, RETRY_BASE_MS, RETRY_CAP_MS,
- * CURVE_SERVER_PUBLIC, CURVE_CLIENT_SECRET). NULL with a message naming the variable in err. */
+ * CURVE_SERVER_PUBLIC, CURVE_CLIENT_SECRET) and makes the loop. Raises the soft limit of open
+ * files to the hard limit (a worker may hold thousands of sockets). NULL with a message naming
+ * the variable in err. */
 pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen);
 void pa_worker_destroy(pa_worker_t **w);
-/* Runs until SIGTERM or SIGINT; returns the exit status (0 after a clean stop). */
+/* Runs until SIGTERM or SIGINT (or pa_worker_stop); returns the exit status (0 after a clean
+ * stop). */
 int pa_worker_run(pa_worker_t *w);
+/* Asks a running worker to stop as SIGTERM does. Safe from any thread and from a signal handler. */
+void pa_worker_stop(pa_worker_t *w);
+/* The runtime's loop: watch the daemon's descriptors and set its timers on it. Valid from
+ * pa_worker_new to pa_worker_destroy; callbacks run on the thread of pa_worker_run. */
+pa_loop_t *pa_worker_loop(pa_worker_t *w);
 /* Ends a task. result is a JSON document (or NULL); error says why (or NULL). For
- * PA_OUT_RETRY, retry_after_ms is the least delay (a Retry-After), or 0. */
+ * PA_OUT_RETRY, retry_after_ms is the least delay (a Retry-After), or 0. After a cancel (see
+ * on_cancel) nothing is committed, but the slot is given back all the same. The task's arena is
+ * destroyed once the outcome is committed (or at once for a cancelled task): nothing of it may
+ * be used after this call. */
 void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const char *result,
                     const char *error, long retry_after_ms);
+
+/* The answer of a claim (claim.lua). */
+typedef enum {
+    PA_CLAIM_OK,        /* taken now, or already held by this task's lease: do the side effect */
+    PA_CLAIM_TAKEN,     /* another task, or an earlier try, holds it: do not */
+    PA_CLAIM_CANCELLED, /* the job was cancelled: do not (on_cancel comes too) */
+    PA_CLAIM_STALE,     /* this worker's lease is gone: do not */
+    PA_CLAIM_ERROR      /* Redis did not answer: nothing is known; do not (retry the task) */
+} pa_claim_t;
+typedef void (*pa_claim_fn)(pa_worker_t *w, pa_task_t *t, pa_claim_t result, void *ud);
+
+/* Takes the claim `name` (e.g. "submit:<campaign>:<target>") for task t in one atomic step with
+ * the checks that t's lease is still this worker's and its job is not cancelled: after
+ * POST /api/jobs/{id}/cancel has answered, no task of that job gets PA_CLAIM_OK. ttl_s: how long
+ * the claim lasts (0: for ever). The answer comes from the loop, never inside this call; fn is
+ * not called when t is done (pa_worker_done) before the answer, so keep ud in t's arena. */
+void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s, pa_claim_fn fn,
+                     void *ud);
+const char *pa_claim_name(pa_claim_t c); /* "ok", "taken", "cancelled", "stale", "error" */
+
+/* A field of this worker's status record (<prefix>worker:<id>:status, written at every
+ * heartbeat), published with the next heartbeat; value NULL removes the field. The runtime
+ * writes service, version, capacity, held, started_ms and updated_ms itself. */
+void pa_worker_set_status(pa_worker_t *w, const char *field, const char *value);
+
 const char *pa_worker_id(const pa_worker_t *w);
 /* The runtime's Redis connection (synchronous hiredis, reconnecting with backoff), for the
- * daemon's own commands between tasks. The runtime is single-threaded: use it only from the
- * callbacks (on_task, on_tick, on_fds), never from another thread. */
+ * daemon's own commands. Every call the runtime has in flight on it is answered first, so this
+ * may wait for a round trip. Use it only from the loop's callbacks, never from another thread. */
 pa_redis_t *pa_worker_redis(pa_worker_t *w);
 size_t pa_worker_held(const pa_worker_t *w);
 

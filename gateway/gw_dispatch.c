@@ -13,6 +13,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,14 @@ typedef struct hand {
     struct hand *next;
 } hand_t;
 
+/* A cancelled job whose running tasks some workers held: each of those connected here hears it. */
+typedef struct cancel_req {
+    char job[72];
+    size_t n;
+    char (*workers)[65];
+    struct cancel_req *next;
+} cancel_req_t;
+
 struct gw_dispatch {
     gw_dispatch_opts_t o;
     char *bind, *prefix, *gateway_id;
@@ -67,6 +76,7 @@ struct gw_dispatch {
     pthread_mutex_t wlock; /* slot changes (used, gen, id, svc) and the hand-over queue */
     unsigned gen_seq;
     hand_t *hand_head, *hand_tail;
+    cancel_req_t *cancels; /* under wlock, like the hand-over queue */
     int dirty[NSVC];
     uint64_t next_poll[NSVC];
     atomic_int running, kicked;
@@ -238,8 +248,7 @@ static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
             for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
         }
         break;
-    case PA_CMD_HEARTBEAT:
-    case PA_CMD_RESULT: break;
+    case PA_CMD_HEARTBEAT: break;
     case PA_CMD_BYE:
         if (w) drop_worker(d, w, "bye", 0);
         w = NULL;
@@ -284,6 +293,15 @@ static void receive_all(gw_dispatch_t *d)
     }
 }
 
+/* The stage's attempt limit, from the job's context (the run's MAX_ATTEMPTS_* when it was
+ * created, which is what commit.lua decides by); the engine's default, 3, when it has none. */
+static unsigned max_attempts_of(const json_t *ctx, const char *stage)
+{
+    json_t *m = json_object_get(json_object_get(ctx, "max_attempts"), stage);
+    json_int_t v = json_is_integer(m) ? json_integer_value(m) : 0;
+    return v >= 1 && v <= 1000 ? (unsigned)v : 3;
+}
+
 /* Sends the tasks a script leased to worker w: r's elements from first on, 10 per task (see
  * dispatch.lua). Returns how many were sent; -1 when the worker could not be reached (it is
  * dropped: its leases go back). Frees r. */
@@ -292,9 +310,14 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, redisReply *r, size_t firs
     int got = 0;
     pa_buf_t payload = PA_BUF_INIT;
     const redisReply *ctx = NULL; /* the job context: given once per run of tasks of a job */
+    json_t *ctxj = NULL;          /* parsed, for the attempt limits */
     for (size_t i = first; i + 9 < r->elements; i += 10) {
         redisReply **e = r->element + i;
-        if (e[7]->len || !ctx) ctx = e[7];
+        if (e[7]->len || !ctx) {
+            ctx = e[7];
+            json_decref(ctxj);
+            ctxj = ctx->len ? json_loadb(ctx->str, ctx->len, 0, NULL) : NULL;
+        }
         const char *key = e[0]->str;
         const char *colon = strrchr(key, ':');
         size_t jl = colon ? (size_t)(colon - key) : strlen(key);
@@ -328,6 +351,7 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, redisReply *r, size_t firs
         pa_msg_set_str(m, PA_FIELD_TASK_STAGE, e[1]->str);
         pa_msg_set_str(m, PA_FIELD_TASK_LEASE, e[2]->str);
         pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, strtoull(e[3]->str, NULL, 10));
+        pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, max_attempts_of(ctxj, e[1]->str));
         pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, strtoull(e[4]->str, NULL, 10));
         pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload.data, payload.len);
         int rc = send_to(d, w->ident, w->ident_len, m);
@@ -335,6 +359,7 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, redisReply *r, size_t firs
         if (rc < 0) {
             /* The worker is gone (or not reading): its leases, this one included, go back. */
             freeReplyObject(r);
+            json_decref(ctxj);
             pa_buf_free(&payload);
             atomic_fetch_add(&d->dispatched, (unsigned long long)got);
             drop_worker(d, w, "unreachable", 1);
@@ -343,6 +368,7 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, redisReply *r, size_t firs
         got++;
     }
     freeReplyObject(r);
+    json_decref(ctxj);
     pa_buf_free(&payload);
     atomic_fetch_add(&d->dispatched, (unsigned long long)got);
     return got;
@@ -411,6 +437,33 @@ static void send_handed(gw_dispatch_t *d)
         }
         free(h);
         h = next;
+    }
+}
+
+/* Sends CANCEL to the workers of each cancelled job (gw_dispatch_cancel) connected here; the
+ * others hear of it from their next lease check. */
+static void send_cancels(gw_dispatch_t *d)
+{
+    pthread_mutex_lock(&d->wlock);
+    cancel_req_t *c = d->cancels;
+    d->cancels = NULL;
+    pthread_mutex_unlock(&d->wlock);
+    while (c) {
+        cancel_req_t *next = c->next;
+        pa_msg_t *m = pa_msg_new(PA_CMD_CANCEL);
+        pa_msg_set_str(m, PA_FIELD_CANCEL_JOB_ID, c->job);
+        pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, "job cancelled");
+        for (size_t k = 0; k < c->n; k++)
+            for (int i = 0; i < MAX_WORKERS; i++) {
+                worker_t *w = &d->workers[i];
+                if (!w->used || strcmp(w->id, c->workers[k]) != 0) continue;
+                if (send_to(d, w->ident, w->ident_len, m) == 0)
+                    pa_debug("cancel sent", PA_S("job_id", c->job), PA_S("worker", w->id));
+            }
+        pa_msg_destroy(&m);
+        free(c->workers);
+        free(c);
+        c = next;
     }
 }
 
@@ -514,10 +567,12 @@ static void *dispatch_main(void *arg)
             if (read(d->wake_fd, &v, sizeof v) > 0 && atomic_exchange(&d->kicked, 0))
                 for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
             send_handed(d);
+            send_cancels(d);
         }
         if (items[0].revents & ZMQ_POLLIN) receive_all(d);
     }
     send_handed(d); /* tasks already leased go out: workers keep what they hold */
+    send_cancels(d);
     /* Tell workers this gateway is going; they keep their tasks and join another or this
      * one again. */
     pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
@@ -599,6 +654,12 @@ void gw_dispatch_destroy(gw_dispatch_t **dp)
         freeReplyObject(h->reply);
         free(h);
     }
+    while (d->cancels) { /* after the thread's last look: those workers learn it from Redis */
+        cancel_req_t *c = d->cancels;
+        d->cancels = c->next;
+        free(c->workers);
+        free(c);
+    }
     pthread_mutex_destroy(&d->wlock);
     zsock_destroy(&d->router);
     zactor_destroy(&d->auth);
@@ -658,6 +719,20 @@ void gw_dispatch_hand(gw_dispatch_t *d, const gw_reservation_t *res, redisReply 
     if (d->hand_tail) d->hand_tail->next = h;
     else d->hand_head = h;
     d->hand_tail = h;
+    pthread_mutex_unlock(&d->wlock);
+    wake_thread(d);
+}
+
+void gw_dispatch_cancel(gw_dispatch_t *d, const char *job, const char *const *workers, size_t n)
+{
+    if (!d || !n || !job || strlen(job) > 64) return;
+    cancel_req_t *c = pa_calloc(1, sizeof *c);
+    snprintf(c->job, sizeof c->job, "%s", job);
+    c->workers = pa_calloc(n, sizeof *c->workers);
+    for (size_t i = 0; i < n; i++) snprintf(c->workers[c->n++], sizeof c->workers[0], "%s", workers[i]);
+    pthread_mutex_lock(&d->wlock);
+    c->next = d->cancels;
+    d->cancels = c;
     pthread_mutex_unlock(&d->wlock);
     wake_thread(d);
 }

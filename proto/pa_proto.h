@@ -11,7 +11,7 @@
  * (a map with string keys). docs/protocol.md describes the wire format; keep it in step. */
 #define PA_PROTO_MAGIC0 'P'
 #define PA_PROTO_MAGIC1 'A'
-#define PA_PROTO_VERSION 1
+#define PA_PROTO_VERSION 2
 #define PA_PROTO_HEADER_LEN 4
 /* Largest body frame accepted or produced: a 1 MiB TASK payload plus room for the other fields. */
 #define PA_PROTO_MAX_BODY ((size_t)1024 * 1024 + 4096)
@@ -39,9 +39,9 @@
     X(HELLO, 0x01)                                                                                 \
     X(CREDIT, 0x02)                                                                                \
     X(TASK, 0x03)                                                                                  \
-    X(RESULT, 0x04)                                                                                \
     X(HEARTBEAT, 0x05)                                                                             \
-    X(BYE, 0x06)
+    X(BYE, 0x06)                                                                                   \
+    X(CANCEL, 0x07)
 
 /* worker -> gateway: a worker joins (or joins again after losing the gateway). */
 #define PA_PROTO_FIELDS_HELLO(F, M)                                                                \
@@ -60,16 +60,9 @@
     F(M, STAGE, "stage", STR, REQ, 1, 16)                                                          \
     F(M, LEASE, "lease", STR, REQ, 1, 64)                                                          \
     F(M, ATTEMPT, "attempt", UINT, REQ, 0, 1000)                                                   \
+    F(M, MAX_ATTEMPTS, "max_attempts", UINT, REQ, 1, 1000)                                         \
     F(M, DEADLINE_MS, "deadline_ms", UINT, REQ, 0, PA_PROTO_NOLIMIT)                               \
     F(M, PAYLOAD, "payload", BIN, REQ, 0, PA_PROTO_MAX_PAYLOAD)
-
-/* worker -> gateway: a task's stage ended (the result itself is committed to Redis). */
-#define PA_PROTO_FIELDS_RESULT(F, M)                                                               \
-    F(M, TASK_ID, "task_id", STR, REQ, 1, 64)                                                      \
-    F(M, JOB_ID, "job_id", STR, REQ, 1, 64)                                                        \
-    F(M, LEASE, "lease", STR, REQ, 1, 64)                                                          \
-    F(M, STATE, "state", STR, REQ, 1, 16)                                                          \
-    F(M, ERROR, "error", STR, OPT, 0, 1024)
 
 /* both ways: I am alive. */
 #define PA_PROTO_FIELDS_HEARTBEAT(F, M)                                                            \
@@ -78,6 +71,13 @@
 
 /* both ways: I am leaving; forget me. */
 #define PA_PROTO_FIELDS_BYE(F, M) F(M, WORKER_ID, "worker_id", STR, REQ, 1, 64)
+
+/* gateway -> worker: stop the tasks you hold of this job (or only this task): their leases are
+ * void, and whatever the worker commits for them is refused. */
+#define PA_PROTO_FIELDS_CANCEL(F, M)                                                               \
+    F(M, JOB_ID, "job_id", STR, REQ, 1, 64)                                                        \
+    F(M, TASK_ID, "task_id", STR, OPT, 1, 64)                                                      \
+    F(M, REASON, "reason", STR, OPT, 0, 256)
 
 /* ---- What the table generates ---- */
 

@@ -1,20 +1,36 @@
--- Cancels a job: its queued and waiting tasks end as cancelled; running ones finish their
--- stage and go no further. ARGV: prefix, job id, now iso. Returns the job's status.
-local jid, iso = ARGV[2], ARGV[3]
+-- Cancels a job: its queued, waiting and running tasks end as cancelled at once. A running
+-- task's lease is void from here on: its late commit is refused ('stale'), its lease check
+-- answers 'cancelled' and its claims (claim.lua) answer 'cancelled'.
+-- ARGV: prefix, job id, now iso[, '1' to be answered with the workers].
+-- Returns the job's status: 'cancelled', 'completed' or 'notfound'. With ARGV[4] = '1' the
+-- answer is an array: {status, then the id of each worker that held a running task of the job
+-- (each once)}, so that the caller can tell those workers (a CANCEL message).
+local jid, iso, with_workers = ARGV[2], ARGV[3], ARGV[4] == '1'
 local jk = P..'job:'..jid
+local function answer(status, workers)
+  if not with_workers then return status end
+  local out = {status}
+  for w in pairs(workers or {}) do out[#out + 1] = w end
+  return out
+end
 local h = redis.call('HMGET', jk, 'status', 'total')
-if not h[1] then return 'notfound' end
-if h[1] == 'completed' or h[1] == 'cancelled' then return h[1] end
+if not h[1] then return answer('notfound') end
+if h[1] == 'completed' or h[1] == 'cancelled' then return answer(h[1]) end
 redis.call('HSET', jk, 'status', 'cancelled', 'cancelled_at', iso, 'updated', iso)
-local svcs = {}
+local svcs, workers = {}, {}
 for i = 1, tonumber(h[2]) do
   local tid = string.format('%06d', i)
   local tk = jid..':'..tid
   local key = P..'task:'..tk
-  local t = redis.call('HMGET', key, 'state', 'stage', 'attempt')
-  if t[1] == 'queued' or t[1] == 'retry_wait' then
+  local t = redis.call('HMGET', key, 'state', 'stage', 'attempt', 'worker')
+  if t[1] == 'queued' or t[1] == 'retry_wait' or t[1] == 'running' then
     if t[1] == 'queued' then svcs[SVC[t[2]]] = true end
-    redis.call('ZREM', P..'delayed', tk)
+    if t[1] == 'retry_wait' then redis.call('ZREM', P..'delayed', tk) end
+    if t[1] == 'running' and t[4] then
+      -- the lease ends here: out of its worker's lease set, and that worker is told
+      redis.call('ZREM', P..'worker:'..t[4]..':tasks', tk)
+      workers[t[4]] = true
+    end
     redis.call('HSET', key, 'state', 'cancelled', 'updated', iso)
     move(jk, t[1], 'cancelled')
     event(jid, tid, t[2], 'cancelled', t[3] or 0)
@@ -37,4 +53,4 @@ end
 job_event(jid, 'cancelled')
 mark_finish(jk, jid)
 done(iso)
-return 'cancelled'
+return answer('cancelled', workers)

@@ -1,14 +1,30 @@
--- Extends the leases of long tasks. ARGV: prefix, worker id, new expiry ms, n,
--- then n x (task key, lease). Returns how many leases were still held.
-local wid, until_ms, n = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local held = 0
+-- Checks every lease a worker holds and extends those near their end, in one call (the runtime
+-- makes it at least once a second). ARGV: prefix, worker id, n, then n x (task key, lease,
+-- new expiry ms, or '0' to check without extending).
+-- Returns one answer per task, in order: 'ok' (the lease holds), 'cancelled' (the task's job was
+-- cancelled: stop it), 'lost' (the lease is no longer this worker's: it expired and the task
+-- went back, or was given to another worker).
+local wid, n = ARGV[2], tonumber(ARGV[3])
+local out, extend = {}, {}
 for i = 0, n - 1 do
-  local tk, lease = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
-  local key = P..'task:'..tk
-  local t = redis.call('HMGET', key, 'state', 'lease')
-  if t[1] == 'running' and t[2] == lease then
-    redis.call('ZADD', P..'worker:'..wid..':tasks', until_ms, tk)
-    held = held + 1
+  local tk, lease, until_ms = ARGV[4 + 3 * i], ARGV[5 + 3 * i], ARGV[6 + 3 * i]
+  local t = redis.call('HMGET', P..'task:'..tk, 'state', 'lease', 'worker')
+  if t[2] ~= lease or t[3] ~= wid then
+    out[#out + 1] = 'lost'
+  elseif t[1] == 'running' then
+    out[#out + 1] = 'ok'
+    if until_ms ~= '0' then
+      extend[#extend + 1] = until_ms
+      extend[#extend + 1] = tk
+    end
+  elseif t[1] == 'cancelled' then
+    out[#out + 1] = 'cancelled'
+  else
+    out[#out + 1] = 'lost'
   end
 end
-return held
+-- the lease's expiry is its score in the worker's lease set
+for i = 1, #extend, 1000 do
+  redis.call('ZADD', P..'worker:'..wid..':tasks', unpack(extend, i, math.min(i + 999, #extend)))
+end
+return out

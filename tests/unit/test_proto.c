@@ -14,10 +14,10 @@
 
 /* ---- Helpers ---- */
 
-static const unsigned char HDR_HELLO[4] = {'P', 'A', 1, PA_CMD_HELLO};
-static const unsigned char HDR_CREDIT[4] = {'P', 'A', 1, PA_CMD_CREDIT};
-static const unsigned char HDR_TASK[4] = {'P', 'A', 1, PA_CMD_TASK};
-static const unsigned char HDR_RESULT[4] = {'P', 'A', 1, PA_CMD_RESULT};
+static const unsigned char HDR_HELLO[4] = {'P', 'A', PA_PROTO_VERSION, PA_CMD_HELLO};
+static const unsigned char HDR_CREDIT[4] = {'P', 'A', PA_PROTO_VERSION, PA_CMD_CREDIT};
+static const unsigned char HDR_TASK[4] = {'P', 'A', PA_PROTO_VERSION, PA_CMD_TASK};
+static const unsigned char HDR_CANCEL[4] = {'P', 'A', PA_PROTO_VERSION, PA_CMD_CANCEL};
 
 /* Decodes a copy of body in a buffer of exactly n bytes, so ASan sees any read past the end. */
 static int decode_exact(const unsigned char *hdr, size_t hlen, const void *body, size_t n,
@@ -122,13 +122,14 @@ static void expect_entries_error(const unsigned char hdr[4], const ent_t *e, siz
     pa_buf_free(&b);
 }
 
-#define TASK_N 7
+#define TASK_N 8
 static const ent_t task_ok[TASK_N] = {
     {"task_id", E_STR, "01hx0000000000000000000000", 0, 0, 0},
     {"job_id", E_STR, "01hx0000000000000000000001", 0, 0, 0},
     {"stage", E_STR, "compose", 0, 0, 0},
     {"lease", E_STR, "lease-7f3a", 0, 0, 0},
     {"attempt", E_UINT, NULL, 0, 2, 0},
+    {"max_attempts", E_UINT, NULL, 0, 3, 0},
     {"deadline_ms", E_UINT, NULL, 0, 1700000000000ULL, 0},
     {"payload", E_BIN, "\x81\xa1k\x00", 4, 0, 0},
 };
@@ -149,6 +150,7 @@ static pa_msg_t *make_task(const char *payload, size_t n)
     pa_msg_set_str(m, PA_FIELD_TASK_STAGE, "compose");
     pa_msg_set_str(m, PA_FIELD_TASK_LEASE, "lease-7f3a");
     pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, 2);
+    pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, 3);
     pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, 1700000000000ULL);
     pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload, n);
     return m;
@@ -164,14 +166,13 @@ static pa_msg_t *make_hello(void)
     return m;
 }
 
-static pa_msg_t *make_result(int with_error)
+static pa_msg_t *make_cancel(int with_reason)
 {
-    pa_msg_t *m = pa_msg_new(PA_CMD_RESULT);
-    pa_msg_set_str(m, PA_FIELD_RESULT_TASK_ID, "01hx0000000000000000000000");
-    pa_msg_set_str(m, PA_FIELD_RESULT_JOB_ID, "01hx0000000000000000000001");
-    pa_msg_set_str(m, PA_FIELD_RESULT_LEASE, "lease-7f3a");
-    pa_msg_set_str(m, PA_FIELD_RESULT_STATE, with_error ? "retry_wait" : "succeeded");
-    if (with_error) pa_msg_set_str(m, PA_FIELD_RESULT_ERROR, "HTTP 503 from provider");
+    pa_msg_t *m = pa_msg_new(PA_CMD_CANCEL);
+    pa_msg_set_str(m, PA_FIELD_CANCEL_JOB_ID, "01hx0000000000000000000001");
+    pa_msg_set_str(m, PA_FIELD_CANCEL_TASK_ID, with_reason ? "01hx0000000000000000000001:000007"
+                                                           : "01hx0000000000000000000001:000001");
+    if (with_reason) pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, "HTTP 503 from provider");
     return m;
 }
 
@@ -254,7 +255,7 @@ Test(proto_roundtrip, credit_bytes_on_the_wire)
     pa_buf_t body = PA_BUF_INIT;
     char err[PA_PROTO_ERRLEN];
     cr_assert_eq(pa_proto_encode(m, hdr, &body, err, sizeof err), 0);
-    const unsigned char want_hdr[4] = {0x50, 0x41, 0x01, 0x02};
+    const unsigned char want_hdr[4] = {0x50, 0x41, PA_PROTO_VERSION, 0x02};
     const unsigned char want_body[] = {0x81, 0xa1, 'n', 0x05};
     cr_assert_arr_eq(hdr, want_hdr, 4);
     cr_assert_eq(body.len, sizeof want_body);
@@ -278,6 +279,7 @@ Test(proto_roundtrip, task_with_binary_payload)
     cr_assert_str_eq(pa_msg_str(back, PA_FIELD_TASK_STAGE, NULL), "compose");
     cr_assert_str_eq(pa_msg_str(back, PA_FIELD_TASK_LEASE, NULL), "lease-7f3a");
     cr_assert_eq(pa_msg_uint(back, PA_FIELD_TASK_ATTEMPT), 2);
+    cr_assert_eq(pa_msg_uint(back, PA_FIELD_TASK_MAX_ATTEMPTS), 3);
     cr_assert_eq(pa_msg_uint(back, PA_FIELD_TASK_DEADLINE_MS), 1700000000000ULL);
     pa_msg_destroy(&m);
     pa_msg_destroy(&back);
@@ -305,6 +307,7 @@ Test(proto_roundtrip, task_at_every_limit)
     pa_msg_set_str(m, PA_FIELD_TASK_STAGE, s16);
     pa_msg_set_str(m, PA_FIELD_TASK_LEASE, s64);
     pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, 1000);
+    pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, 1000);
     pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, UINT64_MAX);
     pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload, PA_PROTO_MAX_PAYLOAD);
     pa_msg_t *back = roundtrip(m);
@@ -316,30 +319,31 @@ Test(proto_roundtrip, task_at_every_limit)
     free(s16);
 }
 
-Test(proto_roundtrip, result_with_and_without_error)
+Test(proto_roundtrip, cancel_with_and_without_reason)
 {
     for (int with = 0; with <= 1; with++) {
-        pa_msg_t *m = make_result(with);
+        pa_msg_t *m = make_cancel(with);
         pa_msg_t *back = roundtrip(m);
-        cr_assert_eq(pa_msg_has(back, PA_FIELD_RESULT_ERROR), with);
+        cr_assert_eq(pa_msg_has(back, PA_FIELD_CANCEL_REASON), with);
         if (with)
-            cr_assert_str_eq(pa_msg_str(back, PA_FIELD_RESULT_ERROR, NULL),
+            cr_assert_str_eq(pa_msg_str(back, PA_FIELD_CANCEL_REASON, NULL),
                              "HTTP 503 from provider");
         else
-            cr_assert_null(pa_msg_str(back, PA_FIELD_RESULT_ERROR, NULL));
-        cr_assert_str_eq(pa_msg_str(back, PA_FIELD_RESULT_STATE, NULL),
-                         with ? "retry_wait" : "succeeded");
+            cr_assert_null(pa_msg_str(back, PA_FIELD_CANCEL_REASON, NULL));
+        cr_assert_str_eq(pa_msg_str(back, PA_FIELD_CANCEL_TASK_ID, NULL),
+                         with ? "01hx0000000000000000000001:000007"
+                              : "01hx0000000000000000000001:000001");
         pa_msg_destroy(&m);
         pa_msg_destroy(&back);
     }
 }
 
-Test(proto_roundtrip, result_empty_error_text)
+Test(proto_roundtrip, cancel_empty_reason_text)
 {
-    pa_msg_t *m = make_result(0);
-    pa_msg_set_str(m, PA_FIELD_RESULT_ERROR, ""); /* optional and min 0: allowed */
+    pa_msg_t *m = make_cancel(0);
+    pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, ""); /* optional and min 0: allowed */
     pa_msg_t *back = roundtrip(m);
-    cr_assert_str_eq(pa_msg_str(back, PA_FIELD_RESULT_ERROR, NULL), "");
+    cr_assert_str_eq(pa_msg_str(back, PA_FIELD_CANCEL_REASON, NULL), "");
     pa_msg_destroy(&m);
     pa_msg_destroy(&back);
 }
@@ -375,8 +379,8 @@ Test(proto_roundtrip, bye)
 
 Test(proto_roundtrip, utf8_strings)
 {
-    pa_msg_t *m = make_result(1);
-    pa_msg_set_str(m, PA_FIELD_RESULT_ERROR, "formulaire refusé: «captcha» 验证码");
+    pa_msg_t *m = make_cancel(1);
+    pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, "formulaire refusé: «captcha» 验证码");
     pa_msg_t *back = roundtrip(m);
     pa_msg_destroy(&m);
     pa_msg_destroy(&back);
@@ -429,22 +433,22 @@ Test(proto_roundtrip, non_minimal_integer_encodings)
 
 Test(proto_msg, setters_getters_unset)
 {
-    pa_msg_t *m = pa_msg_new(PA_CMD_RESULT);
-    cr_assert_not(pa_msg_has(m, PA_FIELD_RESULT_ERROR));
-    cr_assert_null(pa_msg_str(m, PA_FIELD_RESULT_ERROR, NULL));
-    pa_msg_set_str(m, PA_FIELD_RESULT_ERROR, "one");
-    pa_msg_set_str(m, PA_FIELD_RESULT_ERROR, "two"); /* replaces, frees the old value */
-    cr_assert_str_eq(pa_msg_str(m, PA_FIELD_RESULT_ERROR, NULL), "two");
+    pa_msg_t *m = pa_msg_new(PA_CMD_CANCEL);
+    cr_assert_not(pa_msg_has(m, PA_FIELD_CANCEL_REASON));
+    cr_assert_null(pa_msg_str(m, PA_FIELD_CANCEL_REASON, NULL));
+    pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, "one");
+    pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, "two"); /* replaces, frees the old value */
+    cr_assert_str_eq(pa_msg_str(m, PA_FIELD_CANCEL_REASON, NULL), "two");
     /* setting a field from its own value is safe */
-    pa_msg_set_str(m, PA_FIELD_RESULT_ERROR, pa_msg_str(m, PA_FIELD_RESULT_ERROR, NULL));
-    cr_assert_str_eq(pa_msg_str(m, PA_FIELD_RESULT_ERROR, NULL), "two");
-    pa_msg_set_strn(m, PA_FIELD_RESULT_ERROR, "threefold", 5);
-    cr_assert_str_eq(pa_msg_str(m, PA_FIELD_RESULT_ERROR, NULL), "three");
-    pa_msg_set_str(m, PA_FIELD_RESULT_ERROR, NULL);
-    cr_assert_not(pa_msg_has(m, PA_FIELD_RESULT_ERROR));
-    pa_msg_set_str(m, PA_FIELD_RESULT_ERROR, "x");
-    pa_msg_unset(m, PA_FIELD_RESULT_ERROR);
-    cr_assert_not(pa_msg_has(m, PA_FIELD_RESULT_ERROR));
+    pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, pa_msg_str(m, PA_FIELD_CANCEL_REASON, NULL));
+    cr_assert_str_eq(pa_msg_str(m, PA_FIELD_CANCEL_REASON, NULL), "two");
+    pa_msg_set_strn(m, PA_FIELD_CANCEL_REASON, "threefold", 5);
+    cr_assert_str_eq(pa_msg_str(m, PA_FIELD_CANCEL_REASON, NULL), "three");
+    pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, NULL);
+    cr_assert_not(pa_msg_has(m, PA_FIELD_CANCEL_REASON));
+    pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, "x");
+    pa_msg_unset(m, PA_FIELD_CANCEL_REASON);
+    cr_assert_not(pa_msg_has(m, PA_FIELD_CANCEL_REASON));
     pa_msg_destroy(&m);
     pa_msg_destroy(&m); /* a NULLed pointer is fine */
     pa_msg_destroy(NULL);
@@ -452,11 +456,11 @@ Test(proto_msg, setters_getters_unset)
 
 Test(proto_msg, equal_tells_messages_apart)
 {
-    pa_msg_t *a = make_result(1), *b = make_result(1), *c = make_result(0), *h = make_hello();
+    pa_msg_t *a = make_cancel(1), *b = make_cancel(1), *c = make_cancel(0), *h = make_hello();
     cr_assert(pa_msg_equal(a, b));
     cr_assert_not(pa_msg_equal(a, c));
     cr_assert_not(pa_msg_equal(a, h));
-    pa_msg_set_str(b, PA_FIELD_RESULT_ERROR, "HTTP 503 from providex");
+    pa_msg_set_str(b, PA_FIELD_CANCEL_REASON, "HTTP 503 from providex");
     cr_assert_not(pa_msg_equal(a, b));
     pa_msg_destroy(&a);
     pa_msg_destroy(&b);
@@ -521,7 +525,7 @@ Test(proto_table, field_ids_name_their_message_and_slot)
     cr_assert_eq(PA_FIELD_HELLO_SERVICE, 0x0100);
     cr_assert_eq(PA_FIELD_CREDIT_N, 0x0200);
     cr_assert_eq(PA_FIELD_TASK_LEASE, 0x0303);
-    cr_assert_eq(PA_FIELD_TASK_PAYLOAD, 0x0306);
+    cr_assert_eq(PA_FIELD_TASK_PAYLOAD, 0x0307);
     cr_assert_eq(PA_FIELD_BYE_WORKER_ID, 0x0600);
     const pa_proto_msg_desc_t *d = pa_proto_msg_desc(PA_CMD_TASK);
     cr_assert_str_eq(d->fields[PA_FIELD_TASK_LEASE & 0xff].name, "lease");
@@ -626,15 +630,17 @@ Test(proto_header, bad_magic)
 Test(proto_header, unsupported_version)
 {
     const unsigned char body[] = {0x81, 0xa1, 'n', 0x01};
-    const unsigned char h2[4] = {'P', 'A', 2, 2}, h0[4] = {'P', 'A', 0, 2};
-    expect_error(h2, body, sizeof body, "unsupported version 2");
+    /* version 1 had RESULT and no CANCEL or max_attempts: its peers are refused, not half read */
+    const unsigned char h2[4] = {'P', 'A', 1, 2}, h0[4] = {'P', 'A', 0, 2};
+    expect_error(h2, body, sizeof body, "unsupported version 1");
     expect_error(h0, body, sizeof body, "unsupported version 0");
 }
 
 Test(proto_header, unknown_command)
 {
     const unsigned char body[] = {0x80};
-    const unsigned char h1[4] = {'P', 'A', 1, 0x2a}, h2[4] = {'P', 'A', 1, 0x00};
+    const unsigned char h1[4] = {'P', 'A', PA_PROTO_VERSION, 0x2a},
+                        h2[4] = {'P', 'A', PA_PROTO_VERSION, 0x00};
     expect_error(h1, body, sizeof body, "unknown command 0x2a");
     expect_error(h2, body, sizeof body, "unknown command 0x00");
 }
@@ -779,8 +785,8 @@ static void check_every_truncation(const pa_msg_t *m)
 Test(proto_body, truncated_at_every_length)
 {
     pa_msg_t *ms[7] = {make_hello(),   pa_msg_new(PA_CMD_CREDIT),    make_task("\x92\x01\x02", 3),
-                       make_result(1), pa_msg_new(PA_CMD_HEARTBEAT), pa_msg_new(PA_CMD_BYE),
-                       make_result(0)};
+                       make_cancel(1), pa_msg_new(PA_CMD_HEARTBEAT), pa_msg_new(PA_CMD_BYE),
+                       make_cancel(0)};
     pa_msg_set_uint(ms[1], PA_FIELD_CREDIT_N, 10000);
     pa_msg_set_str(ms[4], PA_FIELD_HEARTBEAT_WORKER_ID, "w-1");
     pa_msg_set_uint(ms[4], PA_FIELD_HEARTBEAT_LOAD, 300);
@@ -900,12 +906,12 @@ Test(proto_fields, wrong_types)
 
     ent_t t[TASK_N];
     memcpy(t, task_ok, sizeof t);
-    t[6] = (ent_t){"payload", E_STR, "{}", 0, 0, 0};
+    t[7] = (ent_t){"payload", E_STR, "{}", 0, 0, 0};
     expect_entries_error(HDR_TASK, t, TASK_N, "TASK: field 'payload' must be bin, got str");
 
     /* nil is not "absent", even for an optional field */
     const unsigned char r[] = {0x81, 0xa9, 'w', 'o', 'r', 'k', 'e', 'r', '_', 'i', 'd', 0xc0};
-    const unsigned char hb[4] = {'P', 'A', 1, PA_CMD_HEARTBEAT};
+    const unsigned char hb[4] = {'P', 'A', PA_PROTO_VERSION, PA_CMD_HEARTBEAT};
     expect_error(hb, r, sizeof r, "HEARTBEAT: field 'worker_id' must be str, got nil");
 }
 
@@ -928,12 +934,8 @@ Test(proto_fields, string_too_long)
     e[2].s = "composecomposecom"; /* 17 */
     expect_entries_error(HDR_TASK, e, TASK_N, "TASK: field 'stage' longer than 16 bytes");
     char *err1025 = repeat('e', 1025);
-    ent_t r[5] = {task_ok[0],
-                  task_ok[1],
-                  task_ok[3],
-                  {"state", E_STR, "failed", 0, 0, 0},
-                  {"error", E_STR, err1025, 0, 0, 0}};
-    expect_entries_error(HDR_RESULT, r, 5, "RESULT: field 'error' longer than 1024 bytes");
+    ent_t r[2] = {task_ok[1], {"reason", E_STR, err1025, 0, 0, 0}};
+    expect_entries_error(HDR_CANCEL, r, 2, "CANCEL: field 'reason' longer than 256 bytes");
     pa_buf_free(&b);
     free(s65);
     free(s64);
@@ -1009,7 +1011,7 @@ Test(proto_fields, payload_too_long)
     char *p = repeat('p', n);
     ent_t t[TASK_N];
     memcpy(t, task_ok, sizeof t);
-    t[6] = (ent_t){"payload", E_BIN, p, n, 0, 0};
+    t[7] = (ent_t){"payload", E_BIN, p, n, 0, 0};
     expect_entries_error(HDR_TASK, t, TASK_N, "TASK: field 'payload' longer than 1048576 bytes");
     free(p);
 }

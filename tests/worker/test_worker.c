@@ -1,9 +1,18 @@
 /* prospect-test-worker: a worker daemon for tests and benchmarks, built on the real worker
- * runtime. It serves one service (TEST_WORKER_SERVICE: mcp, llm or form) and does what each
- * task's input asks in variables.test_<stage> (or variables.test): ok (the default), fail,
- * retry, retry_once, stall, crash, captcha, skip, uncertain, or slow:<ms>; TEST_WORKER_MODE sets
- * the mode of tasks that do not say. TEST_WORKER_DELAY_MS delays every task. For the stage
- * "generate" (POST /api/llm/generate) the result echoes the prompt as the llm-worker would. */
+ * runtime, and using every facility it offers (timers, per-task arenas, cancellation, claims,
+ * the status record, the attempt numbers). It serves one service (TEST_WORKER_SERVICE: mcp, llm
+ * or form) and does what each task's input asks in variables.test_<stage> (or variables.test):
+ *   ok (the default), fail, retry, retry_once, stall, crash, captcha, skip, uncertain, slow:<ms>;
+ *   transient       a transient failure unless this is the stage's last attempt, which succeeds;
+ *   wait_cancel     runs until the task is cancelled (on_cancel ends it);
+ *   claim           takes the claim "test:<task key>" and succeeds when it got it (PA_CLAIM_OK),
+ *                   fails otherwise, the answer in the result and the log;
+ *   claim_after:<ms> waits ms, then claims as above, even if cancelled meanwhile (to show that a
+ *                   claim after a cancel answers "cancelled").
+ * TEST_WORKER_MODE sets the mode of tasks that do not say; TEST_WORKER_DELAY_MS delays every task
+ * (a pa_loop timer). Every task's state lives in its arena. For the stage "generate" (POST
+ * /api/llm/generate) the result echoes the prompt as the llm-worker would. The status record
+ * carries tasks_started, tasks_cancelled and last_claim. */
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,128 +21,202 @@
 #include <unistd.h>
 
 #include "pa_config.h"
-#include "pa_mem.h"
 #include "pa_log.h"
+#include "pa_mem.h"
 #include "pa_time.h"
 #include "pa_worker.h"
 
-typedef struct timer {
-    uint64_t due;
-    pa_task_t *t;
-    char mode[32];
-    struct timer *next;
-} timer_t_;
-
 typedef struct {
     long delay_ms;
-    timer_t_ *timers;
+    unsigned long started, cancelled;
 } tw_t;
 
-static void finish_with(pa_worker_t *w, pa_task_t *t, const char *mode, const char *result);
+/* One task's state, in the task's arena. */
+typedef struct {
+    pa_worker_t *w;
+    pa_task_t *t;
+    json_t *payload; /* released by the arena */
+    pa_timer_t *timer;
+    char mode[32];
+    long claim_after_ms; /* claim_after:<ms>; -1 otherwise */
+    int cancelled;
+} tt_t;
 
-/* The result of a stage: for "generate" (POST /api/llm/generate) an answer shaped like the
- * llm-worker's, echoing the prompt; for the others, who ran it. Caller frees. */
-static char *result_of(pa_worker_t *w, pa_task_t *t)
+static tw_t tw;
+
+static void decref(void *p)
 {
+    json_decref(p);
+}
+
+/* The result of a stage: for "generate" an answer shaped like the llm-worker's, echoing the
+ * prompt; for the others, who ran it and which try it was. In the task's arena. */
+static const char *result_of(tt_t *tt, const char *claim)
+{
+    pa_task_t *t = tt->t;
     json_t *r;
     if (strcmp(t->stage, "generate") == 0) {
-        json_t *j = json_loadb(t->payload, t->payload_len, 0, NULL);
-        const char *prompt = json_string_value(json_object_get(json_object_get(j, "input"), "prompt"));
-        char *out = NULL;
-        if (asprintf(&out, "test: %s", prompt ? prompt : "") < 0) out = NULL;
-        r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out ? out : "", "provider", "test",
+        const char *prompt =
+            json_string_value(json_object_get(json_object_get(tt->payload, "input"), "prompt"));
+        char *out = pa_arena_alloc(t->arena, (prompt ? strlen(prompt) : 0) + 7);
+        snprintf(out, (prompt ? strlen(prompt) : 0) + 7, "test: %s", prompt ? prompt : "");
+        r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out, "provider", "test",
                       "model", "prospect-test-worker", "usage", "prompt_tokens",
                       (int)(prompt ? strlen(prompt) : 0), "completion_tokens", 1);
-        free(out);
-        json_decref(j);
     } else {
-        r = json_pack("{s:s, s:s, s:i}", "worker", pa_worker_id(w), "stage", t->stage, "attempt",
-                      (int)t->attempt);
+        r = json_pack("{s:s, s:s, s:i, s:i, s:b}", "worker", pa_worker_id(tt->w), "stage",
+                      t->stage, "attempt", (int)t->attempt, "max_attempts", (int)t->max_attempts,
+                      "last_attempt", t->last_attempt);
+        if (claim) json_object_set_new(r, "claim", json_string(claim));
     }
     char *s = json_dumps(r, JSON_COMPACT);
     json_decref(r);
+    pa_arena_defer(t->arena, free, s);
     return s;
 }
 
-static void finish(pa_worker_t *w, pa_task_t *t, const char *mode)
+static void finish(tt_t *tt)
 {
-    char *result = result_of(w, t);
-    finish_with(w, t, mode, result);
-    free(result);
-}
-
-static void finish_with(pa_worker_t *w, pa_task_t *t, const char *mode, const char *result)
-{
-    if (strcmp(mode, "fail") == 0) pa_worker_done(w, t, PA_OUT_FAILED, NULL, "test: permanent failure", 0);
-    else if (strcmp(mode, "retry") == 0) pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure", 0);
+    pa_worker_t *w = tt->w;
+    pa_task_t *t = tt->t;
+    const char *mode = tt->mode;
+    const char *result = result_of(tt, NULL);
+    if (strcmp(mode, "fail") == 0)
+        pa_worker_done(w, t, PA_OUT_FAILED, NULL, "test: permanent failure", 0);
+    else if (strcmp(mode, "retry") == 0)
+        pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure", 0);
     else if (strcmp(mode, "retry_once") == 0 && t->attempt == 1)
         pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure", 0);
-    else if (strcmp(mode, "captcha") == 0) pa_worker_done(w, t, PA_OUT_CAPTCHA_REQUIRED, result, "test: captcha", 0);
-    else if (strcmp(mode, "skip") == 0) pa_worker_done(w, t, PA_OUT_SKIPPED, result, "test: skipped", 0);
-    else if (strcmp(mode, "uncertain") == 0) pa_worker_done(w, t, PA_OUT_UNCERTAIN, result, "test: uncertain", 0);
-    else pa_worker_done(w, t, PA_OUT_SUCCEEDED, result, NULL, 0);
+    else if (strcmp(mode, "transient") == 0 && !t->last_attempt)
+        pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure before the last attempt", 0);
+    else if (strcmp(mode, "captcha") == 0)
+        pa_worker_done(w, t, PA_OUT_CAPTCHA_REQUIRED, result, "test: captcha", 0);
+    else if (strcmp(mode, "skip") == 0)
+        pa_worker_done(w, t, PA_OUT_SKIPPED, result, "test: skipped", 0);
+    else if (strcmp(mode, "uncertain") == 0)
+        pa_worker_done(w, t, PA_OUT_UNCERTAIN, result, "test: uncertain", 0);
+    else
+        pa_worker_done(w, t, PA_OUT_SUCCEEDED, result, NULL, 0);
 }
 
-static void mode_of(const pa_task_t *t, char mode[32], long *slow_ms)
+static void on_claimed(pa_worker_t *w, pa_task_t *t, pa_claim_t c, void *ud)
 {
-    snprintf(mode, 32, "%s", pa_env_str("TEST_WORKER_MODE", "ok"));
+    tt_t *tt = ud;
+    const char *name = pa_claim_name(c);
+    pa_info("claim answered", PA_S("task_id", t->key), PA_S("claim", name),
+            PA_B("cancelled_before", tt->cancelled));
+    char last[200];
+    snprintf(last, sizeof last, "%s=%s", t->key, name);
+    pa_worker_set_status(w, "last_claim", last);
+    if (c == PA_CLAIM_OK)
+        pa_worker_done(w, t, PA_OUT_SUCCEEDED, result_of(tt, name), NULL, 0);
+    else
+        pa_worker_done(w, t, PA_OUT_FAILED, result_of(tt, name), "test: claim not taken", 0);
+}
+
+static void claim(tt_t *tt)
+{
+    char *name = pa_arena_alloc(tt->t->arena, strlen(tt->t->key) + 6);
+    snprintf(name, strlen(tt->t->key) + 6, "test:%s", tt->t->key);
+    pa_worker_claim(tt->w, tt->t, name, 3600, on_claimed, tt);
+}
+
+static void on_timer(pa_loop_t *l, pa_timer_t *timer, void *ud)
+{
+    (void)l, (void)timer;
+    tt_t *tt = ud;
+    tt->timer = NULL; /* a one-shot timer: the loop frees it */
+    if (tt->claim_after_ms >= 0 || strcmp(tt->mode, "claim") == 0) claim(tt);
+    else finish(tt);
+}
+
+static void set_counts(pa_worker_t *w)
+{
+    char n[24];
+    snprintf(n, sizeof n, "%lu", tw.started);
+    pa_worker_set_status(w, "tasks_started", n);
+    snprintf(n, sizeof n, "%lu", tw.cancelled);
+    pa_worker_set_status(w, "tasks_cancelled", n);
+}
+
+static void mode_of(tt_t *tt, long *slow_ms)
+{
+    pa_task_t *t = tt->t;
+    snprintf(tt->mode, sizeof tt->mode, "%s", pa_env_str("TEST_WORKER_MODE", "ok"));
     *slow_ms = 0;
-    json_t *j = json_loadb(t->payload, t->payload_len, 0, NULL);
-    json_t *vars = json_object_get(json_object_get(j, "input"), "variables");
+    tt->claim_after_ms = -1;
+    json_t *vars = json_object_get(json_object_get(tt->payload, "input"), "variables");
     char key[40];
     snprintf(key, sizeof key, "test_%s", t->stage);
     json_t *m = json_object_get(vars, key);
     if (!json_is_string(m)) m = json_object_get(vars, "test");
-    if (json_is_string(m)) snprintf(mode, 32, "%s", json_string_value(m));
-    if (strncmp(mode, "slow:", 5) == 0) {
-        *slow_ms = atol(mode + 5);
-        snprintf(mode, 32, "ok");
+    if (json_is_string(m)) snprintf(tt->mode, sizeof tt->mode, "%s", json_string_value(m));
+    if (strncmp(tt->mode, "slow:", 5) == 0) {
+        *slow_ms = atol(tt->mode + 5);
+        snprintf(tt->mode, sizeof tt->mode, "ok");
+    } else if (strncmp(tt->mode, "claim_after:", 12) == 0) {
+        tt->claim_after_ms = atol(tt->mode + 12);
+        *slow_ms = tt->claim_after_ms;
+        snprintf(tt->mode, sizeof tt->mode, "claim_after");
     }
-    json_decref(j);
 }
 
 static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
 {
-    tw_t *tw = ud;
-    char mode[32];
+    (void)ud;
+    tt_t *tt = pa_arena_alloc(t->arena, sizeof *tt);
+    tt->w = w, tt->t = t;
+    t->user = tt;
+    tt->payload = json_loadb(t->payload, t->payload_len, 0, NULL);
+    if (tt->payload) pa_arena_defer(t->arena, decref, tt->payload);
     long slow;
-    mode_of(t, mode, &slow);
-    if (strcmp(mode, "crash") == 0) {
+    mode_of(tt, &slow);
+    tw.started++;
+    set_counts(w);
+    if (strcmp(tt->mode, "crash") == 0) {
         pa_warn("crashing on request", PA_S("task_id", t->key));
         raise(SIGKILL);
     }
-    if (strcmp(mode, "stall") == 0) return; /* held until the lease runs out or we stop */
-    long delay = slow + tw->delay_ms;
+    /* held until the lease runs out, the task is cancelled or we stop */
+    if (strcmp(tt->mode, "stall") == 0 || strcmp(tt->mode, "wait_cancel") == 0) return;
+    long delay = slow + tw.delay_ms;
     if (delay <= 0) {
-        finish(w, t, mode);
+        if (strcmp(tt->mode, "claim") == 0) claim(tt);
+        else finish(tt);
         return;
     }
-    timer_t_ *tm = pa_calloc(1, sizeof *tm);
-    tm->due = pa_mono_ms() + (uint64_t)delay;
-    tm->t = t;
-    snprintf(tm->mode, sizeof tm->mode, "%s", mode);
-    tm->next = tw->timers;
-    tw->timers = tm;
+    tt->timer = pa_loop_timer(pa_worker_loop(w), (uint64_t)delay, 0, on_timer, tt);
 }
 
-static long on_tick(pa_worker_t *w, void *ud)
+static void on_cancel(pa_worker_t *w, pa_task_t *t, const char *reason, void *ud)
 {
-    tw_t *tw = ud;
-    uint64_t now = pa_mono_ms();
-    long next = -1;
-    for (timer_t_ **pp = &tw->timers; *pp;) {
-        timer_t_ *tm = *pp;
-        if (tm->due <= now) {
-            finish(w, tm->t, tm->mode);
-            *pp = tm->next;
-            free(tm);
-            continue;
-        }
-        long left = (long)(tm->due - now);
-        if (next < 0 || left < next) next = left;
-        pp = &tm->next;
-    }
-    return next;
+    (void)ud;
+    tt_t *tt = t->user;
+    tt->cancelled = 1;
+    tw.cancelled++;
+    set_counts(w);
+    pa_info("task cancelled", PA_S("task_id", t->key), PA_S("reason", reason),
+            PA_S("mode", tt->mode));
+    /* claim_after goes on to its claim, to show what a claim after a cancel answers (unless
+     * the runtime is giving the task back as it stops) */
+    if (tt->claim_after_ms >= 0 && tt->timer && strcmp(reason, "released") != 0) return;
+    pa_loop_timer_stop(pa_worker_loop(w), &tt->timer);
+    pa_worker_done(w, t, PA_OUT_FAILED, NULL, "test: cancelled", 0);
+}
+
+static int on_start(pa_worker_t *w, void *ud)
+{
+    (void)ud;
+    pa_worker_set_status(w, "test_mode", pa_env_str("TEST_WORKER_MODE", "ok"));
+    set_counts(w);
+    return 0;
+}
+
+static void on_stop(pa_worker_t *w, void *ud)
+{
+    (void)ud;
+    pa_info("test worker stopping", PA_S("worker", pa_worker_id(w)), PA_I("held", pa_worker_held(w)),
+            PA_I("started", tw.started), PA_I("cancelled", tw.cancelled));
 }
 
 int main(void)
@@ -147,23 +230,22 @@ int main(void)
         pa_error("bad configuration", PA_S("error", "TEST_WORKER_SERVICE: expected mcp, llm or form"));
         return 2;
     }
-    tw_t tw = {0};
     if (pa_env_long("TEST_WORKER_DELAY_MS", 0, 0, 3600000, &tw.delay_ms, err, sizeof err) < 0) {
         pa_error("bad configuration", PA_S("error", err));
         return 2;
     }
-    pa_worker_ops_t ops = {.service = svc, .on_task = on_task, .on_tick = on_tick, .ud = &tw};
+    pa_worker_ops_t ops = {.service = svc,
+                           .on_start = on_start,
+                           .on_task = on_task,
+                           .on_cancel = on_cancel,
+                           .on_stop = on_stop,
+                           .ud = &tw};
     pa_worker_t *w = pa_worker_new(&ops, err, sizeof err);
     if (!w) {
         pa_error("bad configuration", PA_S("error", err));
         return 2;
     }
     int rc = pa_worker_run(w);
-    while (tw.timers) {
-        timer_t_ *n = tw.timers->next;
-        free(tw.timers);
-        tw.timers = n;
-    }
     pa_worker_destroy(&w);
     return rc;
 }

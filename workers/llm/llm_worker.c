@@ -4,6 +4,7 @@
  * (common/pa_worker.h): libcurl's sockets and timers share the runtime's one poll loop. */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,11 @@ typedef struct {
     uint64_t next_publish; /* monotonic ms: when the breaker's entry in Redis is refreshed */
     uint64_t next_try;     /* monotonic ms: the rate limit refused; ask again then */
     int rate_down;         /* the rate limit could not be asked (Redis away): logged once */
+    pa_timer_t *tick;      /* runs on_tick on the runtime's loop (see "the loop" below) */
+    unsigned char *watched; /* by descriptor: the PA_IO_* events watched + 1, 0: not watched */
+    size_t nwatched;
+    struct pollfd *fdv;    /* llm_http_fds's answer */
+    int nfdv;
 } llm_t;
 
 /* a free prompt's answer is not a contact-form message: it may be long */
@@ -694,18 +700,94 @@ static long on_tick(pa_worker_t *w, void *ud)
     return timeout < 0 || until < timeout ? until : timeout;
 }
 
-static int fds(pa_worker_t *w, struct pollfd *out, int max, void *ud)
+/* ---- the loop ------------------------------------------------------------------------------
+ * A minimal port of the old poll-loop callbacks onto the runtime's pa_loop (the new HTTP engine
+ * replaces it): on_tick runs on a timer, re-armed for the time it asks, and at once after a task
+ * arrived or a descriptor was ready; libcurl's descriptors are watched as llm_http_fds lists them
+ * after each tick. */
+
+static void tick_soon(llm_t *L)
 {
-    llm_t *L = ud;
-    return L->http ? llm_http_fds(L->http, out, max) : 0;
+    if (L->tick) pa_loop_timer_again(pa_worker_loop(L->w), L->tick, 0);
 }
 
-static void on_fds(pa_worker_t *w, const struct pollfd *p, int n, void *ud)
+static void on_io(pa_loop_t *l, int fd, unsigned events, void *ud)
+{
+    (void)l;
+    llm_t *L = ud;
+    struct pollfd p = {.fd = fd,
+                       .revents = (short)(((events & PA_IO_READ) ? POLLIN : 0) |
+                                          ((events & PA_IO_WRITE) ? POLLOUT : 0) |
+                                          ((events & PA_IO_ERROR) ? POLLERR : 0))};
+    llm_http_on_fds(L->http, &p, 1);
+    publish_deltas(L);
+    tick_soon(L);
+}
+
+/* Watches what llm_http_fds lists, and nothing else. */
+static void sync_fds(llm_t *L)
+{
+    pa_loop_t *loop = pa_worker_loop(L->w);
+    int n;
+    while ((n = llm_http_fds(L->http, L->fdv, L->nfdv)) >= L->nfdv) {
+        L->nfdv = L->nfdv ? 2 * L->nfdv : 64;
+        L->fdv = pa_realloc(L->fdv, (size_t)L->nfdv * sizeof *L->fdv);
+    }
+    size_t need = L->nwatched;
+    for (int i = 0; i < n; i++)
+        if ((size_t)L->fdv[i].fd >= need) need = (size_t)L->fdv[i].fd * 2 + 16;
+    if (need > L->nwatched) {
+        L->watched = pa_realloc(L->watched, need);
+        memset(L->watched + L->nwatched, 0, need - L->nwatched);
+        L->nwatched = need;
+    }
+    unsigned char *want = pa_calloc(L->nwatched ? L->nwatched : 1, 1);
+    for (int i = 0; i < n; i++) {
+        int fd = L->fdv[i].fd;
+        unsigned ev = ((L->fdv[i].events & POLLIN) ? PA_IO_READ : 0u) |
+                      ((L->fdv[i].events & POLLOUT) ? PA_IO_WRITE : 0u);
+        want[fd] = (unsigned char)(ev + 1);
+        if (L->watched[fd] != ev + 1 && pa_loop_watch(loop, fd, ev, on_io, L) == 0)
+            L->watched[fd] = (unsigned char)(ev + 1);
+    }
+    for (size_t fd = 0; fd < L->nwatched; fd++)
+        if (L->watched[fd] && !want[fd]) {
+            pa_loop_unwatch(loop, (int)fd);
+            L->watched[fd] = 0;
+        }
+    free(want);
+}
+
+static void on_tick_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
 {
     llm_t *L = ud;
-    if (!L->http) return;
-    llm_http_on_fds(L->http, p, n);
-    publish_deltas(L);
+    long timeout = on_tick(L->w, L);
+    sync_fds(L);
+    pa_loop_timer_again(l, t, timeout < 0 ? 1000 : (uint64_t)timeout);
+}
+
+static int on_start(pa_worker_t *w, void *ud)
+{
+    llm_t *L = ud;
+    if (L->http) L->tick = pa_loop_timer(pa_worker_loop(w), 0, 0, on_tick_timer, L);
+    return 0;
+}
+
+static void on_stop(pa_worker_t *w, void *ud)
+{
+    llm_t *L = ud;
+    pa_loop_timer_stop(pa_worker_loop(w), &L->tick);
+    for (size_t fd = 0; fd < L->nwatched; fd++)
+        if (L->watched[fd]) pa_loop_unwatch(pa_worker_loop(w), (int)fd);
+    free(L->watched);
+    free(L->fdv);
+    L->watched = NULL, L->fdv = NULL, L->nwatched = 0, L->nfdv = 0;
+}
+
+static void on_task_loop(pa_worker_t *w, pa_task_t *t, void *ud)
+{
+    on_task(w, t, ud);
+    tick_soon(ud);
 }
 
 /* ---- configuration ------------------------------------------------------------------------ */
@@ -828,10 +910,9 @@ int main(void)
         }
     }
     pa_worker_ops_t ops = {.service = "llm",
-                           .on_task = on_task,
-                           .on_tick = on_tick,
-                           .fds = fds,
-                           .on_fds = on_fds,
+                           .on_start = on_start,
+                           .on_task = on_task_loop,
+                           .on_stop = on_stop,
                            .ud = &L};
     L.w = pa_worker_new(&ops, err, sizeof err);
     if (!L.w) {
