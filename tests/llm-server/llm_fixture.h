@@ -523,6 +523,8 @@ LF_FN void lf_provider_faults(const char *provider)
         {"placeholder;id=13", 1, 1, "unfilled placeholder {{first_name}}", 0},
         {"empty;id=14", 1, 1, "empty", 0},
         {"529;times=1;id=15", 2, 0, "HTTP 529", 0},
+        /* an exhausted quota or credit (openai: a 429) is not retried: the template at once */
+        {"quota;id=16", 1, 1, "quota or credit is exhausted (not retried)", 0},
     };
     const size_t ncases = sizeof cases / sizeof cases[0];
     lf_proc_t *srv = lf_llm_server((const char *[]){"LLM_SERVER_KEY=" LF_KEY, NULL});
