@@ -21,7 +21,7 @@
 #define MAX_HEADER_BYTES (64u * 1024u)
 
 enum { BODY_NONE, BODY_RAW, BODY_FORM, BODY_MULTIPART };
-enum { ST_NEW, ST_FAILING, ST_RUNNING };
+enum { ST_NEW, ST_FAILING, ST_DEFERRED, ST_RUNNING };
 
 typedef struct {
     char *name, *data, *filename, *type;
@@ -302,6 +302,9 @@ static void finishf(pa_http_req_t *r, pa_http_result_t result, int code, const c
 
 /* ---- failures at start, delivered on the next turn ---------------------------------------- */
 
+static void start_now(pa_http_req_t *r);
+
+/* Requests that failed at start, or were started from inside libcurl (a hook), on the next turn. */
 static void on_fail_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
 {
     pa_http_t *h = ud;
@@ -312,21 +315,27 @@ static void on_fail_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
         pa_http_req_t *r = list;
         list = r->lnext;
         if (r->cancelled) req_free(r);
+        else if (r->state == ST_DEFERRED) start_now(r);
         else finish(r, r->fail_result, r->fail_msg, 0);
     }
 }
 
-static void fail_later(pa_http_req_t *r, pa_http_result_t result, const char *msg)
+static void later(pa_http_req_t *r, int state, pa_http_result_t result, const char *msg)
 {
     pa_http_t *h = r->h;
-    r->state = ST_FAILING;
+    r->state = state;
     r->fail_result = result;
-    r->fail_msg = pa_strdup(msg);
+    r->fail_msg = msg ? pa_strdup(msg) : NULL;
     r->lnext = NULL;
     if (h->fail_tail) h->fail_tail->lnext = r;
     else h->fail_head = r;
     h->fail_tail = r;
     if (!h->fail_timer) h->fail_timer = pa_loop_timer(h->loop, 0, 0, on_fail_timer, h);
+}
+
+static void fail_later(pa_http_req_t *r, pa_http_result_t result, const char *msg)
+{
+    later(r, ST_FAILING, result, msg);
 }
 
 /* ---- libcurl callbacks ------------------------------------------------------------------------ */
@@ -912,10 +921,18 @@ void *pa_http_req_ud(const pa_http_req_t *r)
 
 void pa_http_start(pa_http_req_t *r, pa_http_done_fn done, void *ud)
 {
-    pa_http_t *h = r->h;
     r->done = done;
     r->ud = ud;
     r->started = pa_mono_ms();
+    if (r->h->in_curl) /* called from a hook inside libcurl: it may not add a transfer now */
+        later(r, ST_DEFERRED, PA_HTTP_OK, NULL);
+    else
+        start_now(r);
+}
+
+static void start_now(pa_http_req_t *r)
+{
+    pa_http_t *h = r->h;
     char *abs = pa_http_resolve(r->url, r->url);
     if (!abs) {
         char msg[400];
@@ -939,7 +956,7 @@ void pa_http_cancel(pa_http_req_t *r)
     if (!r || r->cancelled || r->in_done) return;
     r->cancelled = 1;
     pa_http_t *h = r->h;
-    if (r->state == ST_FAILING) return; /* freed by the fail timer */
+    if (r->state == ST_FAILING || r->state == ST_DEFERRED) return; /* freed by the fail timer */
     if (r->busy) return;                /* freed by follow() when the hook returns */
     if (h->in_curl) {                   /* libcurl is running it: free once it returns */
         r->lnext = h->reap;

@@ -24,7 +24,9 @@
  *   their own domain rules). The body of a response that is followed is discarded.
  * - A request with a connect hook always opens its own connection (no reuse), so that the hook
  *   sees the address of every connection the request uses, on every hop.
- * - Not thread-safe: one engine per loop; curl_global_init is the daemon's. */
+ * - A request started from inside a hook (data, connect) starts on the next loop turn.
+ * - Not thread-safe: one engine per loop; curl_global_init is the daemon's. Do not destroy the
+ *   engine from inside one of its callbacks. */
 #ifndef PA_HTTP_H
 #define PA_HTTP_H
 #include <stddef.h>
@@ -94,8 +96,8 @@ typedef int (*pa_http_redirect_fn)(pa_http_req_t *req, const char *from, const c
                                    long status, void *ud);
 /* An address about to be connected to (after the name was resolved, before connect): 0 allows,
  * -1 refuses (libcurl tries the name's other addresses; when none is allowed the transfer ends
- * with PA_HTTP_EREFUSED). Called from inside libcurl: it may cancel requests, nothing else of
- * this engine. */
+ * with PA_HTTP_EREFUSED). Called from inside libcurl, like the data callback: it may start and
+ * cancel requests, nothing else of this engine. */
 typedef int (*pa_http_connect_fn)(pa_http_req_t *req, const struct sockaddr *addr, const char *ip,
                                   int port, void *ud);
 

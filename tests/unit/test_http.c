@@ -802,3 +802,53 @@ Test(http_pure, header_lines_split_into_name_and_value)
         cr_assert_eq(pa_http_header_split(bad[i], strlen(bad[i]), &n, &nl, &v, &vl), -1, "%s",
                      bad[i]);
 }
+
+static got_t chained;
+static int chain_started;
+
+static int start_from_data(pa_http_req_t *req, const pa_http_res_t *head, const char *d, size_t n,
+                           void *ud)
+{
+    if (!chain_started++) {
+        /* inside libcurl: the engine starts it on the next turn */
+        pa_http_start(pa_http_req_new(http, "GET", url("/echo?chained")), on_done, &chained);
+        cr_assert_eq(chained.called, 0);
+    }
+    return PA_HTTP_DATA_KEEP;
+}
+
+Test(http, a_request_started_from_a_hook_runs)
+{
+    pa_http_req_t *r = pa_http_req_new(http, "GET", url("/echo?first"));
+    pa_http_req_on_data(r, start_from_data);
+    got_t g;
+    run_req(r, &g);
+    cr_assert_eq(g.result, PA_HTTP_OK);
+    cr_assert(run_until(&chained.called, 5000));
+    json_t *j = echo_json(&chained);
+    cr_assert_str_eq(jstr(j, "url", NULL), "/echo?chained");
+    json_decref(j);
+    got_free(&chained);
+    got_free(&g);
+}
+
+Test(http, destroy_with_transfers_out_calls_nothing)
+{
+    got_t g[5];
+    memset(g, 0, sizeof g);
+    pa_http_jar_t *jar = pa_http_jar_new();
+    for (int i = 0; i < 5; i++) {
+        pa_http_req_t *r = pa_http_req_new(http, "GET", url(i == 4 ? "bad url" : "/slow?ms=2000"));
+        pa_http_req_jar(r, jar);
+        pa_http_start(r, on_done, &g[i]);
+    }
+    pa_http_req_new(http, "GET", url("/echo")); /* never started */
+    pa_http_jar_destroy(&jar);                  /* still used: freed with the last request */
+    run_for(100);
+    pa_http_destroy(&http);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(g[i].called, 0);
+    cr_assert_eq(g[4].called, 1, "the bad URL failed on the first turn");
+    got_free(&g[4]);
+    cr_assert_eq(pa_loop_watched(loop), 0);
+}
