@@ -89,9 +89,6 @@ struct pa_worker {
     char id[65];
     char *prefix;
     pa_redis_t *redis;
-    pa_aredis_t *aredis; /* made on the first pa_worker_aredis */
-    char *redis_url;
-    int redis_timeout_ms;
     pa_loop_t *loop;
     gwconn_t gws[MAX_GW];
     int ngw;
@@ -1124,9 +1121,7 @@ pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen)
     w->prefix = pa_strdup(pa_env_str("REDIS_PREFIX", "pa:"));
     long tmo;
     if (pa_env_long("REDIS_TIMEOUT_MS", 3000, 50, 60000, &tmo, err, errlen) < 0) goto fail;
-    w->redis_url = pa_strdup(pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"));
-    w->redis_timeout_ms = (int)tmo;
-    w->redis = pa_redis_new(w->redis_url, (int)tmo, err, errlen);
+    w->redis = pa_redis_new(pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"), (int)tmo, err, errlen);
     if (!w->redis) goto fail;
     const char *sp = pa_env_str("CURVE_SERVER_PUBLIC", NULL), *cs = pa_env_str("CURVE_CLIENT_SECRET", NULL);
     if ((sp != NULL) != (cs != NULL) || (sp && (strlen(sp) != 40 || strlen(cs) != 40))) {
@@ -1192,11 +1187,9 @@ void pa_worker_destroy(pa_worker_t **wp)
         free(w->status[i].v);
     }
     free(w->status);
-    pa_aredis_destroy(&w->aredis); /* its pending callbacks get NULL */
-    pa_loop_destroy(&w->loop);     /* frees the timers still in it */
+    pa_loop_destroy(&w->loop); /* frees the timers still in it */
     if (w->wake_fd >= 0) close(w->wake_fd);
     pa_redis_destroy(&w->redis);
-    free(w->redis_url);
     free(w->prefix);
     free(w->curve_server_public);
     free(w->curve_client_secret);
@@ -1212,16 +1205,6 @@ pa_loop_t *pa_worker_loop(pa_worker_t *w)
 const char *pa_worker_id(const pa_worker_t *w)
 {
     return w->id;
-}
-
-pa_aredis_t *pa_worker_aredis(pa_worker_t *w)
-{
-    if (!w->aredis) {
-        char err[256];
-        /* the URL was checked by pa_redis_new: this cannot fail */
-        w->aredis = pa_aredis_new(w->loop, w->redis_url, w->redis_timeout_ms, err, sizeof err);
-    }
-    return w->aredis;
 }
 
 pa_redis_t *pa_worker_redis(pa_worker_t *w)

@@ -12,7 +12,6 @@
 
 #include "pa_arena.h"
 #include "pa_loop.h"
-#include "pa_aredis.h"
 #include "pa_redis.h"
 
 typedef struct pa_worker pa_worker_t;
@@ -110,10 +109,6 @@ const char *pa_worker_id(const pa_worker_t *w);
  * daemon's own commands. Every call the runtime has in flight on it is answered first, so this
  * may wait for a round trip. Use it only from the loop's callbacks, never from another thread. */
 pa_redis_t *pa_worker_redis(pa_worker_t *w);
-/* The runtime's non-blocking Redis connection on its loop (pa_aredis: answers come from the
- * loop, never inside the call), made on the first call with REDIS_URL and REDIS_TIMEOUT_MS. Its
- * pending callbacks get NULL when the worker is destroyed. */
-pa_aredis_t *pa_worker_aredis(pa_worker_t *w);
 size_t pa_worker_held(const pa_worker_t *w);
 
 #endif
