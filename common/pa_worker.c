@@ -4,8 +4,12 @@
  * slots as CREDIT; each finished task returns one credit to the gateway it came from. A gateway
  * therefore never sends more than the worker can hold.
  *
- * Redis: one connection, used without blocking the loop. Calls are appended and flushed at
- * once, their answers read in order when the socket is readable (a FIFO of callbacks, `calls`).
+ * Redis, without blocking the loop, on two connections. The commits and lease checks go on the
+ * pa_redis connection, appended and flushed at once and their answers read in order when the
+ * socket is readable (a FIFO of callbacks, `calls`); it stays synchronous for the daemon's own
+ * calls (pa_worker_redis), which first take those answers and commit what finished. Claims, the
+ * status record and late releases go on pa_aredis (pa_worker_aredis), the daemon's own
+ * non-blocking connection too.
  * Outcomes are committed in one script call for everything that finished while the previous
  * commit was in flight (at most one in flight, so outcomes batch while Redis works), and their
  * credits go back when it answers. Leases are checked (and renewed near their end) in one call
@@ -28,6 +32,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "pa_aredis.h"
 #include "pa_config.h"
 #include "pa_jobs.h"
 #include "pa_log.h"
@@ -58,6 +63,7 @@ typedef struct {
 
 typedef struct held {
     pa_task_t t; /* first: the daemon's pa_task_t * is a held_t * */
+    char *payload; /* its own allocation: a daemon that uses little arena memory gets a small one */
     int gw;
     uint64_t deadline_wall; /* lease expiry (ms) */
     uint64_t lease_ms;
@@ -103,7 +109,7 @@ struct pa_worker {
     int commit_inflight, check_inflight;
     uint64_t commit_not_before; /* after a failed commit (mono ms) */
     pa_timer_t *hb_timer, *check_timer, *retry_timer, *deadline_timer;
-    struct claim *later; /* claims answered without Redis, on the next turn */
+    pa_aredis_t *aredis; /* non-blocking Redis on the loop: claims, the status record, releases */
     field_t *status;
     size_t nstatus;
     uint64_t started_wall;
@@ -208,28 +214,6 @@ static void on_redis_readable(pa_loop_t *l, int fd, unsigned events, void *ud)
 {
     (void)l, (void)fd, (void)events;
     calls_read(ud, 0);
-}
-
-/* Writes out what was appended. -1 when the connection failed (every call in flight failed). */
-static int calls_flush(pa_worker_t *w)
-{
-    if (pa_redis_flush(w->redis) < 0) {
-        calls_fail_all(w);
-        return -1;
-    }
-    return 0;
-}
-
-/* Appends a command and its callback (flushed by the caller with calls_flush). -1 when Redis is
- * unreachable: fn is not called. */
-static int call_argv(pa_worker_t *w, int argc, const char **argv, reply_fn fn, void *ud)
-{
-    if (pa_redis_append(w->redis, argc, argv, NULL) < 0) {
-        calls_fail_all(w); /* the connection was dropped under them */
-        return -1;
-    }
-    calls_push(w, fn, ud);
-    return 0;
 }
 
 /* A script call, sent at once. -1 when Redis is unreachable: fn is not called. */
@@ -372,9 +356,11 @@ static void finish_task(pa_worker_t *w, held_t *h)
     w->nheld--;
     if (h->gw >= 0 && h->gw < w->ngw) w->gws[h->gw].returned++;
     pa_arena_destroy(&h->t.arena);
+    free(h->payload);
     free(h->result);
     free(h->error);
-    h->result = h->error = NULL;
+    h->payload = h->result = h->error = NULL;
+    h->t.payload = NULL;
     h->finished = 1;
     h->refs++;
     held_unpin(h);
@@ -621,13 +607,11 @@ static void on_check_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
 
 /* ---- claims -------------------------------------------------------------------------------- */
 
-typedef struct claim {
+typedef struct {
+    pa_worker_t *w;
     held_t *h;
     pa_claim_fn fn;
     void *ud;
-    pa_claim_t result;
-    char ttl[24];
-    struct claim *next; /* in w->later: answered on the next turn */
 } claim_t;
 
 const char *pa_claim_name(pa_claim_t c)
@@ -636,31 +620,30 @@ const char *pa_claim_name(pa_claim_t c)
     return c <= PA_CLAIM_ERROR ? names[c] : "?";
 }
 
-static void claim_deliver(pa_worker_t *w, claim_t *c)
+/* claim.lua's answer, from the loop (pa_aredis never calls back inside the call). */
+static void claim_answered(redisReply *r, void *ud)
 {
+    claim_t *c = ud;
+    pa_worker_t *w = c->w;
     held_t *h = c->h;
+    pa_claim_t result = PA_CLAIM_ERROR;
+    if (r && r->type == REDIS_REPLY_STRING) {
+        if (strcmp(r->str, "ok") == 0) result = PA_CLAIM_OK;
+        else if (strcmp(r->str, "taken") == 0) result = PA_CLAIM_TAKEN;
+        else if (strcmp(r->str, "cancelled") == 0) result = PA_CLAIM_CANCELLED;
+        else if (strcmp(r->str, "stale") == 0) result = PA_CLAIM_STALE;
+    } else if (r && r->type == REDIS_REPLY_ERROR) {
+        pa_error("claim failed", PA_S("task_id", h->t.key), PA_S("error", r->str));
+    } else if (!w->destroying) {
+        pa_warn("claim not answered: redis unreachable", PA_S("task_id", h->t.key),
+                PA_S("error", pa_aredis_errstr(w->aredis)));
+    }
     if (!w->destroying && !h->done && !h->finished) {
-        c->fn(w, &h->t, c->result, c->ud);
-        if (c->result == PA_CLAIM_CANCELLED) void_task(w, h, "job cancelled");
+        c->fn(w, &h->t, result, c->ud);
+        if (result == PA_CLAIM_CANCELLED) void_task(w, h, "job cancelled");
     }
     held_unpin(h);
     free(c);
-}
-
-static void claim_answered(pa_worker_t *w, redisReply *r, void *ud)
-{
-    claim_t *c = ud;
-    c->result = PA_CLAIM_ERROR;
-    if (r && r->type == REDIS_REPLY_STRING) {
-        if (strcmp(r->str, "ok") == 0) c->result = PA_CLAIM_OK;
-        else if (strcmp(r->str, "taken") == 0) c->result = PA_CLAIM_TAKEN;
-        else if (strcmp(r->str, "cancelled") == 0) c->result = PA_CLAIM_CANCELLED;
-        else if (strcmp(r->str, "stale") == 0) c->result = PA_CLAIM_STALE;
-    } else if (r && r->type == REDIS_REPLY_ERROR) {
-        if (strncmp(r->str, "NOSCRIPT", 8) == 0) atomic_store(&claim_script.have_sha, 0);
-        pa_error("claim failed", PA_S("task_id", c->h->t.key), PA_S("error", r->str));
-    }
-    claim_deliver(w, c);
 }
 
 void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s, pa_claim_fn fn,
@@ -668,16 +651,14 @@ void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s,
 {
     held_t *h = (held_t *)t;
     claim_t *c = pa_calloc(1, sizeof *c);
-    c->h = h, c->fn = fn, c->ud = ud;
+    c->w = w, c->h = h, c->fn = fn, c->ud = ud;
     h->refs++;
-    snprintf(c->ttl, sizeof c->ttl, "%ld", ttl_s > 0 ? ttl_s : 0);
-    const char *argv[] = {w->prefix, w->id, t->key, t->lease, name, c->ttl};
-    if (call_script(w, &claim_script, 6, argv, claim_answered, c) < 0) {
-        pa_warn("claim not made: redis unreachable", PA_S("task_id", t->key),
-                PA_S("error", pa_redis_errstr(w->redis)));
-        c->result = PA_CLAIM_ERROR;
-        c->next = w->later; /* answered from the loop, after this turn */
-        w->later = c;
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%ld", ttl_s > 0 ? ttl_s : 0);
+    const char *argv[] = {w->prefix, w->id, t->key, t->lease, name, ttl};
+    if (pa_aredis_eval(w->aredis, &claim_script, claim_answered, c, 0, 6, argv, NULL) < 0) {
+        held_unpin(h); /* only while the client is being destroyed */
+        free(c);
     }
 }
 
@@ -699,6 +680,11 @@ void pa_worker_set_status(pa_worker_t *w, const char *field, const char *value)
     if (!value) return;
     w->status = pa_realloc(w->status, (w->nstatus + 1) * sizeof *w->status);
     w->status[w->nstatus++] = (field_t){pa_strdup(field), pa_strdup(value)};
+}
+
+static void ignore_reply(redisReply *r, void *ud)
+{
+    (void)r, (void)ud;
 }
 
 /* <prefix>worker:<id>:status, written whole (MULTI, DEL, HSET, PEXPIRE, EXEC) so that a reader
@@ -725,10 +711,12 @@ static void write_status(pa_worker_t *w)
     for (size_t i = 0; i < w->nstatus; i++) argv[k++] = w->status[i].k, argv[k++] = w->status[i].v;
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"}, *del[] = {"DEL", key},
                *pexp[] = {"PEXPIRE", key, ttl};
-    if (call_argv(w, 1, multi, NULL, NULL) == 0 && call_argv(w, 2, del, NULL, NULL) == 0 &&
-        call_argv(w, (int)k, argv, NULL, NULL) == 0 && call_argv(w, 3, pexp, NULL, NULL) == 0 &&
-        call_argv(w, 1, exec, NULL, NULL) == 0 && calls_flush(w) == 0)
-        calls_watch(w);
+    /* fire and forget: the next heartbeat writes it again */
+    pa_aredis_argv(w->aredis, ignore_reply, NULL, 1, multi, NULL);
+    pa_aredis_argv(w->aredis, ignore_reply, NULL, 2, del, NULL);
+    pa_aredis_argv(w->aredis, ignore_reply, NULL, (int)k, argv, NULL);
+    pa_aredis_argv(w->aredis, ignore_reply, NULL, 3, pexp, NULL);
+    pa_aredis_argv(w->aredis, ignore_reply, NULL, 1, exec, NULL);
     free(argv);
 }
 
@@ -749,9 +737,10 @@ static void on_task(pa_worker_t *w, int gi, const pa_msg_t *m)
     h->t.arena = pa_arena_new();
     size_t len;
     const unsigned char *p = pa_msg_bin(m, PA_FIELD_TASK_PAYLOAD, &len);
-    char *payload = pa_arena_alloc(h->t.arena, len + 1);
-    memcpy(payload, p, len);
-    h->t.payload = payload;
+    h->payload = pa_malloc(len + 1);
+    memcpy(h->payload, p, len);
+    h->payload[len] = '\0';
+    h->t.payload = h->payload;
     h->t.payload_len = len;
     h->gw = gi;
     h->deadline_wall = pa_msg_uint(m, PA_FIELD_TASK_DEADLINE_MS);
@@ -811,16 +800,14 @@ static void handle(pa_worker_t *w, int gi, const pa_msg_t *m)
     }
 }
 
-/* Takes what a gateway sent, while ZMQ_EVENTS says there is more, at most MSGS_PER_TURN.
- * Returns how many messages it took (MSGS_PER_TURN: there may be more). */
+/* Takes what a gateway sent until the socket has nothing more (EAGAIN), at most MSGS_PER_TURN
+ * messages. Returns how many it took (MSGS_PER_TURN: there may be more). A receive processes
+ * the socket's pending commands itself, so no ZMQ_EVENTS call is needed per message. */
 static int drain(pa_worker_t *w, int gi)
 {
     gwconn_t *g = &w->gws[gi];
     int got = 0;
     while (g->raw && got < MSGS_PER_TURN) {
-        int ev = 0;
-        size_t evlen = sizeof ev;
-        if (zmq_getsockopt(g->raw, ZMQ_EVENTS, &ev, &evlen) < 0 || !(ev & ZMQ_POLLIN)) break;
         zmq_msg_t f[2];
         int n = 0, more = 1;
         while (more) {
@@ -828,7 +815,7 @@ static int drain(pa_worker_t *w, int gi)
             zmq_msg_init(&tmp);
             if (zmq_msg_recv(&tmp, g->raw, ZMQ_DONTWAIT) < 0) {
                 zmq_msg_close(&tmp);
-                break;
+                break; /* mid-message cannot happen: ZeroMQ delivers whole messages */
             }
             more = zmq_msg_more(&tmp);
             if (n < 2) f[n] = tmp;
@@ -850,9 +837,18 @@ static int drain(pa_worker_t *w, int gi)
         }
         pa_msg_destroy(&m);
         for (int i = 0; i < n && i < 2; i++) zmq_msg_close(&f[i]);
-        g = &w->gws[gi]; /* (handle may have reconnected it) */
+        g = &w->gws[gi];
     }
     return got;
+}
+
+/* 1 when ZMQ_EVENTS says a message waits on a gateway's socket: ZMQ_FD only signals changes,
+ * and a send may have consumed the signal of a message that arrived meanwhile. */
+static int readable(const gwconn_t *g)
+{
+    int ev = 0;
+    size_t evlen = sizeof ev;
+    return g->raw && zmq_getsockopt(g->raw, ZMQ_EVENTS, &ev, &evlen) == 0 && (ev & ZMQ_POLLIN);
 }
 
 /* ---- timers -------------------------------------------------------------------------------- */
@@ -894,33 +890,23 @@ static void on_wake(pa_loop_t *l, int fd, unsigned events, void *ud)
 
 /* ---- giving tasks back --------------------------------------------------------------------- */
 
-typedef struct {
-    char key[140], lease[65];
-} release_t;
-
-static void release_answered(pa_worker_t *w, redisReply *r, void *ud)
+static void release_answered(redisReply *r, void *ud)
 {
-    (void)w;
-    release_t *rel = ud;
+    char *key = ud;
     if (!r || r->type != REDIS_REPLY_INTEGER)
         pa_warn("a task that came after the stop could not be given back; its lease expires",
-                PA_S("task_id", rel->key));
-    free(rel);
+                PA_S("task_id", key));
+    free(key);
 }
 
 static void release_one(pa_worker_t *w, const char *key, const char *lease)
 {
-    release_t *rel = pa_calloc(1, sizeof *rel);
-    snprintf(rel->key, sizeof rel->key, "%s", key);
-    snprintf(rel->lease, sizeof rel->lease, "%s", lease);
     char iso[25];
     pa_time_rfc3339(pa_wall_ms(), iso);
-    const char *argv[] = {w->prefix, w->id, iso, "1", rel->key, rel->lease};
-    if (call_script(w, &pa_jobs_release, 6, argv, release_answered, rel) < 0) {
-        pa_warn("a task that came after the stop could not be given back; its lease expires",
-                PA_S("task_id", key));
-        free(rel);
-    }
+    const char *argv[] = {w->prefix, w->id, iso, "1", key, lease};
+    char *k = pa_strdup(key);
+    if (pa_aredis_eval(w->aredis, &pa_jobs_release, release_answered, k, 0, 6, argv, NULL) < 0)
+        free(k);
 }
 
 /* Gives back every task not yet finished (the stop deadline); they requeue at once. Then the
@@ -958,22 +944,17 @@ static void release_all(pa_worker_t *w)
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
-/* After every turn: claims answered without Redis, the commit of what finished, credits back,
+/* After every turn: the commit of what finished, credits back,
  * and the gateways drained until ZMQ_EVENTS says nothing is left (a send may have taken the
  * signal of ZMQ_FD). Returns the longest the next turn may sleep (ms, -1: until a timer). */
 static long after_turn(pa_worker_t *w)
 {
     for (int round = 0; round < 16; round++) {
-        while (w->later) {
-            claim_t *c = w->later;
-            w->later = c->next;
-            claim_deliver(w, c);
-        }
         commit_send(w);
         send_credits(w);
         int got = 0, full = 0;
         for (int i = 0; i < w->ngw; i++) {
-            int n = drain(w, i);
+            int n = readable(&w->gws[i]) ? drain(w, i) : 0;
             got += n;
             full |= n >= MSGS_PER_TURN;
         }
@@ -983,10 +964,25 @@ static long after_turn(pa_worker_t *w)
             calls_watch(w);
             return 0; /* more is waiting: turn again at once (timers and Redis get their turn) */
         }
-        if (!got && !w->later) break;
+        if (!got) break;
     }
     calls_watch(w);
-    return w->later ? 0 : -1;
+    return -1;
+}
+
+/* The status record goes with the worker: deleted on the connection that writes it, after the
+ * last write (so it does not come back), the loop turning until Redis answered (at most 1 s). */
+static void remove_status(pa_worker_t *w)
+{
+    pa_loop_timer_stop(w->loop, &w->hb_timer);
+    pa_loop_timer_stop(w->loop, &w->check_timer);
+    char key[160];
+    snprintf(key, sizeof key, "%sworker:%s:status", w->prefix, w->id);
+    const char *argv[] = {"DEL", key};
+    pa_aredis_argv(w->aredis, ignore_reply, NULL, 2, argv, NULL);
+    uint64_t deadline = pa_mono_ms() + 1000;
+    while (pa_aredis_pending(w->aredis) && pa_mono_ms() < deadline)
+        if (pa_loop_run_once(w->loop, 50) < 0) break;
 }
 
 static int stop_wanted(pa_worker_t *w)
@@ -1012,6 +1008,7 @@ int pa_worker_run(pa_worker_t *w)
         rc = 1;
         goto out;
     }
+    write_status(w); /* the record exists by the time a gateway hears of the worker */
     for (int i = 0; i < w->ngw; i++)
         if (connect_gw(w, i) < 0) {
             rc = 1;
@@ -1021,7 +1018,6 @@ int pa_worker_run(pa_worker_t *w)
             PA_I("capacity", w->capacity), PA_I("gateways", w->ngw));
     w->hb_timer = pa_loop_timer(w->loop, (uint64_t)w->hb_ms, (uint64_t)w->hb_ms, on_heartbeat, w);
     w->check_timer = pa_loop_timer(w->loop, CHECK_EVERY_MS, 0, on_check_timer, w);
-    write_status(w);
     for (;;) {
         long wait = after_turn(w);
         if (stop_wanted(w) && !w->stopping) {
@@ -1049,14 +1045,13 @@ int pa_worker_run(pa_worker_t *w)
     calls_read(w, 1);
     release_all(w);
 stop:
+    remove_status(w);
     if (w->ops.on_stop) w->ops.on_stop(w, w->ops.ud);
     pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
     pa_msg_set_str(bye, PA_FIELD_BYE_WORKER_ID, w->id);
     for (int i = 0; i < w->ngw; i++) send_msg(&w->gws[i], bye);
     pa_msg_destroy(&bye);
     calls_read(w, 1);
-    redisReply *r = pa_redis_cmd(w->redis, "DEL %sworker:%s:status", w->prefix, w->id);
-    if (r) freeReplyObject(r);
     pa_info("worker stopped", PA_S("worker", w->id));
 out:
     pa_loop_timer_stop(w->loop, &w->hb_timer);
@@ -1150,6 +1145,9 @@ pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen)
     }
     w->loop = pa_loop_new(err, errlen);
     if (!w->loop) goto fail;
+    w->aredis = pa_aredis_new(w->loop, pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                              (int)tmo, err, errlen);
+    if (!w->aredis) goto fail;
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->wake_fd < 0) {
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -1169,11 +1167,7 @@ void pa_worker_destroy(pa_worker_t **wp)
     if (!w) return;
     w->destroying = 1;
     calls_fail_all(w); /* their callbacks free what they hold; no daemon code runs now */
-    while (w->later) {
-        claim_t *c = w->later;
-        w->later = c->next;
-        claim_deliver(w, c);
-    }
+    pa_aredis_destroy(&w->aredis); /* the same for its calls (claims, releases) */
     while (w->head) finish_task(w, w->head);
     for (int i = 0; i < w->ngw; i++) {
         if (w->loop) close_gw(w, &w->gws[i]);
@@ -1202,6 +1196,11 @@ pa_loop_t *pa_worker_loop(pa_worker_t *w)
     return w->loop;
 }
 
+pa_aredis_t *pa_worker_aredis(pa_worker_t *w)
+{
+    return w->aredis;
+}
+
 const char *pa_worker_id(const pa_worker_t *w)
 {
     return w->id;
@@ -1210,6 +1209,12 @@ const char *pa_worker_id(const pa_worker_t *w)
 pa_redis_t *pa_worker_redis(pa_worker_t *w)
 {
     calls_read(w, 1); /* their answers come first on the connection */
+    if (w->ndone) {
+        /* what finished is committed first, so that the daemon reads its own outcomes (a job's
+         * token usage, say) as the old per-turn commit let it */
+        commit_send(w);
+        calls_read(w, 1);
+    }
     calls_watch(w);
     return w->redis;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pa_aredis.h"
 #include "pa_arena.h"
 #include "pa_loop.h"
 #include "pa_redis.h"
@@ -72,6 +73,10 @@ void pa_worker_stop(pa_worker_t *w);
 /* The runtime's loop: watch the daemon's descriptors and set its timers on it. Valid from
  * pa_worker_new to pa_worker_destroy; callbacks run on the thread of pa_worker_run. */
 pa_loop_t *pa_worker_loop(pa_worker_t *w);
+/* The runtime's non-blocking Redis connection on its loop (pa_aredis: answers by callback from
+ * the loop), for the daemon's own calls (rate limits, caches, publishes). Valid from
+ * pa_worker_new to pa_worker_destroy; pending callbacks get NULL when the worker is destroyed. */
+pa_aredis_t *pa_worker_aredis(pa_worker_t *w);
 /* Ends a task. result is a JSON document (or NULL); error says why (or NULL). For
  * PA_OUT_RETRY, retry_after_ms is the least delay (a Retry-After), or 0. After a cancel (see
  * on_cancel) nothing is committed, but the slot is given back all the same. The task's arena is
@@ -93,8 +98,9 @@ typedef void (*pa_claim_fn)(pa_worker_t *w, pa_task_t *t, pa_claim_t result, voi
 /* Takes the claim `name` (e.g. "submit:<campaign>:<target>") for task t in one atomic step with
  * the checks that t's lease is still this worker's and its job is not cancelled: after
  * POST /api/jobs/{id}/cancel has answered, no task of that job gets PA_CLAIM_OK. ttl_s: how long
- * the claim lasts (0: for ever). The answer comes from the loop, never inside this call; fn is
- * not called when t is done (pa_worker_done) before the answer, so keep ud in t's arena. */
+ * the claim lasts (0: for ever). The answer comes from the loop (on pa_worker_aredis), never
+ * inside this call; fn is not called when t is done (pa_worker_done) before the answer, so keep
+ * ud in t's arena. */
 void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s, pa_claim_fn fn,
                      void *ud);
 const char *pa_claim_name(pa_claim_t c); /* "ok", "taken", "cancelled", "stale", "error" */
@@ -106,8 +112,10 @@ void pa_worker_set_status(pa_worker_t *w, const char *field, const char *value);
 
 const char *pa_worker_id(const pa_worker_t *w);
 /* The runtime's Redis connection (synchronous hiredis, reconnecting with backoff), for the
- * daemon's own commands. Every call the runtime has in flight on it is answered first, so this
- * may wait for a round trip. Use it only from the loop's callbacks, never from another thread. */
+ * daemon's own commands. Every call the runtime has in flight on it is answered first, and the
+ * outcomes of tasks already done are committed first (so the daemon reads its own results), so
+ * this may wait for a round trip or two. Use it only from the loop's callbacks, never from another
+ * thread. */
 pa_redis_t *pa_worker_redis(pa_worker_t *w);
 size_t pa_worker_held(const pa_worker_t *w);
 

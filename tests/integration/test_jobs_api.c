@@ -498,7 +498,8 @@ Test(jobs_api, campaign_sent_counts_each_succeeded_submit_once)
     finish();
 }
 
-Test(jobs_api, cancel_stops_queued_tasks_and_lets_running_ones_finish)
+/* The running tasks of a cancelled job end cancelled too, at once (their leases are void). */
+Test(jobs_api, cancel_ends_queued_and_running_tasks_at_once)
 {
     start(NULL);
     worker("form", "form-1", (const char *[]){"WORKER_CAPACITY=2", NULL});
@@ -516,14 +517,15 @@ Test(jobs_api, cancel_stops_queued_tasks_and_lets_running_ones_finish)
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     job = hr_json(r);
     cr_assert_str_eq(hr_jstr(job, "status"), "cancelled", "%s", hr_describe(r));
-    cr_assert_eq(jf_count(job, "cancelled"), 4, "%s", hr_describe(r));
+    cr_assert_eq(jf_count(job, "cancelled"), 6, "%s", hr_describe(r));
     cr_assert_eq(jf_count(job, "queued"), 0, "%s", hr_describe(r));
+    cr_assert_eq(jf_count(job, "running"), 0, "%s", hr_describe(r));
     jf_assert_counts_add_up(job);
     job = jf_wait_status(gw, jid, "cancelled", 10000);
-    cr_assert_eq(jf_count(job, "succeeded"), 2, "the running two finish: %s", hr_jdump(job));
-    cr_assert_eq(jf_count(job, "cancelled"), 4, "%s", hr_jdump(job));
+    cr_assert_eq(jf_count(job, "succeeded"), 0, "the running two are cancelled: %s", hr_jdump(job));
+    cr_assert_eq(jf_count(job, "cancelled"), 6, "%s", hr_jdump(job));
     jf_assert_counts_add_up(job);
-    cr_assert_eq(json_array_size(jf_tasks(gw, jid, "cancelled")), 4);
+    cr_assert_eq(json_array_size(jf_tasks(gw, jid, "cancelled")), 6);
     /* nothing of the job ran after the cancel: only two tasks ever started */
     json_t *ev = jf_events(rd, jid);
     int running = 0;

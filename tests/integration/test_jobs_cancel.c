@@ -1,0 +1,200 @@
+/* Cancellation that reaches running tasks, and the task's attempt numbers, as a user and an
+ * operator see them with the real gateway, real Redis and real prospect-test-worker processes:
+ * a cancelled job's running tasks end `cancelled` at once and the worker holding them stops
+ * them (and takes new work); a claim made after the cancel answers `cancelled` and takes
+ * nothing; the counts of GET /api/jobs/{id} stay consistent; a task learns it is on its last
+ * attempt from the engine. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "jobs_fixture.h"
+
+static hr_redis_t *rd;
+static hr_gateway_t *gw;
+
+TestSuite(jobs_cancel, .fini = jf_cleanup, .timeout = 60);
+
+#define SUBMIT_ONLY "{\"enrich\":false,\"stages\":[\"submit\"]}"
+
+static void start(const char *const *env)
+{
+    const char *e[16];
+    size_t n = 0;
+    e[n++] = "HEARTBEAT_MS=200";
+    for (size_t i = 0; env && env[i] && n < 15; i++) e[n++] = env[i];
+    e[n] = NULL;
+    rd = hr_redis_start(NULL);
+    gw = hr_gateway_start(rd, e);
+}
+
+/* Waits until the job has n running tasks. */
+static void wait_running(const char *jid, long long n)
+{
+    uint64_t deadline = hr_now_ms() + 8000;
+    for (;;) {
+        json_t *job = jf_job(gw, jid);
+        if (jf_count(job, "running") == n) return;
+        cr_assert_lt(hr_now_ms(), deadline, "%lld tasks never ran: %s", n, hr_jdump(job));
+        hr_sleep_ms(20);
+    }
+}
+
+/* How many lines of a worker's log hold both a and b. */
+static int log_lines(const jf_worker_t *w, const char *a, const char *b)
+{
+    int n = 0;
+    const char *out = jf_worker_output(w);
+    for (const char *p = out; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = strndup(p, len);
+        if (strstr(line, a) && (!b || strstr(line, b))) n++;
+        free(line);
+        p = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+/* Waits (at most timeout_ms) until a worker's log has n lines with a and b. */
+static int wait_log(const jf_worker_t *w, const char *a, const char *b, int n, int timeout_ms)
+{
+    uint64_t deadline = hr_now_ms() + (uint64_t)timeout_ms;
+    int got;
+    while ((got = log_lines(w, a, b)) < n && hr_now_ms() < deadline) hr_sleep_ms(20);
+    return got;
+}
+
+Test(jobs_cancel, cancelling_a_job_ends_its_running_tasks_at_once_and_the_worker_stops_them)
+{
+    start(NULL);
+    jf_worker_t *w =
+        jf_worker_start(rd, "form", "form-1", jf_endpoint(gw), (const char *[]){"WORKER_CAPACITY=4", NULL});
+    jf_wait_workers(gw, "form", 1, 5000);
+    /* four tasks that run until they are cancelled, and two that wait behind them */
+    const char *jid = jf_run(gw, jf_body(jf_targets(6, "wc", "wait_cancel"), SUBMIT_ONLY));
+    wait_running(jid, 4);
+    uint64_t t0 = hr_now_ms();
+    hr_resp_t *r = hr_post(gw, hr_fmt("/api/jobs/%s/cancel", jid), NULL);
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    json_t *job = hr_json(r);
+    cr_assert_str_eq(hr_jstr(job, "status"), "cancelled", "%s", hr_describe(r));
+    cr_assert_eq(jf_count(job, "cancelled"), 6, "every task, running ones too: %s", hr_describe(r));
+    cr_assert_eq(jf_count(job, "running"), 0, "%s", hr_describe(r));
+    jf_assert_counts_add_up(job);
+    /* the worker hears of it (a CANCEL, or its lease check within a second) and stops them */
+    int heard = wait_log(w, "\"task cancelled\"", jid, 4, 3000);
+    cr_assert_eq(heard, 4, "the worker stopped %d of its 4 tasks within 3 s:\n%s", heard,
+                 jf_worker_output(w));
+    cr_assert_leq(hr_now_ms() - t0, 2500, "took %llu ms", (unsigned long long)(hr_now_ms() - t0));
+    cr_assert_eq(jf_rint(rd, -1, "ZCARD pa:worker:form-1:tasks"), 0, "the leases ended");
+    /* its status record says so (pa_worker_set_status, published with the heartbeats) */
+    uint64_t deadline = hr_now_ms() + 3000;
+    while (jf_rint(rd, -1, "HGET pa:worker:form-1:status tasks_cancelled") != 4 &&
+           hr_now_ms() < deadline)
+        hr_sleep_ms(50);
+    json_t *st = jf_hgetall(rd, "pa:worker:form-1:status");
+    cr_assert_str_eq(hr_jstr(st, "tasks_cancelled") ? hr_jstr(st, "tasks_cancelled") : "-", "4",
+                     "%s", hr_jdump(st));
+    cr_assert_str_eq(hr_jstr(st, "service") ? hr_jstr(st, "service") : "-", "form");
+    cr_assert_str_eq(hr_jstr(st, "held") ? hr_jstr(st, "held") : "-", "0", "%s", hr_jdump(st));
+    /* the job stays as it was answered: every task once cancelled, nothing succeeded */
+    job = jf_wait_status(gw, jid, "cancelled", 5000);
+    cr_assert_eq(jf_count(job, "cancelled"), 6, "%s", hr_jdump(job));
+    jf_assert_counts_add_up(job);
+    json_t *ev = jf_events(rd, jid);
+    for (int k = 1; k <= 6; k++) {
+        const char *tid = hr_fmt("%06d", k);
+        cr_assert_eq(jf_count_events(ev, tid, "cancelled"), 1, "task %s: %s", tid, hr_jdump(ev));
+        cr_assert_eq(jf_count_events(ev, tid, "succeeded"), 0, "task %s: %s", tid, hr_jdump(ev));
+    }
+    /* the slots came back: the worker takes the next job */
+    const char *next = jf_run(gw, jf_body(jf_targets(4, "after", NULL), SUBMIT_ONLY));
+    job = jf_wait_status(gw, next, "completed", 10000);
+    cr_assert_eq(jf_count(job, "succeeded"), 4, "%s", hr_jdump(job));
+    jf_finish((hr_gateway_t *const[]){gw, NULL});
+}
+
+Test(jobs_cancel, claim_after_the_cancel_answers_cancelled_and_takes_nothing)
+{
+    start(NULL);
+    jf_worker_t *w = jf_worker_start(rd, "form", "form-1", jf_endpoint(gw), NULL);
+    jf_wait_workers(gw, "form", 1, 5000);
+    /* a claim with nothing in the way is taken */
+    const char *ok = jf_run(gw, jf_body(jf_targets(1, "claim", "claim"), SUBMIT_ONLY));
+    json_t *job = jf_wait_status(gw, ok, "completed", 10000);
+    cr_assert_eq(jf_count(job, "succeeded"), 1, "%s", hr_jdump(job));
+    cr_assert_eq(jf_rint(rd, -1, "EXISTS pa:claim:test:%s:000001", ok), 1, "the claim was taken");
+    /* a task that claims 1.5 s after it started, cancelled meanwhile */
+    const char *jid = jf_run(gw, jf_body(jf_targets(1, "late", "claim_after:1500"), SUBMIT_ONLY));
+    wait_running(jid, 1);
+    hr_resp_t *r = hr_post(gw, hr_fmt("/api/jobs/%s/cancel", jid), NULL);
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    cr_assert_eq(jf_count(hr_json(r), "cancelled"), 1, "%s", hr_describe(r));
+    int n = wait_log(w, "\"claim answered\"", hr_fmt("%s:000001", jid), 1, 5000);
+    cr_assert_eq(n, 1, "the late task never claimed:\n%s", jf_worker_output(w));
+    cr_assert_eq(log_lines(w, "\"claim answered\"", "\"claim\":\"cancelled\""), 1,
+                 "a claim after the cancel must answer cancelled:\n%s", jf_worker_output(w));
+    cr_assert_eq(jf_rint(rd, -1, "EXISTS pa:claim:test:%s:000001", jid), 0,
+                 "a claim was taken after the cancel answered");
+    /* the worker's late outcome changed nothing */
+    job = jf_wait_status(gw, jid, "cancelled", 5000);
+    cr_assert_eq(jf_count(job, "cancelled"), 1, "%s", hr_jdump(job));
+    cr_assert_eq(jf_count(job, "failed"), 0, "%s", hr_jdump(job));
+    jf_assert_counts_add_up(job);
+    json_t *t = jf_hgetall(rd, hr_fmt("pa:task:%s:000001", jid));
+    cr_assert_str_eq(hr_jstr(t, "state"), "cancelled", "%s", hr_jdump(t));
+    jf_finish((hr_gateway_t *const[]){gw, NULL});
+}
+
+Test(jobs_cancel, counts_stay_consistent_while_a_mixed_job_is_cancelled)
+{
+    start(NULL);
+    jf_worker_start(rd, "form", "form-1", jf_endpoint(gw), (const char *[]){"WORKER_CAPACITY=8", NULL});
+    jf_wait_workers(gw, "form", 1, 5000);
+    /* 20 tasks of mixed speeds: some succeed, some run, some wait when the cancel comes */
+    const char *targets = jf_targets(20, "mix", "slow:300");
+    const char *jid = jf_run(gw, jf_body(targets, SUBMIT_ONLY));
+    uint64_t deadline = hr_now_ms() + 8000;
+    while (jf_count(jf_job(gw, jid), "succeeded") < 4) {
+        cr_assert_lt(hr_now_ms(), deadline, "nothing succeeded");
+        hr_sleep_ms(20);
+    }
+    hr_resp_t *r = hr_post(gw, hr_fmt("/api/jobs/%s/cancel", jid), NULL);
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    json_t *at = hr_json(r);
+    jf_assert_counts_add_up(at);
+    long long ok = jf_count(at, "succeeded");
+    cr_assert_eq(ok + jf_count(at, "cancelled"), 20, "%s", hr_describe(r));
+    /* polled for a while: every answer adds up, and nothing moves after the cancel */
+    for (int i = 0; i < 20; i++) {
+        json_t *job = jf_job(gw, jid);
+        jf_assert_counts_add_up(job);
+        cr_assert_eq(jf_count(job, "succeeded"), ok, "a task succeeded after the cancel: %s",
+                     hr_jdump(job));
+        hr_sleep_ms(50);
+    }
+    json_t *job = jf_wait_status(gw, jid, "cancelled", 5000);
+    cr_assert_eq(jf_count(job, "succeeded") + jf_count(job, "cancelled"), 20, "%s", hr_jdump(job));
+    cr_assert_eq(jf_leased(rd), 0, "no lease is left");
+    jf_finish((hr_gateway_t *const[]){gw, NULL});
+}
+
+Test(jobs_cancel, a_task_knows_its_last_attempt)
+{
+    /* not the engine's default (3): the limit travels from the gateway's configuration */
+    start((const char *[]){"MAX_ATTEMPTS_SUBMIT=4", NULL});
+    jf_worker_start(rd, "form", "form-1", jf_endpoint(gw), NULL);
+    jf_wait_workers(gw, "form", 1, 5000);
+    /* fails transiently unless it is the last attempt: it succeeds on the fourth */
+    const char *jid = jf_run(gw, jf_body(jf_targets(1, "last", "transient"), SUBMIT_ONLY));
+    json_t *job = jf_wait_status(gw, jid, "completed", 15000);
+    cr_assert_eq(jf_count(job, "succeeded"), 1, "%s", hr_jdump(job));
+    json_t *t = jf_hgetall(rd, hr_fmt("pa:task:%s:000001", jid));
+    cr_assert_str_eq(hr_jstr(t, "attempt"), "4", "%s", hr_jdump(t));
+    json_t *res = hr_jkeep(json_loads(hr_jstr(t, "result_submit"), 0, NULL));
+    cr_assert(json_is_object(res), "%s", hr_jdump(t));
+    cr_assert_eq(hr_jint(res, "attempt", -1), 4, "%s", hr_jdump(res));
+    cr_assert_eq(hr_jint(res, "max_attempts", -1), 4, "%s", hr_jdump(res));
+    cr_assert(json_is_true(json_object_get(res, "last_attempt")), "%s", hr_jdump(res));
+    jf_finish((hr_gateway_t *const[]){gw, NULL});
+}
