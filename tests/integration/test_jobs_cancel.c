@@ -3,7 +3,7 @@
  * a cancelled job's running tasks end `cancelled` at once and the worker holding them stops
  * them (and takes new work); a claim made after the cancel answers `cancelled` and takes
  * nothing; the counts of GET /api/jobs/{id} stay consistent; a task learns it is on its last
- * attempt from the engine. */
+ * attempt from the engine; a daemon's own Redis calls are answered on the runtime's loop. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -196,5 +196,26 @@ Test(jobs_cancel, a_task_knows_its_last_attempt)
     cr_assert_eq(hr_jint(res, "attempt", -1), 4, "%s", hr_jdump(res));
     cr_assert_eq(hr_jint(res, "max_attempts", -1), 4, "%s", hr_jdump(res));
     cr_assert(json_is_true(json_object_get(res, "last_attempt")), "%s", hr_jdump(res));
+    jf_finish((hr_gateway_t *const[]){gw, NULL});
+}
+
+Test(jobs_cancel, a_task_calls_redis_without_blocking_the_worker)
+{
+    start(NULL);
+    jf_worker_start(rd, "form", "form-1", jf_endpoint(gw), NULL);
+    jf_wait_workers(gw, "form", 1, 5000);
+    /* each task INCRs a counter on pa_worker_aredis and succeeds with the value it saw */
+    const char *jid = jf_run(gw, jf_body(jf_targets(5, "count", "count"), SUBMIT_ONLY));
+    json_t *job = jf_wait_status(gw, jid, "completed", 10000);
+    cr_assert_eq(jf_count(job, "succeeded"), 5, "%s", hr_jdump(job));
+    cr_assert_eq(jf_rint(rd, -1, "GET pa:test:count:%s", jid), 5);
+    int seen[6] = {0};
+    for (int k = 1; k <= 5; k++) {
+        json_t *t = jf_hgetall(rd, hr_fmt("pa:task:%s:%06d", jid, k));
+        json_t *res = hr_jkeep(json_loads(hr_jstr(t, "result_submit"), 0, NULL));
+        long long n = hr_jint(res, "count", -1);
+        cr_assert(n >= 1 && n <= 5 && !seen[n], "task %d counted %lld: %s", k, n, hr_jdump(t));
+        seen[n] = 1;
+    }
     jf_finish((hr_gateway_t *const[]){gw, NULL});
 }

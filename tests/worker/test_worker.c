@@ -8,7 +8,9 @@
  *   claim           takes the claim "test:<task key>" and succeeds when it got it (PA_CLAIM_OK),
  *                   fails otherwise, the answer in the result and the log;
  *   claim_after:<ms> waits ms, then claims as above, even if cancelled meanwhile (to show that a
- *                   claim after a cancel answers "cancelled").
+ *                   claim after a cancel answers "cancelled");
+ *   count           INCR <prefix>test:count:<job> on the runtime's non-blocking Redis connection
+ *                   (pa_worker_aredis) and succeeds with the value in the result ("count").
  * TEST_WORKER_MODE sets the mode of tasks that do not say; TEST_WORKER_DELAY_MS delays every task
  * (a pa_loop timer). Every task's state lives in its arena. For the stage "generate" (POST
  * /api/llm/generate) the result echoes the prompt as the llm-worker would. The status record
@@ -42,6 +44,7 @@ typedef struct {
     char mode[32];
     long claim_after_ms; /* claim_after:<ms>; -1 otherwise */
     int cancelled;
+    int counting; /* an INCR in flight: its answer ends the task, even after a cancel */
 } tt_t;
 
 static tw_t tw;
@@ -116,6 +119,34 @@ static void on_claimed(pa_worker_t *w, pa_task_t *t, pa_claim_t c, void *ud)
         pa_worker_done(w, t, PA_OUT_FAILED, result_of(tt, name), "test: claim not taken", 0);
 }
 
+static void on_counted(redisReply *r, void *ud)
+{
+    tt_t *tt = ud;
+    tt->counting = 0;
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        pa_worker_done(tt->w, tt->t, PA_OUT_RETRY, NULL, "test: redis did not count", 0);
+        return;
+    }
+    json_t *j = json_pack("{s:I, s:i}", "count", (json_int_t)r->integer, "attempt",
+                          (int)tt->t->attempt);
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    pa_arena_defer(tt->t->arena, free, s);
+    pa_worker_done(tt->w, tt->t, PA_OUT_SUCCEEDED, s, NULL, 0);
+}
+
+/* An INCR answered from the loop (a callback always comes, NULL when Redis is away or the
+ * worker is going: the task, and tt in its arena, live until then). */
+static void count(tt_t *tt)
+{
+    tt->counting = 1;
+    if (pa_aredis_cmd(pa_worker_aredis(tt->w), on_counted, tt, "INCR %stest:count:%s",
+                      pa_env_str("REDIS_PREFIX", "pa:"), tt->t->job) < 0) {
+        tt->counting = 0;
+        pa_worker_done(tt->w, tt->t, PA_OUT_RETRY, NULL, "test: redis client stopping", 0);
+    }
+}
+
 static void claim(tt_t *tt)
 {
     char *name = pa_arena_alloc(tt->t->arena, strlen(tt->t->key) + 6);
@@ -129,6 +160,7 @@ static void on_timer(pa_loop_t *l, pa_timer_t *timer, void *ud)
     tt_t *tt = ud;
     tt->timer = NULL; /* a one-shot timer: the loop frees it */
     if (tt->claim_after_ms >= 0 || strcmp(tt->mode, "claim") == 0) claim(tt);
+    else if (strcmp(tt->mode, "count") == 0) count(tt);
     else finish(tt);
 }
 
@@ -193,6 +225,7 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     long delay = slow + tw.delay_ms;
     if (delay <= 0) {
         if (strcmp(tt->mode, "claim") == 0) claim(tt);
+        else if (strcmp(tt->mode, "count") == 0) count(tt);
         else finish(tt);
         return;
     }
@@ -210,6 +243,7 @@ static void on_cancel(pa_worker_t *w, pa_task_t *t, const char *reason, void *ud
     /* claim_after goes on to its claim, to show what a claim after a cancel answers (unless
      * the runtime is giving the task back as it stops) */
     if (tt->claim_after_ms >= 0 && tt->timer && strcmp(reason, "released") != 0) return;
+    if (tt->counting) return; /* on_counted ends it */
     pa_loop_timer_stop(pa_worker_loop(w), &tt->timer);
     pa_worker_done(w, t, PA_OUT_FAILED, NULL, "test: cancelled", 0);
 }
