@@ -465,6 +465,63 @@ static void add_header(struct curl_slist **l, const char *line)
     if (n) *l = n;
 }
 
+/* The method and the body of this hop. 1 when a body goes with it. */
+static int set_method(pa_http_req_t *r, CURL *e)
+{
+    int body = r->body_kind != BODY_NONE && !r->drop_body;
+    if (strcmp(r->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        return 0;
+    }
+    if (strcmp(r->method, "GET") == 0 && !body) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        return 0;
+    }
+    if (strcmp(r->method, "POST") == 0) curl_easy_setopt(e, CURLOPT_POST, 1L);
+    else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+    if (body && r->body_kind == BODY_MULTIPART) {
+        if (!r->mime) { /* made once: a 307/308 sends it again */
+            r->mime = curl_mime_init(e);
+            for (size_t i = 0; r->mime && i < r->nparts; i++) {
+                curl_mimepart *p = curl_mime_addpart(r->mime);
+                curl_mime_name(p, r->parts[i].name);
+                curl_mime_data(p, r->parts[i].data, r->parts[i].len);
+                if (r->parts[i].filename) curl_mime_filename(p, r->parts[i].filename);
+                if (r->parts[i].type) curl_mime_type(p, r->parts[i].type);
+            }
+        }
+        curl_easy_setopt(e, CURLOPT_MIMEPOST, r->mime);
+    } else if (body || strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
+               strcmp(r->method, "PATCH") == 0) {
+        /* an empty body still says Content-Length: 0 */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? r->body.len : 0));
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body && r->body.data ? r->body.data : "");
+    }
+    return body;
+}
+
+/* This hop's header lines: no Expect (a 100-continue round trip helps nobody here), the body's
+ * Content-Type, the caller's lines (without credentials after a change of origin, without a
+ * Content-Type once the body was dropped). */
+static void set_headers(pa_http_req_t *r, CURL *e, int body)
+{
+    curl_slist_free_all(r->slist);
+    r->slist = NULL;
+    if (!has_header(r, "Expect")) add_header(&r->slist, "Expect:");
+    if (body && r->body_kind != BODY_MULTIPART && !has_header(r, "Content-Type")) {
+        pa_buf_t ct = PA_BUF_INIT;
+        pa_buf_printf(&ct, "Content-Type: %s", r->ctype ? r->ctype : "application/octet-stream");
+        add_header(&r->slist, ct.data);
+        pa_buf_free(&ct);
+    }
+    for (size_t i = 0; i < r->nhdrs; i++) {
+        if (r->strip_auth && auth_header(r->hdrs[i])) continue;
+        if (!body && strncasecmp(r->hdrs[i], "content-type:", 13) == 0) continue;
+        add_header(&r->slist, r->hdrs[i]);
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->slist);
+}
+
 /* Sets the easy handle up for the current hop and adds it to the multi. 0, or -1 (finished). */
 static int start_hop(pa_http_req_t *r)
 {
@@ -507,48 +564,7 @@ static int start_hop(pa_http_req_t *r)
         curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
         curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     }
-    int body = r->body_kind != BODY_NONE && !r->drop_body;
-    if (strcmp(r->method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-        body = 0;
-    } else if (strcmp(r->method, "GET") == 0 && !body) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else {
-        if (strcmp(r->method, "POST") == 0) curl_easy_setopt(e, CURLOPT_POST, 1L);
-        else curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-        if (body && r->body_kind == BODY_MULTIPART) {
-            if (!r->mime) {
-                r->mime = curl_mime_init(e);
-                for (size_t i = 0; r->mime && i < r->nparts; i++) {
-                    curl_mimepart *p = curl_mime_addpart(r->mime);
-                    curl_mime_name(p, r->parts[i].name);
-                    curl_mime_data(p, r->parts[i].data, r->parts[i].len);
-                    if (r->parts[i].filename) curl_mime_filename(p, r->parts[i].filename);
-                    if (r->parts[i].type) curl_mime_type(p, r->parts[i].type);
-                }
-            }
-            curl_easy_setopt(e, CURLOPT_MIMEPOST, r->mime);
-        } else if (body || strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
-                   strcmp(r->method, "PATCH") == 0) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? r->body.len : 0));
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, body && r->body.data ? r->body.data : "");
-        }
-    }
-    curl_slist_free_all(r->slist);
-    r->slist = NULL;
-    if (!has_header(r, "Expect")) add_header(&r->slist, "Expect:");
-    if (body && r->body_kind != BODY_MULTIPART && !has_header(r, "Content-Type")) {
-        pa_buf_t ct = PA_BUF_INIT;
-        pa_buf_printf(&ct, "Content-Type: %s", r->ctype ? r->ctype : "application/octet-stream");
-        add_header(&r->slist, ct.data);
-        pa_buf_free(&ct);
-    }
-    for (size_t i = 0; i < r->nhdrs; i++) {
-        if (r->strip_auth && auth_header(r->hdrs[i])) continue;
-        if (!body && strncasecmp(r->hdrs[i], "content-type:", 13) == 0) continue;
-        add_header(&r->slist, r->hdrs[i]);
-    }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->slist);
+    set_headers(r, e, set_method(r, e));
     if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
         finish(r, PA_HTTP_ETRANSPORT, "libcurl refused the transfer", CURLE_FAILED_INIT);
         return -1;
