@@ -2,6 +2,7 @@
  * each script's ARGV list is written here and nowhere else. */
 #include "pa_jobs.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,7 @@ typedef struct {
     const char **argv;
     int argc;
     num_t *num;
-    int nnum;
+    int nnum, numcap, cap;
     void *heap;
     char iso[25];
     const char *argv_inline[ARGS_INLINE];
@@ -90,6 +91,7 @@ typedef struct {
 static void args_init(args_t *a, size_t nargs, size_t nnums)
 {
     a->argc = a->nnum = 0;
+    a->cap = (int)nargs, a->numcap = (int)nnums;
     a->heap = NULL;
     if (nargs <= ARGS_INLINE && nnums <= NUMS_INLINE) {
         a->argv = a->argv_inline;
@@ -109,11 +111,13 @@ static void args_free(args_t *a)
 
 static void arg(args_t *a, const char *s)
 {
+    assert(a->argc < a->cap);
     a->argv[a->argc++] = s ? s : "";
 }
 
 static void arg_ll(args_t *a, long long v)
 {
+    assert(a->nnum < a->numcap);
     char *p = a->num[a->nnum++];
     snprintf(p, sizeof(num_t), "%lld", v);
     arg(a, p);
@@ -121,6 +125,7 @@ static void arg_ll(args_t *a, long long v)
 
 static void arg_ull(args_t *a, unsigned long long v)
 {
+    assert(a->nnum < a->numcap);
     char *p = a->num[a->nnum++];
     snprintf(p, sizeof(num_t), "%llu", v);
     arg(a, p);
