@@ -555,21 +555,38 @@ int pa_jobs_cancel_call(pa_redis_t *r, const pa_jobs_cancel_in_t *in, pa_jobs_ca
 {
     memset(out, 0, sizeof *out);
     args_t a;
-    args_init(&a, 3, 0);
-    /* ARGV as cancel.lua reads it */
+    args_init(&a, 4, 0);
+    /* ARGV as cancel.lua reads it; '1': answer with the workers that held running tasks */
     arg(&a, in->prefix);
     arg(&a, in->job);
     arg_now(&a, now_or(in->now_ms), 0);
+    arg(&a, "1");
     redisReply *rep = eval(r, &pa_jobs_cancel, &a, err, errlen);
     if (!rep) return -1;
+    const redisReply *st = rep;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1) st = rep->element[0];
     int rc = 0;
-    if (!is_str(rep)) rc = fail(err, errlen, "unexpected answer from cancel");
-    else if (strcmp(rep->str, "cancelled") == 0) out->status = PA_CANCEL_CANCELLED;
-    else if (strcmp(rep->str, "completed") == 0) out->status = PA_CANCEL_COMPLETED;
-    else if (strcmp(rep->str, "notfound") == 0) out->status = PA_CANCEL_NOTFOUND;
-    else rc = fail(err, errlen, "unexpected answer from cancel: %s", rep->str);
-    freeReplyObject(rep);
-    return rc;
+    if (!is_str(st)) rc = fail(err, errlen, "unexpected answer from cancel");
+    else if (strcmp(st->str, "cancelled") == 0) out->status = PA_CANCEL_CANCELLED;
+    else if (strcmp(st->str, "completed") == 0) out->status = PA_CANCEL_COMPLETED;
+    else if (strcmp(st->str, "notfound") == 0) out->status = PA_CANCEL_NOTFOUND;
+    else rc = fail(err, errlen, "unexpected answer from cancel: %s", st->str);
+    if (rc < 0 || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
+        freeReplyObject(rep);
+        return rc;
+    }
+    out->workers = pa_malloc((rep->elements - 1) * sizeof *out->workers);
+    for (size_t i = 1; i < rep->elements; i++)
+        if (is_str(rep->element[i])) out->workers[out->nworkers++] = rep->element[i]->str;
+    out->reply = rep;
+    return 0;
+}
+
+void pa_jobs_cancel_out_free(pa_jobs_cancel_out_t *out)
+{
+    free(out->workers);
+    if (out->reply) freeReplyObject(out->reply);
+    memset(out, 0, sizeof *out);
 }
 
 int pa_jobs_requeue_call(pa_redis_t *r, const pa_jobs_requeue_in_t *in,

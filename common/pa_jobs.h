@@ -280,10 +280,17 @@ typedef enum {
 
 typedef struct {
     pa_jobs_cancel_status_t status;
+    /* the workers that held running tasks of the job, to be told (a cancel.lua that names them
+     * answers {status, worker...}; one that does not leaves this empty) */
+    const char **workers;
+    size_t nworkers;
+    redisReply *reply; /* owned: the workers' ids point into it */
 } pa_jobs_cancel_out_t;
 
+/* out: free with pa_jobs_cancel_out_free. */
 int pa_jobs_cancel_call(pa_redis_t *r, const pa_jobs_cancel_in_t *in, pa_jobs_cancel_out_t *out,
                         char *err, size_t errlen);
+void pa_jobs_cancel_out_free(pa_jobs_cancel_out_t *out);
 
 typedef struct {
     const char *prefix;

@@ -1,6 +1,7 @@
 /* The tables of pa_stages.h, made from its X-macros. */
 #include "pa_stages.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const pa_stage_info_t pa_stage_info[PA_NSTAGES_ALL] = {
@@ -46,4 +47,16 @@ int pa_service_find(const char *name)
     for (int i = 0; name && i < PA_NSERVICES; i++)
         if (strcmp(name, pa_services[i]) == 0) return i;
     return -1;
+}
+
+char *pa_stages_list(char *out, size_t len)
+{
+    size_t at = 0;
+    if (len) out[0] = '\0';
+    for (int i = 0; i < PA_NSTAGES && at < len; i++) {
+        int n = snprintf(out + at, len - at, "%s%s", i ? ", " : "", pa_stages[i]);
+        if (n < 0) break;
+        at += (size_t)n;
+    }
+    return out;
 }

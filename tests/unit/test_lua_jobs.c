@@ -302,6 +302,9 @@ Test(lua_jobs, stage_table_gives_services_order_and_defaults)
     cr_assert_eq(pa_stage_run_index("generate"), -1, "generate is not a stage of runs");
     cr_assert_eq(pa_service_find("form"), PA_SVC_form);
     cr_assert_eq(pa_stage_info[PA_STAGE_enrich].max_attempts, 2);
+    char list[64];
+    cr_assert_str_eq(pa_stages_list(list, sizeof list), "enrich, compose, submit");
+    cr_assert_str_eq(pa_stages_list(list, 10), "enrich, c", "cut to the room given");
 }
 
 Test(lua_jobs, lua_side_of_the_stage_table_routes_every_stage_to_its_service)
@@ -760,6 +763,7 @@ Test(lua_jobs, commit_of_a_cancelled_jobs_task_goes_no_further)
     pa_jobs_cancel_out_t cout;
     char err[256];
     cr_assert_eq(pa_jobs_cancel_call(cli, &cin, &cout, err, sizeof err), 0, "%s", err);
+    pa_jobs_cancel_out_free(&cout);
     /* whether cancel ended the running task at once (its lease void) or let it finish its stage,
      * it does not reach the next stage's queue */
     commit("w-1", &l.tasks[0], PA_JOBS_OUT_SUCCEEDED, "{}", NULL);
@@ -932,6 +936,7 @@ Test(lua_jobs, cancel_ends_queued_and_waiting_tasks_and_empties_the_queue_of_the
     char err[256];
     cr_assert_eq(pa_jobs_cancel_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
     cr_assert_eq(out.status, PA_CANCEL_CANCELLED);
+    pa_jobs_cancel_out_free(&out);
     const char *jk = kjob("j-1");
     cr_assert_str_eq(hget(jk, "status"), "cancelled");
     cr_assert_eq(hnum(jk, "cancelled"), 3);
@@ -946,9 +951,11 @@ Test(lua_jobs, cancel_ends_queued_and_waiting_tasks_and_empties_the_queue_of_the
     /* again: still cancelled; an unknown job is not found */
     cr_assert_eq(pa_jobs_cancel_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
     cr_assert_eq(out.status, PA_CANCEL_CANCELLED);
+    pa_jobs_cancel_out_free(&out);
     in.job = "j-none";
     cr_assert_eq(pa_jobs_cancel_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
     cr_assert_eq(out.status, PA_CANCEL_NOTFOUND);
+    pa_jobs_cancel_out_free(&out);
     pa_jobs_leases_free(&l);
 }
 
@@ -962,6 +969,7 @@ Test(lua_jobs, cancel_of_a_completed_job_changes_nothing)
     char err[256];
     cr_assert_eq(pa_jobs_cancel_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
     cr_assert_eq(out.status, PA_CANCEL_COMPLETED);
+    pa_jobs_cancel_out_free(&out);
     cr_assert_str_eq(hget(kjob("j-1"), "status"), "completed");
     cr_assert_eq(hnum(kjob("j-1"), "succeeded"), 1);
     pa_jobs_leases_free(&l);
