@@ -33,7 +33,7 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
         local j = jobs[job]
         if not j then
           local h = redis.call('HMGET', jk, 'ctx', 'status', 'max_attempts')
-          j = {ctx = h[1] or '{}', max = decode_max_attempts(h[3])}
+          j = {ctx = h[1] or '{}', max = decode_max_attempts(h[3]), maxs = {}}
           jobs[job] = j
           if h[2] == 'queued' then redis.call('HSET', jk, 'status', 'running', 'started', iso) end
         end
@@ -57,7 +57,13 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
         if job == last_job then out[#out + 1] = '' else out[#out + 1] = j.ctx end
         last_job = job
         for r = 1, #RESULT_FIELDS do out[#out + 1] = t[5 + r] or '' end
-        out[#out + 1] = tostring(max_attempts_of(j.max, stage))
+        -- the stage's tries, worked out once per job and stage in a call
+        local ms = j.maxs[stage]
+        if not ms then
+          ms = tostring(max_attempts_of(j.max, stage))
+          j.maxs[stage] = ms
+        end
+        out[#out + 1] = ms
       end
     end
     if #got < want then break end
