@@ -71,29 +71,17 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- ARGV lists ----------------------------------------------------------------------------- */
 
-/* A script's ARGV being written: pointers, and room for the numbers formatted into it. Short
- * lists live on the caller's stack; long ones (a batch of tasks) take one allocation per call,
- * none per task. */
-#define ARGS_INLINE 16
-#define NUMS_INLINE 8
+/* Short lists live in the struct (on the caller's stack); long ones (a batch of tasks) take one
+ * allocation per call, none per task. */
+typedef pa_jobs_args_t args_t;
 typedef char num_t[24];
-typedef struct {
-    const char **argv;
-    int argc;
-    num_t *num;
-    int nnum, numcap, cap;
-    void *heap;
-    char iso[25];
-    const char *argv_inline[ARGS_INLINE];
-    num_t num_inline[NUMS_INLINE];
-} args_t;
 
 static void args_init(args_t *a, size_t nargs, size_t nnums)
 {
     a->argc = a->nnum = 0;
     a->cap = (int)nargs, a->numcap = (int)nnums;
     a->heap = NULL;
-    if (nargs <= ARGS_INLINE && nnums <= NUMS_INLINE) {
+    if (nargs <= PA_JOBS_ARGS_INLINE && nnums <= PA_JOBS_NUMS_INLINE) {
         a->argv = a->argv_inline;
         a->num = a->num_inline;
         return;
@@ -103,10 +91,17 @@ static void args_init(args_t *a, size_t nargs, size_t nnums)
     a->num = (num_t *)(void *)(a->argv + nargs);
 }
 
-static void args_free(args_t *a)
+void pa_jobs_args_free(pa_jobs_args_t *a)
 {
     free(a->heap);
     a->heap = NULL;
+    a->argv = NULL;
+    a->argc = 0;
+}
+
+static void args_free(args_t *a)
+{
+    pa_jobs_args_free(a);
 }
 
 static void arg(args_t *a, const char *s)
@@ -365,19 +360,24 @@ int pa_jobs_create_call(pa_redis_t *r, const pa_jobs_create_in_t *in, pa_jobs_cr
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
+void pa_jobs_dispatch_args(const pa_jobs_dispatch_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 7, 3);
+    /* ARGV as dispatch.lua reads it */
+    arg(a, in->prefix);
+    arg(a, in->service);
+    arg_ull(a, in->n);
+    arg(a, in->worker);
+    arg_now(a, now_or(in->now_ms), 1);
+    arg_ll(a, in->lease_ms);
+}
+
 int pa_jobs_dispatch_call(pa_redis_t *r, const pa_jobs_dispatch_in_t *in, pa_jobs_leases_t *out,
                           char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     args_t a;
-    args_init(&a, 7, 3);
-    /* ARGV as dispatch.lua reads it */
-    arg(&a, in->prefix);
-    arg(&a, in->service);
-    arg_ull(&a, in->n);
-    arg(&a, in->worker);
-    arg_now(&a, now_or(in->now_ms), 1);
-    arg_ll(&a, in->lease_ms);
+    pa_jobs_dispatch_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_dispatch, &a, err, errlen);
     if (!rep) return -1;
     return leases_parse(out, rep, 0, 1, 0, err, errlen);
@@ -385,7 +385,7 @@ int pa_jobs_dispatch_call(pa_redis_t *r, const pa_jobs_dispatch_in_t *in, pa_job
 
 /* ---- commit --------------------------------------------------------------------------------- */
 
-static void commit_args(args_t *a, const pa_jobs_commit_in_t *in)
+void pa_jobs_commit_args(const pa_jobs_commit_in_t *in, pa_jobs_args_t *a)
 {
     args_init(a, 5 + 6 * in->n, 2 + in->n);
     /* ARGV as commit.lua reads it */
@@ -427,7 +427,7 @@ int pa_jobs_commit_call(pa_redis_t *r, const pa_jobs_commit_in_t *in, pa_jobs_co
                         char *err, size_t errlen)
 {
     args_t a;
-    commit_args(&a, in);
+    pa_jobs_commit_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_commit, &a, err, errlen);
     if (!rep) return -1;
     int rc = pa_jobs_commit_parse(rep, in->n, out, err, errlen);
@@ -438,7 +438,7 @@ int pa_jobs_commit_call(pa_redis_t *r, const pa_jobs_commit_in_t *in, pa_jobs_co
 int pa_jobs_commit_append(pa_redis_t *r, const pa_jobs_commit_in_t *in, char *err, size_t errlen)
 {
     args_t a;
-    commit_args(&a, in);
+    pa_jobs_commit_args(in, &a);
     /* hiredis copies the command into its output buffer: the list is not needed after this */
     int rc = pa_redis_append_evalsha(r, &pa_jobs_commit, 0, a.argc, a.argv, NULL);
     args_free(&a);
@@ -462,26 +462,54 @@ int pa_jobs_commit_read(pa_redis_t *r, int wait_ms, size_t n, pa_jobs_commit_out
 
 /* ---- maintain, worker_lost ------------------------------------------------------------------ */
 
+void pa_jobs_maintain_args(const pa_jobs_maintain_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 4, 2);
+    /* ARGV as maintain.lua reads it */
+    arg(a, in->prefix);
+    arg_now(a, now_or(in->now_ms), 1);
+    arg_ll(a, in->limit);
+}
+
+int pa_jobs_maintain_parse(const redisReply *rep, pa_jobs_maintain_out_t *out, char *err,
+                           size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_INTEGER || rep->element[1]->type != REDIS_REPLY_INTEGER)
+        return fail(err, errlen, "unexpected answer from maintain");
+    out->promoted = rep->element[0]->integer, out->requeued = rep->element[1]->integer;
+    return 0;
+}
+
 int pa_jobs_maintain_call(pa_redis_t *r, const pa_jobs_maintain_in_t *in,
                           pa_jobs_maintain_out_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     args_t a;
-    args_init(&a, 4, 2);
-    /* ARGV as maintain.lua reads it */
-    arg(&a, in->prefix);
-    arg_now(&a, now_or(in->now_ms), 1);
-    arg_ll(&a, in->limit);
+    pa_jobs_maintain_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_maintain, &a, err, errlen);
     if (!rep) return -1;
-    int rc = 0;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-        rep->element[0]->type != REDIS_REPLY_INTEGER || rep->element[1]->type != REDIS_REPLY_INTEGER)
-        rc = fail(err, errlen, "unexpected answer from maintain");
-    else
-        out->promoted = rep->element[0]->integer, out->requeued = rep->element[1]->integer;
+    int rc = pa_jobs_maintain_parse(rep, out, err, errlen);
     freeReplyObject(rep);
     return rc;
+}
+
+void pa_jobs_worker_lost_args(const pa_jobs_worker_lost_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 4, 0);
+    /* ARGV as worker_lost.lua reads it */
+    arg(a, in->prefix);
+    arg(a, in->worker);
+    arg_now(a, now_or(in->now_ms), 0);
+    arg(a, in->counted ? "1" : "0");
+}
+
+int pa_jobs_worker_lost_parse(const redisReply *rep, pa_jobs_worker_lost_out_t *out, char *err,
+                              size_t errlen)
+{
+    out->requeued = 0;
+    return integer_reply(rep, &out->requeued, err, errlen);
 }
 
 int pa_jobs_worker_lost_call(pa_redis_t *r, const pa_jobs_worker_lost_in_t *in,
@@ -489,41 +517,68 @@ int pa_jobs_worker_lost_call(pa_redis_t *r, const pa_jobs_worker_lost_in_t *in,
 {
     memset(out, 0, sizeof *out);
     args_t a;
-    args_init(&a, 4, 0);
-    /* ARGV as worker_lost.lua reads it */
-    arg(&a, in->prefix);
-    arg(&a, in->worker);
-    arg_now(&a, now_or(in->now_ms), 0);
-    arg(&a, in->counted ? "1" : "0");
+    pa_jobs_worker_lost_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_worker_lost, &a, err, errlen);
     if (!rep) return -1;
-    int rc = integer_reply(rep, &out->requeued, err, errlen);
+    int rc = pa_jobs_worker_lost_parse(rep, out, err, errlen);
     freeReplyObject(rep);
     return rc;
 }
 
 /* ---- release, renew ------------------------------------------------------------------------- */
 
+void pa_jobs_release_args(const pa_jobs_release_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 4 + 2 * in->n, 1);
+    /* ARGV as release.lua reads it */
+    arg(a, in->prefix);
+    arg(a, in->worker);
+    arg_now(a, now_or(in->now_ms), 0);
+    arg_ull(a, in->n);
+    for (size_t i = 0; i < in->n; i++) {
+        arg(a, in->tasks[i].key);
+        arg(a, in->tasks[i].lease);
+    }
+}
+
+int pa_jobs_release_parse(const redisReply *rep, pa_jobs_release_out_t *out, char *err,
+                          size_t errlen)
+{
+    out->released = 0;
+    return integer_reply(rep, &out->released, err, errlen);
+}
+
 int pa_jobs_release_call(pa_redis_t *r, const pa_jobs_release_in_t *in,
                          pa_jobs_release_out_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     args_t a;
-    args_init(&a, 4 + 2 * in->n, 1);
-    /* ARGV as release.lua reads it */
-    arg(&a, in->prefix);
-    arg(&a, in->worker);
-    arg_now(&a, now_or(in->now_ms), 0);
-    arg_ull(&a, in->n);
-    for (size_t i = 0; i < in->n; i++) {
-        arg(&a, in->tasks[i].key);
-        arg(&a, in->tasks[i].lease);
-    }
+    pa_jobs_release_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_release, &a, err, errlen);
     if (!rep) return -1;
-    int rc = integer_reply(rep, &out->released, err, errlen);
+    int rc = pa_jobs_release_parse(rep, out, err, errlen);
     freeReplyObject(rep);
     return rc;
+}
+
+void pa_jobs_renew_args(const pa_jobs_renew_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 4 + 2 * in->n, 2);
+    /* ARGV as renew.lua reads it */
+    arg(a, in->prefix);
+    arg(a, in->worker);
+    arg_ull(a, in->until_ms);
+    arg_ull(a, in->n);
+    for (size_t i = 0; i < in->n; i++) {
+        arg(a, in->tasks[i].key);
+        arg(a, in->tasks[i].lease);
+    }
+}
+
+int pa_jobs_renew_parse(const redisReply *rep, pa_jobs_renew_out_t *out, char *err, size_t errlen)
+{
+    out->held = 0;
+    return integer_reply(rep, &out->held, err, errlen);
 }
 
 int pa_jobs_renew_call(pa_redis_t *r, const pa_jobs_renew_in_t *in, pa_jobs_renew_out_t *out,
@@ -531,36 +586,32 @@ int pa_jobs_renew_call(pa_redis_t *r, const pa_jobs_renew_in_t *in, pa_jobs_rene
 {
     memset(out, 0, sizeof *out);
     args_t a;
-    args_init(&a, 4 + 2 * in->n, 2);
-    /* ARGV as renew.lua reads it */
-    arg(&a, in->prefix);
-    arg(&a, in->worker);
-    arg_ull(&a, in->until_ms);
-    arg_ull(&a, in->n);
-    for (size_t i = 0; i < in->n; i++) {
-        arg(&a, in->tasks[i].key);
-        arg(&a, in->tasks[i].lease);
-    }
+    pa_jobs_renew_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_renew, &a, err, errlen);
     if (!rep) return -1;
-    int rc = integer_reply(rep, &out->held, err, errlen);
+    int rc = pa_jobs_renew_parse(rep, out, err, errlen);
     freeReplyObject(rep);
     return rc;
 }
 
 /* ---- cancel, requeue ------------------------------------------------------------------------ */
 
+void pa_jobs_cancel_args(const pa_jobs_cancel_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 4, 0);
+    /* ARGV as cancel.lua reads it; '1': answer with the workers that held running tasks */
+    arg(a, in->prefix);
+    arg(a, in->job);
+    arg_now(a, now_or(in->now_ms), 0);
+    arg(a, "1");
+}
+
 int pa_jobs_cancel_call(pa_redis_t *r, const pa_jobs_cancel_in_t *in, pa_jobs_cancel_out_t *out,
                         char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     args_t a;
-    args_init(&a, 4, 0);
-    /* ARGV as cancel.lua reads it; '1': answer with the workers that held running tasks */
-    arg(&a, in->prefix);
-    arg(&a, in->job);
-    arg_now(&a, now_or(in->now_ms), 0);
-    arg(&a, "1");
+    pa_jobs_cancel_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_cancel, &a, err, errlen);
     if (!rep) return -1;
     const redisReply *st = rep;
@@ -589,27 +640,36 @@ void pa_jobs_cancel_out_free(pa_jobs_cancel_out_t *out)
     memset(out, 0, sizeof *out);
 }
 
+void pa_jobs_requeue_args(const pa_jobs_requeue_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 3, 0);
+    /* ARGV as requeue.lua reads it */
+    arg(a, in->prefix);
+    arg(a, in->key);
+    arg_now(a, now_or(in->now_ms), 0);
+}
+
+int pa_jobs_requeue_parse(const redisReply *rep, pa_jobs_requeue_out_t *out, char *err,
+                          size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!is_str(rep)) return fail(err, errlen, "unexpected answer from requeue");
+    snprintf(out->state, sizeof out->state, "%s", rep->str);
+    out->status = strcmp(rep->str, "ok") == 0         ? PA_REQUEUE_OK
+                  : strcmp(rep->str, "notfound") == 0 ? PA_REQUEUE_NOTFOUND
+                                                      : PA_REQUEUE_NOT_FAILED;
+    return 0;
+}
+
 int pa_jobs_requeue_call(pa_redis_t *r, const pa_jobs_requeue_in_t *in,
                          pa_jobs_requeue_out_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     args_t a;
-    args_init(&a, 3, 0);
-    /* ARGV as requeue.lua reads it */
-    arg(&a, in->prefix);
-    arg(&a, in->key);
-    arg_now(&a, now_or(in->now_ms), 0);
+    pa_jobs_requeue_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_requeue, &a, err, errlen);
     if (!rep) return -1;
-    int rc = 0;
-    if (!is_str(rep)) {
-        rc = fail(err, errlen, "unexpected answer from requeue");
-    } else {
-        snprintf(out->state, sizeof out->state, "%s", rep->str);
-        out->status = strcmp(rep->str, "ok") == 0         ? PA_REQUEUE_OK
-                      : strcmp(rep->str, "notfound") == 0 ? PA_REQUEUE_NOTFOUND
-                                                          : PA_REQUEUE_NOT_FAILED;
-    }
+    int rc = pa_jobs_requeue_parse(rep, out, err, errlen);
     freeReplyObject(rep);
     return rc;
 }
@@ -625,7 +685,7 @@ int pa_jobs_leased_parse(const redisReply *rep, pa_jobs_leased_out_t *out, char 
     return integer_reply(rep, &out->leased, err, errlen);
 }
 
-static void leased_args(args_t *a, const pa_jobs_leased_in_t *in)
+void pa_jobs_leased_args(const pa_jobs_leased_in_t *in, pa_jobs_args_t *a)
 {
     args_init(a, 1, 0);
     /* ARGV as leased.lua reads it */
@@ -636,7 +696,7 @@ int pa_jobs_leased_call(pa_redis_t *r, const pa_jobs_leased_in_t *in, pa_jobs_le
                         char *err, size_t errlen)
 {
     args_t a;
-    leased_args(&a, in);
+    pa_jobs_leased_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_leased, &a, err, errlen);
     if (!rep) return -1;
     int rc = pa_jobs_leased_parse(rep, out, err, errlen);
@@ -647,7 +707,7 @@ int pa_jobs_leased_call(pa_redis_t *r, const pa_jobs_leased_in_t *in, pa_jobs_le
 int pa_jobs_leased_append(pa_redis_t *r, const pa_jobs_leased_in_t *in, char *err, size_t errlen)
 {
     args_t a;
-    leased_args(&a, in);
+    pa_jobs_leased_args(in, &a);
     int rc = pa_redis_append_evalsha(r, &pa_jobs_leased, 0, a.argc, a.argv, NULL);
     args_free(&a);
     if (rc < 0) return fail(err, errlen, "redis unreachable: %s", pa_redis_errstr(r));

@@ -8,8 +8,10 @@
  *   int pa_jobs_X_call(pa_redis_t *r, const pa_jobs_X_in_t *in, pa_jobs_X_out_t *out,
  *                      char *err, size_t errlen);
  * returning 0 with out filled, or -1 (Redis unreachable, or an answer the script cannot give)
- * with a message in err. Scripts a caller pipelines also have _append (sends, without waiting)
- * and _parse (reads a reply the caller took from the connection), and commit a _read.
+ * with a message in err. For a caller that sends the call itself (pipelined with callbacks, or
+ * on an asynchronous connection) every script but create has pa_jobs_X_args (the ARGV list) and
+ * the ones whose answer is not kept pa_jobs_X_parse (reads the reply); commit and leased also
+ * have _append, and commit a _read, on a pa_redis_t pipeline.
  * Times are wall-clock ms (pa_wall_ms()); 0 means "now". Strings in are borrowed for the call. */
 #ifndef PA_JOBS_H
 #define PA_JOBS_H
@@ -34,6 +36,32 @@ extern pa_script_t pa_jobs_leased;      /* how many tasks are leased (read-only)
 #define PA_NSTATES 9
 extern const char *const pa_task_states[PA_NSTATES];
 int pa_state_index(const char *state);
+
+/* ---- ARGV lists, for callers that send a call themselves ------------------------------------ */
+
+/* A script's ARGV list as pa_jobs_X_args writes it, for a caller that sends the call itself (a
+ * pipeline whose answers go to callbacks, an asynchronous connection):
+ *     pa_jobs_args_t a;
+ *     pa_jobs_commit_args(&in, &a);
+ *     ... EVALSHA pa_jobs_commit with 0 keys and a.argc, a.argv ...
+ *     pa_jobs_args_free(&a);          // once the call is appended (hiredis copies it)
+ * and reads the answer with pa_jobs_X_parse. Short lists live in the struct (do not copy it);
+ * a batch takes one allocation. The strings of the input must live until the call is sent. */
+#define PA_JOBS_ARGS_INLINE 16
+#define PA_JOBS_NUMS_INLINE 8
+typedef struct {
+    int argc;
+    const char **argv;
+    /* private */
+    int cap, nnum, numcap;
+    char (*num)[24];
+    void *heap;
+    char iso[25];
+    const char *argv_inline[PA_JOBS_ARGS_INLINE];
+    char num_inline[PA_JOBS_NUMS_INLINE][24];
+} pa_jobs_args_t;
+
+void pa_jobs_args_free(pa_jobs_args_t *a);
 
 /* ---- leased tasks: what dispatch (and create, leasing at once) answer ---------------------- */
 
@@ -137,6 +165,7 @@ typedef struct {
 /* out: the leases (free with pa_jobs_leases_free). */
 int pa_jobs_dispatch_call(pa_redis_t *r, const pa_jobs_dispatch_in_t *in, pa_jobs_leases_t *out,
                           char *err, size_t errlen);
+void pa_jobs_dispatch_args(const pa_jobs_dispatch_in_t *in, pa_jobs_args_t *a);
 
 /* ---- commit (pipelined by the worker runtime) ----------------------------------------------- */
 
@@ -193,7 +222,9 @@ int pa_jobs_commit_append(pa_redis_t *r, const pa_jobs_commit_in_t *in, char *er
  * was not loaded: it is loaded again by the next append), the outcomes were not committed. */
 int pa_jobs_commit_read(pa_redis_t *r, int wait_ms, size_t n, pa_jobs_commit_out_t *out,
                         char *err, size_t errlen);
-/* Takes nothing: parses a reply the caller read (freed by the caller). */
+void pa_jobs_commit_args(const pa_jobs_commit_in_t *in, pa_jobs_args_t *a);
+/* Takes nothing: parses a reply the caller read (freed by the caller). NOSCRIPT is the caller's
+ * to handle (atomic_store(&pa_jobs_commit.have_sha, 0)). */
 int pa_jobs_commit_parse(const redisReply *reply, size_t n, pa_jobs_commit_out_t *out, char *err,
                          size_t errlen);
 
@@ -212,6 +243,9 @@ typedef struct {
 
 int pa_jobs_maintain_call(pa_redis_t *r, const pa_jobs_maintain_in_t *in,
                           pa_jobs_maintain_out_t *out, char *err, size_t errlen);
+void pa_jobs_maintain_args(const pa_jobs_maintain_in_t *in, pa_jobs_args_t *a);
+int pa_jobs_maintain_parse(const redisReply *reply, pa_jobs_maintain_out_t *out, char *err,
+                           size_t errlen);
 
 typedef struct {
     const char *prefix;
@@ -226,6 +260,9 @@ typedef struct {
 
 int pa_jobs_worker_lost_call(pa_redis_t *r, const pa_jobs_worker_lost_in_t *in,
                              pa_jobs_worker_lost_out_t *out, char *err, size_t errlen);
+void pa_jobs_worker_lost_args(const pa_jobs_worker_lost_in_t *in, pa_jobs_args_t *a);
+int pa_jobs_worker_lost_parse(const redisReply *reply, pa_jobs_worker_lost_out_t *out, char *err,
+                              size_t errlen);
 
 /* ---- release, renew: tasks named by key and lease ------------------------------------------- */
 
@@ -248,6 +285,9 @@ typedef struct {
 
 int pa_jobs_release_call(pa_redis_t *r, const pa_jobs_release_in_t *in,
                          pa_jobs_release_out_t *out, char *err, size_t errlen);
+void pa_jobs_release_args(const pa_jobs_release_in_t *in, pa_jobs_args_t *a);
+int pa_jobs_release_parse(const redisReply *reply, pa_jobs_release_out_t *out, char *err,
+                          size_t errlen);
 
 typedef struct {
     const char *prefix;
@@ -263,6 +303,9 @@ typedef struct {
 
 int pa_jobs_renew_call(pa_redis_t *r, const pa_jobs_renew_in_t *in, pa_jobs_renew_out_t *out,
                        char *err, size_t errlen);
+void pa_jobs_renew_args(const pa_jobs_renew_in_t *in, pa_jobs_args_t *a);
+int pa_jobs_renew_parse(const redisReply *reply, pa_jobs_renew_out_t *out, char *err,
+                        size_t errlen);
 
 /* ---- cancel, requeue ------------------------------------------------------------------------ */
 
@@ -291,6 +334,7 @@ typedef struct {
 int pa_jobs_cancel_call(pa_redis_t *r, const pa_jobs_cancel_in_t *in, pa_jobs_cancel_out_t *out,
                         char *err, size_t errlen);
 void pa_jobs_cancel_out_free(pa_jobs_cancel_out_t *out);
+void pa_jobs_cancel_args(const pa_jobs_cancel_in_t *in, pa_jobs_args_t *a);
 
 typedef struct {
     const char *prefix;
@@ -311,6 +355,9 @@ typedef struct {
 
 int pa_jobs_requeue_call(pa_redis_t *r, const pa_jobs_requeue_in_t *in,
                          pa_jobs_requeue_out_t *out, char *err, size_t errlen);
+void pa_jobs_requeue_args(const pa_jobs_requeue_in_t *in, pa_jobs_args_t *a);
+int pa_jobs_requeue_parse(const redisReply *reply, pa_jobs_requeue_out_t *out, char *err,
+                          size_t errlen);
 
 /* ---- leased (read-only; pipelined by /metrics and prospectctl queues) ----------------------- */
 
@@ -330,5 +377,6 @@ int pa_jobs_leased_call(pa_redis_t *r, const pa_jobs_leased_in_t *in, pa_jobs_le
 int pa_jobs_leased_append(pa_redis_t *r, const pa_jobs_leased_in_t *in, char *err, size_t errlen);
 int pa_jobs_leased_parse(const redisReply *reply, pa_jobs_leased_out_t *out, char *err,
                          size_t errlen);
+void pa_jobs_leased_args(const pa_jobs_leased_in_t *in, pa_jobs_args_t *a);
 
 #endif

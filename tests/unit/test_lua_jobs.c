@@ -1033,6 +1033,50 @@ Test(lua_jobs, leased_counts_every_workers_leases_also_pipelined)
     pa_jobs_leases_free(&b);
 }
 
+Test(lua_jobs, args_and_parse_make_the_wrappers_call_for_a_caller_that_sends_it)
+{
+    create("j-1", 2, "enrich");
+    pa_jobs_leases_t l = dispatch("mcp", 2, "w-1");
+    pa_jobs_lease_ref_t refs[2] = {{l.tasks[0].key, l.tasks[0].lease},
+                                   {l.tasks[1].key, l.tasks[1].lease}};
+    pa_jobs_release_in_t in = {.prefix = P, .worker = "w-1", .tasks = refs, .n = 2};
+    /* scripts are loaded before a pipeline (a load is a round trip of its own) */
+    cr_assert_eq(pa_redis_script_load(cli, &pa_jobs_release), 0);
+    cr_assert_eq(pa_redis_script_load(cli, &pa_jobs_maintain), 0);
+    pa_jobs_args_t a;
+    pa_jobs_release_args(&in, &a);
+    cr_assert_eq(a.argc, 8);
+    cr_assert_eq(pa_redis_append_evalsha(cli, &pa_jobs_release, 0, a.argc, a.argv, NULL), 0);
+    pa_jobs_args_free(&a);
+    pa_jobs_maintain_in_t min = {.prefix = P, .now_ms = T0, .limit = 10};
+    pa_jobs_maintain_args(&min, &a);
+    cr_assert_eq(pa_redis_append_evalsha(cli, &pa_jobs_maintain, 0, a.argc, a.argv, NULL), 0);
+    pa_jobs_args_free(&a);
+    char err[256];
+    redisReply *r = pa_redis_get_reply(cli);
+    pa_jobs_release_out_t out;
+    cr_assert_eq(pa_jobs_release_parse(r, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(out.released, 2);
+    freeReplyObject(r);
+    r = pa_redis_get_reply(cli);
+    pa_jobs_maintain_out_t mout;
+    cr_assert_eq(pa_jobs_maintain_parse(r, &mout, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(mout.promoted + mout.requeued, 0);
+    freeReplyObject(r);
+    cr_assert_eq(LLEN(kready("mcp")), 2);
+    /* a batch too long for the struct's own room */
+    pa_jobs_commit_item_t items[40];
+    for (int i = 0; i < 40; i++)
+        items[i] = (pa_jobs_commit_item_t){.key = "j-1:000001", .lease = "1", .delay_ms = i};
+    pa_jobs_commit_in_t cin = {.prefix = P, .worker = "w-1", .now_ms = T0, .items = items, .n = 40};
+    pa_jobs_commit_args(&cin, &a);
+    cr_assert_eq(a.argc, 5 + 6 * 40);
+    cr_assert_str_eq(a.argv[5 + 6 * 39 + 5], "39");
+    cr_assert_str_eq(a.argv[5 + 2], "succeeded");
+    pa_jobs_args_free(&a);
+    pa_jobs_leases_free(&l);
+}
+
 /* ---- keys --------------------------------------------------------------------------------- */
 
 Test(lua_jobs, key_names_match_the_documented_layout)
