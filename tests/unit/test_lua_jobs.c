@@ -307,6 +307,28 @@ Test(lua_jobs, stage_table_gives_services_order_and_defaults)
     cr_assert_str_eq(pa_stages_list(list, 10), "enrich, c", "cut to the room given");
 }
 
+/* docs/architecture.md shows the table as it is: a line per stage. */
+Test(lua_jobs, docs_show_the_stage_table)
+{
+    const char *src = getenv("PA_SOURCE_DIR");
+    char path[4096];
+    if (src) snprintf(path, sizeof path, "%s/docs/architecture.md", src);
+    else snprintf(path, sizeof path, "%s", "docs/architecture.md");
+    FILE *f = fopen(path, "rb");
+    if (!f && !src) cr_skip_test("cannot read %s; set PA_SOURCE_DIR", path);
+    cr_assert_not_null(f, "cannot read %s", path);
+    static char doc[1 << 20];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+#define LINE(name, svc, max, kind)                                                                 \
+    cr_assert_not_null(strstr(doc, "X(" #name ", " #svc ", " #max ", " #kind ")"),                 \
+                       "docs/architecture.md lacks the stage line X(%s, %s, %d, %s)", #name, #svc, \
+                       max, #kind);
+    PA_STAGE_TABLE(LINE)
+#undef LINE
+}
+
 Test(lua_jobs, lua_side_of_the_stage_table_routes_every_stage_to_its_service)
 {
     /* a one-stage job per stage: its tasks go to that stage's service's queue */
