@@ -43,8 +43,8 @@ int pa_state_index(const char *state);
  * pipeline whose answers go to callbacks, an asynchronous connection):
  *     pa_jobs_args_t a;
  *     pa_jobs_commit_args(&in, &a);
- *     ... EVALSHA pa_jobs_commit with 0 keys and a.argc, a.argv ...
- *     pa_jobs_args_free(&a);          // once the call is appended (hiredis copies it)
+ *     pa_aredis_eval(ar, &pa_jobs_commit, on_answer, ud, 0, a.argc, a.argv, NULL);
+ *     pa_jobs_args_free(&a);          // once the call is made (it copies the arguments)
  * and reads the answer with pa_jobs_X_parse. Short lists live in the struct (do not copy it);
  * a batch takes one allocation. The strings of the input must live until the call is sent. */
 #define PA_JOBS_ARGS_INLINE 16
