@@ -96,6 +96,11 @@ char *pa_key_idem(char out[PA_KEY_MAX], const char *prefix, int key_index, const
     return fmt(out, PA_KEY_MAX, "%sidem:key%d:%s", prefix, key_index, idem);
 }
 
+char *pa_key_claim(char out[PA_KEY_MAX], const char *prefix, const char *name)
+{
+    return fmt(out, PA_KEY_MAX, "%sclaim:%s", prefix, name);
+}
+
 char *pa_key_rate(char out[PA_KEY_MAX], const char *prefix, const char *kind, int key_index)
 {
     if (key_index < 0) return fmt(out, PA_KEY_MAX, "%srl:%s:anonymous", prefix, kind);

@@ -36,6 +36,8 @@ char *pa_key_events(char out[PA_KEY_MAX], const char *prefix);                  
 char *pa_key_dead(char out[PA_KEY_MAX], const char *prefix);                     /* dead */
 /* idem:key<N>:<Idempotency-Key>; key_index -1 without API keys */
 char *pa_key_idem(char out[PA_KEY_MAX], const char *prefix, int key_index, const char *idem);
+/* claim:<name>: the claim a task takes before a side effect that must not repeat */
+char *pa_key_claim(char out[PA_KEY_MAX], const char *prefix, const char *name);
 /* The rate-limit bucket of an API key for one kind of call ("run", "gen"):
  * rl:<kind>:key<N>, or rl:<kind>:anonymous when key_index < 0. */
 char *pa_key_rate(char out[PA_KEY_MAX], const char *prefix, const char *kind, int key_index);

@@ -14,6 +14,7 @@ local function k_stage_ready(stage) return P..'ready:'..SVC[stage] end
 local function k_worker_tasks(wid) return P..'worker:'..wid..':tasks' end
 local function k_idem(key) return P..'idem:'..key end
 local function k_campaign(id) return P..'campaign:'..id end
+local function k_claim(name) return P..'claim:'..name end         -- a side effect's claim
 -- A task's number as in its key ("000042"), and its key "J:T".
 local function task_id(i) return string.format(TASK_ID_FMT, i) end
 local function task_key(job, i) return job..':'..string.format(TASK_ID_FMT, i) end

@@ -1114,6 +1114,7 @@ Test(lua_jobs, key_names_match_the_documented_layout)
     cr_assert_str_eq(pa_key_worker_status(k, P, "w-1"), "pa:worker:w-1:status");
     cr_assert_str_eq(pa_key_idem(k, P, -1, "x"), "pa:idem:key-1:x");
     cr_assert_str_eq(pa_key_rate(k, P, "gen", 2), "pa:rl:gen:key2");
+    cr_assert_str_eq(pa_key_claim(k, P, "c-1:a.example"), "pa:claim:c-1:a.example");
     cr_assert_str_eq(pa_key_rate(k, P, "run", -1), "pa:rl:run:anonymous");
     cr_assert_str_eq(pa_key_prospects(k, P, "status:new"), "pa:prospects:status:new");
     cr_assert_str_eq(pa_key_llm_stream(k, P, "j-1"), "pa:llm:stream:j-1");
