@@ -29,9 +29,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < PA_NSTAGES_ALL; i++)
         fprintf(f, "%s%s = %d", i ? ", " : "", pa_stage_info[i].name,
                 pa_stage_info[i].max_attempts);
-    fputs("}\n-- The stages of a campaign run, in order; the last one's success is a message sent.\n"
-          "local RUN_STAGES = {",
-          f);
+    fputs(
+        "}\n-- The stages of a campaign run, in order; the last one's success is a message sent.\n"
+        "local RUN_STAGES = {",
+        f);
     for (int i = 0; i < PA_NSTAGES; i++)
         fprintf(f, "%s'%s'", i ? ", " : "", pa_stages[i]);
     fputs("}\nlocal LAST_RUN_STAGE = RUN_STAGES[#RUN_STAGES]\n"

@@ -27,10 +27,9 @@ SCRIPT(cancel)
 SCRIPT(requeue)
 SCRIPT(leased)
 
-const char *const pa_task_states[PA_NSTATES] = {"queued",           "running", "succeeded",
-                                                "failed",           "retry_wait",
-                                                "captcha_required", "skipped", "uncertain",
-                                                "cancelled"};
+const char *const pa_task_states[PA_NSTATES] = {"queued",  "running",    "succeeded",
+                                                "failed",  "retry_wait", "captcha_required",
+                                                "skipped", "uncertain",  "cancelled"};
 
 int pa_state_index(const char *state)
 {
@@ -57,7 +56,8 @@ int pa_jobs_outcome_parse(const char *name)
     return -1;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -292,7 +292,8 @@ static unsigned first_stage_max(const pa_jobs_create_in_t *in)
              in->stages);
     int s = pa_stage_find(first);
     if (s < 0) return 0;
-    return (unsigned)(in->max_attempts[s] > 0 ? in->max_attempts[s] : pa_stage_info[s].max_attempts);
+    return (unsigned)(in->max_attempts[s] > 0 ? in->max_attempts[s]
+                                              : pa_stage_info[s].max_attempts);
 }
 
 int pa_jobs_create_call(pa_redis_t *r, const pa_jobs_create_in_t *in, pa_jobs_create_out_t *out,
@@ -417,8 +418,10 @@ int pa_jobs_commit_parse(const redisReply *rep, size_t n, pa_jobs_commit_out_t *
         const redisReply *e = rep->element[i];
         int ok = is_str(e) && strcmp(e->str, "ok") == 0;
         if (out->stale) out->stale[i] = !ok;
-        if (ok) out->ok++;
-        else out->nstale++;
+        if (ok)
+            out->ok++;
+        else
+            out->nstale++;
     }
     return 0;
 }
@@ -446,8 +449,8 @@ int pa_jobs_commit_append(pa_redis_t *r, const pa_jobs_commit_in_t *in, char *er
     return 0;
 }
 
-int pa_jobs_commit_read(pa_redis_t *r, int wait_ms, size_t n, pa_jobs_commit_out_t *out,
-                        char *err, size_t errlen)
+int pa_jobs_commit_read(pa_redis_t *r, int wait_ms, size_t n, pa_jobs_commit_out_t *out, char *err,
+                        size_t errlen)
 {
     redisReply *rep = wait_ms < 0 ? pa_redis_get_reply(r) : pa_redis_wait_reply(r, wait_ms);
     if (!rep && wait_ms >= 0 && pa_redis_connected(r)) return 1;
@@ -476,7 +479,8 @@ int pa_jobs_maintain_parse(const redisReply *rep, pa_jobs_maintain_out_t *out, c
 {
     memset(out, 0, sizeof *out);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-        rep->element[0]->type != REDIS_REPLY_INTEGER || rep->element[1]->type != REDIS_REPLY_INTEGER)
+        rep->element[0]->type != REDIS_REPLY_INTEGER ||
+        rep->element[1]->type != REDIS_REPLY_INTEGER)
         return fail(err, errlen, "unexpected answer from maintain");
     out->promoted = rep->element[0]->integer, out->requeued = rep->element[1]->integer;
     return 0;
@@ -548,8 +552,8 @@ int pa_jobs_release_parse(const redisReply *rep, pa_jobs_release_out_t *out, cha
     return integer_reply(rep, &out->released, err, errlen);
 }
 
-int pa_jobs_release_call(pa_redis_t *r, const pa_jobs_release_in_t *in,
-                         pa_jobs_release_out_t *out, char *err, size_t errlen)
+int pa_jobs_release_call(pa_redis_t *r, const pa_jobs_release_in_t *in, pa_jobs_release_out_t *out,
+                         char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     args_t a;
@@ -617,11 +621,16 @@ int pa_jobs_cancel_call(pa_redis_t *r, const pa_jobs_cancel_in_t *in, pa_jobs_ca
     const redisReply *st = rep;
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1) st = rep->element[0];
     int rc = 0;
-    if (!is_str(st)) rc = fail(err, errlen, "unexpected answer from cancel");
-    else if (strcmp(st->str, "cancelled") == 0) out->status = PA_CANCEL_CANCELLED;
-    else if (strcmp(st->str, "completed") == 0) out->status = PA_CANCEL_COMPLETED;
-    else if (strcmp(st->str, "notfound") == 0) out->status = PA_CANCEL_NOTFOUND;
-    else rc = fail(err, errlen, "unexpected answer from cancel: %s", st->str);
+    if (!is_str(st))
+        rc = fail(err, errlen, "unexpected answer from cancel");
+    else if (strcmp(st->str, "cancelled") == 0)
+        out->status = PA_CANCEL_CANCELLED;
+    else if (strcmp(st->str, "completed") == 0)
+        out->status = PA_CANCEL_COMPLETED;
+    else if (strcmp(st->str, "notfound") == 0)
+        out->status = PA_CANCEL_NOTFOUND;
+    else
+        rc = fail(err, errlen, "unexpected answer from cancel: %s", st->str);
     if (rc < 0 || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
         freeReplyObject(rep);
         return rc;
@@ -661,8 +670,8 @@ int pa_jobs_requeue_parse(const redisReply *rep, pa_jobs_requeue_out_t *out, cha
     return 0;
 }
 
-int pa_jobs_requeue_call(pa_redis_t *r, const pa_jobs_requeue_in_t *in,
-                         pa_jobs_requeue_out_t *out, char *err, size_t errlen)
+int pa_jobs_requeue_call(pa_redis_t *r, const pa_jobs_requeue_in_t *in, pa_jobs_requeue_out_t *out,
+                         char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     args_t a;
@@ -676,8 +685,7 @@ int pa_jobs_requeue_call(pa_redis_t *r, const pa_jobs_requeue_in_t *in,
 
 /* ---- leased --------------------------------------------------------------------------------- */
 
-int pa_jobs_leased_parse(const redisReply *rep, pa_jobs_leased_out_t *out, char *err,
-                         size_t errlen)
+int pa_jobs_leased_parse(const redisReply *rep, pa_jobs_leased_out_t *out, char *err, size_t errlen)
 {
     out->leased = 0;
     if (rep && rep->type == REDIS_REPLY_ERROR)

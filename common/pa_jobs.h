@@ -67,18 +67,18 @@ void pa_jobs_args_free(pa_jobs_args_t *a);
 
 /* One task leased to a worker. Strings point into the answer (pa_jobs_leases_t keeps it). */
 typedef struct {
-    const char *key;     /* "J:T" */
-    size_t job_len;      /* key[0 .. job_len) is the job id, key + job_len + 1 the task number */
+    const char *key; /* "J:T" */
+    size_t job_len;  /* key[0 .. job_len) is the job id, key + job_len + 1 the task number */
     const char *stage;
-    const char *lease;   /* the lease token; a commit or release must give it back */
-    unsigned attempt;    /* 1 on the first try of this stage */
+    const char *lease;     /* the lease token; a commit or release must give it back */
+    unsigned attempt;      /* 1 on the first try of this stage */
     unsigned max_attempts; /* the stage's limit for this job; 0 when the answer did not say */
     uint64_t lease_until_ms;
     const char *target;
     size_t target_len;
     const char *input; /* JSON */
     size_t input_len;
-    const char *ctx;   /* the job's context JSON (never empty: "{}" when the job has none) */
+    const char *ctx; /* the job's context JSON (never empty: "{}" when the job has none) */
     size_t ctx_len;
     /* result_<pa_stages[i]> JSON of the run stages before the last; NULL when absent */
     const char *results[PA_NRESULTS > 0 ? PA_NRESULTS : 1];
@@ -105,25 +105,25 @@ int pa_jobs_leases_from_create(pa_jobs_leases_t *l, redisReply *reply, size_t fi
 
 typedef struct {
     const char *prefix;
-    const char *job;          /* the new job's id ("j-<ulid>") */
+    const char *job; /* the new job's id ("j-<ulid>") */
     uint64_t now_ms;
-    const char *idem;         /* the request's Idempotency-Key, or NULL */
-    int idem_key_index;       /* the API key's position in API_KEYS (-1 without keys) */
+    const char *idem;   /* the request's Idempotency-Key, or NULL */
+    int idem_key_index; /* the API key's position in API_KEYS (-1 without keys) */
     long idem_ttl_s;
-    long max_queued;          /* MAX_QUEUED_TASKS: refused when the first queue would pass it */
+    long max_queued; /* MAX_QUEUED_TASKS: refused when the first queue would pass it */
     /* the job */
-    const char *campaign_id;  /* or NULL */
-    const char *ctx;          /* JSON, given to every task of the job */
-    const char *stages;       /* comma-separated, e.g. "enrich,compose,submit" */
+    const char *campaign_id;           /* or NULL */
+    const char *ctx;                   /* JSON, given to every task of the job */
+    const char *stages;                /* comma-separated, e.g. "enrich,compose,submit" */
     long max_attempts[PA_NSTAGES_ALL]; /* per stage (pa_stage_t); 0: the stage's default */
-    long retention_s;         /* how long the job's keys stay once it is finished */
-    bool unlisted;            /* true: not in <prefix>jobs (API call jobs) */
+    long retention_s;                  /* how long the job's keys stay once it is finished */
+    bool unlisted;                     /* true: not in <prefix>jobs (API call jobs) */
     /* the tasks */
     size_t n;
     const char *const *targets; /* n of each */
     const char *const *inputs;  /* JSON */
     /* the caller's token bucket */
-    const char *rate_key;     /* pa_key_rate() */
+    const char *rate_key; /* pa_key_rate() */
     double rate_per_ms;
     long burst;
     /* optionally: a worker of the first stage's service with room for lease_k tasks (credit the
@@ -156,7 +156,7 @@ int pa_jobs_create_call(pa_redis_t *r, const pa_jobs_create_in_t *in, pa_jobs_cr
 typedef struct {
     const char *prefix;
     const char *service;
-    unsigned n;          /* at most this many tasks */
+    unsigned n; /* at most this many tasks */
     const char *worker;
     uint64_t now_ms;
     long lease_ms;
@@ -189,7 +189,7 @@ const char *pa_jobs_outcome_name(pa_jobs_outcome_t o);
 int pa_jobs_outcome_parse(const char *name);
 
 typedef struct {
-    const char *key;    /* "J:T" */
+    const char *key; /* "J:T" */
     const char *lease;
     pa_jobs_outcome_t outcome;
     const char *result; /* JSON for result_<stage>, or NULL */
@@ -220,8 +220,8 @@ int pa_jobs_commit_append(pa_redis_t *r, const pa_jobs_commit_in_t *in, char *er
 /* Reads the answer of the commit of n outcomes appended before: waits wait_ms (-1: until it
  * comes). 0: out filled; 1: not come yet (still connected); -1: failed (Redis away, or the script
  * was not loaded: it is loaded again by the next append), the outcomes were not committed. */
-int pa_jobs_commit_read(pa_redis_t *r, int wait_ms, size_t n, pa_jobs_commit_out_t *out,
-                        char *err, size_t errlen);
+int pa_jobs_commit_read(pa_redis_t *r, int wait_ms, size_t n, pa_jobs_commit_out_t *out, char *err,
+                        size_t errlen);
 void pa_jobs_commit_args(const pa_jobs_commit_in_t *in, pa_jobs_args_t *a);
 /* Takes nothing: parses a reply the caller read (freed by the caller). NOSCRIPT is the caller's
  * to handle (atomic_store(&pa_jobs_commit.have_sha, 0)). */
@@ -283,8 +283,8 @@ typedef struct {
     long long released; /* requeued at the front, attempt not counted */
 } pa_jobs_release_out_t;
 
-int pa_jobs_release_call(pa_redis_t *r, const pa_jobs_release_in_t *in,
-                         pa_jobs_release_out_t *out, char *err, size_t errlen);
+int pa_jobs_release_call(pa_redis_t *r, const pa_jobs_release_in_t *in, pa_jobs_release_out_t *out,
+                         char *err, size_t errlen);
 void pa_jobs_release_args(const pa_jobs_release_in_t *in, pa_jobs_args_t *a);
 int pa_jobs_release_parse(const redisReply *reply, pa_jobs_release_out_t *out, char *err,
                           size_t errlen);
@@ -353,8 +353,8 @@ typedef struct {
     char state[32];
 } pa_jobs_requeue_out_t;
 
-int pa_jobs_requeue_call(pa_redis_t *r, const pa_jobs_requeue_in_t *in,
-                         pa_jobs_requeue_out_t *out, char *err, size_t errlen);
+int pa_jobs_requeue_call(pa_redis_t *r, const pa_jobs_requeue_in_t *in, pa_jobs_requeue_out_t *out,
+                         char *err, size_t errlen);
 void pa_jobs_requeue_args(const pa_jobs_requeue_in_t *in, pa_jobs_args_t *a);
 int pa_jobs_requeue_parse(const redisReply *reply, pa_jobs_requeue_out_t *out, char *err,
                           size_t errlen);

@@ -16,24 +16,24 @@
 #define PA_TASK_KEY_MAX 128
 
 /* ---- jobs and tasks ---- */
-char *pa_key_job(char out[PA_KEY_MAX], const char *prefix, const char *job);     /* job:J */
-char *pa_key_task(char out[PA_KEY_MAX], const char *prefix, const char *tk);     /* task:J:T */
+char *pa_key_job(char out[PA_KEY_MAX], const char *prefix, const char *job); /* job:J */
+char *pa_key_task(char out[PA_KEY_MAX], const char *prefix, const char *tk); /* task:J:T */
 /* task:J:T of the n-th task (from 1) of job J */
 char *pa_key_task_n(char out[PA_KEY_MAX], const char *prefix, const char *job, long n);
 /* The task key "J:T" (in queues, lease sets, events) of the n-th task of job J. */
 char *pa_task_key(char out[PA_TASK_KEY_MAX], const char *job, long n);
 /* The task number "T" alone ("000042"); out needs 24 bytes. */
 char *pa_task_id(char out[24], long n);
-char *pa_key_jobs(char out[PA_KEY_MAX], const char *prefix);                     /* jobs */
+char *pa_key_jobs(char out[PA_KEY_MAX], const char *prefix);                       /* jobs */
 char *pa_key_ready(char out[PA_KEY_MAX], const char *prefix, const char *service); /* ready:S */
-char *pa_key_delayed(char out[PA_KEY_MAX], const char *prefix);                  /* delayed */
-char *pa_key_leasing(char out[PA_KEY_MAX], const char *prefix);                  /* leasing */
+char *pa_key_delayed(char out[PA_KEY_MAX], const char *prefix);                    /* delayed */
+char *pa_key_leasing(char out[PA_KEY_MAX], const char *prefix);                    /* leasing */
 char *pa_key_worker_tasks(char out[PA_KEY_MAX], const char *prefix, const char *worker);
 char *pa_key_worker_status(char out[PA_KEY_MAX], const char *prefix, const char *worker);
-char *pa_key_workers(char out[PA_KEY_MAX], const char *prefix);                  /* workers */
-char *pa_key_lease_seq(char out[PA_KEY_MAX], const char *prefix);                /* lease:seq */
-char *pa_key_events(char out[PA_KEY_MAX], const char *prefix);                   /* events */
-char *pa_key_dead(char out[PA_KEY_MAX], const char *prefix);                     /* dead */
+char *pa_key_workers(char out[PA_KEY_MAX], const char *prefix);   /* workers */
+char *pa_key_lease_seq(char out[PA_KEY_MAX], const char *prefix); /* lease:seq */
+char *pa_key_events(char out[PA_KEY_MAX], const char *prefix);    /* events */
+char *pa_key_dead(char out[PA_KEY_MAX], const char *prefix);      /* dead */
 /* idem:key<N>:<Idempotency-Key>; key_index -1 without API keys */
 char *pa_key_idem(char out[PA_KEY_MAX], const char *prefix, int key_index, const char *idem);
 /* claim:<name>: the claim a task takes before a side effect that must not repeat */

@@ -84,7 +84,7 @@ int pa_stage_run_index(const char *name);
 const char *pa_stage_service(const char *stage);
 /* The service's index in pa_services, or -1. */
 int pa_service_find(const char *name);
-/* The run stages' names for messages, "enrich, compose, submit", in out (len bytes); returns out. */
+/* The run stages' names for messages ("enrich, compose, submit") in out (len bytes). */
 char *pa_stages_list(char *out, size_t len);
 
 #endif

@@ -122,7 +122,8 @@ static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost
     pa_jobs_worker_lost_in_t in = {.prefix = d->prefix, .worker = w->id, .counted = lost};
     pa_jobs_worker_lost_out_t out;
     char err[256];
-    long long n = pa_jobs_worker_lost_call(d->redis, &in, &out, err, sizeof err) == 0 ? out.requeued : -1;
+    long long n =
+        pa_jobs_worker_lost_call(d->redis, &in, &out, err, sizeof err) == 0 ? out.requeued : -1;
     if (n != 0)
         for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
     if (lost) {
@@ -290,8 +291,9 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, pa_jobs_leases_t *l)
         pa_buf_printf(&payload,
                       "{\"key\":\"%s\",\"job\":\"%.*s\",\"task\":\"%s\",\"stage\":\"%s\","
                       "\"attempt\":%u,\"lease\":\"%s\",\"lease_until\":%llu,",
-                      t->key, (int)t->job_len, t->key, t->key[t->job_len] ? t->key + t->job_len + 1 : "",
-                      t->stage, t->attempt, t->lease, (unsigned long long)t->lease_until_ms);
+                      t->key, (int)t->job_len, t->key,
+                      t->key[t->job_len] ? t->key + t->job_len + 1 : "", t->stage, t->attempt,
+                      t->lease, (unsigned long long)t->lease_until_ms);
         if (t->max_attempts) pa_buf_printf(&payload, "\"max_attempts\":%u,", t->max_attempts);
         pa_buf_puts(&payload, "\"target\":");
         pa_buf_json_str(&payload, t->target, t->target_len);
@@ -338,8 +340,11 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
 {
     unsigned n = credit_take(w, DISPATCH_BATCH);
     if (!n) return 0;
-    pa_jobs_dispatch_in_t in = {.prefix = d->prefix, .service = services[w->svc], .n = n,
-                                .worker = w->id, .lease_ms = d->o.lease_ms};
+    pa_jobs_dispatch_in_t in = {.prefix = d->prefix,
+                                .service = services[w->svc],
+                                .n = n,
+                                .worker = w->id,
+                                .lease_ms = d->o.lease_ms};
     pa_jobs_leases_t l;
     char err[256];
     if (pa_jobs_dispatch_call(d->redis, &in, &l, err, sizeof err) < 0) {
@@ -373,13 +378,14 @@ static void send_handed(gw_dispatch_t *d)
             pa_jobs_lease_ref_t *refs = pa_malloc(n * sizeof *refs);
             for (size_t i = 0; i < n; i++)
                 refs[i].key = h->leases.tasks[i].key, refs[i].lease = h->leases.tasks[i].lease;
-            pa_jobs_release_in_t in = {.prefix = d->prefix, .worker = h->res.wid, .tasks = refs, .n = n};
+            pa_jobs_release_in_t in = {
+                .prefix = d->prefix, .worker = h->res.wid, .tasks = refs, .n = n};
             pa_jobs_release_out_t out;
             char err[256];
             if (pa_jobs_release_call(d->redis, &in, &out, err, sizeof err) < 0)
                 pa_warn("tasks leased to a worker that left could not be given back; their "
-                        "leases expire", PA_S("worker", h->res.wid), PA_I("tasks", n),
-                        PA_S("error", err));
+                        "leases expire",
+                        PA_S("worker", h->res.wid), PA_I("tasks", n), PA_S("error", err));
             free(refs);
             pa_jobs_leases_free(&h->leases);
             for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
@@ -444,7 +450,8 @@ static void maintain(gw_dispatch_t *d)
     if (pa_jobs_maintain_call(d->redis, &in, &out, err, sizeof err) == 0) {
         if (out.promoted || out.requeued)
             for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
-        if (out.requeued) pa_warn("requeued tasks whose lease expired", PA_I("tasks", out.requeued));
+        if (out.requeued)
+            pa_warn("requeued tasks whose lease expired", PA_I("tasks", out.requeued));
     } else if (pa_redis_connected(d->redis)) {
         pa_error("maintenance failed", PA_S("error", err));
     }

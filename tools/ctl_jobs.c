@@ -62,7 +62,6 @@ static void free_keys(char **keys, size_t n)
         free(keys[i]);
 }
 
-
 /* Sum of the terminal counts (succeeded, failed, captcha_required, skipped, uncertain,
  * cancelled), given the nine counts in pa_task_states order. */
 static long long done_count(const long long *counts)
@@ -157,8 +156,8 @@ int ctl_cmd_jobs(ctl_t *c, const ctl_args_t *a)
     /* Ids whose hash has expired are skipped, so read on in batches until the limit is met. */
     for (long start = 0; limit == 0 || shown < limit; start += BATCH) {
         redisReply *ids =
-            ctl_check(c, pa_redis_cmd(c->r, "ZREVRANGE %s %ld %ld", pa_key_jobs(kb, c->prefix), start,
-                                      start + BATCH - 1));
+            ctl_check(c, pa_redis_cmd(c->r, "ZREVRANGE %s %ld %ld", pa_key_jobs(kb, c->prefix),
+                                      start, start + BATCH - 1));
         if (!ids) {
             rc = CTL_ERR;
             break;
@@ -460,8 +459,10 @@ int ctl_cmd_requeue(ctl_t *c, const ctl_args_t *a)
     pa_jobs_requeue_out_t out;
     char err[256];
     if (pa_jobs_requeue_call(c->r, &in, &out, err, sizeof err) < 0) {
-        if (pa_redis_connected(c->r)) ctl_err("requeue %s: %s", tk.data, err);
-        else ctl_unreachable(c);
+        if (pa_redis_connected(c->r))
+            ctl_err("requeue %s: %s", tk.data, err);
+        else
+            ctl_unreachable(c);
         pa_buf_free(&tk);
         return CTL_ERR;
     }
@@ -473,9 +474,9 @@ int ctl_cmd_requeue(ctl_t *c, const ctl_args_t *a)
         json_object_set_new(o, "requeued", json_boolean(ok));
         json_object_set_new(o, "result", ctl_jstr(ok ? "requeued" : out.state));
         json_object_set_new(o, "state",
-                            ctl_jstr(ok                                   ? "queued"
+                            ctl_jstr(ok                                  ? "queued"
                                      : out.status == PA_REQUEUE_NOTFOUND ? NULL
-                                                                          : out.state));
+                                                                         : out.state));
         ctl_print_json(o, 0);
         rc = ok ? CTL_OK : CTL_ERR;
     } else if (ok) {

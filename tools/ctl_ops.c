@@ -167,8 +167,10 @@ int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a)
         redisReply *r = ctl_check(c, pa_redis_get_reply(c->r));
         if (!r) return CTL_ERR; /* the connection is not reused: the program ends */
         pa_jobs_leased_out_t lo;
-        if (i == INFLIGHT) depth[i] = pa_jobs_leased_parse(r, &lo, err, sizeof err) == 0 ? lo.leased : 0;
-        else depth[i] = ctl_rnum(r, 0);
+        if (i == INFLIGHT)
+            depth[i] = pa_jobs_leased_parse(r, &lo, err, sizeof err) == 0 ? lo.leased : 0;
+        else
+            depth[i] = ctl_rnum(r, 0);
         freeReplyObject(r);
     }
     static const char *const names[] = {"delayed", "inflight", "dead"};
@@ -367,8 +369,8 @@ int ctl_cmd_watch(ctl_t *c, const ctl_args_t *a)
     int rc = CTL_OK, lost = 0;
     long printed = 0;
     while (!stop_signal && (a->count == 0 || printed < a->count)) {
-        redisReply *rep = pa_redis_cmd(c->r, "XREAD COUNT 100 BLOCK %d STREAMS %s %s",
-                                       WATCH_BLOCK_MS, kb, from);
+        redisReply *rep =
+            pa_redis_cmd(c->r, "XREAD COUNT 100 BLOCK %d STREAMS %s %s", WATCH_BLOCK_MS, kb, from);
         if (!rep) {
             if (stop_signal) break;
             if (!lost) {

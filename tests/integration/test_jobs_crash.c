@@ -246,8 +246,10 @@ static leased_t lease_by_hand(pa_redis_t *c, const char *wid, long lease_ms)
 static const char *commit_by_hand(pa_redis_t *c, const char *wid, const char *key,
                                   const char *lease)
 {
-    pa_jobs_commit_item_t o = {.key = key, .lease = lease, .outcome = PA_JOBS_OUT_SUCCEEDED,
-                           .result = "{\"by\":\"hand\"}"};
+    pa_jobs_commit_item_t o = {.key = key,
+                               .lease = lease,
+                               .outcome = PA_JOBS_OUT_SUCCEEDED,
+                               .result = "{\"by\":\"hand\"}"};
     pa_jobs_commit_in_t in = {.prefix = "pa:", .worker = wid, .items = &o, .n = 1};
     bool stale = false;
     pa_jobs_commit_out_t out = {.stale = &stale};

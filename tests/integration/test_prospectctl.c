@@ -175,8 +175,8 @@ static const char *rstr(const char *fmt, const char *a1, const char *a2)
     return s;
 }
 
-static void create(const char *jid, uint64_t created_ms, int n, const char *stages,
-                   long max_enrich, long max_compose)
+static void create(const char *jid, uint64_t created_ms, int n, const char *stages, long max_enrich,
+                   long max_compose)
 {
     const char *targets[8], *inputs[8];
     for (int i = 0; i < n; i++) {
@@ -184,23 +184,23 @@ static void create(const char *jid, uint64_t created_ms, int n, const char *stag
         inputs[i] = "{\"email\":\"a@example.com\"}";
     }
     char bucket[PA_KEY_MAX];
-    pa_jobs_create_in_t in = {.prefix = "pa:",
-                              .job = jid,
-                              .now_ms = created_ms,
-                              .idem_ttl_s = 86400,
-                              .max_queued = 100000,
-                              .campaign_id = "c-001",
-                              .ctx = "{\"template\":\"t-1\"}",
-                              .stages = stages,
-                              .max_attempts = {[PA_STAGE_enrich] = max_enrich,
-                                               [PA_STAGE_compose] = max_compose},
-                              .retention_s = 3600,
-                              .n = (size_t)n,
-                              .targets = targets,
-                              .inputs = inputs,
-                              .rate_key = pa_key_rate(bucket, "pa:", "run", 99),
-                              .rate_per_ms = 1,
-                              .burst = 1000};
+    pa_jobs_create_in_t in = {
+        .prefix = "pa:",
+        .job = jid,
+        .now_ms = created_ms,
+        .idem_ttl_s = 86400,
+        .max_queued = 100000,
+        .campaign_id = "c-001",
+        .ctx = "{\"template\":\"t-1\"}",
+        .stages = stages,
+        .max_attempts = {[PA_STAGE_enrich] = max_enrich, [PA_STAGE_compose] = max_compose},
+        .retention_s = 3600,
+        .n = (size_t)n,
+        .targets = targets,
+        .inputs = inputs,
+        .rate_key = pa_key_rate(bucket, "pa:", "run", 99),
+        .rate_per_ms = 1,
+        .burst = 1000};
     pa_jobs_create_out_t out;
     char err[256];
     cr_assert_eq(pa_jobs_create_call(rc, &in, &out, err, sizeof err), 0, "create: %s", err);
@@ -229,8 +229,12 @@ static void dispatch(const char *svc, int n, const char *wid, const char **keys,
 static void commit(const char *wid, const char *tk, const char *lease, pa_jobs_outcome_t outcome,
                    const char *result, const char *err, long delay_ms)
 {
-    pa_jobs_commit_item_t o = {.key = tk, .lease = lease, .outcome = outcome, .result = result,
-                           .error = err, .delay_ms = delay_ms};
+    pa_jobs_commit_item_t o = {.key = tk,
+                               .lease = lease,
+                               .outcome = outcome,
+                               .result = result,
+                               .error = err,
+                               .delay_ms = delay_ms};
     pa_jobs_commit_in_t in = {.prefix = "pa:", .worker = wid, .items = &o, .n = 1};
     bool stale = false;
     pa_jobs_commit_out_t out = {.stale = &stale};

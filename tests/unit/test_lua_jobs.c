@@ -142,10 +142,14 @@ static json_t *events_of(const char *job)
         const char *ej = NULL, *tasks = NULL, *state = NULL, *total = "";
         for (size_t k = 0; k + 1 < f->elements; k += 2) {
             const char *name = f->element[k]->str, *v = f->element[k + 1]->str;
-            if (!strcmp(name, "job")) ej = v;
-            else if (!strcmp(name, "tasks")) tasks = v;
-            else if (!strcmp(name, "state")) state = v;
-            else if (!strcmp(name, "total")) total = v;
+            if (!strcmp(name, "job"))
+                ej = v;
+            else if (!strcmp(name, "tasks"))
+                tasks = v;
+            else if (!strcmp(name, "state"))
+                state = v;
+            else if (!strcmp(name, "total"))
+                total = v;
         }
         if (!ej || strcmp(ej, job)) continue;
         if (tasks) {
@@ -202,25 +206,24 @@ static const char *const INPUTS[] = {"{\"email\":\"a@a.example\"}", "{\"email\":
 static pa_jobs_create_in_t run_in(const char *job, size_t n, const char *stages)
 {
     static char bucket[PA_KEY_MAX];
-    pa_jobs_create_in_t in = {.prefix = P,
-                              .job = job,
-                              .now_ms = T0,
-                              .idem_key_index = -1,
-                              .idem_ttl_s = 86400,
-                              .max_queued = 100000,
-                              .campaign_id = "c-1",
-                              .ctx = "{\"template\":\"Hello\"}",
-                              .stages = stages,
-                              .max_attempts = {[PA_STAGE_enrich] = 2,
-                                               [PA_STAGE_compose] = 3,
-                                               [PA_STAGE_submit] = 3},
-                              .retention_s = 3600,
-                              .n = n,
-                              .targets = TARGETS,
-                              .inputs = INPUTS,
-                              .rate_key = pa_key_rate(bucket, P, "run", -1),
-                              .rate_per_ms = 1,
-                              .burst = 1000};
+    pa_jobs_create_in_t in = {
+        .prefix = P,
+        .job = job,
+        .now_ms = T0,
+        .idem_key_index = -1,
+        .idem_ttl_s = 86400,
+        .max_queued = 100000,
+        .campaign_id = "c-1",
+        .ctx = "{\"template\":\"Hello\"}",
+        .stages = stages,
+        .max_attempts = {[PA_STAGE_enrich] = 2, [PA_STAGE_compose] = 3, [PA_STAGE_submit] = 3},
+        .retention_s = 3600,
+        .n = n,
+        .targets = TARGETS,
+        .inputs = INPUTS,
+        .rate_key = pa_key_rate(bucket, P, "run", -1),
+        .rate_per_ms = 1,
+        .burst = 1000};
     return in;
 }
 
@@ -261,8 +264,12 @@ static int commit_at(const char *wid, const pa_jobs_task_t *t, const char *lease
                      pa_jobs_outcome_t outcome, const char *result, const char *error,
                      long delay_ms, uint64_t now)
 {
-    pa_jobs_commit_item_t o = {.key = t->key, .lease = lease ? lease : t->lease, .outcome = outcome,
-                               .result = result, .error = error, .delay_ms = delay_ms};
+    pa_jobs_commit_item_t o = {.key = t->key,
+                               .lease = lease ? lease : t->lease,
+                               .outcome = outcome,
+                               .result = result,
+                               .error = error,
+                               .delay_ms = delay_ms};
     pa_jobs_commit_in_t in = {.prefix = P, .worker = wid, .now_ms = now, .items = &o, .n = 1};
     bool stale = true;
     pa_jobs_commit_out_t out = {.stale = &stale};
@@ -312,8 +319,10 @@ Test(lua_jobs, docs_show_the_stage_table)
 {
     const char *src = getenv("PA_SOURCE_DIR");
     char path[4096];
-    if (src) snprintf(path, sizeof path, "%s/docs/architecture.md", src);
-    else snprintf(path, sizeof path, "%s", "docs/architecture.md");
+    if (src)
+        snprintf(path, sizeof path, "%s/docs/architecture.md", src);
+    else
+        snprintf(path, sizeof path, "%s", "docs/architecture.md");
     FILE *f = fopen(path, "rb");
     if (!f && !src) cr_skip_test("cannot read %s; set PA_SOURCE_DIR", path);
     cr_assert_not_null(f, "cannot read %s", path);
@@ -470,7 +479,8 @@ Test(lua_jobs, create_leases_the_first_tasks_to_a_worker_with_room)
     cr_assert_str_eq(hget(ktask("j-1", 1), "worker"), "w-1");
     cr_assert_str_eq(hget(ktask("j-1", 1), "lease"), t->lease);
     cr_assert_eq(ZCARD(kworker("w-1")), 2);
-    cr_assert_eq((uint64_t)ZSCORE(kworker("w-1"), "j-1:000002"), out.leased.tasks[1].lease_until_ms);
+    cr_assert_eq((uint64_t)ZSCORE(kworker("w-1"), "j-1:000002"),
+                 out.leased.tasks[1].lease_until_ms);
     cr_assert_eq(SISMEMBER(KLEASING, "w-1"), 1);
     cr_assert(has_event("j-1", "000001", "enrich", "running", "1", "worker", "w-1"));
     pa_jobs_leases_free(&out.leased);
@@ -640,8 +650,8 @@ Test(lua_jobs, commit_with_a_stale_lease_is_refused_and_changes_nothing)
 {
     create("j-1", 1, "enrich");
     pa_jobs_leases_t l = dispatch("mcp", 1, "w-1");
-    cr_assert_not(commit_at("w-1", &l.tasks[0], "999999", PA_JOBS_OUT_SUCCEEDED, "{}", NULL, 0,
-                            T0 + 10));
+    cr_assert_not(
+        commit_at("w-1", &l.tasks[0], "999999", PA_JOBS_OUT_SUCCEEDED, "{}", NULL, 0, T0 + 10));
     const char *tk = ktask("j-1", 1);
     cr_assert_str_eq(hget(tk, "state"), "running");
     cr_assert_null(hget(tk, "result_enrich"));
@@ -698,7 +708,8 @@ Test(lua_jobs, commit_retry_at_the_attempt_limit_fails_and_dead_letters)
     cr_assert_str_eq(json_string_value(json_object_get(d, "job")), "j-1");
     cr_assert_str_eq(json_string_value(json_object_get(d, "stage")), "enrich");
     cr_assert_eq(json_integer_value(json_object_get(d, "attempts")), 2);
-    cr_assert_str_eq(json_string_value(json_object_get(d, "reason")), "gave up after 2 attempts: timeout");
+    cr_assert_str_eq(json_string_value(json_object_get(d, "reason")),
+                     "gave up after 2 attempts: timeout");
     json_decref(d);
 }
 
@@ -720,10 +731,14 @@ Test(lua_jobs, commit_of_a_batch_sums_token_usage_and_answers_per_outcome)
     pa_jobs_leases_t l = dispatch("llm", 3, "w-1");
     cr_assert_eq(l.n, 3);
     pa_jobs_commit_item_t items[3] = {
-        {.key = l.tasks[0].key, .lease = l.tasks[0].lease, .outcome = PA_JOBS_OUT_SUCCEEDED,
+        {.key = l.tasks[0].key,
+         .lease = l.tasks[0].lease,
+         .outcome = PA_JOBS_OUT_SUCCEEDED,
          .result = "{\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":4}}"},
         {.key = l.tasks[1].key, .lease = "1", .outcome = PA_JOBS_OUT_SUCCEEDED},
-        {.key = l.tasks[2].key, .lease = l.tasks[2].lease, .outcome = PA_JOBS_OUT_SUCCEEDED,
+        {.key = l.tasks[2].key,
+         .lease = l.tasks[2].lease,
+         .outcome = PA_JOBS_OUT_SUCCEEDED,
          .result = "{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1}}"},
     };
     pa_jobs_commit_in_t in = {.prefix = P, .worker = "w-1", .items = items, .n = 3};
@@ -748,7 +763,9 @@ Test(lua_jobs, commit_pipelined_is_read_later)
     pa_jobs_leases_t l = dispatch("llm", 2, "w-1");
     pa_jobs_commit_item_t items[2] = {
         {.key = l.tasks[0].key, .lease = l.tasks[0].lease, .outcome = PA_JOBS_OUT_SUCCEEDED},
-        {.key = l.tasks[1].key, .lease = l.tasks[1].lease, .outcome = PA_JOBS_OUT_UNCERTAIN,
+        {.key = l.tasks[1].key,
+         .lease = l.tasks[1].lease,
+         .outcome = PA_JOBS_OUT_UNCERTAIN,
          .error = "no confirmation"},
     };
     pa_jobs_commit_in_t in = {.prefix = P, .worker = "w-1", .items = items, .n = 2};
@@ -930,8 +947,8 @@ Test(lua_jobs, renew_extends_only_leases_still_held)
     create("j-1", 2, "enrich");
     pa_jobs_leases_t l = dispatch_at("mcp", 2, "w-1", T0, 1000);
     pa_jobs_lease_ref_t refs[2] = {{l.tasks[0].key, l.tasks[0].lease}, {l.tasks[1].key, "0"}};
-    pa_jobs_renew_in_t in = {.prefix = P, .worker = "w-1", .until_ms = T0 + 50000, .tasks = refs,
-                             .n = 2};
+    pa_jobs_renew_in_t in = {
+        .prefix = P, .worker = "w-1", .until_ms = T0 + 50000, .tasks = refs, .n = 2};
     pa_jobs_renew_out_t out;
     char err[256];
     cr_assert_eq(pa_jobs_renew_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
