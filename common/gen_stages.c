@@ -29,14 +29,18 @@ int main(int argc, char **argv)
     for (int i = 0; i < PA_NSTAGES_ALL; i++)
         fprintf(f, "%s%s = %d", i ? ", " : "", pa_stage_info[i].name,
                 pa_stage_info[i].max_attempts);
-    fputs(
-        "}\n-- The stages of a campaign run, in order; the last one's success is a message sent.\n"
-        "local RUN_STAGES = {",
-        f);
+    fputs("}\n-- The stages whose success is a message sent (the campaign's sent count).\n"
+          "local SENDS = {",
+          f);
+    for (int i = 0, k = 0; i < PA_NSTAGES_ALL; i++)
+        if (pa_stage_info[i].sends)
+            fprintf(f, "%s%s = true", k++ ? ", " : "", pa_stage_info[i].name);
+    fputs("}\n-- The stages of a campaign run, in order.\n"
+          "local RUN_STAGES = {",
+          f);
     for (int i = 0; i < PA_NSTAGES; i++)
         fprintf(f, "%s'%s'", i ? ", " : "", pa_stages[i]);
-    fputs("}\nlocal LAST_RUN_STAGE = RUN_STAGES[#RUN_STAGES]\n"
-          "-- The results a leased task carries: every run stage's but the last.\n"
+    fputs("}\n-- The results a leased task carries: every run stage's but the last.\n"
           "local RESULT_FIELDS = {",
           f);
     for (int i = 0; i < PA_NRESULTS; i++)

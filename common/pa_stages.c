@@ -5,7 +5,8 @@
 #include <string.h>
 
 const pa_stage_info_t pa_stage_info[PA_NSTAGES_ALL] = {
-#define INFO(name, svc, max, kind) {#name, PA_SVC_##svc, max, PA_STAGE_IF_RUN_(kind, 1) + 0},
+#define INFO(name, svc, max, kind)                                                                 \
+    {#name, PA_SVC_##svc, max, PA_STAGE_IF_RUN_(kind, 1) + 0, PA_STAGE_IF_SEND_(kind, 1) + 0},
     PA_STAGE_TABLE(INFO)
 #undef INFO
 };

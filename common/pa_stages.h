@@ -23,12 +23,13 @@
  *                  the job does not set its own (the gateway's MAX_ATTEMPTS_<STAGE> does)
  *   kind           RUN: a stage of a campaign run; runs take their stages in this table's order,
  *                  and each later stage receives the results of the earlier ones.
+ *                  SEND: a RUN stage whose success is a message sent (the campaign's `sent`).
  *                  CALL: the one stage of a job that answers an API call (POST /api/llm/generate)
  */
 #define PA_STAGE_TABLE(X)                                                                          \
     X(enrich, mcp, 2, RUN)                                                                         \
     X(compose, llm, 3, RUN)                                                                        \
-    X(submit, form, 3, RUN)                                                                        \
+    X(submit, form, 3, SEND)                                                                       \
     X(generate, llm, 3, CALL)
 
 typedef enum {
@@ -46,11 +47,16 @@ typedef enum {
         PA_NSTAGES_ALL
 } pa_stage_t;
 
-/* Keeps an entry only for one kind: PA_STAGE_IF_RUN_(kind, x) is x for RUN stages, nothing for
- * CALL stages. */
+/* Keeps an entry only for some kinds: PA_STAGE_IF_RUN_(kind, x) is x for RUN and SEND stages,
+ * nothing for CALL stages; PA_STAGE_IF_SEND_(kind, x) is x for SEND stages only. */
 #define PA_STAGE_IF_RUN_RUN(...) __VA_ARGS__
+#define PA_STAGE_IF_RUN_SEND(...) __VA_ARGS__
 #define PA_STAGE_IF_RUN_CALL(...)
 #define PA_STAGE_IF_RUN_(kind, ...) PA_STAGE_IF_RUN_##kind(__VA_ARGS__)
+#define PA_STAGE_IF_SEND_RUN(...)
+#define PA_STAGE_IF_SEND_SEND(...) __VA_ARGS__
+#define PA_STAGE_IF_SEND_CALL(...)
+#define PA_STAGE_IF_SEND_(kind, ...) PA_STAGE_IF_SEND_##kind(__VA_ARGS__)
 
 /* The stages of a campaign run, in order. */
 enum {
@@ -69,6 +75,7 @@ typedef struct {
     pa_service_t service;
     int max_attempts; /* default */
     int run;          /* 1: a stage of campaign runs */
+    int sends;        /* 1: its success is a message sent */
 } pa_stage_info_t;
 
 extern const pa_stage_info_t pa_stage_info[PA_NSTAGES_ALL];

@@ -52,7 +52,8 @@ for i = 0, n - 1 do
         f[#f + 1] = 'stage'; f[#f + 1] = nxt; f[#f + 1] = 'attempt'; f[#f + 1] = 0
         evstage = nxt
         redis.call('LPUSH', k_stage_ready(nxt), tk)
-      elseif stage == LAST_RUN_STAGE and m.campaign ~= '' then
+      end
+      if SENDS[stage] and m.campaign ~= '' then
         -- the one place a campaign's sent count moves: once per task, guarded by the lease
         redis.call('HINCRBY', k_campaign(m.campaign), 'sent', 1)
       end

@@ -1,6 +1,6 @@
 -- Prepended to every job-engine script at build time (common/CMakeLists.txt), after the stage
--- tables generated from common/pa_stages.h (SVC, MAX_ATTEMPTS_DEFAULT, RUN_STAGES,
--- LAST_RUN_STAGE, RESULT_FIELDS, TASK_ID_FMT).
+-- tables generated from common/pa_stages.h (SVC, MAX_ATTEMPTS_DEFAULT, SENDS, RUN_STAGES,
+-- RESULT_FIELDS, TASK_ID_FMT).
 -- ARGV[1] is always the key prefix. Keys are documented in docs/redis-keys.md.
 local P = ARGV[1]
 

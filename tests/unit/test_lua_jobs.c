@@ -309,6 +309,9 @@ Test(lua_jobs, stage_table_gives_services_order_and_defaults)
     cr_assert_eq(pa_stage_run_index("generate"), -1, "generate is not a stage of runs");
     cr_assert_eq(pa_service_find("form"), PA_SVC_form);
     cr_assert_eq(pa_stage_info[PA_STAGE_enrich].max_attempts, 2);
+    cr_assert(pa_stage_info[PA_STAGE_submit].sends && pa_stage_info[PA_STAGE_submit].run);
+    cr_assert(!pa_stage_info[PA_STAGE_compose].sends);
+    cr_assert(!pa_stage_info[PA_STAGE_generate].run);
     char list[64];
     cr_assert_str_eq(pa_stages_list(list, sizeof list), "enrich, compose, submit");
     cr_assert_str_eq(pa_stages_list(list, 10), "enrich, c", "cut to the room given");
@@ -643,6 +646,17 @@ Test(lua_jobs, commit_of_the_last_stage_counts_succeeded_finishes_the_job_and_co
     cr_assert(TTL(ktask("j-1", 2)) > 3500, "the tasks expire with the job");
     cr_assert_str_eq(hget(ktask("j-1", 2), "error"), "no form");
     cr_assert(has_event("j-1", "", "", "job:completed", NULL, NULL, NULL));
+    pa_jobs_leases_free(&l);
+}
+
+Test(lua_jobs, commit_of_a_preview_run_sends_nothing)
+{
+    /* options.stages ["compose"]: the job ends with compose, which is not a SEND stage */
+    create("j-1", 1, "compose");
+    pa_jobs_leases_t l = dispatch("llm", 1, "w-1");
+    cr_assert(commit("w-1", &l.tasks[0], PA_JOBS_OUT_SUCCEEDED, "{\"message\":\"Hi\"}", NULL));
+    cr_assert_str_eq(hget(kjob("j-1"), "status"), "completed");
+    cr_assert_eq(EXISTS(P "campaign:c-1"), 0, "no sent count for a message not sent");
     pa_jobs_leases_free(&l);
 }
 
