@@ -26,6 +26,7 @@ SCRIPT(renew)
 SCRIPT(cancel)
 SCRIPT(requeue)
 SCRIPT(leased)
+SCRIPT(claim)
 
 const char *const pa_task_states[PA_NSTATES] = {"queued",  "running",    "succeeded",
                                                 "failed",  "retry_wait", "captcha_required",
@@ -567,33 +568,98 @@ int pa_jobs_release_call(pa_redis_t *r, const pa_jobs_release_in_t *in, pa_jobs_
 
 void pa_jobs_renew_args(const pa_jobs_renew_in_t *in, pa_jobs_args_t *a)
 {
-    args_init(a, 4 + 2 * in->n, 2);
+    args_init(a, 3 + 3 * in->n, 1 + in->n);
     /* ARGV as renew.lua reads it */
     arg(a, in->prefix);
     arg(a, in->worker);
-    arg_ull(a, in->until_ms);
     arg_ull(a, in->n);
     for (size_t i = 0; i < in->n; i++) {
         arg(a, in->tasks[i].key);
         arg(a, in->tasks[i].lease);
+        arg_ull(a, in->tasks[i].until_ms);
     }
 }
 
-int pa_jobs_renew_parse(const redisReply *rep, pa_jobs_renew_out_t *out, char *err, size_t errlen)
+int pa_jobs_renew_parse(const redisReply *rep, size_t n, pa_jobs_renew_out_t *out, char *err,
+                        size_t errlen)
 {
-    out->held = 0;
-    return integer_reply(rep, &out->held, err, errlen);
+    out->held = out->cancelled = out->lost = 0;
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            return fail(err, errlen, "script error: %s", rep->str);
+        return fail(err, errlen, "unexpected answer from renew");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = rep->element[i];
+        pa_jobs_lease_state_t st = !is_str(e)                         ? PA_LEASE_LOST
+                                   : strcmp(e->str, "ok") == 0        ? PA_LEASE_HELD
+                                   : strcmp(e->str, "cancelled") == 0 ? PA_LEASE_CANCELLED
+                                                                      : PA_LEASE_LOST;
+        if (out->state) out->state[i] = st;
+        if (st == PA_LEASE_HELD)
+            out->held++;
+        else if (st == PA_LEASE_CANCELLED)
+            out->cancelled++;
+        else
+            out->lost++;
+    }
+    return 0;
 }
 
 int pa_jobs_renew_call(pa_redis_t *r, const pa_jobs_renew_in_t *in, pa_jobs_renew_out_t *out,
                        char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
     args_t a;
     pa_jobs_renew_args(in, &a);
     redisReply *rep = eval(r, &pa_jobs_renew, &a, err, errlen);
     if (!rep) return -1;
-    int rc = pa_jobs_renew_parse(rep, out, err, errlen);
+    int rc = pa_jobs_renew_parse(rep, in->n, out, err, errlen);
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* ---- claim ---------------------------------------------------------------------------------- */
+
+void pa_jobs_claim_args(const pa_jobs_claim_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 6, 1);
+    /* ARGV as claim.lua reads it */
+    arg(a, in->prefix);
+    arg(a, in->worker);
+    arg(a, in->key);
+    arg(a, in->lease);
+    arg(a, in->name);
+    arg_ll(a, in->ttl_s);
+}
+
+int pa_jobs_claim_parse(const redisReply *rep, pa_jobs_claim_out_t *out, char *err, size_t errlen)
+{
+    if (!is_str(rep)) {
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            return fail(err, errlen, "script error: %s", rep->str);
+        return fail(err, errlen, "unexpected answer from claim");
+    }
+    if (strcmp(rep->str, "ok") == 0)
+        out->status = PA_CLAIM_OK;
+    else if (strcmp(rep->str, "taken") == 0)
+        out->status = PA_CLAIM_TAKEN;
+    else if (strcmp(rep->str, "cancelled") == 0)
+        out->status = PA_CLAIM_CANCELLED;
+    else if (strcmp(rep->str, "stale") == 0)
+        out->status = PA_CLAIM_STALE;
+    else
+        return fail(err, errlen, "unexpected answer from claim: %s", rep->str);
+    return 0;
+}
+
+int pa_jobs_claim_call(pa_redis_t *r, const pa_jobs_claim_in_t *in, pa_jobs_claim_out_t *out,
+                       char *err, size_t errlen)
+{
+    args_t a;
+    pa_jobs_claim_args(in, &a);
+    redisReply *rep = eval(r, &pa_jobs_claim, &a, err, errlen);
+    if (!rep) return -1;
+    int rc = pa_jobs_claim_parse(rep, out, err, errlen);
     freeReplyObject(rep);
     return rc;
 }

@@ -32,6 +32,7 @@ extern pa_script_t pa_jobs_renew;       /* extend leases */
 extern pa_script_t pa_jobs_cancel;      /* cancel a job */
 extern pa_script_t pa_jobs_requeue;     /* an operator retries a failed task */
 extern pa_script_t pa_jobs_leased;      /* how many tasks are leased (read-only) */
+extern pa_script_t pa_jobs_claim;       /* the atomic check before a side effect */
 
 #define PA_NSTATES 9
 extern const char *const pa_task_states[PA_NSTATES];
@@ -289,22 +290,63 @@ void pa_jobs_release_args(const pa_jobs_release_in_t *in, pa_jobs_args_t *a);
 int pa_jobs_release_parse(const redisReply *reply, pa_jobs_release_out_t *out, char *err,
                           size_t errlen);
 
+/* renew.lua checks every lease a worker holds and extends those given a new expiry. */
+typedef struct {
+    const char *key;
+    const char *lease;
+    uint64_t until_ms; /* the lease's new expiry, or 0: check it without extending */
+} pa_jobs_renew_item_t;
+
 typedef struct {
     const char *prefix;
     const char *worker;
-    uint64_t until_ms; /* the leases' new expiry */
-    const pa_jobs_lease_ref_t *tasks;
+    const pa_jobs_renew_item_t *tasks;
     size_t n;
 } pa_jobs_renew_in_t;
 
+typedef enum {
+    PA_LEASE_HELD,      /* the lease holds (extended when asked) */
+    PA_LEASE_CANCELLED, /* the task's job was cancelled: stop it */
+    PA_LEASE_LOST,      /* no longer this worker's (expired and went back, or given to another) */
+} pa_jobs_lease_state_t;
+
 typedef struct {
-    long long held; /* leases still the worker's (now extended) */
+    pa_jobs_lease_state_t *state; /* the caller's array of n, or NULL */
+    size_t held, cancelled, lost;
 } pa_jobs_renew_out_t;
 
 int pa_jobs_renew_call(pa_redis_t *r, const pa_jobs_renew_in_t *in, pa_jobs_renew_out_t *out,
                        char *err, size_t errlen);
 void pa_jobs_renew_args(const pa_jobs_renew_in_t *in, pa_jobs_args_t *a);
-int pa_jobs_renew_parse(const redisReply *reply, pa_jobs_renew_out_t *out, char *err,
+int pa_jobs_renew_parse(const redisReply *reply, size_t n, pa_jobs_renew_out_t *out, char *err,
+                        size_t errlen);
+
+/* ---- claim: the one atomic step before a side effect ---------------------------------------- */
+
+typedef struct {
+    const char *prefix;
+    const char *worker;
+    const char *key; /* the task "J:T" */
+    const char *lease;
+    const char *name; /* the claim (<prefix>claim:<name>), e.g. campaign + target */
+    long ttl_s;       /* 0: the claim never expires */
+} pa_jobs_claim_in_t;
+
+typedef enum {
+    PA_CLAIM_OK,        /* taken now, or already held by this same lease */
+    PA_CLAIM_TAKEN,     /* another task or an earlier try holds it */
+    PA_CLAIM_CANCELLED, /* the job was cancelled */
+    PA_CLAIM_STALE,     /* the lease is no longer the caller's */
+} pa_jobs_claim_status_t;
+
+typedef struct {
+    pa_jobs_claim_status_t status;
+} pa_jobs_claim_out_t;
+
+int pa_jobs_claim_call(pa_redis_t *r, const pa_jobs_claim_in_t *in, pa_jobs_claim_out_t *out,
+                       char *err, size_t errlen);
+void pa_jobs_claim_args(const pa_jobs_claim_in_t *in, pa_jobs_args_t *a);
+int pa_jobs_claim_parse(const redisReply *reply, pa_jobs_claim_out_t *out, char *err,
                         size_t errlen);
 
 /* ---- cancel, requeue ------------------------------------------------------------------------ */

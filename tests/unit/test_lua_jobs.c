@@ -193,6 +193,14 @@ static int has_event(const char *job, const char *tid, const char *stage, const 
     return found;
 }
 
+/* What claim.lua stores: the task key and its lease. */
+static const char *hr_fmt_lease(const char *key, const char *lease)
+{
+    char b[256];
+    snprintf(b, sizeof b, "%s/%s", key, lease);
+    return keep(b, strlen(b));
+}
+
 /* ---- calling the scripts -------------------------------------------------------------------- */
 
 static const char *const TARGETS[] = {"https://a.example/contact", "https://b.example/contact",
@@ -956,23 +964,76 @@ Test(lua_jobs, release_gives_tasks_back_without_counting_the_attempt)
     pa_jobs_leases_free(&l);
 }
 
-Test(lua_jobs, renew_extends_only_leases_still_held)
+Test(lua_jobs, renew_checks_every_lease_and_extends_those_asked)
 {
-    create("j-1", 2, "enrich");
-    pa_jobs_leases_t l = dispatch_at("mcp", 2, "w-1", T0, 1000);
-    pa_jobs_lease_ref_t refs[2] = {{l.tasks[0].key, l.tasks[0].lease}, {l.tasks[1].key, "0"}};
-    pa_jobs_renew_in_t in = {
-        .prefix = P, .worker = "w-1", .until_ms = T0 + 50000, .tasks = refs, .n = 2};
-    pa_jobs_renew_out_t out;
+    create("j-1", 3, "enrich");
+    pa_jobs_leases_t l = dispatch_at("mcp", 3, "w-1", T0, 1000);
+    pa_jobs_renew_item_t items[3] = {{l.tasks[0].key, l.tasks[0].lease, T0 + 50000},
+                                     {l.tasks[1].key, l.tasks[1].lease, 0},
+                                     {l.tasks[2].key, "0", T0 + 50000}};
+    pa_jobs_renew_in_t in = {.prefix = P, .worker = "w-1", .tasks = items, .n = 3};
+    pa_jobs_lease_state_t st[3];
+    pa_jobs_renew_out_t out = {.state = st};
     char err[256];
     cr_assert_eq(pa_jobs_renew_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(out.held, 1);
+    cr_assert(st[0] == PA_LEASE_HELD && st[1] == PA_LEASE_HELD && st[2] == PA_LEASE_LOST);
+    cr_assert_eq(out.held, 2);
+    cr_assert_eq(out.lost, 1);
     cr_assert_eq(ZSCORE(kworker("w-1"), "j-1:000001"), (long long)(T0 + 50000));
-    cr_assert_eq(ZSCORE(kworker("w-1"), "j-1:000002"), (long long)(T0 + 1000));
-    /* maintenance takes back only the lease not renewed */
-    cr_assert_eq(maintain(T0 + 2000).requeued, 1);
+    cr_assert_eq(ZSCORE(kworker("w-1"), "j-1:000002"), (long long)(T0 + 1000), "checked only");
+    /* maintenance takes back the leases not extended */
+    cr_assert_eq(maintain(T0 + 2000).requeued, 2);
     cr_assert_str_eq(hget(ktask("j-1", 1), "state"), "running");
     cr_assert_str_eq(hget(ktask("j-1", 2), "state"), "queued");
+    /* the job cancelled: its lease answers cancelled */
+    pa_jobs_cancel_in_t cin = {.prefix = P, .job = "j-1"};
+    pa_jobs_cancel_out_t cout;
+    cr_assert_eq(pa_jobs_cancel_call(cli, &cin, &cout, err, sizeof err), 0, "%s", err);
+    pa_jobs_cancel_out_free(&cout);
+    in.n = 1;
+    cr_assert_eq(pa_jobs_renew_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(st[0], PA_LEASE_CANCELLED);
+    cr_assert_eq(out.cancelled, 1);
+    pa_jobs_leases_free(&l);
+}
+
+Test(lua_jobs, claim_is_taken_once_and_never_after_a_cancel)
+{
+    create("j-1", 2, "submit");
+    pa_jobs_leases_t l = dispatch("form", 2, "w-1");
+    pa_jobs_claim_in_t in = {.prefix = P,
+                             .worker = "w-1",
+                             .key = l.tasks[0].key,
+                             .lease = l.tasks[0].lease,
+                             .name = "c-1:a.example",
+                             .ttl_s = 0};
+    pa_jobs_claim_out_t out;
+    char err[256];
+    cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(out.status, PA_CLAIM_OK);
+    cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(out.status, PA_CLAIM_OK, "the same lease again");
+    redisReply *r = cmd2("GET %s", P "claim:c-1:a.example", NULL);
+    cr_assert_str_eq(r->str, hr_fmt_lease(l.tasks[0].key, l.tasks[0].lease));
+    freeReplyObject(r);
+    in.key = l.tasks[1].key, in.lease = l.tasks[1].lease;
+    cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(out.status, PA_CLAIM_TAKEN);
+    in.lease = "0", in.name = "c-1:b.example";
+    cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(out.status, PA_CLAIM_STALE);
+    /* cancel names the worker that held running tasks; after it, no claim is taken */
+    pa_jobs_cancel_in_t cin = {.prefix = P, .job = "j-1"};
+    pa_jobs_cancel_out_t cout;
+    cr_assert_eq(pa_jobs_cancel_call(cli, &cin, &cout, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cout.status, PA_CANCEL_CANCELLED);
+    cr_assert_eq(cout.nworkers, 1);
+    cr_assert_str_eq(cout.workers[0], "w-1");
+    pa_jobs_cancel_out_free(&cout);
+    in.lease = l.tasks[1].lease;
+    cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(out.status, PA_CLAIM_CANCELLED);
+    cr_assert_eq(EXISTS(P "claim:c-1:b.example"), 0);
     pa_jobs_leases_free(&l);
 }
 
