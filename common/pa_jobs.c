@@ -640,13 +640,13 @@ int pa_jobs_claim_parse(const redisReply *rep, pa_jobs_claim_out_t *out, char *e
         return fail(err, errlen, "unexpected answer from claim");
     }
     if (strcmp(rep->str, "ok") == 0)
-        out->status = PA_CLAIM_OK;
+        out->status = PA_JOBS_CLAIM_OK;
     else if (strcmp(rep->str, "taken") == 0)
-        out->status = PA_CLAIM_TAKEN;
+        out->status = PA_JOBS_CLAIM_TAKEN;
     else if (strcmp(rep->str, "cancelled") == 0)
-        out->status = PA_CLAIM_CANCELLED;
+        out->status = PA_JOBS_CLAIM_CANCELLED;
     else if (strcmp(rep->str, "stale") == 0)
-        out->status = PA_CLAIM_STALE;
+        out->status = PA_JOBS_CLAIM_STALE;
     else
         return fail(err, errlen, "unexpected answer from claim: %s", rep->str);
     return 0;

@@ -333,10 +333,10 @@ typedef struct {
 } pa_jobs_claim_in_t;
 
 typedef enum {
-    PA_CLAIM_OK,        /* taken now, or already held by this same lease */
-    PA_CLAIM_TAKEN,     /* another task or an earlier try holds it */
-    PA_CLAIM_CANCELLED, /* the job was cancelled */
-    PA_CLAIM_STALE,     /* the lease is no longer the caller's */
+    PA_JOBS_CLAIM_OK,        /* taken now, or already held by this same lease */
+    PA_JOBS_CLAIM_TAKEN,     /* another task or an earlier try holds it */
+    PA_JOBS_CLAIM_CANCELLED, /* the job was cancelled */
+    PA_JOBS_CLAIM_STALE,     /* the lease is no longer the caller's */
 } pa_jobs_claim_status_t;
 
 typedef struct {

@@ -1010,18 +1010,18 @@ Test(lua_jobs, claim_is_taken_once_and_never_after_a_cancel)
     pa_jobs_claim_out_t out;
     char err[256];
     cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(out.status, PA_CLAIM_OK);
+    cr_assert_eq(out.status, PA_JOBS_CLAIM_OK);
     cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(out.status, PA_CLAIM_OK, "the same lease again");
+    cr_assert_eq(out.status, PA_JOBS_CLAIM_OK, "the same lease again");
     redisReply *r = cmd2("GET %s", P "claim:c-1:a.example", NULL);
     cr_assert_str_eq(r->str, hr_fmt_lease(l.tasks[0].key, l.tasks[0].lease));
     freeReplyObject(r);
     in.key = l.tasks[1].key, in.lease = l.tasks[1].lease;
     cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(out.status, PA_CLAIM_TAKEN);
+    cr_assert_eq(out.status, PA_JOBS_CLAIM_TAKEN);
     in.lease = "0", in.name = "c-1:b.example";
     cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(out.status, PA_CLAIM_STALE);
+    cr_assert_eq(out.status, PA_JOBS_CLAIM_STALE);
     /* cancel names the worker that held running tasks; after it, no claim is taken */
     pa_jobs_cancel_in_t cin = {.prefix = P, .job = "j-1"};
     pa_jobs_cancel_out_t cout;
@@ -1032,7 +1032,7 @@ Test(lua_jobs, claim_is_taken_once_and_never_after_a_cancel)
     pa_jobs_cancel_out_free(&cout);
     in.lease = l.tasks[1].lease;
     cr_assert_eq(pa_jobs_claim_call(cli, &in, &out, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(out.status, PA_CLAIM_CANCELLED);
+    cr_assert_eq(out.status, PA_JOBS_CLAIM_CANCELLED);
     cr_assert_eq(EXISTS(P "claim:c-1:b.example"), 0);
     pa_jobs_leases_free(&l);
 }
