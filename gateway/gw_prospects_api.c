@@ -1,9 +1,13 @@
 /* /api/prospects: list with filters and cursors, create, read, merge-patch, delete. */
+#include "gw_prospects_api.h"
+
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_http.h"
+#include "gw_store.h"
+#include "gw_valid.h"
 #include "pa_utf8.h"
 
 #define MAX_LIMIT 1000
@@ -90,10 +94,11 @@ static int split_set(const char *s, char items[][128], size_t *n, size_t *bad_le
 
 void gw_h_prospects_list(gw_t *gw, gw_req_t *r)
 {
+    gw_valid_t v = GW_VALID(r);
     argcheck_t ac = {r, NULL};
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &ac);
     if (ac.bad) {
-        gw_problem(r, 400, "invalid-field", ac.bad,
+        gw_valid_fail(&v, ac.bad,
                    "%.64s: unknown query parameter (known: search, industry, status, limit, cursor)",
                    ac.bad);
         return;
@@ -106,21 +111,11 @@ void gw_h_prospects_list(gw_t *gw, gw_req_t *r)
                *status = gw_arg(r, "status"), *limit_s = gw_arg(r, "limit"),
                *cursor = gw_arg(r, "cursor");
     gw_query_t q = {0};
-    q.limit = DEFAULT_LIMIT;
-    if (limit_s) {
-        char *end;
-        long v = strtol(limit_s, &end, 10);
-        if (!*limit_s || *end || v < 1 || v > MAX_LIMIT) {
-            gw_problem(r, 400, "invalid-field", "limit", "limit: must be an integer from 1 to %d",
-                       MAX_LIMIT);
-            return;
-        }
-        q.limit = (size_t)v;
-    }
+    if (gw_valid_limit(&v, limit_s, DEFAULT_LIMIT, MAX_LIMIT, &q.limit) < 0) return;
     char after[GW_ID_MAX + 1];
     if (cursor && *cursor) {
         if (cursor_decode(cursor, after) < 0) {
-            gw_problem(r, 400, "invalid-field", "cursor",
+            gw_valid_fail(&v, "cursor",
                        "cursor: not a cursor from this API; use the Link header of a page");
             return;
         }
@@ -130,7 +125,7 @@ void gw_h_prospects_list(gw_t *gw, gw_req_t *r)
     if (search && *search) {
         size_t n = strlen(search);
         if (n > 200 || !pa_utf8_valid(search, n)) {
-            gw_problem(r, 400, "invalid-field", "search",
+            gw_valid_fail(&v, "search",
                        "search: must be valid UTF-8 of at most 200 bytes");
             return;
         }
@@ -142,14 +137,14 @@ void gw_h_prospects_list(gw_t *gw, gw_req_t *r)
     size_t n = 0, badlen = 0;
     if (status && *status) {
         if (split_set(status, items, &n, &badlen) < 0) {
-            gw_problem(r, 400, "invalid-field", "status", "status: too many or too long values");
+            gw_valid_fail(&v, "status", "status: too many or too long values");
             pa_buf_free(&fs);
             return;
         }
         for (size_t i = 0; i < n; i++) {
             int st = gw_status_index(items[i], strlen(items[i]));
             if (st < 0) {
-                gw_problem(r, 400, "invalid-field", "status",
+                gw_valid_fail(&v, "status",
                            "status: '%.40s' is not one of new, researching, contacted, replied, "
                            "qualified, disqualified",
                            items[i]);
@@ -165,7 +160,7 @@ void gw_h_prospects_list(gw_t *gw, gw_req_t *r)
     if (industry && *industry) {
         if (split_set(industry, items, &nind, &badlen) < 0 ||
             !pa_utf8_valid(industry, strlen(industry))) {
-            gw_problem(r, 400, "invalid-field", "industry",
+            gw_valid_fail(&v, "industry",
                        "industry: at most %d comma-separated values of up to 127 bytes of UTF-8",
                        MAX_SET);
             pa_buf_free(&fs);
@@ -255,15 +250,23 @@ static void reply_written(gw_req_t *r, gw_write_result_t *w, int status)
     w->json = NULL;
 }
 
+/* The body of a create (creating) or merge-patch into in (borrowed from j); -1 answered. */
+static int parse(gw_req_t *r, const json_t *j, int creating, gw_prospect_in_t *in)
+{
+    char field[64], err[256];
+    gw_valid_t v = GW_VALID(r);
+    if (gw_prospect_in_from_json(j, in, field, err, sizeof err) < 0 ||
+        gw_prospect_in_validate(in, creating, field, err, sizeof err) < 0)
+        return gw_valid_fail(&v, field[0] ? field : NULL, "%s", err);
+    return 0;
+}
+
 void gw_h_prospects_create(gw_t *gw, gw_req_t *r)
 {
     json_t *j = gw_json_body(r);
     if (!j) return;
     gw_prospect_in_t in;
-    char field[64], err[256];
-    if (gw_prospect_in_from_json(j, &in, field, err, sizeof err) < 0 ||
-        gw_prospect_in_validate(&in, 1, field, err, sizeof err) < 0) {
-        gw_problem(r, 400, "invalid-field", field[0] ? field : NULL, "%s", err);
+    if (parse(r, j, 1, &in) < 0) {
         json_decref(j);
         return;
     }
@@ -288,15 +291,13 @@ void gw_h_prospect_patch(gw_t *gw, gw_req_t *r)
     json_t *j = gw_json_body(r);
     if (!j) return;
     gw_prospect_in_t in;
-    char field[64], err[256];
-    if (gw_prospect_in_from_json(j, &in, field, err, sizeof err) < 0 ||
-        gw_prospect_in_validate(&in, 0, field, err, sizeof err) < 0) {
-        gw_problem(r, 400, "invalid-field", field[0] ? field : NULL, "%s", err);
+    if (parse(r, j, 0, &in) < 0) {
         json_decref(j);
         return;
     }
     if (in.id && (in.id_len != strlen(r->id) || memcmp(in.id, r->id, in.id_len) != 0)) {
-        gw_problem(r, 400, "invalid-field", "id", "id: cannot be changed");
+        gw_valid_t v = GW_VALID(r);
+        gw_valid_fail(&v, "id", "id: cannot be changed");
         json_decref(j);
         return;
     }

@@ -4,7 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw.h"
+#include "gw_dispatch.h"
+#include "gw_events.h"
 #include "gw_http.h"
+#include "gw_llm_stream.h"
+#include "gw_routes.h"
+#include "gw_store.h"
 #include "pa_log.h"
 #include "pa_time.h"
 
@@ -51,7 +57,11 @@ int main(void)
     if (gw.events)
         gw.streams = gw_streams_new(gw.cfg.redis_url, gw.cfg.prefix, gw.cfg.redis_timeout_ms,
                                     gw.cfg.stream_keepalive_ms, err, sizeof err);
-    if (!gw.events || !gw.streams || gw_http_start(&gw) < 0) {
+    size_t nroutes;
+    const gw_route_t *routes = gw_routes(&nroutes);
+    int inited = gw.events && gw.streams && gw_init(&gw) == 0;
+    if (!inited || gw_http_start(&gw, routes, nroutes) < 0) {
+        if (inited) gw_fini(&gw);
         gw_streams_destroy(&gw.streams);
         gw_events_destroy(&gw.events);
         gw_dispatch_destroy(&gw.dispatch);
@@ -78,7 +88,10 @@ int main(void)
     int sig = 0;
     sigwait(&sigs, &sig);
     pa_info("stopping", PA_S("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    gw_http_quiesce(&gw);
+    gw_events_close_all(gw.events); /* event streams never end by themselves */
     gw_http_stop(&gw);
+    gw_fini(&gw);
     gw_streams_destroy(&gw.streams); /* after the server: responses hold streams until it stops */
     gw_events_destroy(&gw.events);
     gw_dispatch_destroy(&gw.dispatch);
