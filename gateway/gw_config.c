@@ -71,6 +71,42 @@ static int load_sender(gw_config_t *c, char *err, size_t errlen)
     return 0;
 }
 
+/* The job engine's settings (dispatcher, leases, limits, retries, rates). */
+static int load_engine(gw_config_t *c, char *err, size_t errlen)
+{
+    long v;
+    if (pa_env_long("HEARTBEAT_MS", 1000, 50, 60000, &v, err, errlen) < 0) return -1;
+    c->heartbeat_ms = (int)v;
+    if (pa_env_long("LEASE_MS", 30000, 500, 3600000, &v, err, errlen) < 0) return -1;
+    c->lease_ms = (int)v;
+    if (pa_env_long("MAX_TARGETS", 10000, 1, 1000000, &c->max_targets, err, errlen) < 0 ||
+        pa_env_long("MAX_QUEUED_TASKS", 1000000, 1, 100000000, &c->max_queued, err, errlen) < 0 ||
+        pa_env_long("JOB_RETENTION_S", 7 * 86400, 1, 3650L * 86400, &c->retention_s, err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_ENRICH", 2, 1, 100, &c->max_attempts[0], err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 100, &c->max_attempts[1], err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_SUBMIT", 3, 1, 100, &c->max_attempts[2], err, errlen) < 0 ||
+        pa_env_long("RUN_RATE_PER_MIN", 60, 1, 1000000, &c->run_rate_per_min, err, errlen) < 0 ||
+        pa_env_long("RUN_BURST", 20, 1, 1000000, &c->run_burst, err, errlen) < 0 ||
+        pa_env_long("LLM_GENERATE_TIMEOUT_MS", 60000, 100, 3600000, &c->generate_timeout_ms, err,
+                    errlen) < 0 ||
+        pa_env_long("LLM_GENERATE_RATE_PER_MIN", 600, 1, 1000000, &c->generate_rate_per_min, err,
+                    errlen) < 0 ||
+        pa_env_long("LLM_STREAM_KEEPALIVE_MS", 15000, 100, 600000, &c->stream_keepalive_ms, err,
+                    errlen) < 0)
+        return -1;
+    c->dispatch_bind = pa_strdup(pa_env_str("DISPATCH_BIND", "tcp://127.0.0.1:5555"));
+    if (getenv("DISPATCH_BIND") && !*getenv("DISPATCH_BIND")) c->dispatch_bind[0] = '\0';
+    const char *cs = pa_env_str("CURVE_SERVER_SECRET", NULL);
+    if (cs && strlen(cs) != 40) {
+        snprintf(err, errlen, "CURVE_SERVER_SECRET: expected a 40-character Z85 secret key");
+        return -1;
+    }
+    c->curve_secret = cs ? pa_strdup(cs) : NULL;
+    const char *cd = pa_env_str("CURVE_CLIENTS_DIR", NULL);
+    c->curve_clients_dir = cd ? pa_strdup(cd) : NULL;
+    return 0;
+}
+
 int gw_config_load(gw_config_t *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -117,35 +153,7 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "CORS_ORIGINS: at most %d origins", GW_MAX_ORIGINS);
         return -1;
     }
-    if (pa_env_long("HEARTBEAT_MS", 1000, 50, 60000, &v, err, errlen) < 0) return -1;
-    c->heartbeat_ms = (int)v;
-    if (pa_env_long("LEASE_MS", 30000, 500, 3600000, &v, err, errlen) < 0) return -1;
-    c->lease_ms = (int)v;
-    if (pa_env_long("MAX_TARGETS", 10000, 1, 1000000, &c->max_targets, err, errlen) < 0 ||
-        pa_env_long("MAX_QUEUED_TASKS", 1000000, 1, 100000000, &c->max_queued, err, errlen) < 0 ||
-        pa_env_long("JOB_RETENTION_S", 7 * 86400, 1, 3650L * 86400, &c->retention_s, err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_ENRICH", 2, 1, 100, &c->max_attempts[0], err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 100, &c->max_attempts[1], err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_SUBMIT", 3, 1, 100, &c->max_attempts[2], err, errlen) < 0 ||
-        pa_env_long("RUN_RATE_PER_MIN", 60, 1, 1000000, &c->run_rate_per_min, err, errlen) < 0 ||
-        pa_env_long("RUN_BURST", 20, 1, 1000000, &c->run_burst, err, errlen) < 0 ||
-        pa_env_long("LLM_GENERATE_TIMEOUT_MS", 60000, 100, 3600000, &c->generate_timeout_ms, err,
-                    errlen) < 0 ||
-        pa_env_long("LLM_GENERATE_RATE_PER_MIN", 600, 1, 1000000, &c->generate_rate_per_min, err,
-                    errlen) < 0 ||
-        pa_env_long("LLM_STREAM_KEEPALIVE_MS", 15000, 100, 600000, &c->stream_keepalive_ms, err,
-                    errlen) < 0)
-        return -1;
-    c->dispatch_bind = pa_strdup(pa_env_str("DISPATCH_BIND", "tcp://127.0.0.1:5555"));
-    if (getenv("DISPATCH_BIND") && !*getenv("DISPATCH_BIND")) c->dispatch_bind[0] = '\0';
-    const char *cs = pa_env_str("CURVE_SERVER_SECRET", NULL);
-    if (cs && strlen(cs) != 40) {
-        snprintf(err, errlen, "CURVE_SERVER_SECRET: expected a 40-character Z85 secret key");
-        return -1;
-    }
-    c->curve_secret = cs ? pa_strdup(cs) : NULL;
-    const char *cd = pa_env_str("CURVE_CLIENTS_DIR", NULL);
-    c->curve_clients_dir = cd ? pa_strdup(cd) : NULL;
+    if (load_engine(c, err, errlen) < 0) return -1;
     const char *host = pa_env_str("HOST", c->nkeys ? "0.0.0.0" : "127.0.0.1");
     struct in_addr a;
     if (strlen(host) >= sizeof c->host || inet_pton(AF_INET, host, &a) != 1) {

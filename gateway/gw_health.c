@@ -126,26 +126,9 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
     json_decref(breakers);
 }
 
-void gw_h_metrics(gw_t *gw, gw_req_t *r)
+/* Queue depths, read from Redis in one pipeline (nothing when Redis does not answer). */
+static void queue_metrics(gw_t *gw, pa_buf_t *b)
 {
-    size_t n = gw->nroutes;
-    const gw_route_t *rt = gw->routes;
-    const char *names[64], *methods[64];
-    for (size_t i = 0; i < n && i < 64; i++) names[i] = rt[i].path, methods[i] = rt[i].method;
-    pa_buf_t b = PA_BUF_INIT;
-    gw_metrics_render(&b, names, methods, n);
-    pa_buf_printf(&b,
-                  "# HELP pa_redis_up Whether the gateway reaches Redis.\n"
-                  "# TYPE pa_redis_up gauge\npa_redis_up %d\n"
-                  "# HELP pa_prospects Prospects in this gateway's index.\n"
-                  "# TYPE pa_prospects gauge\npa_prospects %zu\n"
-                  "# HELP pa_http_requests_in_flight Requests being served.\n"
-                  "# TYPE pa_http_requests_in_flight gauge\npa_http_requests_in_flight %d\n"
-                  "# HELP pa_uptime_seconds Seconds since the gateway started.\n"
-                  "# TYPE pa_uptime_seconds gauge\npa_uptime_seconds %llu\n",
-                  gw_store_redis_up(gw->store) == 1, gw_store_count(gw->store),
-                  atomic_load(&gw->inflight),
-                  (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u));
     /* queue depths, read from Redis in one pipeline */
     static const char *const queues[][3] = {{"LLEN", "ready:mcp", "mcp"},
                                             {"LLEN", "ready:llm", "llm"},
@@ -174,11 +157,11 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
         if (x) freeReplyObject(x);
     }
     if (ok) {
-        pa_buf_puts(&b, "# HELP pa_queue_ready Tasks waiting for a worker, per service.\n"
+        pa_buf_puts(b, "# HELP pa_queue_ready Tasks waiting for a worker, per service.\n"
                         "# TYPE pa_queue_ready gauge\n");
         for (int i = 0; i < 3; i++)
-            pa_buf_printf(&b, "pa_queue_ready{service=\"%s\"} %lld\n", queues[i][2], depth[i]);
-        pa_buf_printf(&b,
+            pa_buf_printf(b, "pa_queue_ready{service=\"%s\"} %lld\n", queues[i][2], depth[i]);
+        pa_buf_printf(b,
                       "# HELP pa_tasks_retry_wait Tasks waiting to be retried.\n"
                       "# TYPE pa_tasks_retry_wait gauge\npa_tasks_retry_wait %lld\n"
                       "# HELP pa_tasks_leased Tasks leased to workers.\n"
@@ -187,6 +170,29 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                       "# TYPE pa_dead_letters gauge\npa_dead_letters %lld\n",
                       depth[3], depth[4], depth[5]);
     }
+}
+
+void gw_h_metrics(gw_t *gw, gw_req_t *r)
+{
+    size_t n = gw->nroutes;
+    const gw_route_t *rt = gw->routes;
+    const char *names[64], *methods[64];
+    for (size_t i = 0; i < n && i < 64; i++) names[i] = rt[i].path, methods[i] = rt[i].method;
+    pa_buf_t b = PA_BUF_INIT;
+    gw_metrics_render(&b, names, methods, n);
+    pa_buf_printf(&b,
+                  "# HELP pa_redis_up Whether the gateway reaches Redis.\n"
+                  "# TYPE pa_redis_up gauge\npa_redis_up %d\n"
+                  "# HELP pa_prospects Prospects in this gateway's index.\n"
+                  "# TYPE pa_prospects gauge\npa_prospects %zu\n"
+                  "# HELP pa_http_requests_in_flight Requests being served.\n"
+                  "# TYPE pa_http_requests_in_flight gauge\npa_http_requests_in_flight %d\n"
+                  "# HELP pa_uptime_seconds Seconds since the gateway started.\n"
+                  "# TYPE pa_uptime_seconds gauge\npa_uptime_seconds %llu\n",
+                  gw_store_redis_up(gw->store) == 1, gw_store_count(gw->store),
+                  atomic_load(&gw->inflight),
+                  (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u));
+    queue_metrics(gw, &b);
     if (gw->dispatch) {
         gw_dispatch_stats_t st;
         gw_dispatch_stats(gw->dispatch, &st);

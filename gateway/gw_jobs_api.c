@@ -138,101 +138,108 @@ void gw_h_job_events(gw_t *gw, gw_req_t *r)
     freeReplyObject(h);
 }
 
-void gw_h_jobs_list(gw_t *gw, gw_req_t *r)
+/* A page of GET /api/jobs being collected: newest first, filtered by status. */
+typedef struct {
+    const char *status; /* NULL: any */
+    size_t limit, count, scanned;
+    long long start; /* rank in the jobs index to read from */
+    char last[GW_ID_MAX + 1];
+    int more;
+    pa_buf_t b;
+} jobs_page_t;
+
+/* Reads the next 100 jobs of the index into the page: 1 read some, 0 the index ended, -1 Redis
+ * failed (no partial list). */
+static int read_jobs(gw_t *gw, pa_redis_t *rd, jobs_page_t *pg)
 {
-    size_t limit;
-    gw_valid_t v = GW_VALID(r);
-    if (gw_valid_limit(&v, gw_arg(r, "limit"), 50, 500, &limit) < 0) return;
-    const char *status = gw_arg(r, "status"), *cursor = gw_arg(r, "cursor");
-    static const char *const statuses[] = {"queued", "running", "completed", "cancelled"};
-    if (status && *status) {
-        int ok = 0;
-        for (int i = 0; i < 4; i++) ok |= strcmp(status, statuses[i]) == 0;
-        if (!ok) {
-            gw_valid_fail(&v, "status",
-                       "status: one of queued, running, completed, cancelled");
-            return;
-        }
-    } else {
-        status = NULL;
+    redisReply *ids = pa_redis_cmd(rd, "ZREVRANGE %sjobs %lld %lld", gw->cfg.prefix, pg->start,
+                                   pg->start + 99);
+    if (!ids || ids->type != REDIS_REPLY_ARRAY || ids->elements == 0) {
+        int rc = ids && ids->type == REDIS_REPLY_ARRAY ? 0 : -1;
+        if (ids) freeReplyObject(ids);
+        return rc;
     }
-    pa_redis_t *rd = gw_redis(gw);
-    long long start = 0;
-    if (cursor && *cursor) {
-        if (!gw_id_valid(cursor, strlen(cursor))) {
-            gw_valid_fail(&v, "cursor", "cursor: not a cursor from this API");
-            return;
-        }
-        redisReply *rk = pa_redis_cmd(rd, "ZREVRANK %sjobs %s", gw->cfg.prefix, cursor);
-        if (!rk) {
-            gw_unavailable(r);
-            return;
-        }
-        if (rk->type != REDIS_REPLY_INTEGER) {
-            freeReplyObject(rk);
-            gw_valid_fail(&v, "cursor", "cursor: that job no longer exists");
-            return;
-        }
-        start = rk->integer + 1;
-        freeReplyObject(rk);
+    for (size_t i = 0; i < ids->elements; i++) {
+        char key[128];
+        snprintf(key, sizeof key, "%sjob:%s", gw->cfg.prefix, ids->element[i]->str);
+        const char *av[] = {"HGETALL", key};
+        pa_redis_append(rd, 2, av, NULL);
     }
-    pa_buf_t b = PA_BUF_INIT;
-    pa_buf_putc(&b, '[');
-    size_t count = 0, scanned = 0;
-    char last[GW_ID_MAX + 1] = "";
-    int more = 0;
-    while (!more && scanned < 5000) {
-        redisReply *ids = pa_redis_cmd(rd, "ZREVRANGE %sjobs %lld %lld", gw->cfg.prefix, start,
-                                       start + 99);
-        if (!ids || ids->type != REDIS_REPLY_ARRAY) {
-            if (ids) freeReplyObject(ids);
-            pa_buf_free(&b);
-            gw_unavailable(r);
-            return;
-        }
-        if (ids->elements == 0) {
-            freeReplyObject(ids);
+    int rc = 1;
+    for (size_t i = 0; i < ids->elements && rc > 0; i++) {
+        redisReply *h = pa_redis_get_reply(rd);
+        pg->scanned++;
+        if (!h) { /* Redis went away mid-page */
+            rc = -1;
             break;
         }
-        for (size_t i = 0; i < ids->elements; i++) {
-            char key[128];
-            snprintf(key, sizeof key, "%sjob:%s", gw->cfg.prefix, ids->element[i]->str);
-            const char *av[] = {"HGETALL", key};
-            pa_redis_append(rd, 2, av, NULL);
-        }
-        for (size_t i = 0; i < ids->elements; i++) {
-            redisReply *h = pa_redis_get_reply(rd);
-            scanned++;
-            if (!h) { /* Redis went away mid-page: no partial list */
-                freeReplyObject(ids);
-                pa_buf_free(&b);
-                gw_unavailable(r);
-                return;
+        int exists = h->type == REDIS_REPLY_ARRAY && h->elements; /* else it expired */
+        const char *s = exists ? hget(h, "status") : NULL;
+        if (exists && (!pg->status || (s && strcmp(s, pg->status) == 0))) {
+            if (pg->count == pg->limit) {
+                pg->more = 1;
+            } else {
+                if (pg->count++) pa_buf_putc(&pg->b, ',');
+                render_job(&pg->b, h);
+                snprintf(pg->last, sizeof pg->last, "%s", ids->element[i]->str);
             }
-            if (h->type == REDIS_REPLY_ARRAY && h->elements) {
-                const char *s = hget(h, "status");
-                if (!status || (s && strcmp(s, status) == 0)) {
-                    if (count == limit) {
-                        more = 1;
-                    } else {
-                        if (count) pa_buf_putc(&b, ',');
-                        render_job(&b, h);
-                        snprintf(last, sizeof last, "%s", ids->element[i]->str);
-                        count++;
-                    }
-                }
-            }
-            if (h) freeReplyObject(h);
         }
-        start += (long long)ids->elements;
-        freeReplyObject(ids);
+        freeReplyObject(h);
     }
-    pa_buf_putc(&b, ']');
-    gw_reply_buf(r, 200, &b);
-    if (more || (count == limit && scanned >= 5000)) {
+    pg->start += (long long)ids->elements;
+    freeReplyObject(ids);
+    return rc;
+}
+
+/* The rank after the job the cursor names: 0 and *start, or -1 answered. */
+static int cursor_start(gw_t *gw, gw_req_t *r, gw_valid_t *v, const char *cursor, long long *start)
+{
+    *start = 0;
+    if (!cursor || !*cursor) return 0;
+    if (!gw_id_valid(cursor, strlen(cursor)))
+        return gw_valid_fail(v, "cursor", "cursor: not a cursor from this API");
+    redisReply *rk = pa_redis_cmd(gw_redis(gw), "ZREVRANK %sjobs %s", gw->cfg.prefix, cursor);
+    if (!rk) {
+        gw_unavailable(r);
+        return -1;
+    }
+    int found = rk->type == REDIS_REPLY_INTEGER;
+    if (found) *start = rk->integer + 1;
+    freeReplyObject(rk);
+    return found ? 0 : gw_valid_fail(v, "cursor", "cursor: that job no longer exists");
+}
+
+void gw_h_jobs_list(gw_t *gw, gw_req_t *r)
+{
+    static const char *const statuses[] = {"queued", "running", "completed", "cancelled"};
+    jobs_page_t pg = {.b = PA_BUF_INIT};
+    gw_valid_t v = GW_VALID(r);
+    if (gw_valid_limit(&v, gw_arg(r, "limit"), 50, 500, &pg.limit) < 0) return;
+    pg.status = gw_arg(r, "status");
+    if (pg.status && !*pg.status) pg.status = NULL;
+    int ok = !pg.status;
+    for (int i = 0; i < 4 && !ok; i++) ok = strcmp(pg.status, statuses[i]) == 0;
+    if (!ok) {
+        gw_valid_fail(&v, "status", "status: one of queued, running, completed, cancelled");
+        return;
+    }
+    if (cursor_start(gw, r, &v, gw_arg(r, "cursor"), &pg.start) < 0) return;
+    pa_buf_putc(&pg.b, '[');
+    int rc = 1;
+    while (!pg.more && pg.scanned < 5000 && (rc = read_jobs(gw, gw_redis(gw), &pg)) > 0) {
+    }
+    if (rc < 0) {
+        pa_buf_free(&pg.b);
+        gw_unavailable(r);
+        return;
+    }
+    pa_buf_putc(&pg.b, ']');
+    gw_reply_buf(r, 200, &pg.b);
+    if (pg.more || (pg.count == pg.limit && pg.scanned >= 5000)) {
         char link[256];
         snprintf(link, sizeof link, "</api/jobs?%s%s%slimit=%zu&cursor=%s>; rel=\"next\"",
-                 status ? "status=" : "", status ? status : "", status ? "&" : "", limit, last);
+                 pg.status ? "status=" : "", pg.status ? pg.status : "", pg.status ? "&" : "",
+                 pg.limit, pg.last);
         gw_header(r, "Link", link);
     }
 }
