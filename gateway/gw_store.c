@@ -328,11 +328,6 @@ int gw_store_redis_up(gw_store_t *s)
     return atomic_load(&s->redis_up);
 }
 
-const char *gw_store_prefix(const gw_store_t *s)
-{
-    return s->prefix;
-}
-
 size_t gw_store_count(gw_store_t *s)
 {
     pthread_rwlock_rdlock(&s->lock);

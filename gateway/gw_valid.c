@@ -81,7 +81,8 @@ int gw_valid_bool(gw_valid_t *v, const json_t *o, const char *name, const char *
     return json_is_true(x);
 }
 
-int gw_valid_email(gw_valid_t *v, const char *s, const char *path)
+/* An email address (gw_email_valid). */
+static int valid_email(gw_valid_t *v, const char *s, const char *path)
 {
     if (v->failed) return -1;
     if (s && gw_email_valid(s, strlen(s))) return 0;
@@ -185,7 +186,7 @@ int gw_valid_sender(gw_valid_t *v, const json_t *s, const char *path)
     for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
         snprintf(f, sizeof f, "%s.%s", path, limits[i].name);
         const char *x = gw_valid_str(v, s, limits[i].name, f, limits[i].min, limits[i].max);
-        if (x && strcmp(limits[i].name, "email") == 0) gw_valid_email(v, x, f);
+        if (x && strcmp(limits[i].name, "email") == 0) valid_email(v, x, f);
     }
     return v->failed ? -1 : 0;
 }

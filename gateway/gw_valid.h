@@ -33,8 +33,6 @@ const char *gw_valid_str(gw_valid_t *v, const json_t *o, const char *name, const
                          size_t min, size_t max);
 /* A boolean member, def when absent. */
 int gw_valid_bool(gw_valid_t *v, const json_t *o, const char *name, const char *path, int def);
-/* An email address (gw_email_valid). */
-int gw_valid_email(gw_valid_t *v, const char *s, const char *path);
 /* An id (gw_id_valid) held by a string member; NULL when absent or null. */
 const char *gw_valid_id(gw_valid_t *v, const json_t *o, const char *name, const char *path);
 /* Template variables: an object of at most 50 names (1 to 64 of A-Z a-z 0-9 _ .) to strings of
