@@ -9,6 +9,7 @@
 #include "gw_import.h"
 #include "gw_prospect.h"
 #include "gw_store.h"
+#include "gw_valid.h"
 #include "pa_log.h"
 #include "pa_utf8.h"
 
@@ -140,10 +141,10 @@ static int import_csv(import_t *im, const char *s, size_t n)
     size_t pos = 0, lines = 0;
     if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) pos = 3; /* a UTF-8 byte order mark */
     int rc = gw_csv_next(s, n, &pos, &text, &rec, &lines, err, sizeof err);
+    gw_valid_t hv = GW_VALID(im->r); /* the header row */
     if (rc <= 0) {
-        gw_problem(im->r, 400, "invalid-field", "header",
-                   "the CSV needs a header row naming the fields%s%s", rc < 0 ? ": " : "",
-                   rc < 0 ? err : "");
+        gw_valid_fail(&hv, "header", "the CSV needs a header row naming the fields%s%s",
+                      rc < 0 ? ": " : "", rc < 0 ? err : "");
         pa_buf_free(&text);
         return -1;
     }
@@ -155,10 +156,10 @@ static int import_csv(import_t *im, const char *s, size_t n)
         for (int f = 0; f < GW_F_COUNT && !known; f++) known = strcmp(cols[c], gw_field_names[f]) == 0;
         for (size_t d = 0; d < c && known; d++) known = strcmp(cols[c], cols[d]) != 0;
         if (!known) {
-            gw_problem(im->r, 400, "invalid-field", cols[c],
-                       "CSV column %zu ('%.40s') is unknown or repeated; columns are id, name, "
-                       "company, status, industry, lastContactDate, email, title, website",
-                       c + 1, cols[c]);
+            gw_valid_fail(&hv, cols[c],
+                          "CSV column %zu ('%.40s') is unknown or repeated; columns are id, name, "
+                          "company, status, industry, lastContactDate, email, title, website",
+                          c + 1, cols[c]);
             for (size_t d = 0; d <= c; d++) free(cols[d]);
             pa_buf_free(&text);
             return -1;
