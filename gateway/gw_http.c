@@ -231,6 +231,39 @@ const char *gw_arg(gw_req_t *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct {
+    const char *const *known;
+    const char *bad;
+} argcheck_t;
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind, (void)value;
+    argcheck_t *a = cls;
+    for (const char *const *k = a->known; *k; k++)
+        if (strcmp(key, *k) == 0) return MHD_YES;
+    a->bad = key;
+    return MHD_NO;
+}
+
+const char *gw_arg_unknown(gw_req_t *r, const char *const *known)
+{
+    argcheck_t a = {known, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &a);
+    return a.bad;
+}
+
+void gw_conn_suspend(struct MHD_Connection *c)
+{
+    MHD_suspend_connection(c);
+}
+
+void gw_conn_resume(struct MHD_Connection *c)
+{
+    MHD_resume_connection(c);
+}
+
 const char *gw_req_header(gw_req_t *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);

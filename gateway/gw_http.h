@@ -73,6 +73,10 @@ void gw_reply_json(gw_req_t *r, int status, json_t *j);   /* steals the referenc
 typedef ssize_t (*gw_stream_read_fn)(void *cls, uint64_t pos, char *buf, size_t max);
 void gw_reply_stream(gw_req_t *r, int status, const char *ctype, gw_stream_read_fn read,
                      void *cls, void (*free_fn)(void *cls));
+/* Suspends a connection (libmicrohttpd stops calling its reader) and resumes it, from any thread
+ * (gw_sse.h keeps the state that makes this safe). */
+void gw_conn_suspend(struct MHD_Connection *c);
+void gw_conn_resume(struct MHD_Connection *c);
 /* An RFC 9457 problem document: status, a type slug, the field at fault (or NULL), detail. */
 void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -84,6 +88,8 @@ char *gw_problem_doc(int status, const char *slug, const char *field, const char
 void gw_header(gw_req_t *r, const char *name, const char *value);
 
 const char *gw_arg(gw_req_t *r, const char *name);
+/* The first query parameter whose name is not in known (NULL-terminated), or NULL. */
+const char *gw_arg_unknown(gw_req_t *r, const char *const *known);
 const char *gw_req_header(gw_req_t *r, const char *name);
 /* Checks Content-Type is JSON and parses the body; on failure replies 415/400 and gives NULL. */
 json_t *gw_json_body(gw_req_t *r);

@@ -1,7 +1,6 @@
 /* /api/prospects: list with filters and cursors, create, read, merge-patch, delete. */
 #include "gw_prospects_api.h"
 
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,22 +49,6 @@ static int cursor_decode(const char *c, char out[GW_ID_MAX + 1])
     }
     out[o] = '\0';
     return gw_id_valid(out, o) ? 0 : -1;
-}
-
-typedef struct {
-    gw_req_t *r;
-    const char *bad;
-} argcheck_t;
-
-static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
-{
-    static const char *known[] = {"search", "industry", "status", "limit", "cursor"};
-    argcheck_t *a = cls;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(key, known[i]) == 0) return MHD_YES;
-    a->bad = key;
-    return MHD_NO;
 }
 
 /* Splits a comma-separated parameter into trimmed items; -1 when there are too many. */
@@ -152,13 +135,13 @@ static int parse_industries(gw_valid_t *v, list_query_t *lq)
 static int parse_list_query(gw_req_t *r, list_query_t *lq)
 {
     gw_valid_t v = GW_VALID(r);
-    argcheck_t ac = {r, NULL};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &ac);
-    if (ac.bad)
-        return gw_valid_fail(&v, ac.bad,
+    static const char *const known[] = {"search", "industry", "status", "limit", "cursor", NULL};
+    const char *bad = gw_arg_unknown(r, known);
+    if (bad)
+        return gw_valid_fail(&v, bad,
                              "%.64s: unknown query parameter (known: search, industry, status, "
                              "limit, cursor)",
-                             ac.bad);
+                             bad);
     lq->search = gw_arg(r, "search"), lq->industry = gw_arg(r, "industry");
     lq->status = gw_arg(r, "status"), lq->limit = gw_arg(r, "limit");
     lq->cursor = gw_arg(r, "cursor");

@@ -1,14 +1,13 @@
 /* Server-Sent Events plumbing; see gw_sse.h. */
 #include "gw_sse.h"
 
-#include <microhttpd.h>
 #include <string.h>
 
 void gw_sleeper_wake(gw_sleeper_t *s)
 {
     if (s->state == GW_SLEEPER_SUSPENDED) {
         s->state = GW_SLEEPER_RUNNING;
-        MHD_resume_connection(s->conn);
+        gw_conn_resume(s->conn);
     } else if (s->state == GW_SLEEPER_SUSPENDING) {
         s->pending = 1;
     }
@@ -18,12 +17,12 @@ void gw_sleeper_sleep(gw_sleeper_t *s, pthread_mutex_t *lock)
 {
     s->state = GW_SLEEPER_SUSPENDING;
     pthread_mutex_unlock(lock);
-    MHD_suspend_connection(s->conn);
+    gw_conn_suspend(s->conn);
     pthread_mutex_lock(lock);
     if (s->pending) { /* woken while the suspension was under way */
         s->pending = 0;
         s->state = GW_SLEEPER_RUNNING;
-        MHD_resume_connection(s->conn);
+        gw_conn_resume(s->conn);
     } else {
         s->state = GW_SLEEPER_SUSPENDED;
     }
