@@ -22,7 +22,7 @@ extern const size_t pa_openapi_json_len;
 static json_t *llm_breakers(gw_t *gw, size_t *open)
 {
     pthread_mutex_lock(&gw->status_lock);
-    json_t *live = gw_workers_live(gw, gw->status_redis, 1);
+    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "llm");
     pthread_mutex_unlock(&gw->status_lock);
     json_t *list = live ? gw_workers_breakers(live, open) : NULL;
     json_decref(live);

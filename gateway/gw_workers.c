@@ -7,19 +7,28 @@
 
 #include "pa_time.h"
 
-/* Adds each live worker's status record (pipelined HGETALLs) as "status". -1 when Redis failed. */
-static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list)
+static int of_service(const json_t *w, const char *service)
 {
-    size_t i, n = json_array_size(list);
+    const char *svc = json_string_value(json_object_get(w, "service"));
+    return !service || (svc && strcmp(svc, service) == 0);
+}
+
+/* Adds the status record of each live worker of service (NULL: every one) as "status", read with
+ * pipelined HGETALLs. -1 when Redis failed. */
+static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list, const char *service)
+{
+    size_t i;
     json_t *w;
     json_array_foreach(list, i, w) {
+        if (!of_service(w, service)) continue;
         char key[200];
         snprintf(key, sizeof key, "%sworker:%s:status", gw->cfg.prefix,
                  json_string_value(json_object_get(w, "id")));
         const char *av[] = {"HGETALL", key};
         if (pa_redis_append(rd, 2, av, NULL) < 0) return -1;
     }
-    for (i = 0; i < n; i++) {
+    json_array_foreach(list, i, w) {
+        if (!of_service(w, service)) continue;
         redisReply *h = pa_redis_get_reply(rd);
         if (!h) return -1;
         if (h->type == REDIS_REPLY_ARRAY && h->elements >= 2) {
@@ -28,14 +37,14 @@ static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list)
                 if (h->element[k]->str && h->element[k + 1]->str)
                     json_object_set_new(st, h->element[k]->str,
                                         json_stringn(h->element[k + 1]->str, h->element[k + 1]->len));
-            json_object_set_new(json_array_get(list, i), "status", st);
+            json_object_set_new(w, "status", st);
         }
         freeReplyObject(h);
     }
     return 0;
 }
 
-json_t *gw_workers_live(gw_t *gw, pa_redis_t *rd, int with_status)
+json_t *gw_workers_live(gw_t *gw, pa_redis_t *rd, int with_status, const char *service)
 {
     redisReply *h = rd ? pa_redis_cmd(rd, "HGETALL %sworkers", gw->cfg.prefix) : NULL;
     if (!h || h->type != REDIS_REPLY_ARRAY) {
@@ -57,7 +66,7 @@ json_t *gw_workers_live(gw_t *gw, pa_redis_t *rd, int with_status)
         json_array_append_new(list, w);
     }
     freeReplyObject(h);
-    if (with_status && add_status(gw, rd, list) < 0) {
+    if (with_status && add_status(gw, rd, list, service) < 0) {
         json_decref(list);
         return NULL;
     }
@@ -66,8 +75,7 @@ json_t *gw_workers_live(gw_t *gw, pa_redis_t *rd, int with_status)
 
 static int is_llm(const json_t *w)
 {
-    const char *svc = json_string_value(json_object_get(w, "service"));
-    return svc && strcmp(svc, "llm") == 0;
+    return of_service(w, "llm");
 }
 
 json_t *gw_workers_breakers(const json_t *live, size_t *open)
@@ -97,7 +105,7 @@ json_t *gw_workers_breakers(const json_t *live, size_t *open)
 int gw_workers_llm_ready(gw_t *gw, long *retry_after_s)
 {
     *retry_after_s = 1;
-    json_t *live = gw_workers_live(gw, gw_redis(gw), 1);
+    json_t *live = gw_workers_live(gw, gw_redis(gw), 1, "llm");
     if (!live) return -1;
     int llm = 0, usable = 0;
     long long now = (long long)pa_wall_ms(), soonest = -1;
@@ -145,7 +153,7 @@ static void count_service(json_t *svc, json_t *w)
 
 void gw_h_workers(gw_t *gw, gw_req_t *r)
 {
-    json_t *list = gw_workers_live(gw, gw_redis(gw), 1);
+    json_t *list = gw_workers_live(gw, gw_redis(gw), 1, NULL);
     if (!list) {
         gw_unavailable(r);
         return;
