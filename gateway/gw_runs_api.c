@@ -192,9 +192,14 @@ static int parse_targets(gw_t *gw, gw_valid_t *v, const json_t *body, targets_t 
     size_t i;
     json_t *x;
     pa_buf_t url = PA_BUF_INIT;
-    json_array_foreach(targets, i, x) if (add_listed_target(gw, v, x, i, t, &url) < 0) break;
-    if (!v->failed)
-        json_array_foreach(pids, i, x) if (add_prospect_target(gw, v, x, i, t, &url) < 0) break;
+    json_array_foreach(targets, i, x) {
+        if (add_listed_target(gw, v, x, i, t, &url) < 0) break;
+    }
+    if (!v->failed) {
+        json_array_foreach(pids, i, x) {
+            if (add_prospect_target(gw, v, x, i, t, &url) < 0) break;
+        }
+    }
     pa_buf_free(&url);
     return v->failed ? -1 : 0;
 }
