@@ -33,7 +33,8 @@ static void render(pa_buf_t *b, const campaign_t *c)
     pa_buf_json_str(b, c->name, strlen(c->name));
     pa_buf_puts(b, ",\"channel\":");
     pa_buf_json_str(b, c->channel, strlen(c->channel));
-    for (int k = 0; k < 4; k++) pa_buf_printf(b, ",\"%s\":%lld", counters[k], c->cnt[k]);
+    for (int k = 0; k < 4; k++)
+        pa_buf_printf(b, ",\"%s\":%lld", counters[k], c->cnt[k]);
     if (c->sender) pa_buf_printf(b, ",\"sender\":%s", c->sender);
     pa_buf_putc(b, '}');
 }
@@ -49,9 +50,12 @@ static int from_hash(campaign_t *c, const char *id, const redisReply *h)
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
         const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
         if (!k || !v) continue;
-        if (strcmp(k, "name") == 0) c->name = v;
-        else if (strcmp(k, "channel") == 0) c->channel = v;
-        else if (strcmp(k, "sender") == 0) c->sender = v;
+        if (strcmp(k, "name") == 0)
+            c->name = v;
+        else if (strcmp(k, "channel") == 0)
+            c->channel = v;
+        else if (strcmp(k, "sender") == 0)
+            c->sender = v;
         for (int n = 0; n < 4; n++)
             if (strcmp(k, counters[n]) == 0) c->cnt[n] = atoll(v);
     }
@@ -129,8 +133,8 @@ static int channel_index(const json_t *x)
 /* The body of POST /api/campaigns into c (c->sender is then the caller's to free). */
 static int parse(gw_req_t *r, const json_t *j, campaign_t *c)
 {
-    static const char *const fields[] = {"id", "name", "channel", "sent", "opens", "clicks",
-                                         "responses", "sender", NULL};
+    static const char *const fields[] = {"id",     "name",      "channel", "sent", "opens",
+                                         "clicks", "responses", "sender",  NULL};
     gw_valid_t v = GW_VALID(r);
     memset(c, 0, sizeof *c);
     gw_valid_object(&v, j, NULL, "a JSON object");
@@ -159,10 +163,11 @@ static int parse(gw_req_t *r, const json_t *j, campaign_t *c)
 static int store(gw_t *gw, const campaign_t *c)
 {
     char nums[4][24], now[25];
-    for (int k = 0; k < 4; k++) snprintf(nums[k], sizeof nums[k], "%lld", c->cnt[k]);
+    for (int k = 0; k < 4; k++)
+        snprintf(nums[k], sizeof nums[k], "%lld", c->cnt[k]);
     pa_time_rfc3339(pa_wall_ms(), now);
-    const char *argv[] = {gw->cfg.prefix, c->id,    c->name, c->channel, nums[0],
-                          nums[1],        nums[2],  nums[3], now,        c->sender ? c->sender : ""};
+    const char *argv[] = {gw->cfg.prefix, c->id,   c->name, c->channel, nums[0],
+                          nums[1],        nums[2], nums[3], now,        c->sender ? c->sender : ""};
     redisReply *rep = pa_redis_eval(gw_redis(gw), &create_script, 0, 10, argv, NULL);
     int created = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer == 1 : -1;
     if (rep) freeReplyObject(rep);

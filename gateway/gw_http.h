@@ -65,14 +65,14 @@ void gw_http_stop(gw_t *gw);
 /* Replies; each takes ownership of the body it is given. */
 void gw_reply(gw_req_t *r, int status, const char *ctype, char *body, size_t len);
 void gw_reply_buf(gw_req_t *r, int status, pa_buf_t *b); /* application/json */
-void gw_reply_json(gw_req_t *r, int status, json_t *j);   /* steals the reference */
+void gw_reply_json(gw_req_t *r, int status, json_t *j);  /* steals the reference */
 /* A body of unknown length produced by read (libmicrohttpd's content reader contract: bytes
  * written, 0 to be called again after a resume, or GW_STREAM_END); free_fn(cls) runs when the
  * response is done. */
 #define GW_STREAM_END ((ssize_t)-1)
 typedef ssize_t (*gw_stream_read_fn)(void *cls, uint64_t pos, char *buf, size_t max);
-void gw_reply_stream(gw_req_t *r, int status, const char *ctype, gw_stream_read_fn read,
-                     void *cls, void (*free_fn)(void *cls));
+void gw_reply_stream(gw_req_t *r, int status, const char *ctype, gw_stream_read_fn read, void *cls,
+                     void (*free_fn)(void *cls));
 /* Suspends a connection (libmicrohttpd stops calling its reader) and resumes it, from any thread
  * (gw_sse.h keeps the state that makes this safe). */
 void gw_conn_suspend(struct MHD_Connection *c);

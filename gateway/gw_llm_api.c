@@ -59,15 +59,19 @@ static int parse(gw_req_t *r, const json_t *body, generate_in_t *in)
 static int check_ready(gw_t *gw, gw_req_t *r, const generate_in_t *in)
 {
     if (in->stream && !gw->streams) {
-        gw_problem(r, 503, "unavailable", NULL, "streamed answers are not available on this gateway");
+        gw_problem(r, 503, "unavailable", NULL,
+                   "streamed answers are not available on this gateway");
         return -1;
     }
     long retry_after;
     char ra[24];
     switch (gw_workers_llm_ready(gw, &retry_after)) {
-    case -1: gw_unavailable(r); return -1;
+    case -1:
+        gw_unavailable(r);
+        return -1;
     case 0:
-        gw_problem(r, 503, "no-llm-worker", NULL, "no llm-worker is connected; start prospect-llm-worker");
+        gw_problem(r, 503, "no-llm-worker", NULL,
+                   "no llm-worker is connected; start prospect-llm-worker");
         gw_header(r, "Retry-After", "5");
         return -1;
     case 2:
@@ -76,7 +80,8 @@ static int check_ready(gw_t *gw, gw_req_t *r, const generate_in_t *in)
         snprintf(ra, sizeof ra, "%ld", retry_after);
         gw_header(r, "Retry-After", ra);
         return -1;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -93,9 +98,9 @@ static void encode(gw_t *gw, const generate_in_t *in, char **input, char **meta)
     json_decref(ctx);
     char maxa[64];
     snprintf(maxa, sizeof maxa, "{\"generate\":%ld}", gw->cfg.max_attempts[1]);
-    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "campaign_id", "", "ctx", ctxs,
-                          "stages", "generate", "max_attempts", maxa, "retention_s", 3600,
-                          "listed", 0);
+    json_t *m =
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "campaign_id", "", "ctx", ctxs, "stages",
+                  "generate", "max_attempts", maxa, "retention_s", 3600, "listed", 0);
     *meta = json_dumps(m, JSON_COMPACT);
     json_decref(m);
     free(ctxs);
@@ -110,12 +115,14 @@ static redisReply *create_job(gw_t *gw, gw_req_t *r, const char *jid, const char
     pa_time_rfc3339(pa_wall_ms(), iso);
     snprintf(bound, sizeof bound, "%ld", gw->cfg.max_queued);
     int ki = gw_key_index(r);
-    if (ki >= 0) snprintf(bkey, sizeof bkey, "%srl:gen:key%d", gw->cfg.prefix, ki);
-    else snprintf(bkey, sizeof bkey, "%srl:gen:anonymous", gw->cfg.prefix);
+    if (ki >= 0)
+        snprintf(bkey, sizeof bkey, "%srl:gen:key%d", gw->cfg.prefix, ki);
+    else
+        snprintf(bkey, sizeof bkey, "%srl:gen:anonymous", gw->cfg.prefix);
     snprintf(rate, sizeof rate, "%.9f", (double)gw->cfg.generate_rate_per_min / 60000.0);
     snprintf(burst, sizeof burst, "%ld", gw->cfg.generate_rate_per_min / 6 + 1);
-    const char *argv[] = {gw->cfg.prefix, jid, now, iso, "", "60", bound, meta, "1",
-                          bkey, rate, burst, "llm:generate", input};
+    const char *argv[] = {gw->cfg.prefix, jid, now,  iso,  "",    "60",           bound,
+                          meta,           "1", bkey, rate, burst, "llm:generate", input};
     redisReply *rep = pa_redis_eval(gw_redis(gw), &pa_jobs_create, 0, 14, argv, NULL);
     if (rep && rep->type == REDIS_REPLY_ERROR) pa_error("generate failed", PA_S("error", rep->str));
     if (rep && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)) {

@@ -23,7 +23,8 @@ char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *
                               "the data store (Redis) is unreachable; try again", instance,
                               request_id, NULL);
     }
-    const char *state = t->element[0]->str, *result = t->element[1]->str, *error = t->element[2]->str;
+    const char *state = t->element[0]->str, *result = t->element[1]->str,
+               *error = t->element[2]->str;
     char detail[1200];
     char *body;
     json_t *failure =

@@ -33,13 +33,13 @@ typedef struct {
 /* A run as validated; strings borrowed from the body unless said. */
 typedef struct {
     const char *tmpl;
-    const char *campaign;    /* NULL: none */
-    json_t *sender;          /* a reference owned here */
-    const json_t *opts;      /* the options object, or NULL */
+    const char *campaign; /* NULL: none */
+    json_t *sender;       /* a reference owned here */
+    const json_t *opts;   /* the options object, or NULL */
     int enrich, personalize, dry_run;
-    const json_t *params;    /* options.params, or NULL */
-    const json_t *budget;    /* options.token_budget, or NULL */
-    int want[PA_NSTAGES];    /* the stages to run */
+    const json_t *params; /* options.params, or NULL */
+    const json_t *budget; /* options.token_budget, or NULL */
+    int want[PA_NSTAGES]; /* the stages to run */
     targets_t t;
 } run_t;
 
@@ -62,8 +62,8 @@ static void run_free(run_t *run)
 static void merge_prospect(json_t *input, const char *json)
 {
     json_t *p = json_loads(json, 0, NULL);
-    static const char *fields[] = {"name", "company", "email", "industry", "title", "website",
-                                   "status", "lastContactDate"};
+    static const char *fields[] = {"name",  "company", "email",  "industry",
+                                   "title", "website", "status", "lastContactDate"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         json_t *x = json_object_get(p, fields[i]);
         if (json_is_string(x) && !json_object_get(input, fields[i]))
@@ -97,7 +97,8 @@ static void add_target(targets_t *t, const char *url, json_t *input)
 static int add_prospect(gw_t *gw, gw_valid_t *v, const json_t *id, json_t *input, const char *path)
 {
     size_t len;
-    char *pj = json_is_string(id) ? gw_store_get_json(gw->store, json_string_value(id), &len) : NULL;
+    char *pj =
+        json_is_string(id) ? gw_store_get_json(gw->store, json_string_value(id), &len) : NULL;
     if (!pj) return gw_valid_fail(v, path, "%s: no such prospect", path);
     merge_prospect(input, pj);
     free(pj);
@@ -109,8 +110,8 @@ static int add_prospect(gw_t *gw, gw_valid_t *v, const json_t *id, json_t *input
 static const char *target_object(gw_t *gw, gw_valid_t *v, const json_t *x, const char *path,
                                  json_t *input)
 {
-    static const char *const allowed[] = {"url", "prospect_id", "name", "company", "email",
-                                          "variables", NULL};
+    static const char *const allowed[] = {"url",   "prospect_id", "name", "company",
+                                          "email", "variables",   NULL};
     static const char *const names[] = {"name", "company", "email"};
     char fp[96];
     gw_valid_only(v, x, path, allowed);
@@ -138,9 +139,12 @@ static int add_listed_target(gw_t *gw, gw_valid_t *v, const json_t *x, size_t i,
     snprintf(path, sizeof path, "targets[%zu]", i);
     json_t *input = json_object();
     const char *raw = NULL;
-    if (json_is_string(x)) raw = json_string_value(x);
-    else if (json_is_object(x)) raw = target_object(gw, v, x, path, input);
-    else gw_valid_fail(v, path, "%s: must be a URL, a domain or an object with a url", path);
+    if (json_is_string(x))
+        raw = json_string_value(x);
+    else if (json_is_object(x))
+        raw = target_object(gw, v, x, path, input);
+    else
+        gw_valid_fail(v, path, "%s: must be a URL, a domain or an object with a url", path);
     pa_buf_reset(url);
     if (raw && gw_target_normalize(raw, strlen(raw), url, err, sizeof err) < 0)
         gw_valid_fail(v, path, "%s: %s", path, err);
@@ -162,9 +166,9 @@ static int add_prospect_target(gw_t *gw, gw_valid_t *v, const json_t *x, size_t 
     if (add_prospect(gw, v, x, input, path) == 0) {
         json_t *site = json_object_get(input, "website");
         pa_buf_reset(url);
-        if (!json_is_string(site) || gw_target_normalize(json_string_value(site),
-                                                         json_string_length(site), url, err,
-                                                         sizeof err) < 0)
+        if (!json_is_string(site) ||
+            gw_target_normalize(json_string_value(site), json_string_length(site), url, err,
+                                sizeof err) < 0)
             gw_valid_fail(v, path, "%s: the prospect has no usable website", path);
     }
     if (v->failed) {
@@ -177,14 +181,16 @@ static int add_prospect_target(gw_t *gw, gw_valid_t *v, const json_t *x, size_t 
 
 static int parse_targets(gw_t *gw, gw_valid_t *v, const json_t *body, targets_t *t)
 {
-    json_t *targets = json_object_get(body, "targets"), *pids = json_object_get(body, "prospect_ids");
+    json_t *targets = json_object_get(body, "targets"),
+           *pids = json_object_get(body, "prospect_ids");
     if (targets && !json_is_array(targets))
         return gw_valid_fail(v, "targets", "targets: must be an array of URLs, domains or objects");
     if (pids && !json_is_array(pids))
         return gw_valid_fail(v, "prospect_ids", "prospect_ids: must be an array of prospect ids");
     size_t total = json_array_size(targets) + json_array_size(pids);
     if (total == 0)
-        return gw_valid_fail(v, "targets", "targets: give at least one target (targets or prospect_ids)");
+        return gw_valid_fail(v, "targets",
+                             "targets: give at least one target (targets or prospect_ids)");
     if (total > (size_t)gw->cfg.max_targets)
         return gw_valid_fail(v, "targets", "targets: at most %ld per run (MAX_TARGETS), got %zu",
                              gw->cfg.max_targets, total);
@@ -192,11 +198,13 @@ static int parse_targets(gw_t *gw, gw_valid_t *v, const json_t *body, targets_t 
     size_t i;
     json_t *x;
     pa_buf_t url = PA_BUF_INIT;
-    json_array_foreach(targets, i, x) {
+    json_array_foreach(targets, i, x)
+    {
         if (add_listed_target(gw, v, x, i, t, &url) < 0) break;
     }
     if (!v->failed) {
-        json_array_foreach(pids, i, x) {
+        json_array_foreach(pids, i, x)
+        {
             if (add_prospect_target(gw, v, x, i, t, &url) < 0) break;
         }
     }
@@ -211,7 +219,8 @@ static int parse_targets(gw_t *gw, gw_valid_t *v, const json_t *body, targets_t 
 static int load_campaign(gw_t *gw, gw_valid_t *v, const char *id, json_t **sender)
 {
     *sender = NULL;
-    redisReply *h = pa_redis_cmd(gw_redis(gw), "HMGET %scampaign:%s name sender", gw->cfg.prefix, id);
+    redisReply *h =
+        pa_redis_cmd(gw_redis(gw), "HMGET %scampaign:%s name sender", gw->cfg.prefix, id);
     if (!h || h->type != REDIS_REPLY_ARRAY || h->elements != 2) {
         if (h) freeReplyObject(h);
         gw_unavailable(v->r);
@@ -249,8 +258,8 @@ static int pick_sender(gw_t *gw, gw_valid_t *v, const json_t *body, json_t *stor
 /* options {enrich?, personalize?, dry_run?, stages?, params?, token_budget?} */
 static int parse_options(gw_valid_t *v, const json_t *opts, run_t *run)
 {
-    static const char *const fields[] = {"enrich", "personalize", "dry_run", "stages", "params",
-                                         "token_budget", NULL};
+    static const char *const fields[] = {"enrich", "personalize",  "dry_run", "stages",
+                                         "params", "token_budget", NULL};
     if (opts && gw_valid_object(v, opts, "options", "an object") == 0)
         gw_valid_only(v, opts, "options", fields);
     run->enrich = gw_valid_bool(v, opts, "enrich", "options.enrich", 1);
@@ -271,11 +280,13 @@ static int parse_options(gw_valid_t *v, const json_t *opts, run_t *run)
     int want[PA_NSTAGES] = {run->enrich, 1, 1};
     json_t *st = json_object_get(opts, "stages"), *x;
     if (st && (!json_is_array(st) || json_array_size(st) == 0))
-        return gw_valid_fail(v, "options.stages",
-                             "options.stages: must be a non-empty array of enrich, compose, submit");
+        return gw_valid_fail(
+            v, "options.stages",
+            "options.stages: must be a non-empty array of enrich, compose, submit");
     if (st) memset(want, 0, sizeof want);
     size_t i;
-    json_array_foreach(st, i, x) {
+    json_array_foreach(st, i, x)
+    {
         int k = -1;
         for (int s = 0; s < PA_NSTAGES && json_is_string(x); s++)
             if (strcmp(json_string_value(x), pa_stages[s]) == 0) k = s;
@@ -292,12 +303,13 @@ static int parse_options(gw_valid_t *v, const json_t *opts, run_t *run)
 static int parse_run(gw_t *gw, gw_req_t *r, const json_t *body, run_t *run)
 {
     static const char *const top[] = {"campaign_id", "message_template", "targets", "prospect_ids",
-                                      "sender", "options", NULL};
+                                      "sender",      "options",          NULL};
     gw_valid_t v = GW_VALID(r);
     json_t *stored = NULL;
     gw_valid_object(&v, body, NULL, "a JSON object");
     gw_valid_only(&v, body, "", top);
-    run->tmpl = gw_valid_str(&v, body, "message_template", "message_template", 1, MAX_TEMPLATE_CHARS);
+    run->tmpl =
+        gw_valid_str(&v, body, "message_template", "message_template", 1, MAX_TEMPLATE_CHARS);
     json_t *cid = json_object_get(body, "campaign_id");
     if (cid && !json_is_null(cid) && !v.failed) {
         if (!json_is_string(cid) || !gw_id_valid(json_string_value(cid), json_string_length(cid)))
@@ -318,14 +330,12 @@ static char *encode_meta(gw_t *gw, const run_t *run)
     pa_buf_t stages = PA_BUF_INIT;
     for (int s = 0; s < PA_NSTAGES; s++)
         if (run->want[s]) pa_buf_printf(&stages, "%s%s", stages.len ? "," : "", pa_stages[s]);
-    json_t *ctx = json_pack("{s:s, s:O, s:{s:b, s:b, s:b, s:O*, s:O*}, s:s?, s:{s:I, s:I, s:I}}",
-                            "template", run->tmpl, "sender", run->sender, "options", "enrich",
-                            run->enrich, "personalize", run->personalize, "dry_run", run->dry_run,
-                            "params", run->params, "token_budget", run->budget, "campaign_id",
-                            run->campaign, "max_attempts", "enrich",
-                            (json_int_t)gw->cfg.max_attempts[0], "compose",
-                            (json_int_t)gw->cfg.max_attempts[1], "submit",
-                            (json_int_t)gw->cfg.max_attempts[2]);
+    json_t *ctx = json_pack(
+        "{s:s, s:O, s:{s:b, s:b, s:b, s:O*, s:O*}, s:s?, s:{s:I, s:I, s:I}}", "template", run->tmpl,
+        "sender", run->sender, "options", "enrich", run->enrich, "personalize", run->personalize,
+        "dry_run", run->dry_run, "params", run->params, "token_budget", run->budget, "campaign_id",
+        run->campaign, "max_attempts", "enrich", (json_int_t)gw->cfg.max_attempts[0], "compose",
+        (json_int_t)gw->cfg.max_attempts[1], "submit", (json_int_t)gw->cfg.max_attempts[2]);
     char *ctxs = json_dumps(ctx, JSON_COMPACT);
     json_decref(ctx);
     char maxa[128];
@@ -349,17 +359,20 @@ static int idempotency_key(gw_req_t *r, char *out, size_t cap)
     if (!ik) return 0;
     size_t il = strlen(ik);
     int ok = il >= 1 && il <= 200;
-    for (size_t i = 0; i < il && ok; i++) ok = ik[i] > ' ' && ik[i] < 0x7f;
+    for (size_t i = 0; i < il && ok; i++)
+        ok = ik[i] > ' ' && ik[i] < 0x7f;
     if (!ok) {
         gw_valid_t v = GW_VALID(r);
-        return gw_valid_fail(&v, "Idempotency-Key", "Idempotency-Key: 1 to 200 visible ASCII characters");
+        return gw_valid_fail(&v, "Idempotency-Key",
+                             "Idempotency-Key: 1 to 200 visible ASCII characters");
     }
     snprintf(out, cap, "key%d:%s", gw_key_index(r), ik);
     return 0;
 }
 
 /* Runs create.lua: ARGV prefix, job, now, iso, idempotency key, its TTL, queue bound, meta, n,
- * rate-limit bucket, rate, burst, n × (url, input), then the reserved worker, its credit, lease ms. */
+ * rate-limit bucket, rate, burst, n × (url, input), then the reserved worker, its credit, lease ms.
+ */
 static redisReply *create_job(gw_t *gw, gw_req_t *r, const run_t *run, const char *jid,
                               const char *idem, const char *meta, const gw_reservation_t *res)
 {
@@ -371,8 +384,10 @@ static redisReply *create_job(gw_t *gw, gw_req_t *r, const run_t *run, const cha
     snprintf(ns, sizeof ns, "%zu", t->n);
     /* the run's token bucket (per API key) is checked inside the same script */
     int ki = gw_key_index(r);
-    if (ki >= 0) snprintf(bkey, sizeof bkey, "%srl:run:key%d", gw->cfg.prefix, ki);
-    else snprintf(bkey, sizeof bkey, "%srl:run:anonymous", gw->cfg.prefix);
+    if (ki >= 0)
+        snprintf(bkey, sizeof bkey, "%srl:run:key%d", gw->cfg.prefix, ki);
+    else
+        snprintf(bkey, sizeof bkey, "%srl:run:anonymous", gw->cfg.prefix);
     snprintf(rate, sizeof rate, "%.9f", (double)gw->cfg.run_rate_per_min / 60000.0);
     snprintf(burst, sizeof burst, "%ld", gw->cfg.run_burst);
     snprintf(lk, sizeof lk, "%u", res->k);
@@ -382,11 +397,14 @@ static redisReply *create_job(gw_t *gw, gw_req_t *r, const run_t *run, const cha
     argv[0] = gw->cfg.prefix, argv[1] = jid, argv[2] = now, argv[3] = iso, argv[4] = idem;
     argv[5] = IDEM_TTL_S, argv[6] = bound, argv[7] = meta, argv[8] = ns;
     argv[9] = bkey, argv[10] = rate, argv[11] = burst;
-    for (size_t i = 0; i < t->n; i++) argv[12 + 2 * i] = t->url[i], argv[13 + 2 * i] = t->input[i];
-    argv[12 + 2 * t->n] = res->k ? res->wid : "", argv[13 + 2 * t->n] = lk, argv[14 + 2 * t->n] = lms;
+    for (size_t i = 0; i < t->n; i++)
+        argv[12 + 2 * i] = t->url[i], argv[13 + 2 * i] = t->input[i];
+    argv[12 + 2 * t->n] = res->k ? res->wid : "", argv[13 + 2 * t->n] = lk,
+                  argv[14 + 2 * t->n] = lms;
     redisReply *rep = pa_redis_eval(gw_redis(gw), &pa_jobs_create, 0, (int)argc, argv, NULL);
     free(argv);
-    if (rep && rep->type == REDIS_REPLY_ERROR) pa_error("job creation failed", PA_S("error", rep->str));
+    if (rep && rep->type == REDIS_REPLY_ERROR)
+        pa_error("job creation failed", PA_S("error", rep->str));
     if (rep && (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || (rep->elements - 2) % 10)) {
         freeReplyObject(rep);
         rep = NULL;
@@ -399,8 +417,10 @@ static void reply_created(gw_req_t *r, const char *jid, const char *state, long 
 {
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_printf(&b, "{\"job_id\":\"%s\",\"status\":\"%s\",\"total\":%lld", jid, state, total);
-    if (!replay) pa_buf_printf(&b, ",\"duplicates\":%zu", dups);
-    else pa_buf_puts(&b, ",\"idempotent_replay\":true");
+    if (!replay)
+        pa_buf_printf(&b, ",\"duplicates\":%zu", dups);
+    else
+        pa_buf_puts(&b, ",\"idempotent_replay\":true");
     pa_buf_putc(&b, '}');
     gw_reply_buf(r, 202, &b);
     char loc[128];
@@ -429,10 +449,13 @@ static void reply_job(gw_t *gw, gw_req_t *r, const run_t *run, const char *jid, 
     if (strcmp(what, "created") == 0) {
         reply_created(r, jid, "queued", (long long)run->t.n, run->t.duplicates, 0);
         pa_info("job created", PA_S("request_id", r->request_id), PA_S("job_id", jid),
-                PA_I("tasks", run->t.n), PA_I("duplicates", run->t.duplicates), PA_I("leased", leased));
+                PA_I("tasks", run->t.n), PA_I("duplicates", run->t.duplicates),
+                PA_I("leased", leased));
         if (leased < run->t.n && gw->dispatch) gw_dispatch_wake(gw->dispatch);
-        if (leased) gw_dispatch_hand(gw->dispatch, res, rep, 2); /* takes rep */
-        else freeReplyObject(rep);
+        if (leased)
+            gw_dispatch_hand(gw->dispatch, res, rep, 2); /* takes rep */
+        else
+            freeReplyObject(rep);
         return;
     }
     if (strcmp(what, "exists") == 0) {
@@ -471,7 +494,8 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
         for (int s = 0; s < PA_NSTAGES && !first; s++)
             if (run.want[s]) first = pa_stages[s];
         gw_dispatch_reserve(gw->dispatch, pa_stage_service(first),
-                            run.t.n < DIRECT_LEASE_MAX ? (unsigned)run.t.n : DIRECT_LEASE_MAX, &res);
+                            run.t.n < DIRECT_LEASE_MAX ? (unsigned)run.t.n : DIRECT_LEASE_MAX,
+                            &res);
     }
     redisReply *rep = create_job(gw, r, &run, jid, idem, meta, &res);
     if (rep) {

@@ -4,8 +4,8 @@
  * the text/event-stream response (made through the HTTP layer).
  *
  * A stream's producer (another thread) appends events to a buffer under its own lock and wakes
- * the sleeper; the response's reader (a gw_stream_read_fn) takes the buffer out with gw_sse_take and
- * goes to sleep with gw_sse_idle when it is empty. */
+ * the sleeper; the response's reader (a gw_stream_read_fn) takes the buffer out with gw_sse_take
+ * and goes to sleep with gw_sse_idle when it is empty. */
 #ifndef GW_SSE_H
 #define GW_SSE_H
 #include <pthread.h>

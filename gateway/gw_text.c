@@ -24,7 +24,8 @@ int gw_email_valid(const char *s, size_t n)
 {
     if (n < 3 || n > 254) return 0;
     const char *at = memchr(s, '@', n);
-    if (!at || at == s || at == s + n - 1 || memchr(at + 1, '@', (size_t)(s + n - at - 1))) return 0;
+    if (!at || at == s || at == s + n - 1 || memchr(at + 1, '@', (size_t)(s + n - at - 1)))
+        return 0;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] <= ' ' || s[i] == '<' || s[i] == '>' || s[i] == ',') return 0;
     const char *dom = at + 1;

@@ -37,9 +37,11 @@ int gw_valid_only(gw_valid_t *v, const json_t *o, const char *where, const char 
     if (v->failed) return -1;
     const char *k;
     json_t *x;
-    json_object_foreach((json_t *)o, k, x) {
+    json_object_foreach((json_t *)o, k, x)
+    {
         int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, k) == 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, k) == 0;
         if (!ok) {
             char f[160];
             snprintf(f, sizeof f, "%s%s%.64s", where, *where ? "." : "", k);
@@ -115,21 +117,23 @@ int gw_valid_variables(gw_valid_t *v, const json_t *vars, const char *path)
 {
     if (v->failed) return -1;
     if (!json_is_object(vars))
-        return gw_valid_fail(v, path, "%s: must be an object of names to strings, numbers or booleans",
-                             path);
+        return gw_valid_fail(
+            v, path, "%s: must be an object of names to strings, numbers or booleans", path);
     if (json_object_size(vars) > MAX_VARIABLES)
         return gw_valid_fail(v, path, "%s: at most %d variables", path, MAX_VARIABLES);
     const char *k;
     json_t *x;
-    json_object_foreach((json_t *)vars, k, x) {
+    json_object_foreach((json_t *)vars, k, x)
+    {
         if (!variable_name_ok(k))
-            return gw_valid_fail(v, path, "%s: variable names are 1 to 64 of A-Z a-z 0-9 _ .", path);
+            return gw_valid_fail(v, path, "%s: variable names are 1 to 64 of A-Z a-z 0-9 _ .",
+                                 path);
         if (!(json_is_string(x) || json_is_number(x) || json_is_boolean(x)) ||
             (json_is_string(x) && (json_string_length(x) > 2000 ||
                                    !pa_utf8_valid(json_string_value(x), json_string_length(x)))))
-            return gw_valid_fail(v, path,
-                                 "%s.%s: must be a string of at most 2000 bytes, a number or a boolean",
-                                 path, k);
+            return gw_valid_fail(
+                v, path, "%s.%s: must be a string of at most 2000 bytes, a number or a boolean",
+                path, k);
     }
     return 0;
 }
@@ -161,11 +165,13 @@ int gw_valid_llm_params(gw_valid_t *v, const json_t *p, const char *path)
     const char *k;
     json_t *x;
     char f[96];
-    json_object_foreach((json_t *)p, k, x) {
+    json_object_foreach((json_t *)p, k, x)
+    {
         snprintf(f, sizeof f, "%s.%.40s", path, k);
         int ok = llm_param_ok(k, x);
         if (ok < 0)
-            return gw_valid_fail(v, f, "%s: unknown parameter (temperature, top_p, max_tokens, stop, seed)", f);
+            return gw_valid_fail(
+                v, f, "%s: unknown parameter (temperature, top_p, max_tokens, stop, seed)", f);
         if (!ok) return gw_valid_fail(v, f, "%s: out of range or of the wrong type", f);
     }
     return 0;
@@ -173,13 +179,13 @@ int gw_valid_llm_params(gw_valid_t *v, const json_t *p, const char *path)
 
 int gw_valid_sender(gw_valid_t *v, const json_t *s, const char *path)
 {
-    static const char *const fields[] = {"name", "email", "company", "phone", "title", "website",
-                                         NULL};
+    static const char *const fields[] = {"name",  "email",   "company", "phone",
+                                         "title", "website", NULL};
     static const struct {
         const char *name;
         size_t min, max;
-    } limits[] = {{"name", 1, 200},  {"email", 1, 254},  {"company", 0, 200},
-                  {"phone", 0, 50},  {"title", 0, 200},  {"website", 0, 2048}};
+    } limits[] = {{"name", 1, 200}, {"email", 1, 254}, {"company", 0, 200},
+                  {"phone", 0, 50}, {"title", 0, 200}, {"website", 0, 2048}};
     char what[96], f[64];
     snprintf(what, sizeof what, "an object {name, email, company?, phone?, title?, website?}");
     if (gw_valid_object(v, s, path, what) < 0 || gw_valid_only(v, s, path, fields) < 0) return -1;

@@ -19,7 +19,8 @@ static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list, const char *servic
 {
     size_t i;
     json_t *w;
-    json_array_foreach(list, i, w) {
+    json_array_foreach(list, i, w)
+    {
         if (!of_service(w, service)) continue;
         char key[200];
         snprintf(key, sizeof key, "%sworker:%s:status", gw->cfg.prefix,
@@ -27,7 +28,8 @@ static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list, const char *servic
         const char *av[] = {"HGETALL", key};
         if (pa_redis_append(rd, 2, av, NULL) < 0) return -1;
     }
-    json_array_foreach(list, i, w) {
+    json_array_foreach(list, i, w)
+    {
         if (!of_service(w, service)) continue;
         redisReply *h = pa_redis_get_reply(rd);
         if (!h) return -1;
@@ -35,8 +37,9 @@ static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list, const char *servic
             json_t *st = json_object();
             for (size_t k = 0; k + 1 < h->elements; k += 2)
                 if (h->element[k]->str && h->element[k + 1]->str)
-                    json_object_set_new(st, h->element[k]->str,
-                                        json_stringn(h->element[k + 1]->str, h->element[k + 1]->len));
+                    json_object_set_new(
+                        st, h->element[k]->str,
+                        json_stringn(h->element[k + 1]->str, h->element[k + 1]->len));
             json_object_set_new(w, "status", st);
         }
         freeReplyObject(h);
@@ -84,18 +87,19 @@ json_t *gw_workers_breakers(const json_t *live, size_t *open)
     json_t *out = json_array(), *w;
     size_t i;
     *open = 0;
-    json_array_foreach((json_t *)live, i, w) {
+    json_array_foreach((json_t *)live, i, w)
+    {
         json_t *st = json_object_get(w, "status");
         const char *state = json_string_value(json_object_get(st, "breaker_state"));
         if (!is_llm(w) || !state) continue;
         const char *failures = json_string_value(json_object_get(st, "breaker_failures"));
         const char *until_s = json_string_value(json_object_get(st, "breaker_open_until_ms"));
         long long until = until_s ? atoll(until_s) : 0;
-        json_t *e = json_pack("{s:O, s:O?, s:O?, s:s, s:I, s:I}", "worker", json_object_get(w, "id"),
-                              "provider", json_object_get(st, "breaker_provider"), "model",
-                              json_object_get(st, "breaker_model"), "state", state, "failures",
-                              (json_int_t)(failures ? atoll(failures) : 0), "retry_in_ms",
-                              (json_int_t)(until > now ? until - now : 0));
+        json_t *e = json_pack(
+            "{s:O, s:O?, s:O?, s:s, s:I, s:I}", "worker", json_object_get(w, "id"), "provider",
+            json_object_get(st, "breaker_provider"), "model", json_object_get(st, "breaker_model"),
+            "state", state, "failures", (json_int_t)(failures ? atoll(failures) : 0), "retry_in_ms",
+            (json_int_t)(until > now ? until - now : 0));
         if (e) json_array_append_new(out, e);
         *open += strcmp(state, "closed") != 0;
     }
@@ -111,7 +115,8 @@ int gw_workers_llm_ready(gw_t *gw, long *retry_after_s)
     long long now = (long long)pa_wall_ms(), soonest = -1;
     size_t i;
     json_t *w;
-    json_array_foreach(live, i, w) {
+    json_array_foreach(live, i, w)
+    {
         if (!is_llm(w)) continue;
         llm = 1;
         json_t *st = json_object_get(w, "status");
@@ -146,7 +151,8 @@ static void count_service(json_t *svc, json_t *w)
         e = json_pack("{s:i, s:i}", "workers", 0, "capacity", 0);
         json_object_set_new(svc, s, e);
     }
-    json_object_set_new(e, "workers", json_integer(json_integer_value(json_object_get(e, "workers")) + 1));
+    json_object_set_new(e, "workers",
+                        json_integer(json_integer_value(json_object_get(e, "workers")) + 1));
     json_object_set_new(e, "capacity",
                         json_integer(json_integer_value(json_object_get(e, "capacity")) + cap));
 }

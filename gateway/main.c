@@ -21,15 +21,17 @@ static int start(gw_t *gw)
 {
     char err[512];
     gw->start_ms = pa_mono_ms();
-    gw->store = gw_store_new(gw->cfg.redis_url, gw->cfg.prefix, gw->cfg.redis_timeout_ms, err, sizeof err);
+    gw->store =
+        gw_store_new(gw->cfg.redis_url, gw->cfg.prefix, gw->cfg.redis_timeout_ms, err, sizeof err);
     if (!gw->store) {
         pa_error("bad configuration", PA_S("error", err));
         return 2;
     }
     if (gw->cfg.dispatch_bind[0]) {
-        gw_dispatch_opts_t o = {gw->cfg.dispatch_bind, gw->cfg.redis_url, gw->cfg.prefix,
-                                gw->cfg.redis_timeout_ms, gw->cfg.heartbeat_ms, gw->cfg.lease_ms,
-                                gw->cfg.gateway_id, gw->cfg.curve_secret, gw->cfg.curve_clients_dir};
+        gw_dispatch_opts_t o = {
+            gw->cfg.dispatch_bind,    gw->cfg.redis_url,    gw->cfg.prefix,
+            gw->cfg.redis_timeout_ms, gw->cfg.heartbeat_ms, gw->cfg.lease_ms,
+            gw->cfg.gateway_id,       gw->cfg.curve_secret, gw->cfg.curve_clients_dir};
         gw->dispatch = gw_dispatch_new(&o, err, sizeof err);
         if (!gw->dispatch) {
             pa_error("cannot start the dispatcher", PA_S("error", err));
@@ -37,7 +39,8 @@ static int start(gw_t *gw)
             return 1;
         }
     }
-    gw->events = gw_events_new(gw->cfg.redis_url, gw->cfg.prefix, gw->cfg.redis_timeout_ms, err, sizeof err);
+    gw->events =
+        gw_events_new(gw->cfg.redis_url, gw->cfg.prefix, gw->cfg.redis_timeout_ms, err, sizeof err);
     if (gw->events)
         gw->streams = gw_streams_new(gw->cfg.redis_url, gw->cfg.prefix, gw->cfg.redis_timeout_ms,
                                      gw->cfg.stream_keepalive_ms, err, sizeof err);

@@ -41,8 +41,9 @@ Test(seed_calls, the_seeds_generate_call_answers_with_the_template_provider)
     start((const char *[]){"HEARTBEAT_MS=200", NULL});
     lf_llm_worker(rd, gw, NULL); /* LLM_PROVIDER unset: the template provider */
     lf_wait_worker(gw);
-    hr_resp_t *r = hr_post(gw, "/api/llm/generate",
-                           "{\"prompt\":\"Write a two-line intro to Acme\",\"params\":{\"temperature\":0}}");
+    hr_resp_t *r =
+        hr_post(gw, "/api/llm/generate",
+                "{\"prompt\":\"Write a two-line intro to Acme\",\"params\":{\"temperature\":0}}");
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     json_t *j = hr_json(r);
     cr_assert_str_eq(hr_jstr(j, "output"), "Write a two-line intro to Acme");
@@ -106,16 +107,18 @@ Test(seed_calls, the_seeds_run_with_campaign_id_takes_the_campaigns_sender)
     json_t *sender = json_object_get(job_ctx(hr_jstr(hr_json(r), "job_id")), "sender");
     cr_assert_str_eq(hr_jstr(sender, "email"), "cam@paign.example", "%s", hr_jdump(sender));
     /* a sender in the body wins over the campaign's */
-    r = hr_post(gw, LF_RUN,
-                "{\"campaign_id\":\"c-seed\",\"message_template\":\"Hi\",\"targets\":[\"a.example\"],"
-                "\"sender\":{\"name\":\"Body\",\"email\":\"body@x.example\"}}");
+    r = hr_post(
+        gw, LF_RUN,
+        "{\"campaign_id\":\"c-seed\",\"message_template\":\"Hi\",\"targets\":[\"a.example\"],"
+        "\"sender\":{\"name\":\"Body\",\"email\":\"body@x.example\"}}");
     cr_assert_eq(r->status, 202, "%s", hr_describe(r));
     sender = json_object_get(job_ctx(hr_jstr(hr_json(r), "job_id")), "sender");
     cr_assert_str_eq(hr_jstr(sender, "name"), "Body");
     /* a campaign without a sender falls back to the configured default */
     hr_must_create(gw, "/api/campaigns", "{\"id\":\"c-plain\",\"name\":\"Plain\"}");
-    r = hr_post(gw, LF_RUN,
-                "{\"campaign_id\":\"c-plain\",\"message_template\":\"Hi\",\"targets\":[\"a.example\"]}");
+    r = hr_post(
+        gw, LF_RUN,
+        "{\"campaign_id\":\"c-plain\",\"message_template\":\"Hi\",\"targets\":[\"a.example\"]}");
     cr_assert_eq(r->status, 202, "%s", hr_describe(r));
     sender = json_object_get(job_ctx(hr_jstr(hr_json(r), "job_id")), "sender");
     cr_assert_str_eq(hr_jstr(sender, "name"), "Default");
@@ -145,13 +148,14 @@ Test(seed_calls, a_campaigns_sender_is_validated_like_a_runs)
     hr_assert_problem(hr_post(gw, "/api/campaigns",
                               "{\"name\":\"X\",\"sender\":{\"name\":\"S\",\"email\":\"nope\"}}"),
                       400, "invalid-field", "sender.email");
-    hr_assert_problem(hr_post(gw, "/api/campaigns",
-                              "{\"name\":\"X\",\"sender\":{\"email\":\"s@x.example\"}}"),
-                      400, "invalid-field", "sender.name");
-    hr_assert_problem(hr_post(gw, "/api/campaigns",
-                              "{\"name\":\"X\",\"sender\":{\"name\":\"S\",\"email\":\"s@x.example\","
-                              "\"fax\":\"1\"}}"),
-                      400, "invalid-field", "sender.fax");
+    hr_assert_problem(
+        hr_post(gw, "/api/campaigns", "{\"name\":\"X\",\"sender\":{\"email\":\"s@x.example\"}}"),
+        400, "invalid-field", "sender.name");
+    hr_assert_problem(
+        hr_post(gw, "/api/campaigns",
+                "{\"name\":\"X\",\"sender\":{\"name\":\"S\",\"email\":\"s@x.example\","
+                "\"fax\":\"1\"}}"),
+        400, "invalid-field", "sender.fax");
     cr_assert_eq(json_array_size(hr_json(hr_get(gw, "/api/campaigns"))), 0);
 }
 

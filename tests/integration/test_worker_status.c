@@ -43,7 +43,8 @@ static void cmd(const char *fmt, const char *a, const char *b)
 static void write_status(const char *id, const char *state, long long open_for_ms)
 {
     char until[32], now[32];
-    snprintf(until, sizeof until, "%llu", (unsigned long long)(pa_wall_ms() + (uint64_t)open_for_ms));
+    snprintf(until, sizeof until, "%llu",
+             (unsigned long long)(pa_wall_ms() + (uint64_t)open_for_ms));
     snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
     redisReply *r = pa_redis_cmd(
         rc,
@@ -82,11 +83,14 @@ Test(worker_status, health_metrics_and_workers_report_an_open_breaker_from_the_s
     cr_assert_eq(hr_jint(b, "failures", -1), 3);
     cr_assert_gt(hr_jint(b, "retry_in_ms", -1), 20000);
     const char *m = lf_metrics(gw);
-    cr_assert_eq(lf_metric(m, "pa_llm_breaker_state{worker=\"llm-test\",provider=\"openai\"}"), 2, "%s", m);
-    cr_assert_eq(lf_metric(m, "pa_llm_breaker_failures{worker=\"llm-test\",provider=\"openai\"}"), 3);
+    cr_assert_eq(lf_metric(m, "pa_llm_breaker_state{worker=\"llm-test\",provider=\"openai\"}"), 2,
+                 "%s", m);
+    cr_assert_eq(lf_metric(m, "pa_llm_breaker_failures{worker=\"llm-test\",provider=\"openai\"}"),
+                 3);
     cr_assert_eq(lf_metric(m, "pa_llm_breakers_open"), 1);
     json_t *w = json_array_get(json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers"), 0);
-    cr_assert_str_eq(hr_jstr(json_object_get(w, "status"), "breaker_state"), "open", "%s", hr_jdump(w));
+    cr_assert_str_eq(hr_jstr(json_object_get(w, "status"), "breaker_state"), "open", "%s",
+                     hr_jdump(w));
     /* closed again: health is ok */
     write_status("llm-test", "closed", 0);
     h = hr_json(hr_get(gw, "/api/health"));
@@ -117,8 +121,10 @@ Test(worker_status, a_workers_private_breaker_keys_are_not_read)
     char until[32];
     snprintf(until, sizeof until, "%llu", (unsigned long long)(pa_wall_ms() + 60000));
     cmd("ZADD pa:llm:breakers %s %s", until, "llm-test");
-    redisReply *x = pa_redis_cmd(rc, "HSET pa:llm:breaker:llm-test state open provider openai "
-                                     "failures 9 open_until_ms %s", until);
+    redisReply *x = pa_redis_cmd(rc,
+                                 "HSET pa:llm:breaker:llm-test state open provider openai "
+                                 "failures 9 open_until_ms %s",
+                                 until);
     freeReplyObject(x);
     json_t *h = hr_json(hr_get(gw, "/api/health"));
     cr_assert_str_eq(hr_jstr(h, "status"), "ok", "%s", hr_jdump(h));

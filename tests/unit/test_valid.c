@@ -26,7 +26,8 @@ static void fini(void)
     reset();
     static const char *const vars[] = {"SENDER_NAME",  "SENDER_EMAIL", "SENDER_COMPANY",
                                        "SENDER_PHONE", "SENDER_TITLE", "SENDER_WEBSITE"};
-    for (size_t i = 0; i < 6; i++) unsetenv(vars[i]);
+    for (size_t i = 0; i < 6; i++)
+        unsetenv(vars[i]);
 }
 
 TestSuite(valid, .init = reset, .fini = fini);
@@ -140,8 +141,8 @@ Test(valid, llm_params_and_variables)
                      cases[i].json);
         reset();
         v = GW_VALID(&req);
-        cr_assert_eq(gw_valid_variables(&v, o, "variables") == 0, cases[i].vars_ok,
-                     "variables %s", cases[i].json);
+        cr_assert_eq(gw_valid_variables(&v, o, "variables") == 0, cases[i].vars_ok, "variables %s",
+                     cases[i].json);
         json_decref(o);
     }
 }
@@ -187,7 +188,8 @@ Test(valid, the_default_sender_comes_from_sender_variables)
     setenv("SENDER_EMAIL", "sam@seller.example", 1);
     setenv("SENDER_TITLE", "CEO", 1);
     cr_assert_eq(gw_config_load(&c, err, sizeof err), 0, "%s", err);
-    cr_assert_str_eq(c.sender_json, "{\"name\":\"Sam\",\"email\":\"sam@seller.example\",\"title\":\"CEO\"}");
+    cr_assert_str_eq(c.sender_json,
+                     "{\"name\":\"Sam\",\"email\":\"sam@seller.example\",\"title\":\"CEO\"}");
     gw_config_free(&c);
     unsetenv("SENDER_NAME");
     cr_assert_eq(gw_config_load(&c, err, sizeof err), -1);
