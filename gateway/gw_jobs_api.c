@@ -20,8 +20,10 @@ static const char *hget(const redisReply *h, const char *k)
 static void put_str_or_null(pa_buf_t *b, const char *k, const char *v)
 {
     pa_buf_printf(b, ",\"%s\":", k);
-    if (v && *v) pa_buf_json_str(b, v, strlen(v));
-    else pa_buf_puts(b, "null");
+    if (v && *v)
+        pa_buf_json_str(b, v, strlen(v));
+    else
+        pa_buf_puts(b, "null");
 }
 
 /* Renders a job from its HGETALL reply. */
@@ -40,7 +42,8 @@ static void render_job(pa_buf_t *b, const redisReply *h)
         if (i >= 2 && i != 4) terminal += n; /* all but queued, running, retry_wait */
         pa_buf_printf(b, "%s\"%s\":%lld", i ? "," : "", pa_task_states[i], n);
     }
-    pa_buf_printf(b, "},\"progress\":%.4f,\"stages\":[", total ? (double)terminal / (double)total : 1.0);
+    pa_buf_printf(b, "},\"progress\":%.4f,\"stages\":[",
+                  total ? (double)terminal / (double)total : 1.0);
     const char *st = hget(h, "stages");
     for (const char *p = st ? st : ""; *p;) {
         size_t n = strcspn(p, ",");
@@ -81,7 +84,8 @@ static redisReply *load_job(gw_t *gw, gw_req_t *r)
     }
     if (h->elements == 0) {
         freeReplyObject(h);
-        gw_problem(r, 404, "not-found", NULL, "no job with this id (finished jobs expire after JOB_RETENTION_S)");
+        gw_problem(r, 404, "not-found", NULL,
+                   "no job with this id (finished jobs expire after JOB_RETENTION_S)");
         return NULL;
     }
     return h;
@@ -112,7 +116,8 @@ void gw_h_job_cancel(gw_t *gw, gw_req_t *r)
         gw_unavailable(r);
         return;
     }
-    int notfound = strcmp(rep->str, "notfound") == 0, completed = strcmp(rep->str, "completed") == 0;
+    int notfound = strcmp(rep->str, "notfound") == 0,
+        completed = strcmp(rep->str, "completed") == 0;
     freeReplyObject(rep);
     if (notfound) {
         gw_problem(r, 404, "not-found", NULL, "no job with this id");
@@ -152,8 +157,8 @@ typedef struct {
  * failed (no partial list). */
 static int read_jobs(gw_t *gw, pa_redis_t *rd, jobs_page_t *pg)
 {
-    redisReply *ids = pa_redis_cmd(rd, "ZREVRANGE %sjobs %lld %lld", gw->cfg.prefix, pg->start,
-                                   pg->start + 99);
+    redisReply *ids =
+        pa_redis_cmd(rd, "ZREVRANGE %sjobs %lld %lld", gw->cfg.prefix, pg->start, pg->start + 99);
     if (!ids || ids->type != REDIS_REPLY_ARRAY || ids->elements == 0) {
         int rc = ids && ids->type == REDIS_REPLY_ARRAY ? 0 : -1;
         if (ids) freeReplyObject(ids);
@@ -218,7 +223,8 @@ void gw_h_jobs_list(gw_t *gw, gw_req_t *r)
     pg.status = gw_arg(r, "status");
     if (pg.status && !*pg.status) pg.status = NULL;
     int ok = !pg.status;
-    for (int i = 0; i < 4 && !ok; i++) ok = strcmp(pg.status, statuses[i]) == 0;
+    for (int i = 0; i < 4 && !ok; i++)
+        ok = strcmp(pg.status, statuses[i]) == 0;
     if (!ok) {
         gw_valid_fail(&v, "status", "status: one of queued, running, completed, cancelled");
         return;
@@ -269,80 +275,97 @@ static void render_task(pa_buf_t *b, long long i, const redisReply *h, const cha
     pa_buf_puts(b, "}}");
 }
 
-void gw_h_job_tasks(gw_t *gw, gw_req_t *r)
+/* A page of GET /api/jobs/{id}/tasks being collected: in task order, filtered by state. */
+typedef struct {
+    const char *state; /* NULL: any */
+    size_t limit, count;
+    long long from, total,
+        last;         /* task numbers: the first to read, the job's count, the last shown */
+    char created[40]; /* the job's: an untouched task's updated */
+    int more;
+    pa_buf_t b;
+} tasks_page_t;
+
+/* limit, state and cursor into pg; -1 answered. */
+static int parse_tasks_query(gw_req_t *r, tasks_page_t *pg)
 {
-    size_t limit;
     gw_valid_t v = GW_VALID(r);
-    if (gw_valid_limit(&v, gw_arg(r, "limit"), 100, 1000, &limit) < 0) return;
-    const char *state = gw_arg(r, "state"), *cursor = gw_arg(r, "cursor");
-    if (state && *state && pa_state_index(state) < 0) {
-        gw_valid_fail(&v, "state",
-                   "state: one of queued, running, succeeded, failed, retry_wait, captcha_required, "
-                   "skipped, uncertain, cancelled");
-        return;
-    }
-    if (state && !*state) state = NULL;
-    long long from = 1;
+    if (gw_valid_limit(&v, gw_arg(r, "limit"), 100, 1000, &pg->limit) < 0) return -1;
+    const char *cursor = gw_arg(r, "cursor");
+    pg->state = gw_arg(r, "state");
+    if (pg->state && !*pg->state) pg->state = NULL;
+    if (pg->state && pa_state_index(pg->state) < 0)
+        return gw_valid_fail(&v, "state",
+                             "state: one of queued, running, succeeded, failed, retry_wait, "
+                             "captcha_required, skipped, uncertain, cancelled");
+    pg->from = 1;
     if (cursor && *cursor) {
         char *e;
-        from = strtoll(cursor, &e, 10) + 1;
-        if (*e || from < 2) {
-            gw_valid_fail(&v, "cursor", "cursor: not a cursor from this API");
+        pg->from = strtoll(cursor, &e, 10) + 1;
+        if (*e || pg->from < 2)
+            return gw_valid_fail(&v, "cursor", "cursor: not a cursor from this API");
+    }
+    return 0;
+}
+
+/* Reads tasks pg->from.. (at most 256, pipelined) into the page; -1 when Redis failed. */
+static int read_tasks(gw_t *gw, pa_redis_t *rd, const char *job, tasks_page_t *pg)
+{
+    long long end = pg->from + 255 > pg->total ? pg->total : pg->from + 255;
+    for (long long i = pg->from; i <= end; i++) {
+        char key[160];
+        snprintf(key, sizeof key, "%stask:%s:%06lld", gw->cfg.prefix, job, i);
+        const char *av[] = {"HGETALL", key};
+        pa_redis_append(rd, 2, av, NULL);
+    }
+    for (long long i = pg->from; i <= end; i++) {
+        redisReply *h = pa_redis_get_reply(rd);
+        if (!h) return -1;
+        const char *s = hget(h, "state");
+        if (h->elements && (!pg->state || (s && strcmp(s, pg->state) == 0))) {
+            if (pg->count == pg->limit) {
+                pg->more = 1;
+            } else {
+                if (pg->count++) pa_buf_putc(&pg->b, ',');
+                render_task(&pg->b, i, h, pg->created);
+                pg->last = i;
+            }
+        }
+        freeReplyObject(h);
+    }
+    pg->from = end + 1;
+    return 0;
+}
+
+void gw_h_job_tasks(gw_t *gw, gw_req_t *r)
+{
+    tasks_page_t pg = {.b = PA_BUF_INIT};
+    if (parse_tasks_query(r, &pg) < 0) return;
+    redisReply *job = load_job(gw, r);
+    if (!job) return;
+    pg.total = atoll(hget(job, "total") ? hget(job, "total") : "0");
+    /* a task never touched since the job was created has no updated of its own */
+    if (hget(job, "created")) snprintf(pg.created, sizeof pg.created, "%s", hget(job, "created"));
+    freeReplyObject(job);
+    pa_buf_putc(&pg.b, '[');
+    while (pg.from <= pg.total && !pg.more) {
+        if (read_tasks(gw, gw_redis(gw), r->id, &pg) < 0) {
+            pa_buf_free(&pg.b);
+            gw_unavailable(r);
             return;
         }
     }
-    redisReply *job = load_job(gw, r);
-    if (!job) return;
-    long long total = atoll(hget(job, "total") ? hget(job, "total") : "0");
-    /* a task never touched since the job was created has no updated of its own */
-    char created[40] = "";
-    if (hget(job, "created")) snprintf(created, sizeof created, "%s", hget(job, "created"));
-    freeReplyObject(job);
-    pa_redis_t *rd = gw_redis(gw);
-    pa_buf_t b = PA_BUF_INIT;
-    pa_buf_putc(&b, '[');
-    size_t count = 0;
-    long long idx = from, last = 0;
-    int more = 0;
-    while (idx <= total && !more) {
-        long long end = idx + 255 > total ? total : idx + 255;
-        for (long long i = idx; i <= end; i++) {
-            char key[160];
-            snprintf(key, sizeof key, "%stask:%s:%06lld", gw->cfg.prefix, r->id, i);
-            const char *av[] = {"HGETALL", key};
-            pa_redis_append(rd, 2, av, NULL);
-        }
-        for (long long i = idx; i <= end; i++) {
-            redisReply *h = pa_redis_get_reply(rd);
-            if (!h) {
-                pa_buf_free(&b);
-                gw_unavailable(r);
-                return;
-            }
-            const char *s = hget(h, "state");
-            if (h->elements && (!state || (s && strcmp(s, state) == 0))) {
-                if (count == limit) {
-                    more = 1;
-                } else {
-                    if (count) pa_buf_putc(&b, ',');
-                    render_task(&b, i, h, created);
-                    count++;
-                    last = i;
-                }
-            }
-            freeReplyObject(h);
-        }
-        idx = end + 1;
-    }
-    pa_buf_putc(&b, ']');
-    gw_reply_buf(r, 200, &b);
+    pa_buf_putc(&pg.b, ']');
+    gw_reply_buf(r, 200, &pg.b);
     char tc[24];
-    snprintf(tc, sizeof tc, "%lld", total);
+    snprintf(tc, sizeof tc, "%lld", pg.total);
     gw_header(r, "X-Total-Count", tc);
-    if (more) {
+    if (pg.more) {
         char link[256];
-        snprintf(link, sizeof link, "</api/jobs/%s/tasks?%s%s%slimit=%zu&cursor=%lld>; rel=\"next\"",
-                 r->id, state ? "state=" : "", state ? state : "", state ? "&" : "", limit, last);
+        snprintf(link, sizeof link,
+                 "</api/jobs/%s/tasks?%s%s%slimit=%zu&cursor=%lld>; rel=\"next\"", r->id,
+                 pg.state ? "state=" : "", pg.state ? pg.state : "", pg.state ? "&" : "", pg.limit,
+                 pg.last);
         gw_header(r, "Link", link);
     }
 }
