@@ -14,18 +14,15 @@
  * The gateway reads a worker's breaker only from its status record (<prefix>worker:<id>:status,
  * breaker_* fields), which the runtime and the llm worker write on other branches. Until those
  * are merged, this thread copies the worker's own breaker hash (pa:llm:breaker:<id>) into the
- * record every 20 ms, as the worker will publish it. It leaves alone a record that the runtime
- * writes itself (one with a "service" field), so after the merge it does nothing and can go. */
+ * record every 20 ms, as the worker will publish it. Once the worker publishes its breaker in the
+ * record itself, the copy is the same values (or nothing, when the private keys are gone): then
+ * this bridge can go. */
 static atomic_int bridge_on;
 static pthread_t bridge_thread;
 static char bridge_url[256];
 
 static void bridge_one(pa_redis_t *c, const char *id)
 {
-    redisReply *own = pa_redis_cmd(c, "HEXISTS pa:worker:%s:status service", id);
-    int runtime_writes = own && own->type == REDIS_REPLY_INTEGER && own->integer == 1;
-    if (own) freeReplyObject(own);
-    if (runtime_writes) return;
     redisReply *b = pa_redis_cmd(c, "HMGET pa:llm:breaker:%s state provider model failures open_until_ms", id);
     if (b && b->type == REDIS_REPLY_ARRAY && b->elements == 5 && b->element[0]->str) {
         const char *v[5];
