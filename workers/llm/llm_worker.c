@@ -569,7 +569,10 @@ static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage
     return j;
 }
 
-/* A free prompt from POST /api/llm/generate: the provider's answer, or a clear failure. */
+/* A free prompt from POST /api/llm/generate: the provider's answer, or a clear failure. The
+ * prompt is a template over the call's variables (gateway: POST /api/llm/generate
+ * {prompt, variables?}); the template provider answers with it rendered, a model gets it
+ * rendered when the call has variables. */
 static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
 {
     cfg_t *c = &L->cfg;
@@ -579,9 +582,6 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: the generate task has no prompt", 0);
         return;
     }
-    /* The prompt is a template over the call's variables (gateway: POST /api/llm/generate
-     * {prompt, variables?}). The template provider answers with it rendered; a model gets it
-     * rendered when the call has variables. */
     const json_t *vars = json_object_get(in, "variables");
     pa_buf_t rendered = PA_BUF_INIT;
     if (c->provider == LLM_PROVIDER_TEMPLATE || json_is_object(vars)) {
