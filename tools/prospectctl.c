@@ -330,6 +330,7 @@ static int terminal_width(void)
 
 int main(int argc, char **argv)
 {
+    pa_mem_install_hooks(); /* out of memory aborts in jansson and hiredis too */
     cli_t cli;
     memset(&cli, 0, sizeof cli);
     cli.a.limit = -1;

@@ -575,7 +575,10 @@ static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage
     return j;
 }
 
-/* A free prompt from POST /api/llm/generate: the provider's answer, or a clear failure. */
+/* A free prompt from POST /api/llm/generate: the provider's answer, or a clear failure. The
+ * prompt is a template over the call's variables (gateway: POST /api/llm/generate
+ * {prompt, variables?}); the template provider answers with it rendered, a model gets it
+ * rendered when the call has variables. */
 static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
 {
     cfg_t *c = &L->cfg;
@@ -585,11 +588,32 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: the generate task has no prompt", 0);
         return;
     }
+    const json_t *vars = json_object_get(in, "variables");
+    pa_buf_t rendered = PA_BUF_INIT;
+    if (c->provider == LLM_PROVIDER_TEMPLATE || json_is_object(vars)) {
+        char err[600];
+        json_t *fin = json_pack("{s:O*}", "variables", vars);
+        llm_fields_t f = {fin, NULL, NULL};
+        int rc = llm_compose_template(prompt, strlen(prompt), &f, GENERATE_MAX_CHARS, &rendered,
+                                      err, sizeof err);
+        json_decref(fin);
+        if (rc < 0) {
+            pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
+            pa_buf_free(&rendered);
+            return;
+        }
+        prompt = rendered.data;
+    }
     if (c->provider == LLM_PROVIDER_TEMPLATE) {
-        pa_worker_done(w, t, PA_OUT_FAILED, NULL,
-                       "llm: LLM_PROVIDER=template renders message templates and cannot answer a "
-                       "free prompt; set LLM_PROVIDER to openai or anthropic",
-                       0);
+        json_t *o = json_pack("{s:s, s:s, s:n, s:{s:i, s:i}, s:b}", "output", prompt, "provider",
+                              "template", "model", "usage", "prompt_tokens", 0,
+                              "completion_tokens", 0, "cached", 0);
+        char *res = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (res) pa_worker_done(w, t, PA_OUT_SUCCEEDED, res, NULL, 0);
+        else pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+        free(res);
+        pa_buf_free(&rendered);
         return;
     }
     job_t *j = new_job(L, t, p, "generate");
@@ -612,6 +636,7 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
            llm_request_body(c->provider, c->model, sys, prompt, params, stream, &ignored),
            estimate_tokens(strlen(sys) + strlen(prompt), params));
     pa_buf_free(&ignored);
+    pa_buf_free(&rendered);
 }
 
 static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
@@ -886,6 +911,7 @@ static void free_cfg(cfg_t *c)
 
 int main(void)
 {
+    pa_mem_install_hooks(); /* out of memory aborts in jansson and hiredis too */
     char err[256];
     pa_log_level_t lvl = PA_LOG_INFO;
     pa_log_parse_level(pa_env_str("LOG_LEVEL", "info"), &lvl);
