@@ -50,6 +50,7 @@ char *llm_endpoint(llm_provider_t p, const char *base)
 /* ---- untrusted text ----------------------------------------------------------------------- */
 
 /* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0. */
+/* TODO(issue 8): the suite has one UTF-8 decoder, pa_utf8_decode (common/pa_utf8.h): use it. */
 static size_t u8_len(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80) return 1;

@@ -994,6 +994,7 @@ static void free_cfg(cfg_t *c)
 
 int main(void)
 {
+    pa_mem_install_hooks(); /* out of memory aborts in jansson and hiredis too */
     char err[256];
     pa_log_level_t lvl = PA_LOG_INFO;
     pa_log_parse_level(pa_env_str("LOG_LEVEL", "info"), &lvl);
