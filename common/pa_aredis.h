@@ -37,7 +37,8 @@ pa_aredis_t *pa_aredis_new(pa_loop_t *l, const char *url, int timeout_ms, char *
  * NULL. Calls made from those callbacks return -1 (their callbacks are never called). */
 void pa_aredis_destroy(pa_aredis_t **a);
 
-/* 0: fn will be called once. -1 only while the client is being destroyed. */
+/* 0: fn will be called once (fn may be NULL: the answer is dropped). -1 only while the client
+ * is being destroyed. */
 int pa_aredis_argv(pa_aredis_t *a, pa_aredis_fn fn, void *ud, int argc, const char **argv,
                    const size_t *lens);
 int pa_aredis_cmd(pa_aredis_t *a, pa_aredis_fn fn, void *ud, const char *fmt, ...);

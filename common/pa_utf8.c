@@ -7,9 +7,10 @@
 #include <stdint.h>
 #include <wctype.h>
 
-/* Decodes one code point; returns its length, or 0 on a malformed sequence. */
-static size_t decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t pa_utf8_decode(const char *str, size_t n, uint32_t *cp)
 {
+    const unsigned char *s = (const unsigned char *)str;
+    if (!n) return 0;
     unsigned char c = s[0];
     if (c < 0x80) return *cp = c, 1;
     size_t len;
@@ -55,7 +56,7 @@ int pa_utf8_valid(const char *s, size_t n)
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         if (p[i] == 0) return 0;
-        size_t k = decode(p + i, n - i, &cp);
+        size_t k = pa_utf8_decode((const char *)p + i, n - i, &cp);
         if (!k) return 0;
         i += k;
     }
@@ -84,7 +85,7 @@ void pa_utf8_fold(const char *s, size_t n, pa_buf_t *out)
             continue;
         }
         uint32_t cp;
-        size_t k = decode(p + i, n - i, &cp);
+        size_t k = pa_utf8_decode((const char *)p + i, n - i, &cp);
         if (!k) {
             pa_buf_putc(out, (char)p[i]);
             i++;
@@ -103,7 +104,7 @@ size_t pa_utf8_len(const char *s, size_t n)
     size_t count = 0;
     for (size_t i = 0; i < n; count++) {
         uint32_t cp;
-        size_t k = decode(p + i, n - i, &cp);
+        size_t k = pa_utf8_decode((const char *)p + i, n - i, &cp);
         i += k ? k : 1;
     }
     return count;

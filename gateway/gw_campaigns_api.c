@@ -1,47 +1,64 @@
 /* /api/campaigns: list, create and read campaigns, stored as Redis hashes. */
+#include "gw_campaigns_api.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_http.h"
+#include "gw_valid.h"
 #include "pa_id.h"
 #include "pa_time.h"
-#include "pa_utf8.h"
+
+#define MAX_COUNTER 9007199254740991LL /* the largest integer a JSON reader keeps exactly */
 
 static const char *const channels[] = {"contact_form", "email", "linkedin"};
 static const char *const counters[] = {"sent", "opens", "clicks", "responses"};
 
-static pa_script_t create_script = PA_SCRIPT(
-    "local p, id = ARGV[1], ARGV[2]\n"
-    "local key = p..'campaign:'..id\n"
-    "if redis.call('EXISTS', key) == 1 then return 0 end\n"
-    "redis.call('HSET', key, 'name', ARGV[3], 'channel', ARGV[4], 'sent', ARGV[5],\n"
-    "  'opens', ARGV[6], 'clicks', ARGV[7], 'responses', ARGV[8], 'created', ARGV[9])\n"
-    "redis.call('ZADD', p..'campaigns', 0, id)\n"
-    "return 1\n");
+extern const char gw_lua_campaign_create[];
+static pa_script_t create_script = PA_SCRIPT(gw_lua_campaign_create);
 
-/* Renders a campaign from an HGETALL reply; 0 when the hash is empty. */
-static int render(pa_buf_t *b, const char *id, const redisReply *h)
+/* A campaign as the API shows it; strings borrowed (from the request or a Redis reply). */
+typedef struct {
+    char id[GW_ID_MAX + 1];
+    const char *name, *channel;
+    long long cnt[4];
+    const char *sender; /* JSON object text, or NULL */
+} campaign_t;
+
+static void render(pa_buf_t *b, const campaign_t *c)
+{
+    pa_buf_puts(b, "{\"id\":");
+    pa_buf_json_str(b, c->id, strlen(c->id));
+    pa_buf_puts(b, ",\"name\":");
+    pa_buf_json_str(b, c->name, strlen(c->name));
+    pa_buf_puts(b, ",\"channel\":");
+    pa_buf_json_str(b, c->channel, strlen(c->channel));
+    for (int k = 0; k < 4; k++)
+        pa_buf_printf(b, ",\"%s\":%lld", counters[k], c->cnt[k]);
+    if (c->sender) pa_buf_printf(b, ",\"sender\":%s", c->sender);
+    pa_buf_putc(b, '}');
+}
+
+/* Fills c from an HGETALL reply; 0 when the hash is empty. */
+static int from_hash(campaign_t *c, const char *id, const redisReply *h)
 {
     if (!h || h->type != REDIS_REPLY_ARRAY || h->elements == 0) return 0;
-    const char *name = "", *channel = "contact_form";
-    long long cnt[4] = {0};
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    c->name = "";
+    c->channel = "contact_form";
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
         const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
         if (!k || !v) continue;
-        if (strcmp(k, "name") == 0) name = v;
-        else if (strcmp(k, "channel") == 0) channel = v;
-        for (int c = 0; c < 4; c++)
-            if (strcmp(k, counters[c]) == 0) cnt[c] = atoll(v);
+        if (strcmp(k, "name") == 0)
+            c->name = v;
+        else if (strcmp(k, "channel") == 0)
+            c->channel = v;
+        else if (strcmp(k, "sender") == 0)
+            c->sender = v;
+        for (int n = 0; n < 4; n++)
+            if (strcmp(k, counters[n]) == 0) c->cnt[n] = atoll(v);
     }
-    pa_buf_puts(b, "{\"id\":");
-    pa_buf_json_str(b, id, strlen(id));
-    pa_buf_puts(b, ",\"name\":");
-    pa_buf_json_str(b, name, strlen(name));
-    pa_buf_puts(b, ",\"channel\":");
-    pa_buf_json_str(b, channel, strlen(channel));
-    for (int c = 0; c < 4; c++) pa_buf_printf(b, ",\"%s\":%lld", counters[c], cnt[c]);
-    pa_buf_putc(b, '}');
     return 1;
 }
 
@@ -64,21 +81,15 @@ void gw_h_campaigns_list(gw_t *gw, gw_req_t *r)
     }
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_putc(&b, '[');
-    int first = 1;
     for (size_t i = 0; i < ids->elements && ok; i++) {
         redisReply *h = pa_redis_get_reply(rd);
-        if (!h) {
-            ok = 0;
-            break;
+        campaign_t c;
+        ok = h != NULL;
+        if (h && from_hash(&c, ids->element[i]->str, h)) {
+            if (b.len > 1) pa_buf_putc(&b, ',');
+            render(&b, &c);
         }
-        pa_buf_t one = PA_BUF_INIT;
-        if (render(&one, ids->element[i]->str, h)) {
-            if (!first) pa_buf_putc(&b, ',');
-            pa_buf_put(&b, one.data, one.len);
-            first = 0;
-        }
-        pa_buf_free(&one);
-        freeReplyObject(h);
+        if (h) freeReplyObject(h);
     }
     pa_buf_putc(&b, ']');
     freeReplyObject(ids);
@@ -101,90 +112,92 @@ void gw_h_campaign_get(gw_t *gw, gw_req_t *r)
         gw_unavailable(r);
         return;
     }
-    pa_buf_t b = PA_BUF_INIT;
-    if (render(&b, r->id, h)) gw_reply_buf(r, 200, &b);
-    else gw_problem(r, 404, "not-found", NULL, "no campaign with this id");
-    pa_buf_free(&b);
+    campaign_t c;
+    if (from_hash(&c, r->id, h)) {
+        pa_buf_t b = PA_BUF_INIT;
+        render(&b, &c);
+        gw_reply_buf(r, 200, &b);
+    } else {
+        gw_problem(r, 404, "not-found", NULL, "no campaign with this id");
+    }
     freeReplyObject(h);
+}
+
+static int channel_index(const json_t *x)
+{
+    for (int k = 0; k < 3 && json_is_string(x); k++)
+        if (strcmp(json_string_value(x), channels[k]) == 0) return k;
+    return -1;
+}
+
+/* The body of POST /api/campaigns into c (c->sender is then the caller's to free). */
+static int parse(gw_req_t *r, const json_t *j, campaign_t *c)
+{
+    static const char *const fields[] = {"id",     "name",      "channel", "sent", "opens",
+                                         "clicks", "responses", "sender",  NULL};
+    gw_valid_t v = GW_VALID(r);
+    memset(c, 0, sizeof *c);
+    gw_valid_object(&v, j, NULL, "a JSON object");
+    gw_valid_only(&v, j, "", fields);
+    const char *id = gw_valid_id(&v, j, "id", "id");
+    if (id) snprintf(c->id, sizeof c->id, "%s", id);
+    c->name = gw_valid_str(&v, j, "name", "name", 1, 200);
+    json_t *ch = json_object_get(j, "channel");
+    c->channel = ch ? json_string_value(ch) : "contact_form";
+    if (ch && channel_index(ch) < 0)
+        gw_valid_fail(&v, "channel", "channel: must be one of contact_form, email, linkedin");
+    for (int k = 0; k < 4 && !v.failed; k++) {
+        json_t *x = json_object_get(j, counters[k]);
+        if (x && (!json_is_integer(x) || json_integer_value(x) < 0 ||
+                  json_integer_value(x) > MAX_COUNTER))
+            gw_valid_fail(&v, counters[k], "%s: must be an integer of at least 0", counters[k]);
+        c->cnt[k] = x ? json_integer_value(x) : 0;
+    }
+    json_t *sender = json_object_get(j, "sender");
+    if (sender && !json_is_null(sender) && gw_valid_sender(&v, sender, "sender") == 0)
+        c->sender = json_dumps(sender, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    return v.failed ? -1 : 0;
+}
+
+/* Stores c unless its id is taken: 1 created, 0 taken, -1 Redis away. */
+static int store(gw_t *gw, const campaign_t *c)
+{
+    char nums[4][24], now[25];
+    for (int k = 0; k < 4; k++)
+        snprintf(nums[k], sizeof nums[k], "%lld", c->cnt[k]);
+    pa_time_rfc3339(pa_wall_ms(), now);
+    const char *argv[] = {gw->cfg.prefix, c->id,   c->name, c->channel, nums[0],
+                          nums[1],        nums[2], nums[3], now,        c->sender ? c->sender : ""};
+    redisReply *rep = pa_redis_eval(gw_redis(gw), &create_script, 0, 10, argv, NULL);
+    int created = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer == 1 : -1;
+    if (rep) freeReplyObject(rep);
+    return created;
 }
 
 void gw_h_campaigns_create(gw_t *gw, gw_req_t *r)
 {
     json_t *j = gw_json_body(r);
     if (!j) return;
-    const char *k;
-    json_t *v;
-    const char *name = NULL, *channel = "contact_form";
-    char id[GW_ID_MAX + 1] = "";
-    long long cnt[4] = {0};
-#define BAD(f, ...)                                                                                \
-    do {                                                                                           \
-        gw_problem(r, 400, "invalid-field", (f), __VA_ARGS__);                                     \
-        json_decref(j);                                                                            \
-        return;                                                                                    \
-    } while (0)
-    if (!json_is_object(j)) BAD(NULL, "expected a JSON object");
-    json_object_foreach(j, k, v) {
-        if (strcmp(k, "id") == 0) {
-            if (!json_is_string(v) || !gw_id_valid(json_string_value(v), json_string_length(v)))
-                BAD("id", "id: must be 1 to %d characters of A-Z a-z 0-9 . _ -", GW_ID_MAX);
-            memcpy(id, json_string_value(v), json_string_length(v) + 1);
-        } else if (strcmp(k, "name") == 0) {
-            size_t cps = json_is_string(v) ? pa_utf8_len(json_string_value(v), json_string_length(v)) : 0;
-            if (cps < 1 || cps > 200 || memchr(json_string_value(v), 0, json_string_length(v)))
-                BAD("name", "name: must be a string of 1 to 200 characters");
-            name = json_string_value(v);
-        } else if (strcmp(k, "channel") == 0) {
-            int ok = 0;
-            for (int c = 0; c < 3 && json_is_string(v); c++)
-                ok |= strcmp(json_string_value(v), channels[c]) == 0;
-            if (!ok) BAD("channel", "channel: must be one of contact_form, email, linkedin");
-            channel = json_string_value(v);
-        } else {
-            int c = 0;
-            while (c < 4 && strcmp(k, counters[c]) != 0) c++;
-            if (c == 4) BAD(k, "%.64s: unknown field", k);
-            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-                json_integer_value(v) > 9007199254740991LL)
-                BAD(k, "%s: must be an integer of at least 0", k);
-            cnt[c] = json_integer_value(v);
-        }
+    campaign_t c;
+    if (parse(r, j, &c) < 0) goto done;
+    if (!c.id[0]) {
+        strcpy(c.id, "c-");
+        pa_id_new(c.id + 2);
     }
-    if (!name) BAD("name", "name: is required");
-#undef BAD
-    if (!id[0]) {
-        strcpy(id, "c-");
-        pa_id_new(id + 2);
-    }
-    char nums[4][24], now[25];
-    for (int c = 0; c < 4; c++) snprintf(nums[c], sizeof nums[c], "%lld", cnt[c]);
-    pa_time_rfc3339(pa_wall_ms(), now);
-    const char *argv[] = {gw->cfg.prefix, id, name, channel, nums[0], nums[1], nums[2], nums[3], now};
-    redisReply *rep = pa_redis_eval(gw_redis(gw), &create_script, 0, 9, argv, NULL);
-    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
-        if (rep) freeReplyObject(rep);
-        json_decref(j);
+    int created = store(gw, &c);
+    if (created < 0) {
         gw_unavailable(r);
-        return;
+    } else if (!created) {
+        gw_problem(r, 409, "conflict", "id", "id: a campaign with id %s already exists", c.id);
+    } else {
+        pa_buf_t b = PA_BUF_INIT;
+        render(&b, &c);
+        gw_reply_buf(r, 201, &b);
+        char loc[GW_ID_MAX + 32];
+        snprintf(loc, sizeof loc, "/api/campaigns/%s", c.id);
+        gw_header(r, "Location", loc);
     }
-    int created = rep->integer == 1;
-    freeReplyObject(rep);
-    if (!created) {
-        gw_problem(r, 409, "conflict", "id", "id: a campaign with id %s already exists", id);
-        json_decref(j);
-        return;
-    }
-    pa_buf_t b = PA_BUF_INIT;
-    pa_buf_puts(&b, "{\"id\":");
-    pa_buf_json_str(&b, id, strlen(id));
-    pa_buf_puts(&b, ",\"name\":");
-    pa_buf_json_str(&b, name, strlen(name));
-    pa_buf_printf(&b, ",\"channel\":\"%s\"", channel);
-    for (int c = 0; c < 4; c++) pa_buf_printf(&b, ",\"%s\":%lld", counters[c], cnt[c]);
-    pa_buf_putc(&b, '}');
+done:
+    free((char *)c.sender);
     json_decref(j);
-    gw_reply_buf(r, 201, &b);
-    char loc[GW_ID_MAX + 32];
-    snprintf(loc, sizeof loc, "/api/campaigns/%s", id);
-    gw_header(r, "Location", loc);
 }

@@ -7,8 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gw_text.h"
+#include "pa_buf.h"
 #include "pa_config.h"
 #include "pa_mem.h"
+#include "pa_utf8.h"
 
 /* Splits a comma-separated list, trimming blanks; -1 when there are more than max items. */
 static int split(const char *s, char **out, size_t max, size_t *n)
@@ -25,6 +28,82 @@ static int split(const char *s, char **out, size_t max, size_t *n)
         out[(*n)++] = pa_strndup(s, (size_t)(t - s));
         s = e;
     }
+    return 0;
+}
+
+/* The default sender of campaign runs (SENDER_*): c->sender_json, a JSON object, or NULL when no
+ * SENDER_* variable is set. Once one is, SENDER_NAME and SENDER_EMAIL are required. */
+static int load_sender(gw_config_t *c, char *err, size_t errlen)
+{
+    static const struct {
+        const char *var, *field;
+        size_t max;
+    } vars[] = {{"SENDER_NAME", "name", 200},       {"SENDER_EMAIL", "email", 254},
+                {"SENDER_COMPANY", "company", 200}, {"SENDER_PHONE", "phone", 50},
+                {"SENDER_TITLE", "title", 200},     {"SENDER_WEBSITE", "website", 2048}};
+    pa_buf_t b = PA_BUF_INIT;
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = pa_env_str(vars[i].var, NULL);
+        size_t n = v ? strlen(v) : 0;
+        if (!n) continue;
+        if (!pa_utf8_valid(v, n) || pa_utf8_len(v, n) > vars[i].max ||
+            (i == 1 && !gw_email_valid(v, n))) {
+            snprintf(err, errlen, "%s: expected %s of at most %zu characters", vars[i].var,
+                     i == 1 ? "an address like name@example.com" : "UTF-8 text", vars[i].max);
+            pa_buf_free(&b);
+            return -1;
+        }
+        pa_buf_puts(&b, b.len ? "," : "{");
+        pa_buf_json_str(&b, vars[i].field, strlen(vars[i].field));
+        pa_buf_putc(&b, ':');
+        pa_buf_json_str(&b, v, n);
+    }
+    if (!b.len) return 0;
+    pa_buf_putc(&b, '}');
+    const char *name = pa_env_str("SENDER_NAME", NULL), *email = pa_env_str("SENDER_EMAIL", NULL);
+    if (!name || !*name || !email || !*email) {
+        snprintf(err, errlen, "%s: required once any SENDER_* variable is set (the default sender)",
+                 !name || !*name ? "SENDER_NAME" : "SENDER_EMAIL");
+        pa_buf_free(&b);
+        return -1;
+    }
+    c->sender_json = pa_buf_detach(&b, NULL);
+    return 0;
+}
+
+/* The job engine's settings (dispatcher, leases, limits, retries, rates). */
+static int load_engine(gw_config_t *c, char *err, size_t errlen)
+{
+    long v;
+    if (pa_env_long("HEARTBEAT_MS", 1000, 50, 60000, &v, err, errlen) < 0) return -1;
+    c->heartbeat_ms = (int)v;
+    if (pa_env_long("LEASE_MS", 30000, 500, 3600000, &v, err, errlen) < 0) return -1;
+    c->lease_ms = (int)v;
+    if (pa_env_long("MAX_TARGETS", 10000, 1, 1000000, &c->max_targets, err, errlen) < 0 ||
+        pa_env_long("MAX_QUEUED_TASKS", 1000000, 1, 100000000, &c->max_queued, err, errlen) < 0 ||
+        pa_env_long("JOB_RETENTION_S", 7 * 86400, 1, 3650L * 86400, &c->retention_s, err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_ENRICH", 2, 1, 100, &c->max_attempts[0], err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 100, &c->max_attempts[1], err, errlen) < 0 ||
+        pa_env_long("MAX_ATTEMPTS_SUBMIT", 3, 1, 100, &c->max_attempts[2], err, errlen) < 0 ||
+        pa_env_long("RUN_RATE_PER_MIN", 60, 1, 1000000, &c->run_rate_per_min, err, errlen) < 0 ||
+        pa_env_long("RUN_BURST", 20, 1, 1000000, &c->run_burst, err, errlen) < 0 ||
+        pa_env_long("LLM_GENERATE_TIMEOUT_MS", 60000, 100, 3600000, &c->generate_timeout_ms, err,
+                    errlen) < 0 ||
+        pa_env_long("LLM_GENERATE_RATE_PER_MIN", 600, 1, 1000000, &c->generate_rate_per_min, err,
+                    errlen) < 0 ||
+        pa_env_long("LLM_STREAM_KEEPALIVE_MS", 15000, 100, 600000, &c->stream_keepalive_ms, err,
+                    errlen) < 0)
+        return -1;
+    c->dispatch_bind = pa_strdup(pa_env_str("DISPATCH_BIND", "tcp://127.0.0.1:5555"));
+    if (getenv("DISPATCH_BIND") && !*getenv("DISPATCH_BIND")) c->dispatch_bind[0] = '\0';
+    const char *cs = pa_env_str("CURVE_SERVER_SECRET", NULL);
+    if (cs && strlen(cs) != 40) {
+        snprintf(err, errlen, "CURVE_SERVER_SECRET: expected a 40-character Z85 secret key");
+        return -1;
+    }
+    c->curve_secret = cs ? pa_strdup(cs) : NULL;
+    const char *cd = pa_env_str("CURVE_CLIENTS_DIR", NULL);
+    c->curve_clients_dir = cd ? pa_strdup(cd) : NULL;
     return 0;
 }
 
@@ -74,35 +153,7 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         snprintf(err, errlen, "CORS_ORIGINS: at most %d origins", GW_MAX_ORIGINS);
         return -1;
     }
-    if (pa_env_long("HEARTBEAT_MS", 1000, 50, 60000, &v, err, errlen) < 0) return -1;
-    c->heartbeat_ms = (int)v;
-    if (pa_env_long("LEASE_MS", 30000, 500, 3600000, &v, err, errlen) < 0) return -1;
-    c->lease_ms = (int)v;
-    if (pa_env_long("MAX_TARGETS", 10000, 1, 1000000, &c->max_targets, err, errlen) < 0 ||
-        pa_env_long("MAX_QUEUED_TASKS", 1000000, 1, 100000000, &c->max_queued, err, errlen) < 0 ||
-        pa_env_long("JOB_RETENTION_S", 7 * 86400, 1, 3650L * 86400, &c->retention_s, err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_ENRICH", 2, 1, 100, &c->max_attempts[0], err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 100, &c->max_attempts[1], err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_SUBMIT", 3, 1, 100, &c->max_attempts[2], err, errlen) < 0 ||
-        pa_env_long("RUN_RATE_PER_MIN", 60, 1, 1000000, &c->run_rate_per_min, err, errlen) < 0 ||
-        pa_env_long("RUN_BURST", 20, 1, 1000000, &c->run_burst, err, errlen) < 0 ||
-        pa_env_long("LLM_GENERATE_TIMEOUT_MS", 60000, 100, 3600000, &c->generate_timeout_ms, err,
-                    errlen) < 0 ||
-        pa_env_long("LLM_GENERATE_RATE_PER_MIN", 600, 1, 1000000, &c->generate_rate_per_min, err,
-                    errlen) < 0 ||
-        pa_env_long("LLM_STREAM_KEEPALIVE_MS", 15000, 100, 600000, &c->stream_keepalive_ms, err,
-                    errlen) < 0)
-        return -1;
-    c->dispatch_bind = pa_strdup(pa_env_str("DISPATCH_BIND", "tcp://127.0.0.1:5555"));
-    if (getenv("DISPATCH_BIND") && !*getenv("DISPATCH_BIND")) c->dispatch_bind[0] = '\0';
-    const char *cs = pa_env_str("CURVE_SERVER_SECRET", NULL);
-    if (cs && strlen(cs) != 40) {
-        snprintf(err, errlen, "CURVE_SERVER_SECRET: expected a 40-character Z85 secret key");
-        return -1;
-    }
-    c->curve_secret = cs ? pa_strdup(cs) : NULL;
-    const char *cd = pa_env_str("CURVE_CLIENTS_DIR", NULL);
-    c->curve_clients_dir = cd ? pa_strdup(cd) : NULL;
+    if (load_engine(c, err, errlen) < 0) return -1;
     const char *host = pa_env_str("HOST", c->nkeys ? "0.0.0.0" : "127.0.0.1");
     struct in_addr a;
     if (strlen(host) >= sizeof c->host || inet_pton(AF_INET, host, &a) != 1) {
@@ -121,6 +172,7 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         snprintf(buf, sizeof buf, "%s:%d", hn, c->port);
         c->gateway_id = pa_strdup(buf);
     }
+    if (load_sender(c, err, errlen) < 0) return -1;
     if (!c->nkeys && (ntohl(a.s_addr) >> 24) != 127) {
         snprintf(err, errlen,
                  "HOST=%s without API_KEYS: refusing to serve the API unauthenticated beyond "
@@ -137,6 +189,7 @@ void gw_config_free(gw_config_t *c)
     free(c->gateway_id);
     free(c->curve_secret);
     free(c->curve_clients_dir);
+    free(c->sender_json);
     free(c->redis_url);
     free(c->prefix);
     for (size_t i = 0; i < c->nkeys; i++) free(c->keys[i]);

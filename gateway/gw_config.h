@@ -40,6 +40,9 @@ typedef struct {
     char *gateway_id;
     char *curve_secret;
     char *curve_clients_dir;
+    /* the default sender of campaign runs from SENDER_NAME, SENDER_EMAIL, SENDER_COMPANY,
+     * SENDER_PHONE, SENDER_TITLE, SENDER_WEBSITE: a JSON object, NULL when none is set */
+    char *sender_json;
 } gw_config_t;
 
 /* 0, or -1 with a message naming the variable in err. */

@@ -22,19 +22,20 @@
 #include <unistd.h>
 
 #include "pa_jobs.h"
+#include "pa_keys.h"
 #include "pa_log.h"
 #include "pa_proto.h"
 #include "pa_redis.h"
 #include "pa_time.h"
 
 #define MAX_WORKERS 1024
-#define NSVC 3
+#define NSVC PA_NSERVICES
 #define DISPATCH_BATCH 128
 #define POLL_IDLE_MS 25
 #define MAINTAIN_MS 200
 #define MAX_MSGS_PER_ROUND 1000
 
-static const char *const services[NSVC] = {"mcp", "llm", "form"};
+#define services pa_services /* pa_stages.h */
 
 typedef struct {
     int used;
@@ -51,8 +52,7 @@ typedef struct {
 /* Tasks a request thread leased to a reserved worker, to be sent by the dispatcher thread. */
 typedef struct hand {
     gw_reservation_t res;
-    redisReply *reply;
-    size_t first;
+    pa_jobs_leases_t leases;
     struct hand *next;
 } hand_t;
 
@@ -87,14 +87,7 @@ struct gw_dispatch {
 
 static int svc_index(const char *s)
 {
-    for (int i = 0; i < NSVC; i++)
-        if (strcmp(s, services[i]) == 0) return i;
-    return -1;
-}
-
-static void iso_now(char out[25])
-{
-    pa_time_rfc3339(pa_wall_ms(), out);
+    return pa_service_find(s);
 }
 
 static worker_t *find_worker(gw_dispatch_t *d, const void *ident, size_t len)
@@ -134,14 +127,13 @@ static void slot_clear(gw_dispatch_t *d, worker_t *w)
 /* Forgets a worker; when lost, its leased tasks go back to the queue at once. */
 static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost)
 {
-    char iso[25];
-    iso_now(iso);
     /* A worker that says BYE has released its tasks, but tasks leased to it while its BYE was
      * on the way are still its: they go back too, without counting an attempt. */
-    const char *argv[] = {d->prefix, w->id, iso, lost ? "1" : "0"};
-    redisReply *r = pa_redis_eval(d->redis, &pa_jobs_worker_lost, 0, 4, argv, NULL);
-    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (r) freeReplyObject(r);
+    pa_jobs_worker_lost_in_t in = {.prefix = d->prefix, .worker = w->id, .counted = lost};
+    pa_jobs_worker_lost_out_t out;
+    char err[256];
+    long long n =
+        pa_jobs_worker_lost_call(d->redis, &in, &out, err, sizeof err) == 0 ? out.requeued : -1;
     if (n != 0)
         for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
     if (lost) {
@@ -152,7 +144,8 @@ static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost
         pa_info("worker left", PA_S("worker", w->id), PA_S("service", services[w->svc]),
                 PA_I("requeued", n));
     }
-    r = pa_redis_cmd(d->redis, "HDEL %sworkers %s", d->prefix, w->id);
+    char key[PA_KEY_MAX];
+    redisReply *r = pa_redis_cmd(d->redis, "HDEL %s %s", pa_key_workers(key, d->prefix), w->id);
     if (r) freeReplyObject(r);
     slot_clear(d, w);
 }
@@ -293,73 +286,51 @@ static void receive_all(gw_dispatch_t *d)
     }
 }
 
-/* The stage's attempt limit, from the job's context (the run's MAX_ATTEMPTS_* when it was
- * created, which is what commit.lua decides by); the engine's default, 3, when it has none. */
-static unsigned max_attempts_of(const json_t *ctx, const char *stage)
-{
-    json_t *m = json_object_get(json_object_get(ctx, "max_attempts"), stage);
-    json_int_t v = json_is_integer(m) ? json_integer_value(m) : 0;
-    return v >= 1 && v <= 1000 ? (unsigned)v : 3;
-}
-
-/* Sends the tasks a script leased to worker w: r's elements from first on, 10 per task (see
- * dispatch.lua). Returns how many were sent; -1 when the worker could not be reached (it is
- * dropped: its leases go back). Frees r. */
-static int send_leased(gw_dispatch_t *d, worker_t *w, redisReply *r, size_t first)
+/* Sends the tasks a script leased to worker w. Returns how many were sent; -1 when the worker
+ * could not be reached (it is dropped: its leases go back). Frees l. */
+static int send_leased(gw_dispatch_t *d, worker_t *w, pa_jobs_leases_t *l)
 {
     int got = 0;
     pa_buf_t payload = PA_BUF_INIT;
-    const redisReply *ctx = NULL; /* the job context: given once per run of tasks of a job */
-    json_t *ctxj = NULL;          /* parsed, for the attempt limits */
-    for (size_t i = first; i + 9 < r->elements; i += 10) {
-        redisReply **e = r->element + i;
-        if (e[7]->len || !ctx) {
-            ctx = e[7];
-            json_decref(ctxj);
-            ctxj = ctx->len ? json_loadb(ctx->str, ctx->len, 0, NULL) : NULL;
-        }
-        const char *key = e[0]->str;
-        const char *colon = strrchr(key, ':');
-        size_t jl = colon ? (size_t)(colon - key) : strlen(key);
+    for (size_t i = 0; i < l->n; i++) {
+        const pa_jobs_task_t *t = &l->tasks[i];
         /* ids, stage names and targets hold no quote or backslash (the API validated them);
          * input, context and results are JSON written by the gateway and the workers */
         pa_buf_reset(&payload);
         pa_buf_printf(&payload,
                       "{\"key\":\"%s\",\"job\":\"%.*s\",\"task\":\"%s\",\"stage\":\"%s\","
-                      "\"attempt\":%s,\"lease\":\"%s\",\"lease_until\":%s,\"target\":",
-                      key, (int)jl, key, colon ? colon + 1 : "", e[1]->str, e[3]->str, e[2]->str,
-                      e[4]->str);
-        pa_buf_json_str(&payload, e[5]->str, e[5]->len);
+                      "\"attempt\":%u,\"lease\":\"%s\",\"lease_until\":%llu,",
+                      t->key, (int)t->job_len, t->key,
+                      t->key[t->job_len] ? t->key + t->job_len + 1 : "", t->stage, t->attempt,
+                      t->lease, (unsigned long long)t->lease_until_ms);
+        if (t->max_attempts) pa_buf_printf(&payload, "\"max_attempts\":%u,", t->max_attempts);
+        pa_buf_puts(&payload, "\"target\":");
+        pa_buf_json_str(&payload, t->target, t->target_len);
         pa_buf_puts(&payload, ",\"input\":");
-        pa_buf_put(&payload, e[6]->str, e[6]->len);
+        pa_buf_put(&payload, t->input, t->input_len);
         pa_buf_puts(&payload, ",\"job_ctx\":");
-        if (ctx->len) pa_buf_put(&payload, ctx->str, ctx->len);
-        else pa_buf_puts(&payload, "{}");
+        pa_buf_put(&payload, t->ctx, t->ctx_len);
         pa_buf_puts(&payload, ",\"results\":{");
-        if (e[8]->len) {
-            pa_buf_puts(&payload, "\"enrich\":");
-            pa_buf_put(&payload, e[8]->str, e[8]->len);
-        }
-        if (e[9]->len) {
-            pa_buf_puts(&payload, e[8]->len ? ",\"compose\":" : "\"compose\":");
-            pa_buf_put(&payload, e[9]->str, e[9]->len);
+        for (int k = 0, any = 0; k < PA_NRESULTS; k++) {
+            if (!t->results[k]) continue;
+            pa_buf_printf(&payload, "%s\"%s\":", any++ ? "," : "", pa_stages[k]);
+            pa_buf_put(&payload, t->results[k], t->results_len[k]);
         }
         pa_buf_puts(&payload, "}}");
         pa_msg_t *m = pa_msg_new(PA_CMD_TASK);
-        pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, key);
-        pa_msg_set_strn(m, PA_FIELD_TASK_JOB_ID, key, jl);
-        pa_msg_set_str(m, PA_FIELD_TASK_STAGE, e[1]->str);
-        pa_msg_set_str(m, PA_FIELD_TASK_LEASE, e[2]->str);
-        pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, strtoull(e[3]->str, NULL, 10));
-        pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, max_attempts_of(ctxj, e[1]->str));
-        pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, strtoull(e[4]->str, NULL, 10));
+        pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, t->key);
+        pa_msg_set_strn(m, PA_FIELD_TASK_JOB_ID, t->key, t->job_len);
+        pa_msg_set_str(m, PA_FIELD_TASK_STAGE, t->stage);
+        pa_msg_set_str(m, PA_FIELD_TASK_LEASE, t->lease);
+        pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, t->attempt);
+        pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, t->max_attempts ? t->max_attempts : 3);
+        pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, t->lease_until_ms);
         pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload.data, payload.len);
         int rc = send_to(d, w->ident, w->ident_len, m);
         pa_msg_destroy(&m);
         if (rc < 0) {
             /* The worker is gone (or not reading): its leases, this one included, go back. */
-            freeReplyObject(r);
-            json_decref(ctxj);
+            pa_jobs_leases_free(l);
             pa_buf_free(&payload);
             atomic_fetch_add(&d->dispatched, (unsigned long long)got);
             drop_worker(d, w, "unreachable", 1);
@@ -367,8 +338,7 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, redisReply *r, size_t firs
         }
         got++;
     }
-    freeReplyObject(r);
-    json_decref(ctxj);
+    pa_jobs_leases_free(l);
     pa_buf_free(&payload);
     atomic_fetch_add(&d->dispatched, (unsigned long long)got);
     return got;
@@ -380,21 +350,20 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
 {
     unsigned n = credit_take(w, DISPATCH_BATCH);
     if (!n) return 0;
-    char ns[16], now[24], lease[16], iso[25];
-    snprintf(ns, sizeof ns, "%u", n);
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    snprintf(lease, sizeof lease, "%d", d->o.lease_ms);
-    iso_now(iso);
-    const char *argv[] = {d->prefix, services[w->svc], ns, w->id, now, iso, lease};
-    redisReply *r = pa_redis_eval(d->redis, &pa_jobs_dispatch, 0, 7, argv, NULL);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        if (r && r->type == REDIS_REPLY_ERROR) pa_error("dispatch failed", PA_S("error", r->str));
-        if (r) freeReplyObject(r);
+    pa_jobs_dispatch_in_t in = {.prefix = d->prefix,
+                                .service = services[w->svc],
+                                .n = n,
+                                .worker = w->id,
+                                .lease_ms = d->o.lease_ms};
+    pa_jobs_leases_t l;
+    char err[256];
+    if (pa_jobs_dispatch_call(d->redis, &in, &l, err, sizeof err) < 0) {
+        if (pa_redis_connected(d->redis)) pa_error("dispatch failed", PA_S("error", err));
         atomic_fetch_add(&w->credit, n);
         return -1;
     }
-    unsigned leased = (unsigned)(r->elements / 10);
-    int got = send_leased(d, w, r, 0);
+    unsigned leased = (unsigned)l.n;
+    int got = send_leased(d, w, &l);
     if (got < 0) return (int)leased; /* the worker was dropped: its credit is gone with it */
     atomic_fetch_add(&w->credit, n - leased);
     return got;
@@ -410,29 +379,25 @@ static void send_handed(gw_dispatch_t *d)
     while (h) {
         hand_t *next = h->next;
         worker_t *w = &d->workers[h->res.slot];
-        size_t n = (h->reply->elements - h->first) / 10;
+        size_t n = h->leases.n;
         if (w->used && w->gen == h->res.gen) {
-            send_leased(d, w, h->reply, h->first);
+            send_leased(d, w, &h->leases);
         } else {
             /* the worker left after its credit was taken: the tasks go back at once, their
              * attempt not counted */
-            char iso[25], ns[24];
-            iso_now(iso);
-            snprintf(ns, sizeof ns, "%zu", n);
-            size_t argc = 4 + 2 * n;
-            const char **argv = pa_malloc(argc * sizeof *argv);
-            argv[0] = d->prefix, argv[1] = h->res.wid, argv[2] = iso, argv[3] = ns;
-            for (size_t i = 0; i < n; i++) {
-                argv[4 + 2 * i] = h->reply->element[h->first + 10 * i]->str;
-                argv[5 + 2 * i] = h->reply->element[h->first + 10 * i + 2]->str;
-            }
-            redisReply *r = pa_redis_eval(d->redis, &pa_jobs_release, 0, (int)argc, argv, NULL);
-            if (!r || r->type != REDIS_REPLY_INTEGER)
+            pa_jobs_lease_ref_t *refs = pa_malloc(n * sizeof *refs);
+            for (size_t i = 0; i < n; i++)
+                refs[i].key = h->leases.tasks[i].key, refs[i].lease = h->leases.tasks[i].lease;
+            pa_jobs_release_in_t in = {
+                .prefix = d->prefix, .worker = h->res.wid, .tasks = refs, .n = n};
+            pa_jobs_release_out_t out;
+            char err[256];
+            if (pa_jobs_release_call(d->redis, &in, &out, err, sizeof err) < 0)
                 pa_warn("tasks leased to a worker that left could not be given back; their "
-                        "leases expire", PA_S("worker", h->res.wid), PA_I("tasks", n));
-            if (r) freeReplyObject(r);
-            free(argv);
-            freeReplyObject(h->reply);
+                        "leases expire",
+                        PA_S("worker", h->res.wid), PA_I("tasks", n), PA_S("error", err));
+            free(refs);
+            pa_jobs_leases_free(&h->leases);
             for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
         }
         free(h);
@@ -506,10 +471,8 @@ static void heartbeat_round(gw_dispatch_t *d)
                  "\"last_seen_ms\":%llu}",
                  services[w->svc], w->capacity, atomic_load(&w->credit), d->gateway_id,
                  (unsigned long long)(wall - (now - w->last_seen)));
-        const char *argv[] = {"HSET", NULL, w->id, json};
-        char key[96];
-        snprintf(key, sizeof key, "%sworkers", d->prefix);
-        argv[1] = key;
+        char key[PA_KEY_MAX];
+        const char *argv[] = {"HSET", pa_key_workers(key, d->prefix), w->id, json};
         redisReply *r = pa_redis_argv(d->redis, 4, argv, NULL);
         if (r) freeReplyObject(r);
     }
@@ -518,20 +481,17 @@ static void heartbeat_round(gw_dispatch_t *d)
 
 static void maintain(gw_dispatch_t *d)
 {
-    char now[24], iso[25];
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    iso_now(iso);
-    const char *argv[] = {d->prefix, now, iso, "1000"};
-    redisReply *r = pa_redis_eval(d->redis, &pa_jobs_maintain, 0, 4, argv, NULL);
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-        long long promoted = r->element[0]->integer, requeued = r->element[1]->integer;
-        if (promoted || requeued)
+    pa_jobs_maintain_in_t in = {.prefix = d->prefix, .limit = 1000};
+    pa_jobs_maintain_out_t out;
+    char err[256];
+    if (pa_jobs_maintain_call(d->redis, &in, &out, err, sizeof err) == 0) {
+        if (out.promoted || out.requeued)
             for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
-        if (requeued) pa_warn("requeued tasks whose lease expired", PA_I("tasks", requeued));
-    } else if (r && r->type == REDIS_REPLY_ERROR) {
-        pa_error("maintenance failed", PA_S("error", r->str));
+        if (out.requeued)
+            pa_warn("requeued tasks whose lease expired", PA_I("tasks", out.requeued));
+    } else if (pa_redis_connected(d->redis)) {
+        pa_error("maintenance failed", PA_S("error", err));
     }
-    if (r) freeReplyObject(r);
 }
 
 static void *dispatch_main(void *arg)
@@ -651,7 +611,7 @@ void gw_dispatch_destroy(gw_dispatch_t **dp)
     while (d->hand_head) { /* handed after the thread's last look: their leases expire */
         hand_t *h = d->hand_head;
         d->hand_head = h->next;
-        freeReplyObject(h->reply);
+        pa_jobs_leases_free(&h->leases);
         free(h);
     }
     while (d->cancels) { /* after the thread's last look: those workers learn it from Redis */
@@ -711,10 +671,21 @@ void gw_dispatch_unreserve(gw_dispatch_t *d, const gw_reservation_t *res, unsign
 void gw_dispatch_hand(gw_dispatch_t *d, const gw_reservation_t *res, redisReply *reply,
                       size_t first)
 {
+    pa_jobs_leases_t l;
+    char err[256];
+    if (pa_jobs_leases_from_create(&l, reply, first, err, sizeof err) < 0) {
+        /* not sent: the leases expire and maintenance requeues the tasks */
+        pa_error("leased tasks could not be read", PA_S("error", err));
+        return;
+    }
+    gw_dispatch_hand_leases(d, res, &l);
+}
+
+void gw_dispatch_hand_leases(gw_dispatch_t *d, const gw_reservation_t *res, pa_jobs_leases_t *l)
+{
     hand_t *h = pa_calloc(1, sizeof *h);
     h->res = *res;
-    h->reply = reply;
-    h->first = first;
+    pa_jobs_leases_move(&h->leases, l);
     pthread_mutex_lock(&d->wlock);
     if (d->hand_tail) d->hand_tail->next = h;
     else d->hand_head = h;

@@ -6,6 +6,8 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
+#include "pa_jobs.h"
+
 typedef struct gw_dispatch gw_dispatch_t;
 
 typedef struct {
@@ -40,8 +42,11 @@ void gw_dispatch_reserve(gw_dispatch_t *d, const char *svc, unsigned want, gw_re
 /* Gives back credit not used (the script leased fewer, or the job was not created). */
 void gw_dispatch_unreserve(gw_dispatch_t *d, const gw_reservation_t *res, unsigned unused);
 /* Hands the tasks create.lua leased to the reservation's worker to the dispatcher thread, which
- * sends them (or, if that worker left meanwhile, gives them back at once). Takes reply: its
- * elements from index first on, 10 per task, as dispatch.lua returns them. */
+ * sends them (or, if that worker left meanwhile, gives them back at once). Takes l (moved from
+ * pa_jobs_create_out_t.leased). */
+void gw_dispatch_hand_leases(gw_dispatch_t *d, const gw_reservation_t *res, pa_jobs_leases_t *l);
+/* The same from create.lua's raw answer: takes reply, its elements from index first on.
+ * (For the run handler until it calls pa_jobs_create_call; then this goes.) */
 void gw_dispatch_hand(gw_dispatch_t *d, const gw_reservation_t *res, redisReply *reply,
                       size_t first);
 /* After cancel.lua (called with ARGV[4] = '1') cancelled job: tells each of workers (the ids

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_http.h"
+#include "gw_sse.h"
 #include "pa_events.h"
 #include "pa_log.h"
 #include "pa_redis.h"
@@ -32,8 +32,6 @@ typedef struct {
     char *text; /* the whole SSE event, "id: ...\nevent: ...\ndata: ...\n\n" */
     int final;  /* a job-level completed/cancelled event */
 } ev_t;
-
-enum { RUNNING, SUSPENDING, SUSPENDED };
 
 typedef struct sub {
     gw_events_t *hub;
@@ -151,41 +149,6 @@ static int expand(const redisReply *en, void (*fn)(ev_t *ev, void *ud), void *ud
     pa_events_each(en->element[1], expand_one, &x);
     entry->idx = IDX_ALL;
     return 0;
-}
-
-void gw_sleeper_wake(gw_sleeper_t *s)
-{
-    if (s->state == SUSPENDED) {
-        s->state = RUNNING;
-        MHD_resume_connection(s->conn);
-    } else if (s->state == SUSPENDING) {
-        s->pending = 1;
-    }
-}
-
-void gw_sleeper_sleep(gw_sleeper_t *s, pthread_mutex_t *lock)
-{
-    s->state = SUSPENDING;
-    pthread_mutex_unlock(lock);
-    MHD_suspend_connection(s->conn);
-    pthread_mutex_lock(lock);
-    if (s->pending) { /* woken while the suspension was under way */
-        s->pending = 0;
-        s->state = RUNNING;
-        MHD_resume_connection(s->conn);
-    } else {
-        s->state = SUSPENDED;
-    }
-}
-
-size_t gw_sse_take(pa_buf_t *out, size_t *off, char *buf, size_t max)
-{
-    if (*off >= out->len) return 0;
-    size_t n = out->len - *off < max ? out->len - *off : max;
-    memcpy(buf, out->data + *off, n);
-    *off += n;
-    if (*off == out->len) pa_buf_reset(out), *off = 0;
-    return n;
 }
 
 /* Wakes a subscriber whose connection sleeps. Called with the lock held. */
@@ -391,7 +354,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     for (;;) {
         size_t n = gw_sse_take(&s->out, &s->off, buf, max);
         if (n) return (ssize_t)n;
-        if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (s->ended) return GW_STREAM_END;
         if (s->ending) { /* the job is over: say so, then end */
             pa_buf_puts(&s->out, "event: end\ndata: {}\n\n");
             s->ended = 1;
@@ -430,20 +393,6 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     }
 }
 
-int gw_sse_idle(gw_sleeper_t *sl, int *ka, pa_buf_t *out, pthread_mutex_t *lock)
-{
-    if (*ka) { /* a keep-alive comment, so that a client that went away is noticed */
-        *ka = 0;
-        sl->pending = 0;
-        pthread_mutex_unlock(lock);
-        pa_buf_puts(out, ": keep-alive\n\n");
-        return 1;
-    }
-    gw_sleeper_sleep(sl, lock);
-    pthread_mutex_unlock(lock);
-    return 0;
-}
-
 static void sse_free(void *cls)
 {
     sub_t *s = cls;
@@ -464,7 +413,6 @@ void gw_events_respond(gw_events_t *e, gw_req_t *r, const char *job, const char 
     sub_t *s = pa_calloc(1, sizeof *s);
     s->hub = e;
     s->gw = r->gw;
-    s->sl.conn = r->conn;
     snprintf(s->job, sizeof s->job, "%s", job);
     pa_buf_puts(&s->out, "retry: 2000\n\n");
     pthread_mutex_lock(&e->lock);
@@ -477,14 +425,7 @@ void gw_events_respond(gw_events_t *e, gw_req_t *r, const char *job, const char 
     if (snapshot && !last_event_id) pa_buf_printf(&s->out, "event: snapshot\ndata: %s\n\n", snapshot);
     if (finished && !last_event_id) s->ending = 1;
     if (finished && last_event_id) s->finished = 1;
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    if (r->resp) MHD_destroy_response(r->resp);
-    r->resp = resp;
-    r->status = 200;
+    gw_sse_respond(r, &s->sl, sse_read, s, sse_free);
 }
 
 gw_waiter_t *gw_events_wait_job(gw_events_t *e, gw_req_t *r, const char *job,
@@ -495,7 +436,7 @@ gw_waiter_t *gw_events_wait_job(gw_events_t *e, gw_req_t *r, const char *job,
     snprintf(w->job, sizeof w->job, "%s", job);
     w->deadline = deadline_mono_ms;
     pthread_mutex_lock(&e->lock);
-    w->sl.state = SUSPENDING; /* a wake-up from here on is recorded */
+    w->sl.state = GW_SLEEPER_SUSPENDING; /* a wake-up from here on is recorded */
     w->next = e->waiters;
     if (e->waiters) e->waiters->prev = w;
     e->waiters = w;

@@ -6,33 +6,13 @@
  * hub resumes it when an event of its job arrives, and every 15 s for a keep-alive comment. */
 #ifndef GW_EVENTS_H
 #define GW_EVENTS_H
-#include <microhttpd.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pa_buf.h"
+#include "gw_http.h"
 
 typedef struct gw_events gw_events_t;
 
-/* A response's connection that sleeps (MHD suspend) while it has nothing to send, woken from other
- * threads, even while it is falling asleep (SUSPENDING records such a wake-up). Both calls are made
- * with the owner's lock held; gw_sleeper_sleep releases it around the suspension. */
-typedef struct {
-    struct MHD_Connection *conn;
-    int state, pending;
-} gw_sleeper_t;
-void gw_sleeper_wake(gw_sleeper_t *s);
-void gw_sleeper_sleep(gw_sleeper_t *s, pthread_mutex_t *lock);
-/* An SSE content reader's step: copies what is left of out from *off into buf (at most max) and
- * returns how much (0: nothing left); out is emptied once all of it is sent. */
-size_t gw_sse_take(pa_buf_t *out, size_t *off, char *buf, size_t max);
-/* An SSE reader with nothing to send, called with lock held (and releases it): queues a
- * keep-alive comment when *ka asks for one and returns 1 (read again), else suspends the
- * connection until a wake-up and returns 0 (the reader returns 0 to libmicrohttpd). */
-int gw_sse_idle(gw_sleeper_t *sl, int *ka, pa_buf_t *out, pthread_mutex_t *lock);
-struct gw;
-struct gw_req;
 
 gw_events_t *gw_events_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
                            size_t errlen);
@@ -44,14 +24,14 @@ size_t gw_events_streams(gw_events_t *e);
 /* Answers r with an event stream for job `job`, starting after last_event_id (NULL: from now),
  * preceded by `snapshot` (a JSON object, may be NULL). `finished`: the job is over, so the
  * stream ends after the snapshot and any events already due. */
-void gw_events_respond(gw_events_t *e, struct gw_req *r, const char *job, const char *last_event_id,
+void gw_events_respond(gw_events_t *e, gw_req_t *r, const char *job, const char *last_event_id,
                        const char *snapshot, int finished);
 
 /* Waiting for a job to end on a suspended request (POST /api/llm/generate): the connection is
  * suspended, and resumed when the job's final event arrives, at the deadline, or at shutdown;
  * MHD then calls the handler again and r->cont runs. */
 typedef struct gw_waiter gw_waiter_t;
-gw_waiter_t *gw_events_wait_job(gw_events_t *e, struct gw_req *r, const char *job,
+gw_waiter_t *gw_events_wait_job(gw_events_t *e, gw_req_t *r, const char *job,
                                 uint64_t deadline_mono_ms);
 /* The same without suspending anything: fn(ud, timed_out) is called once, when the job's final
  * event arrives, at the deadline or at shutdown. It runs on the hub's thread (or in

@@ -3,71 +3,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_http.h"
+#include "gw_health.h"
+
+#include "gw_dispatch.h"
+#include "gw_events.h"
+#include "gw_llm_stream.h"
 #include "gw_metrics.h"
+#include "gw_store.h"
+#include "gw_workers.h"
 #include "pa_jobs.h"
 #include "pa_time.h"
 
 extern const char pa_openapi_json[];
 extern const size_t pa_openapi_json_len;
 
-#define MAX_BREAKERS 1000
-
-/* The circuit breakers the llm workers publish (pa:llm:breakers and pa:llm:breaker:<worker>,
- * docs/redis-keys.md), entries that expired left out: a JSON array of {worker, provider, model,
- * state, failures, retry_in_ms}, and in *open how many are not closed. NULL when Redis did not
- * answer. */
-static json_t *read_breakers(gw_t *gw, pa_redis_t *rd, size_t *open)
-{
-    uint64_t now = pa_wall_ms();
-    *open = 0;
-    if (!rd) return NULL;
-    redisReply *ids = pa_redis_cmd(rd, "ZRANGEBYSCORE %sllm:breakers %llu +inf LIMIT 0 %d",
-                                   gw->cfg.prefix, (unsigned long long)now, MAX_BREAKERS);
-    if (!ids || ids->type != REDIS_REPLY_ARRAY) {
-        if (ids) freeReplyObject(ids);
-        return NULL;
-    }
-    int ok = 1;
-    for (size_t i = 0; i < ids->elements && ok; i++) {
-        char key[200];
-        snprintf(key, sizeof key, "%sllm:breaker:%s", gw->cfg.prefix, ids->element[i]->str);
-        const char *av[] = {"HMGET", key, "state", "provider", "model", "failures", "open_until_ms"};
-        ok = pa_redis_append(rd, 7, av, NULL) == 0;
-    }
-    json_t *list = json_array();
-    for (size_t i = 0; i < ids->elements && ok; i++) {
-        redisReply *h = pa_redis_get_reply(rd);
-        ok = h != NULL;
-        if (h && h->type == REDIS_REPLY_ARRAY && h->elements == 5 &&
-            h->element[0]->type == REDIS_REPLY_STRING) {
-            const char *v[5];
-            for (int k = 0; k < 5; k++)
-                v[k] = h->element[k]->type == REDIS_REPLY_STRING ? h->element[k]->str : NULL;
-            long long until = v[4] ? atoll(v[4]) : 0;
-            json_t *e = json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:I}", "worker",
-                                  ids->element[i]->str, "provider", v[1], "model", v[2], "state",
-                                  v[0], "failures", (json_int_t)(v[3] ? atoll(v[3]) : 0),
-                                  "retry_in_ms",
-                                  (json_int_t)(until > (long long)now ? until - (long long)now : 0));
-            if (e) json_array_append_new(list, e);
-            *open += strcmp(v[0], "closed") != 0;
-        }
-        if (h) freeReplyObject(h);
-    }
-    freeReplyObject(ids);
-    if (!ok) {
-        json_decref(list);
-        return NULL;
-    }
-    return list;
-}
-
+/* The live llm workers' circuit breakers, from their status records, on the status
+ * connection (see gw.h); NULL when Redis did not answer. */
 static json_t *llm_breakers(gw_t *gw, size_t *open)
 {
-    pthread_mutex_lock(&gw->llm_lock);
-    json_t *list = read_breakers(gw, gw->llm_redis, open);
-    pthread_mutex_unlock(&gw->llm_lock);
+    pthread_mutex_lock(&gw->status_lock);
+    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "llm");
+    pthread_mutex_unlock(&gw->status_lock);
+    json_t *list = live ? gw_workers_breakers(live, open) : NULL;
+    json_decref(live);
     return list;
 }
 
@@ -130,12 +88,12 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
 {
     size_t open = 0;
     if (gw_store_redis_up(gw->store) != 1) return; /* known to be away: do not wait for it */
-    pthread_mutex_lock(&gw->llm_lock);
-    json_t *breakers = read_breakers(gw, gw->llm_redis, &open);
-    redisReply *c = breakers ? pa_redis_cmd(gw->llm_redis, "MGET %sllm:cache:hits %sllm:cache:misses",
+    json_t *breakers = llm_breakers(gw, &open);
+    pthread_mutex_lock(&gw->status_lock);
+    redisReply *c = breakers ? pa_redis_cmd(gw->status_redis, "MGET %sllm:cache:hits %sllm:cache:misses",
                                             gw->cfg.prefix, gw->cfg.prefix)
                              : NULL;
-    pthread_mutex_unlock(&gw->llm_lock);
+    pthread_mutex_unlock(&gw->status_lock);
     cache_metrics(c, b);
     if (c) freeReplyObject(c);
     if (!breakers) return;
@@ -168,26 +126,9 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
     json_decref(breakers);
 }
 
-void gw_h_metrics(gw_t *gw, gw_req_t *r)
+/* Queue depths, read from Redis in one pipeline (nothing when Redis does not answer). */
+static void queue_metrics(gw_t *gw, pa_buf_t *b)
 {
-    size_t n;
-    const gw_route_t *rt = gw_routes(&n);
-    const char *names[64], *methods[64];
-    for (size_t i = 0; i < n && i < 64; i++) names[i] = rt[i].path, methods[i] = rt[i].method;
-    pa_buf_t b = PA_BUF_INIT;
-    gw_metrics_render(&b, names, methods, n);
-    pa_buf_printf(&b,
-                  "# HELP pa_redis_up Whether the gateway reaches Redis.\n"
-                  "# TYPE pa_redis_up gauge\npa_redis_up %d\n"
-                  "# HELP pa_prospects Prospects in this gateway's index.\n"
-                  "# TYPE pa_prospects gauge\npa_prospects %zu\n"
-                  "# HELP pa_http_requests_in_flight Requests being served.\n"
-                  "# TYPE pa_http_requests_in_flight gauge\npa_http_requests_in_flight %d\n"
-                  "# HELP pa_uptime_seconds Seconds since the gateway started.\n"
-                  "# TYPE pa_uptime_seconds gauge\npa_uptime_seconds %llu\n",
-                  gw_store_redis_up(gw->store) == 1, gw_store_count(gw->store),
-                  atomic_load(&gw->inflight),
-                  (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u));
     /* queue depths, read from Redis in one pipeline */
     static const char *const queues[][3] = {{"LLEN", "ready:mcp", "mcp"},
                                             {"LLEN", "ready:llm", "llm"},
@@ -216,11 +157,11 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
         if (x) freeReplyObject(x);
     }
     if (ok) {
-        pa_buf_puts(&b, "# HELP pa_queue_ready Tasks waiting for a worker, per service.\n"
+        pa_buf_puts(b, "# HELP pa_queue_ready Tasks waiting for a worker, per service.\n"
                         "# TYPE pa_queue_ready gauge\n");
         for (int i = 0; i < 3; i++)
-            pa_buf_printf(&b, "pa_queue_ready{service=\"%s\"} %lld\n", queues[i][2], depth[i]);
-        pa_buf_printf(&b,
+            pa_buf_printf(b, "pa_queue_ready{service=\"%s\"} %lld\n", queues[i][2], depth[i]);
+        pa_buf_printf(b,
                       "# HELP pa_tasks_retry_wait Tasks waiting to be retried.\n"
                       "# TYPE pa_tasks_retry_wait gauge\npa_tasks_retry_wait %lld\n"
                       "# HELP pa_tasks_leased Tasks leased to workers.\n"
@@ -229,6 +170,29 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                       "# TYPE pa_dead_letters gauge\npa_dead_letters %lld\n",
                       depth[3], depth[4], depth[5]);
     }
+}
+
+void gw_h_metrics(gw_t *gw, gw_req_t *r)
+{
+    size_t n = gw->nroutes;
+    const gw_route_t *rt = gw->routes;
+    const char *names[64], *methods[64];
+    for (size_t i = 0; i < n && i < 64; i++) names[i] = rt[i].path, methods[i] = rt[i].method;
+    pa_buf_t b = PA_BUF_INIT;
+    gw_metrics_render(&b, names, methods, n);
+    pa_buf_printf(&b,
+                  "# HELP pa_redis_up Whether the gateway reaches Redis.\n"
+                  "# TYPE pa_redis_up gauge\npa_redis_up %d\n"
+                  "# HELP pa_prospects Prospects in this gateway's index.\n"
+                  "# TYPE pa_prospects gauge\npa_prospects %zu\n"
+                  "# HELP pa_http_requests_in_flight Requests being served.\n"
+                  "# TYPE pa_http_requests_in_flight gauge\npa_http_requests_in_flight %d\n"
+                  "# HELP pa_uptime_seconds Seconds since the gateway started.\n"
+                  "# TYPE pa_uptime_seconds gauge\npa_uptime_seconds %llu\n",
+                  gw_store_redis_up(gw->store) == 1, gw_store_count(gw->store),
+                  atomic_load(&gw->inflight),
+                  (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u));
+    queue_metrics(gw, &b);
     if (gw->dispatch) {
         gw_dispatch_stats_t st;
         gw_dispatch_stats(gw->dispatch, &st);

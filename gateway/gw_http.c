@@ -8,6 +8,8 @@
 #include "gw_http.h"
 
 #include <arpa/inet.h>
+#include <microhttpd.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,36 +21,6 @@
 #include "pa_id.h"
 #include "pa_log.h"
 #include "pa_time.h"
-
-static const gw_route_t routes[] = {
-    {"GET", "/api/health", gw_h_health, GW_BODY_NONE, 1},
-    {"GET", "/api/prospects", gw_h_prospects_list, GW_BODY_NONE, 0},
-    {"POST", "/api/prospects", gw_h_prospects_create, GW_BODY_JSON, 0},
-    {"POST", "/api/prospects/import", gw_h_prospects_import, GW_BODY_IMPORT, 0},
-    {"GET", "/api/prospects/{id}", gw_h_prospect_get, GW_BODY_NONE, 0},
-    {"PATCH", "/api/prospects/{id}", gw_h_prospect_patch, GW_BODY_JSON, 0},
-    {"DELETE", "/api/prospects/{id}", gw_h_prospect_delete, GW_BODY_NONE, 0},
-    {"GET", "/api/campaigns", gw_h_campaigns_list, GW_BODY_NONE, 0},
-    {"POST", "/api/campaigns", gw_h_campaigns_create, GW_BODY_JSON, 0},
-    {"GET", "/api/campaigns/{id}", gw_h_campaign_get, GW_BODY_NONE, 0},
-    {"POST", "/api/automation/contact-forms/run", gw_h_run, GW_BODY_JSON, 0},
-    {"GET", "/api/jobs", gw_h_jobs_list, GW_BODY_NONE, 0},
-    {"GET", "/api/jobs/{id}", gw_h_job_get, GW_BODY_NONE, 0},
-    {"GET", "/api/jobs/{id}/tasks", gw_h_job_tasks, GW_BODY_NONE, 0},
-    {"POST", "/api/jobs/{id}/cancel", gw_h_job_cancel, GW_BODY_NONE, 0},
-    {"GET", "/api/jobs/{id}/events", gw_h_job_events, GW_BODY_NONE, 0},
-    {"GET", "/api/workers", gw_h_workers, GW_BODY_NONE, 0},
-    {"POST", "/api/llm/generate", gw_h_llm_generate, GW_BODY_JSON, 0},
-    {"GET", "/api/openapi.json", gw_h_openapi, GW_BODY_NONE, 0},
-    {"GET", "/metrics", gw_h_metrics, GW_BODY_NONE, 0},
-};
-#define NROUTES (sizeof routes / sizeof routes[0])
-
-const gw_route_t *gw_routes(size_t *n)
-{
-    *n = NROUTES;
-    return routes;
-}
 
 /* 1 when path matches pattern; copies the {id} segment into id (empty when none). */
 static int path_match(const char *pattern, const char *path, char *id, size_t idcap, int *id_bad)
@@ -158,6 +130,17 @@ void gw_reply(gw_req_t *r, int status, const char *ctype, char *body, size_t len
     if (ctype) MHD_add_response_header(r->resp, "Content-Type", ctype);
 }
 
+_Static_assert(GW_STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "the end of a streamed body");
+
+void gw_reply_stream(gw_req_t *r, int status, const char *ctype, gw_stream_read_fn read,
+                     void *cls, void (*free_fn)(void *cls))
+{
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read, cls, free_fn);
+    r->status = status;
+    if (ctype) MHD_add_response_header(r->resp, "Content-Type", ctype);
+}
+
 void gw_reply_buf(gw_req_t *r, int status, pa_buf_t *b)
 {
     size_t len;
@@ -248,26 +231,42 @@ const char *gw_arg(gw_req_t *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct {
+    const char *const *known;
+    const char *bad;
+} argcheck_t;
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind, (void)value;
+    argcheck_t *a = cls;
+    for (const char *const *k = a->known; *k; k++)
+        if (strcmp(key, *k) == 0) return MHD_YES;
+    a->bad = key;
+    return MHD_NO;
+}
+
+const char *gw_arg_unknown(gw_req_t *r, const char *const *known)
+{
+    argcheck_t a = {known, NULL};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &a);
+    return a.bad;
+}
+
+void gw_conn_suspend(struct MHD_Connection *c)
+{
+    MHD_suspend_connection(c);
+}
+
+void gw_conn_resume(struct MHD_Connection *c)
+{
+    MHD_resume_connection(c);
+}
+
 const char *gw_req_header(gw_req_t *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-static void free_redis(void *p)
-{
-    pa_redis_t *r = p;
-    pa_redis_destroy(&r);
-}
-
-pa_redis_t *gw_redis(gw_t *gw)
-{
-    pa_redis_t *r = pthread_getspecific(gw->redis_key);
-    if (!r) {
-        char err[256];
-        r = pa_redis_new(gw->cfg.redis_url, gw->cfg.redis_timeout_ms, err, sizeof err);
-        pthread_setspecific(gw->redis_key, r);
-    }
-    return r;
 }
 
 int gw_content_type_is(gw_req_t *r, const char *const *types)
@@ -326,7 +325,8 @@ static int route_request(gw_t *gw, gw_req_t *r)
 {
     char allow[128] = "";
     int path_known = 0;
-    for (size_t i = 0; i < NROUTES; i++) {
+    const gw_route_t *routes = gw->routes;
+    for (size_t i = 0; i < gw->nroutes; i++) {
         char id[GW_ID_MAX + 1] = "";
         int bad;
         if (!path_match(routes[i].path, r->path, id, sizeof id, &bad)) continue;
@@ -456,7 +456,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     gw_req_t *r = *con_cls;
     if (!r) return;
     if (r->resp) MHD_destroy_response(r->resp);
-    if (r->waiter) gw_events_unwait(gw->events, &r->waiter);
+    if (r->ctx_free) r->ctx_free(r->ctx);
     pa_buf_free(&r->body);
     free(r);
     *con_cls = NULL;
@@ -472,12 +472,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     pa_warn("http server", PA_S("detail", msg));
 }
 
-int gw_http_start(gw_t *gw)
+int gw_http_start(gw_t *gw, const gw_route_t *routes, size_t n)
 {
-    if (pthread_key_create(&gw->redis_key, free_redis) != 0) return -1;
-    char err[256];
-    gw->llm_redis = pa_redis_new(gw->cfg.redis_url, gw->cfg.redis_timeout_ms, err, sizeof err);
-    pthread_mutex_init(&gw->llm_lock, NULL);
+    gw->routes = routes;
+    gw->nroutes = n;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -493,9 +491,6 @@ int gw_http_start(gw_t *gw)
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!gw->daemon) {
         pa_error("cannot listen", PA_S("host", gw->cfg.host), PA_I("port", gw->cfg.port));
-        pthread_key_delete(gw->redis_key);
-        pa_redis_destroy(&gw->llm_redis);
-        pthread_mutex_destroy(&gw->llm_lock);
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(gw->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -503,21 +498,21 @@ int gw_http_start(gw_t *gw)
     return 0;
 }
 
-void gw_http_stop(gw_t *gw)
+void gw_http_quiesce(gw_t *gw)
 {
     if (!gw->daemon) return;
     MHD_socket ls = MHD_quiesce_daemon(gw->daemon);
     if (ls != MHD_INVALID_SOCKET) close(ls);
-    /* event streams never end by themselves, and suspended connections must be resumed before
-     * the server stops */
-    gw_events_close_all(gw->events);
+}
+
+void gw_http_stop(gw_t *gw)
+{
+    if (!gw->daemon) return;
+    gw_http_quiesce(gw);
     uint64_t deadline = pa_mono_ms() + (uint64_t)gw->cfg.shutdown_timeout_s * 1000u;
     while (atomic_load(&gw->inflight) > 0 && pa_mono_ms() < deadline) pa_sleep_ms(10);
     int left = atomic_load(&gw->inflight);
     MHD_stop_daemon(gw->daemon);
     gw->daemon = NULL;
-    pthread_key_delete(gw->redis_key);
-    pa_redis_destroy(&gw->llm_redis);
-    pthread_mutex_destroy(&gw->llm_lock);
     pa_info("http server stopped", PA_I("unfinished_requests", left));
 }

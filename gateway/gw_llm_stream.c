@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_http.h"
+#include "gw_llm_outcome.h"
+#include "gw_sse.h"
 #include "pa_log.h"
 #include "pa_redis.h"
 #include "pa_time.h"
@@ -263,7 +264,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     for (;;) {
         size_t n = gw_sse_take(&s->out, &s->off, buf, max);
         if (n) return (ssize_t)n;
-        if (s->ended) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (s->ended) return GW_STREAM_END;
         pthread_mutex_lock(&h->lock);
         if (s->pend.len) { /* deltas (and restarts) first: they came before the end */
             pa_buf_t t = s->out;
@@ -297,16 +298,8 @@ static void stream_free(void *cls)
 
 gw_waiter_t *gw_stream_respond(gw_stream_t *s, gw_req_t *r, uint64_t deadline_mono_ms)
 {
-    s->sl.conn = r->conn;
     pa_buf_printf(&s->out, "event: start\ndata: {\"job_id\":\"%s\"}\n\n", s->job);
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    if (r->resp) MHD_destroy_response(r->resp);
-    r->resp = resp;
-    r->status = 200;
+    gw_sse_respond(r, &s->sl, stream_read, s, stream_free);
     s->watch = gw_events_watch_job(r->gw->events, s->job, deadline_mono_ms, on_end, s);
     return s->watch;
 }

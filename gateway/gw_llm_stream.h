@@ -17,10 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gw_events.h"
+#include "gw_http.h"
+
 typedef struct gw_streams gw_streams_t;
 typedef struct gw_stream gw_stream_t;
-struct gw;
-struct gw_req;
 
 /* Starts the subscriber thread (a Redis that is down is retried). NULL with a message in err. */
 gw_streams_t *gw_streams_new(const char *redis_url, const char *prefix, int timeout_ms,
@@ -31,13 +32,13 @@ void gw_streams_destroy(gw_streams_t **s);
 size_t gw_streams_open(gw_streams_t *s);
 
 /* Registers a stream for job (before the job exists, so that no delta is missed). */
-gw_stream_t *gw_stream_open(gw_streams_t *s, struct gw_req *r, const char *job);
+gw_stream_t *gw_stream_open(gw_streams_t *s, gw_req_t *r, const char *job);
 /* Forgets a stream that will not be answered (the job could not be created). */
 void gw_stream_close(gw_streams_t *s, gw_stream_t **st);
 /* Answers r with the stream: "start", the deltas as they come, then "done" or "error" once the
- * job ends or at deadline_mono_ms (see gw_generate_outcome). The response owns st from here.
+ * job ends or at deadline_mono_ms (see gw_llm_outcome.h). The response owns st from here.
  * Returns the watch on the job's end, valid until the handler returns (to poke it when the job
  * turns out to be over already). */
-struct gw_waiter *gw_stream_respond(gw_stream_t *st, struct gw_req *r, uint64_t deadline_mono_ms);
+gw_waiter_t *gw_stream_respond(gw_stream_t *st, gw_req_t *r, uint64_t deadline_mono_ms);
 
 #endif

@@ -1,6 +1,7 @@
 /* Prospect records: validation, the immutable record and its pre-rendered JSON. */
 #include "gw_prospect.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,23 +14,6 @@ const char *const gw_status_names[GW_STATUS_COUNT] = {"new",     "researching", 
 const char *const gw_field_names[GW_F_COUNT] = {"name",  "company",         "status",
                                                 "industry", "lastContactDate", "email",
                                                 "title", "website"};
-
-int gw_id_valid(const char *s, size_t n)
-{
-    return gw_token_valid(s, n, GW_ID_MAX);
-}
-
-int gw_token_valid(const char *s, size_t n, size_t max)
-{
-    if (n == 0 || n > max) return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
 
 int gw_status_index(const char *s, size_t n)
 {
@@ -45,29 +29,36 @@ static int field_index(const char *k)
     return -1;
 }
 
-#define FAIL(fname, ...)                                                                           \
-    do {                                                                                           \
-        snprintf(field, 64, "%s", (fname));                                                        \
-        snprintf(err, errlen, __VA_ARGS__);                                                        \
-        return -1;                                                                                 \
-    } while (0)
+/* Names the field at fault (field holds 64 bytes) and says what is wrong; returns -1. These
+ * checks answer no problem themselves: the API handlers turn the message into a 400 problem
+ * (gw_valid.h) and the import lists it as the row's rejection. */
+__attribute__((format(printf, 5, 6))) static int fail(char *field, char *err, size_t errlen,
+                                                      const char *fname, const char *fmt, ...)
+{
+    snprintf(field, 64, "%s", fname);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
 
 int gw_prospect_in_from_json(const json_t *obj, gw_prospect_in_t *in, char *field, char *err,
                              size_t errlen)
 {
     memset(in, 0, sizeof *in);
-    if (!json_is_object(obj)) FAIL("", "expected a JSON object");
+    if (!json_is_object(obj)) return fail(field, err, errlen, "", "expected a JSON object");
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)obj, k, v) {
         if (strcmp(k, "id") == 0) {
-            if (!json_is_string(v)) FAIL("id", "id: must be a string");
+            if (!json_is_string(v)) return fail(field, err, errlen, "id", "id: must be a string");
             in->id = json_string_value(v);
             in->id_len = json_string_length(v);
             continue;
         }
         int i = field_index(k);
-        if (i < 0) FAIL(k, "%.64s: unknown field", k);
+        if (i < 0) return fail(field, err, errlen, k, "%.64s: unknown field", k);
         if (json_is_null(v)) {
             in->present[i] = 1;
         } else if (json_is_string(v)) {
@@ -75,7 +66,7 @@ int gw_prospect_in_from_json(const json_t *obj, gw_prospect_in_t *in, char *fiel
             in->val[i] = json_string_value(v);
             in->len[i] = json_string_length(v);
         } else {
-            FAIL(k, "%s: must be a string or null", k);
+            return fail(field, err, errlen, k, "%s: must be a string or null", k);
         }
     }
     return 0;
@@ -91,18 +82,6 @@ static int valid_date(const char *s, size_t n)
     if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return 0;
     if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 0;
     return 1;
-}
-
-static int valid_email(const char *s, size_t n)
-{
-    if (n < 3 || n > 254) return 0;
-    const char *at = memchr(s, '@', n);
-    if (!at || at == s || at == s + n - 1 || memchr(at + 1, '@', (size_t)(s + n - at - 1))) return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= ' ' || s[i] == '<' || s[i] == '>' || s[i] == ',') return 0;
-    const char *dom = at + 1;
-    size_t dl = (size_t)(s + n - dom);
-    return memchr(dom, '.', dl) && dom[0] != '.' && dom[dl - 1] != '.';
 }
 
 static int valid_url(const char *s, size_t n)
@@ -121,47 +100,47 @@ int gw_prospect_in_validate(const gw_prospect_in_t *in, int creating, char *fiel
                             size_t errlen)
 {
     if (in->id && !gw_id_valid(in->id, in->id_len))
-        FAIL("id", "id: must be 1 to %d characters of A-Z a-z 0-9 . _ -", GW_ID_MAX);
+        return fail(field, err, errlen, "id", "id: must be 1 to %d characters of A-Z a-z 0-9 . _ -", GW_ID_MAX);
     for (int i = 0; i < GW_F_COUNT; i++) {
         const char *name = gw_field_names[i], *v = in->val[i];
         size_t n = in->len[i];
         if (in->present[i] == 1) {
             if (i == GW_F_NAME || i == GW_F_COMPANY || i == GW_F_STATUS)
-                FAIL(name, "%s: must not be null", name);
+                return fail(field, err, errlen, name, "%s: must not be null", name);
             continue;
         }
         if (in->present[i] != 2) {
             if (creating && (i == GW_F_NAME || i == GW_F_COMPANY))
-                FAIL(name, "%s: is required", name);
+                return fail(field, err, errlen, name, "%s: is required", name);
             continue;
         }
-        if (!pa_utf8_valid(v, n)) FAIL(name, "%s: must be valid UTF-8 without NUL bytes", name);
+        if (!pa_utf8_valid(v, n)) return fail(field, err, errlen, name, "%s: must be valid UTF-8 without NUL bytes", name);
         size_t cps = pa_utf8_len(v, n);
         switch (i) {
         case GW_F_NAME:
         case GW_F_COMPANY:
-            if (cps < 1 || cps > 200) FAIL(name, "%s: must be 1 to 200 characters", name);
+            if (cps < 1 || cps > 200) return fail(field, err, errlen, name, "%s: must be 1 to 200 characters", name);
             break;
         case GW_F_TITLE:
-            if (cps > 200) FAIL(name, "%s: must be at most 200 characters", name);
+            if (cps > 200) return fail(field, err, errlen, name, "%s: must be at most 200 characters", name);
             break;
         case GW_F_INDUSTRY:
-            if (cps < 1 || cps > 100) FAIL(name, "%s: must be 1 to 100 characters", name);
+            if (cps < 1 || cps > 100) return fail(field, err, errlen, name, "%s: must be 1 to 100 characters", name);
             break;
         case GW_F_STATUS:
             if (gw_status_index(v, n) < 0)
-                FAIL(name, "status: must be one of new, researching, contacted, replied, "
+                return fail(field, err, errlen, name, "status: must be one of new, researching, contacted, replied, "
                            "qualified, disqualified");
             break;
         case GW_F_LASTCONTACT:
             if (!valid_date(v, n))
-                FAIL(name, "lastContactDate: must be a date as YYYY-MM-DD");
+                return fail(field, err, errlen, name, "lastContactDate: must be a date as YYYY-MM-DD");
             break;
         case GW_F_EMAIL:
-            if (!valid_email(v, n)) FAIL(name, "email: must be an address like name@example.com");
+            if (!gw_email_valid(v, n)) return fail(field, err, errlen, name, "email: must be an address like name@example.com");
             break;
         case GW_F_WEBSITE:
-            if (!valid_url(v, n)) FAIL(name, "website: must be an http:// or https:// URL");
+            if (!valid_url(v, n)) return fail(field, err, errlen, name, "website: must be an http:// or https:// URL");
             break;
         }
     }

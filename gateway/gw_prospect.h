@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_ID_MAX 64
+#include "gw_text.h"
+
 #define GW_STATUS_COUNT 6
 extern const char *const gw_status_names[GW_STATUS_COUNT];
 
@@ -29,9 +30,6 @@ int gw_prospect_in_from_json(const json_t *obj, gw_prospect_in_t *in, char *fiel
 /* Checks each present value; for a new record also that name and company are given. */
 int gw_prospect_in_validate(const gw_prospect_in_t *in, int creating, char *field, char *err,
                             size_t errlen);
-int gw_id_valid(const char *s, size_t n);
-/* 1 when s[0..n) is 1 to max characters of A-Z a-z 0-9 . _ - (ids, request ids). */
-int gw_token_valid(const char *s, size_t n, size_t max);
 int gw_status_index(const char *s, size_t n);
 /* Encodes the present fields as a JSON object (null for cleared fields) for the Lua script. */
 char *gw_prospect_in_to_json(const gw_prospect_in_t *in);

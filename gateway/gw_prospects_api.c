@@ -1,9 +1,12 @@
 /* /api/prospects: list with filters and cursors, create, read, merge-patch, delete. */
+#include "gw_prospects_api.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_http.h"
+#include "gw_store.h"
+#include "gw_valid.h"
 #include "pa_utf8.h"
 
 #define MAX_LIMIT 1000
@@ -48,22 +51,6 @@ static int cursor_decode(const char *c, char out[GW_ID_MAX + 1])
     return gw_id_valid(out, o) ? 0 : -1;
 }
 
-typedef struct {
-    gw_req_t *r;
-    const char *bad;
-} argcheck_t;
-
-static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
-{
-    static const char *known[] = {"search", "industry", "status", "limit", "cursor"};
-    argcheck_t *a = cls;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strcmp(key, known[i]) == 0) return MHD_YES;
-    a->bad = key;
-    return MHD_NO;
-}
-
 /* Splits a comma-separated parameter into trimmed items; -1 when there are too many. */
 static int split_set(const char *s, char items[][128], size_t *n, size_t *bad_len)
 {
@@ -88,126 +75,140 @@ static int split_set(const char *s, char items[][128], size_t *n, size_t *bad_le
     return 0;
 }
 
+/* A list request's query: the raw parameters and the index query made of them (with the
+ * case-folded search and industries it points into). */
+typedef struct {
+    const char *search, *industry, *status, *limit, *cursor;
+    gw_query_t q;
+    char after[GW_ID_MAX + 1];
+    pa_buf_t search_folded;
+    pa_buf_t folded[MAX_SET];
+    const char *inds[MAX_SET];
+} list_query_t;
+
+static void list_query_free(list_query_t *lq)
+{
+    for (size_t i = 0; i < lq->q.n_industries; i++) pa_buf_free(&lq->folded[i]);
+    pa_buf_free(&lq->search_folded);
+}
+
+/* status=a,b: the mask of those statuses. */
+static int parse_status(gw_valid_t *v, const char *status, unsigned *mask)
+{
+    char items[MAX_SET][128];
+    size_t n = 0, badlen = 0;
+    if (split_set(status, items, &n, &badlen) < 0)
+        return gw_valid_fail(v, "status", "status: too many or too long values");
+    for (size_t i = 0; i < n; i++) {
+        int st = gw_status_index(items[i], strlen(items[i]));
+        if (st < 0)
+            return gw_valid_fail(v, "status",
+                                 "status: '%.40s' is not one of new, researching, contacted, "
+                                 "replied, qualified, disqualified",
+                                 items[i]);
+        *mask |= 1u << st;
+    }
+    return 0;
+}
+
+/* industry=a,b: the case-folded set. */
+static int parse_industries(gw_valid_t *v, list_query_t *lq)
+{
+    char items[MAX_SET][128];
+    size_t n = 0, badlen = 0;
+    if (split_set(lq->industry, items, &n, &badlen) < 0 ||
+        !pa_utf8_valid(lq->industry, strlen(lq->industry)))
+        return gw_valid_fail(v, "industry",
+                             "industry: at most %d comma-separated values of up to 127 bytes of UTF-8",
+                             MAX_SET);
+    for (size_t i = 0; i < n; i++) {
+        lq->folded[i] = (pa_buf_t)PA_BUF_INIT;
+        pa_utf8_fold(items[i], strlen(items[i]), &lq->folded[i]);
+        lq->inds[i] = lq->folded[i].data;
+    }
+    lq->q.industries = lq->inds;
+    lq->q.n_industries = n;
+    return 0;
+}
+
+/* The query parameters into lq (list_query_free it either way); -1 answered. */
+static int parse_list_query(gw_req_t *r, list_query_t *lq)
+{
+    gw_valid_t v = GW_VALID(r);
+    static const char *const known[] = {"search", "industry", "status", "limit", "cursor", NULL};
+    const char *bad = gw_arg_unknown(r, known);
+    if (bad)
+        return gw_valid_fail(&v, bad,
+                             "%.64s: unknown query parameter (known: search, industry, status, "
+                             "limit, cursor)",
+                             bad);
+    lq->search = gw_arg(r, "search"), lq->industry = gw_arg(r, "industry");
+    lq->status = gw_arg(r, "status"), lq->limit = gw_arg(r, "limit");
+    lq->cursor = gw_arg(r, "cursor");
+    if (gw_valid_limit(&v, lq->limit, DEFAULT_LIMIT, MAX_LIMIT, &lq->q.limit) < 0) return -1;
+    if (lq->cursor && *lq->cursor) {
+        if (cursor_decode(lq->cursor, lq->after) < 0)
+            return gw_valid_fail(&v, "cursor",
+                                 "cursor: not a cursor from this API; use the Link header of a page");
+        lq->q.after_id = lq->after;
+    }
+    if (lq->search && *lq->search) {
+        size_t n = strlen(lq->search);
+        if (n > 200 || !pa_utf8_valid(lq->search, n))
+            return gw_valid_fail(&v, "search", "search: must be valid UTF-8 of at most 200 bytes");
+        pa_utf8_fold(lq->search, n, &lq->search_folded);
+        lq->q.search = lq->search_folded.data;
+        lq->q.search_len = lq->search_folded.len;
+    }
+    if (lq->status && *lq->status && parse_status(&v, lq->status, &lq->q.status_mask) < 0) return -1;
+    if (lq->industry && *lq->industry && parse_industries(&v, lq) < 0) return -1;
+    return 0;
+}
+
+/* Link: the next page, with the same filters. */
+static void link_next(gw_req_t *r, const list_query_t *lq, const gw_query_result_t *res)
+{
+    pa_buf_t link = PA_BUF_INIT;
+    pa_buf_puts(&link, "</api/prospects?");
+    const char *names[] = {"search", "industry", "status"};
+    const char *vals[] = {lq->search, lq->industry, lq->status};
+    for (int i = 0; i < 3; i++) {
+        if (!vals[i] || !*vals[i]) continue;
+        pa_buf_printf(&link, "%s=", names[i]);
+        gw_url_encode(&link, vals[i]);
+        pa_buf_putc(&link, '&');
+    }
+    pa_buf_printf(&link, "limit=%zu&cursor=", lq->q.limit);
+    cursor_encode(&link, res->last_id);
+    pa_buf_puts(&link, ">; rel=\"next\"");
+    gw_header(r, "Link", link.data);
+    pa_buf_free(&link);
+}
+
 void gw_h_prospects_list(gw_t *gw, gw_req_t *r)
 {
-    argcheck_t ac = {r, NULL};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &ac);
-    if (ac.bad) {
-        gw_problem(r, 400, "invalid-field", ac.bad,
-                   "%.64s: unknown query parameter (known: search, industry, status, limit, cursor)",
-                   ac.bad);
+    list_query_t lq;
+    memset(&lq.q, 0, sizeof lq.q);
+    lq.search_folded = (pa_buf_t)PA_BUF_INIT;
+    if (parse_list_query(r, &lq) < 0) {
+        list_query_free(&lq);
         return;
     }
     if (!gw_store_loaded(gw->store)) {
+        list_query_free(&lq);
         gw_unavailable(r);
         return;
     }
-    const char *search = gw_arg(r, "search"), *industry = gw_arg(r, "industry"),
-               *status = gw_arg(r, "status"), *limit_s = gw_arg(r, "limit"),
-               *cursor = gw_arg(r, "cursor");
-    gw_query_t q = {0};
-    q.limit = DEFAULT_LIMIT;
-    if (limit_s) {
-        char *end;
-        long v = strtol(limit_s, &end, 10);
-        if (!*limit_s || *end || v < 1 || v > MAX_LIMIT) {
-            gw_problem(r, 400, "invalid-field", "limit", "limit: must be an integer from 1 to %d",
-                       MAX_LIMIT);
-            return;
-        }
-        q.limit = (size_t)v;
-    }
-    char after[GW_ID_MAX + 1];
-    if (cursor && *cursor) {
-        if (cursor_decode(cursor, after) < 0) {
-            gw_problem(r, 400, "invalid-field", "cursor",
-                       "cursor: not a cursor from this API; use the Link header of a page");
-            return;
-        }
-        q.after_id = after;
-    }
-    pa_buf_t fs = PA_BUF_INIT;
-    if (search && *search) {
-        size_t n = strlen(search);
-        if (n > 200 || !pa_utf8_valid(search, n)) {
-            gw_problem(r, 400, "invalid-field", "search",
-                       "search: must be valid UTF-8 of at most 200 bytes");
-            return;
-        }
-        pa_utf8_fold(search, n, &fs);
-        q.search = fs.data;
-        q.search_len = fs.len;
-    }
-    char items[MAX_SET][128];
-    size_t n = 0, badlen = 0;
-    if (status && *status) {
-        if (split_set(status, items, &n, &badlen) < 0) {
-            gw_problem(r, 400, "invalid-field", "status", "status: too many or too long values");
-            pa_buf_free(&fs);
-            return;
-        }
-        for (size_t i = 0; i < n; i++) {
-            int st = gw_status_index(items[i], strlen(items[i]));
-            if (st < 0) {
-                gw_problem(r, 400, "invalid-field", "status",
-                           "status: '%.40s' is not one of new, researching, contacted, replied, "
-                           "qualified, disqualified",
-                           items[i]);
-                pa_buf_free(&fs);
-                return;
-            }
-            q.status_mask |= 1u << st;
-        }
-    }
-    pa_buf_t folded[MAX_SET];
-    const char *inds[MAX_SET];
-    size_t nind = 0;
-    if (industry && *industry) {
-        if (split_set(industry, items, &nind, &badlen) < 0 ||
-            !pa_utf8_valid(industry, strlen(industry))) {
-            gw_problem(r, 400, "invalid-field", "industry",
-                       "industry: at most %d comma-separated values of up to 127 bytes of UTF-8",
-                       MAX_SET);
-            pa_buf_free(&fs);
-            return;
-        }
-        for (size_t i = 0; i < nind; i++) {
-            folded[i] = (pa_buf_t)PA_BUF_INIT;
-            pa_utf8_fold(items[i], strlen(items[i]), &folded[i]);
-            inds[i] = folded[i].data;
-        }
-        q.industries = inds;
-        q.n_industries = nind;
-    }
-
     pa_buf_t out = PA_BUF_INIT;
-    pa_buf_reserve(&out, q.limit * 320);
+    pa_buf_reserve(&out, lq.q.limit * 320);
     gw_query_result_t res;
-    gw_store_query(gw->store, &q, &out, &res);
-    for (size_t i = 0; i < nind; i++) pa_buf_free(&folded[i]);
-    pa_buf_free(&fs);
-
+    gw_store_query(gw->store, &lq.q, &out, &res);
     gw_reply_buf(r, 200, &out);
     char total[32];
     snprintf(total, sizeof total, "%zu", res.total);
     gw_header(r, "X-Total-Count", total);
-    if (res.more) {
-        pa_buf_t link = PA_BUF_INIT;
-        pa_buf_puts(&link, "</api/prospects?");
-        const char *names[] = {"search", "industry", "status"};
-        const char *vals[] = {search, industry, status};
-        for (int i = 0; i < 3; i++) {
-            if (!vals[i] || !*vals[i]) continue;
-            pa_buf_printf(&link, "%s=", names[i]);
-            gw_url_encode(&link, vals[i]);
-            pa_buf_putc(&link, '&');
-        }
-        pa_buf_printf(&link, "limit=%zu&cursor=", q.limit);
-        cursor_encode(&link, res.last_id);
-        pa_buf_puts(&link, ">; rel=\"next\"");
-        gw_header(r, "Link", link.data);
-        pa_buf_free(&link);
-    }
+    if (res.more) link_next(r, &lq, &res);
+    list_query_free(&lq);
 }
 
 void gw_h_prospect_get(gw_t *gw, gw_req_t *r)
@@ -255,15 +256,23 @@ static void reply_written(gw_req_t *r, gw_write_result_t *w, int status)
     w->json = NULL;
 }
 
+/* The body of a create (creating) or merge-patch into in (borrowed from j); -1 answered. */
+static int parse(gw_req_t *r, const json_t *j, int creating, gw_prospect_in_t *in)
+{
+    char field[64], err[256];
+    gw_valid_t v = GW_VALID(r);
+    if (gw_prospect_in_from_json(j, in, field, err, sizeof err) < 0 ||
+        gw_prospect_in_validate(in, creating, field, err, sizeof err) < 0)
+        return gw_valid_fail(&v, field[0] ? field : NULL, "%s", err);
+    return 0;
+}
+
 void gw_h_prospects_create(gw_t *gw, gw_req_t *r)
 {
     json_t *j = gw_json_body(r);
     if (!j) return;
     gw_prospect_in_t in;
-    char field[64], err[256];
-    if (gw_prospect_in_from_json(j, &in, field, err, sizeof err) < 0 ||
-        gw_prospect_in_validate(&in, 1, field, err, sizeof err) < 0) {
-        gw_problem(r, 400, "invalid-field", field[0] ? field : NULL, "%s", err);
+    if (parse(r, j, 1, &in) < 0) {
         json_decref(j);
         return;
     }
@@ -288,15 +297,13 @@ void gw_h_prospect_patch(gw_t *gw, gw_req_t *r)
     json_t *j = gw_json_body(r);
     if (!j) return;
     gw_prospect_in_t in;
-    char field[64], err[256];
-    if (gw_prospect_in_from_json(j, &in, field, err, sizeof err) < 0 ||
-        gw_prospect_in_validate(&in, 0, field, err, sizeof err) < 0) {
-        gw_problem(r, 400, "invalid-field", field[0] ? field : NULL, "%s", err);
+    if (parse(r, j, 0, &in) < 0) {
         json_decref(j);
         return;
     }
     if (in.id && (in.id_len != strlen(r->id) || memcmp(in.id, r->id, in.id_len) != 0)) {
-        gw_problem(r, 400, "invalid-field", "id", "id: cannot be changed");
+        gw_valid_t v = GW_VALID(r);
+        gw_valid_fail(&v, "id", "id: cannot be changed");
         json_decref(j);
         return;
     }

@@ -21,95 +21,20 @@
 #include "pa_log.h"
 #include "pa_time.h"
 
-#define STREAM_MAXLEN "10000"
+/* The scripts, embedded from gateway/lua/ at build time (the change stream is capped at about
+ * 10,000 entries there). */
+extern const char gw_lua_prospect_put[], gw_lua_prospect_del[], gw_lua_prospect_mark[];
+
 #define WAIT_MS 2000
 #define PIPELINE_BATCH 512
 
-static pa_script_t put_script = PA_SCRIPT(
-    "local p, mode, id, newid, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
-    "local doc = cjson.decode(ARGV[6])\n"
-    "local F = {'name','company','status','industry','lastContactDate','email','title','website'}\n"
-    "if id == '' then\n"
-    "  if mode == 'upsert' and type(doc.email) == 'string' then\n"
-    "    id = redis.call('HGET', p..'prospects:email', string.lower(doc.email)) or ''\n"
-    "  end\n"
-    "  if id == '' then id = newid end\n"
-    "end\n"
-    "local key = p..'prospect:'..id\n"
-    "local cur = redis.call('HGETALL', key)\n"
-    "local old, new = {}, {}\n"
-    "for i = 1, #cur, 2 do old[cur[i]] = cur[i+1]; new[cur[i]] = cur[i+1] end\n"
-    "local exists = #cur > 0\n"
-    "if mode == 'create' and exists then return {'conflict', id, 'id', id} end\n"
-    "if mode == 'patch' and not exists then return {'notfound', id} end\n"
-    "for _, f in ipairs(F) do\n"
-    "  local v = doc[f]\n"
-    "  if v == cjson.null then new[f] = nil elseif v ~= nil then new[f] = v end\n"
-    "end\n"
-    "new.status = new.status or 'new'\n"
-    "if not new.name then return {'invalid', id, 'name'} end\n"
-    "if not new.company then return {'invalid', id, 'company'} end\n"
-    "local ne = new.email and string.lower(new.email)\n"
-    "local oe = old.email and string.lower(old.email)\n"
-    "if ne and ne ~= oe then\n"
-    "  local owner = redis.call('HGET', p..'prospects:email', ne)\n"
-    "  if owner and owner ~= id then return {'conflict', id, 'email', owner} end\n"
-    "end\n"
-    "if oe and oe ~= ne then redis.call('HDEL', p..'prospects:email', oe) end\n"
-    "if ne then redis.call('HSET', p..'prospects:email', ne, id) end\n"
-    "if old.status ~= new.status then\n"
-    "  if old.status then redis.call('SREM', p..'prospects:status:'..old.status, id) end\n"
-    "  redis.call('SADD', p..'prospects:status:'..new.status, id)\n"
-    "end\n"
-    "if old.industry ~= new.industry then\n"
-    "  if old.industry then redis.call('SREM', p..'prospects:industry:'..old.industry, id) end\n"
-    "  if new.industry then redis.call('SADD', p..'prospects:industry:'..new.industry, id) end\n"
-    "end\n"
-    "local args, out = {}, {id = id}\n"
-    "for _, f in ipairs(F) do\n"
-    "  if new[f] then args[#args+1] = f; args[#args+1] = new[f]; out[f] = new[f]\n"
-    "  elseif old[f] then redis.call('HDEL', key, f) end\n"
-    "end\n"
-    "if not exists then args[#args+1] = 'created'; args[#args+1] = now end\n"
-    "args[#args+1] = 'updated'; args[#args+1] = now\n"
-    "redis.call('HSET', key, unpack(args))\n"
-    "redis.call('ZADD', p..'prospects', 0, id)\n"
-    "local seq = redis.call('INCR', p..'prospects:seq')\n"
-    "local j = cjson.encode(out)\n"
-    "redis.call('XADD', p..'prospects:changes', 'MAXLEN', '~', " STREAM_MAXLEN ", '*',\n"
-    "  'seq', seq, 'op', 'put', 'id', id, 'doc', j)\n"
-    "return {exists and 'updated' or 'created', id, tostring(seq), j}\n");
+static pa_script_t put_script = PA_SCRIPT(gw_lua_prospect_put);
 
-static pa_script_t del_script = PA_SCRIPT(
-    "local p, id = ARGV[1], ARGV[2]\n"
-    "local key = p..'prospect:'..id\n"
-    "local cur = redis.call('HGETALL', key)\n"
-    "if #cur == 0 then return {'notfound', id} end\n"
-    "local old = {}\n"
-    "for i = 1, #cur, 2 do old[cur[i]] = cur[i+1] end\n"
-    "if old.email then\n"
-    "  local e = string.lower(old.email)\n"
-    "  if redis.call('HGET', p..'prospects:email', e) == id then\n"
-    "    redis.call('HDEL', p..'prospects:email', e)\n"
-    "  end\n"
-    "end\n"
-    "if old.status then redis.call('SREM', p..'prospects:status:'..old.status, id) end\n"
-    "if old.industry then redis.call('SREM', p..'prospects:industry:'..old.industry, id) end\n"
-    "redis.call('DEL', key)\n"
-    "redis.call('ZREM', p..'prospects', id)\n"
-    "local seq = redis.call('INCR', p..'prospects:seq')\n"
-    "redis.call('XADD', p..'prospects:changes', 'MAXLEN', '~', " STREAM_MAXLEN ", '*',\n"
-    "  'seq', seq, 'op', 'del', 'id', id)\n"
-    "return {'deleted', id, tostring(seq)}\n");
+static pa_script_t del_script = PA_SCRIPT(gw_lua_prospect_del);
 
 /* The position to follow the stream from: the current seq and the last entry's id, read
  * atomically so that a reload misses nothing. */
-static pa_script_t mark_script = PA_SCRIPT(
-    "local p = ARGV[1]\n"
-    "local last = redis.call('XREVRANGE', p..'prospects:changes', '+', '-', 'COUNT', 1)\n"
-    "local id = '0-0'\n"
-    "if #last > 0 then id = last[1][1] end\n"
-    "return {redis.call('GET', p..'prospects:seq') or '0', id}\n");
+static pa_script_t mark_script = PA_SCRIPT(gw_lua_prospect_mark);
 
 struct gw_store {
     char *prefix;
@@ -401,11 +326,6 @@ int gw_store_loaded(gw_store_t *s)
 int gw_store_redis_up(gw_store_t *s)
 {
     return atomic_load(&s->redis_up);
-}
-
-const char *gw_store_prefix(const gw_store_t *s)
-{
-    return s->prefix;
 }
 
 size_t gw_store_count(gw_store_t *s)

@@ -43,7 +43,6 @@ void gw_store_destroy(gw_store_t **s);
 int gw_store_loaded(gw_store_t *s);
 int gw_store_redis_up(gw_store_t *s);
 size_t gw_store_count(gw_store_t *s);
-const char *gw_store_prefix(const gw_store_t *s);
 
 void gw_store_query(gw_store_t *s, const gw_query_t *q, pa_buf_t *out, gw_query_result_t *res);
 /* The record's JSON, or NULL when there is none; caller frees. */

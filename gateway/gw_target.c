@@ -6,6 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* Longer than most functions on purpose: one pass over the URL's parts in order (scheme,
+ * authority, host, port, path), each step reading where the last one stopped; split up, it would
+ * hand half a dozen cursors from function to function. */
 int gw_target_normalize(const char *s, size_t n, pa_buf_t *out, char *err, size_t errlen)
 {
     while (n && isspace((unsigned char)*s)) s++, n--;

@@ -52,9 +52,6 @@ void ctl_unreachable(ctl_t *c);
 const char *ctl_rstr(const redisReply *e);
 /* The integer in a string or integer reply element, or def. */
 long long ctl_rnum(const redisReply *e, long long def);
-/* prefix + the formatted rest, in b (reset first); returns b->data. */
-const char *ctl_key(const ctl_t *c, pa_buf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* ---- output ---------------------------------------------------------------------------------- */
 

@@ -5,6 +5,7 @@
 #include "ctl.h"
 #include "ctl_table.h"
 #include "pa_jobs.h"
+#include "pa_keys.h"
 #include "pa_mem.h"
 #include "pa_time.h"
 
@@ -59,13 +60,6 @@ static void free_keys(char **keys, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
-}
-
-static char *make_key(const ctl_t *c, const char *kind, const char *id, const char *sub)
-{
-    pa_buf_t b = PA_BUF_INIT;
-    pa_buf_printf(&b, "%s%s%s%s%s", c->prefix, kind, id, sub ? ":" : "", sub ? sub : "");
-    return pa_buf_detach(&b, NULL);
 }
 
 /* Sum of the terminal counts (succeeded, failed, captcha_required, skipped, uncertain,
@@ -156,14 +150,14 @@ int ctl_cmd_jobs(ctl_t *c, const ctl_args_t *a)
                                   0};
     json_t *arr = c->json ? json_array() : NULL;
     ctl_table_t *t = c->json ? NULL : ctl_table_new(10, hdr, fl);
-    pa_buf_t kb = PA_BUF_INIT;
+    char kb[PA_KEY_MAX];
     int rc = CTL_OK;
     long shown = 0;
     /* Ids whose hash has expired are skipped, so read on in batches until the limit is met. */
     for (long start = 0; limit == 0 || shown < limit; start += BATCH) {
         redisReply *ids =
-            ctl_check(c, pa_redis_cmd(c->r, "ZREVRANGE %s %ld %ld", ctl_key(c, &kb, "jobs"), start,
-                                      start + BATCH - 1));
+            ctl_check(c, pa_redis_cmd(c->r, "ZREVRANGE %s %ld %ld", pa_key_jobs(kb, c->prefix),
+                                      start, start + BATCH - 1));
         if (!ids) {
             rc = CTL_ERR;
             break;
@@ -172,8 +166,8 @@ int ctl_cmd_jobs(ctl_t *c, const ctl_args_t *a)
         char *keys[BATCH];
         redisReply *h[BATCH];
         for (size_t i = 0; i < n; i++)
-            keys[i] =
-                make_key(c, "job:", ctl_rstr(ids->element[i]) ? ids->element[i]->str : "", NULL);
+            keys[i] = pa_strdup(
+                pa_key_job(kb, c->prefix, ctl_rstr(ids->element[i]) ? ids->element[i]->str : ""));
         int ok = hmget_many(c, keys, n, fields, JF_N, h);
         free_keys(keys, n);
         if (ok < 0) {
@@ -191,7 +185,6 @@ int ctl_cmd_jobs(ctl_t *c, const ctl_args_t *a)
         freeReplyObject(ids);
         if (n < BATCH) break;
     }
-    pa_buf_free(&kb);
     if (rc == CTL_OK) {
         if (arr) {
             ctl_print_json(arr, 0);
@@ -239,21 +232,16 @@ static json_t *json_or_string(const char *s)
 int ctl_cmd_job(ctl_t *c, const ctl_args_t *a)
 {
     const char *id = a->pos[0];
-    pa_buf_t kb = PA_BUF_INIT;
-    ctl_key(c, &kb, "job:%s", id);
-    redisReply *h = ctl_check(c, pa_redis_cmd(c->r, "HGETALL %b", kb.data, kb.len));
-    if (!h) {
-        pa_buf_free(&kb);
-        return CTL_ERR;
-    }
+    char kb[PA_KEY_MAX];
+    pa_key_job(kb, c->prefix, id);
+    redisReply *h = ctl_check(c, pa_redis_cmd(c->r, "HGETALL %s", kb));
+    if (!h) return CTL_ERR;
     if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
         freeReplyObject(h);
-        pa_buf_free(&kb);
         ctl_err("no job %s", id);
         return CTL_ERR;
     }
-    redisReply *ttl = ctl_check(c, pa_redis_cmd(c->r, "TTL %b", kb.data, kb.len));
-    pa_buf_free(&kb);
+    redisReply *ttl = ctl_check(c, pa_redis_cmd(c->r, "TTL %s", kb));
     if (!ttl) {
         freeReplyObject(h);
         return CTL_ERR;
@@ -345,11 +333,9 @@ int ctl_cmd_tasks(ctl_t *c, const ctl_args_t *a)
 {
     const char *id = a->pos[0];
     const long limit = a->limit < 0 ? TASKS_DEFAULT_LIMIT : a->limit;
-    pa_buf_t kb = PA_BUF_INIT;
-    ctl_key(c, &kb, "job:%s", id);
-    redisReply *j =
-        ctl_check(c, pa_redis_cmd(c->r, "HMGET %b status total created", kb.data, kb.len));
-    pa_buf_free(&kb);
+    char kb[PA_KEY_MAX];
+    redisReply *j = ctl_check(
+        c, pa_redis_cmd(c->r, "HMGET %s status total created", pa_key_job(kb, c->prefix, id)));
     if (!j) return CTL_ERR;
     if (j->type != REDIS_REPLY_ARRAY || j->elements != 3 || !ctl_rstr(j->element[0])) {
         freeReplyObject(j);
@@ -375,8 +361,8 @@ int ctl_cmd_tasks(ctl_t *c, const ctl_args_t *a)
         char *keys[BATCH], tids[BATCH][24];
         redisReply *h[BATCH];
         for (size_t i = 0; i < n; i++) {
-            snprintf(tids[i], sizeof tids[i], "%06lld", first + (long long)i);
-            keys[i] = make_key(c, "task:", id, tids[i]);
+            pa_task_id(tids[i], (long)(first + (long long)i));
+            keys[i] = pa_strdup(pa_key_task_n(kb, c->prefix, id, (long)(first + (long long)i)));
         }
         int ok = hmget_many(c, keys, n, fields, TF_N, h);
         free_keys(keys, n);
@@ -398,10 +384,9 @@ int ctl_cmd_tasks(ctl_t *c, const ctl_args_t *a)
                 if (arr) {
                     json_t *o = json_object();
                     json_object_set_new(o, "task", json_string(tids[i]));
-                    pa_buf_t tk = PA_BUF_INIT;
-                    pa_buf_printf(&tk, "%s:%s", id, tids[i]);
-                    json_object_set_new(o, "key", ctl_jstr(tk.data));
-                    pa_buf_free(&tk);
+                    char tk[PA_TASK_KEY_MAX];
+                    json_object_set_new(
+                        o, "key", ctl_jstr(pa_task_key(tk, id, (long)(first + (long long)i))));
                     json_object_set_new(o, "stage", ctl_jstr(ctl_rstr(r->element[TF_STAGE])));
                     json_object_set_new(o, "state", ctl_jstr(state));
                     json_object_set_new(o, "attempt",
@@ -463,46 +448,45 @@ int ctl_cmd_requeue(ctl_t *c, const ctl_args_t *a)
     /* A task number may be given short: "42" is task 000042. */
     char tid[32];
     size_t tlen = strlen(task), digits = strspn(task, "0123456789");
-    if (digits == tlen && tlen < 6)
-        snprintf(tid, sizeof tid, "%06ld", strtol(task, NULL, 10));
+    if (digits == tlen && tlen < PA_TASK_DIGITS)
+        pa_task_id(tid, strtol(task, NULL, 10));
     else
         snprintf(tid, sizeof tid, "%.31s", task);
     pa_buf_t tk = PA_BUF_INIT;
     pa_buf_printf(&tk, "%.*s:%s", (int)jlen, job, tid);
 
-    char iso[25];
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    const char *argv[3] = {c->prefix, tk.data, iso};
-    redisReply *rep = ctl_check(c, pa_redis_eval(c->r, &pa_jobs_requeue, 0, 3, argv, NULL));
-    if (!rep) {
+    pa_jobs_requeue_in_t in = {.prefix = c->prefix, .key = tk.data};
+    pa_jobs_requeue_out_t out;
+    char err[256];
+    if (pa_jobs_requeue_call(c->r, &in, &out, err, sizeof err) < 0) {
+        if (pa_redis_connected(c->r))
+            ctl_err("requeue %s: %s", tk.data, err);
+        else
+            ctl_unreachable(c);
         pa_buf_free(&tk);
         return CTL_ERR;
     }
-    const char *res = ctl_rstr(rep);
     int rc = CTL_ERR;
-    if (!res) {
-        ctl_err("unexpected answer from the requeue script for %s", tk.data);
-    } else if (c->json) {
+    const int ok = out.status == PA_REQUEUE_OK;
+    if (c->json) {
         json_t *o = json_object();
-        int ok = strcmp(res, "ok") == 0;
         json_object_set_new(o, "task", ctl_jstr(tk.data));
         json_object_set_new(o, "requeued", json_boolean(ok));
-        json_object_set_new(o, "result", ctl_jstr(ok ? "requeued" : res));
+        json_object_set_new(o, "result", ctl_jstr(ok ? "requeued" : out.state));
         json_object_set_new(o, "state",
-                            ctl_jstr(ok                             ? "queued"
-                                     : strcmp(res, "notfound") == 0 ? NULL
-                                                                    : res));
+                            ctl_jstr(ok                                  ? "queued"
+                                     : out.status == PA_REQUEUE_NOTFOUND ? NULL
+                                                                         : out.state));
         ctl_print_json(o, 0);
         rc = ok ? CTL_OK : CTL_ERR;
-    } else if (strcmp(res, "ok") == 0) {
+    } else if (ok) {
         printf("requeued %s\n", tk.data);
         rc = CTL_OK;
-    } else if (strcmp(res, "notfound") == 0) {
+    } else if (out.status == PA_REQUEUE_NOTFOUND) {
         ctl_err("no task %s", tk.data);
     } else {
-        ctl_err("task %s is %s, not failed: not requeued", tk.data, res);
+        ctl_err("task %s is %s, not failed: not requeued", tk.data, out.state);
     }
-    freeReplyObject(rep);
     pa_buf_free(&tk);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "ctl_table.h"
 #include "pa_events.h"
 #include "pa_jobs.h"
+#include "pa_keys.h"
 #include "pa_time.h"
 
 #define STALE_MS 5000 /* a worker not seen for longer than this is marked stale */
@@ -37,12 +38,9 @@ static json_t *jget(json_t *doc, const char *k)
 int ctl_cmd_workers(ctl_t *c, const ctl_args_t *a)
 {
     (void)a;
-    pa_buf_t kb = PA_BUF_INIT;
-    redisReply *h = ctl_check(c, pa_redis_cmd(c->r, "HGETALL %s", ctl_key(c, &kb, "workers")));
-    if (!h) {
-        pa_buf_free(&kb);
-        return CTL_ERR;
-    }
+    char kb[PA_KEY_MAX];
+    redisReply *h = ctl_check(c, pa_redis_cmd(c->r, "HGETALL %s", pa_key_workers(kb, c->prefix)));
+    if (!h) return CTL_ERR;
     size_t n = h->type == REDIS_REPLY_ARRAY ? h->elements / 2 : 0;
     worker_t *w = pa_calloc(n ? n : 1, sizeof *w);
     size_t nw = 0;
@@ -58,7 +56,7 @@ int ctl_cmd_workers(ctl_t *c, const ctl_args_t *a)
 
     int rc = CTL_OK;
     for (size_t i = 0; i < nw && rc == CTL_OK; i++) {
-        const char *argv[2] = {"ZCARD", ctl_key(c, &kb, "worker:%s:tasks", w[i].id)};
+        const char *argv[2] = {"ZCARD", pa_key_worker_tasks(kb, c->prefix, w[i].id)};
         if (pa_redis_append(c->r, 2, argv, NULL) < 0) {
             ctl_unreachable(c);
             rc = CTL_ERR;
@@ -73,7 +71,6 @@ int ctl_cmd_workers(ctl_t *c, const ctl_args_t *a)
         w[i].tasks = ctl_rnum(r, 0);
         freeReplyObject(r);
     }
-    pa_buf_free(&kb);
 
     if (rc == CTL_OK) {
         const long long now = (long long)pa_wall_ms();
@@ -143,58 +140,70 @@ int ctl_cmd_workers(ctl_t *c, const ctl_args_t *a)
 int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a)
 {
     (void)a;
-    static const struct {
-        const char *cmd, *key, *name;
-    } q[] = {{"LLEN", "ready:mcp", "mcp"},      {"LLEN", "ready:llm", "llm"},
-             {"LLEN", "ready:form", "form"},    {"ZCARD", "delayed", "delayed"},
-             {"EVALSHA", "leased", "inflight"}, {"LLEN", "dead", "dead"}};
-    enum { NQ = sizeof q / sizeof q[0] };
+    /* a ready queue per service (pa_stages.h), then these */
+    enum { RETRY = PA_NSERVICES, INFLIGHT, DEAD, NQ };
+    char keys[NQ][PA_KEY_MAX];
+    for (int i = 0; i < PA_NSERVICES; i++)
+        pa_key_ready(keys[i], c->prefix, pa_services[i]);
+    pa_key_delayed(keys[RETRY], c->prefix);
+    pa_key_worker_tasks(keys[INFLIGHT], c->prefix, "*"); /* shown: every worker's lease set */
+    pa_key_dead(keys[DEAD], c->prefix);
     long long depth[NQ];
-    pa_buf_t kb = PA_BUF_INIT;
-    /* the leased count is the sum of every worker's lease set: a read-only script */
-    if (pa_redis_script_load(c->r, &pa_jobs_leased) < 0) {
+    char err[256];
+    /* one pipeline; the leased count (the sum of every worker's lease set: a read-only script)
+     * goes first, since its first use loads the script */
+    pa_jobs_leased_in_t lin = {.prefix = c->prefix};
+    int rc = pa_jobs_leased_append(c->r, &lin, err, sizeof err);
+    for (int i = 0; i < NQ && rc == 0; i++) {
+        const char *argv[2] = {i == RETRY ? "ZCARD" : "LLEN", keys[i]};
+        if (i != INFLIGHT) rc = pa_redis_append(c->r, 2, argv, NULL);
+    }
+    if (rc < 0) {
         ctl_unreachable(c);
-        pa_buf_free(&kb);
         return CTL_ERR;
     }
-    for (size_t i = 0; i < NQ; i++) {
-        const char *argv[2] = {q[i].cmd, ctl_key(c, &kb, "%s", q[i].key)};
-        int rc = strcmp(q[i].cmd, "EVALSHA") == 0
-                     ? pa_redis_append_evalsha(c->r, &pa_jobs_leased, 0, 1, &c->prefix, NULL)
-                     : pa_redis_append(c->r, 2, argv, NULL);
-        if (rc < 0) {
-            ctl_unreachable(c);
-            pa_buf_free(&kb);
-            return CTL_ERR;
-        }
-    }
-    pa_buf_free(&kb);
-    for (size_t i = 0; i < NQ; i++) {
+    for (int k = 0; k < NQ; k++) {
+        int i = k == 0 ? INFLIGHT : (k - 1 < INFLIGHT ? k - 1 : k); /* the order appended */
         redisReply *r = ctl_check(c, pa_redis_get_reply(c->r));
         if (!r) return CTL_ERR; /* the connection is not reused: the program ends */
-        depth[i] = ctl_rnum(r, 0);
+        pa_jobs_leased_out_t lo;
+        if (i == INFLIGHT)
+            depth[i] = pa_jobs_leased_parse(r, &lo, err, sizeof err) == 0 ? lo.leased : 0;
+        else
+            depth[i] = ctl_rnum(r, 0);
         freeReplyObject(r);
     }
+    static const char *const names[] = {"delayed", "inflight", "dead"};
     if (c->json) {
         json_t *o = json_object(), *ready = json_object();
-        for (size_t i = 0; i < 3; i++)
-            json_object_set_new(ready, q[i].name, json_integer(depth[i]));
+        for (int i = 0; i < PA_NSERVICES; i++)
+            json_object_set_new(ready, pa_services[i], json_integer(depth[i]));
         json_object_set_new(o, "ready", ready);
-        for (size_t i = 3; i < NQ; i++)
-            json_object_set_new(o, q[i].name, json_integer(depth[i]));
+        for (int i = RETRY; i < NQ; i++)
+            json_object_set_new(o, names[i - RETRY], json_integer(depth[i]));
         ctl_print_json(o, 0);
         return CTL_OK;
     }
     static const char *const hdr[] = {"QUEUE", "KEY", "DEPTH"};
     static const unsigned fl[] = {0, 0, CTL_COL_RIGHT};
-    static const char *const what[NQ] = {"ready (enrich)", "ready (compose)", "ready (submit)",
-                                         "retry wait",     "in flight",       "dead letters"};
+    static const char *const what[] = {"retry wait", "in flight", "dead letters"};
     ctl_table_t *t = ctl_table_new(3, hdr, fl);
-    for (size_t i = 0; i < NQ; i++) {
+    for (int i = 0; i < NQ; i++) {
         ctl_table_row(t);
-        ctl_table_set(t, 0, what[i], NULL);
-        ctl_table_setf(t, 1, NULL, "%s%s", c->prefix, q[i].key);
-        ctl_table_setf(t, 2, depth[i] && i == NQ - 1 ? "31" : NULL, "%lld", depth[i]);
+        if (i < PA_NSERVICES) { /* "ready (enrich)": the stages the service runs */
+            pa_buf_t w = PA_BUF_INIT;
+            pa_buf_puts(&w, "ready (");
+            for (int s = 0, k = 0; s < PA_NSTAGES_ALL; s++)
+                if ((int)pa_stage_info[s].service == i)
+                    pa_buf_printf(&w, "%s%s", k++ ? ", " : "", pa_stage_info[s].name);
+            pa_buf_putc(&w, ')');
+            ctl_table_set(t, 0, w.data, NULL);
+            pa_buf_free(&w);
+        } else {
+            ctl_table_set(t, 0, what[i - RETRY], NULL);
+        }
+        ctl_table_set(t, 1, keys[i], NULL);
+        ctl_table_setf(t, 2, depth[i] && i == DEAD ? "31" : NULL, "%lld", depth[i]);
     }
     ctl_table_print(t, stdout, c->width, c->color);
     ctl_table_free(&t);
@@ -206,10 +215,9 @@ int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a)
 int ctl_cmd_dead(ctl_t *c, const ctl_args_t *a)
 {
     const long limit = a->limit < 0 ? DEAD_DEFAULT_LIMIT : a->limit;
-    pa_buf_t kb = PA_BUF_INIT;
-    redisReply *l = ctl_check(
-        c, pa_redis_cmd(c->r, "LRANGE %s 0 %ld", ctl_key(c, &kb, "dead"), limit ? limit - 1 : -1L));
-    pa_buf_free(&kb);
+    char kb[PA_KEY_MAX];
+    redisReply *l = ctl_check(c, pa_redis_cmd(c->r, "LRANGE %s 0 %ld", pa_key_dead(kb, c->prefix),
+                                              limit ? limit - 1 : -1L));
     if (!l) return CTL_ERR;
     size_t n = l->type == REDIS_REPLY_ARRAY ? l->elements : 0;
     static const char *const hdr[] = {"AT", "TASK", "STAGE", "ATTEMPTS", "REASON"};
@@ -336,13 +344,12 @@ static void print_event(const pa_event_t *ev, void *ud)
 
 int ctl_cmd_watch(ctl_t *c, const ctl_args_t *a)
 {
-    pa_buf_t kb = PA_BUF_INIT;
-    ctl_key(c, &kb, "events");
+    char kb[PA_KEY_MAX];
+    pa_key_events(kb, c->prefix);
     /* Start after the newest entry (what '$' means), but by its id, so that no entry added
      * between two reads is missed. */
-    redisReply *last = ctl_check(c, pa_redis_cmd(c->r, "XREVRANGE %s + - COUNT 1", kb.data));
+    redisReply *last = ctl_check(c, pa_redis_cmd(c->r, "XREVRANGE %s + - COUNT 1", kb));
     if (!last) {
-        pa_buf_free(&kb);
         return CTL_ERR;
     }
     char from[64] = "0-0";
@@ -362,8 +369,8 @@ int ctl_cmd_watch(ctl_t *c, const ctl_args_t *a)
     int rc = CTL_OK, lost = 0;
     long printed = 0;
     while (!stop_signal && (a->count == 0 || printed < a->count)) {
-        redisReply *rep = pa_redis_cmd(c->r, "XREAD COUNT 100 BLOCK %d STREAMS %s %s",
-                                       WATCH_BLOCK_MS, kb.data, from);
+        redisReply *rep =
+            pa_redis_cmd(c->r, "XREAD COUNT 100 BLOCK %d STREAMS %s %s", WATCH_BLOCK_MS, kb, from);
         if (!rep) {
             if (stop_signal) break;
             if (!lost) {
@@ -402,7 +409,6 @@ int ctl_cmd_watch(ctl_t *c, const ctl_args_t *a)
         }
         freeReplyObject(rep);
     }
-    pa_buf_free(&kb);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     return rc;

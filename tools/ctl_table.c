@@ -25,19 +25,8 @@ struct ctl_table {
 
 size_t ctl_utf8_seq(const char *s, size_t n)
 {
-    const unsigned char c = (unsigned char)s[0];
-    size_t len;
-    if (c < 0x80) return 1;
-    if ((c & 0xe0) == 0xc0)
-        len = 2;
-    else if ((c & 0xf0) == 0xe0)
-        len = 3;
-    else if ((c & 0xf8) == 0xf0)
-        len = 4;
-    else
-        return 0;
-    if (len > n) return 0;
-    return pa_utf8_valid(s, len) ? len : 0;
+    uint32_t cp;
+    return pa_utf8_decode(s, n, &cp);
 }
 
 size_t ctl_text_clean(const char *s, size_t n, pa_buf_t *out)

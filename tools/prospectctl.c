@@ -108,28 +108,6 @@ long long ctl_rnum(const redisReply *e, long long def)
     return (*end || errno) ? def : v;
 }
 
-const char *ctl_key(const ctl_t *c, pa_buf_t *b, const char *fmt, ...)
-{
-    pa_buf_reset(b);
-    pa_buf_puts(b, c->prefix);
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n >= (int)sizeof tmp) {
-        size_t at = b->len;
-        pa_buf_reserve(b, (size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(b->data + at, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        b->len = at + (size_t)n;
-    } else if (n > 0) {
-        pa_buf_put(b, tmp, (size_t)n);
-    }
-    return b->data;
-}
-
 void ctl_print_json(json_t *j, int compact)
 {
     json_dumpf(j, stdout, compact ? JSON_COMPACT : JSON_INDENT(2));
@@ -352,6 +330,7 @@ static int terminal_width(void)
 
 int main(int argc, char **argv)
 {
+    pa_mem_install_hooks(); /* out of memory aborts in jansson and hiredis too */
     cli_t cli;
     memset(&cli, 0, sizeof cli);
     cli.a.limit = -1;

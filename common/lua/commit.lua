@@ -3,20 +3,21 @@
 -- ARGV: prefix, worker id, now ms, now iso, n,
 --       then n x (task key, lease, outcome, result JSON or '', error or '', retry delay ms)
 -- outcome: succeeded | retry | failed | captcha_required | skipped | uncertain
+-- (common/pa_jobs.c's pa_jobs_commit_append writes this list)
 local wid, now, iso, n = ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local out, jobs, ended = {}, {}, {}
 for i = 0, n - 1 do
   local b = 6 + i * 6
   local tk, lease, outcome = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local result, err, delay = ARGV[b + 3], ARGV[b + 4], tonumber(ARGV[b + 5]) or 0
-  local key = P..'task:'..tk
+  local key = k_task(tk)
   local t = redis.call('HMGET', key, 'state', 'lease', 'stage', 'attempt')
   if t[1] ~= 'running' or t[2] ~= lease then
     out[#out + 1] = 'stale'
   else
     local job, tid = split_key(tk)
     local stage, attempt = t[3], tonumber(t[4]) or 1
-    local jk = P..'job:'..job
+    local jk = k_job(job)
     local m = jobs[job]
     if not m then
       local h = redis.call('HMGET', jk, 'stages', 'max_attempts', 'status', 'campaign_id')
@@ -50,15 +51,16 @@ for i = 0, n - 1 do
         new = 'queued'
         f[#f + 1] = 'stage'; f[#f + 1] = nxt; f[#f + 1] = 'attempt'; f[#f + 1] = 0
         evstage = nxt
-        redis.call('LPUSH', P..'ready:'..SVC[nxt], tk)
-      elseif stage == 'submit' and m.campaign ~= '' then
+        redis.call('LPUSH', k_stage_ready(nxt), tk)
+      end
+      if SENDS[stage] and m.campaign ~= '' then
         -- the one place a campaign's sent count moves: once per task, guarded by the lease
-        redis.call('HINCRBY', P..'campaign:'..m.campaign, 'sent', 1)
+        redis.call('HINCRBY', k_campaign(m.campaign), 'sent', 1)
       end
     elseif outcome == 'retry' then
       if attempt < max_attempts(m.max, stage) and m.status ~= 'cancelled' then
         new = 'retry_wait'
-        redis.call('ZADD', P..'delayed', now + delay, tk)
+        redis.call('ZADD', K_DELAYED, now + delay, tk)
       else
         new = 'failed'
         err = 'gave up after '..attempt..' attempts: '..err
@@ -76,7 +78,7 @@ for i = 0, n - 1 do
   end
 end
 for i = 1, #ended, 1000 do
-  redis.call('ZREM', P..'worker:'..wid..':tasks', unpack(ended, i, math.min(i + 999, #ended)))
+  redis.call('ZREM', k_worker_tasks(wid), unpack(ended, i, math.min(i + 999, #ended)))
 end
 done(iso)
 return out

@@ -5,7 +5,9 @@
 --       then optionally: worker id, k, lease ms: a worker of the first stage's service has room
 --       for k tasks (its credit, taken by the caller): when no task of that service was queued
 --       before, the first k tasks are leased to it at once (as dispatch.lua would next)
--- Returns {'created', id, then 10 values per task leased (as dispatch.lua)} |
+-- (common/pa_jobs.c's pa_jobs_create_call writes this list; nothing else does)
+-- Returns {'created', id, then 8 + #RESULT_FIELDS values per task leased (as dispatch.lua,
+--          without its max attempts: the caller gave them)} |
 --         {'exists', id} (same idempotency key) | {'full', depth} |
 --         {'limited', ms to wait} (the caller's token bucket is empty)
 local jid, now, iso = ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -14,11 +16,11 @@ local meta = cjson.decode(ARGV[8])
 local n = tonumber(ARGV[9])
 local bk, rate, burst = ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12])
 if idem ~= '' then
-  local e = redis.call('GET', P..'idem:'..idem)
+  local e = redis.call('GET', k_idem(idem))
   if e then return {'exists', e} end
 end
 local first = string.match(meta.stages, '^[^,]+')
-local ready = P..'ready:'..SVC[first]
+local ready = k_stage_ready(first)
 local depth = redis.call('LLEN', ready)
 if depth + n > bound then return {'full', tostring(depth)} end
 -- a token bucket per API key: refilled continuously, one token per run
@@ -28,7 +30,7 @@ tokens = math.min(burst, tokens + math.max(0, now - (tonumber(b[2]) or now)) * r
 if tokens < 1 then return {'limited', tostring(math.ceil((1 - tokens) / rate))} end
 redis.call('HSET', bk, 't', tostring(tokens - 1), 'ts', ARGV[3])
 redis.call('PEXPIRE', bk, math.ceil(burst / rate) + 1000)
-local jk = P..'job:'..jid
+local jk = k_job(jid)
 -- A worker with room (when nothing of the service was queued before) gets the first tasks at
 -- once: they are created leased to it, as dispatch.lua would lease them next, and skip the queue.
 local lw, lk = ARGV[13 + 2 * n], tonumber(ARGV[14 + 2 * n])
@@ -43,8 +45,8 @@ redis.call('HSET', jk, 'id', jid, 'status', 'queued', 'total', n, 'campaign_id',
 -- is 0, an absent updated is the job's created
 local batch = {}
 for i = direct + 1, n do
-  local tk = jid..':'..string.format('%06d', i)
-  redis.call('HSET', P..'task:'..tk, 'target', ARGV[11 + 2 * i], 'input', ARGV[12 + 2 * i],
+  local tk = task_key(jid, i)
+  redis.call('HSET', k_task(tk), 'target', ARGV[11 + 2 * i], 'input', ARGV[12 + 2 * i],
              'stage', first, 'state', 'queued')
   batch[#batch + 1] = tk
   if #batch == 1000 or i == n then
@@ -58,33 +60,34 @@ if direct > 0 then
   -- the leases start now, after the work above on a large run: Redis's own clock
   local lease_ms, lease_iso = clock_now()
   local until_s = string.format('%d', lease_ms + tonumber(ARGV[15 + 2 * n]))
-  local token = redis.call('INCRBY', P..'lease:seq', direct) - direct
+  local token = redis.call('INCRBY', K_LEASE_SEQ, direct) - direct
   for i = 1, direct do
-    local tk = jid..':'..string.format('%06d', i)
+    local tk = task_key(jid, i)
     local target, input = ARGV[11 + 2 * i], ARGV[12 + 2 * i]
     local lease = string.format('%d', token + i)
-    redis.call('HSET', P..'task:'..tk, 'target', target, 'input', input, 'stage', first,
+    redis.call('HSET', k_task(tk), 'target', target, 'input', input, 'stage', first,
                'state', 'running', 'attempt', 1, 'lease', lease, 'worker', lw, 'updated', lease_iso)
     leased[#leased + 1] = until_s
     leased[#leased + 1] = tk
     -- as dispatch.lua answers: key, stage, lease, attempt, expiry, target, input, context
-    -- (given once), enrich and compose results
+    -- (given once), then the earlier stages' results (none yet)
     local c = ''
     if i == 1 then c = meta.ctx end
-    for _, v in ipairs({tk, first, lease, '1', until_s, target, input, c, '', ''}) do
+    for _, v in ipairs({tk, first, lease, '1', until_s, target, input, c}) do
       out[#out + 1] = v
     end
+    for _ = 1, #RESULT_FIELDS do out[#out + 1] = '' end
   end
   redis.call('HSET', jk, 'status', 'running', 'started', lease_iso)
 end
 -- single-stage API calls (POST /api/llm/generate) are jobs too, but not listed
-if meta.listed ~= false then redis.call('ZADD', P..'jobs', now, jid) end
-if idem ~= '' then redis.call('SET', P..'idem:'..idem, jid, 'EX', idem_ttl) end
+if meta.listed ~= false then redis.call('ZADD', K_JOBS, now, jid) end
+if idem ~= '' then redis.call('SET', k_idem(idem), jid, 'EX', idem_ttl) end
 job_event(jid, 'queued', n)
 if direct > 0 then
-  for i = 1, direct do event(jid, string.format('%06d', i), first, 'running', 1, 'worker', lw) end
-  redis.call('ZADD', P..'worker:'..lw..':tasks', unpack(leased))
-  redis.call('SADD', P..'leasing', lw)
+  for i = 1, direct do event(jid, task_id(i), first, 'running', 1, 'worker', lw) end
+  redis.call('ZADD', k_worker_tasks(lw), unpack(leased))
+  redis.call('SADD', K_LEASING, lw)
   flush_events()
 end
 return out

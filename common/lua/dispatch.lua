@@ -1,17 +1,19 @@
--- Leases up to n queued tasks of one service to a worker. Returns, per task, 10 values: task
--- key (job:task), stage, lease, attempt, lease expiry ms, target, input JSON, job context JSON,
--- and the enrich and compose results ('' when absent). The context is '' when the task before
--- in the answer belongs to the same job (it is the same). The gateway builds the payload: string
--- work is cheaper there than in Redis, which every gateway and worker shares.
+-- Leases up to n queued tasks of one service to a worker. Returns, per task, 9 + #RESULT_FIELDS
+-- values: task key (job:task), stage, lease, attempt, lease expiry ms, target, input JSON, job
+-- context JSON, the results of the run stages before the last ('' when absent; RESULT_FIELDS),
+-- and the stage's max attempts. The context is '' when the task before in the answer belongs to
+-- the same job (it is the same). The gateway builds the payload: string work is cheaper there
+-- than in Redis, which every gateway and worker shares.
 -- ARGV: prefix, service, n, worker id, now ms, now iso, lease ms
+-- (common/pa_jobs.c's pa_jobs_dispatch_call writes this list and reads the answer)
 -- Leases up to n queued tasks of service svc to worker wid; returns the values above.
 local function lease_tasks(svc, n, wid, now, iso, lease_ms)
-  local ready = P..'ready:'..svc
+  local ready = k_ready(svc)
   local until_s = string.format('%d', now + lease_ms)
   local out, jobs, leased = {}, {}, {}
   local pops, last_job = 0, nil
   -- lease tokens for the whole batch in one call; tokens of tasks not leased are skipped
-  local token = redis.call('INCRBY', P..'lease:seq', n) - n
+  local token = redis.call('INCRBY', K_LEASE_SEQ, n) - n
   -- queue entries are popped n at a time (entries of cancelled or already moved tasks are left
   -- in queues and dropped here, so a few more rounds may be needed, up to 4n entries in all)
   while #leased < n * 2 and pops < n * 4 do
@@ -20,19 +22,19 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
     if not got then break end
     pops = pops + #got
     for _, tk in ipairs(got) do
-      local key = P..'task:'..tk
+      local key = k_task(tk)
       local t = redis.call('HMGET', key, 'state', 'stage', 'attempt', 'target', 'input',
-                           'result_enrich', 'result_compose')
+                           unpack(RESULT_FIELDS))
       if t[1] == 'queued' and SVC[t[2]] == svc then
         local job, tid = split_key(tk)
         local stage = t[2]
         local attempt = (tonumber(t[3]) or 0) + 1
-        local jk = P..'job:'..job
-        local c = jobs[job]
-        if not c then
-          local h = redis.call('HMGET', jk, 'ctx', 'status')
-          c = h[1] or '{}'
-          jobs[job] = c
+        local jk = k_job(job)
+        local j = jobs[job]
+        if not j then
+          local h = redis.call('HMGET', jk, 'ctx', 'status', 'max_attempts')
+          j = {ctx = h[1] or '{}', max = decode_max_attempts(h[3]), maxs = {}}
+          jobs[job] = j
           if h[2] == 'queued' then redis.call('HSET', jk, 'status', 'running', 'started', iso) end
         end
         token = token + 1
@@ -52,10 +54,16 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
         out[#out + 1] = t[4]
         out[#out + 1] = t[5] or '{}'
         -- the job's context once per run of tasks of the same job: '' means "as the task before"
-        if job == last_job then out[#out + 1] = '' else out[#out + 1] = c end
+        if job == last_job then out[#out + 1] = '' else out[#out + 1] = j.ctx end
         last_job = job
-        out[#out + 1] = t[6] or ''
-        out[#out + 1] = t[7] or ''
+        for r = 1, #RESULT_FIELDS do out[#out + 1] = t[5 + r] or '' end
+        -- the stage's tries, worked out once per job and stage in a call
+        local ms = j.maxs[stage]
+        if not ms then
+          ms = tostring(max_attempts_of(j.max, stage))
+          j.maxs[stage] = ms
+        end
+        out[#out + 1] = ms
       end
     end
     if #got < want then break end
@@ -63,9 +71,9 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
   -- the worker's leases: one sorted set per worker, scored by lease expiry (ms)
   if #leased > 0 then
     for i = 1, #leased, 1000 do
-      redis.call('ZADD', P..'worker:'..wid..':tasks', unpack(leased, i, math.min(i + 999, #leased)))
+      redis.call('ZADD', k_worker_tasks(wid), unpack(leased, i, math.min(i + 999, #leased)))
     end
-    redis.call('SADD', P..'leasing', wid)
+    redis.call('SADD', K_LEASING, wid)
   end
   return out
 end

@@ -3,26 +3,26 @@
 -- ARGV: prefix, now ms, now iso, limit. Returns {promoted, requeued}.
 local now, iso, limit = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local promoted, requeued = 0, 0
-for _, tk in ipairs(redis.call('ZRANGEBYSCORE', P..'delayed', '-inf', now, 'LIMIT', 0, limit)) do
-  redis.call('ZREM', P..'delayed', tk)
-  local key = P..'task:'..tk
+for _, tk in ipairs(redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now, 'LIMIT', 0, limit)) do
+  redis.call('ZREM', K_DELAYED, tk)
+  local key = k_task(tk)
   local t = redis.call('HMGET', key, 'state', 'stage', 'attempt')
   if t[1] == 'retry_wait' then
     local job, tid = split_key(tk)
     redis.call('HSET', key, 'state', 'queued', 'updated', iso)
-    redis.call('LPUSH', P..'ready:'..SVC[t[2]], tk)
-    move(P..'job:'..job, 'retry_wait', 'queued')
+    redis.call('LPUSH', k_stage_ready(t[2]), tk)
+    move(k_job(job), 'retry_wait', 'queued')
     event(job, tid, t[2], 'queued', t[3] or 0)
     promoted = promoted + 1
   end
 end
 -- expired leases, worker by worker (the workers that may hold any are in the set `leasing`)
-for _, wid in ipairs(redis.call('SMEMBERS', P..'leasing')) do
-  local wk = P..'worker:'..wid..':tasks'
+for _, wid in ipairs(redis.call('SMEMBERS', K_LEASING)) do
+  local wk = k_worker_tasks(wid)
   if requeued < limit then
     for _, tk in ipairs(redis.call('ZRANGEBYSCORE', wk, '-inf', now, 'LIMIT', 0, limit - requeued)) do
       -- the score is the lease's expiry: a renewed lease has a later one
-      local t = redis.call('HMGET', P..'task:'..tk, 'state', 'stage', 'attempt', 'worker')
+      local t = redis.call('HMGET', k_task(tk), 'state', 'stage', 'attempt', 'worker')
       if t[1] == 'running' and t[4] == wid then
         local job, tid = split_key(tk)
         requeue_running(tk, job, tid, t[2], tonumber(t[3]) or 1, wid, iso, 'lease expired', true)
@@ -32,7 +32,7 @@ for _, wid in ipairs(redis.call('SMEMBERS', P..'leasing')) do
       end
     end
   end
-  if redis.call('ZCARD', wk) == 0 then redis.call('SREM', P..'leasing', wid) end
+  if redis.call('ZCARD', wk) == 0 then redis.call('SREM', K_LEASING, wid) end
 end
 done(iso)
 return {promoted, requeued}

@@ -1,7 +1,23 @@
--- Prepended to every job-engine script at build time (common/CMakeLists.txt).
+-- Prepended to every job-engine script at build time (common/CMakeLists.txt), after the stage
+-- tables generated from common/pa_stages.h (SVC, MAX_ATTEMPTS_DEFAULT, SENDS, RUN_STAGES,
+-- RESULT_FIELDS, TASK_ID_FMT).
 -- ARGV[1] is always the key prefix. Keys are documented in docs/redis-keys.md.
 local P = ARGV[1]
-local SVC = {enrich = 'mcp', compose = 'llm', submit = 'form', generate = 'llm'}
+
+-- Key names: the scripts build every key through these (the C side's are in pa_keys.h).
+local K_JOBS, K_DELAYED, K_LEASING = P..'jobs', P..'delayed', P..'leasing'
+local K_EVENTS, K_DEAD, K_LEASE_SEQ = P..'events', P..'dead', P..'lease:seq'
+local function k_job(job) return P..'job:'..job end
+local function k_task(tk) return P..'task:'..tk end                 -- tk is "J:T"
+local function k_ready(svc) return P..'ready:'..svc end
+local function k_stage_ready(stage) return P..'ready:'..SVC[stage] end
+local function k_worker_tasks(wid) return P..'worker:'..wid..':tasks' end
+local function k_idem(key) return P..'idem:'..key end
+local function k_campaign(id) return P..'campaign:'..id end
+local function k_claim(name) return P..'claim:'..name end         -- a side effect's claim
+-- A task's number as in its key ("000042"), and its key "J:T".
+local function task_id(i) return string.format(TASK_ID_FMT, i) end
+local function task_key(job, i) return job..':'..string.format(TASK_ID_FMT, i) end
 local TERMINAL = {succeeded = true, failed = true, captcha_required = true, skipped = true,
                   uncertain = true, cancelled = true}
 -- The events stream: an entry holds one job's task changes of one script call, at most
@@ -17,7 +33,7 @@ local function flush_events()
     for i = 1, #list, EVENTS_BATCH do
       local part = list
       if #list > EVENTS_BATCH then part = {unpack(list, i, math.min(i + EVENTS_BATCH - 1, #list))} end
-      redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'tasks',
+      redis.call('XADD', K_EVENTS, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'tasks',
                  cjson.encode(part))
     end
   end
@@ -36,10 +52,10 @@ end
 local function job_event(job, state, total)
   flush_events()
   if total then
-    redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', state,
+    redis.call('XADD', K_EVENTS, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', state,
                'total', total)
   else
-    redis.call('XADD', P..'events', 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', state)
+    redis.call('XADD', K_EVENTS, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 'job', job, 'state', state)
   end
 end
 
@@ -89,16 +105,22 @@ local function next_stage(stages, stage)
   return nil
 end
 
-local function max_attempts(json, stage)
-  local ok, m = pcall(cjson.decode, json or '{}')
-  if ok and type(m) == 'table' and tonumber(m[stage]) then return tonumber(m[stage]) end
-  return 3
+-- The job's tries of a stage: its max_attempts JSON ({"<stage>": n}), else the stage's default.
+local function max_attempts_of(m, stage)
+  if type(m) == 'table' and tonumber(m[stage]) then return tonumber(m[stage]) end
+  return MAX_ATTEMPTS_DEFAULT[stage] or 3
 end
+local function decode_max_attempts(json)
+  local ok, m = pcall(cjson.decode, json or '{}')
+  if ok then return m end
+  return nil
+end
+local function max_attempts(json, stage) return max_attempts_of(decode_max_attempts(json), stage) end
 
 local function dead_letter(tk, job, stage, attempts, reason, iso)
-  redis.call('LPUSH', P..'dead', cjson.encode({task = tk, job = job, stage = stage,
-                                               attempts = attempts, reason = reason, at = iso}))
-  redis.call('LTRIM', P..'dead', 0, 9999)
+  redis.call('LPUSH', K_DEAD, cjson.encode({task = tk, job = job, stage = stage,
+                                           attempts = attempts, reason = reason, at = iso}))
+  redis.call('LTRIM', K_DEAD, 0, 9999)
 end
 
 -- Once every task of a job is terminal: the job is finished and its keys expire.
@@ -116,7 +138,7 @@ local function maybe_finish(jk, job, iso)
   local ttl = tonumber(h[9]) or 604800
   redis.call('EXPIRE', jk, ttl)
   for i = 1, total do
-    redis.call('EXPIRE', P..'task:'..job..':'..string.format('%06d', i), ttl)
+    redis.call('EXPIRE', k_task(task_key(job, i)), ttl)
   end
   job_event(job, status)
 end
@@ -142,9 +164,9 @@ end
 -- Takes a running task back: to the front of its queue, or to failed (and the dead letters)
 -- when `counted` and its attempts are spent. Returns the new state.
 local function requeue_running(tk, job, tid, stage, attempt, worker, iso, reason, counted)
-  local key = P..'task:'..tk
-  local jk = P..'job:'..job
-  if worker then redis.call('ZREM', P..'worker:'..worker..':tasks', tk) end
+  local key = k_task(tk)
+  local jk = k_job(job)
+  if worker then redis.call('ZREM', k_worker_tasks(worker), tk) end
   local m = redis.call('HMGET', jk, 'max_attempts', 'status')
   if not counted then attempt = attempt - 1 end
   local new = 'queued'
@@ -156,7 +178,7 @@ local function requeue_running(tk, job, tid, stage, attempt, worker, iso, reason
     err = 'gave up after '..attempt..' attempts: '..reason
     dead_letter(tk, job, stage, attempt, err, iso)
   else
-    redis.call('RPUSH', P..'ready:'..SVC[stage], tk)
+    redis.call('RPUSH', k_stage_ready(stage), tk)
   end
   redis.call('HSET', key, 'state', new, 'attempt', attempt, 'updated', iso)
   if err ~= '' then redis.call('HSET', key, 'error', err) end

@@ -4,7 +4,7 @@ local wid, iso, n = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local released = 0
 for i = 0, n - 1 do
   local tk, lease = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
-  local t = redis.call('HMGET', P..'task:'..tk, 'state', 'stage', 'attempt', 'lease')
+  local t = redis.call('HMGET', k_task(tk), 'state', 'stage', 'attempt', 'lease')
   if t[1] == 'running' and t[4] == lease then
     local job, tid = split_key(tk)
     requeue_running(tk, job, tid, t[2], tonumber(t[3]) or 1, wid, iso, '', false)

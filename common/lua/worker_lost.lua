@@ -5,8 +5,8 @@
 local wid, iso = ARGV[2], ARGV[3]
 local counted = ARGV[4] ~= '0'
 local n = 0
-for _, tk in ipairs(redis.call('ZRANGE', P..'worker:'..wid..':tasks', 0, -1)) do
-  local t = redis.call('HMGET', P..'task:'..tk, 'state', 'stage', 'attempt', 'worker')
+for _, tk in ipairs(redis.call('ZRANGE', k_worker_tasks(wid), 0, -1)) do
+  local t = redis.call('HMGET', k_task(tk), 'state', 'stage', 'attempt', 'worker')
   if t[1] == 'running' and t[4] == wid then
     local job, tid = split_key(tk)
     requeue_running(tk, job, tid, t[2], tonumber(t[3]) or 1, wid, iso,
@@ -14,7 +14,7 @@ for _, tk in ipairs(redis.call('ZRANGE', P..'worker:'..wid..':tasks', 0, -1)) do
     n = n + 1
   end
 end
-redis.call('DEL', P..'worker:'..wid..':tasks')
-redis.call('SREM', P..'leasing', wid)
+redis.call('DEL', k_worker_tasks(wid))
+redis.call('SREM', K_LEASING, wid)
 done(iso)
 return n

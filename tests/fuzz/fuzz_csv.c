@@ -2,19 +2,14 @@
  * Each call must move pos forward and never past the end, count only line breaks it consumed,
  * and describe fields that lie inside the unescaped text; the row counters must not crash.
  *
- * Sources: this file, gateway/gw_import.c, gateway/gw_prospect.c, common/pa_buf.c,
- * common/pa_utf8.c, common/pa_log.c, common/pa_time.c (or an archive of common/ objects);
- * flags -Igateway -Icommon plus the cflags of jansson, libmicrohttpd and hiredis (gw_import.c
- * includes gw_http.h, which includes their headers); libs jansson and pthread. The HTTP handler in
- * gw_import.c is never called here: the few gateway functions it refers to get weak stubs below,
- * so the rest of the gateway need not be linked (real definitions win if it is).
+ * Sources: this file, gateway/gw_import.c (pure: the import handler is gw_import_api.c),
+ * common/pa_buf.c (or an archive of common/ objects); flags -Igateway -Icommon.
  * -DFUZZ_CSV_STRICT_COUNT also checks that gw_csv_count covers every row the reader yields. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw_http.h"
 #include "gw_import.h"
 #include "pa_buf.h"
 
@@ -27,51 +22,6 @@
             abort();                                                                               \
         }                                                                                          \
     } while (0)
-
-/* ---- link stubs for gw_h_prospects_import's callees (never reached) ---- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#define STUB_UNREACHED()                                                                           \
-    do {                                                                                           \
-        fprintf(stderr, "fuzz_csv: %s called\n", __func__);                                        \
-        abort();                                                                                   \
-    } while (0)
-__attribute__((weak)) int gw_content_type_is(gw_req_t *r, const char *const *types)
-{
-    STUB_UNREACHED();
-}
-__attribute__((weak)) void gw_problem(gw_req_t *r, int status, const char *slug, const char *field,
-                                      const char *fmt, ...)
-{
-    STUB_UNREACHED();
-}
-__attribute__((weak)) pa_redis_t *gw_redis(gw_t *gw)
-{
-    STUB_UNREACHED();
-}
-__attribute__((weak)) void gw_reply_buf(gw_req_t *r, int status, pa_buf_t *b)
-{
-    STUB_UNREACHED();
-}
-__attribute__((weak)) void gw_unavailable(gw_req_t *r)
-{
-    STUB_UNREACHED();
-}
-__attribute__((weak)) int gw_store_redis_up(gw_store_t *s)
-{
-    STUB_UNREACHED();
-}
-__attribute__((weak)) void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
-                                             const gw_prospect_in_t *in, size_t n,
-                                             gw_write_result_t *res, int want_doc)
-{
-    STUB_UNREACHED();
-}
-__attribute__((weak)) void gw_write_result_free(gw_write_result_t *res)
-{
-    STUB_UNREACHED();
-}
-#pragma GCC diagnostic pop
 
 static size_t breaks_in(const char *s, size_t from, size_t to)
 {

@@ -225,23 +225,20 @@ typedef struct {
     long attempt;
 } leased_t;
 
-/* Leases one task of service "form" by hand to worker wid, as a gateway would. The script
- * answers per task: key, stage, lease, attempt, lease expiry, then the payload's parts. */
-static leased_t lease_by_hand(pa_redis_t *c, const char *wid, const char *lease_ms)
+/* Leases one task of service "form" by hand to worker wid, as a gateway would. */
+static leased_t lease_by_hand(pa_redis_t *c, const char *wid, long lease_ms)
 {
     leased_t l = {0};
-    char now[24], iso[25];
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    const char *argv[] = {"pa:", "form", "1", wid, now, iso, lease_ms};
-    redisReply *r = pa_redis_eval(c, &pa_jobs_dispatch, 0, 7, argv, NULL);
-    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements >= 5,
-              "the dispatch script leased nothing (type %d, %zu elements)", r ? r->type : -1,
-              r ? r->elements : 0);
-    snprintf(l.key, sizeof l.key, "%s", r->element[0]->str);
-    snprintf(l.lease, sizeof l.lease, "%s", r->element[2]->str);
-    l.attempt = atol(r->element[3]->str);
-    freeReplyObject(r);
+    pa_jobs_dispatch_in_t in = {
+        .prefix = "pa:", .service = "form", .n = 1, .worker = wid, .lease_ms = lease_ms};
+    pa_jobs_leases_t out;
+    char err[256];
+    cr_assert_eq(pa_jobs_dispatch_call(c, &in, &out, err, sizeof err), 0, "dispatch: %s", err);
+    cr_assert_eq(out.n, 1, "the dispatch script leased nothing");
+    snprintf(l.key, sizeof l.key, "%s", out.tasks[0].key);
+    snprintf(l.lease, sizeof l.lease, "%s", out.tasks[0].lease);
+    l.attempt = (long)out.tasks[0].attempt;
+    pa_jobs_leases_free(&out);
     return l;
 }
 
@@ -249,18 +246,16 @@ static leased_t lease_by_hand(pa_redis_t *c, const char *wid, const char *lease_
 static const char *commit_by_hand(pa_redis_t *c, const char *wid, const char *key,
                                   const char *lease)
 {
-    char now[24], iso[25];
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    const char *argv[] = {"pa:", wid, now, iso, "1", key, lease, "succeeded",
-                          "{\"by\":\"hand\"}", "", "0"};
-    redisReply *r = pa_redis_eval(c, &pa_jobs_commit, 0, 11, argv, NULL);
-    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-                  r->element[0]->type == REDIS_REPLY_STRING,
-              "the commit script answered type %d", r ? r->type : -1);
-    const char *out = hr_fmt("%s", r->element[0]->str);
-    freeReplyObject(r);
-    return out;
+    pa_jobs_commit_item_t o = {.key = key,
+                               .lease = lease,
+                               .outcome = PA_JOBS_OUT_SUCCEEDED,
+                               .result = "{\"by\":\"hand\"}"};
+    pa_jobs_commit_in_t in = {.prefix = "pa:", .worker = wid, .items = &o, .n = 1};
+    bool stale = false;
+    pa_jobs_commit_out_t out = {.stale = &stale};
+    char err[256];
+    cr_assert_eq(pa_jobs_commit_call(c, &in, &out, err, sizeof err), 0, "commit: %s", err);
+    return stale ? "stale" : "ok";
 }
 
 Test(jobs_crash, stale_lease_commit_is_refused_and_changes_nothing)
@@ -275,7 +270,7 @@ Test(jobs_crash, stale_lease_commit_is_refused_and_changes_nothing)
     char err[256];
     pa_redis_t *c = pa_redis_new(hr_redis_url(rd, 0), 2000, err, sizeof err);
     cr_assert(c, "%s", err);
-    leased_t l1 = lease_by_hand(c, "ghost-1", "500");
+    leased_t l1 = lease_by_hand(c, "ghost-1", 500);
     cr_assert_str_eq(l1.key, hr_fmt("%s:000001", jid));
     cr_assert_eq(l1.attempt, 1);
     /* the gateway's maintenance takes the expired lease back */
@@ -299,7 +294,7 @@ Test(jobs_crash, stale_lease_commit_is_refused_and_changes_nothing)
     json_t *job_after = jf_hgetall(rd, hr_fmt("pa:job:%s", jid));
     long long events_after = jf_rint(rd, -1, "XLEN pa:events");
     /* leased again (to another worker), the old lease is still refused */
-    leased_t l2 = lease_by_hand(c, "ghost-2", "30000");
+    leased_t l2 = lease_by_hand(c, "ghost-2", 30000);
     const char *res2 = commit_by_hand(c, "ghost-1", l2.key, l1.lease);
     json_t *t_running = jf_hgetall(rd, hr_fmt("pa:task:%s", l2.key));
     const char *res3 = commit_by_hand(c, "ghost-2", l2.key, l2.lease);

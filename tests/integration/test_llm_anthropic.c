@@ -28,6 +28,11 @@ Test(llm_anthropic, sigterm_gives_back_tasks_in_flight_and_exits_cleanly)
     lf_provider_sigterm("anthropic");
 }
 
+Test(llm_anthropic, a_cancelled_run_aborts_its_calls_at_once)
+{
+    lf_provider_cancel("anthropic");
+}
+
 Test(llm_anthropic, personalize_false_uses_the_template_without_asking)
 {
     lf_provider_personalize_off("anthropic");

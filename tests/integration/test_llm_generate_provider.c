@@ -1,6 +1,7 @@
 /* POST /api/llm/generate through the real llm-worker and a provider speaking the OpenAI or
  * Anthropic wire format (tests/llm-server/server.mjs): the model's answer on the open request,
- * a transient fault retried by the job engine, a permanent one as 502 with its message.
+ * a transient fault retried by the job engine, a permanent one (an exhausted quota too) as 502
+ * with its message.
  * Skipped when node is not installed. */
 #include <criterion/criterion.h>
 
@@ -36,6 +37,14 @@ static void scenario(const char *provider)
     r = hr_post(gw, "/api/llm/generate", "{\"prompt\":\"llmfault=400 hello\"}");
     hr_assert_problem(r, 502, "llm-failed", NULL);
     cr_assert(strstr(hr_jstr(hr_json(r), "detail"), provider), "%s", hr_describe(r));
+
+    /* the account's quota or credit exhausted (openai: a 429): 502 at once, asked once */
+    r = hr_post(gw, "/api/llm/generate", "{\"prompt\":\"llmfault=quota;id=g hello\"}");
+    hr_assert_problem(r, 502, "llm-failed", NULL);
+    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "quota or credit is exhausted"), "%s",
+              hr_describe(r));
+    cr_assert_eq(json_array_size(lf_records_for(lf_server_requests(srv), "quota;id=g")), 1,
+                 "an exhausted quota is not retried");
     lf_finish();
 }
 

@@ -29,6 +29,11 @@ Test(llm_openai, sigterm_gives_back_tasks_in_flight_and_exits_cleanly)
     lf_provider_sigterm("openai");
 }
 
+Test(llm_openai, a_cancelled_run_aborts_its_calls_at_once)
+{
+    lf_provider_cancel("openai");
+}
+
 Test(llm_openai, personalize_false_uses_the_template_without_asking)
 {
     lf_provider_personalize_off("openai");

@@ -157,14 +157,6 @@ static json_t *ctl_json(const char *arg, ...)
 
 /* ---- seeding through the engine's scripts ------------------------------------------------- */
 
-static redisReply *eval(pa_script_t *s, int argc, const char **argv)
-{
-    redisReply *rep = pa_redis_eval(rc, s, 0, argc, argv, NULL);
-    cr_assert(rep, "eval: %s", pa_redis_errstr(rc));
-    cr_assert_neq(rep->type, REDIS_REPLY_ERROR, "eval: %s", rep->str);
-    return rep;
-}
-
 static long long rint_(const char *fmt, const char *a1, const char *a2)
 {
     redisReply *rep = pa_redis_cmd(rc, fmt, a1, a2);
@@ -183,62 +175,72 @@ static const char *rstr(const char *fmt, const char *a1, const char *a2)
     return s;
 }
 
-static void create(const char *jid, uint64_t created_ms, int n, const char *stages,
-                   const char *max_attempts)
+static void create(const char *jid, uint64_t created_ms, int n, const char *stages, long max_enrich,
+                   long max_compose)
 {
-    char ms[32], iso[25];
-    snprintf(ms, sizeof ms, "%llu", (unsigned long long)created_ms);
-    pa_time_rfc3339(created_ms, iso);
-    json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:i}", "campaign_id", "c-001", "ctx",
-                             "{\"template\":\"t-1\"}", "stages", stages, "max_attempts",
-                             max_attempts, "retention_s", 3600);
-    /* ARGV as common/lua/create.lua reads it; the last three are the run's token bucket */
-    const char *argv[12 + 2 * 8] = {"pa:", jid, ms, iso, "", "86400", "100000", hr_jdump(meta),
-                                    hr_fmt("%d", n), "pa:rl:run:test", "1", "1000"};
-    json_decref(meta);
+    const char *targets[8], *inputs[8];
     for (int i = 0; i < n; i++) {
-        argv[12 + 2 * i] = hr_fmt("https://example.com/contact/%d", i + 1);
-        argv[13 + 2 * i] = "{\"email\":\"a@example.com\"}";
+        targets[i] = hr_fmt("https://example.com/contact/%d", i + 1);
+        inputs[i] = "{\"email\":\"a@example.com\"}";
     }
-    redisReply *rep = eval(&pa_jobs_create, 12 + 2 * n, argv);
-    cr_assert_str_eq(rep->element[0]->str, "created");
-    freeReplyObject(rep);
+    char bucket[PA_KEY_MAX];
+    pa_jobs_create_in_t in = {
+        .prefix = "pa:",
+        .job = jid,
+        .now_ms = created_ms,
+        .idem_ttl_s = 86400,
+        .max_queued = 100000,
+        .campaign_id = "c-001",
+        .ctx = "{\"template\":\"t-1\"}",
+        .stages = stages,
+        .max_attempts = {[PA_STAGE_enrich] = max_enrich, [PA_STAGE_compose] = max_compose},
+        .retention_s = 3600,
+        .n = (size_t)n,
+        .targets = targets,
+        .inputs = inputs,
+        .rate_key = pa_key_rate(bucket, "pa:", "run", 99),
+        .rate_per_ms = 1,
+        .burst = 1000};
+    pa_jobs_create_out_t out;
+    char err[256];
+    cr_assert_eq(pa_jobs_create_call(rc, &in, &out, err, sizeof err), 0, "create: %s", err);
+    cr_assert_eq(out.status, PA_JOBS_CREATED);
+    pa_jobs_leases_free(&out.leased);
 }
 
 /* Leases up to n tasks of svc to wid; returns their lease tokens in order of their keys. */
 static void dispatch(const char *svc, int n, const char *wid, const char **keys,
                      const char **leases, int expect)
 {
-    char iso[25];
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    const char *argv[] = {
-        "pa:", svc,    hr_fmt("%d", n), wid, hr_fmt("%llu", (unsigned long long)pa_wall_ms()),
-        iso,   "60000"};
-    redisReply *rep = eval(&pa_jobs_dispatch, 7, argv);
-    /* 10 values per task, as common/lua/dispatch.lua returns them */
-    cr_assert_eq(rep->elements, (size_t)expect * 10, "dispatch %s gave %zu values", svc,
-                 rep->elements);
+    pa_jobs_dispatch_in_t in = {
+        .prefix = "pa:", .service = svc, .n = (unsigned)n, .worker = wid, .lease_ms = 60000};
+    pa_jobs_leases_t l;
+    char err[256];
+    cr_assert_eq(pa_jobs_dispatch_call(rc, &in, &l, err, sizeof err), 0, "dispatch: %s", err);
+    cr_assert_eq(l.n, (size_t)expect, "dispatch %s leased %zu", svc, l.n);
     for (int i = 0; i < expect; i++) {
-        keys[i] = hr_fmt("%s", rep->element[i * 10]->str);
-        leases[i] = hr_fmt("%s", rep->element[i * 10 + 2]->str);
+        keys[i] = hr_fmt("%s", l.tasks[i].key);
+        leases[i] = hr_fmt("%s", l.tasks[i].lease);
     }
-    freeReplyObject(rep);
+    pa_jobs_leases_free(&l);
 }
 
 /* One outcome: task key, lease, outcome, result, error, delay ms. */
-static void commit(const char *wid, const char *tk, const char *lease, const char *outcome,
-                   const char *result, const char *err, const char *delay)
+static void commit(const char *wid, const char *tk, const char *lease, pa_jobs_outcome_t outcome,
+                   const char *result, const char *err, long delay_ms)
 {
-    char iso[25];
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    const char *argv[] = {"pa:", wid,     hr_fmt("%llu", (unsigned long long)pa_wall_ms()),
-                          iso,   "1",     tk,
-                          lease, outcome, result,
-                          err,   delay};
-    redisReply *rep = eval(&pa_jobs_commit, 11, argv);
-    cr_assert_eq(rep->elements, 1);
-    cr_assert_str_eq(rep->element[0]->str, "ok", "commit %s %s", tk, outcome);
-    freeReplyObject(rep);
+    pa_jobs_commit_item_t o = {.key = tk,
+                               .lease = lease,
+                               .outcome = outcome,
+                               .result = result,
+                               .error = err,
+                               .delay_ms = delay_ms};
+    pa_jobs_commit_in_t in = {.prefix = "pa:", .worker = wid, .items = &o, .n = 1};
+    bool stale = false;
+    pa_jobs_commit_out_t out = {.stale = &stale};
+    char e[256];
+    cr_assert_eq(pa_jobs_commit_call(rc, &in, &out, e, sizeof e), 0, "commit: %s", e);
+    cr_assert_eq(out.ok, 1, "commit %s %s", tk, pa_jobs_outcome_name(outcome));
 }
 
 /* Job A (4 tasks; enrich, compose, submit; one enrich attempt, three compose attempts):
@@ -251,20 +253,20 @@ static void commit(const char *wid, const char *tk, const char *lease, const cha
 static void seed(void)
 {
     uint64_t now = pa_wall_ms();
-    create(JOB_A, now - 2000, 4, "enrich,compose,submit", "{\"enrich\":1,\"compose\":3}");
-    create(JOB_B, now - 1000, 2, "enrich", "{}");
+    create(JOB_A, now - 2000, 4, "enrich,compose,submit", 1, 3);
+    create(JOB_B, now - 1000, 2, "enrich", 0, 0);
     const char *k[3], *l[3];
     dispatch("mcp", 3, "w-1", k, l, 3);
     cr_assert_str_eq(k[0], JOB_A ":000001");
     cr_assert_str_eq(k[2], JOB_A ":000003");
-    commit("w-1", k[0], l[0], "succeeded", "{\"company\":\"Acme\"}", "", "0");
-    commit("w-1", k[1], l[1], "retry", "", LONG_ERROR, "0");
-    commit("w-1", k[2], l[2], "skipped", "", "", "0");
+    commit("w-1", k[0], l[0], PA_JOBS_OUT_SUCCEEDED, "{\"company\":\"Acme\"}", NULL, 0);
+    commit("w-1", k[1], l[1], PA_JOBS_OUT_RETRY, NULL, LONG_ERROR, 0);
+    commit("w-1", k[2], l[2], PA_JOBS_OUT_SKIPPED, NULL, NULL, 0);
     dispatch("mcp", 1, "w-2", k, l, 1);
     cr_assert_str_eq(k[0], JOB_A ":000004");
     dispatch("llm", 1, "w-1", k, l, 1);
     cr_assert_str_eq(k[0], JOB_A ":000001");
-    commit("w-1", k[0], l[0], "retry", "", "llm busy", "60000");
+    commit("w-1", k[0], l[0], PA_JOBS_OUT_RETRY, NULL, "llm busy", 60000);
     redisReply *rep =
         pa_redis_cmd(rc, "ZADD pa:jobs %llu j-expired", (unsigned long long)now + 5000);
     cr_assert(rep && rep->type == REDIS_REPLY_INTEGER);

@@ -523,6 +523,8 @@ LF_FN void lf_provider_faults(const char *provider)
         {"placeholder;id=13", 1, 1, "unfilled placeholder {{first_name}}", 0},
         {"empty;id=14", 1, 1, "empty", 0},
         {"529;times=1;id=15", 2, 0, "HTTP 529", 0},
+        /* an exhausted quota or credit (openai: a 429) is not retried: the template at once */
+        {"quota;id=16", 1, 1, "quota or credit is exhausted (not retried)", 0},
     };
     const size_t ncases = sizeof cases / sizeof cases[0];
     lf_proc_t *srv = lf_llm_server((const char *[]){"LLM_SERVER_KEY=" LF_KEY, NULL});
@@ -747,6 +749,54 @@ LF_FN void lf_provider_sigterm(const char *provider)
         cr_assert_lt(hr_now_ms(), deadline, "connections left open: %s", hr_describe(r));
         hr_sleep_ms(20);
     }
+    lf_finish();
+}
+
+/* Cancelling a run while its calls hang: the worker hears of it (on_cancel) and aborts the
+ * calls at once (the server sees the connections close long before LLM_TIMEOUT_MS), the tasks
+ * end cancelled without a result, and the worker's call slots are free for the next run. */
+LF_FN void lf_provider_cancel(const char *provider)
+{
+    lf_proc_t *srv = lf_llm_server((const char *[]){"LLM_SERVER_KEY=" LF_KEY, NULL});
+    hr_redis_t *rd = hr_redis_start(NULL);
+    hr_gateway_t *gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
+    lf_provider_worker(rd, gw, srv, provider, NULL,
+                       (const char *[]){"LLM_TIMEOUT_MS=60000", "LLM_CONCURRENCY=3", NULL});
+    const char *jid = lf_compose_run(
+        gw,
+        "[{\"url\":\"a.example\",\"company\":\"a\",\"variables\":{\"llmfault\":\"hang;id=ca\"}},"
+        "{\"url\":\"b.example\",\"company\":\"b\",\"variables\":{\"llmfault\":\"hang;id=cb\"}},"
+        "{\"url\":\"c.example\",\"company\":\"c\",\"variables\":{\"llmfault\":\"hang;id=cc\"}}]");
+    uint64_t deadline = hr_now_ms() + 15000;
+    for (;;) {
+        hr_resp_t *r =
+            hr_http("GET", hr_fmt("http://127.0.0.1:%d/_stats", srv->port), NULL, NULL, 0);
+        if (hr_jint(hr_json(r), "inflight", 0) == 3) break;
+        cr_assert_lt(hr_now_ms(), deadline, "the three requests did not arrive: %s",
+                     hr_describe(r));
+        hr_sleep_ms(20);
+    }
+    hr_resp_t *c = hr_post(gw, hr_fmt("/api/jobs/%s/cancel", jid), NULL);
+    cr_assert(c->status >= 200 && c->status < 300, "%s", hr_describe(c));
+    uint64_t t0 = hr_now_ms();
+    deadline = t0 + 5000;
+    for (;;) {
+        hr_resp_t *r =
+            hr_http("GET", hr_fmt("http://127.0.0.1:%d/_stats", srv->port), NULL, NULL, 0);
+        if (hr_jint(hr_json(r), "inflight", -1) == 0) break;
+        cr_assert_lt(hr_now_ms(), deadline, "the calls were not aborted: %s", hr_describe(r));
+        hr_sleep_ms(20);
+    }
+    size_t i;
+    json_t *task;
+    json_array_foreach(lf_tasks(gw, jid), i, task) {
+        cr_assert_str_eq(hr_jstr(task, "state"), "cancelled", "%s", hr_jdump(task));
+        cr_assert(hr_jnull(task, "results") || !lf_compose(task), "no result: %s", hr_jdump(task));
+    }
+    /* the slots are free: a new run of three goes through */
+    const char *j2 = lf_compose_run(gw, lf_targets("after", 1, 3, "ok"));
+    json_t *job = lf_wait_completed(gw, j2, 20000);
+    cr_assert_eq(hr_jint(json_object_get(job, "counts"), "succeeded", -1), 3, "%s", hr_jdump(job));
     lf_finish();
 }
 

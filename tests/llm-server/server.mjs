@@ -49,6 +49,9 @@
 //   empty       200 with an empty message
 //   refusal     200 with a refusal (OpenAI: message.refusal; Anthropic: stop_reason refusal)
 //   placeholder 200 with a message that still holds {{first_name}}
+//   quota       the account's quota or credit is exhausted, as each service says it: openai 429
+//               insufficient_quota (type and code; no Retry-After), anthropic 400
+//               invalid_request_error "Your credit balance is too low ..."
 import http from 'node:http';
 
 const key = process.env.LLM_SERVER_KEY || '';
@@ -202,6 +205,13 @@ function handleModel(format, req, res, rec) {
       const h = status === 429 ? { 'Retry-After': String(f.ra ?? 1) } : {};
       return finish(rec, res, status, providerError(format, status, errorTypes[format][status] ?? 'error',
                                                     errorMessages[status] ?? `HTTP ${status}`), h);
+    }
+    if (mode === 'quota') {
+      if (format === 'anthropic')
+        return finish(rec, res, 400, providerError(format, 400, 'invalid_request_error',
+          'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.'));
+      return finish(rec, res, 429, { error: { message: 'You exceeded your current quota, please check your plan and billing details.',
+                                              type: 'insufficient_quota', param: null, code: 'insufficient_quota' } });
     }
     if (body.stream === true) return streamModel(format, body, text, mode, f ?? {}, rec, res);
     switch (mode) {

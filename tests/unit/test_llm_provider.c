@@ -283,6 +283,69 @@ Test(llm_provider, anthropic_answers)
     cr_assert_str_eq(res.text, "");
 }
 
+/* A 429 (or Anthropic's 400) that says the account's quota or credit is exhausted is permanent:
+ * waiting does not bring credit back. A rate limit stays transient. */
+Test(llm_provider, exhausted_quota_or_credit_is_permanent)
+{
+    parse(LLM_PROVIDER_OPENAI, 429,
+          "{\"error\":{\"message\":\"You exceeded your current quota, please check your plan and "
+          "billing details.\",\"type\":\"insufficient_quota\",\"param\":null,"
+          "\"code\":\"insufficient_quota\"}}",
+          1000);
+    cr_assert_eq(res.kind, LLM_RES_PERMANENT, "%s", res.reason);
+    cr_assert_eq(res.retry_after_ms, 0);
+    cr_assert_str_eq(res.reason,
+                     "openai: HTTP 429: the account's quota or credit is exhausted (not retried): "
+                     "You exceeded your current quota, please check your plan and billing details.");
+    /* the type alone, or one of the billing codes under another type */
+    parse(LLM_PROVIDER_OPENAI, 429, "{\"error\":{\"message\":\"q\",\"type\":\"insufficient_quota\"}}", 0);
+    cr_assert_eq(res.kind, LLM_RES_PERMANENT);
+    parse(LLM_PROVIDER_OPENAI, 429,
+          "{\"error\":{\"message\":\"no credit\",\"type\":\"insufficient_quota\","
+          "\"code\":\"credit_balance_exhausted\"}}",
+          0);
+    cr_assert_eq(res.kind, LLM_RES_PERMANENT);
+    parse(LLM_PROVIDER_OPENAI, 429,
+          "{\"error\":{\"message\":\"x\",\"type\":\"requests\",\"code\":\"project_spend_limit_exceeded\"}}", 0);
+    cr_assert_eq(res.kind, LLM_RES_PERMANENT);
+    /* rate limits: transient */
+    parse(LLM_PROVIDER_OPENAI, 429,
+          "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\","
+          "\"code\":\"rate_limit_exceeded\"}}",
+          0);
+    cr_assert_eq(res.kind, LLM_RES_TRANSIENT);
+    parse(LLM_PROVIDER_OPENAI, 429, "{\"error\":{\"message\":\"slow\",\"code\":\"slow_down\"}}", 0);
+    cr_assert_eq(res.kind, LLM_RES_TRANSIENT);
+    parse(LLM_PROVIDER_OPENAI, 429, "not json", 0);
+    cr_assert_eq(res.kind, LLM_RES_TRANSIENT);
+
+    parse(LLM_PROVIDER_ANTHROPIC, 400,
+          "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Your "
+          "credit balance is too low to access the Anthropic API. Please go to Plans & Billing to "
+          "upgrade or purchase credits.\"}}",
+          0);
+    cr_assert_eq(res.kind, LLM_RES_PERMANENT);
+    cr_assert(strstr(res.reason, "quota or credit is exhausted"), "%s", res.reason);
+    parse(LLM_PROVIDER_ANTHROPIC, 402,
+          "{\"type\":\"error\",\"error\":{\"type\":\"billing_error\",\"message\":\"Billing\"}}", 0);
+    cr_assert_eq(res.kind, LLM_RES_PERMANENT);
+    cr_assert(strstr(res.reason, "quota or credit is exhausted"), "%s", res.reason);
+    parse(LLM_PROVIDER_ANTHROPIC, 429,
+          "{\"type\":\"error\",\"error\":{\"type\":\"billing_error\",\"message\":\"Billing\"}}", 0);
+    cr_assert_eq(res.kind, LLM_RES_PERMANENT);
+    parse(LLM_PROVIDER_ANTHROPIC, 429,
+          "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Number "
+          "of request tokens has exceeded your per-minute rate limit\"}}",
+          3000);
+    cr_assert_eq(res.kind, LLM_RES_TRANSIENT);
+    cr_assert_eq(res.retry_after_ms, 3000);
+    /* another 400: permanent as before, without the quota wording */
+    parse(LLM_PROVIDER_ANTHROPIC, 400,
+          "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"max_tokens: required\"}}", 0);
+    cr_assert_eq(res.kind, LLM_RES_PERMANENT);
+    cr_assert_null(strstr(res.reason, "quota"), "%s", res.reason);
+}
+
 Test(llm_provider, error_text_is_bounded_and_valid_utf8)
 {
     char body[4096];

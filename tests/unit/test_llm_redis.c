@@ -1,15 +1,20 @@
 /* What the llm workers share in Redis (workers/llm/llm_redis.h), against a real redis-server
  * (redis_fixture.h) with the clock given explicitly: the rate limit's two token buckets (burst,
- * refill, the wait it names, a large call in debt, usage corrections, expiry), the breaker's
- * entry and index, the job's token usage. */
+ * refill, the wait it names, a large call in debt, usage corrections, expiry), the response
+ * cache, the job's token usage. The calls are non-blocking (pa_aredis on a pa_loop); a blocking
+ * connection looks at what they wrote. */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "llm_redis.h"
+#include "pa_loop.h"
+#include "pa_redis.h"
 #include "redis_fixture.h"
 
 static rf_redis_t srv = RF_REDIS_INIT;
 static pa_redis_t *cli;
+static pa_loop_t *loop;
+static pa_aredis_t *acli;
 
 static void setup(void)
 {
@@ -20,10 +25,16 @@ static void setup(void)
     rf_redis_url(&srv, 0, url, sizeof url);
     cli = pa_redis_new(url, 2000, err, sizeof err);
     cr_assert_not_null(cli, "%s", err);
+    loop = pa_loop_new(err, sizeof err);
+    cr_assert_not_null(loop, "%s", err);
+    acli = pa_aredis_new(loop, url, 2000, err, sizeof err);
+    cr_assert_not_null(acli, "%s", err);
 }
 
 static void teardown(void)
 {
+    pa_aredis_destroy(&acli);
+    pa_loop_destroy(&loop);
     pa_redis_destroy(&cli);
     rf_redis_cleanup(&srv);
 }
@@ -50,11 +61,88 @@ static long long int_cmd(const char *fmt, const char *arg)
         cr_assert(g_ >= w_ && g_ <= w_ + 1, "got %ld, want %ld: " __VA_ARGS__, g_, w_);           \
     } while (0)
 
+/* An answer of a non-blocking call. */
+typedef struct {
+    int called;
+    long long v;
+    char *s; /* NULL: none */
+} got_t;
+
+static void got_int(long long v, void *ud)
+{
+    got_t *g = ud;
+    g->called++;
+    g->v = v;
+}
+
+static void got_str(const char *v, size_t len, void *ud)
+{
+    got_t *g = ud;
+    g->called++;
+    g->s = v ? strndup(v, len) : NULL;
+}
+
+static void got_reply(redisReply *r, void *ud)
+{
+    got_t *g = ud;
+    g->called++;
+    g->v = r != NULL;
+}
+
+static void wait_for(got_t *g)
+{
+    cr_assert_eq(g->called, 0, "answered inside the call");
+    uint64_t end = rf_now_ms() + 5000;
+    while (!g->called && rf_now_ms() < end)
+        pa_loop_run_once(loop, 20);
+    cr_assert_eq(g->called, 1, "no answer");
+}
+
+/* Waits until what was sent before on the non-blocking connection has been done. */
+static void settle(void)
+{
+    got_t g = {0};
+    pa_aredis_cmd(acli, got_reply, &g, "PING");
+    wait_for(&g);
+    cr_assert(g.v, "redis: %s", pa_aredis_errstr(acli));
+}
+
 static long take(const llm_rate_cfg_t *c, long tokens, uint64_t at)
 {
-    long w = llm_rate_take(cli, "pa:", KEY, c, tokens, T0 + at);
-    cr_assert_geq(w, 0, "redis: %s", pa_redis_errstr(cli));
-    return w;
+    got_t g = {0};
+    llm_rate_take(acli, "pa:", KEY, c, tokens, T0 + at, got_int, &g);
+    wait_for(&g);
+    cr_assert_geq(g.v, 0, "redis: %s", pa_aredis_errstr(acli));
+    return (long)g.v;
+}
+
+static void adjust(const llm_rate_cfg_t *c, long tokens, uint64_t at)
+{
+    llm_rate_adjust(acli, "pa:", KEY, c, tokens, T0 + at);
+    settle();
+}
+
+/* The cached value (caller frees) or NULL. */
+static char *cache_get(const char *key)
+{
+    got_t g = {0};
+    llm_cache_get(acli, "pa:", key, got_str, &g);
+    wait_for(&g);
+    return g.s;
+}
+
+static void cache_put(const char *key, const char *value, long ttl_s)
+{
+    llm_cache_put(acli, key, value, ttl_s);
+    settle();
+}
+
+static long long job_tokens(const char *job)
+{
+    got_t g = {0};
+    llm_job_tokens(acli, "pa:", job, got_int, &g);
+    wait_for(&g);
+    return g.v;
 }
 
 Test(llm_redis, rate_key_names_provider_host_and_model)
@@ -97,13 +185,13 @@ Test(llm_redis, tokens_per_minute_with_corrections)
     cr_assert_eq(take(&c, 4, 0), 0);
     near(take(&c, 4, 0), 200, "2 left, 4 wanted: 200 ms");
     /* the first call used 1 token, not 4: 3 back */
-    cr_assert_eq(llm_rate_adjust(cli, "pa:", KEY, &c, 3, T0), 0);
+    adjust(&c, 3, 0);
     cr_assert_eq(take(&c, 4, 0), 0);
     /* a call that used 5 more than it reserved */
-    cr_assert_eq(llm_rate_adjust(cli, "pa:", KEY, &c, -5, T0), 0);
+    adjust(&c, -5, 0);
     near(take(&c, 1, 0), 500, "-4 left: 5 tokens to wait for");
     /* corrections never fill past the bucket */
-    cr_assert_eq(llm_rate_adjust(cli, "pa:", KEY, &c, 1000, T0 + 1000), 0);
+    adjust(&c, 1000, 1000);
     cr_assert_eq(take(&c, 10, 1000), 0);
     near(take(&c, 1, 1000), 100, "");
 }
@@ -148,9 +236,10 @@ Test(llm_redis, cache_hits_and_misses_are_counted_and_values_bounded)
     char small[20];
     cr_assert_eq(llm_cache_key("pa:", "o", "e", "s", "b", 1, small, sizeof small), -1);
 
-    cr_assert_null(llm_cache_get(cli, "pa:", k1));
-    cr_assert_eq(llm_cache_put(cli, k1, "{\"text\":\"hi\"}", 60), 0);
-    char *v = llm_cache_get(cli, "pa:", k1);
+    char *none = cache_get(k1);
+    cr_assert_null(none);
+    cache_put(k1, "{\"text\":\"hi\"}", 60);
+    char *v = cache_get(k1);
     cr_assert_str_eq(v ? v : "(null)", "{\"text\":\"hi\"}");
     free(v);
     long long ttl = int_cmd("TTL %s", k1);
@@ -161,44 +250,18 @@ Test(llm_redis, cache_hits_and_misses_are_counted_and_values_bounded)
     char *big = malloc(LLM_CACHE_MAX_VALUE + 2);
     memset(big, 'x', LLM_CACHE_MAX_VALUE + 1);
     big[LLM_CACHE_MAX_VALUE + 1] = '\0';
-    cr_assert_eq(llm_cache_put(cli, k2 /* same as k1 */, big, 60), 0);
+    cache_put(k2 /* same as k1 */, big, 60);
     free(big);
-    v = llm_cache_get(cli, "pa:", k1);
+    v = cache_get(k1);
     cr_assert_str_eq(v ? v : "(null)", "{\"text\":\"hi\"}", "the large value did not replace it");
     free(v);
-    cr_assert_eq(llm_cache_put(cli, k3, "x", 0), 0);
+    cache_put(k3, "x", 0);
     cr_assert_eq(int_cmd("EXISTS %s", k3), 0);
-}
-
-Test(llm_redis, breaker_entry_index_and_removal)
-{
-    const char *f[] = {"state", "open", "failures", "5", NULL};
-    cr_assert_eq(llm_breaker_publish(cli, "pa:", "llm-1", T0, 10000, f), 0);
-    redisReply *r = pa_redis_cmd(cli, "HGETALL pa:llm:breaker:llm-1");
-    cr_assert(r && r->type == REDIS_REPLY_ARRAY && r->elements == 4);
-    cr_assert_str_eq(r->element[0]->str, "state");
-    cr_assert_str_eq(r->element[1]->str, "open");
-    freeReplyObject(r);
-    long long pttl = int_cmd("PTTL %s", "pa:llm:breaker:llm-1");
-    cr_assert(pttl > 9000 && pttl <= 10000, "%lld", pttl);
-    r = pa_redis_cmd(cli, "ZSCORE pa:llm:breakers llm-1");
-    cr_assert(r && r->type == REDIS_REPLY_STRING);
-    cr_assert_eq(strtoull(r->str, NULL, 10), T0 + 10000);
-    freeReplyObject(r);
-    /* a later refresh from another worker drops entries already expired */
-    freeReplyObject(pa_redis_cmd(cli, "ZADD pa:llm:breakers %llu gone", T0 - 1));
-    const char *g[] = {"state", "closed", NULL};
-    cr_assert_eq(llm_breaker_publish(cli, "pa:", "llm-2", T0, 10000, g), 0);
-    cr_assert_eq(int_cmd("ZCARD %s", "pa:llm:breakers"), 2);
-    /* a stopping worker removes its own */
-    cr_assert_eq(llm_breaker_publish(cli, "pa:", "llm-1", T0, 0, NULL), 0);
-    cr_assert_eq(int_cmd("EXISTS %s", "pa:llm:breaker:llm-1"), 0);
-    cr_assert_eq(int_cmd("ZCARD %s", "pa:llm:breakers"), 1);
 }
 
 Test(llm_redis, job_tokens_sum_prompt_and_completion)
 {
-    cr_assert_eq(llm_job_tokens(cli, "pa:", "j-1"), 0, "no job: nothing used");
+    cr_assert_eq(job_tokens("j-1"), 0, "no job: nothing used");
     freeReplyObject(pa_redis_cmd(cli, "HSET pa:job:j-1 tokens_prompt 120 tokens_completion 30"));
-    cr_assert_eq(llm_job_tokens(cli, "pa:", "j-1"), 150);
+    cr_assert_eq(job_tokens("j-1"), 150);
 }

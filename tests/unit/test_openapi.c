@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "gw_http.h"
+#include "gw_routes.h"
 
 extern const char pa_openapi_json[];
 extern const size_t pa_openapi_json_len;

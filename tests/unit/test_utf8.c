@@ -209,3 +209,22 @@ Test(utf8_len, two_hundred_characters_of_two_bytes)
     cr_assert_eq(pa_utf8_len(s, 400), 200);
     cr_assert(pa_utf8_valid(s, 400));
 }
+
+Test(utf8_decode, gives_each_sequences_length_and_code_point_or_0)
+{
+    uint32_t cp = 0;
+    cr_assert_eq(pa_utf8_decode("A", 1, &cp), 1);
+    cr_assert_eq(cp, 0x41);
+    cr_assert_eq(pa_utf8_decode("é", 2, &cp), 2);
+    cr_assert_eq(cp, 0xe9);
+    cr_assert_eq(pa_utf8_decode("東", 3, &cp), 3);
+    cr_assert_eq(cp, 0x6771);
+    cr_assert_eq(pa_utf8_decode("😀", 4, &cp), 4);
+    cr_assert_eq(cp, 0x1f600);
+    cr_assert_eq(pa_utf8_decode("", 0, &cp), 0, "nothing left");
+    cr_assert_eq(pa_utf8_decode("\xe6\x9d", 2, &cp), 0, "cut short");
+    cr_assert_eq(pa_utf8_decode("\xc0\xaf", 2, &cp), 0, "overlong");
+    cr_assert_eq(pa_utf8_decode("\xed\xa0\x80", 3, &cp), 0, "a surrogate");
+    cr_assert_eq(pa_utf8_decode("\xf4\x90\x80\x80", 4, &cp), 0, "past U+10FFFF");
+    cr_assert_eq(pa_utf8_decode("\x80", 1, &cp), 0, "a continuation byte first");
+}

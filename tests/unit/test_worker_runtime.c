@@ -644,7 +644,7 @@ Test(worker_runtime, dispatcher_cancel_reaches_the_worker_at_once)
     D.how = HOLD;
     seed_task("j-m", "j-m:000001", "51");
     rdo("HSET pa:task:j-m:000001 state queued stage submit attempt 0");
-    rdo("HSET pa:job:j-m status queued running 0 queued 1 ctx {\"max_attempts\":{\"submit\":5}}");
+    rdo("HSET pa:job:j-m status queued running 0 queued 1 max_attempts {\"submit\":5}");
     rdo("LPUSH pa:ready:form j-m:000001");
     start_worker(bind, 2, 200);
     /* the dispatcher leases it to the worker, with the stage's limit from the job */
@@ -659,7 +659,7 @@ Test(worker_runtime, dispatcher_cancel_reaches_the_worker_at_once)
     }
     pthread_mutex_lock(&D.mu);
     cr_assert_eq(D.tasks[0].attempt, 1);
-    cr_assert_eq(D.tasks[0].max_attempts, 5, "max_attempts from the job's context");
+    cr_assert_eq(D.tasks[0].max_attempts, 5, "max_attempts from the job (its per-stage limits)");
     pthread_mutex_unlock(&D.mu);
     const char *ws[] = {WID};
     uint64_t t0 = rf_now_ms();

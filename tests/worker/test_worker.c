@@ -283,6 +283,7 @@ static void on_stop(pa_worker_t *w, void *ud)
 
 int main(void)
 {
+    pa_mem_install_hooks(); /* out of memory aborts in jansson and hiredis too */
     char err[256];
     pa_log_level_t lvl = PA_LOG_INFO;
     pa_log_parse_level(pa_env_str("LOG_LEVEL", "info"), &lvl);

@@ -79,3 +79,8 @@ const char *llm_breaker_state_name(llm_breaker_state_t s)
     default: return "closed";
     }
 }
+
+void llm_breaker_abandon(llm_breaker_t *b, int probe)
+{
+    if (probe && b->state == LLM_BREAKER_HALF_OPEN) b->probing = 0;
+}

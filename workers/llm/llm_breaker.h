@@ -47,6 +47,10 @@ int llm_breaker_start(llm_breaker_t *b);
  * changed (the caller logs it and publishes the new state). */
 int llm_breaker_record(llm_breaker_t *b, llm_call_outcome_t o, int probe, uint64_t now);
 
+/* A call that started was abandoned (its task was cancelled) without an outcome: a probe's
+ * place goes to the next call. */
+void llm_breaker_abandon(llm_breaker_t *b, int probe);
+
 /* ms until an open breaker lets a probe out (0 when not open). */
 long llm_breaker_retry_in_ms(const llm_breaker_t *b, uint64_t now);
 

@@ -50,6 +50,7 @@ char *llm_endpoint(llm_provider_t p, const char *base)
 /* ---- untrusted text ----------------------------------------------------------------------- */
 
 /* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0. */
+/* TODO(issue 8): the suite has one UTF-8 decoder, pa_utf8_decode (common/pa_utf8.h): use it. */
 static size_t u8_len(const unsigned char *s, size_t n)
 {
     if (s[0] < 0x80) return 1;
@@ -416,6 +417,38 @@ static int transient_status(llm_provider_t p, long status)
     return status == 408 || status == 409 || status == 425 || status == 429 || status >= 500;
 }
 
+/* Whether an error answer says the account's quota or credit is exhausted: waiting does not
+ * help (only someone adding credit or raising a limit does), so it is permanent even as a 429.
+ *   openai     429 with error.type or error.code insufficient_quota, or one of the billing codes
+ *              (credit_balance_exhausted, organization_spend_limit_exceeded,
+ *              project_spend_limit_exceeded, organization_usage_limit_exceeded); a 429
+ *              rate_limit_exceeded or slow_down stays transient
+ *   anthropic  error.type billing_error (documented with 402), or a 400 invalid_request_error
+ *              whose message is about the credit balance ("Your credit balance is too low ...");
+ *              a 429 rate_limit_error stays transient */
+static int quota_exhausted(llm_provider_t p, long status, const json_t *j)
+{
+    const json_t *e = json_object_get(j, "error");
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    if (p == LLM_PROVIDER_OPENAI) {
+        static const char *const billing[] = {
+            "insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded",
+            "project_spend_limit_exceeded", "organization_usage_limit_exceeded", NULL};
+        for (size_t i = 0; billing[i]; i++)
+            if ((type && strcmp(type, billing[i]) == 0) || (code && strcmp(code, billing[i]) == 0))
+                return 1;
+        return 0;
+    }
+    if (p == LLM_PROVIDER_ANTHROPIC) {
+        if (type && strcmp(type, "billing_error") == 0) return 1;
+        return status == 400 && type && strcmp(type, "invalid_request_error") == 0 && msg &&
+               strcasestr(msg, "credit balance") != NULL;
+    }
+    return 0;
+}
+
 void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t len,
                       long retry_after_ms, const char *model, llm_res_t *res)
 {
@@ -426,7 +459,11 @@ void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t le
     pa_buf_t msg = PA_BUF_INIT;
     if (status < 200 || status > 299) {
         llm_error_text(j, body, len, &msg);
-        if (transient_status(p, status)) {
+        if (quota_exhausted(p, status, j)) {
+            llm_res_fail(res, LLM_RES_PERMANENT, p,
+                         "HTTP %ld: the account's quota or credit is exhausted (not retried): %s",
+                         status, msg.data);
+        } else if (transient_status(p, status)) {
             res->retry_after_ms = retry_after_ms > 0 ? retry_after_ms : 0;
             if (res->retry_after_ms)
                 llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld: %s (retry after %ld ms)", status,

@@ -1,4 +1,4 @@
-/* The llm workers' shared state in Redis (llm_redis.h). */
+/* The llm workers' shared state in Redis (llm_redis.h), on pa_aredis. */
 #include "llm_redis.h"
 
 #include <openssl/evp.h>
@@ -8,32 +8,37 @@
 
 extern const char llm_lua_ratelimit[];
 extern const char llm_lua_cache_get[];
-extern const char llm_lua_breaker[];
 static pa_script_t ratelimit_script = PA_SCRIPT(llm_lua_ratelimit);
 static pa_script_t cache_get_script = PA_SCRIPT(llm_lua_cache_get);
-static pa_script_t breaker_script = PA_SCRIPT(llm_lua_breaker);
 
-/* Runs a script whose answer is an integer; the integer, or -1 (logged by the caller). */
-static long long eval_int(pa_redis_t *r, pa_script_t *s, int argc, const char **argv)
+/* What a call waits for: the caller's callback, typed. */
+typedef struct {
+    llm_int_fn ifn;
+    llm_str_fn sfn;
+    void *ud;
+} wait_t;
+
+static wait_t *wait_new(llm_int_fn ifn, llm_str_fn sfn, void *ud)
 {
-    redisReply *rep = pa_redis_eval(r, s, 0, argc, argv, NULL);
-    long long v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
-    if (rep) freeReplyObject(rep);
-    return v;
+    wait_t *w = pa_malloc(sizeof *w);
+    w->ifn = ifn, w->sfn = sfn, w->ud = ud;
+    return w;
 }
 
-int llm_breaker_publish(pa_redis_t *r, const char *prefix, const char *worker, uint64_t now_ms,
-                        long ttl_ms, const char *const *fields)
+static void on_int(redisReply *rep, void *ud)
 {
-    const char *argv[32];
-    char now[24], ttl[24];
-    snprintf(now, sizeof now, "%llu", (unsigned long long)now_ms);
-    snprintf(ttl, sizeof ttl, "%ld", ttl_ms > 0 ? ttl_ms : 0);
-    int n = 0;
-    argv[n++] = prefix, argv[n++] = worker, argv[n++] = now, argv[n++] = ttl;
-    for (size_t i = 0; ttl_ms > 0 && fields && fields[i] && fields[i + 1] && n + 2 <= 32; i += 2)
-        argv[n++] = fields[i], argv[n++] = fields[i + 1];
-    return eval_int(r, &breaker_script, n, argv) < 0 ? -1 : 0;
+    wait_t *w = ud;
+    long long v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+    w->ifn(v, w->ud);
+    free(w);
+}
+
+static void on_str(redisReply *rep, void *ud)
+{
+    wait_t *w = ud;
+    if (rep && rep->type == REDIS_REPLY_STRING) w->sfn(rep->str, rep->len, w->ud);
+    else w->sfn(NULL, 0, w->ud);
+    free(w);
 }
 
 /* host[:port] of a URL, without user information. */
@@ -58,8 +63,9 @@ void llm_rate_key(const char *prefix, const char *provider, const char *endpoint
     pa_buf_printf(out, ":%s", model);
 }
 
-static long long rate_call(pa_redis_t *r, const char *prefix, const char *key,
-                           const llm_rate_cfg_t *c, const char *mode, long tokens, uint64_t now_ms)
+static void rate_call(pa_aredis_t *r, const char *prefix, const char *key,
+                      const llm_rate_cfg_t *c, const char *mode, long tokens, uint64_t now_ms,
+                      llm_int_fn fn, void *ud)
 {
     char now[24], rpm[24], tpm[24], burst[24], n[24];
     snprintf(now, sizeof now, "%llu", (unsigned long long)now_ms);
@@ -68,23 +74,24 @@ static long long rate_call(pa_redis_t *r, const char *prefix, const char *key,
     snprintf(burst, sizeof burst, "%ld", c->burst_s);
     snprintf(n, sizeof n, "%ld", tokens);
     const char *argv[] = {prefix, key, now, rpm, tpm, burst, mode, n};
-    return eval_int(r, &ratelimit_script, 8, argv);
+    if (fn) pa_aredis_eval(r, &ratelimit_script, on_int, wait_new(fn, NULL, ud), 0, 8, argv, NULL);
+    else pa_aredis_eval(r, &ratelimit_script, NULL, NULL, 0, 8, argv, NULL);
 }
 
-long llm_rate_take(pa_redis_t *r, const char *prefix, const char *key, const llm_rate_cfg_t *c,
-                   long tokens, uint64_t now_ms)
+void llm_rate_take(pa_aredis_t *r, const char *prefix, const char *key, const llm_rate_cfg_t *c,
+                   long tokens, uint64_t now_ms, llm_int_fn fn, void *ud)
 {
-    return (long)rate_call(r, prefix, key, c, "take", tokens, now_ms);
+    rate_call(r, prefix, key, c, "take", tokens, now_ms, fn, ud);
 }
 
-int llm_rate_adjust(pa_redis_t *r, const char *prefix, const char *key, const llm_rate_cfg_t *c,
-                    long tokens, uint64_t now_ms)
+void llm_rate_adjust(pa_aredis_t *r, const char *prefix, const char *key, const llm_rate_cfg_t *c,
+                     long tokens, uint64_t now_ms)
 {
-    return rate_call(r, prefix, key, c, "adjust", tokens, now_ms) < 0 ? -1 : 0;
+    rate_call(r, prefix, key, c, "adjust", tokens, now_ms, NULL, NULL);
 }
 
 int llm_cache_key(const char *prefix, const char *provider, const char *endpoint,
-                   const char *stage, const char *body, size_t len, char *out, size_t outlen)
+                  const char *stage, const char *body, size_t len, char *out, size_t outlen)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -103,35 +110,34 @@ int llm_cache_key(const char *prefix, const char *provider, const char *endpoint
     return 0;
 }
 
-char *llm_cache_get(pa_redis_t *r, const char *prefix, const char *key)
+void llm_cache_get(pa_aredis_t *r, const char *prefix, const char *key, llm_str_fn fn, void *ud)
 {
     const char *argv[] = {prefix, key};
-    redisReply *rep = pa_redis_eval(r, &cache_get_script, 0, 2, argv, NULL);
-    char *v = rep && rep->type == REDIS_REPLY_STRING ? pa_strndup(rep->str, rep->len) : NULL;
-    if (rep) freeReplyObject(rep);
-    return v;
+    pa_aredis_eval(r, &cache_get_script, on_str, wait_new(NULL, fn, ud), 0, 2, argv, NULL);
 }
 
-int llm_cache_put(pa_redis_t *r, const char *key, const char *value, long ttl_s)
+void llm_cache_put(pa_aredis_t *r, const char *key, const char *value, long ttl_s)
 {
     size_t len = strlen(value);
-    if (ttl_s <= 0 || len > LLM_CACHE_MAX_VALUE) return 0;
-    redisReply *rep = pa_redis_cmd(r, "SET %s %b EX %ld", key, value, len, ttl_s);
-    int ok = rep && rep->type == REDIS_REPLY_STATUS;
-    if (rep) freeReplyObject(rep);
-    return ok ? 0 : -1;
+    if (ttl_s <= 0 || len > LLM_CACHE_MAX_VALUE) return;
+    pa_aredis_cmd(r, NULL, NULL, "SET %s %b EX %ld", key, value, len, ttl_s);
 }
 
-long long llm_job_tokens(pa_redis_t *r, const char *prefix, const char *job)
+static void on_tokens(redisReply *rep, void *ud)
 {
-    redisReply *rep =
-        pa_redis_cmd(r, "HMGET %sjob:%s tokens_prompt tokens_completion", prefix, job);
+    wait_t *w = ud;
     long long v = -1;
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2) {
         v = 0;
         for (size_t i = 0; i < 2; i++)
             if (rep->element[i]->type == REDIS_REPLY_STRING) v += atoll(rep->element[i]->str);
     }
-    if (rep) freeReplyObject(rep);
-    return v;
+    w->ifn(v, w->ud);
+    free(w);
+}
+
+void llm_job_tokens(pa_aredis_t *r, const char *prefix, const char *job, llm_int_fn fn, void *ud)
+{
+    pa_aredis_cmd(r, on_tokens, wait_new(fn, NULL, ud), "HMGET %sjob:%s tokens_prompt tokens_completion",
+                  prefix, job);
 }

@@ -21,6 +21,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* The well-formed UTF-8 sequence at s (n bytes left): its length and code point, or 0. */
+/* TODO(issue 8): the suite has one UTF-8 decoder, pa_utf8_decode (common/pa_utf8.h): use it. */
 static size_t u8_dec(const unsigned char *s, size_t n, uint32_t *cp)
 {
     if (!n) return 0;

@@ -1,23 +1,26 @@
 /* prospect-llm-worker: the "llm" service. Runs the compose stage of campaign runs: renders the
  * job's template for each target and, with LLM_PROVIDER=openai or anthropic, asks the model for
  * a personalised message (workers/llm/README.md). Built on the worker runtime
- * (common/pa_worker.h): libcurl's sockets and timers share the runtime's one poll loop. */
+ * (common/pa_worker.h): provider calls go through the HTTP engine (pa_http) and Redis questions
+ * through the non-blocking connection (pa_aredis), both on the runtime's loop, so no call stalls
+ * the other tasks. */
 #include <curl/curl.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "llm_breaker.h"
-#include "llm_http.h"
 #include "llm_provider.h"
-#include "llm_stream.h"
 #include "llm_redis.h"
+#include "llm_stream.h"
 #include "llm_template.h"
+#include "pa_aredis.h"
 #include "pa_config.h"
+#include "pa_http.h"
 #include "pa_log.h"
-#include "pa_redis.h"
 #include "pa_time.h"
 #include "pa_worker.h"
 
@@ -29,11 +32,13 @@ typedef struct {
     char *auth_header;
     long max_chars, max_attempts;
     long breaker_failures, breaker_cooldown_ms;
-    long cache_ttl_s; /* LLM_CACHE_TTL_S; 0: no response cache */
+    long cache_ttl_s;    /* LLM_CACHE_TTL_S; 0: no response cache */
     llm_rate_cfg_t rate; /* LLM_RPM, LLM_TPM, LLM_RATE_BURST_S */
     char *rate_key;      /* the provider's bucket in Redis, when rate.rpm or rate.tpm */
     const char *prefix;  /* REDIS_PREFIX, as the runtime reads it */
-    llm_http_cfg_t http;
+    long concurrency;    /* LLM_CONCURRENCY: provider calls out at once */
+    long connect_timeout_ms, timeout_ms;
+    size_t max_response;
 } cfg_t;
 
 typedef struct job job_t;
@@ -41,47 +46,55 @@ typedef struct job job_t;
 typedef struct {
     cfg_t cfg;
     pa_worker_t *w;
-    llm_http_t *http;
-    job_t *jobs; /* every task held for the provider */
+    pa_http_t *http;    /* NULL with the template provider */
+    pa_aredis_t *redis; /* the runtime's (pa_worker_aredis) */
+    job_t *jobs;        /* every task held for the provider */
     size_t njobs;
     job_t *wait_head, *wait_tail; /* not sent yet, in arrival order (wnext links) */
+    size_t inflight;              /* provider calls out */
+    job_t *asking;                /* the waiting job whose budget or rate question is out */
     llm_breaker_t breaker;
-    uint64_t next_publish; /* monotonic ms: when the breaker's entry in Redis is refreshed */
+    pa_timer_t *timer;     /* the breaker's cool-down or the rate limit's wait */
     uint64_t next_try;     /* monotonic ms: the rate limit refused; ask again then */
     int rate_down;         /* the rate limit could not be asked (Redis away): logged once */
-    pa_timer_t *tick;      /* runs on_tick on the runtime's loop (see "the loop" below) */
-    unsigned char *watched; /* by descriptor: the PA_IO_* events watched + 1, 0: not watched */
-    size_t nwatched;
-    struct pollfd *fdv;    /* llm_http_fds's answer */
-    int nfdv;
+    int stopping;
 } llm_t;
 
 /* a free prompt's answer is not a contact-form message: it may be long */
 #define GENERATE_MAX_CHARS 100000
-/* The breaker's entry in Redis (pa:llm:breaker:<worker>) is rewritten this often, and expires
- * after BREAKER_TTL_MS unless rewritten (a worker that died disappears from it). */
-#define BREAKER_PUBLISH_MS 2000
-#define BREAKER_TTL_MS 10000
 /* While Redis cannot be asked for the rate limit, calls wait and ask again this often. */
 #define RATE_RETRY_MS 500
 
+enum { BODY_UNDECIDED, BODY_KEEP, BODY_STREAM };
+
+/* A task held for the provider. It outlives its task while a Redis question about it is out
+ * (refs): the answer then only releases it. */
 struct job {
     llm_t *L;
-    pa_task_t *t;
-    char *draft; /* the template's message: the fallback (compose only) */
+    pa_task_t *t; /* NULL once the task is done */
+    char key[140], jobid[72];
+    int refs;     /* 1 while the task is held, + 1 per Redis question out */
+    char *draft;  /* the template's message: the fallback (compose only) */
     int generate; /* a free prompt (POST /api/llm/generate): no template, no fallback */
     llm_stream_t *stream; /* generate with "stream": true: the answer as it arrives */
+    int body_mode;        /* BODY_*: whether the answer streams (decided on its first bytes) */
     size_t published;     /* bytes of the stream's text published so far */
     unsigned attempt, max_attempts;
-    char *body;   /* the request, until it is sent */
+    int last_attempt;
+    char *body;      /* the request, until it is sent */
     long est_tokens; /* what the request may use: the rate limit reserves it */
     int reserved;    /* est_tokens were taken from the shared bucket */
+    int budget_ok;   /* the job's token budget was checked */
     char cache_key[LLM_CACHE_KEY_MAX]; /* "" when the answer is not cached */
     long long budget; /* compose: the job's options.token_budget, 0: none */
-    int probe;    /* the breaker's half-open probe */
+    int probe;        /* the breaker's half-open probe */
+    int queued;       /* in the waiting queue */
+    pa_http_req_t *req; /* the provider call, while out */
     job_t *prev, *next;
     job_t *wnext; /* in the waiting queue */
 };
+
+static void pump(llm_t *L);
 
 /* ---- results ------------------------------------------------------------------------------ */
 
@@ -110,18 +123,59 @@ static void done_template(pa_worker_t *w, pa_task_t *t, const char *draft,
     free(res);
 }
 
-static void job_free(llm_t *L, job_t *j)
+/* ---- jobs --------------------------------------------------------------------------------- */
+
+static void job_release(job_t *j)
 {
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        L->jobs = j->next;
-    if (j->next) j->next->prev = j->prev;
-    L->njobs--;
+    if (--j->refs > 0) return;
     llm_stream_destroy(&j->stream);
     free(j->draft);
     free(j->body);
     free(j);
+}
+
+static void unqueue(llm_t *L, job_t *j)
+{
+    if (!j->queued) return;
+    job_t **pp = &L->wait_head, *prev = NULL;
+    while (*pp && *pp != j) {
+        prev = *pp;
+        pp = &(*pp)->wnext;
+    }
+    if (*pp) *pp = j->wnext;
+    if (L->wait_tail == j) L->wait_tail = prev;
+    j->wnext = NULL;
+    j->queued = 0;
+}
+
+/* The task was ended (pa_worker_done: the task is gone, j->t is not touched) or is given up: j
+ * lets go of it. Its call, if out, is cancelled; j itself goes once no Redis answer about it is
+ * awaited. */
+static void job_end(job_t *j)
+{
+    llm_t *L = j->L;
+    if (!j->t) return;
+    j->t = NULL;
+    unqueue(L, j);
+    if (j->req) {
+        pa_http_cancel(j->req);
+        j->req = NULL;
+        L->inflight--;
+        llm_breaker_abandon(&L->breaker, j->probe);
+    }
+    if (j->prev) j->prev->next = j->next;
+    else L->jobs = j->next;
+    if (j->next) j->next->prev = j->prev;
+    L->njobs--;
+    job_release(j);
+}
+
+static void enqueue(llm_t *L, job_t *j)
+{
+    j->queued = 1;
+    if (L->wait_tail) L->wait_tail->wnext = j;
+    else L->wait_head = j;
+    L->wait_tail = j;
 }
 
 /* ---- streamed answers --------------------------------------------------------------------- */
@@ -130,10 +184,8 @@ static void job_free(llm_t *L, job_t *j)
  * gateway relays it to the client as it comes; the committed result is what counts. */
 static void publish(llm_t *L, const job_t *j, const char *msg, size_t len)
 {
-    redisReply *r = pa_redis_cmd(pa_worker_redis(L->w), "PUBLISH %sllm:stream:%s %b",
-                                 L->cfg.prefix, j->t->job, msg, len);
-    if (!r) pa_debug("stream delta not published", PA_S("task_id", j->t->key));
-    if (r) freeReplyObject(r);
+    pa_aredis_cmd(L->redis, NULL, NULL, "PUBLISH %sllm:stream:%s %b", L->cfg.prefix, j->jobid, msg,
+                  len);
 }
 
 /* Publishes the text that arrived since the last call, as {"attempt":n,"text":"..."}. */
@@ -151,42 +203,46 @@ static void publish_delta(llm_t *L, job_t *j)
     j->published = len;
 }
 
-/* After libcurl ran: what the streams received goes out. */
-static void publish_deltas(llm_t *L)
+/* Whether a response's body is a stream: a 2xx text/event-stream. */
+static int streams(const pa_http_res_t *head)
 {
-    for (job_t *j = L->jobs; j; j = j->next)
-        if (j->stream) publish_delta(L, j);
+    const char *ct = head->content_type;
+    return head->status >= 200 && head->status <= 299 && ct &&
+           strncasecmp(ct, "text/event-stream", 17) == 0 &&
+           (ct[17] == '\0' || ct[17] == ';' || ct[17] == ' ');
 }
 
-static int on_chunk(void *ctx, const char *data, size_t len)
+/* Body bytes of a call that asked for a stream: an event stream is parsed as it arrives and its
+ * new text published at once; any other answer is kept and read whole. */
+static int on_data(pa_http_req_t *req, const pa_http_res_t *head, const char *data, size_t len,
+                   void *ud)
 {
-    job_t *j = ctx;
-    return llm_stream_feed(j->stream, data, len);
+    job_t *j = ud;
+    if (j->body_mode == BODY_UNDECIDED) j->body_mode = streams(head) ? BODY_STREAM : BODY_KEEP;
+    if (j->body_mode == BODY_KEEP) return PA_HTTP_DATA_KEEP;
+    int rc = llm_stream_feed(j->stream, data, len);
+    publish_delta(j->L, j);
+    return rc < 0 ? PA_HTTP_DATA_ABORT : PA_HTTP_DATA_TAKEN;
 }
 
 /* ---- the circuit breaker (llm_breaker.h) ---------------------------------------------------- */
 
-/* Writes the breaker's state to Redis for the gateways' /metrics and /api/health. */
+/* The breaker's fields of the worker status record, for the gateways' /metrics and /api/health
+ * (published by the runtime with its next heartbeat). */
 static void breaker_publish(llm_t *L)
 {
     const llm_breaker_t *b = &L->breaker;
-    uint64_t mono = pa_mono_ms(), wall = pa_wall_ms();
-    long in = llm_breaker_retry_in_ms(b, mono);
-    char failures[24], until[24], threshold[24], cooldown[24], updated[24];
+    long in = llm_breaker_retry_in_ms(b, pa_mono_ms());
+    char failures[24], until[24];
     snprintf(failures, sizeof failures, "%ld", b->failures);
-    snprintf(until, sizeof until, "%llu", b->state == LLM_BREAKER_OPEN ? (unsigned long long)(wall + (uint64_t)in) : 0ull);
-    snprintf(threshold, sizeof threshold, "%ld", b->threshold);
-    snprintf(cooldown, sizeof cooldown, "%ld", b->cooldown_ms);
-    snprintf(updated, sizeof updated, "%llu", (unsigned long long)wall);
-    const char *f[] = {"state", llm_breaker_state_name(b->state), "failures", failures,
-                       "provider", llm_provider_name(L->cfg.provider), "model", L->cfg.model,
-                       "open_until_ms", until, "threshold", threshold, "cooldown_ms", cooldown,
-                       "updated_ms", updated, NULL};
-    if (llm_breaker_publish(pa_worker_redis(L->w), L->cfg.prefix, pa_worker_id(L->w), wall,
-                            BREAKER_TTL_MS, f) < 0)
-        pa_debug("breaker state not published: redis did not answer",
-                 PA_S("error", pa_redis_errstr(pa_worker_redis(L->w))));
-    L->next_publish = mono + BREAKER_PUBLISH_MS;
+    snprintf(until, sizeof until, "%llu",
+             b->state == LLM_BREAKER_OPEN ? (unsigned long long)(pa_wall_ms() + (uint64_t)in)
+                                          : 0ull);
+    pa_worker_set_status(L->w, "breaker_state", llm_breaker_state_name(b->state));
+    pa_worker_set_status(L->w, "breaker_provider", llm_provider_name(L->cfg.provider));
+    pa_worker_set_status(L->w, "breaker_model", L->cfg.model);
+    pa_worker_set_status(L->w, "breaker_failures", failures);
+    pa_worker_set_status(L->w, "breaker_open_until_ms", until);
 }
 
 /* Logs a change of the breaker's state (once per change) and publishes it. */
@@ -210,15 +266,6 @@ static void breaker_changed(llm_t *L, const char *last_error)
     breaker_publish(L);
 }
 
-/* How an answer counts for the breaker (see llm_breaker.h). */
-static llm_call_outcome_t call_outcome(const llm_http_result_t *r, const llm_res_t *res)
-{
-    if (r->too_large) return LLM_CALL_OK; /* the provider answered, too much */
-    if (r->curl_code != 0) return LLM_CALL_FAILED;
-    if (r->status == 429) return LLM_CALL_NEUTRAL;
-    return res->kind == LLM_RES_TRANSIENT ? LLM_CALL_FAILED : LLM_CALL_OK;
-}
-
 /* Why no call goes out while the breaker is open. */
 static void breaker_reason(const llm_t *L, char *out, size_t n)
 {
@@ -230,20 +277,61 @@ static void breaker_reason(const llm_t *L, char *out, size_t n)
              (llm_breaker_retry_in_ms(b, pa_mono_ms()) + 999) / 1000);
 }
 
+/* ---- the worker's timer ------------------------------------------------------------------- */
+
+static void on_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
+{
+    llm_t *L = ud;
+    L->timer = NULL; /* one-shot */
+    if (llm_breaker_tick(&L->breaker, pa_mono_ms())) breaker_changed(L, NULL);
+    pump(L);
+}
+
+/* Arms the timer for what waits on time: the end of the breaker's cool-down, and the rate
+ * limit's wait while requests wait for it. */
+static void arm(llm_t *L)
+{
+    if (L->stopping) return;
+    uint64_t now = pa_mono_ms();
+    long in = -1;
+    if (L->breaker.state == LLM_BREAKER_OPEN) in = llm_breaker_retry_in_ms(&L->breaker, now);
+    if (L->wait_head && !L->asking && L->next_try > now) {
+        long r = (long)(L->next_try - now);
+        if (in < 0 || r < in) in = r;
+    }
+    pa_loop_t *loop = pa_worker_loop(L->w);
+    if (in < 0) {
+        pa_loop_timer_stop(loop, &L->timer);
+        return;
+    }
+    if (L->timer) pa_loop_timer_again(loop, L->timer, (uint64_t)in);
+    else L->timer = pa_loop_timer(loop, (uint64_t)in, 0, on_timer, L);
+}
+
 /* ---- the provider's answer ---------------------------------------------------------------- */
 
-static void transport_failure(const llm_t *L, const llm_http_result_t *r, llm_res_t *res)
+/* How an answer counts for the breaker (see llm_breaker.h). */
+static llm_call_outcome_t call_outcome(const pa_http_res_t *r, const llm_res_t *res)
+{
+    if (r->result == PA_HTTP_ETOOLARGE) return LLM_CALL_OK; /* the provider answered, too much */
+    if (r->result != PA_HTTP_OK && r->result != PA_HTTP_EABORTED) return LLM_CALL_FAILED;
+    if (r->status == 429) return LLM_CALL_NEUTRAL;
+    return res->kind == LLM_RES_TRANSIENT ? LLM_CALL_FAILED : LLM_CALL_OK;
+}
+
+static void transport_failure(const llm_t *L, const pa_http_res_t *r, llm_res_t *res)
 {
     const char *pn = llm_provider_name(L->cfg.provider);
     memset(res, 0, sizeof *res);
     res->kind = LLM_RES_TRANSIENT;
-    if (r->too_large) {
+    if (r->result == PA_HTTP_ETOOLARGE) {
         res->kind = LLM_RES_PERMANENT;
         snprintf(res->reason, sizeof res->reason,
                  "%s: the answer is larger than LLM_MAX_RESPONSE_BYTES (%zu bytes)", pn,
-                 L->cfg.http.max_response);
+                 L->cfg.max_response);
         return;
     }
+    if (r->result == PA_HTTP_EURL) res->kind = LLM_RES_PERMANENT;
     switch ((CURLcode)r->curl_code) {
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
@@ -258,7 +346,26 @@ static void transport_failure(const llm_t *L, const llm_http_result_t *r, llm_re
         break;
     }
     snprintf(res->reason, sizeof res->reason, "%s: %s: %s", pn,
-             r->timed_out ? "timed out" : "request failed", r->curl_error ? r->curl_error : "?");
+             r->result == PA_HTTP_ETIMEDOUT ? "timed out" : "request failed", r->error);
+}
+
+/* The least delay the answer asks for: Retry-After (seconds or a date) or retry-after-ms. */
+static long retry_after_ms(const pa_http_res_t *r)
+{
+    long best = 0;
+    const char *v = pa_http_res_header(r, "retry-after");
+    if (v) {
+        long ms = llm_retry_after_ms(v, time(NULL));
+        if (ms > best) best = ms;
+    }
+    v = pa_http_res_header(r, "retry-after-ms");
+    if (v) {
+        char *e;
+        double ms = strtod(v, &e);
+        if (e != v && !*e && ms >= 0 && ms <= (double)LLM_RETRY_AFTER_CAP_MS && (long)ms > best)
+            best = (long)ms;
+    }
+    return best;
 }
 
 /* The model's message (text, past the guardrails) as job j's result. cached: it comes from the
@@ -293,50 +400,35 @@ static void cache_put(llm_t *L, job_t *j, const char *text, const char *model)
     json_t *v = json_pack("{s:s, s:s}", "text", text, "model", model);
     char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
-    if (s && llm_cache_put(pa_worker_redis(L->w), j->cache_key, s, L->cfg.cache_ttl_s) < 0)
-        pa_debug("answer not cached: redis did not answer", PA_S("task_id", j->t->key));
+    if (s) llm_cache_put(L->redis, j->cache_key, s, L->cfg.cache_ttl_s);
     free(s);
 }
 
-/* Answers job j from the response cache: 1 on a hit (j is finished), 0 on a miss. */
-static int cache_answer(llm_t *L, job_t *j)
+static void on_answer(pa_http_req_t *req, const pa_http_res_t *r, void *ud)
 {
-    char *v = llm_cache_get(pa_worker_redis(L->w), L->cfg.prefix, j->cache_key);
-    json_t *o = v ? json_loads(v, 0, NULL) : NULL;
-    const char *text = json_string_value(json_object_get(o, "text"));
-    if (text) {
-        answer(L, j, text, json_string_value(json_object_get(o, "model")), 0, 0, 1);
-        pa_debug("answered from the cache", PA_S("task_id", j->t->key));
-    }
-    json_decref(o);
-    free(v);
-    return text != NULL;
-}
-
-static void on_answer(void *ctx, const llm_http_result_t *r)
-{
-    job_t *j = ctx;
+    job_t *j = ud;
     llm_t *L = j->L;
     cfg_t *c = &L->cfg;
     const char *pn = llm_provider_name(c->provider);
+    j->req = NULL;
+    L->inflight--;
     llm_res_t res;
     if (j->stream) publish_delta(L, j);
-    if (r->aborted || (r->streamed && r->curl_code == 0 && !r->too_large))
+    int streamed = j->body_mode == BODY_STREAM;
+    if (r->result == PA_HTTP_EABORTED || (streamed && r->result == PA_HTTP_OK))
         llm_stream_result(j->stream, &res); /* the stream said how it ended */
-    else if (r->curl_code != 0 || r->too_large)
+    else if (r->result != PA_HTTP_OK)
         transport_failure(L, r, &res);
     else
-        llm_parse_answer(c->provider, r->status, r->body, r->len, r->retry_after_ms, c->model,
+        llm_parse_answer(c->provider, r->status, r->body, r->len, retry_after_ms(r), c->model,
                          &res);
     llm_call_outcome_t outcome = call_outcome(r, &res);
     if (res.kind == LLM_RES_OK && j->reserved && c->rate.tpm) {
         /* the real usage replaces the estimate (a failed call keeps its reservation) */
         long used = res.prompt_tokens + res.completion_tokens;
-        if (used != j->est_tokens &&
-            llm_rate_adjust(pa_worker_redis(L->w), c->prefix, c->rate_key, &c->rate,
-                            j->est_tokens - used, pa_wall_ms()) < 0)
-            pa_debug("rate limit: usage not corrected, redis did not answer",
-                     PA_S("task_id", j->t->key));
+        if (used != j->est_tokens)
+            llm_rate_adjust(L->redis, c->prefix, c->rate_key, &c->rate, j->est_tokens - used,
+                            pa_wall_ms());
     }
     pa_buf_t msg = PA_BUF_INIT;
     char gerr[256];
@@ -351,29 +443,29 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
     if (llm_breaker_record(&L->breaker, outcome, j->probe, pa_mono_ms()))
         breaker_changed(L, res.reason);
     pa_task_t *t = j->t;
+    int retry = res.kind == LLM_RES_TRANSIENT && !j->last_attempt;
     if (res.kind == LLM_RES_OK) cache_put(L, j, msg.data, res.model);
     if (j->generate) {
-        if (res.kind == LLM_RES_OK) {
+        if (res.kind == LLM_RES_OK)
             answer(L, j, msg.data, res.model, res.prompt_tokens, res.completion_tokens, 0);
-        } else if (res.kind == LLM_RES_TRANSIENT && j->attempt < j->max_attempts) {
+        else if (retry)
             pa_worker_done(L->w, t, PA_OUT_RETRY, NULL, res.reason, res.retry_after_ms);
-        } else {
+        else
             pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, res.reason, 0);
-        }
     } else if (res.kind == LLM_RES_OK) {
-        answer(L, j, msg.data, res.model, res.prompt_tokens, res.completion_tokens, 0);
-        pa_debug("message composed", PA_S("task_id", t->key), PA_S("provider", pn),
+        pa_debug("message composed", PA_S("task_id", j->key), PA_S("provider", pn),
                  PA_S("model", res.model), PA_I("attempt", j->attempt), PA_I("ms", r->elapsed_ms),
                  PA_I("prompt_tokens", res.prompt_tokens),
                  PA_I("completion_tokens", res.completion_tokens));
-    } else if (res.kind == LLM_RES_TRANSIENT && j->attempt < j->max_attempts) {
-        pa_info("provider failed; the job engine retries", PA_S("task_id", t->key),
+        answer(L, j, msg.data, res.model, res.prompt_tokens, res.completion_tokens, 0);
+    } else if (retry) {
+        pa_info("provider failed; the job engine retries", PA_S("task_id", j->key),
                 PA_S("provider", pn), PA_I("attempt", j->attempt),
                 PA_I("max_attempts", j->max_attempts), PA_S("error", res.reason),
                 PA_I("retry_after_ms", res.retry_after_ms), PA_I("ms", r->elapsed_ms));
         pa_worker_done(L->w, t, PA_OUT_RETRY, NULL, res.reason, res.retry_after_ms);
     } else {
-        pa_warn("provider failed; the message is the template's", PA_S("task_id", t->key),
+        pa_warn("provider failed; the message is the template's", PA_S("task_id", j->key),
                 PA_S("provider", pn), PA_I("attempt", j->attempt),
                 PA_I("max_attempts", j->max_attempts),
                 PA_B("permanent", res.kind == LLM_RES_PERMANENT), PA_S("error", res.reason));
@@ -381,27 +473,28 @@ static void on_answer(void *ctx, const llm_http_result_t *r)
     }
     pa_buf_free(&msg);
     llm_res_free(&res);
-    job_free(L, j);
+    job_end(j);
+    pump(L);
 }
 
-/* ---- tasks -------------------------------------------------------------------------------- */
+/* ---- sending ------------------------------------------------------------------------------ */
 
 /* Sends job j's request to the provider; the answer comes to on_answer (and, for a stream, as
- * it arrives to on_chunk). */
+ * it arrives to on_data). */
 static void post(llm_t *L, job_t *j)
 {
     cfg_t *c = &L->cfg;
-    const char *headers[8];
-    int nh = 0;
-    headers[nh++] = "Content-Type: application/json";
-    headers[nh++] = j->stream ? "Accept: text/event-stream" : "Accept: application/json";
-    headers[nh++] = "Expect:";
-    headers[nh++] = c->auth_header;
+    pa_http_req_t *r = pa_http_req_new(L->http, "POST", c->endpoint);
+    pa_http_req_json(r, j->body);
+    pa_http_req_header(r, j->stream ? "Accept: text/event-stream" : "Accept: application/json");
+    pa_http_req_header(r, c->auth_header);
     if (c->provider == LLM_PROVIDER_ANTHROPIC)
-        headers[nh++] = "anthropic-version: " LLM_ANTHROPIC_VERSION;
-    headers[nh] = NULL;
-    llm_http_post_stream(L->http, c->endpoint, headers, j->body, strlen(j->body),
-                         j->stream ? on_chunk : NULL, on_answer, j);
+        pa_http_req_header(r, "anthropic-version: " LLM_ANTHROPIC_VERSION);
+    pa_http_req_owner(r, j);
+    if (j->stream) pa_http_req_on_data(r, on_data);
+    pa_http_start(r, on_answer, j);
+    j->req = r;
+    L->inflight++;
     free(j->body);
     j->body = NULL;
 }
@@ -422,23 +515,73 @@ static void refuse_open(llm_t *L, job_t *j)
                  in > 0 ? in : 1000);
         pa_worker_done(L->w, j->t, PA_OUT_FAILED, res, why, 0);
     }
-    job_free(L, j);
+    job_end(j);
 }
 
-/* 1 when job j's compose call must not go: its job's committed results have used its token
- * budget (options.token_budget), with the reason in why. Calls already out are not counted
- * until their results are committed, so a job can pass its budget by what those use. While
- * Redis does not answer, the budget is not enforced (the call goes). */
-static int budget_spent(llm_t *L, const job_t *j, char *why, size_t n)
+/* The answer to "how many tokens has the job used": once they reach its budget
+ * (options.token_budget) the task takes the template's message without a call. Calls already
+ * out are not counted until their results are committed, so a job can pass its budget by what
+ * those use. While Redis does not answer (-1), the budget is not enforced (the call goes). */
+static void on_budget(long long used, void *ud)
 {
-    if (j->budget <= 0) return 0;
-    long long used = llm_job_tokens(pa_worker_redis(L->w), L->cfg.prefix, j->t->job);
-    if (used < j->budget) return 0;
-    snprintf(why, n,
-             "llm: the job's token budget is spent (%lld of %lld tokens used; "
-             "options.token_budget)",
-             used, j->budget);
-    return 1;
+    job_t *j = ud;
+    llm_t *L = j->L;
+    if (L->asking == j) L->asking = NULL;
+    if (!j->t) { /* the task is gone (done, cancelled, or the worker stops) */
+        job_release(j);
+        if (!L->stopping) pump(L);
+        return;
+    }
+    if (used >= j->budget) {
+        char why[200];
+        snprintf(why, sizeof why,
+                 "llm: the job's token budget is spent (%lld of %lld tokens used; "
+                 "options.token_budget)",
+                 used, j->budget);
+        pa_debug("token budget spent; the message is the template's", PA_S("task_id", j->key),
+                 PA_S("reason", why));
+        done_template(L->w, j->t, j->draft, why);
+        job_end(j);
+    } else {
+        j->budget_ok = 1;
+    }
+    job_release(j);
+    if (!L->stopping) pump(L);
+}
+
+/* The rate limit's answer for job j (LLM_RPM, LLM_TPM): 0, it may go; > 0, every request waits
+ * that long (the task stays held here, its attempt not spent); -1, Redis did not answer: they
+ * wait RATE_RETRY_MS and ask again. */
+static void on_rate(long long wait, void *ud)
+{
+    job_t *j = ud;
+    llm_t *L = j->L;
+    if (L->asking == j) L->asking = NULL;
+    if (!j->t) {
+        job_release(j);
+        if (!L->stopping) pump(L);
+        return;
+    }
+    uint64_t now = pa_mono_ms();
+    if (wait < 0) {
+        if (!L->rate_down)
+            pa_warn("rate limit: redis does not answer; provider calls wait for it",
+                    PA_S("error", pa_aredis_errstr(L->redis)));
+        L->rate_down = 1;
+        L->next_try = now + RATE_RETRY_MS;
+    } else {
+        if (L->rate_down) pa_info("rate limit: redis answers again");
+        L->rate_down = 0;
+        if (wait > 0) {
+            pa_debug("rate limit: waiting", PA_S("task_id", j->key), PA_I("wait_ms", wait),
+                     PA_I("tokens", j->est_tokens));
+            L->next_try = now + (uint64_t)wait;
+        } else {
+            j->reserved = 1;
+        }
+    }
+    job_release(j);
+    if (!L->stopping) pump(L);
 }
 
 /* 1 while the rate limit's last refusal holds: nothing is asked before L->next_try. */
@@ -447,80 +590,52 @@ static int rate_waiting(const llm_t *L)
     return (L->cfg.rate.rpm || L->cfg.rate.tpm) && pa_mono_ms() < L->next_try;
 }
 
-/* Reserves job j's request and tokens in the provider's shared bucket (LLM_RPM, LLM_TPM): 1 when
- * it may go. 0 when it must wait: then L->next_try is when to ask again (the wait the bucket
- * named, or RATE_RETRY_MS while Redis does not answer); the task stays held here, its attempt
- * not spent. */
-static int rate_take(llm_t *L, job_t *j)
-{
-    cfg_t *c = &L->cfg;
-    if (!c->rate.rpm && !c->rate.tpm) return 1;
-    uint64_t now = pa_mono_ms();
-    long wait = llm_rate_take(pa_worker_redis(L->w), c->prefix, c->rate_key, &c->rate,
-                              j->est_tokens, pa_wall_ms());
-    if (wait < 0) {
-        if (!L->rate_down)
-            pa_warn("rate limit: redis does not answer; provider calls wait for it",
-                    PA_S("error", pa_redis_errstr(pa_worker_redis(L->w))));
-        L->rate_down = 1;
-        L->next_try = now + RATE_RETRY_MS;
-        return 0;
-    }
-    if (L->rate_down) pa_info("rate limit: redis answers again");
-    L->rate_down = 0;
-    if (wait > 0) {
-        pa_debug("rate limit: waiting", PA_S("task_id", j->t->key), PA_I("wait_ms", wait),
-                 PA_I("tokens", j->est_tokens));
-        L->next_try = now + (uint64_t)wait;
-        return 0;
-    }
-    j->reserved = 1;
-    return 1;
-}
-
-/* Sends waiting requests while fewer than LLM_CONCURRENCY are out, each only once the breaker
- * lets it go (while it is open they are refused; while its half-open probe is out they wait)
- * the job's token budget is not spent (else the template's message) and the shared rate limit
- * has room for it (else they wait, in order).
- * A request waits here, not in libcurl's queue, so that these checks are made just before it
- * is sent. */
-/* Takes the first waiting request off the queue. */
 static job_t *dequeue(llm_t *L)
 {
     job_t *j = L->wait_head;
-    L->wait_head = j->wnext;
-    if (!L->wait_head) L->wait_tail = NULL;
-    j->wnext = NULL;
+    unqueue(L, j);
     return j;
 }
 
+/* Sends waiting requests while fewer than LLM_CONCURRENCY are out, each only once the breaker
+ * lets it go (while it is open they are refused; while its half-open probe is out they wait),
+ * the job's token budget is not spent (else the template's message) and the shared rate limit
+ * has room for it (else they wait, in order). A request waits here, not in the HTTP engine, so
+ * that these checks are made just before it is sent; one Redis question is out at a time, so
+ * requests go in arrival order. */
 static void pump(llm_t *L)
 {
-    char why[200];
-    while (L->wait_head) {
+    cfg_t *c = &L->cfg;
+    while (L->wait_head && !L->asking && !L->stopping) {
         job_t *j = L->wait_head;
         if (L->breaker.state == LLM_BREAKER_OPEN) {
             refuse_open(L, dequeue(L));
             continue;
         }
         if (!llm_breaker_allows(&L->breaker) || /* half-open, the probe out: wait for it */
-            llm_http_running(L->http) + llm_http_queued(L->http) >=
-                (size_t)L->cfg.http.concurrency ||
-            rate_waiting(L))
-            return;
-        if (budget_spent(L, j, why, sizeof why)) {
-            pa_debug("token budget spent; the message is the template's",
-                     PA_S("task_id", j->t->key), PA_S("reason", why));
-            done_template(L->w, j->t, j->draft, why);
-            job_free(L, dequeue(L));
-            continue;
+            L->inflight >= (size_t)c->concurrency || rate_waiting(L))
+            break;
+        if (j->budget > 0 && !j->budget_ok) {
+            L->asking = j;
+            j->refs++;
+            llm_job_tokens(L->redis, c->prefix, j->jobid, on_budget, j);
+            break;
         }
-        if (!rate_take(L, j)) return;
+        if ((c->rate.rpm || c->rate.tpm) && !j->reserved) {
+            L->asking = j;
+            j->refs++;
+            llm_rate_take(L->redis, c->prefix, c->rate_key, &c->rate, j->est_tokens, pa_wall_ms(),
+                          on_rate, j);
+            break;
+        }
         dequeue(L);
         j->probe = llm_breaker_start(&L->breaker);
         post(L, j);
     }
+    arm(L);
 }
+
+/* ---- tasks -------------------------------------------------------------------------------- */
 
 /* What a request may use, for the rate limit: its prompt's bytes / 4 (about 4 bytes a token
  * in English) plus the most it may write (params.max_tokens, else LLM_DEFAULT_MAX_TOKENS). */
@@ -532,9 +647,30 @@ static long estimate_tokens(size_t prompt_bytes, const json_t *params)
     return (long)(prompt_bytes / 4) + (long)out;
 }
 
+/* The response cache's answer for job j: a hit finishes it; a miss sends it to wait its turn. */
+static void on_cached(const char *v, size_t len, void *ud)
+{
+    job_t *j = ud;
+    llm_t *L = j->L;
+    if (j->t) {
+        json_t *o = v ? json_loadb(v, len, 0, NULL) : NULL;
+        const char *text = json_string_value(json_object_get(o, "text"));
+        if (text) {
+            answer(L, j, text, json_string_value(json_object_get(o, "model")), 0, 0, 1);
+            pa_debug("answered from the cache", PA_S("task_id", j->key));
+            job_end(j);
+        } else {
+            enqueue(L, j);
+        }
+        json_decref(o);
+    }
+    job_release(j);
+    if (!L->stopping) pump(L);
+}
+
 /* A request is ready (body): answered from the response cache when it holds the answer to this
  * very request (provider, endpoint, stage, and the body: model, prompt, params); else it waits
- * its turn (sent by pump, from on_tick). */
+ * its turn (sent by pump). */
 static void submit(llm_t *L, job_t *j, const char *stage, char *body, long est_tokens)
 {
     cfg_t *c = &L->cfg;
@@ -542,32 +678,40 @@ static void submit(llm_t *L, job_t *j, const char *stage, char *body, long est_t
     j->est_tokens = est_tokens;
     if (c->cache_ttl_s > 0 &&
         llm_cache_key(c->prefix, llm_provider_name(c->provider), c->endpoint, stage, body,
-                      strlen(body), j->cache_key, sizeof j->cache_key) == 0 &&
-        cache_answer(L, j)) {
-        job_free(L, j);
+                      strlen(body), j->cache_key, sizeof j->cache_key) == 0) {
+        j->refs++;
+        llm_cache_get(L->redis, c->prefix, j->cache_key, on_cached, j);
         return;
     }
-    if (L->wait_tail) L->wait_tail->wnext = j;
-    else L->wait_head = j;
-    L->wait_tail = j;
+    enqueue(L, j);
+    pump(L);
 }
 
 static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage)
 {
-    /* the attempt limit: the job's when the payload carries it (max_attempts, at the top or in
-     * job_ctx, a number or {"<stage>": n}), else MAX_ATTEMPTS_COMPOSE */
-    const json_t *ctx = json_object_get(p, "job_ctx");
-    const json_t *ma = json_object_get(p, "max_attempts");
-    if (!ma) ma = json_object_get(ctx, "max_attempts");
-    if (json_is_object(ma)) ma = json_object_get(ma, stage);
     job_t *j = pa_calloc(1, sizeof *j);
     j->L = L;
     j->t = t;
+    j->refs = 1;
+    t->user = j;
+    snprintf(j->key, sizeof j->key, "%s", t->key);
+    snprintf(j->jobid, sizeof j->jobid, "%s", t->job);
     j->attempt = t->attempt ? t->attempt : 1;
-    j->max_attempts =
-        json_is_integer(ma) && json_integer_value(ma) >= 1 && json_integer_value(ma) <= 1000
-            ? (unsigned)json_integer_value(ma)
-            : (unsigned)L->cfg.max_attempts;
+    if (t->max_attempts) {
+        j->max_attempts = t->max_attempts;
+    } else {
+        /* an engine that does not say: the payload's limit (max_attempts, at the top or in
+         * job_ctx, a number or {"<stage>": n}), else MAX_ATTEMPTS_COMPOSE */
+        const json_t *ctx = json_object_get(p, "job_ctx");
+        const json_t *ma = json_object_get(p, "max_attempts");
+        if (!ma) ma = json_object_get(ctx, "max_attempts");
+        if (json_is_object(ma)) ma = json_object_get(ma, stage);
+        j->max_attempts =
+            json_is_integer(ma) && json_integer_value(ma) >= 1 && json_integer_value(ma) <= 1000
+                ? (unsigned)json_integer_value(ma)
+                : (unsigned)L->cfg.max_attempts;
+    }
+    j->last_attempt = t->max_attempts ? t->last_attempt : j->attempt >= j->max_attempts;
     j->next = L->jobs;
     if (L->jobs) L->jobs->prev = j;
     L->jobs = j;
@@ -575,7 +719,10 @@ static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage
     return j;
 }
 
-/* A free prompt from POST /api/llm/generate: the provider's answer, or a clear failure. */
+/* A free prompt from POST /api/llm/generate: the provider's answer, or a clear failure. The
+ * prompt is a template over the call's variables (gateway: POST /api/llm/generate
+ * {prompt, variables?}); the template provider answers with it rendered, a model gets it
+ * rendered when the call has variables. */
 static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
 {
     cfg_t *c = &L->cfg;
@@ -585,19 +732,40 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: the generate task has no prompt", 0);
         return;
     }
+    const json_t *vars = json_object_get(in, "variables");
+    pa_buf_t rendered = PA_BUF_INIT;
+    if (c->provider == LLM_PROVIDER_TEMPLATE || json_is_object(vars)) {
+        char err[600];
+        json_t *fin = json_pack("{s:O*}", "variables", vars);
+        llm_fields_t f = {fin, NULL, NULL};
+        int rc = llm_compose_template(prompt, strlen(prompt), &f, GENERATE_MAX_CHARS, &rendered,
+                                      err, sizeof err);
+        json_decref(fin);
+        if (rc < 0) {
+            pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
+            pa_buf_free(&rendered);
+            return;
+        }
+        prompt = rendered.data;
+    }
     if (c->provider == LLM_PROVIDER_TEMPLATE) {
-        pa_worker_done(w, t, PA_OUT_FAILED, NULL,
-                       "llm: LLM_PROVIDER=template renders message templates and cannot answer a "
-                       "free prompt; set LLM_PROVIDER to openai or anthropic",
-                       0);
+        json_t *o = json_pack("{s:s, s:s, s:n, s:{s:i, s:i}, s:b}", "output", prompt, "provider",
+                              "template", "model", "usage", "prompt_tokens", 0,
+                              "completion_tokens", 0, "cached", 0);
+        char *res = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (res) pa_worker_done(w, t, PA_OUT_SUCCEEDED, res, NULL, 0);
+        else pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+        free(res);
+        pa_buf_free(&rendered);
         return;
     }
     job_t *j = new_job(L, t, p, "generate");
     j->generate = 1;
     int stream = json_is_true(json_object_get(in, "stream"));
     if (stream) {
-        size_t max_line = c->http.max_response < LLM_STREAM_MAX_LINE ? c->http.max_response
-                                                                       : LLM_STREAM_MAX_LINE;
+        size_t max_line =
+            c->max_response < LLM_STREAM_MAX_LINE ? c->max_response : LLM_STREAM_MAX_LINE;
         j->stream = llm_stream_new(c->provider, c->model, max_line);
         if (j->attempt > 1) { /* what an earlier attempt streamed is void */
             char m[64];
@@ -612,6 +780,7 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
            llm_request_body(c->provider, c->model, sys, prompt, params, stream, &ignored),
            estimate_tokens(strlen(sys) + strlen(prompt), params));
     pa_buf_free(&ignored);
+    pa_buf_free(&rendered);
 }
 
 static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
@@ -679,115 +848,54 @@ out:
     json_decref(p);
 }
 
-static long on_tick(pa_worker_t *w, void *ud)
+/* The task was cancelled (its job cancelled, its lease lost, or released at the stop deadline):
+ * its provider call, if out, is aborted; nothing it did is committed. */
+static void on_cancel(pa_worker_t *w, pa_task_t *t, const char *reason, void *ud)
 {
     llm_t *L = ud;
-    if (!L->http) return -1; /* the template provider: no timers, no Redis */
-    uint64_t now = pa_mono_ms();
-    if (llm_breaker_tick(&L->breaker, now))
-        breaker_changed(L, NULL);
-    else if (now >= L->next_publish)
-        breaker_publish(L);
+    job_t *j = t->user;
+    char why[200];
+    snprintf(why, sizeof why, "llm: cancelled (%s)", reason ? reason : "?");
+    pa_debug("task cancelled", PA_S("task_id", t->key), PA_S("reason", reason),
+             PA_B("call_out", j && j->req));
+    pa_worker_done(w, t, PA_OUT_FAILED, NULL, why, 0);
+    if (j) job_end(j); /* aborts the call; the task is gone */
     pump(L);
-    long timeout = llm_http_tick(L->http);
-    publish_deltas(L);
-    now = pa_mono_ms();
-    long until = L->next_publish > now ? (long)(L->next_publish - now) : 0;
-    long in = llm_breaker_retry_in_ms(&L->breaker, now);
-    if (L->breaker.state == LLM_BREAKER_OPEN && in < until) until = in;
-    if (L->wait_head && L->next_try > now && (long)(L->next_try - now) < until)
-        until = (long)(L->next_try - now); /* the rate limit's wait */
-    return timeout < 0 || until < timeout ? until : timeout;
 }
 
-/* ---- the loop ------------------------------------------------------------------------------
- * A minimal port of the old poll-loop callbacks onto the runtime's pa_loop (the new HTTP engine
- * replaces it): on_tick runs on a timer, re-armed for the time it asks, and at once after a task
- * arrived or a descriptor was ready; libcurl's descriptors are watched as llm_http_fds lists them
- * after each tick. */
-
-static void tick_soon(llm_t *L)
-{
-    if (L->tick) pa_loop_timer_again(pa_worker_loop(L->w), L->tick, 0);
-}
-
-static void on_io(pa_loop_t *l, int fd, unsigned events, void *ud)
-{
-    (void)l;
-    llm_t *L = ud;
-    struct pollfd p = {.fd = fd,
-                       .revents = (short)(((events & PA_IO_READ) ? POLLIN : 0) |
-                                          ((events & PA_IO_WRITE) ? POLLOUT : 0) |
-                                          ((events & PA_IO_ERROR) ? POLLERR : 0))};
-    llm_http_on_fds(L->http, &p, 1);
-    publish_deltas(L);
-    tick_soon(L);
-}
-
-/* Watches what llm_http_fds lists, and nothing else. */
-static void sync_fds(llm_t *L)
-{
-    pa_loop_t *loop = pa_worker_loop(L->w);
-    int n;
-    while ((n = llm_http_fds(L->http, L->fdv, L->nfdv)) >= L->nfdv) {
-        L->nfdv = L->nfdv ? 2 * L->nfdv : 64;
-        L->fdv = pa_realloc(L->fdv, (size_t)L->nfdv * sizeof *L->fdv);
-    }
-    size_t need = L->nwatched;
-    for (int i = 0; i < n; i++)
-        if ((size_t)L->fdv[i].fd >= need) need = (size_t)L->fdv[i].fd * 2 + 16;
-    if (need > L->nwatched) {
-        L->watched = pa_realloc(L->watched, need);
-        memset(L->watched + L->nwatched, 0, need - L->nwatched);
-        L->nwatched = need;
-    }
-    unsigned char *want = pa_calloc(L->nwatched ? L->nwatched : 1, 1);
-    for (int i = 0; i < n; i++) {
-        int fd = L->fdv[i].fd;
-        unsigned ev = ((L->fdv[i].events & POLLIN) ? PA_IO_READ : 0u) |
-                      ((L->fdv[i].events & POLLOUT) ? PA_IO_WRITE : 0u);
-        want[fd] = (unsigned char)(ev + 1);
-        if (L->watched[fd] != ev + 1 && pa_loop_watch(loop, fd, ev, on_io, L) == 0)
-            L->watched[fd] = (unsigned char)(ev + 1);
-    }
-    for (size_t fd = 0; fd < L->nwatched; fd++)
-        if (L->watched[fd] && !want[fd]) {
-            pa_loop_unwatch(loop, (int)fd);
-            L->watched[fd] = 0;
-        }
-    free(want);
-}
-
-static void on_tick_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
-{
-    llm_t *L = ud;
-    long timeout = on_tick(L->w, L);
-    sync_fds(L);
-    pa_loop_timer_again(l, t, timeout < 0 ? 1000 : (uint64_t)timeout);
-}
+/* ---- the runtime's loop ------------------------------------------------------------------- */
 
 static int on_start(pa_worker_t *w, void *ud)
 {
     llm_t *L = ud;
-    if (L->http) L->tick = pa_loop_timer(pa_worker_loop(w), 0, 0, on_tick_timer, L);
+    if (L->cfg.provider == LLM_PROVIDER_TEMPLATE) return 0; /* no calls, no Redis of its own */
+    char err[256];
+    pa_http_cfg_t hc = {.connect_timeout_ms = L->cfg.connect_timeout_ms,
+                        .timeout_ms = L->cfg.timeout_ms,
+                        .max_body = L->cfg.max_response};
+    L->http = pa_http_new(pa_worker_loop(w), &hc, err, sizeof err);
+    if (!L->http) {
+        pa_error("cannot initialise libcurl", PA_S("error", err));
+        return -1;
+    }
+    L->redis = pa_worker_aredis(w);
+    breaker_publish(L);
     return 0;
 }
 
+/* The loop is about to go: calls still out are abandoned (their tasks were released by the
+ * runtime); Redis answers still awaited only release their jobs. */
 static void on_stop(pa_worker_t *w, void *ud)
 {
     llm_t *L = ud;
-    pa_loop_timer_stop(pa_worker_loop(w), &L->tick);
-    for (size_t fd = 0; fd < L->nwatched; fd++)
-        if (L->watched[fd]) pa_loop_unwatch(pa_worker_loop(w), (int)fd);
-    free(L->watched);
-    free(L->fdv);
-    L->watched = NULL, L->fdv = NULL, L->nwatched = 0, L->nfdv = 0;
-}
-
-static void on_task_loop(pa_worker_t *w, pa_task_t *t, void *ud)
-{
-    on_task(w, t, ud);
-    tick_soon(ud);
+    L->stopping = 1;
+    pa_loop_timer_stop(pa_worker_loop(w), &L->timer);
+    pa_http_destroy(&L->http);
+    for (job_t *j = L->jobs; j; j = j->next)
+        j->req = NULL; /* the engine is gone, and its requests with it */
+    L->inflight = 0;
+    while (L->jobs)
+        job_end(L->jobs);
 }
 
 /* ---- configuration ------------------------------------------------------------------------ */
@@ -816,11 +924,11 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
     if (pa_env_long("LLM_MAX_CHARS", LLM_MAX_CHARS_DEFAULT, 1, LLM_MAX_CHARS_LIMIT, &c->max_chars,
                     err, errlen) < 0 ||
         pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 1000, &c->max_attempts, err, errlen) < 0 ||
-        pa_env_long("LLM_CONCURRENCY", 16, 1, 200, &c->http.concurrency, err, errlen) < 0 ||
-        pa_env_long("LLM_CONNECT_TIMEOUT_MS", 10000, 100, 600000, &c->http.connect_timeout_ms, err,
+        pa_env_long("LLM_CONCURRENCY", 16, 1, 200, &c->concurrency, err, errlen) < 0 ||
+        pa_env_long("LLM_CONNECT_TIMEOUT_MS", 10000, 100, 600000, &c->connect_timeout_ms, err,
                     errlen) < 0 ||
-        pa_env_long("LLM_TIMEOUT_MS", 60000, 100, 3600000, &c->http.timeout_ms, err, errlen) < 0 ||
-        pa_env_size("LLM_MAX_RESPONSE_BYTES", 1u << 20, 1024, 64u << 20, &c->http.max_response, err,
+        pa_env_long("LLM_TIMEOUT_MS", 60000, 100, 3600000, &c->timeout_ms, err, errlen) < 0 ||
+        pa_env_size("LLM_MAX_RESPONSE_BYTES", 1u << 20, 1024, 64u << 20, &c->max_response, err,
                     errlen) < 0 ||
         pa_env_long("LLM_BREAKER_FAILURES", 5, 0, 1000, &c->breaker_failures, err, errlen) < 0 ||
         pa_env_long("LLM_BREAKER_COOLDOWN_MS", 30000, 100, 3600000, &c->breaker_cooldown_ms, err,
@@ -886,6 +994,7 @@ static void free_cfg(cfg_t *c)
 
 int main(void)
 {
+    pa_mem_install_hooks(); /* out of memory aborts in jansson and hiredis too */
     char err[256];
     pa_log_level_t lvl = PA_LOG_INFO;
     pa_log_parse_level(pa_env_str("LOG_LEVEL", "info"), &lvl);
@@ -902,16 +1011,10 @@ int main(void)
         return 1;
     }
     int rc = 1;
-    if (L.cfg.provider != LLM_PROVIDER_TEMPLATE) {
-        L.http = llm_http_new(&L.cfg.http);
-        if (!L.http) {
-            pa_error("cannot initialise libcurl", PA_S("error", "curl_multi_init failed"));
-            goto out;
-        }
-    }
     pa_worker_ops_t ops = {.service = "llm",
                            .on_start = on_start,
-                           .on_task = on_task_loop,
+                           .on_task = on_task,
+                           .on_cancel = on_cancel,
                            .on_stop = on_stop,
                            .ud = &L};
     L.w = pa_worker_new(&ops, err, sizeof err);
@@ -924,27 +1027,21 @@ int main(void)
     if (L.cfg.endpoint) loggable_url(L.cfg.endpoint, where, sizeof where);
     pa_info("llm worker configured", PA_S("provider", llm_provider_name(L.cfg.provider)),
             PA_S("model", L.cfg.model), PA_S("endpoint", L.cfg.endpoint ? where : NULL),
-            PA_S("api_key", L.cfg.api_key ? "set" : NULL),
-            PA_I("concurrency", L.cfg.http.concurrency),
-            PA_I("connect_timeout_ms", L.cfg.http.connect_timeout_ms),
-            PA_I("timeout_ms", L.cfg.http.timeout_ms),
-            PA_I("max_response_bytes", L.cfg.http.max_response), PA_I("max_chars", L.cfg.max_chars),
-            PA_I("max_attempts", L.cfg.max_attempts),
+            PA_S("api_key", L.cfg.api_key ? "set" : NULL), PA_I("concurrency", L.cfg.concurrency),
+            PA_I("connect_timeout_ms", L.cfg.connect_timeout_ms),
+            PA_I("timeout_ms", L.cfg.timeout_ms), PA_I("max_response_bytes", L.cfg.max_response),
+            PA_I("max_chars", L.cfg.max_chars), PA_I("max_attempts", L.cfg.max_attempts),
             PA_I("breaker_failures", L.cfg.breaker_failures),
             PA_I("breaker_cooldown_ms", L.cfg.breaker_cooldown_ms), PA_I("rpm", L.cfg.rate.rpm),
             PA_I("tpm", L.cfg.rate.tpm), PA_I("rate_burst_s", L.cfg.rate.burst_s),
             PA_S("rate_key", L.cfg.rate_key), PA_I("cache_ttl_s", L.cfg.cache_ttl_s));
     llm_breaker_init(&L.breaker, L.cfg.breaker_failures, L.cfg.breaker_cooldown_ms);
     rc = pa_worker_run(L.w);
-    if (L.http) /* gone: the gateways stop listing this worker's breaker */
-        llm_breaker_publish(pa_worker_redis(L.w), L.cfg.prefix, pa_worker_id(L.w), pa_wall_ms(),
-                            0, NULL);
 out:
-    /* transfers still running (the stop deadline passed): abandoned; their tasks were released */
-    llm_http_destroy(&L.http);
-    while (L.jobs)
-        job_free(&L, L.jobs);
+    /* the runtime's Redis connection goes with the worker: answers still awaited get NULL and
+     * release the jobs they hold */
     pa_worker_destroy(&L.w);
+    pa_http_destroy(&L.http);
     free_cfg(&L.cfg);
     curl_global_cleanup();
     return rc;
