@@ -46,9 +46,6 @@
 #define MSGS_PER_TURN 1000  /* messages taken from one gateway before the loop turns */
 #define COMMIT_RETRY_MS 100
 
-extern const char pa_lua_claim[];
-static pa_script_t claim_script = PA_SCRIPT(pa_lua_claim);
-
 typedef struct pa_worker pa_worker_t;
 
 typedef struct {
@@ -72,7 +69,8 @@ typedef struct held {
     int voided;   /* cancelled, lost or released: never committed */
     int finished; /* out of the held list, arena gone; freed once refs is 0 */
     unsigned refs; /* calls in flight that point at it (lease checks, claims) */
-    const char *outcome;
+    const char *outcome; /* its name, for logs */
+    pa_jobs_outcome_t jout;
     char *result, *error;
     long delay_ms;
     struct held *prev, *next;
@@ -140,6 +138,14 @@ static void on_signal(int sig)
 
 static const char *outcome_names[] = {"succeeded",        "retry",   "failed",
                                       "captcha_required", "skipped", "uncertain"};
+/* pa_outcome_t is the daemon's name for the engine's outcomes: the same list, in the same order */
+_Static_assert((int)PA_OUT_SUCCEEDED == (int)PA_JOBS_OUT_SUCCEEDED &&
+                   (int)PA_OUT_RETRY == (int)PA_JOBS_OUT_RETRY &&
+                   (int)PA_OUT_FAILED == (int)PA_JOBS_OUT_FAILED &&
+                   (int)PA_OUT_CAPTCHA_REQUIRED == (int)PA_JOBS_OUT_CAPTCHA_REQUIRED &&
+                   (int)PA_OUT_SKIPPED == (int)PA_JOBS_OUT_SKIPPED &&
+                   (int)PA_OUT_UNCERTAIN == (int)PA_JOBS_OUT_UNCERTAIN,
+               "pa_outcome_t and pa_jobs_outcome_t differ");
 
 /* ---- Redis calls without blocking the loop ------------------------------------------------- */
 
@@ -390,6 +396,7 @@ void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const ch
     }
     w->ndone++;
     h->outcome = outcome_names[outcome];
+    h->jout = (pa_jobs_outcome_t)outcome;
     h->result = result ? pa_strdup(result) : NULL;
     h->error = error ? pa_strndup(error, strnlen(error, 1000)) : NULL;
     if (outcome == PA_OUT_RETRY) {
@@ -407,16 +414,11 @@ void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const ch
 typedef struct {
     held_t **list;
     size_t n;
-    const char **argv;
-    char (*delays)[24];
-    char now[24], iso[25], n_s[24];
 } commit_t;
 
 static void commit_free(commit_t *c)
 {
     free(c->list);
-    free(c->argv);
-    free(c->delays);
     free(c);
 }
 
@@ -441,11 +443,14 @@ static void commit_answered(pa_worker_t *w, redisReply *r, void *ud)
 {
     commit_t *c = ud;
     w->commit_inflight = 0;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != c->n) {
+    bool *stale = pa_calloc(c->n ? c->n : 1, sizeof *stale);
+    pa_jobs_commit_out_t out = {.stale = stale};
+    char err[256];
+    if (pa_jobs_commit_parse(r, c->n, &out, err, sizeof err) < 0) {
         if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
             atomic_store(&pa_jobs_commit.have_sha, 0); /* loaded again before the next try */
-        else if (r && r->type == REDIS_REPLY_ERROR)
-            pa_error("commit failed", PA_S("error", r->str));
+        else if (r)
+            pa_error("commit failed", PA_S("error", err));
         else
             pa_warn("commit deferred: redis unreachable",
                     PA_S("error", pa_redis_errstr(w->redis)));
@@ -455,8 +460,7 @@ static void commit_answered(pa_worker_t *w, redisReply *r, void *ud)
     } else {
         for (size_t i = 0; i < c->n; i++) {
             held_t *h = c->list[i];
-            redisReply *e = r->element[i];
-            if (e->type != REDIS_REPLY_STRING || strcmp(e->str, "ok") != 0)
+            if (stale[i])
                 pa_warn("result refused: the lease was no longer ours", PA_S("task_id", h->t.key),
                         PA_S("lease", h->t.lease), PA_S("stage", h->t.stage));
             else
@@ -464,6 +468,7 @@ static void commit_answered(pa_worker_t *w, redisReply *r, void *ud)
             finish_task(w, h);
         }
     }
+    free(stale);
     commit_free(c);
 }
 
@@ -477,28 +482,24 @@ static void commit_send(pa_worker_t *w)
     c->list = pa_malloc(n * sizeof *c->list);
     for (held_t *h = w->head; h && k < n; h = h->next)
         if (h->done && !h->sent && !h->voided) c->list[k++] = h;
-    n = k;
-    size_t argc = 5 + 6 * n;
-    c->argv = pa_malloc(argc * sizeof *c->argv);
-    c->delays = pa_malloc((n ? n : 1) * sizeof *c->delays);
-    c->n = n;
-    uint64_t wall = pa_wall_ms();
-    snprintf(c->now, sizeof c->now, "%llu", (unsigned long long)wall);
-    pa_time_rfc3339(wall, c->iso);
-    snprintf(c->n_s, sizeof c->n_s, "%zu", n);
-    c->argv[0] = w->prefix, c->argv[1] = w->id, c->argv[2] = c->now, c->argv[3] = c->iso;
-    c->argv[4] = c->n_s;
+    c->n = n = k;
+    pa_jobs_commit_item_t *items = pa_malloc((n ? n : 1) * sizeof *items);
     for (size_t i = 0; i < n; i++) {
         held_t *h = c->list[i];
-        snprintf(c->delays[i], sizeof c->delays[i], "%ld", h->delay_ms);
-        const char **a = c->argv + 5 + 6 * i;
-        a[0] = h->t.key, a[1] = h->t.lease, a[2] = h->outcome;
-        a[3] = h->result ? h->result : "", a[4] = h->error ? h->error : "", a[5] = c->delays[i];
+        items[i] = (pa_jobs_commit_item_t){h->t.key, h->t.lease, h->jout, h->result, h->error,
+                                           h->delay_ms};
         h->sent = 1;
     }
+    pa_jobs_commit_in_t in = {.prefix = w->prefix, .worker = w->id, .items = items, .n = n};
+    pa_jobs_args_t a;
+    pa_jobs_commit_args(&in, &a);
     w->ndone -= n;
     w->commit_inflight = 1;
-    if (call_script(w, &pa_jobs_commit, (int)argc, c->argv, commit_answered, c) < 0) {
+    /* the arguments are copied into the connection's output as the call is appended */
+    int rc = call_script(w, &pa_jobs_commit, a.argc, a.argv, commit_answered, c);
+    pa_jobs_args_free(&a);
+    free(items);
+    if (rc < 0) {
         w->commit_inflight = 0;
         for (size_t i = 0; i < n; i++) c->list[i]->sent = 0;
         w->ndone += n;
@@ -514,9 +515,6 @@ typedef struct {
     held_t **list;
     uint64_t *until; /* 0: only checked */
     size_t n;
-    const char **argv;
-    char (*nums)[24];
-    char n_s[24];
 } check_t;
 
 static void check_free(check_t *c)
@@ -524,8 +522,6 @@ static void check_free(check_t *c)
     for (size_t i = 0; i < c->n; i++) held_unpin(c->list[i]);
     free(c->list);
     free(c->until);
-    free(c->argv);
-    free(c->nums);
     free(c);
 }
 
@@ -533,23 +529,29 @@ static void check_answered(pa_worker_t *w, redisReply *r, void *ud)
 {
     check_t *c = ud;
     w->check_inflight = 0;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == c->n) {
+    pa_jobs_lease_state_t *st = pa_calloc(c->n ? c->n : 1, sizeof *st);
+    pa_jobs_renew_out_t out = {.state = st};
+    char err[256];
+    if (pa_jobs_renew_parse(r, c->n, &out, err, sizeof err) == 0) {
         for (size_t i = 0; i < c->n; i++) {
             held_t *h = c->list[i];
-            const char *s = r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
-            if (strcmp(s, "ok") == 0) {
+            if (st[i] == PA_LEASE_HELD) {
                 if (c->until[i]) h->deadline_wall = c->until[i];
-            } else if (!w->destroying && strcmp(s, "cancelled") == 0) {
+            } else if (w->destroying) {
+                continue;
+            } else if (st[i] == PA_LEASE_CANCELLED) {
                 void_task(w, h, "job cancelled");
-            } else if (!w->destroying && strcmp(s, "lost") == 0) {
+            } else {
                 pa_warn("lease lost while working", PA_S("task_id", h->t.key));
                 void_task(w, h, "lease lost");
             }
         }
-    } else if (r && r->type == REDIS_REPLY_ERROR) {
-        if (strncmp(r->str, "NOSCRIPT", 8) == 0) atomic_store(&pa_jobs_renew.have_sha, 0);
-        else pa_error("lease check failed", PA_S("error", r->str));
+    } else if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        atomic_store(&pa_jobs_renew.have_sha, 0);
+    } else if (r) {
+        pa_error("lease check failed", PA_S("error", err));
     }
+    free(st);
     check_free(c);
 }
 
@@ -564,8 +566,7 @@ static void check_leases(pa_worker_t *w)
     check_t *c = pa_calloc(1, sizeof *c);
     c->list = pa_malloc(n * sizeof *c->list);
     c->until = pa_calloc(n, sizeof *c->until);
-    c->nums = pa_malloc(n * sizeof *c->nums);
-    c->argv = pa_malloc((3 + 3 * n) * sizeof *c->argv);
+    pa_jobs_renew_item_t *items = pa_malloc(n * sizeof *items);
     uint64_t now = pa_wall_ms();
     size_t k = 0;
     for (held_t *h = w->head; h && k < n; h = h->next) {
@@ -573,16 +574,18 @@ static void check_leases(pa_worker_t *w)
         c->list[k] = h;
         h->refs++;
         if (h->deadline_wall <= now + h->lease_ms / 2) c->until[k] = now + h->lease_ms;
-        snprintf(c->nums[k], sizeof c->nums[k], "%llu", (unsigned long long)c->until[k]);
-        c->argv[3 + 3 * k] = h->t.key, c->argv[4 + 3 * k] = h->t.lease;
-        c->argv[5 + 3 * k] = c->nums[k];
+        items[k] = (pa_jobs_renew_item_t){h->t.key, h->t.lease, c->until[k]};
         k++;
     }
     c->n = k;
-    snprintf(c->n_s, sizeof c->n_s, "%zu", k);
-    c->argv[0] = w->prefix, c->argv[1] = w->id, c->argv[2] = c->n_s;
+    pa_jobs_renew_in_t in = {.prefix = w->prefix, .worker = w->id, .tasks = items, .n = k};
+    pa_jobs_args_t a;
+    pa_jobs_renew_args(&in, &a);
     w->check_inflight = 1;
-    if (call_script(w, &pa_jobs_renew, (int)(3 + 3 * k), c->argv, check_answered, c) < 0) {
+    int rc = call_script(w, &pa_jobs_renew, a.argc, a.argv, check_answered, c);
+    pa_jobs_args_free(&a);
+    free(items);
+    if (rc < 0) {
         w->check_inflight = 0;
         check_free(c);
     }
@@ -627,14 +630,15 @@ static void claim_answered(redisReply *r, void *ud)
     pa_worker_t *w = c->w;
     held_t *h = c->h;
     pa_claim_t result = PA_CLAIM_ERROR;
-    if (r && r->type == REDIS_REPLY_STRING) {
-        if (strcmp(r->str, "ok") == 0) result = PA_CLAIM_OK;
-        else if (strcmp(r->str, "taken") == 0) result = PA_CLAIM_TAKEN;
-        else if (strcmp(r->str, "cancelled") == 0) result = PA_CLAIM_CANCELLED;
-        else if (strcmp(r->str, "stale") == 0) result = PA_CLAIM_STALE;
-    } else if (r && r->type == REDIS_REPLY_ERROR) {
-        pa_error("claim failed", PA_S("task_id", h->t.key), PA_S("error", r->str));
-    } else if (!w->destroying) {
+    pa_jobs_claim_out_t out;
+    char err[256];
+    if (r && pa_jobs_claim_parse(r, &out, err, sizeof err) == 0) {
+        result = out.status == PA_JOBS_CLAIM_OK        ? PA_CLAIM_OK
+                 : out.status == PA_JOBS_CLAIM_TAKEN     ? PA_CLAIM_TAKEN
+                 : out.status == PA_JOBS_CLAIM_CANCELLED ? PA_CLAIM_CANCELLED
+                                                         : PA_CLAIM_STALE;
+    } else if (r) {
+        pa_error("claim failed", PA_S("task_id", h->t.key), PA_S("error", err));    } else if (!w->destroying) {
         pa_warn("claim not answered: redis unreachable", PA_S("task_id", h->t.key),
                 PA_S("error", pa_aredis_errstr(w->aredis)));
     }
@@ -653,13 +657,14 @@ void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s,
     claim_t *c = pa_calloc(1, sizeof *c);
     c->w = w, c->h = h, c->fn = fn, c->ud = ud;
     h->refs++;
-    char ttl[24];
-    snprintf(ttl, sizeof ttl, "%ld", ttl_s > 0 ? ttl_s : 0);
-    const char *argv[] = {w->prefix, w->id, t->key, t->lease, name, ttl};
-    if (pa_aredis_eval(w->aredis, &claim_script, claim_answered, c, 0, 6, argv, NULL) < 0) {
+    pa_jobs_claim_in_t in = {w->prefix, w->id, t->key, t->lease, name, ttl_s > 0 ? ttl_s : 0};
+    pa_jobs_args_t a;
+    pa_jobs_claim_args(&in, &a);
+    if (pa_aredis_eval(w->aredis, &pa_jobs_claim, claim_answered, c, 0, a.argc, a.argv, NULL) < 0) {
         held_unpin(h); /* only while the client is being destroyed */
         free(c);
     }
+    pa_jobs_args_free(&a);
 }
 
 /* ---- the status record --------------------------------------------------------------------- */
@@ -901,12 +906,14 @@ static void release_answered(redisReply *r, void *ud)
 
 static void release_one(pa_worker_t *w, const char *key, const char *lease)
 {
-    char iso[25];
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    const char *argv[] = {w->prefix, w->id, iso, "1", key, lease};
+    pa_jobs_lease_ref_t ref = {key, lease};
+    pa_jobs_release_in_t in = {.prefix = w->prefix, .worker = w->id, .tasks = &ref, .n = 1};
+    pa_jobs_args_t a;
+    pa_jobs_release_args(&in, &a);
     char *k = pa_strdup(key);
-    if (pa_aredis_eval(w->aredis, &pa_jobs_release, release_answered, k, 0, 6, argv, NULL) < 0)
+    if (pa_aredis_eval(w->aredis, &pa_jobs_release, release_answered, k, 0, a.argc, a.argv, NULL) < 0)
         free(k);
+    pa_jobs_args_free(&a);
 }
 
 /* Gives back every task not yet finished (the stop deadline); they requeue at once. Then the
@@ -917,24 +924,24 @@ static void release_all(pa_worker_t *w)
     size_t n = 0;
     for (held_t *h = w->head; h; h = h->next) n += !h->done && !h->voided;
     if (!n) return;
-    const char **argv = pa_malloc((4 + 2 * n) * sizeof *argv);
+    pa_jobs_lease_ref_t *refs = pa_malloc(n * sizeof *refs);
     held_t **list = pa_malloc(n * sizeof *list);
-    char iso[25], ns[24];
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    snprintf(ns, sizeof ns, "%zu", n);
-    argv[0] = w->prefix, argv[1] = w->id, argv[2] = iso, argv[3] = ns;
-    size_t k = 4, j = 0;
+    size_t j = 0;
     for (held_t *h = w->head; h; h = h->next)
         if (!h->done && !h->voided) {
-            argv[k++] = h->t.key, argv[k++] = h->t.lease;
+            refs[j] = (pa_jobs_lease_ref_t){h->t.key, h->t.lease};
             list[j++] = h;
             h->refs++;
         }
-    redisReply *r = pa_redis_eval(w->redis, &pa_jobs_release, 0, (int)k, argv, NULL);
-    pa_info("released unfinished tasks", PA_I("tasks", n),
-            PA_I("requeued", r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1));
-    if (r) freeReplyObject(r);
-    free(argv);
+    pa_jobs_release_in_t in = {.prefix = w->prefix, .worker = w->id, .tasks = refs, .n = j};
+    pa_jobs_release_out_t out = {0};
+    char err[256];
+    if (pa_jobs_release_call(w->redis, &in, &out, err, sizeof err) < 0)
+        pa_warn("unfinished tasks could not be given back; their leases expire",
+                PA_I("tasks", n), PA_S("error", err));
+    else
+        pa_info("released unfinished tasks", PA_I("tasks", n), PA_I("requeued", out.released));
+    free(refs);
     for (size_t i = 0; i < j; i++) {
         void_task(w, list[i], "released");
         held_unpin(list[i]);
