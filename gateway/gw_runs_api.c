@@ -220,8 +220,9 @@ static int parse_targets(gw_t *gw, gw_valid_t *v, const json_t *body, targets_t 
 static int load_campaign(gw_t *gw, gw_valid_t *v, const char *id, json_t **sender)
 {
     *sender = NULL;
+    char ck[PA_KEY_MAX];
     redisReply *h =
-        pa_redis_cmd(gw_redis(gw), "HMGET %scampaign:%s name sender", gw->cfg.prefix, id);
+        pa_redis_cmd(gw_redis(gw), "HMGET %s name sender", pa_key_campaign(ck, gw->cfg.prefix, id));
     if (!h || h->type != REDIS_REPLY_ARRAY || h->elements != 2) {
         if (h) freeReplyObject(h);
         gw_unavailable(v->r);
