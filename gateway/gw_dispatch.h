@@ -47,7 +47,8 @@ void gw_dispatch_hand_leases(gw_dispatch_t *d, const gw_reservation_t *res, pa_j
 /* After cancel.lua (called with ARGV[4] = '1') cancelled job: tells each of workers (the ids
  * its answer lists after the status) that is connected to this gateway to stop the job's tasks
  * (a CANCEL message, sent by the dispatcher thread). Thread-safe, cheap, copies its arguments.
- * Workers connected elsewhere learn it from their lease check within a second. */
+ * Workers connected elsewhere learn it from their lease check within a second. d may be NULL
+ * (no dispatcher here): nothing is sent. */
 void gw_dispatch_cancel(gw_dispatch_t *d, const char *job, const char *const *workers, size_t n);
 /* The lease time, for create.lua's ARGV. */
 int gw_dispatch_lease_ms(const gw_dispatch_t *d);
