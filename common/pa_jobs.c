@@ -249,12 +249,6 @@ static int leases_parse(pa_jobs_leases_t *l, redisReply *reply, size_t first, in
     return 0;
 }
 
-int pa_jobs_leases_from_create(pa_jobs_leases_t *l, redisReply *reply, size_t first, char *err,
-                               size_t errlen)
-{
-    return leases_parse(l, reply, first, 0, 0, err, errlen);
-}
-
 /* ---- create --------------------------------------------------------------------------------- */
 
 /* The job's fields create.lua reads from one JSON argument. */

@@ -96,11 +96,6 @@ typedef struct {
 void pa_jobs_leases_free(pa_jobs_leases_t *l);
 /* Moves src into dst (dst was free or empty); src is left empty. */
 void pa_jobs_leases_move(pa_jobs_leases_t *dst, pa_jobs_leases_t *src);
-/* Takes reply (freed on failure too): its elements from first on, as create.lua answers its
- * leased tasks (no max attempts: they are 0). For gw_dispatch_hand until its callers give
- * parsed leases. */
-int pa_jobs_leases_from_create(pa_jobs_leases_t *l, redisReply *reply, size_t first, char *err,
-                               size_t errlen);
 
 /* ---- create --------------------------------------------------------------------------------- */
 

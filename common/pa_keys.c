@@ -132,3 +132,8 @@ char *pa_key_llm_stream(char out[PA_KEY_MAX], const char *prefix, const char *jo
 {
     return fmt(out, PA_KEY_MAX, "%sllm:stream:%s", prefix, job);
 }
+
+char *pa_key_llm_cache(char out[PA_KEY_MAX], const char *prefix, const char *name)
+{
+    return fmt(out, PA_KEY_MAX, "%sllm:cache:%s", prefix, name);
+}

@@ -52,5 +52,7 @@ char *pa_key_prospects(char out[PA_KEY_MAX], const char *prefix, const char *sub
 
 /* ---- llm ---- */
 char *pa_key_llm_stream(char out[PA_KEY_MAX], const char *prefix, const char *job); /* channel */
+/* llm:cache:<name>: the response cache's entry <sha256>, or its counters "hits" and "misses" */
+char *pa_key_llm_cache(char out[PA_KEY_MAX], const char *prefix, const char *name);
 
 #endif

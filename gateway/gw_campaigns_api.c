@@ -7,6 +7,7 @@
 
 #include "gw_valid.h"
 #include "pa_id.h"
+#include "pa_keys.h"
 #include "pa_time.h"
 
 #define MAX_COUNTER 9007199254740991LL /* the largest integer a JSON reader keeps exactly */
@@ -66,7 +67,8 @@ void gw_h_campaigns_list(gw_t *gw, gw_req_t *r)
 {
     pa_redis_t *rd = gw_redis(gw);
     const char *prefix = gw->cfg.prefix;
-    redisReply *ids = pa_redis_cmd(rd, "ZRANGE %scampaigns 0 -1", prefix);
+    char ck[PA_KEY_MAX];
+    redisReply *ids = pa_redis_cmd(rd, "ZRANGE %s 0 -1", pa_key_campaigns(ck, prefix));
     if (!ids || ids->type != REDIS_REPLY_ARRAY) {
         if (ids) freeReplyObject(ids);
         gw_unavailable(r);
@@ -74,9 +76,8 @@ void gw_h_campaigns_list(gw_t *gw, gw_req_t *r)
     }
     int ok = 1;
     for (size_t i = 0; i < ids->elements && ok; i++) {
-        char key[128];
-        snprintf(key, sizeof key, "%scampaign:%s", prefix, ids->element[i]->str);
-        const char *av[] = {"HGETALL", key};
+        char key[PA_KEY_MAX];
+        const char *av[] = {"HGETALL", pa_key_campaign(key, prefix, ids->element[i]->str)};
         ok = pa_redis_append(rd, 2, av, NULL) == 0;
     }
     pa_buf_t b = PA_BUF_INIT;
@@ -107,7 +108,9 @@ void gw_h_campaign_get(gw_t *gw, gw_req_t *r)
         gw_problem(r, 404, "not-found", NULL, "no campaign with this id");
         return;
     }
-    redisReply *h = pa_redis_cmd(gw_redis(gw), "HGETALL %scampaign:%s", gw->cfg.prefix, r->id);
+    char ck[PA_KEY_MAX];
+    redisReply *h =
+        pa_redis_cmd(gw_redis(gw), "HGETALL %s", pa_key_campaign(ck, gw->cfg.prefix, r->id));
     if (!h) {
         gw_unavailable(r);
         return;

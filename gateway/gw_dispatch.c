@@ -323,7 +323,7 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, pa_jobs_leases_t *l)
         pa_msg_set_str(m, PA_FIELD_TASK_STAGE, t->stage);
         pa_msg_set_str(m, PA_FIELD_TASK_LEASE, t->lease);
         pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, t->attempt);
-        pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, t->max_attempts ? t->max_attempts : 3);
+        pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, t->max_attempts);
         pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, t->lease_until_ms);
         pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload.data, payload.len);
         int rc = send_to(d, w->ident, w->ident_len, m);
@@ -369,7 +369,7 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
     return got;
 }
 
-/* Sends what request threads leased to reserved workers (gw_dispatch_hand). */
+/* Sends what request threads leased to reserved workers (gw_dispatch_hand_leases). */
 static void send_handed(gw_dispatch_t *d)
 {
     pthread_mutex_lock(&d->wlock);
@@ -666,19 +666,6 @@ void gw_dispatch_unreserve(gw_dispatch_t *d, const gw_reservation_t *res, unsign
     worker_t *w = &d->workers[res->slot];
     if (w->used && w->gen == res->gen) atomic_fetch_add(&w->credit, unused);
     pthread_mutex_unlock(&d->wlock);
-}
-
-void gw_dispatch_hand(gw_dispatch_t *d, const gw_reservation_t *res, redisReply *reply,
-                      size_t first)
-{
-    pa_jobs_leases_t l;
-    char err[256];
-    if (pa_jobs_leases_from_create(&l, reply, first, err, sizeof err) < 0) {
-        /* not sent: the leases expire and maintenance requeues the tasks */
-        pa_error("leased tasks could not be read", PA_S("error", err));
-        return;
-    }
-    gw_dispatch_hand_leases(d, res, &l);
 }
 
 void gw_dispatch_hand_leases(gw_dispatch_t *d, const gw_reservation_t *res, pa_jobs_leases_t *l)

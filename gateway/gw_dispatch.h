@@ -3,7 +3,6 @@
  * of a worker that goes silent, and runs the periodic maintenance (due retries, expired leases). */
 #ifndef GW_DISPATCH_H
 #define GW_DISPATCH_H
-#include <hiredis/hiredis.h>
 #include <stddef.h>
 
 #include "pa_jobs.h"
@@ -45,14 +44,11 @@ void gw_dispatch_unreserve(gw_dispatch_t *d, const gw_reservation_t *res, unsign
  * sends them (or, if that worker left meanwhile, gives them back at once). Takes l (moved from
  * pa_jobs_create_out_t.leased). */
 void gw_dispatch_hand_leases(gw_dispatch_t *d, const gw_reservation_t *res, pa_jobs_leases_t *l);
-/* The same from create.lua's raw answer: takes reply, its elements from index first on.
- * (For the run handler until it calls pa_jobs_create_call; then this goes.) */
-void gw_dispatch_hand(gw_dispatch_t *d, const gw_reservation_t *res, redisReply *reply,
-                      size_t first);
 /* After cancel.lua (called with ARGV[4] = '1') cancelled job: tells each of workers (the ids
  * its answer lists after the status) that is connected to this gateway to stop the job's tasks
  * (a CANCEL message, sent by the dispatcher thread). Thread-safe, cheap, copies its arguments.
- * Workers connected elsewhere learn it from their lease check within a second. */
+ * Workers connected elsewhere learn it from their lease check within a second. d may be NULL
+ * (no dispatcher here): nothing is sent. */
 void gw_dispatch_cancel(gw_dispatch_t *d, const char *job, const char *const *workers, size_t n);
 /* The lease time, for create.lua's ARGV. */
 int gw_dispatch_lease_ms(const gw_dispatch_t *d);

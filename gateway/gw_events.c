@@ -10,6 +10,7 @@
 
 #include "gw_sse.h"
 #include "pa_events.h"
+#include "pa_keys.h"
 #include "pa_log.h"
 #include "pa_redis.h"
 #include "pa_time.h"
@@ -60,7 +61,7 @@ struct gw_waiter {
 struct gw_events {
     gw_waiter_t *waiters;
     char *prefix;
-    char key[96];
+    char key[PA_KEY_MAX];
     pa_redis_t *redis;
     pthread_mutex_t lock;
     ev_t ring[RING];
@@ -260,7 +261,7 @@ gw_events_t *gw_events_new(const char *redis_url, const char *prefix, int timeou
     gw_events_t *e = pa_calloc(1, sizeof *e);
     e->redis = r;
     e->prefix = pa_strdup(prefix);
-    snprintf(e->key, sizeof e->key, "%sevents", prefix);
+    pa_key_events(e->key, prefix);
     pthread_mutex_init(&e->lock, NULL);
     /* start from the stream's end; if Redis is down, from now */
     redisReply *last = pa_redis_cmd(r, "XREVRANGE %s + - COUNT 1", e->key);

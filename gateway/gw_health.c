@@ -90,8 +90,10 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
     if (gw_store_redis_up(gw->store) != 1) return; /* known to be away: do not wait for it */
     json_t *breakers = llm_breakers(gw, &open);
     pthread_mutex_lock(&gw->status_lock);
-    redisReply *c = breakers ? pa_redis_cmd(gw->status_redis, "MGET %sllm:cache:hits %sllm:cache:misses",
-                                            gw->cfg.prefix, gw->cfg.prefix)
+    char hits[PA_KEY_MAX], misses[PA_KEY_MAX];
+    redisReply *c = breakers ? pa_redis_cmd(gw->status_redis, "MGET %s %s",
+                                            pa_key_llm_cache(hits, gw->cfg.prefix, "hits"),
+                                            pa_key_llm_cache(misses, gw->cfg.prefix, "misses"))
                              : NULL;
     pthread_mutex_unlock(&gw->status_lock);
     cache_metrics(c, b);
@@ -126,50 +128,59 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
     json_decref(breakers);
 }
 
-/* Queue depths, read from Redis in one pipeline (nothing when Redis does not answer). */
+/* Queue depths, read from Redis in one pipeline (nothing when Redis does not answer): a ready
+ * queue per service (pa_stages.h), then the retries waiting, the leased count (the sum of every
+ * worker's lease set: a read-only script, loaded before the pipeline) and the dead letters. */
 static void queue_metrics(gw_t *gw, pa_buf_t *b)
 {
-    /* queue depths, read from Redis in one pipeline */
-    static const char *const queues[][3] = {{"LLEN", "ready:mcp", "mcp"},
-                                            {"LLEN", "ready:llm", "llm"},
-                                            {"LLEN", "ready:form", "form"},
-                                            {"ZCARD", "delayed", NULL},
-                                            {"EVALSHA", "leased", NULL},
-                                            {"LLEN", "dead", NULL}};
+    enum { RETRY = PA_NSERVICES, LEASED, DEAD, NQ };
     pa_redis_t *rd = gw_redis(gw);
-    long long depth[6];
-    /* the leased count is the sum of every worker's lease set: a read-only script */
-    const char *pfx = gw->cfg.prefix;
-    int ok = pa_redis_script_load(rd, &pa_jobs_leased) == 0;
-    for (int i = 0; i < 6 && ok; i++) {
-        char key[96];
-        snprintf(key, sizeof key, "%s%s", gw->cfg.prefix, queues[i][1]);
-        const char *av[] = {queues[i][0], key};
-        if (strcmp(queues[i][0], "EVALSHA") == 0)
-            ok = pa_redis_append_evalsha(rd, &pa_jobs_leased, 0, 1, &pfx, NULL) == 0;
+    long long depth[NQ];
+    char err[256];
+    pa_jobs_leased_in_t lin = {.prefix = gw->cfg.prefix};
+    int ok = pa_redis_script_load(rd, &pa_jobs_leased) == 0, sent = 0;
+    for (int i = 0; i < NQ && ok; i++, sent += ok) {
+        char key[PA_KEY_MAX];
+        if (i < PA_NSERVICES)
+            pa_key_ready(key, gw->cfg.prefix, pa_services[i]);
+        else if (i == RETRY)
+            pa_key_delayed(key, gw->cfg.prefix);
+        else
+            pa_key_dead(key, gw->cfg.prefix);
+        const char *av[] = {i == RETRY ? "ZCARD" : "LLEN", key};
+        if (i == LEASED)
+            ok = pa_jobs_leased_append(rd, &lin, err, sizeof err) == 0;
         else
             ok = pa_redis_append(rd, 2, av, NULL) == 0;
     }
-    for (int i = 0; i < 6 && ok; i++) {
+    /* every reply sent for is read, even after a wrong one, so that none is left on the
+     * connection for the thread's next command */
+    for (int i = 0; i < sent; i++) {
         redisReply *x = pa_redis_get_reply(rd);
-        ok = x && x->type == REDIS_REPLY_INTEGER;
-        depth[i] = ok ? x->integer : 0;
-        if (x) freeReplyObject(x);
+        if (!x) { /* the connection dropped, and the other replies with it */
+            ok = 0;
+            break;
+        }
+        pa_jobs_leased_out_t lo;
+        int good = i == LEASED ? pa_jobs_leased_parse(x, &lo, err, sizeof err) == 0
+                               : x->type == REDIS_REPLY_INTEGER;
+        depth[i] = !good ? 0 : i == LEASED ? lo.leased : x->integer;
+        ok = ok && good;
+        freeReplyObject(x);
     }
-    if (ok) {
-        pa_buf_puts(b, "# HELP pa_queue_ready Tasks waiting for a worker, per service.\n"
-                        "# TYPE pa_queue_ready gauge\n");
-        for (int i = 0; i < 3; i++)
-            pa_buf_printf(b, "pa_queue_ready{service=\"%s\"} %lld\n", queues[i][2], depth[i]);
-        pa_buf_printf(b,
-                      "# HELP pa_tasks_retry_wait Tasks waiting to be retried.\n"
-                      "# TYPE pa_tasks_retry_wait gauge\npa_tasks_retry_wait %lld\n"
-                      "# HELP pa_tasks_leased Tasks leased to workers.\n"
-                      "# TYPE pa_tasks_leased gauge\npa_tasks_leased %lld\n"
-                      "# HELP pa_dead_letters Dead-lettered tasks kept.\n"
-                      "# TYPE pa_dead_letters gauge\npa_dead_letters %lld\n",
-                      depth[3], depth[4], depth[5]);
-    }
+    if (!ok) return;
+    pa_buf_puts(b, "# HELP pa_queue_ready Tasks waiting for a worker, per service.\n"
+                   "# TYPE pa_queue_ready gauge\n");
+    for (int i = 0; i < PA_NSERVICES; i++)
+        pa_buf_printf(b, "pa_queue_ready{service=\"%s\"} %lld\n", pa_services[i], depth[i]);
+    pa_buf_printf(b,
+                  "# HELP pa_tasks_retry_wait Tasks waiting to be retried.\n"
+                  "# TYPE pa_tasks_retry_wait gauge\npa_tasks_retry_wait %lld\n"
+                  "# HELP pa_tasks_leased Tasks leased to workers.\n"
+                  "# TYPE pa_tasks_leased gauge\npa_tasks_leased %lld\n"
+                  "# HELP pa_dead_letters Dead-lettered tasks kept.\n"
+                  "# TYPE pa_dead_letters gauge\npa_dead_letters %lld\n",
+                  depth[RETRY], depth[LEASED], depth[DEAD]);
 }
 
 void gw_h_metrics(gw_t *gw, gw_req_t *r)

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_dispatch.h"
 #include "gw_events.h"
 #include "gw_valid.h"
 #include "pa_jobs.h"
-#include "pa_time.h"
+#include "pa_log.h"
 
 static const char *hget(const redisReply *h, const char *k)
 {
@@ -76,7 +77,8 @@ static redisReply *load_job(gw_t *gw, gw_req_t *r)
         gw_problem(r, 404, "not-found", NULL, "no job with this id");
         return NULL;
     }
-    redisReply *h = pa_redis_cmd(gw_redis(gw), "HGETALL %sjob:%s", gw->cfg.prefix, r->id);
+    char jk[PA_KEY_MAX];
+    redisReply *h = pa_redis_cmd(gw_redis(gw), "HGETALL %s", pa_key_job(jk, gw->cfg.prefix, r->id));
     if (!h || h->type != REDIS_REPLY_ARRAY) {
         if (h) freeReplyObject(h);
         gw_unavailable(r);
@@ -107,18 +109,20 @@ void gw_h_job_cancel(gw_t *gw, gw_req_t *r)
         gw_problem(r, 404, "not-found", NULL, "no job with this id");
         return;
     }
-    char iso[25];
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    const char *argv[] = {gw->cfg.prefix, r->id, iso};
-    redisReply *rep = pa_redis_eval(gw_redis(gw), &pa_jobs_cancel, 0, 3, argv, NULL);
-    if (!rep || rep->type != REDIS_REPLY_STRING) {
-        if (rep) freeReplyObject(rep);
+    pa_jobs_cancel_in_t in = {.prefix = gw->cfg.prefix, .job = r->id};
+    pa_jobs_cancel_out_t out;
+    char err[256];
+    if (pa_jobs_cancel_call(gw_redis(gw), &in, &out, err, sizeof err) < 0) {
+        if (pa_redis_connected(gw_redis(gw)))
+            pa_error("cancel failed", PA_S("job_id", r->id), PA_S("error", err));
         gw_unavailable(r);
         return;
     }
-    int notfound = strcmp(rep->str, "notfound") == 0,
-        completed = strcmp(rep->str, "completed") == 0;
-    freeReplyObject(rep);
+    /* the workers that held running tasks of the job stop them now (a CANCEL message), not at
+     * their next lease check */
+    gw_dispatch_cancel(gw->dispatch, r->id, out.workers, out.nworkers);
+    int notfound = out.status == PA_CANCEL_NOTFOUND, completed = out.status == PA_CANCEL_COMPLETED;
+    pa_jobs_cancel_out_free(&out);
     if (notfound) {
         gw_problem(r, 404, "not-found", NULL, "no job with this id");
         return;
@@ -157,17 +161,17 @@ typedef struct {
  * failed (no partial list). */
 static int read_jobs(gw_t *gw, pa_redis_t *rd, jobs_page_t *pg)
 {
-    redisReply *ids =
-        pa_redis_cmd(rd, "ZREVRANGE %sjobs %lld %lld", gw->cfg.prefix, pg->start, pg->start + 99);
+    char jobs[PA_KEY_MAX];
+    redisReply *ids = pa_redis_cmd(rd, "ZREVRANGE %s %lld %lld", pa_key_jobs(jobs, gw->cfg.prefix),
+                                   pg->start, pg->start + 99);
     if (!ids || ids->type != REDIS_REPLY_ARRAY || ids->elements == 0) {
         int rc = ids && ids->type == REDIS_REPLY_ARRAY ? 0 : -1;
         if (ids) freeReplyObject(ids);
         return rc;
     }
     for (size_t i = 0; i < ids->elements; i++) {
-        char key[128];
-        snprintf(key, sizeof key, "%sjob:%s", gw->cfg.prefix, ids->element[i]->str);
-        const char *av[] = {"HGETALL", key};
+        char key[PA_KEY_MAX];
+        const char *av[] = {"HGETALL", pa_key_job(key, gw->cfg.prefix, ids->element[i]->str)};
         pa_redis_append(rd, 2, av, NULL);
     }
     int rc = 1;
@@ -203,7 +207,9 @@ static int cursor_start(gw_t *gw, gw_req_t *r, gw_valid_t *v, const char *cursor
     if (!cursor || !*cursor) return 0;
     if (!gw_id_valid(cursor, strlen(cursor)))
         return gw_valid_fail(v, "cursor", "cursor: not a cursor from this API");
-    redisReply *rk = pa_redis_cmd(gw_redis(gw), "ZREVRANK %sjobs %s", gw->cfg.prefix, cursor);
+    char jobs[PA_KEY_MAX];
+    redisReply *rk =
+        pa_redis_cmd(gw_redis(gw), "ZREVRANK %s %s", pa_key_jobs(jobs, gw->cfg.prefix), cursor);
     if (!rk) {
         gw_unavailable(r);
         return -1;
@@ -253,7 +259,8 @@ void gw_h_jobs_list(gw_t *gw, gw_req_t *r)
 /* Renders task number i from its HGETALL reply; created stands for an untouched task's updated. */
 static void render_task(pa_buf_t *b, long long i, const redisReply *h, const char *created)
 {
-    pa_buf_printf(b, "{\"id\":\"%06lld\"", i);
+    char tid[24];
+    pa_buf_printf(b, "{\"id\":\"%s\"", pa_task_id(tid, (long)i));
     put_str_or_null(b, "target", hget(h, "target"));
     put_str_or_null(b, "stage", hget(h, "stage"));
     put_str_or_null(b, "state", hget(h, "state"));
@@ -313,9 +320,8 @@ static int read_tasks(gw_t *gw, pa_redis_t *rd, const char *job, tasks_page_t *p
 {
     long long end = pg->from + 255 > pg->total ? pg->total : pg->from + 255;
     for (long long i = pg->from; i <= end; i++) {
-        char key[160];
-        snprintf(key, sizeof key, "%stask:%s:%06lld", gw->cfg.prefix, job, i);
-        const char *av[] = {"HGETALL", key};
+        char key[PA_KEY_MAX];
+        const char *av[] = {"HGETALL", pa_key_task_n(key, gw->cfg.prefix, job, (long)i)};
         pa_redis_append(rd, 2, av, NULL);
     }
     for (long long i = pg->from; i <= end; i++) {

@@ -85,51 +85,47 @@ static int check_ready(gw_t *gw, gw_req_t *r, const generate_in_t *in)
     }
 }
 
-/* The task's input ({prompt, params?, variables?, stream?}) and the job's meta, for create.lua. */
-static void encode(gw_t *gw, const generate_in_t *in, char **input, char **meta)
+/* The task's input ({prompt, params?, variables?, stream?}) and the job's context. */
+static void encode(const generate_in_t *in, char **input, char **ctx)
 {
     json_t *i = json_pack("{s:s, s:O*, s:O*}", "prompt", in->prompt, "params", in->params,
                           "variables", in->variables);
     if (in->stream) json_object_set_new(i, "stream", json_true());
     *input = json_dumps(i, JSON_COMPACT);
     json_decref(i);
-    json_t *ctx = json_pack("{s:{s:O*}}", "options", "params", in->params);
-    char *ctxs = json_dumps(ctx, JSON_COMPACT);
-    json_decref(ctx);
-    char maxa[64];
-    snprintf(maxa, sizeof maxa, "{\"generate\":%ld}", gw->cfg.max_attempts[1]);
-    json_t *m =
-        json_pack("{s:s, s:s, s:s, s:s, s:i, s:b}", "campaign_id", "", "ctx", ctxs, "stages",
-                  "generate", "max_attempts", maxa, "retention_s", 3600, "listed", 0);
-    *meta = json_dumps(m, JSON_COMPACT);
-    json_decref(m);
-    free(ctxs);
+    json_t *c = json_pack("{s:{s:O*}}", "options", "params", in->params);
+    *ctx = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
 }
 
-/* Runs create.lua for a one-task generate job (with the generate rate limit of the API key). */
-static redisReply *create_job(gw_t *gw, gw_req_t *r, const char *jid, const char *input,
-                              const char *meta)
+/* Runs create.lua for a one-task generate job (unlisted, with the generate rate limit of the API
+ * key). 0 with out filled, -1 when Redis failed (logged). */
+static int create_job(gw_t *gw, gw_req_t *r, const char *jid, const char *input, const char *ctx,
+                      pa_jobs_create_out_t *out)
 {
-    char now[24], iso[25], bound[24], bkey[96], rate[32], burst[24];
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    snprintf(bound, sizeof bound, "%ld", gw->cfg.max_queued);
-    int ki = gw_key_index(r);
-    if (ki >= 0)
-        snprintf(bkey, sizeof bkey, "%srl:gen:key%d", gw->cfg.prefix, ki);
-    else
-        snprintf(bkey, sizeof bkey, "%srl:gen:anonymous", gw->cfg.prefix);
-    snprintf(rate, sizeof rate, "%.9f", (double)gw->cfg.generate_rate_per_min / 60000.0);
-    snprintf(burst, sizeof burst, "%ld", gw->cfg.generate_rate_per_min / 6 + 1);
-    const char *argv[] = {gw->cfg.prefix, jid, now,  iso,  "",    "60",           bound,
-                          meta,           "1", bkey, rate, burst, "llm:generate", input};
-    redisReply *rep = pa_redis_eval(gw_redis(gw), &pa_jobs_create, 0, 14, argv, NULL);
-    if (rep && rep->type == REDIS_REPLY_ERROR) pa_error("generate failed", PA_S("error", rep->str));
-    if (rep && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2)) {
-        freeReplyObject(rep);
-        rep = NULL;
-    }
-    return rep;
+    static const char *const target = "llm:generate";
+    char bkey[PA_KEY_MAX];
+    pa_jobs_create_in_t in = {
+        .prefix = gw->cfg.prefix,
+        .job = jid,
+        .idem_ttl_s = 60,
+        .max_queued = gw->cfg.max_queued,
+        .ctx = ctx,
+        .stages = "generate",
+        /* MAX_ATTEMPTS_COMPOSE, the other llm stage's (gw_config.h: enrich, compose, submit) */
+        .max_attempts = {[PA_STAGE_generate] = gw->cfg.max_attempts[1]},
+        .retention_s = 3600,
+        .unlisted = true,
+        .n = 1,
+        .targets = &target,
+        .inputs = &input,
+        .rate_key = pa_key_rate(bkey, gw->cfg.prefix, "gen", gw_key_index(r)),
+        .rate_per_ms = (double)gw->cfg.generate_rate_per_min / 60000.0,
+        .burst = gw->cfg.generate_rate_per_min / 6 + 1};
+    char err[256];
+    if (pa_jobs_create_call(gw_redis(gw), &in, out, err, sizeof err) == 0) return 0;
+    if (pa_redis_connected(gw_redis(gw))) pa_error("generate failed", PA_S("error", err));
+    return -1;
 }
 
 static void wait_free(void *ctx)
@@ -161,7 +157,9 @@ static void generate_done(gw_t *gw, gw_req_t *r)
 /* 1 when the job is over (completed or cancelled). */
 static int job_over(gw_t *gw, const char *jid)
 {
-    redisReply *st = pa_redis_cmd(gw_redis(gw), "HGET %sjob:%s status", gw->cfg.prefix, jid);
+    char jk[PA_KEY_MAX];
+    redisReply *st =
+        pa_redis_cmd(gw_redis(gw), "HGET %s status", pa_key_job(jk, gw->cfg.prefix, jid));
     int over = st && st->type == REDIS_REPLY_STRING &&
                (strcmp(st->str, "completed") == 0 || strcmp(st->str, "cancelled") == 0);
     if (st) freeReplyObject(st);
@@ -194,35 +192,36 @@ void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
     json_t *body = gw_json_body(r);
     if (!body) return;
     generate_in_t in;
-    char *input = NULL, *meta = NULL;
+    char *input = NULL, *ctx = NULL;
     gw_stream_t *st = NULL;
     if (parse(r, body, &in) < 0 || check_ready(gw, r, &in) < 0) goto done;
-    encode(gw, &in, &input, &meta);
+    encode(&in, &input, &ctx);
     char jid[PA_ID_LEN + 3] = "j-";
     pa_id_new(jid + 2);
     /* a stream is listening before the job exists, so that its first deltas are not missed */
     if (in.stream) st = gw_stream_open(gw->streams, r, jid);
-    redisReply *rep = create_job(gw, r, jid, input, meta);
-    const char *what = rep ? rep->element[0]->str : NULL;
-    if (!rep) {
+    pa_jobs_create_out_t out;
+    if (create_job(gw, r, jid, input, ctx, &out) < 0) {
         gw_unavailable(r);
-    } else if (strcmp(what, "limited") == 0) {
+        goto done;
+    }
+    if (out.status == PA_JOBS_LIMITED) {
         char ra[24];
-        snprintf(ra, sizeof ra, "%lld", (atoll(rep->element[1]->str) + 999) / 1000);
+        snprintf(ra, sizeof ra, "%lld", (out.wait_ms + 999) / 1000);
         gw_problem(r, 429, "rate-limited", NULL,
                    "too many generate calls; at most %ld per minute (LLM_GENERATE_RATE_PER_MIN)",
                    gw->cfg.generate_rate_per_min);
         gw_header(r, "Retry-After", ra);
-    } else if (strcmp(what, "created") != 0) {
+    } else if (out.status != PA_JOBS_CREATED) {
         gw_problem(r, 503, "queue-full", NULL, "the llm queue is full (MAX_QUEUED_TASKS)");
         gw_header(r, "Retry-After", "5");
     } else {
         await_job(gw, r, jid, &st);
     }
-    if (rep) freeReplyObject(rep);
+    pa_jobs_leases_free(&out.leased);
 done:
     if (st) gw_stream_close(gw->streams, &st);
     free(input);
-    free(meta);
+    free(ctx);
     json_decref(body);
 }

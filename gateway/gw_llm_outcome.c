@@ -5,17 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_dispatch.h"
 #include "gw_http.h"
 #include "pa_jobs.h"
 #include "pa_log.h"
-#include "pa_time.h"
 
 char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *instance,
                           const char *request_id, int *status, long *retry_after_s)
 {
     *retry_after_s = 1;
-    redisReply *t = pa_redis_cmd(gw_redis(gw), "HMGET %stask:%s:000001 state result_generate error",
-                                 gw->cfg.prefix, job);
+    char tk[PA_KEY_MAX];
+    redisReply *t = pa_redis_cmd(gw_redis(gw), "HMGET %s state result_generate error",
+                                 pa_key_task_n(tk, gw->cfg.prefix, job, 1));
     if (!t || t->type != REDIS_REPLY_ARRAY || t->elements != 3) {
         if (t) freeReplyObject(t);
         *status = 503;
@@ -42,11 +43,17 @@ char *gw_generate_outcome(gw_t *gw, const char *job, int timed_out, const char *
                  error && *error ? error : "circuit breaker open");
         body = gw_problem_doc(503, "llm-unavailable", NULL, detail, instance, request_id, NULL);
     } else if (timed_out) {
-        char iso[25];
-        pa_time_rfc3339(pa_wall_ms(), iso);
-        const char *argv[] = {gw->cfg.prefix, job, iso};
-        redisReply *c = pa_redis_eval(gw_redis(gw), &pa_jobs_cancel, 0, 3, argv, NULL);
-        if (c) freeReplyObject(c);
+        /* the call is given up: its task stops, and the worker running it hears so at once */
+        pa_jobs_cancel_in_t in = {.prefix = gw->cfg.prefix, .job = job};
+        pa_jobs_cancel_out_t out;
+        char err[256];
+        if (pa_jobs_cancel_call(gw_redis(gw), &in, &out, err, sizeof err) == 0) {
+            gw_dispatch_cancel(gw->dispatch, job, out.workers, out.nworkers);
+            pa_jobs_cancel_out_free(&out);
+        } else if (pa_redis_connected(gw_redis(gw))) {
+            pa_error("cancelling a timed-out generate call failed", PA_S("job_id", job),
+                     PA_S("error", err));
+        }
         *status = 504;
         snprintf(detail, sizeof detail,
                  "no answer from the llm service within %ld ms (LLM_GENERATE_TIMEOUT_MS)",

@@ -9,12 +9,12 @@
 
 #include "gw_llm_outcome.h"
 #include "gw_sse.h"
+#include "pa_keys.h"
 #include "pa_log.h"
 #include "pa_redis.h"
 #include "pa_time.h"
 
 #define BUCKETS 256
-#define CHANNEL "llm:stream:"
 /* Events waiting for a slow client beyond this are dropped (the final event has everything). */
 #define MAX_PENDING ((size_t)1 << 20)
 
@@ -46,8 +46,8 @@ struct gw_streams {
     gw_stream_t *buckets[BUCKETS];
     size_t n;
     pa_redis_t *redis;
-    char *prefix;
-    char pattern[96];
+    char pattern[PA_KEY_MAX]; /* every job's channel (pa_key_llm_stream) */
+    size_t plen;              /* the length of a channel's name before its job id */
     long keepalive_ms;
     atomic_int running;
     pthread_t thread;
@@ -114,7 +114,7 @@ static void *sub_main(void *arg)
 {
     gw_streams_t *h = arg;
     int subscribed = 0, warned = 0;
-    size_t plen = strlen(h->prefix) + strlen(CHANNEL);
+    size_t plen = h->plen;
     uint64_t next_ka = pa_mono_ms() + (uint64_t)h->keepalive_ms;
     while (atomic_load(&h->running)) {
         if (!subscribed) {
@@ -162,9 +162,9 @@ gw_streams_t *gw_streams_new(const char *redis_url, const char *prefix, int time
     if (!r) return NULL;
     gw_streams_t *h = pa_calloc(1, sizeof *h);
     h->redis = r;
-    h->prefix = pa_strdup(prefix);
     h->keepalive_ms = keepalive_ms > 0 ? keepalive_ms : 15000;
-    snprintf(h->pattern, sizeof h->pattern, "%s" CHANNEL "*", prefix);
+    h->plen = strlen(pa_key_llm_stream(h->pattern, prefix, ""));
+    pa_key_llm_stream(h->pattern, prefix, "*");
     pthread_mutex_init(&h->lock, NULL);
     atomic_store(&h->running, 1);
     if (pthread_create(&h->thread, NULL, sub_main, h) != 0) {
@@ -183,7 +183,6 @@ void gw_streams_destroy(gw_streams_t **hp)
     if (atomic_exchange(&h->running, 0)) pthread_join(h->thread, NULL);
     pa_redis_destroy(&h->redis);
     pthread_mutex_destroy(&h->lock);
-    free(h->prefix);
     free(h);
     *hp = NULL;
 }

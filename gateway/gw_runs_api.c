@@ -14,13 +14,14 @@
 #include "pa_id.h"
 #include "pa_jobs.h"
 #include "pa_log.h"
-#include "pa_time.h"
 
 #define MAX_TEMPLATE_CHARS 10000
 #define MAX_TOKEN_BUDGET 1000000000000LL
-#define IDEM_TTL_S "86400"
+#define IDEM_TTL_S 86400
 /* tasks create.lua may lease at once to a worker with room */
 #define DIRECT_LEASE_MAX 64u
+/* the run stages the configuration has a MAX_ATTEMPTS_<STAGE> for (gw_config.h) */
+#define GW_MAX_ATTEMPTS_N ((int)(sizeof((gw_config_t *)0)->max_attempts / sizeof(long)))
 
 /* The run's targets: normalised URLs (no duplicates) and each task's input (JSON text). */
 typedef struct {
@@ -219,8 +220,9 @@ static int parse_targets(gw_t *gw, gw_valid_t *v, const json_t *body, targets_t 
 static int load_campaign(gw_t *gw, gw_valid_t *v, const char *id, json_t **sender)
 {
     *sender = NULL;
+    char ck[PA_KEY_MAX];
     redisReply *h =
-        pa_redis_cmd(gw_redis(gw), "HMGET %scampaign:%s name sender", gw->cfg.prefix, id);
+        pa_redis_cmd(gw_redis(gw), "HMGET %s name sender", pa_key_campaign(ck, gw->cfg.prefix, id));
     if (!h || h->type != REDIS_REPLY_ARRAY || h->elements != 2) {
         if (h) freeReplyObject(h);
         gw_unavailable(v->r);
@@ -275,24 +277,27 @@ static int parse_options(gw_valid_t *v, const json_t *opts, run_t *run)
                       "options.token_budget: must be an integer from 1 to %lld (LLM tokens)",
                       (long long)MAX_TOKEN_BUDGET);
     if (v->failed) return -1;
-    /* stages: by default enrich (unless off), compose, submit; options.stages picks a subset,
+    /* stages: by default every run stage (enrich unless off); options.stages picks a subset,
      * e.g. ["compose"] to preview messages without submitting anything */
-    int want[PA_NSTAGES] = {run->enrich, 1, 1};
+    int want[PA_NSTAGES];
+    for (int s = 0; s < PA_NSTAGES; s++)
+        want[s] = 1;
+    int e = pa_stage_run_index("enrich");
+    if (e >= 0) want[e] = run->enrich;
+    char names[128];
+    pa_stages_list(names, sizeof names);
     json_t *st = json_object_get(opts, "stages"), *x;
     if (st && (!json_is_array(st) || json_array_size(st) == 0))
-        return gw_valid_fail(
-            v, "options.stages",
-            "options.stages: must be a non-empty array of enrich, compose, submit");
+        return gw_valid_fail(v, "options.stages", "options.stages: must be a non-empty array of %s",
+                             names);
     if (st) memset(want, 0, sizeof want);
     size_t i;
     json_array_foreach(st, i, x)
     {
-        int k = -1;
-        for (int s = 0; s < PA_NSTAGES && json_is_string(x); s++)
-            if (strcmp(json_string_value(x), pa_stages[s]) == 0) k = s;
+        int k = pa_stage_run_index(json_string_value(x));
         if (k < 0 || want[k])
-            return gw_valid_fail(v, "options.stages",
-                                 "options.stages: each of enrich, compose, submit at most once");
+            return gw_valid_fail(v, "options.stages", "options.stages: each of %s at most once",
+                                 names);
         want[k] = 1;
     }
     memcpy(run->want, want, sizeof want);
@@ -324,92 +329,83 @@ static int parse_run(gw_t *gw, gw_req_t *r, const json_t *body, run_t *run)
     return v.failed ? -1 : 0;
 }
 
-/* The job's meta for create.lua: its context (template, sender, options), stages, limits. */
-static char *encode_meta(gw_t *gw, const run_t *run)
+/* The job's context for create.lua (every task gets it): template, sender, options, and the
+ * limits of the run stages. */
+static char *encode_ctx(gw_t *gw, const run_t *run)
 {
-    pa_buf_t stages = PA_BUF_INIT;
-    for (int s = 0; s < PA_NSTAGES; s++)
-        if (run->want[s]) pa_buf_printf(&stages, "%s%s", stages.len ? "," : "", pa_stages[s]);
-    json_t *ctx = json_pack(
-        "{s:s, s:O, s:{s:b, s:b, s:b, s:O*, s:O*}, s:s?, s:{s:I, s:I, s:I}}", "template", run->tmpl,
-        "sender", run->sender, "options", "enrich", run->enrich, "personalize", run->personalize,
-        "dry_run", run->dry_run, "params", run->params, "token_budget", run->budget, "campaign_id",
-        run->campaign, "max_attempts", "enrich", (json_int_t)gw->cfg.max_attempts[0], "compose",
-        (json_int_t)gw->cfg.max_attempts[1], "submit", (json_int_t)gw->cfg.max_attempts[2]);
+    json_t *ctx = json_pack("{s:s, s:O, s:{s:b, s:b, s:b, s:O*, s:O*}, s:s?}", "template",
+                            run->tmpl, "sender", run->sender, "options", "enrich", run->enrich,
+                            "personalize", run->personalize, "dry_run", run->dry_run, "params",
+                            run->params, "token_budget", run->budget, "campaign_id", run->campaign);
+    json_t *maxa = json_object();
+    for (int s = 0; s < PA_NSTAGES && s < GW_MAX_ATTEMPTS_N; s++)
+        json_object_set_new(maxa, pa_stages[s], json_integer(gw->cfg.max_attempts[s]));
+    json_object_set_new(ctx, "max_attempts", maxa);
     char *ctxs = json_dumps(ctx, JSON_COMPACT);
     json_decref(ctx);
-    char maxa[128];
-    snprintf(maxa, sizeof maxa, "{\"enrich\":%ld,\"compose\":%ld,\"submit\":%ld}",
-             gw->cfg.max_attempts[0], gw->cfg.max_attempts[1], gw->cfg.max_attempts[2]);
-    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:I}", "campaign_id",
-                          run->campaign ? run->campaign : "", "ctx", ctxs, "stages", stages.data,
-                          "max_attempts", maxa, "retention_s", (json_int_t)gw->cfg.retention_s);
-    char *meta = json_dumps(m, JSON_COMPACT);
-    json_decref(m);
-    free(ctxs);
-    pa_buf_free(&stages);
-    return meta;
+    return ctxs;
 }
 
-/* Idempotency-Key as create.lua's key ("key<K>:<value>", "" when none); -1 answered. */
-static int idempotency_key(gw_req_t *r, char *out, size_t cap)
+/* The chosen stages, comma-separated in run order ("enrich,compose,submit"), into out. */
+static void stage_list(const run_t *run, char *out, size_t len)
 {
-    const char *ik = gw_req_header(r, "Idempotency-Key");
+    size_t n = 0;
     out[0] = '\0';
-    if (!ik) return 0;
-    size_t il = strlen(ik);
+    for (int s = 0; s < PA_NSTAGES; s++)
+        if (run->want[s] && n < len)
+            n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "", pa_stages[s]);
+}
+
+/* The Idempotency-Key header (NULL when none) in *ik; -1 answered when it is malformed. */
+static int idempotency_key(gw_req_t *r, const char **ik)
+{
+    *ik = gw_req_header(r, "Idempotency-Key");
+    if (!*ik) return 0;
+    size_t il = strlen(*ik);
     int ok = il >= 1 && il <= 200;
     for (size_t i = 0; i < il && ok; i++)
-        ok = ik[i] > ' ' && ik[i] < 0x7f;
-    if (!ok) {
-        gw_valid_t v = GW_VALID(r);
-        return gw_valid_fail(&v, "Idempotency-Key",
-                             "Idempotency-Key: 1 to 200 visible ASCII characters");
-    }
-    snprintf(out, cap, "key%d:%s", gw_key_index(r), ik);
-    return 0;
+        ok = (*ik)[i] > ' ' && (*ik)[i] < 0x7f;
+    if (ok) return 0;
+    gw_valid_t v = GW_VALID(r);
+    return gw_valid_fail(&v, "Idempotency-Key",
+                         "Idempotency-Key: 1 to 200 visible ASCII characters");
 }
 
-/* Runs create.lua: ARGV prefix, job, now, iso, idempotency key, its TTL, queue bound, meta, n,
- * rate-limit bucket, rate, burst, n × (url, input), then the reserved worker, its credit, lease ms.
- */
-static redisReply *create_job(gw_t *gw, gw_req_t *r, const run_t *run, const char *jid,
-                              const char *idem, const char *meta, const gw_reservation_t *res)
+/* Runs create.lua (pa_jobs_create_call) for the run: the job, a task per target, the run's token
+ * bucket of the API key, and the reservation's worker taking the first tasks at once. 0 with out
+ * filled, -1 when Redis failed (logged). */
+static int create_job(gw_t *gw, gw_req_t *r, const run_t *run, const char *jid, const char *idem,
+                      const char *ctx, const gw_reservation_t *res, pa_jobs_create_out_t *out)
 {
-    const targets_t *t = &run->t;
-    char now[24], iso[25], bound[24], ns[24], bkey[96], rate[32], burst[24], lk[16], lms[16];
-    snprintf(now, sizeof now, "%llu", (unsigned long long)pa_wall_ms());
-    pa_time_rfc3339(pa_wall_ms(), iso);
-    snprintf(bound, sizeof bound, "%ld", gw->cfg.max_queued);
-    snprintf(ns, sizeof ns, "%zu", t->n);
-    /* the run's token bucket (per API key) is checked inside the same script */
+    char stages[128], bkey[PA_KEY_MAX];
+    stage_list(run, stages, sizeof stages);
     int ki = gw_key_index(r);
-    if (ki >= 0)
-        snprintf(bkey, sizeof bkey, "%srl:run:key%d", gw->cfg.prefix, ki);
-    else
-        snprintf(bkey, sizeof bkey, "%srl:run:anonymous", gw->cfg.prefix);
-    snprintf(rate, sizeof rate, "%.9f", (double)gw->cfg.run_rate_per_min / 60000.0);
-    snprintf(burst, sizeof burst, "%ld", gw->cfg.run_burst);
-    snprintf(lk, sizeof lk, "%u", res->k);
-    snprintf(lms, sizeof lms, "%d", gw->dispatch ? gw_dispatch_lease_ms(gw->dispatch) : 0);
-    size_t argc = 15 + 2 * t->n;
-    const char **argv = pa_malloc(argc * sizeof *argv);
-    argv[0] = gw->cfg.prefix, argv[1] = jid, argv[2] = now, argv[3] = iso, argv[4] = idem;
-    argv[5] = IDEM_TTL_S, argv[6] = bound, argv[7] = meta, argv[8] = ns;
-    argv[9] = bkey, argv[10] = rate, argv[11] = burst;
-    for (size_t i = 0; i < t->n; i++)
-        argv[12 + 2 * i] = t->url[i], argv[13 + 2 * i] = t->input[i];
-    argv[12 + 2 * t->n] = res->k ? res->wid : "", argv[13 + 2 * t->n] = lk,
-                  argv[14 + 2 * t->n] = lms;
-    redisReply *rep = pa_redis_eval(gw_redis(gw), &pa_jobs_create, 0, (int)argc, argv, NULL);
-    free(argv);
-    if (rep && rep->type == REDIS_REPLY_ERROR)
-        pa_error("job creation failed", PA_S("error", rep->str));
-    if (rep && (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || (rep->elements - 2) % 10)) {
-        freeReplyObject(rep);
-        rep = NULL;
-    }
-    return rep;
+    pa_jobs_create_in_t in = {.prefix = gw->cfg.prefix,
+                              .job = jid,
+                              .idem = idem,
+                              .idem_key_index = ki,
+                              .idem_ttl_s = IDEM_TTL_S,
+                              .max_queued = gw->cfg.max_queued,
+                              .campaign_id = run->campaign,
+                              .ctx = ctx,
+                              .stages = stages,
+                              .retention_s = gw->cfg.retention_s,
+                              .n = run->t.n,
+                              .targets = (const char *const *)run->t.url,
+                              .inputs = (const char *const *)run->t.input,
+                              .rate_key = pa_key_rate(bkey, gw->cfg.prefix, "run", ki),
+                              .rate_per_ms = (double)gw->cfg.run_rate_per_min / 60000.0,
+                              .burst = gw->cfg.run_burst,
+                              .lease_worker = res->k ? res->wid : NULL,
+                              .lease_k = res->k,
+                              .lease_ms = gw->dispatch ? gw_dispatch_lease_ms(gw->dispatch) : 0};
+    /* MAX_ATTEMPTS_<STAGE> of each run stage (gw_config.h) */
+    for (int s = 0; s < PA_NSTAGES && s < GW_MAX_ATTEMPTS_N; s++)
+        in.max_attempts[pa_stage_find(pa_stages[s])] = gw->cfg.max_attempts[s];
+    char err[256];
+    if (pa_jobs_create_call(gw_redis(gw), &in, out, err, sizeof err) == 0) return 0;
+    if (pa_redis_connected(gw_redis(gw))) pa_error("job creation failed", PA_S("error", err));
+    return -1;
 }
 
 static void reply_created(gw_req_t *r, const char *jid, const char *state, long long total,
@@ -431,7 +427,9 @@ static void reply_created(gw_req_t *r, const char *jid, const char *state, long 
 /* The job an Idempotency-Key already made: answered as it stands. */
 static void reply_replay(gw_t *gw, gw_req_t *r, const char *jid)
 {
-    redisReply *h = pa_redis_cmd(gw_redis(gw), "HMGET %sjob:%s status total", gw->cfg.prefix, jid);
+    char jk[PA_KEY_MAX];
+    redisReply *h =
+        pa_redis_cmd(gw_redis(gw), "HMGET %s status total", pa_key_job(jk, gw->cfg.prefix, jid));
     int ok = h && h->type == REDIS_REPLY_ARRAY && h->elements == 2;
     const char *state = ok && h->element[0]->str ? h->element[0]->str : "expired";
     long long total = ok && h->element[1]->str ? atoll(h->element[1]->str) : 0;
@@ -439,41 +437,42 @@ static void reply_replay(gw_t *gw, gw_req_t *r, const char *jid)
     if (h) freeReplyObject(h);
 }
 
-/* create.lua's answer: created (hand leased tasks to the dispatcher), exists, limited, full. */
-static void reply_job(gw_t *gw, gw_req_t *r, const run_t *run, const char *jid, redisReply *rep,
-                      const gw_reservation_t *res)
+/* create.lua's answer: created (the tasks it leased go to the dispatcher), exists, limited,
+ * full. Takes out->leased. */
+static void reply_job(gw_t *gw, gw_req_t *r, const run_t *run, const char *jid,
+                      pa_jobs_create_out_t *out, const gw_reservation_t *res)
 {
-    const char *what = rep->element[0]->str, *arg = rep->element[1]->str;
-    unsigned leased = (unsigned)((rep->elements - 2) / 10);
+    unsigned leased = (unsigned)out->leased.n;
     if (gw->dispatch) gw_dispatch_unreserve(gw->dispatch, res, res->k - leased);
-    if (strcmp(what, "created") == 0) {
+    switch (out->status) {
+    case PA_JOBS_CREATED:
         reply_created(r, jid, "queued", (long long)run->t.n, run->t.duplicates, 0);
         pa_info("job created", PA_S("request_id", r->request_id), PA_S("job_id", jid),
                 PA_I("tasks", run->t.n), PA_I("duplicates", run->t.duplicates),
                 PA_I("leased", leased));
         if (leased < run->t.n && gw->dispatch) gw_dispatch_wake(gw->dispatch);
-        if (leased)
-            gw_dispatch_hand(gw->dispatch, res, rep, 2); /* takes rep */
-        else
-            freeReplyObject(rep);
-        return;
-    }
-    if (strcmp(what, "exists") == 0) {
-        reply_replay(gw, r, arg);
-    } else if (strcmp(what, "limited") == 0) {
+        if (leased) gw_dispatch_hand_leases(gw->dispatch, res, &out->leased); /* takes them */
+        break;
+    case PA_JOBS_EXISTS:
+        reply_replay(gw, r, out->job);
+        break;
+    case PA_JOBS_LIMITED: {
         char ra[24];
-        snprintf(ra, sizeof ra, "%lld", (atoll(arg) + 999) / 1000);
+        snprintf(ra, sizeof ra, "%lld", (out->wait_ms + 999) / 1000);
         gw_problem(r, 429, "rate-limited", NULL,
                    "too many runs; this API key may start %ld per minute (RUN_RATE_PER_MIN)",
                    gw->cfg.run_rate_per_min);
         gw_header(r, "Retry-After", ra);
-    } else {
-        gw_problem(r, 503, "queue-full", NULL,
-                   "the queue holds %s tasks; %zu more would pass MAX_QUEUED_TASKS (%ld)", arg,
-                   run->t.n, gw->cfg.max_queued);
-        gw_header(r, "Retry-After", "5");
+        break;
     }
-    freeReplyObject(rep);
+    case PA_JOBS_FULL:
+        gw_problem(r, 503, "queue-full", NULL,
+                   "the queue holds %lld tasks; %zu more would pass MAX_QUEUED_TASKS (%ld)",
+                   out->depth, run->t.n, gw->cfg.max_queued);
+        gw_header(r, "Retry-After", "5");
+        break;
+    }
+    pa_jobs_leases_free(&out->leased);
 }
 
 void gw_h_run(gw_t *gw, gw_req_t *r)
@@ -481,9 +480,10 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
     json_t *body = gw_json_body(r);
     if (!body) return;
     run_t run = {0};
-    char *meta = NULL, idem[300];
-    if (parse_run(gw, r, body, &run) < 0 || idempotency_key(r, idem, sizeof idem) < 0) goto done;
-    meta = encode_meta(gw, &run);
+    char *ctx = NULL;
+    const char *idem;
+    if (parse_run(gw, r, body, &run) < 0 || idempotency_key(r, &idem) < 0) goto done;
+    ctx = encode_ctx(gw, &run);
     char jid[PA_ID_LEN + 3] = "j-";
     pa_id_new(jid + 2);
     /* A worker of the first stage's service with room takes the first tasks in the same script
@@ -497,15 +497,15 @@ void gw_h_run(gw_t *gw, gw_req_t *r)
                             run.t.n < DIRECT_LEASE_MAX ? (unsigned)run.t.n : DIRECT_LEASE_MAX,
                             &res);
     }
-    redisReply *rep = create_job(gw, r, &run, jid, idem, meta, &res);
-    if (rep) {
-        reply_job(gw, r, &run, jid, rep, &res);
+    pa_jobs_create_out_t out;
+    if (create_job(gw, r, &run, jid, idem, ctx, &res, &out) == 0) {
+        reply_job(gw, r, &run, jid, &out, &res);
     } else {
         if (gw->dispatch) gw_dispatch_unreserve(gw->dispatch, &res, res.k);
         gw_unavailable(r);
     }
 done:
     run_free(&run);
-    free(meta);
+    free(ctx);
     json_decref(body);
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "pa_id.h"
+#include "pa_keys.h"
 #include "pa_log.h"
 #include "pa_time.h"
 
@@ -38,7 +39,7 @@ static pa_script_t mark_script = PA_SCRIPT(gw_lua_prospect_mark);
 
 struct gw_store {
     char *prefix;
-    char *k_changes, *k_ids, *k_seq, *k_prospect;
+    char k_changes[PA_KEY_MAX], k_ids[PA_KEY_MAX], k_seq[PA_KEY_MAX];
     pa_redis_t *sync_redis; /* the sync thread's own connection */
     gw_index_t *ix;
     pthread_rwlock_t lock; /* guards ix */
@@ -49,15 +50,6 @@ struct gw_store {
     atomic_int loaded, redis_up, running;
     pthread_t thread;
 };
-
-static char *cat(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = pa_malloc(la + lb + 1);
-    memcpy(s, a, la);
-    memcpy(s + la, b, lb + 1);
-    return s;
-}
 
 static void set_applied(gw_store_t *s, long long seq)
 {
@@ -114,10 +106,9 @@ static int reload(gw_store_t *s)
         size_t n = ids->elements - off < PIPELINE_BATCH ? ids->elements - off : PIPELINE_BATCH;
         for (size_t i = 0; i < n; i++) {
             const redisReply *id = ids->element[off + i];
-            char *key = cat(s->k_prospect, id->str);
-            const char *av[] = {"HGETALL", key};
+            char key[PA_KEY_MAX];
+            const char *av[] = {"HGETALL", pa_key_prospect(key, s->prefix, id->str)};
             rc |= pa_redis_append(r, 2, av, NULL);
-            free(key);
         }
         for (size_t i = 0; i < n && rc == 0; i++) {
             redisReply *h = pa_redis_get_reply(r);
@@ -270,10 +261,9 @@ gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_
     gw_store_t *s = pa_calloc(1, sizeof *s);
     s->sync_redis = r;
     s->prefix = pa_strdup(prefix);
-    s->k_changes = cat(prefix, "prospects:changes");
-    s->k_ids = cat(prefix, "prospects");
-    s->k_seq = cat(prefix, "prospects:seq");
-    s->k_prospect = cat(prefix, "prospect:");
+    pa_key_prospects(s->k_changes, prefix, "changes");
+    pa_key_prospects(s->k_ids, prefix, NULL);
+    pa_key_prospects(s->k_seq, prefix, "seq");
     s->ix = gw_index_new();
     strcpy(s->last_id, "0-0");
     pthread_rwlockattr_t ra;
@@ -310,10 +300,6 @@ void gw_store_destroy(gw_store_t **sp)
     pthread_mutex_destroy(&s->seq_lock);
     pthread_cond_destroy(&s->seq_cond);
     free(s->prefix);
-    free(s->k_changes);
-    free(s->k_ids);
-    free(s->k_seq);
-    free(s->k_prospect);
     free(s);
     *sp = NULL;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pa_keys.h"
 #include "pa_time.h"
 
 static int of_service(const json_t *w, const char *service)
@@ -22,9 +23,8 @@ static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list, const char *servic
     json_array_foreach(list, i, w)
     {
         if (!of_service(w, service)) continue;
-        char key[200];
-        snprintf(key, sizeof key, "%sworker:%s:status", gw->cfg.prefix,
-                 json_string_value(json_object_get(w, "id")));
+        char key[PA_KEY_MAX];
+        pa_key_worker_status(key, gw->cfg.prefix, json_string_value(json_object_get(w, "id")));
         const char *av[] = {"HGETALL", key};
         if (pa_redis_append(rd, 2, av, NULL) < 0) return -1;
     }
@@ -49,7 +49,8 @@ static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list, const char *servic
 
 json_t *gw_workers_live(gw_t *gw, pa_redis_t *rd, int with_status, const char *service)
 {
-    redisReply *h = rd ? pa_redis_cmd(rd, "HGETALL %sworkers", gw->cfg.prefix) : NULL;
+    char wk[PA_KEY_MAX];
+    redisReply *h = rd ? pa_redis_cmd(rd, "HGETALL %s", pa_key_workers(wk, gw->cfg.prefix)) : NULL;
     if (!h || h->type != REDIS_REPLY_ARRAY) {
         if (h) freeReplyObject(h);
         return NULL;

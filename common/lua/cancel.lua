@@ -6,7 +6,7 @@
 -- answer is an array: {status, then the id of each worker that held a running task of the job
 -- (each once)}, so that the caller can tell those workers (a CANCEL message).
 local jid, iso, with_workers = ARGV[2], ARGV[3], ARGV[4] == '1'
-local jk = P..'job:'..jid
+local jk = k_job(jid)
 local function answer(status, workers)
   if not with_workers then return status end
   local out = {status}
@@ -19,16 +19,16 @@ if h[1] == 'completed' or h[1] == 'cancelled' then return answer(h[1]) end
 redis.call('HSET', jk, 'status', 'cancelled', 'cancelled_at', iso, 'updated', iso)
 local svcs, workers = {}, {}
 for i = 1, tonumber(h[2]) do
-  local tid = string.format('%06d', i)
+  local tid = task_id(i)
   local tk = jid..':'..tid
-  local key = P..'task:'..tk
+  local key = k_task(tk)
   local t = redis.call('HMGET', key, 'state', 'stage', 'attempt', 'worker')
   if t[1] == 'queued' or t[1] == 'retry_wait' or t[1] == 'running' then
     if t[1] == 'queued' then svcs[SVC[t[2]]] = true end
-    if t[1] == 'retry_wait' then redis.call('ZREM', P..'delayed', tk) end
+    if t[1] == 'retry_wait' then redis.call('ZREM', K_DELAYED, tk) end
     if t[1] == 'running' and t[4] then
       -- the lease ends here: out of its worker's lease set, and that worker is told
-      redis.call('ZREM', P..'worker:'..t[4]..':tasks', tk)
+      redis.call('ZREM', k_worker_tasks(t[4]), tk)
       workers[t[4]] = true
     end
     redis.call('HSET', key, 'state', 'cancelled', 'updated', iso)
@@ -40,7 +40,7 @@ end
 -- MAX_QUEUED_TASKS (costs one pass over each queue the job was in)
 local pfx = jid..':'
 for svc in pairs(svcs) do
-  local q = P..'ready:'..svc
+  local q = k_ready(svc)
   local keep = {}
   for _, e in ipairs(redis.call('LRANGE', q, 0, -1)) do
     if string.sub(e, 1, #pfx) ~= pfx then keep[#keep + 1] = e end

@@ -7,13 +7,13 @@
 -- earlier try holds it), 'cancelled' (the job was cancelled), 'stale' (the lease is not the
 -- caller's any more).
 local wid, tk, lease, name, ttl = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]) or 0
-local t = redis.call('HMGET', P..'task:'..tk, 'state', 'lease', 'worker')
+local t = redis.call('HMGET', k_task(tk), 'state', 'lease', 'worker')
 local job = split_key(tk)
-if t[1] == 'cancelled' or (job and redis.call('HGET', P..'job:'..job, 'status') == 'cancelled') then
+if t[1] == 'cancelled' or (job and redis.call('HGET', k_job(job), 'status') == 'cancelled') then
   return 'cancelled'
 end
 if t[1] ~= 'running' or t[2] ~= lease or t[3] ~= wid then return 'stale' end
-local key, mine = P..'claim:'..name, tk..'/'..lease
+local key, mine = k_claim(name), tk..'/'..lease
 local got
 if ttl > 0 then got = redis.call('SET', key, mine, 'NX', 'EX', ttl)
 else got = redis.call('SET', key, mine, 'NX') end

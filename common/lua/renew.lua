@@ -8,7 +8,7 @@ local wid, n = ARGV[2], tonumber(ARGV[3])
 local out, extend = {}, {}
 for i = 0, n - 1 do
   local tk, lease, until_ms = ARGV[4 + 3 * i], ARGV[5 + 3 * i], ARGV[6 + 3 * i]
-  local t = redis.call('HMGET', P..'task:'..tk, 'state', 'lease', 'worker')
+  local t = redis.call('HMGET', k_task(tk), 'state', 'lease', 'worker')
   if t[2] ~= lease or t[3] ~= wid then
     out[#out + 1] = 'lost'
   elseif t[1] == 'running' then
@@ -25,6 +25,6 @@ for i = 0, n - 1 do
 end
 -- the lease's expiry is its score in the worker's lease set
 for i = 1, #extend, 1000 do
-  redis.call('ZADD', P..'worker:'..wid..':tasks', unpack(extend, i, math.min(i + 999, #extend)))
+  redis.call('ZADD', k_worker_tasks(wid), unpack(extend, i, math.min(i + 999, #extend)))
 end
 return out

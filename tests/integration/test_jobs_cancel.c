@@ -6,6 +6,7 @@
  * attempt from the engine; a daemon's own Redis calls are answered on the runtime's loop. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <time.h>
 
 #include "jobs_fixture.h"
 
@@ -111,6 +112,108 @@ Test(jobs_cancel, cancelling_a_job_ends_its_running_tasks_at_once_and_the_worker
     const char *next = jf_run(gw, jf_body(jf_targets(4, "after", NULL), SUBMIT_ONLY));
     job = jf_wait_status(gw, next, "completed", 10000);
     cr_assert_eq(jf_count(job, "succeeded"), 4, "%s", hr_jdump(job));
+    jf_finish((hr_gateway_t *const[]){gw, NULL});
+}
+
+/* A log line's time ("ts": RFC 3339 with ms, UTC) in wall-clock ms; 0 when it has none. */
+static uint64_t log_ts_ms(const json_t *line)
+{
+    const char *ts = hr_jstr(line, "ts");
+    struct tm tm = {0};
+    int ms = 0;
+    if (!ts || sscanf(ts, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return 0;
+    tm.tm_year -= 1900, tm.tm_mon -= 1;
+    return (uint64_t)timegm(&tm) * 1000u + (uint64_t)ms;
+}
+
+/* When the worker's log says it stopped the task (on_cancel, "task cancelled"): wall-clock ms,
+ * or 0 while it has not. */
+static uint64_t cancelled_at(const jf_worker_t *w, const char *task)
+{
+    const char *out = jf_worker_output(w);
+    for (const char *p = out; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        json_t *line = json_loadb(p, len, 0, NULL);
+        uint64_t at = 0;
+        if (line &&
+            strcmp(hr_jstr(line, "msg") ? hr_jstr(line, "msg") : "", "task cancelled") == 0 &&
+            strcmp(hr_jstr(line, "task_id") ? hr_jstr(line, "task_id") : "", task) == 0)
+            at = log_ts_ms(line);
+        json_decref(line);
+        if (at) return at;
+        p = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Watches Redis (MONITOR) until worker wid checks its leases on task (the renew script, which
+ * names the worker and the task), then returns the wall-clock ms it saw it; 0 when it did not
+ * within timeout_ms. */
+static uint64_t wait_lease_check(const char *wid, const char *task, int timeout_ms)
+{
+    redisContext *c = jf_redis_connect(rd);
+    cr_assert(c, "no connection to redis");
+    redisReply *ok = redisCommand(c, "MONITOR");
+    cr_assert(ok && ok->type == REDIS_REPLY_STATUS, "MONITOR refused");
+    freeReplyObject(ok);
+    char w[80], t[160];
+    snprintf(w, sizeof w, "\"%s\"", wid);
+    snprintf(t, sizeof t, "\"%s\"", task);
+    uint64_t deadline = hr_now_ms() + (uint64_t)timeout_ms, seen = 0;
+    while (!seen && hr_now_ms() < deadline) {
+        redisReply *line = NULL;
+        if (redisGetReply(c, (void **)&line) != REDIS_OK || !line) break;
+        /* e.g. 1733471234.123456 [0 127.0.0.1:40000] "EVALSHA" "<sha>" "0" "pa:" "form-1" "1"
+         * "j-...:000001" "<lease>" "0": the script's own commands come as [0 lua] lines */
+        if (line->type == REDIS_REPLY_STATUS && !strstr(line->str, " lua]") &&
+            strcasestr(line->str, "] \"eval") && strstr(line->str, w) && strstr(line->str, t))
+            seen = jf_wall_ms();
+        freeReplyObject(line);
+    }
+    redisFree(c);
+    return seen;
+}
+
+Test(jobs_cancel, the_worker_hears_a_cancel_at_once_not_at_its_next_lease_check)
+{
+    /* The worker checks its leases every second (the runtime's CHECK_EVERY_MS, with this lease
+     * time); a cancelled job's task is void from then on, so a worker that is not told learns
+     * it at its next check, up to a second late. The dispatcher's CANCEL (gw_dispatch_cancel,
+     * after cancel.lua named the worker) tells it at once. The cancel is sent right after a
+     * lease check, so that only a CANCEL can reach the worker well within the second. */
+    start((const char *[]){"LEASE_MS=30000", NULL});
+    jf_worker_t *w = jf_worker_start(rd, "form", "form-1", jf_endpoint(gw), NULL);
+    jf_wait_workers(gw, "form", 1, 5000);
+    const char *jid = jf_run(gw, jf_body(jf_targets(1, "now", "wait_cancel"), SUBMIT_ONLY));
+    wait_running(jid, 1);
+    const char *task = hr_fmt("%s:000001", jid);
+    uint64_t checked = wait_lease_check("form-1", task, 5000);
+    cr_assert(checked, "the worker never checked its lease on %s", task);
+    hr_resp_t *r = hr_post(gw, hr_fmt("/api/jobs/%s/cancel", jid), NULL);
+    uint64_t answered = jf_wall_ms();
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    cr_assert_eq(jf_count(hr_json(r), "cancelled"), 1, "%s", hr_describe(r));
+    uint64_t deadline = hr_now_ms() + 3000, heard = 0;
+    while (!(heard = cancelled_at(w, task)) && hr_now_ms() < deadline)
+        hr_sleep_ms(10);
+    cr_assert(heard, "the worker never stopped the task:\n%s", jf_worker_output(w));
+    long long after_answer = (long long)(heard - answered),
+              after_check = (long long)(heard - checked);
+    cr_log_info("stopped %lld ms after the cancel's answer, %lld ms after the lease check",
+                after_answer, after_check);
+    cr_assert_lt(after_answer, 300,
+                 "the worker stopped the task %lld ms after the cancel was answered (%lld ms "
+                 "after its lease check): it was not told (CANCEL) but found out by its next "
+                 "lease check\n%s",
+                 after_answer, after_check, jf_worker_output(w));
+    cr_assert_lt(after_check, 800,
+                 "the worker stopped the task %lld ms after its last lease check: its next lease "
+                 "check told it, not a CANCEL\n%s",
+                 after_check, jf_worker_output(w));
+    cr_assert_eq(jf_rint(rd, -1, "ZCARD pa:worker:form-1:tasks"), 0, "the lease ended");
     jf_finish((hr_gateway_t *const[]){gw, NULL});
 }
 

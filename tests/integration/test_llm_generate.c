@@ -88,6 +88,69 @@ Test(generate, no_answer_in_time_is_504)
     cr_assert(took >= 1400 && took < 5000, "answered after %llu ms", (unsigned long long)took);
 }
 
+/* The lines of a process's output (JSON log lines) with msg and a field k holding v (prefix
+ * match when v ends with '*'). */
+static int log_count(const char *out, const char *msg, const char *k, const char *v)
+{
+    int n = 0;
+    size_t vl = strlen(v);
+    int prefix = vl && v[vl - 1] == '*';
+    for (const char *p = out; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        json_t *line = json_loadb(p, len, 0, NULL);
+        const char *m = hr_jstr(line, "msg"), *x = hr_jstr(line, k);
+        if (m && x && strcmp(m, msg) == 0 &&
+            (prefix ? strncmp(x, v, vl - 1) == 0 : strcmp(x, v) == 0))
+            n++;
+        json_decref(line);
+        p = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+Test(generate, a_call_given_up_stops_its_task_on_the_worker_at_once)
+{
+    /* a gateway that logs what its dispatcher sends (debug), with the worker on it */
+    hr_gateway_t *g =
+        hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", "LLM_GENERATE_TIMEOUT_MS=1000",
+                                              "LOG_LEVEL=debug", NULL});
+    lf_proc_t *w = lf_worker(
+        LF_TEST_WORKER_BIN, "llm-wait", rd, g,
+        (const char *[]){"TEST_WORKER_SERVICE=llm", "TEST_WORKER_MODE=wait_cancel", NULL});
+    uint64_t t0 = hr_now_ms();
+    while (json_array_size(json_object_get(hr_json(hr_get(g, "/api/workers")), "workers")) == 0) {
+        cr_assert_lt(hr_now_ms() - t0, 5000, "the llm test worker did not join");
+        hr_sleep_ms(20);
+    }
+    hr_resp_t *r = hr_post(g, "/api/llm/generate", "{\"prompt\":\"hi\"}");
+    hr_assert_problem(r, 504, "llm-timeout", NULL);
+    /* the timed-out call's job is cancelled, and the worker holding its task is told (CANCEL)
+     * rather than finding out at its next lease check */
+    json_t *lines = hr_gateway_log_lines(g);
+    const char *job = NULL;
+    size_t i;
+    json_t *l;
+    json_array_foreach(lines, i, l)
+    {
+        if (strcmp(hr_jstr(l, "msg") ? hr_jstr(l, "msg") : "", "generate answered") == 0)
+            job = hr_jstr(l, "job_id");
+    }
+    cr_assert(job, "no generate answered line:\n%s", hr_gateway_output(g));
+    uint64_t deadline = hr_now_ms() + 3000;
+    while (log_count(hr_gateway_output(g), "cancel sent", "job_id", job) == 0 &&
+           hr_now_ms() < deadline)
+        hr_sleep_ms(10);
+    cr_assert_eq(log_count(hr_gateway_output(g), "cancel sent", "worker", "llm-wait"), 1,
+                 "the dispatcher did not send CANCEL to the worker:\n%s", hr_gateway_output(g));
+    while (log_count(lf_output(w), "task cancelled", "task_id", hr_fmt("%s:*", job)) == 0 &&
+           hr_now_ms() < deadline)
+        hr_sleep_ms(10);
+    cr_assert_eq(log_count(lf_output(w), "task cancelled", "task_id", hr_fmt("%s:*", job)), 1,
+                 "the worker did not stop the task:\n%s", lf_output(w));
+    lf_finish();
+}
+
 Test(generate, bad_input_is_400_naming_the_field)
 {
     start_worker("ok");

@@ -1210,6 +1210,16 @@ Test(lua_jobs, key_names_match_the_documented_layout)
     cr_assert_str_eq(pa_key_rate(k, P, "run", -1), "pa:rl:run:anonymous");
     cr_assert_str_eq(pa_key_prospects(k, P, "status:new"), "pa:prospects:status:new");
     cr_assert_str_eq(pa_key_llm_stream(k, P, "j-1"), "pa:llm:stream:j-1");
+    cr_assert_str_eq(pa_key_llm_cache(k, P, "hits"), "pa:llm:cache:hits");
+    cr_assert_str_eq(pa_key_campaign(k, P, "c-1"), "pa:campaign:c-1");
+    cr_assert_str_eq(pa_key_campaigns(k, P), "pa:campaigns");
+    cr_assert_str_eq(pa_key_prospect(k, P, "p-1"), "pa:prospect:p-1");
+    cr_assert_str_eq(pa_key_prospects(k, P, NULL), "pa:prospects");
+    cr_assert_str_eq(pa_key_workers(k, P), "pa:workers");
+    cr_assert_str_eq(pa_key_jobs(k, P), "pa:jobs");
+    cr_assert_str_eq(pa_key_delayed(k, P), "pa:delayed");
+    cr_assert_str_eq(pa_key_dead(k, P), "pa:dead");
+    cr_assert_str_eq(pa_key_llm_stream(k, P, "*"), "pa:llm:stream:*"); /* the gateways' pattern */
     /* the scripts name the same keys: a created task is where pa_keys says */
     create("j-1", 1, "enrich");
     cr_assert_eq(EXISTS(pa_key_task_n(k, P, "j-1", 1)), 1);
