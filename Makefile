@@ -4,7 +4,7 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan run test test-unit test-asan bench fuzz clean format
+.PHONY: all deps build build-asan run test test-unit test-asan bench fuzz clean format check-format
 
 all: build
 
@@ -24,7 +24,7 @@ run: build
 
 # The whole suite: unit and integration tests, then the same tests built with
 # AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on).
-test: build build-asan
+test: check-format build build-asan
 	@echo "== tests (release build) =="
 	@ctest --test-dir build --output-on-failure --timeout 300
 	@echo "== tests (ASan + UBSan build) =="
@@ -40,8 +40,12 @@ bench: build
 fuzz: deps
 	@scripts/fuzz
 
-format:
-	@clang-format -i common/*.[ch] proto/*.[ch] gateway/*.[ch] tests/*/*.[ch]
+# Every C file of the repository, by the root .clang-format; `make test` checks it.
+format: deps
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+check-format: deps
+	@scripts/check-format
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -372,7 +372,9 @@ static int truncated(rd_t *r, const tok_t *t)
 }
 
 /* Reads the next token; for str, bin and ext it also takes the payload, for array and map only
- * the header (after checking that the remaining bytes can hold that many elements). */
+ * the header (after checking that the remaining bytes can hold that many elements). Long on
+ * purpose: one switch over msgpack's format bytes, in the specification's order, so that each
+ * case can be checked against it line by line. */
 static int rd_token(rd_t *r, tok_t *t)
 {
     memset(t, 0, sizeof *t);
