@@ -38,13 +38,11 @@ int main(int argc, char **argv)
     fputs("}\n-- The stages of a campaign run, in order.\n"
           "local RUN_STAGES = {",
           f);
-    for (int i = 0; i < PA_NSTAGES; i++)
-        fprintf(f, "%s'%s'", i ? ", " : "", pa_stages[i]);
+    for (int i = 0; i < PA_NSTAGES; i++) fprintf(f, "%s'%s'", i ? ", " : "", pa_stages[i]);
     fputs("}\n-- The results a leased task carries: every run stage's but the last.\n"
           "local RESULT_FIELDS = {",
           f);
-    for (int i = 0; i < PA_NRESULTS; i++)
-        fprintf(f, "%s'result_%s'", i ? ", " : "", pa_stages[i]);
+    for (int i = 0; i < PA_NRESULTS; i++) fprintf(f, "%s'result_%s'", i ? ", " : "", pa_stages[i]);
     fprintf(f, "}\n-- A task's number in its key (\"000042\").\nlocal TASK_ID_FMT = '%%0%dd'\n",
             PA_TASK_DIGITS);
     return fclose(f) == 0 ? 0 : 1;

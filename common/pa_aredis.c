@@ -98,7 +98,8 @@ static int parse_url(pa_aredis_t *a, const char *url, char *err, size_t errlen)
     }
     return 0;
 bad:
-    snprintf(err, errlen, "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
+    snprintf(err, errlen,
+             "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
     return -1;
 }
 
@@ -113,8 +114,7 @@ static void on_fail_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
     size_t n = a->nfailed;
     a->failed = NULL;
     a->nfailed = a->capfailed = 0;
-    for (size_t i = 0; i < n; i++)
-        list[i].fn(NULL, list[i].ud);
+    for (size_t i = 0; i < n; i++) list[i].fn(NULL, list[i].ud);
     free(list);
 }
 
@@ -206,10 +206,22 @@ static void ev_set(pa_aredis_t *a, unsigned bit, int on)
     if (a->fd >= 0) pa_loop_watch(a->loop, a->fd, a->want, on_io, a);
 }
 
-static void ev_add_read(void *p) { ev_set(p, PA_IO_READ, 1); }
-static void ev_del_read(void *p) { ev_set(p, PA_IO_READ, 0); }
-static void ev_add_write(void *p) { ev_set(p, PA_IO_WRITE, 1); }
-static void ev_del_write(void *p) { ev_set(p, PA_IO_WRITE, 0); }
+static void ev_add_read(void *p)
+{
+    ev_set(p, PA_IO_READ, 1);
+}
+static void ev_del_read(void *p)
+{
+    ev_set(p, PA_IO_READ, 0);
+}
+static void ev_add_write(void *p)
+{
+    ev_set(p, PA_IO_WRITE, 1);
+}
+static void ev_del_write(void *p)
+{
+    ev_set(p, PA_IO_WRITE, 0);
+}
 
 static void ev_cleanup(void *p)
 {
@@ -237,7 +249,9 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     pa_aredis_t *a = ac->data;
     if (a->ac != ac) return; /* we dropped it ourselves */
-    went_down(a, status == REDIS_OK ? "disconnected" : ac->errstr[0] ? ac->errstr : "connection lost");
+    went_down(a, status == REDIS_OK ? "disconnected"
+                 : ac->errstr[0]    ? ac->errstr
+                                    : "connection lost");
 }
 
 static void on_reply(redisAsyncContext *ac, void *r, void *privdata);
@@ -415,8 +429,7 @@ int pa_aredis_eval(pa_aredis_t *a, pa_script_t *s, pa_aredis_fn fn, void *ud, in
     /* one block: argv, lens, the NKEYS digits and a copy of every argument */
     int n = argc + 3;
     size_t bytes = 0;
-    for (int i = 0; i < argc; i++)
-        bytes += (lens ? lens[i] : strlen(argv[i])) + 1;
+    for (int i = 0; i < argc; i++) bytes += (lens ? lens[i] : strlen(argv[i])) + 1;
     size_t head = (size_t)n * (sizeof(char *) + sizeof(size_t)) + 16;
     char *block = pa_malloc(head + bytes);
     cmd_t *c = cmd_new(a, fn, ud, have ? CMD_EVALSHA : CMD_USER);
@@ -437,10 +450,8 @@ int pa_aredis_eval(pa_aredis_t *a, pa_script_t *s, pa_aredis_fn fn, void *ud, in
         c->argv[i + 3] = data;
         data += l + 1;
     }
-    for (int i = 0; i < n; i++)
-        c->lens[i] = strlen(c->argv[i]);
-    for (int i = 0; i < argc; i++)
-        c->lens[i + 3] = lens ? lens[i] : strlen(argv[i]);
+    for (int i = 0; i < n; i++) c->lens[i] = strlen(c->argv[i]);
+    for (int i = 0; i < argc; i++) c->lens[i + 3] = lens ? lens[i] : strlen(argv[i]);
     return send_argv(a, c, c->argc, c->argv, c->lens);
 }
 
@@ -476,8 +487,7 @@ void pa_aredis_destroy(pa_aredis_t **ap)
         size_t n = a->nfailed;
         a->failed = NULL;
         a->nfailed = a->capfailed = 0;
-        for (size_t i = 0; i < n; i++)
-            list[i].fn(NULL, list[i].ud);
+        for (size_t i = 0; i < n; i++) list[i].fn(NULL, list[i].ud);
         free(list);
     }
     pa_loop_timer_stop(a->loop, &a->timer);

@@ -31,8 +31,7 @@ typedef void (*pa_aredis_fn)(redisReply *reply /* NULL: failed or disconnected *
 
 /* url as pa_redis_new takes it: redis://[:password@]host[:port][/db] or unix:///path. NULL only
  * on a bad URL (err says why); a Redis that is down is retried. */
-pa_aredis_t *pa_aredis_new(pa_loop_t *l, const char *url, int timeout_ms, char *err,
-                           size_t errlen);
+pa_aredis_t *pa_aredis_new(pa_loop_t *l, const char *url, int timeout_ms, char *err, size_t errlen);
 /* Calls every pending callback with NULL (inside this call), then frees the client and sets *a to
  * NULL. Calls made from those callbacks return -1 (their callbacks are never called). */
 void pa_aredis_destroy(pa_aredis_t **a);

@@ -11,7 +11,10 @@ typedef struct {
     size_t cap;
 } pa_buf_t;
 
-#define PA_BUF_INIT {NULL, 0, 0}
+#define PA_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void pa_buf_reserve(pa_buf_t *b, size_t extra);
 void pa_buf_put(pa_buf_t *b, const void *p, size_t n);

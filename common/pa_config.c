@@ -24,8 +24,8 @@ int pa_env_long(const char *name, long def, long min, long max, long *out, char 
     errno = 0;
     long x = strtol(v, &end, 10);
     if (errno || *end || end == v || x < min || x > max) {
-        snprintf(err, errlen, "%s: expected an integer from %ld to %ld, got '%.40s'", name, min, max,
-                 v);
+        snprintf(err, errlen, "%s: expected an integer from %ld to %ld, got '%.40s'", name, min,
+                 max, v);
         return -1;
     }
     *out = x;
@@ -66,8 +66,10 @@ int pa_env_size(const char *name, size_t def, size_t min, size_t max, size_t *ou
     else if (*end == 'm' || *end == 'M') mul = 1024ull * 1024, end++;
     else if (*end == 'g' || *end == 'G') mul = 1024ull * 1024 * 1024, end++;
     if (errno || *end || end == v || v[0] == '-' || x > max / mul || x * mul < min) {
-        snprintf(err, errlen, "%s: expected a size from %zu to %zu bytes (k, m, g suffixes allowed), got '%.40s'",
-                 name, min, max, v);
+        snprintf(
+            err, errlen,
+            "%s: expected a size from %zu to %zu bytes (k, m, g suffixes allowed), got '%.40s'",
+            name, min, max, v);
         return -1;
     }
     *out = (size_t)(x * mul);

@@ -25,7 +25,6 @@ const char *pa_event_get(const pa_event_t *ev, const char *name);
 
 /* Calls fn for every change the entry's field list (a [name, value, ...] array) holds, in
  * order. Returns how many, or -1 when the entry is not an events entry (fn not called). */
-long pa_events_each(const redisReply *fields, void (*fn)(const pa_event_t *ev, void *ud),
-                    void *ud);
+long pa_events_each(const redisReply *fields, void (*fn)(const pa_event_t *ev, void *ud), void *ud);
 
 #endif

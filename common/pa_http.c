@@ -121,17 +121,14 @@ char *pa_http_resolve(const char *base, const char *location)
 int pa_http_header_split(const char *line, size_t len, const char **name, size_t *nlen,
                          const char **value, size_t *vlen)
 {
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        len--;
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
     const char *colon = memchr(line, ':', len);
     if (!colon || colon == line) return -1;
     for (const char *p = line; p < colon; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f) return -1;
     const char *v = colon + 1, *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
+    while (v < end && (*v == ' ' || *v == '\t')) v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t')) end--;
     *name = line, *nlen = (size_t)(colon - line);
     *value = v, *vlen = (size_t)(end - v);
     return 0;
@@ -186,8 +183,7 @@ const char *pa_http_res_header(const pa_http_res_t *res, const char *name)
     return NULL;
 }
 
-int pa_http_res_header_at(const pa_http_res_t *res, size_t i, const char **name,
-                          const char **value)
+int pa_http_res_header_at(const pa_http_res_t *res, size_t i, const char **name, const char **value)
 {
     const pa_http_req_t *r = res->priv_;
     if (!r || i >= r->nhv) return -1;
@@ -257,8 +253,7 @@ static void req_free(pa_http_req_t *r)
     curl_mime_free(r->mime);
     curl_slist_free_all(r->slist);
     jar_unref(r->jar);
-    for (size_t i = 0; i < r->nhdrs; i++)
-        free(r->hdrs[i]);
+    for (size_t i = 0; i < r->nhdrs; i++) free(r->hdrs[i]);
     free(r->hdrs);
     for (size_t i = 0; i < r->nparts; i++) {
         free(r->parts[i].name);
@@ -338,7 +333,8 @@ static void fail_later(pa_http_req_t *r, pa_http_result_t result, const char *ms
     later(r, ST_FAILING, result, msg);
 }
 
-/* ---- libcurl callbacks ------------------------------------------------------------------------ */
+/* ---- libcurl callbacks ------------------------------------------------------------------------
+ */
 
 static int is_redirect(long s)
 {
@@ -656,10 +652,11 @@ static void hop_done(pa_http_req_t *r, CURLcode code)
         if (r->headers_too_large)
             finishf(r, res, code, "the response headers are larger than %u bytes",
                     MAX_HEADER_BYTES);
-        else
-            finishf(r, res, code, "the response body is larger than %zu bytes", r->max_body);
+        else finishf(r, res, code, "the response body is larger than %zu bytes", r->max_body);
         break;
-    case PA_HTTP_EABORTED: finish(r, res, "the transfer was stopped by its data callback", code); break;
+    case PA_HTTP_EABORTED:
+        finish(r, res, "the transfer was stopped by its data callback", code);
+        break;
     case PA_HTTP_EREFUSED:
         finishf(r, res, code, "the connection to %s port %ld was refused by the connect hook",
                 r->ip, r->port);
@@ -730,12 +727,11 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *sock
         if ((size_t)s < h->nfdw) h->fdw[s] = 0;
         return 0;
     }
-    unsigned ev = ((what & CURL_POLL_IN) ? PA_IO_READ : 0u) |
-                  ((what & CURL_POLL_OUT) ? PA_IO_WRITE : 0u);
+    unsigned ev =
+        ((what & CURL_POLL_IN) ? PA_IO_READ : 0u) | ((what & CURL_POLL_OUT) ? PA_IO_WRITE : 0u);
     if ((size_t)s >= h->nfdw) {
         size_t n = h->nfdw ? h->nfdw : 64;
-        while (n <= (size_t)s)
-            n *= 2;
+        while (n <= (size_t)s) n *= 2;
         h->fdw = pa_realloc(h->fdw, n);
         memset(h->fdw + h->nfdw, 0, n - h->nfdw);
         h->nfdw = n;
@@ -793,8 +789,7 @@ void pa_http_destroy(pa_http_t **hp)
     pa_http_t *h = *hp;
     if (!h) return;
     reap(h);
-    while (h->all)
-        req_free(h->all); /* the fail list's entries are in h->all too */
+    while (h->all) req_free(h->all); /* the fail list's entries are in h->all too */
     h->fail_head = h->fail_tail = NULL;
     curl_multi_cleanup(h->multi);
     for (size_t fd = 0; fd < h->nfdw; fd++)
@@ -942,8 +937,7 @@ void pa_http_start(pa_http_req_t *r, pa_http_done_fn done, void *ud)
     r->started = pa_mono_ms();
     if (r->h->in_curl) /* called from a hook inside libcurl: it may not add a transfer now */
         later(r, ST_DEFERRED, PA_HTTP_OK, NULL);
-    else
-        start_now(r);
+    else start_now(r);
 }
 
 static void start_now(pa_http_req_t *r)
@@ -973,8 +967,8 @@ void pa_http_cancel(pa_http_req_t *r)
     r->cancelled = 1;
     pa_http_t *h = r->h;
     if (r->state == ST_FAILING || r->state == ST_DEFERRED) return; /* freed by the fail timer */
-    if (r->busy) return;                /* freed by follow() when the hook returns */
-    if (h->in_curl) {                   /* libcurl is running it: free once it returns */
+    if (r->busy) return; /* freed by follow() when the hook returns */
+    if (h->in_curl) {    /* libcurl is running it: free once it returns */
         r->lnext = h->reap;
         h->reap = r;
         return;

@@ -67,12 +67,12 @@ typedef struct {
     long status;       /* the last response's status, 0 when none came */
     const char *body;  /* the bytes kept (not those the data callback took), NUL-terminated */
     size_t len;
-    const char *url;   /* the last hop's URL */
-    const char *ip;    /* the address connected to on the last hop ("" when none) */
+    const char *url; /* the last hop's URL */
+    const char *ip;  /* the address connected to on the last hop ("" when none) */
     long port;
-    unsigned hops;     /* redirects followed */
+    unsigned hops;                                     /* redirects followed */
     const char *content_type, *location, *retry_after; /* of the last response, or NULL */
-    long elapsed_ms;   /* from pa_http_start */
+    long elapsed_ms;                                   /* from pa_http_start */
     const void *priv_; /* the engine's: pa_http_res_header reads through it */
 } pa_http_res_t;
 

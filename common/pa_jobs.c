@@ -413,10 +413,8 @@ int pa_jobs_commit_parse(const redisReply *rep, size_t n, pa_jobs_commit_out_t *
         const redisReply *e = rep->element[i];
         int ok = is_str(e) && strcmp(e->str, "ok") == 0;
         if (out->stale) out->stale[i] = !ok;
-        if (ok)
-            out->ok++;
-        else
-            out->nstale++;
+        if (ok) out->ok++;
+        else out->nstale++;
     }
     return 0;
 }
@@ -590,12 +588,9 @@ int pa_jobs_renew_parse(const redisReply *rep, size_t n, pa_jobs_renew_out_t *ou
                                    : strcmp(e->str, "cancelled") == 0 ? PA_LEASE_CANCELLED
                                                                       : PA_LEASE_LOST;
         if (out->state) out->state[i] = st;
-        if (st == PA_LEASE_HELD)
-            out->held++;
-        else if (st == PA_LEASE_CANCELLED)
-            out->cancelled++;
-        else
-            out->lost++;
+        if (st == PA_LEASE_HELD) out->held++;
+        else if (st == PA_LEASE_CANCELLED) out->cancelled++;
+        else out->lost++;
     }
     return 0;
 }
@@ -633,16 +628,11 @@ int pa_jobs_claim_parse(const redisReply *rep, pa_jobs_claim_out_t *out, char *e
             return fail(err, errlen, "script error: %s", rep->str);
         return fail(err, errlen, "unexpected answer from claim");
     }
-    if (strcmp(rep->str, "ok") == 0)
-        out->status = PA_JOBS_CLAIM_OK;
-    else if (strcmp(rep->str, "taken") == 0)
-        out->status = PA_JOBS_CLAIM_TAKEN;
-    else if (strcmp(rep->str, "cancelled") == 0)
-        out->status = PA_JOBS_CLAIM_CANCELLED;
-    else if (strcmp(rep->str, "stale") == 0)
-        out->status = PA_JOBS_CLAIM_STALE;
-    else
-        return fail(err, errlen, "unexpected answer from claim: %s", rep->str);
+    if (strcmp(rep->str, "ok") == 0) out->status = PA_JOBS_CLAIM_OK;
+    else if (strcmp(rep->str, "taken") == 0) out->status = PA_JOBS_CLAIM_TAKEN;
+    else if (strcmp(rep->str, "cancelled") == 0) out->status = PA_JOBS_CLAIM_CANCELLED;
+    else if (strcmp(rep->str, "stale") == 0) out->status = PA_JOBS_CLAIM_STALE;
+    else return fail(err, errlen, "unexpected answer from claim: %s", rep->str);
     return 0;
 }
 
@@ -681,16 +671,11 @@ int pa_jobs_cancel_call(pa_redis_t *r, const pa_jobs_cancel_in_t *in, pa_jobs_ca
     const redisReply *st = rep;
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1) st = rep->element[0];
     int rc = 0;
-    if (!is_str(st))
-        rc = fail(err, errlen, "unexpected answer from cancel");
-    else if (strcmp(st->str, "cancelled") == 0)
-        out->status = PA_CANCEL_CANCELLED;
-    else if (strcmp(st->str, "completed") == 0)
-        out->status = PA_CANCEL_COMPLETED;
-    else if (strcmp(st->str, "notfound") == 0)
-        out->status = PA_CANCEL_NOTFOUND;
-    else
-        rc = fail(err, errlen, "unexpected answer from cancel: %s", st->str);
+    if (!is_str(st)) rc = fail(err, errlen, "unexpected answer from cancel");
+    else if (strcmp(st->str, "cancelled") == 0) out->status = PA_CANCEL_CANCELLED;
+    else if (strcmp(st->str, "completed") == 0) out->status = PA_CANCEL_COMPLETED;
+    else if (strcmp(st->str, "notfound") == 0) out->status = PA_CANCEL_NOTFOUND;
+    else rc = fail(err, errlen, "unexpected answer from cancel: %s", st->str);
     if (rc < 0 || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2) {
         freeReplyObject(rep);
         return rc;

@@ -3,7 +3,13 @@
 #define PA_LOG_H
 #include <stddef.h>
 
-typedef enum { PA_LOG_DEBUG = 0, PA_LOG_INFO, PA_LOG_WARN, PA_LOG_ERROR, PA_LOG_OFF } pa_log_level_t;
+typedef enum {
+    PA_LOG_DEBUG = 0,
+    PA_LOG_INFO,
+    PA_LOG_WARN,
+    PA_LOG_ERROR,
+    PA_LOG_OFF
+} pa_log_level_t;
 
 typedef struct {
     const char *k;
@@ -30,7 +36,7 @@ void pa_log_kv(pa_log_level_t level, const char *msg, const pa_kv_t *kv, size_t 
 #define PA_LOG(level, msg, ...)                                                                    \
     do {                                                                                           \
         if (pa_log_enabled(level)) {                                                               \
-            pa_kv_t kv_[] = {{0}, __VA_ARGS__};                                                   \
+            pa_kv_t kv_[] = {{0}, __VA_ARGS__};                                                    \
             pa_log_kv((level), (msg), kv_ + 1, sizeof kv_ / sizeof kv_[0] - 1);                    \
         }                                                                                          \
     } while (0)

@@ -117,8 +117,7 @@ void pa_loop_destroy(pa_loop_t **lp)
 {
     pa_loop_t *l = *lp;
     if (!l) return;
-    for (size_t i = 0; i < l->nheap; i++)
-        free(l->heap[i]);
+    for (size_t i = 0; i < l->nheap; i++) free(l->heap[i]);
     free(l->heap);
     free(l->w);
     close(l->ep);
@@ -139,8 +138,7 @@ int pa_loop_watch(pa_loop_t *l, int fd, unsigned events, pa_io_fn fn, void *ud)
     }
     if ((size_t)fd >= l->nw) {
         size_t n = l->nw ? l->nw : 64;
-        while (n <= (size_t)fd)
-            n *= 2;
+        while (n <= (size_t)fd) n *= 2;
         l->w = pa_realloc(l->w, n * sizeof *l->w);
         memset(l->w + l->nw, 0, (n - l->nw) * sizeof *l->w);
         l->nw = n;
@@ -193,10 +191,8 @@ void pa_loop_timer_stop(pa_loop_t *l, pa_timer_t **tp)
     if (!t) return;
     *tp = NULL;
     heap_remove(l, t);
-    if (t->firing)
-        t->stopped = 1; /* freed when its callback returns */
-    else
-        free(t);
+    if (t->firing) t->stopped = 1; /* freed when its callback returns */
+    else free(t);
 }
 
 void pa_loop_timer_again(pa_loop_t *l, pa_timer_t *t, uint64_t after_ms)
@@ -240,10 +236,8 @@ static int run_timers(pa_loop_t *l)
         t->fn(l, t, t->ud);
         t->firing = 0;
         ran++;
-        if (t->stopped)
-            free(t);
-        else if (!t->repeat && t->idx == SIZE_MAX)
-            free(t); /* one-shot, not re-armed */
+        if (t->stopped) free(t);
+        else if (!t->repeat && t->idx == SIZE_MAX) free(t); /* one-shot, not re-armed */
     }
     return ran;
 }

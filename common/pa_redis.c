@@ -68,7 +68,8 @@ static int parse_url(pa_redis_t *r, const char *url, char *err, size_t errlen)
     r->url_safe = pa_buf_detach(&b, NULL);
     return 0;
 bad:
-    snprintf(err, errlen, "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
+    snprintf(err, errlen,
+             "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
     return -1;
 }
 

@@ -16,7 +16,10 @@ typedef struct {
     pthread_mutex_t lock; /* guards the first load; scripts are shared by threads */
 } pa_script_t;
 
-#define PA_SCRIPT(src_) {(src_), {0}, 0, PTHREAD_MUTEX_INITIALIZER}
+#define PA_SCRIPT(src_)                                                                            \
+    {                                                                                              \
+        (src_), {0}, 0, PTHREAD_MUTEX_INITIALIZER                                                  \
+    }
 
 /* url: redis://[:password@]host[:port][/db] or unix:///path/to/socket. NULL on a bad URL (with a
  * message in err); a Redis that is down is not an error here, it is retried on use. */

@@ -59,16 +59,16 @@ typedef struct {
 } gwconn_t;
 
 typedef struct held {
-    pa_task_t t; /* first: the daemon's pa_task_t * is a held_t * */
+    pa_task_t t;   /* first: the daemon's pa_task_t * is a held_t * */
     char *payload; /* its own allocation: a daemon that uses little arena memory gets a small one */
     int gw;
     uint64_t deadline_wall; /* lease expiry (ms) */
     uint64_t lease_ms;
-    int done;     /* pa_worker_done was called */
-    int sent;     /* in the commit in flight */
-    int voided;   /* cancelled, lost or released: never committed */
-    int finished; /* out of the held list, arena gone; freed once refs is 0 */
-    unsigned refs; /* calls in flight that point at it (lease checks, claims) */
+    int done;            /* pa_worker_done was called */
+    int sent;            /* in the commit in flight */
+    int voided;          /* cancelled, lost or released: never committed */
+    int finished;        /* out of the held list, arena gone; freed once refs is 0 */
+    unsigned refs;       /* calls in flight that point at it (lease checks, claims) */
     const char *outcome; /* its name, for logs */
     pa_jobs_outcome_t jout;
     char *result, *error;
@@ -449,11 +449,9 @@ static void commit_answered(pa_worker_t *w, redisReply *r, void *ud)
     if (pa_jobs_commit_parse(r, c->n, &out, err, sizeof err) < 0) {
         if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
             atomic_store(&pa_jobs_commit.have_sha, 0); /* loaded again before the next try */
-        else if (r)
-            pa_error("commit failed", PA_S("error", err));
+        else if (r) pa_error("commit failed", PA_S("error", err));
         else
-            pa_warn("commit deferred: redis unreachable",
-                    PA_S("error", pa_redis_errstr(w->redis)));
+            pa_warn("commit deferred: redis unreachable", PA_S("error", pa_redis_errstr(w->redis)));
         for (size_t i = 0; i < c->n; i++) c->list[i]->sent = 0;
         w->ndone += c->n;
         commit_failed_later(w);
@@ -463,8 +461,7 @@ static void commit_answered(pa_worker_t *w, redisReply *r, void *ud)
             if (stale[i])
                 pa_warn("result refused: the lease was no longer ours", PA_S("task_id", h->t.key),
                         PA_S("lease", h->t.lease), PA_S("stage", h->t.stage));
-            else
-                pa_debug("task committed", PA_S("task_id", h->t.key), PA_S("state", h->outcome));
+            else pa_debug("task committed", PA_S("task_id", h->t.key), PA_S("state", h->outcome));
             finish_task(w, h);
         }
     }
@@ -486,8 +483,8 @@ static void commit_send(pa_worker_t *w)
     pa_jobs_commit_item_t *items = pa_malloc((n ? n : 1) * sizeof *items);
     for (size_t i = 0; i < n; i++) {
         held_t *h = c->list[i];
-        items[i] = (pa_jobs_commit_item_t){h->t.key, h->t.lease, h->jout, h->result, h->error,
-                                           h->delay_ms};
+        items[i] = (pa_jobs_commit_item_t){h->t.key,  h->t.lease, h->jout,
+                                           h->result, h->error,   h->delay_ms};
         h->sent = 1;
     }
     pa_jobs_commit_in_t in = {.prefix = w->prefix, .worker = w->id, .items = items, .n = n};
@@ -633,12 +630,13 @@ static void claim_answered(redisReply *r, void *ud)
     pa_jobs_claim_out_t out;
     char err[256];
     if (r && pa_jobs_claim_parse(r, &out, err, sizeof err) == 0) {
-        result = out.status == PA_JOBS_CLAIM_OK        ? PA_CLAIM_OK
+        result = out.status == PA_JOBS_CLAIM_OK          ? PA_CLAIM_OK
                  : out.status == PA_JOBS_CLAIM_TAKEN     ? PA_CLAIM_TAKEN
                  : out.status == PA_JOBS_CLAIM_CANCELLED ? PA_CLAIM_CANCELLED
                                                          : PA_CLAIM_STALE;
     } else if (r) {
-        pa_error("claim failed", PA_S("task_id", h->t.key), PA_S("error", err));    } else if (!w->destroying) {
+        pa_error("claim failed", PA_S("task_id", h->t.key), PA_S("error", err));
+    } else if (!w->destroying) {
         pa_warn("claim not answered: redis unreachable", PA_S("task_id", h->t.key),
                 PA_S("error", pa_aredis_errstr(w->aredis)));
     }
@@ -832,9 +830,8 @@ static int drain(pa_worker_t *w, int gi)
         g->last_recv = pa_mono_ms();
         pa_msg_t *m = NULL;
         char err[PA_PROTO_ERRLEN];
-        if (n != 2 || pa_proto_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]),
-                                      zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), &m, err,
-                                      sizeof err) < 0) {
+        if (n != 2 || pa_proto_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), zmq_msg_data(&f[1]),
+                                      zmq_msg_size(&f[1]), &m, err, sizeof err) < 0) {
             pa_warn("dropped a malformed message", PA_S("gateway", g->endpoint),
                     PA_S("error", n != 2 ? "wrong number of frames" : err));
         } else {
@@ -911,7 +908,8 @@ static void release_one(pa_worker_t *w, const char *key, const char *lease)
     pa_jobs_args_t a;
     pa_jobs_release_args(&in, &a);
     char *k = pa_strdup(key);
-    if (pa_aredis_eval(w->aredis, &pa_jobs_release, release_answered, k, 0, a.argc, a.argv, NULL) < 0)
+    if (pa_aredis_eval(w->aredis, &pa_jobs_release, release_answered, k, 0, a.argc, a.argv, NULL) <
+        0)
         free(k);
     pa_jobs_args_free(&a);
 }
@@ -937,10 +935,9 @@ static void release_all(pa_worker_t *w)
     pa_jobs_release_out_t out = {0};
     char err[256];
     if (pa_jobs_release_call(w->redis, &in, &out, err, sizeof err) < 0)
-        pa_warn("unfinished tasks could not be given back; their leases expire",
-                PA_I("tasks", n), PA_S("error", err));
-    else
-        pa_info("released unfinished tasks", PA_I("tasks", n), PA_I("requeued", out.released));
+        pa_warn("unfinished tasks could not be given back; their leases expire", PA_I("tasks", n),
+                PA_S("error", err));
+    else pa_info("released unfinished tasks", PA_I("tasks", n), PA_I("requeued", out.released));
     free(refs);
     for (size_t i = 0; i < j; i++) {
         void_task(w, list[i], "released");
@@ -1030,8 +1027,8 @@ int pa_worker_run(pa_worker_t *w)
         if (stop_wanted(w) && !w->stopping) {
             w->stopping = 1;
             w->stop_deadline = pa_mono_ms() + (uint64_t)w->stop_timeout_s * 1000u;
-            w->deadline_timer = pa_loop_timer(w->loop, (uint64_t)w->stop_timeout_s * 1000u, 0,
-                                              on_deadline, w);
+            w->deadline_timer =
+                pa_loop_timer(w->loop, (uint64_t)w->stop_timeout_s * 1000u, 0, on_deadline, w);
             pa_info("stopping: finishing held tasks", PA_I("held", w->nheld),
                     PA_I("deadline_s", w->stop_timeout_s));
             continue;
@@ -1105,8 +1102,10 @@ pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen)
     w->hb_ms = (int)v;
     if (pa_env_long("STOP_TIMEOUT_S", 10, 0, 3600, &v, err, errlen) < 0) goto fail;
     w->stop_timeout_s = (int)v;
-    if (pa_env_long("RETRY_BASE_MS", 500, 1, 3600000, &w->retry_base_ms, err, errlen) < 0) goto fail;
-    if (pa_env_long("RETRY_CAP_MS", 60000, 1, 86400000, &w->retry_cap_ms, err, errlen) < 0) goto fail;
+    if (pa_env_long("RETRY_BASE_MS", 500, 1, 3600000, &w->retry_base_ms, err, errlen) < 0)
+        goto fail;
+    if (pa_env_long("RETRY_CAP_MS", 60000, 1, 86400000, &w->retry_cap_ms, err, errlen) < 0)
+        goto fail;
     const char *id = pa_env_str("WORKER_ID", NULL);
     if (id) {
         if (strlen(id) > 64 || strpbrk(id, " :\t\r\n")) {
@@ -1123,11 +1122,14 @@ pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen)
     w->prefix = pa_strdup(pa_env_str("REDIS_PREFIX", "pa:"));
     long tmo;
     if (pa_env_long("REDIS_TIMEOUT_MS", 3000, 50, 60000, &tmo, err, errlen) < 0) goto fail;
-    w->redis = pa_redis_new(pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"), (int)tmo, err, errlen);
+    w->redis =
+        pa_redis_new(pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"), (int)tmo, err, errlen);
     if (!w->redis) goto fail;
-    const char *sp = pa_env_str("CURVE_SERVER_PUBLIC", NULL), *cs = pa_env_str("CURVE_CLIENT_SECRET", NULL);
+    const char *sp = pa_env_str("CURVE_SERVER_PUBLIC", NULL),
+               *cs = pa_env_str("CURVE_CLIENT_SECRET", NULL);
     if ((sp != NULL) != (cs != NULL) || (sp && (strlen(sp) != 40 || strlen(cs) != 40))) {
-        snprintf(err, errlen, "CURVE_SERVER_PUBLIC and CURVE_CLIENT_SECRET: set both, as 40-character Z85 keys");
+        snprintf(err, errlen,
+                 "CURVE_SERVER_PUBLIC and CURVE_CLIENT_SECRET: set both, as 40-character Z85 keys");
         goto fail;
     }
     if (sp) {

@@ -34,8 +34,7 @@ static void render(pa_buf_t *b, const campaign_t *c)
     pa_buf_json_str(b, c->name, strlen(c->name));
     pa_buf_puts(b, ",\"channel\":");
     pa_buf_json_str(b, c->channel, strlen(c->channel));
-    for (int k = 0; k < 4; k++)
-        pa_buf_printf(b, ",\"%s\":%lld", counters[k], c->cnt[k]);
+    for (int k = 0; k < 4; k++) pa_buf_printf(b, ",\"%s\":%lld", counters[k], c->cnt[k]);
     if (c->sender) pa_buf_printf(b, ",\"sender\":%s", c->sender);
     pa_buf_putc(b, '}');
 }
@@ -51,12 +50,9 @@ static int from_hash(campaign_t *c, const char *id, const redisReply *h)
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
         const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
         if (!k || !v) continue;
-        if (strcmp(k, "name") == 0)
-            c->name = v;
-        else if (strcmp(k, "channel") == 0)
-            c->channel = v;
-        else if (strcmp(k, "sender") == 0)
-            c->sender = v;
+        if (strcmp(k, "name") == 0) c->name = v;
+        else if (strcmp(k, "channel") == 0) c->channel = v;
+        else if (strcmp(k, "sender") == 0) c->sender = v;
         for (int n = 0; n < 4; n++)
             if (strcmp(k, counters[n]) == 0) c->cnt[n] = atoll(v);
     }
@@ -166,8 +162,7 @@ static int parse(gw_req_t *r, const json_t *j, campaign_t *c)
 static int store(gw_t *gw, const campaign_t *c)
 {
     char nums[4][24], now[25];
-    for (int k = 0; k < 4; k++)
-        snprintf(nums[k], sizeof nums[k], "%lld", c->cnt[k]);
+    for (int k = 0; k < 4; k++) snprintf(nums[k], sizeof nums[k], "%lld", c->cnt[k]);
     pa_time_rfc3339(pa_wall_ms(), now);
     const char *argv[] = {gw->cfg.prefix, c->id,   c->name, c->channel, nums[0],
                           nums[1],        nums[2], nums[3], now,        c->sender ? c->sender : ""};

@@ -81,7 +81,8 @@ static int load_engine(gw_config_t *c, char *err, size_t errlen)
     c->lease_ms = (int)v;
     if (pa_env_long("MAX_TARGETS", 10000, 1, 1000000, &c->max_targets, err, errlen) < 0 ||
         pa_env_long("MAX_QUEUED_TASKS", 1000000, 1, 100000000, &c->max_queued, err, errlen) < 0 ||
-        pa_env_long("JOB_RETENTION_S", 7 * 86400, 1, 3650L * 86400, &c->retention_s, err, errlen) < 0 ||
+        pa_env_long("JOB_RETENTION_S", 7 * 86400, 1, 3650L * 86400, &c->retention_s, err, errlen) <
+            0 ||
         pa_env_long("MAX_ATTEMPTS_ENRICH", 2, 1, 100, &c->max_attempts[0], err, errlen) < 0 ||
         pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 100, &c->max_attempts[1], err, errlen) < 0 ||
         pa_env_long("MAX_ATTEMPTS_SUBMIT", 3, 1, 100, &c->max_attempts[2], err, errlen) < 0 ||
@@ -121,14 +122,16 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         return -1;
     if (pa_env_long("SHUTDOWN_TIMEOUT_S", 10, 0, 3600, &v, err, errlen) < 0) return -1;
     c->shutdown_timeout_s = (int)v;
-    if (pa_env_size("MAX_BODY_BYTES", 1u << 20, 1024, (size_t)1 << 30, &c->max_body, err, errlen) < 0)
+    if (pa_env_size("MAX_BODY_BYTES", 1u << 20, 1024, (size_t)1 << 30, &c->max_body, err, errlen) <
+        0)
         return -1;
-    if (pa_env_size("IMPORT_MAX_BYTES", (size_t)64 << 20, 1024, (size_t)4 << 30, &c->import_max_body,
-                    err, errlen) < 0)
+    if (pa_env_size("IMPORT_MAX_BYTES", (size_t)64 << 20, 1024, (size_t)4 << 30,
+                    &c->import_max_body, err, errlen) < 0)
         return -1;
     const char *lvl = pa_env_str("LOG_LEVEL", "info");
     if (pa_log_parse_level(lvl, &c->log_level) < 0) {
-        snprintf(err, errlen, "LOG_LEVEL: expected debug, info, warn, error or off, got '%.20s'", lvl);
+        snprintf(err, errlen, "LOG_LEVEL: expected debug, info, warn, error or off, got '%.20s'",
+                 lvl);
         return -1;
     }
     c->redis_url = pa_strdup(pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"));
@@ -157,7 +160,8 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
     const char *host = pa_env_str("HOST", c->nkeys ? "0.0.0.0" : "127.0.0.1");
     struct in_addr a;
     if (strlen(host) >= sizeof c->host || inet_pton(AF_INET, host, &a) != 1) {
-        snprintf(err, errlen, "HOST: expected an IPv4 address such as 127.0.0.1, got '%.40s'", host);
+        snprintf(err, errlen, "HOST: expected an IPv4 address such as 127.0.0.1, got '%.40s'",
+                 host);
         return -1;
     }
     snprintf(c->host, sizeof c->host, "%s", host);

@@ -99,7 +99,8 @@ static worker_t *find_worker(gw_dispatch_t *d, const void *ident, size_t len)
     return NULL;
 }
 
-static int send_to(gw_dispatch_t *d, const unsigned char *ident, size_t ident_len, const pa_msg_t *m)
+static int send_to(gw_dispatch_t *d, const unsigned char *ident, size_t ident_len,
+                   const pa_msg_t *m)
 {
     return pa_proto_send(d->rs, ident, ident_len, m);
 }
@@ -189,7 +190,8 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
     w->last_seen = pa_mono_ms();
     pthread_mutex_unlock(&d->wlock);
     pa_info("worker joined", PA_S("worker", w->id), PA_S("service", svc),
-            PA_I("capacity", w->capacity), PA_S("version", pa_msg_str(m, PA_FIELD_HELLO_VERSION, NULL)));
+            PA_I("capacity", w->capacity),
+            PA_S("version", pa_msg_str(m, PA_FIELD_HELLO_VERSION, NULL)));
 }
 
 /* The ROUTER identity of a peer, in hex (at most 64 bytes), for log lines. */
@@ -517,7 +519,8 @@ static void *dispatch_main(void *arg)
                          atomic_load(&d->workers[i].credit);
             if (!credit) continue;
             if (d->dirty[s]) timeout = 0;
-            else if ((long)(d->next_poll[s] - now) < timeout) timeout = (long)(d->next_poll[s] - now);
+            else if ((long)(d->next_poll[s] - now) < timeout)
+                timeout = (long)(d->next_poll[s] - now);
         }
         if (timeout < 0) timeout = 0;
         zmq_pollitem_t items[2] = {{d->rs, 0, ZMQ_POLLIN, 0}, {NULL, d->wake_fd, ZMQ_POLLIN, 0}};
@@ -584,7 +587,8 @@ gw_dispatch_t *gw_dispatch_new(const gw_dispatch_opts_t *o, char *err, size_t er
                 PA_S("clients", o->curve_clients_dir ? o->curve_clients_dir : "any"));
     }
     if (zsock_bind(d->router, "%s", o->bind) < 0) {
-        snprintf(err, errlen, "DISPATCH_BIND: cannot bind %s: %s", o->bind, zmq_strerror(zmq_errno()));
+        snprintf(err, errlen, "DISPATCH_BIND: cannot bind %s: %s", o->bind,
+                 zmq_strerror(zmq_errno()));
         goto fail;
     }
     d->rs = zsock_resolve(d->router);
@@ -687,7 +691,8 @@ void gw_dispatch_cancel(gw_dispatch_t *d, const char *job, const char *const *wo
     cancel_req_t *c = pa_calloc(1, sizeof *c);
     snprintf(c->job, sizeof c->job, "%s", job);
     c->workers = pa_calloc(n, sizeof *c->workers);
-    for (size_t i = 0; i < n; i++) snprintf(c->workers[c->n++], sizeof c->workers[0], "%s", workers[i]);
+    for (size_t i = 0; i < n; i++)
+        snprintf(c->workers[c->n++], sizeof c->workers[0], "%s", workers[i]);
     pthread_mutex_lock(&d->wlock);
     c->next = d->cancels;
     d->cancels = c;

@@ -10,13 +10,13 @@
 typedef struct gw_dispatch gw_dispatch_t;
 
 typedef struct {
-    const char *bind;        /* DISPATCH_BIND */
+    const char *bind; /* DISPATCH_BIND */
     const char *redis_url;
     const char *prefix;
     int redis_timeout_ms;
-    int heartbeat_ms;        /* HEARTBEAT_MS; a worker silent for 3 intervals is dead */
-    int lease_ms;            /* LEASE_MS: how long a dispatched task is leased */
-    const char *gateway_id;  /* shown in pa:workers */
+    int heartbeat_ms;              /* HEARTBEAT_MS; a worker silent for 3 intervals is dead */
+    int lease_ms;                  /* LEASE_MS: how long a dispatched task is leased */
+    const char *gateway_id;        /* shown in pa:workers */
     const char *curve_secret;      /* CURVE_SERVER_SECRET (Z85), or NULL for no encryption */
     const char *curve_clients_dir; /* CURVE_CLIENTS_DIR: allowed client certificates */
 } gw_dispatch_opts_t;
@@ -32,7 +32,7 @@ void gw_dispatch_wake(gw_dispatch_t *d);
 typedef struct {
     int slot;
     unsigned gen;
-    unsigned k;      /* credit taken; 0: no worker of the service has room */
+    unsigned k; /* credit taken; 0: no worker of the service has room */
     char wid[65];
 } gw_reservation_t;
 

@@ -111,13 +111,13 @@ static void format(const pa_event_t *c, ev_t *ev)
         else pa_buf_json_str(&data, v, strlen(v));
     }
     pa_buf_putc(&data, '}');
-    ev->final = !task && state && (strcmp(state, "completed") == 0 || strcmp(state, "cancelled") == 0);
+    ev->final =
+        !task && state && (strcmp(state, "completed") == 0 || strcmp(state, "cancelled") == 0);
     pa_buf_t out = PA_BUF_INIT;
     if (ev->id.idx)
         pa_buf_printf(&out, "id: %" PRIu64 "-%" PRIu64 ".%" PRIu64 "\n", ev->id.ms, ev->id.seq,
                       ev->id.idx);
-    else
-        pa_buf_printf(&out, "id: %" PRIu64 "-%" PRIu64 "\n", ev->id.ms, ev->id.seq);
+    else pa_buf_printf(&out, "id: %" PRIu64 "-%" PRIu64 "\n", ev->id.ms, ev->id.seq);
     pa_buf_printf(&out, "event: %s\ndata: %s\n\n", task ? "task" : "job", data.data);
     pa_buf_free(&data);
     ev->text = pa_buf_detach(&out, NULL);
@@ -203,7 +203,8 @@ static void *hub_main(void *arg)
     char last[48];
     snprintf(last, sizeof last, "%" PRIu64 "-%" PRIu64, e->last.ms, e->last.seq);
     while (atomic_load(&e->running)) {
-        redisReply *r = pa_redis_cmd(e->redis, "XREAD COUNT 500 BLOCK 100 STREAMS %s %s", e->key, last);
+        redisReply *r =
+            pa_redis_cmd(e->redis, "XREAD COUNT 500 BLOCK 100 STREAMS %s %s", e->key, last);
         if (!r) {
             pa_sleep_ms(200);
         } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
@@ -268,8 +269,7 @@ gw_events_t *gw_events_new(const char *redis_url, const char *prefix, int timeou
     if (last && last->type == REDIS_REPLY_ARRAY && last->elements == 1 &&
         parse_id(last->element[0]->element[0]->str, &e->last) == 0)
         e->last.idx = IDX_ALL;
-    else
-        e->last.ms = pa_wall_ms();
+    else e->last.ms = pa_wall_ms();
     if (last) freeReplyObject(last);
     e->covered = e->last;
     atomic_store(&e->running, 1);
@@ -332,8 +332,7 @@ static long replay_from_redis(sub_t *s, pa_redis_t *rd)
     char from[48];
     if (s->last.idx == IDX_ALL)
         snprintf(from, sizeof from, "(%" PRIu64 "-%" PRIu64, s->last.ms, s->last.seq);
-    else
-        snprintf(from, sizeof from, "%" PRIu64 "-%" PRIu64, s->last.ms, s->last.seq);
+    else snprintf(from, sizeof from, "%" PRIu64 "-%" PRIu64, s->last.ms, s->last.seq);
     redisReply *r = pa_redis_cmd(rd, "XRANGE %s %s + COUNT %d", s->hub->key, from, REPLAY_BATCH);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         if (r) freeReplyObject(r);
@@ -423,7 +422,8 @@ void gw_events_respond(gw_events_t *e, gw_req_t *r, const char *job, const char 
     e->subs = s;
     e->nsubs++;
     pthread_mutex_unlock(&e->lock);
-    if (snapshot && !last_event_id) pa_buf_printf(&s->out, "event: snapshot\ndata: %s\n\n", snapshot);
+    if (snapshot && !last_event_id)
+        pa_buf_printf(&s->out, "event: snapshot\ndata: %s\n\n", snapshot);
     if (finished && !last_event_id) s->ending = 1;
     if (finished && last_event_id) s->finished = 1;
     gw_sse_respond(r, &s->sl, sse_read, s, sse_free);

@@ -13,7 +13,6 @@
 
 typedef struct gw_events gw_events_t;
 
-
 gw_events_t *gw_events_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
                            size_t errlen);
 /* Ends every open stream (at shutdown, before the HTTP server stops). */

@@ -43,9 +43,12 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
     pa_buf_printf(&b,
                   "{\"status\":\"%s\",\"redis\":\"%s\",\"store\":\"%s\",\"version\":\"%s\","
                   "\"uptime_s\":%llu,\"prospects\":%zu",
-                  ok && !llm_down ? "ok" : "degraded", up == 1 ? "up" : up == 0 ? "down" : "starting",
-                  loaded ? "loaded" : "loading",
-                  PA_VERSION, (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u),
+                  ok && !llm_down ? "ok" : "degraded",
+                  up == 1   ? "up"
+                  : up == 0 ? "down"
+                            : "starting",
+                  loaded ? "loaded" : "loading", PA_VERSION,
+                  (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u),
                   gw_store_count(gw->store));
     if (breakers) {
         char *list = json_dumps(breakers, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -76,11 +79,12 @@ static void cache_metrics(const redisReply *c, pa_buf_t *b)
     if (!c || c->type != REDIS_REPLY_ARRAY || c->elements != 2) return;
     static const char *const what[2] = {"hits", "misses"};
     for (int i = 0; i < 2; i++)
-        pa_buf_printf(b,
-                      "# HELP pa_llm_cache_%s_total llm calls %s by the response cache (every "
-                      "llm worker).\n# TYPE pa_llm_cache_%s_total counter\npa_llm_cache_%s_total %lld\n",
-                      what[i], i ? "not answered" : "answered", what[i], what[i],
-                      c->element[i]->type == REDIS_REPLY_STRING ? atoll(c->element[i]->str) : 0);
+        pa_buf_printf(
+            b,
+            "# HELP pa_llm_cache_%s_total llm calls %s by the response cache (every "
+            "llm worker).\n# TYPE pa_llm_cache_%s_total counter\npa_llm_cache_%s_total %lld\n",
+            what[i], i ? "not answered" : "answered", what[i], what[i],
+            c->element[i]->type == REDIS_REPLY_STRING ? atoll(c->element[i]->str) : 0);
 }
 
 /* The llm workers' circuit breakers and response cache. */
@@ -113,7 +117,9 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
         json_array_foreach(breakers, i, e) {
             const char *st = json_string_value(json_object_get(e, "state"));
             long long v = m ? json_integer_value(json_object_get(e, "failures"))
-                            : strcmp(st, "open") == 0 ? 2 : strcmp(st, "half_open") == 0 ? 1 : 0;
+                          : strcmp(st, "open") == 0      ? 2
+                          : strcmp(st, "half_open") == 0 ? 1
+                                                         : 0;
             pa_buf_printf(b, "%s{worker=\"", metric[m]);
             label(b, json_string_value(json_object_get(e, "worker")));
             pa_buf_puts(b, "\",provider=\"");
@@ -141,17 +147,12 @@ static void queue_metrics(gw_t *gw, pa_buf_t *b)
     int ok = pa_redis_script_load(rd, &pa_jobs_leased) == 0, sent = 0;
     for (int i = 0; i < NQ && ok; i++, sent += ok) {
         char key[PA_KEY_MAX];
-        if (i < PA_NSERVICES)
-            pa_key_ready(key, gw->cfg.prefix, pa_services[i]);
-        else if (i == RETRY)
-            pa_key_delayed(key, gw->cfg.prefix);
-        else
-            pa_key_dead(key, gw->cfg.prefix);
+        if (i < PA_NSERVICES) pa_key_ready(key, gw->cfg.prefix, pa_services[i]);
+        else if (i == RETRY) pa_key_delayed(key, gw->cfg.prefix);
+        else pa_key_dead(key, gw->cfg.prefix);
         const char *av[] = {i == RETRY ? "ZCARD" : "LLEN", key};
-        if (i == LEASED)
-            ok = pa_jobs_leased_append(rd, &lin, err, sizeof err) == 0;
-        else
-            ok = pa_redis_append(rd, 2, av, NULL) == 0;
+        if (i == LEASED) ok = pa_jobs_leased_append(rd, &lin, err, sizeof err) == 0;
+        else ok = pa_redis_append(rd, 2, av, NULL) == 0;
     }
     /* every reply sent for is read, even after a wrong one, so that none is left on the
      * connection for the thread's next command */
@@ -207,24 +208,29 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
     if (gw->dispatch) {
         gw_dispatch_stats_t st;
         gw_dispatch_stats(gw->dispatch, &st);
-        pa_buf_printf(&b,
-                      "# HELP pa_dispatch_tasks_total Tasks this gateway sent to workers.\n"
-                      "# TYPE pa_dispatch_tasks_total counter\npa_dispatch_tasks_total %llu\n"
-                      "# HELP pa_dispatch_dropped_messages_total Malformed or unexpected worker messages dropped.\n"
-                      "# TYPE pa_dispatch_dropped_messages_total counter\npa_dispatch_dropped_messages_total %llu\n"
-                      "# HELP pa_workers_lost_total Workers declared dead after missed heartbeats.\n"
-                      "# TYPE pa_workers_lost_total counter\npa_workers_lost_total %llu\n"
-                      "# HELP pa_workers_connected Workers connected to this gateway.\n"
-                      "# TYPE pa_workers_connected gauge\npa_workers_connected %d\n",
-                      st.dispatched, st.dropped_messages, st.workers_lost, st.workers);
+        pa_buf_printf(
+            &b,
+            "# HELP pa_dispatch_tasks_total Tasks this gateway sent to workers.\n"
+            "# TYPE pa_dispatch_tasks_total counter\npa_dispatch_tasks_total %llu\n"
+            "# HELP pa_dispatch_dropped_messages_total Malformed or unexpected worker messages "
+            "dropped.\n"
+            "# TYPE pa_dispatch_dropped_messages_total counter\npa_dispatch_dropped_messages_total "
+            "%llu\n"
+            "# HELP pa_workers_lost_total Workers declared dead after missed heartbeats.\n"
+            "# TYPE pa_workers_lost_total counter\npa_workers_lost_total %llu\n"
+            "# HELP pa_workers_connected Workers connected to this gateway.\n"
+            "# TYPE pa_workers_connected gauge\npa_workers_connected %d\n",
+            st.dispatched, st.dropped_messages, st.workers_lost, st.workers);
     }
     if (gw->events)
-        pa_buf_printf(&b, "# HELP pa_event_streams Open job event streams.\n"
-                          "# TYPE pa_event_streams gauge\npa_event_streams %zu\n",
+        pa_buf_printf(&b,
+                      "# HELP pa_event_streams Open job event streams.\n"
+                      "# TYPE pa_event_streams gauge\npa_event_streams %zu\n",
                       gw_events_streams(gw->events));
     if (gw->streams)
-        pa_buf_printf(&b, "# HELP pa_llm_streams Open streamed answers of POST /api/llm/generate.\n"
-                          "# TYPE pa_llm_streams gauge\npa_llm_streams %zu\n",
+        pa_buf_printf(&b,
+                      "# HELP pa_llm_streams Open streamed answers of POST /api/llm/generate.\n"
+                      "# TYPE pa_llm_streams gauge\npa_llm_streams %zu\n",
                       gw_streams_open(gw->streams));
     llm_metrics(gw, &b);
     size_t len;

@@ -132,8 +132,8 @@ void gw_reply(gw_req_t *r, int status, const char *ctype, char *body, size_t len
 
 _Static_assert(GW_STREAM_END == MHD_CONTENT_READER_END_OF_STREAM, "the end of a streamed body");
 
-void gw_reply_stream(gw_req_t *r, int status, const char *ctype, gw_stream_read_fn read,
-                     void *cls, void (*free_fn)(void *cls))
+void gw_reply_stream(gw_req_t *r, int status, const char *ctype, gw_stream_read_fn read, void *cls,
+                     void (*free_fn)(void *cls))
 {
     if (r->resp) MHD_destroy_response(r->resp);
     r->resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read, cls, free_fn);
@@ -186,8 +186,9 @@ char *gw_problem_doc(int status, const char *slug, const char *field, const char
                      const char *instance, const char *request_id, size_t *len)
 {
     pa_buf_t b = PA_BUF_INIT;
-    pa_buf_printf(&b, "{\"type\":\"https://prospect-ai.example/problems/%s\",\"title\":\"%s\","
-                      "\"status\":%d,\"detail\":",
+    pa_buf_printf(&b,
+                  "{\"type\":\"https://prospect-ai.example/problems/%s\",\"title\":\"%s\","
+                  "\"status\":%d,\"detail\":",
                   slug, problem_title(slug, status), status);
     pa_buf_json_str(&b, detail, strlen(detail));
     if (field) {
@@ -290,8 +291,8 @@ json_t *gw_json_body(gw_req_t *r)
         return NULL;
     }
     json_error_t e;
-    json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len,
-                           JSON_REJECT_DUPLICATES, &e);
+    json_t *j =
+        json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, &e);
     if (!j) {
         gw_problem(r, 400, "invalid-json", NULL, "invalid JSON at line %d, column %d: %s", e.line,
                    e.column, e.text);

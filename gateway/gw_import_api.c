@@ -72,12 +72,8 @@ static void flush(import_t *im)
     for (size_t i = 0; i < im->n; i++) {
         char msg[160];
         switch (res[i].status) {
-        case GW_W_CREATED:
-            im->imported++;
-            break;
-        case GW_W_UPDATED:
-            im->updated++;
-            break;
+        case GW_W_CREATED: im->imported++; break;
+        case GW_W_UPDATED: im->updated++; break;
         case GW_W_CONFLICT:
             snprintf(msg, sizeof msg, "%s: already used by prospect %s", res[i].field,
                      res[i].owner);
@@ -87,9 +83,7 @@ static void flush(import_t *im)
             snprintf(msg, sizeof msg, "%s: is required", res[i].field);
             reject(im, im->line[i], msg);
             break;
-        default:
-            im->unavailable = 1;
-            break;
+        default: im->unavailable = 1; break;
         }
         gw_write_result_free(&res[i]);
         json_decref(im->obj[i]);
@@ -121,10 +115,8 @@ static void import_ndjson(import_t *im, const char *s, size_t n)
         size_t end = nl ? (size_t)(nl - s) : n;
         line++;
         size_t a = i, b = end;
-        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r'))
-            a++;
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r'))
-            b--;
+        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) a++;
+        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) b--;
         i = end + 1;
         if (a == b) continue;
         json_error_t e;
@@ -163,15 +155,13 @@ static int import_csv(import_t *im, const char *s, size_t n)
         int known = strcmp(cols[c], "id") == 0;
         for (int f = 0; f < GW_F_COUNT && !known; f++)
             known = strcmp(cols[c], gw_field_names[f]) == 0;
-        for (size_t d = 0; d < c && known; d++)
-            known = strcmp(cols[c], cols[d]) != 0;
+        for (size_t d = 0; d < c && known; d++) known = strcmp(cols[c], cols[d]) != 0;
         if (!known) {
             gw_valid_fail(&hv, cols[c],
                           "CSV column %zu ('%.40s') is unknown or repeated; columns are id, name, "
                           "company, status, industry, lastContactDate, email, title, website",
                           c + 1, cols[c]);
-            for (size_t d = 0; d <= c; d++)
-                free(cols[d]);
+            for (size_t d = 0; d <= c; d++) free(cols[d]);
             pa_buf_free(&text);
             return -1;
         }
@@ -217,8 +207,7 @@ static int import_csv(import_t *im, const char *s, size_t n)
         if (obj) add_row(im, obj, line);
     }
     flush(im);
-    for (size_t c = 0; c < ncols; c++)
-        free(cols[c]);
+    for (size_t c = 0; c < ncols; c++) free(cols[c]);
     pa_buf_free(&text);
     return 0;
 }
@@ -252,10 +241,8 @@ void gw_h_prospects_import(gw_t *gw, gw_req_t *r)
     im->gw = gw;
     im->r = r;
     int answered = 0;
-    if (is_csv)
-        answered = import_csv(im, s, n) < 0;
-    else
-        import_ndjson(im, s, n);
+    if (is_csv) answered = import_csv(im, s, n) < 0;
+    else import_ndjson(im, s, n);
     if (!answered) {
         if (im->unavailable) {
             gw_unavailable(r);
@@ -271,8 +258,7 @@ void gw_h_prospects_import(gw_t *gw, gw_req_t *r)
                     PA_I("updated", im->updated), PA_I("rejected", im->nrej));
         }
     }
-    for (size_t i = 0; i < im->n; i++)
-        json_decref(im->obj[i]);
+    for (size_t i = 0; i < im->n; i++) json_decref(im->obj[i]);
     free(im->rej);
     pa_buf_free(&im->msgs);
     free(im);

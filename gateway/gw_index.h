@@ -20,9 +20,9 @@ typedef struct {
 } gw_query_t;
 
 typedef struct {
-    size_t total;  /* matches over all pages */
-    size_t count;  /* rows written */
-    int more;      /* more rows follow after the last one written */
+    size_t total; /* matches over all pages */
+    size_t count; /* rows written */
+    int more;     /* more rows follow after the last one written */
     char last_id[GW_ID_MAX + 1];
 } gw_query_result_t;
 

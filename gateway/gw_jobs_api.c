@@ -21,10 +21,8 @@ static const char *hget(const redisReply *h, const char *k)
 static void put_str_or_null(pa_buf_t *b, const char *k, const char *v)
 {
     pa_buf_printf(b, ",\"%s\":", k);
-    if (v && *v)
-        pa_buf_json_str(b, v, strlen(v));
-    else
-        pa_buf_puts(b, "null");
+    if (v && *v) pa_buf_json_str(b, v, strlen(v));
+    else pa_buf_puts(b, "null");
 }
 
 /* Renders a job from its HGETALL reply. */
@@ -229,8 +227,7 @@ void gw_h_jobs_list(gw_t *gw, gw_req_t *r)
     pg.status = gw_arg(r, "status");
     if (pg.status && !*pg.status) pg.status = NULL;
     int ok = !pg.status;
-    for (int i = 0; i < 4 && !ok; i++)
-        ok = strcmp(pg.status, statuses[i]) == 0;
+    for (int i = 0; i < 4 && !ok; i++) ok = strcmp(pg.status, statuses[i]) == 0;
     if (!ok) {
         gw_valid_fail(&v, "status", "status: one of queued, running, completed, cancelled");
         return;

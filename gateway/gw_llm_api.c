@@ -66,9 +66,7 @@ static int check_ready(gw_t *gw, gw_req_t *r, const generate_in_t *in)
     long retry_after;
     char ra[24];
     switch (gw_workers_llm_ready(gw, &retry_after)) {
-    case -1:
-        gw_unavailable(r);
-        return -1;
+    case -1: gw_unavailable(r); return -1;
     case 0:
         gw_problem(r, 503, "no-llm-worker", NULL,
                    "no llm-worker is connected; start prospect-llm-worker");
@@ -80,8 +78,7 @@ static int check_ready(gw_t *gw, gw_req_t *r, const generate_in_t *in)
         snprintf(ra, sizeof ra, "%ld", retry_after);
         gw_header(r, "Retry-After", ra);
         return -1;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 

@@ -26,14 +26,14 @@ struct gw_stream {
     char request_id[129];
     gw_waiter_t *watch; /* the job's end, from the events hub */
     /* under hub->lock */
-    pa_buf_t pend;     /* events for the client, not yet taken by the reader */
-    unsigned attempt;  /* the attempt whose deltas are relayed */
-    size_t deltas;     /* deltas relayed of that attempt */
+    pa_buf_t pend;    /* events for the client, not yet taken by the reader */
+    unsigned attempt; /* the attempt whose deltas are relayed */
+    size_t deltas;    /* deltas relayed of that attempt */
     gw_sleeper_t sl;
-    int ka;            /* a keep-alive comment is due */
+    int ka; /* a keep-alive comment is due */
     int final_due, timed_out;
-    int finalized;     /* the final event is made: later deltas are dropped */
-    int dropped;       /* deltas were dropped for a slow client */
+    int finalized; /* the final event is made: later deltas are dropped */
+    int dropped;   /* deltas were dropped for a slow client */
     /* the reader's own */
     pa_buf_t out;
     size_t off;
@@ -90,7 +90,8 @@ static void route(gw_streams_t *h, const char *job, const char *msg, size_t len)
     gw_stream_t *s = find(h, job);
     if (s && !s->finalized && attempt >= s->attempt) {
         if (attempt > s->attempt) { /* a new attempt: what the client has is void */
-            if (s->deltas) pa_buf_printf(&s->pend, "event: restart\ndata: {\"attempt\":%u}\n\n", attempt);
+            if (s->deltas)
+                pa_buf_printf(&s->pend, "event: restart\ndata: {\"attempt\":%u}\n\n", attempt);
             s->attempt = attempt;
             s->deltas = 0;
         }
@@ -136,8 +137,9 @@ static void *sub_main(void *arg)
             if (!m && !pa_redis_connected(h->redis)) {
                 subscribed = 0;
                 if (!warned)
-                    pa_warn("llm stream deltas: redis unreachable; streams get their final events only",
-                            PA_S("error", pa_redis_errstr(h->redis)));
+                    pa_warn(
+                        "llm stream deltas: redis unreachable; streams get their final events only",
+                        PA_S("error", pa_redis_errstr(h->redis)));
                 warned = 1;
             }
         }

@@ -9,8 +9,8 @@
 static const int statuses[] = {200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
                                409, 413, 415, 422, 429, 500, 502, 503, 504};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
-static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                0.01,   0.025,   0.05,   0.1,   0.25,   0.5,  1, 2.5, 10};
+static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
 #define NBUCKET (sizeof bounds / sizeof bounds[0])
 
 /* slot 0 is "unmatched"; route i is slot i + 1 */
@@ -75,10 +75,9 @@ void gw_metrics_render(pa_buf_t *out, const char *const *names, const char *cons
                       "pa_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\","
                       "le=\"+Inf\"} %llu\n",
                       route, method, total);
-        pa_buf_printf(out,
-                      "pa_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n",
-                      route, method,
-                      (double)atomic_load_explicit(&sum_us[slot], memory_order_relaxed) / 1e6);
+        pa_buf_printf(
+            out, "pa_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n", route,
+            method, (double)atomic_load_explicit(&sum_us[slot], memory_order_relaxed) / 1e6);
         pa_buf_printf(out,
                       "pa_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n",
                       route, method, total);

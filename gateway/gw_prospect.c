@@ -11,9 +11,8 @@
 
 const char *const gw_status_names[GW_STATUS_COUNT] = {"new",     "researching", "contacted",
                                                       "replied", "qualified",   "disqualified"};
-const char *const gw_field_names[GW_F_COUNT] = {"name",  "company",         "status",
-                                                "industry", "lastContactDate", "email",
-                                                "title", "website"};
+const char *const gw_field_names[GW_F_COUNT] = {
+    "name", "company", "status", "industry", "lastContactDate", "email", "title", "website"};
 
 int gw_status_index(const char *s, size_t n)
 {
@@ -100,7 +99,8 @@ int gw_prospect_in_validate(const gw_prospect_in_t *in, int creating, char *fiel
                             size_t errlen)
 {
     if (in->id && !gw_id_valid(in->id, in->id_len))
-        return fail(field, err, errlen, "id", "id: must be 1 to %d characters of A-Z a-z 0-9 . _ -", GW_ID_MAX);
+        return fail(field, err, errlen, "id", "id: must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+                    GW_ID_MAX);
     for (int i = 0; i < GW_F_COUNT; i++) {
         const char *name = gw_field_names[i], *v = in->val[i];
         size_t n = in->len[i];
@@ -114,33 +114,44 @@ int gw_prospect_in_validate(const gw_prospect_in_t *in, int creating, char *fiel
                 return fail(field, err, errlen, name, "%s: is required", name);
             continue;
         }
-        if (!pa_utf8_valid(v, n)) return fail(field, err, errlen, name, "%s: must be valid UTF-8 without NUL bytes", name);
+        if (!pa_utf8_valid(v, n))
+            return fail(field, err, errlen, name, "%s: must be valid UTF-8 without NUL bytes",
+                        name);
         size_t cps = pa_utf8_len(v, n);
         switch (i) {
         case GW_F_NAME:
         case GW_F_COMPANY:
-            if (cps < 1 || cps > 200) return fail(field, err, errlen, name, "%s: must be 1 to 200 characters", name);
+            if (cps < 1 || cps > 200)
+                return fail(field, err, errlen, name, "%s: must be 1 to 200 characters", name);
             break;
         case GW_F_TITLE:
-            if (cps > 200) return fail(field, err, errlen, name, "%s: must be at most 200 characters", name);
+            if (cps > 200)
+                return fail(field, err, errlen, name, "%s: must be at most 200 characters", name);
             break;
         case GW_F_INDUSTRY:
-            if (cps < 1 || cps > 100) return fail(field, err, errlen, name, "%s: must be 1 to 100 characters", name);
+            if (cps < 1 || cps > 100)
+                return fail(field, err, errlen, name, "%s: must be 1 to 100 characters", name);
             break;
         case GW_F_STATUS:
             if (gw_status_index(v, n) < 0)
-                return fail(field, err, errlen, name, "status: must be one of new, researching, contacted, replied, "
-                           "qualified, disqualified");
+                return fail(field, err, errlen, name,
+                            "status: must be one of new, researching, contacted, replied, "
+                            "qualified, disqualified");
             break;
         case GW_F_LASTCONTACT:
             if (!valid_date(v, n))
-                return fail(field, err, errlen, name, "lastContactDate: must be a date as YYYY-MM-DD");
+                return fail(field, err, errlen, name,
+                            "lastContactDate: must be a date as YYYY-MM-DD");
             break;
         case GW_F_EMAIL:
-            if (!gw_email_valid(v, n)) return fail(field, err, errlen, name, "email: must be an address like name@example.com");
+            if (!gw_email_valid(v, n))
+                return fail(field, err, errlen, name,
+                            "email: must be an address like name@example.com");
             break;
         case GW_F_WEBSITE:
-            if (!valid_url(v, n)) return fail(field, err, errlen, name, "website: must be an http:// or https:// URL");
+            if (!valid_url(v, n))
+                return fail(field, err, errlen, name,
+                            "website: must be an http:// or https:// URL");
             break;
         }
     }

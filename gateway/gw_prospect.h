@@ -10,8 +10,17 @@
 #define GW_STATUS_COUNT 6
 extern const char *const gw_status_names[GW_STATUS_COUNT];
 
-enum { GW_F_NAME, GW_F_COMPANY, GW_F_STATUS, GW_F_INDUSTRY, GW_F_LASTCONTACT, GW_F_EMAIL,
-       GW_F_TITLE, GW_F_WEBSITE, GW_F_COUNT };
+enum {
+    GW_F_NAME,
+    GW_F_COMPANY,
+    GW_F_STATUS,
+    GW_F_INDUSTRY,
+    GW_F_LASTCONTACT,
+    GW_F_EMAIL,
+    GW_F_TITLE,
+    GW_F_WEBSITE,
+    GW_F_COUNT
+};
 extern const char *const gw_field_names[GW_F_COUNT];
 
 /* Input as given: each field absent, null, or a value (borrowed from the parsed JSON/CSV). */

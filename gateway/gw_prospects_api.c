@@ -118,9 +118,9 @@ static int parse_industries(gw_valid_t *v, list_query_t *lq)
     size_t n = 0, badlen = 0;
     if (split_set(lq->industry, items, &n, &badlen) < 0 ||
         !pa_utf8_valid(lq->industry, strlen(lq->industry)))
-        return gw_valid_fail(v, "industry",
-                             "industry: at most %d comma-separated values of up to 127 bytes of UTF-8",
-                             MAX_SET);
+        return gw_valid_fail(
+            v, "industry",
+            "industry: at most %d comma-separated values of up to 127 bytes of UTF-8", MAX_SET);
     for (size_t i = 0; i < n; i++) {
         lq->folded[i] = (pa_buf_t)PA_BUF_INIT;
         pa_utf8_fold(items[i], strlen(items[i]), &lq->folded[i]);
@@ -148,8 +148,8 @@ static int parse_list_query(gw_req_t *r, list_query_t *lq)
     if (gw_valid_limit(&v, lq->limit, DEFAULT_LIMIT, MAX_LIMIT, &lq->q.limit) < 0) return -1;
     if (lq->cursor && *lq->cursor) {
         if (cursor_decode(lq->cursor, lq->after) < 0)
-            return gw_valid_fail(&v, "cursor",
-                                 "cursor: not a cursor from this API; use the Link header of a page");
+            return gw_valid_fail(
+                &v, "cursor", "cursor: not a cursor from this API; use the Link header of a page");
         lq->q.after_id = lq->after;
     }
     if (lq->search && *lq->search) {
@@ -160,7 +160,8 @@ static int parse_list_query(gw_req_t *r, list_query_t *lq)
         lq->q.search = lq->search_folded.data;
         lq->q.search_len = lq->search_folded.len;
     }
-    if (lq->status && *lq->status && parse_status(&v, lq->status, &lq->q.status_mask) < 0) return -1;
+    if (lq->status && *lq->status && parse_status(&v, lq->status, &lq->q.status_mask) < 0)
+        return -1;
     if (lq->industry && *lq->industry && parse_industries(&v, lq) < 0) return -1;
     return 0;
 }

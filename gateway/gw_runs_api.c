@@ -140,12 +140,9 @@ static int add_listed_target(gw_t *gw, gw_valid_t *v, const json_t *x, size_t i,
     snprintf(path, sizeof path, "targets[%zu]", i);
     json_t *input = json_object();
     const char *raw = NULL;
-    if (json_is_string(x))
-        raw = json_string_value(x);
-    else if (json_is_object(x))
-        raw = target_object(gw, v, x, path, input);
-    else
-        gw_valid_fail(v, path, "%s: must be a URL, a domain or an object with a url", path);
+    if (json_is_string(x)) raw = json_string_value(x);
+    else if (json_is_object(x)) raw = target_object(gw, v, x, path, input);
+    else gw_valid_fail(v, path, "%s: must be a URL, a domain or an object with a url", path);
     pa_buf_reset(url);
     if (raw && gw_target_normalize(raw, strlen(raw), url, err, sizeof err) < 0)
         gw_valid_fail(v, path, "%s: %s", path, err);
@@ -199,13 +196,11 @@ static int parse_targets(gw_t *gw, gw_valid_t *v, const json_t *body, targets_t 
     size_t i;
     json_t *x;
     pa_buf_t url = PA_BUF_INIT;
-    json_array_foreach(targets, i, x)
-    {
+    json_array_foreach(targets, i, x) {
         if (add_listed_target(gw, v, x, i, t, &url) < 0) break;
     }
     if (!v->failed) {
-        json_array_foreach(pids, i, x)
-        {
+        json_array_foreach(pids, i, x) {
             if (add_prospect_target(gw, v, x, i, t, &url) < 0) break;
         }
     }
@@ -280,8 +275,7 @@ static int parse_options(gw_valid_t *v, const json_t *opts, run_t *run)
     /* stages: by default every run stage (enrich unless off); options.stages picks a subset,
      * e.g. ["compose"] to preview messages without submitting anything */
     int want[PA_NSTAGES];
-    for (int s = 0; s < PA_NSTAGES; s++)
-        want[s] = 1;
+    for (int s = 0; s < PA_NSTAGES; s++) want[s] = 1;
     int e = pa_stage_run_index("enrich");
     if (e >= 0) want[e] = run->enrich;
     char names[128];
@@ -292,8 +286,7 @@ static int parse_options(gw_valid_t *v, const json_t *opts, run_t *run)
                              names);
     if (st) memset(want, 0, sizeof want);
     size_t i;
-    json_array_foreach(st, i, x)
-    {
+    json_array_foreach(st, i, x) {
         int k = pa_stage_run_index(json_string_value(x));
         if (k < 0 || want[k])
             return gw_valid_fail(v, "options.stages", "options.stages: each of %s at most once",
@@ -363,8 +356,7 @@ static int idempotency_key(gw_req_t *r, const char **ik)
     if (!*ik) return 0;
     size_t il = strlen(*ik);
     int ok = il >= 1 && il <= 200;
-    for (size_t i = 0; i < il && ok; i++)
-        ok = (*ik)[i] > ' ' && (*ik)[i] < 0x7f;
+    for (size_t i = 0; i < il && ok; i++) ok = (*ik)[i] > ' ' && (*ik)[i] < 0x7f;
     if (ok) return 0;
     gw_valid_t v = GW_VALID(r);
     return gw_valid_fail(&v, "Idempotency-Key",
@@ -413,10 +405,8 @@ static void reply_created(gw_req_t *r, const char *jid, const char *state, long 
 {
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_printf(&b, "{\"job_id\":\"%s\",\"status\":\"%s\",\"total\":%lld", jid, state, total);
-    if (!replay)
-        pa_buf_printf(&b, ",\"duplicates\":%zu", dups);
-    else
-        pa_buf_puts(&b, ",\"idempotent_replay\":true");
+    if (!replay) pa_buf_printf(&b, ",\"duplicates\":%zu", dups);
+    else pa_buf_puts(&b, ",\"idempotent_replay\":true");
     pa_buf_putc(&b, '}');
     gw_reply_buf(r, 202, &b);
     char loc[128];
@@ -453,9 +443,7 @@ static void reply_job(gw_t *gw, gw_req_t *r, const run_t *run, const char *jid,
         if (leased < run->t.n && gw->dispatch) gw_dispatch_wake(gw->dispatch);
         if (leased) gw_dispatch_hand_leases(gw->dispatch, res, &out->leased); /* takes them */
         break;
-    case PA_JOBS_EXISTS:
-        reply_replay(gw, r, out->job);
-        break;
+    case PA_JOBS_EXISTS: reply_replay(gw, r, out->job); break;
     case PA_JOBS_LIMITED: {
         char ra[24];
         snprintf(ra, sizeof ra, "%lld", (out->wait_ms + 999) / 1000);

@@ -119,7 +119,9 @@ static int reload(gw_store_t *s)
             if (h->type == REDIS_REPLY_ARRAY && h->elements) {
                 gw_prospect_t *p = from_hash(ids->element[off + i]->str, h);
                 if (p) gw_index_put(fresh, p);
-                else pa_warn("skipping an invalid prospect in redis", PA_S("id", ids->element[off + i]->str));
+                else
+                    pa_warn("skipping an invalid prospect in redis",
+                            PA_S("id", ids->element[off + i]->str));
             }
             freeReplyObject(h);
         }
@@ -225,15 +227,16 @@ static void *sync_main(void *arg)
             }
             continue;
         }
-        redisReply *rep = pa_redis_cmd(r, "XREAD COUNT 2000 BLOCK 100 STREAMS %s %s", s->k_changes,
-                                       s->last_id);
+        redisReply *rep =
+            pa_redis_cmd(r, "XREAD COUNT 2000 BLOCK 100 STREAMS %s %s", s->k_changes, s->last_id);
         if (!rep) {
             if (atomic_exchange(&s->redis_up, 0) == 1)
                 pa_error("redis unreachable", PA_S("error", pa_redis_errstr(r)));
             pa_sleep_ms(100);
             continue;
         }
-        if (atomic_exchange(&s->redis_up, 1) == 0) pa_info("redis reachable again", PA_I("seq", get_applied(s)));
+        if (atomic_exchange(&s->redis_up, 1) == 0)
+            pa_info("redis reachable again", PA_I("seq", get_applied(s)));
         if (rep->type == REDIS_REPLY_ARRAY) {
             if (apply_entries(s, rep) < 0) {
                 pa_warn("change stream does not follow on; reloading", PA_I("seq", get_applied(s)));

@@ -37,11 +37,9 @@ int gw_valid_only(gw_valid_t *v, const json_t *o, const char *where, const char 
     if (v->failed) return -1;
     const char *k;
     json_t *x;
-    json_object_foreach((json_t *)o, k, x)
-    {
+    json_object_foreach((json_t *)o, k, x) {
         int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++)
-            ok = strcmp(*a, k) == 0;
+        for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, k) == 0;
         if (!ok) {
             char f[160];
             snprintf(f, sizeof f, "%s%s%.64s", where, *where ? "." : "", k);
@@ -123,8 +121,7 @@ int gw_valid_variables(gw_valid_t *v, const json_t *vars, const char *path)
         return gw_valid_fail(v, path, "%s: at most %d variables", path, MAX_VARIABLES);
     const char *k;
     json_t *x;
-    json_object_foreach((json_t *)vars, k, x)
-    {
+    json_object_foreach((json_t *)vars, k, x) {
         if (!variable_name_ok(k))
             return gw_valid_fail(v, path, "%s: variable names are 1 to 64 of A-Z a-z 0-9 _ .",
                                  path);
@@ -153,7 +150,8 @@ static int llm_param_ok(const char *k, const json_t *x)
                  (json_is_array(x) && json_array_size(x) >= 1 && json_array_size(x) <= 4);
         size_t i;
         json_t *y;
-        if (json_is_array(x)) json_array_foreach((json_t *)x, i, y) ok &= json_is_string(y);
+        if (json_is_array(x))
+            json_array_foreach((json_t *)x, i, y) ok &= json_is_string(y);
         return ok;
     }
     return -1;
@@ -165,8 +163,7 @@ int gw_valid_llm_params(gw_valid_t *v, const json_t *p, const char *path)
     const char *k;
     json_t *x;
     char f[96];
-    json_object_foreach((json_t *)p, k, x)
-    {
+    json_object_foreach((json_t *)p, k, x) {
         snprintf(f, sizeof f, "%s.%.40s", path, k);
         int ok = llm_param_ok(k, x);
         if (ok < 0)

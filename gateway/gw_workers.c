@@ -20,16 +20,14 @@ static int add_status(gw_t *gw, pa_redis_t *rd, json_t *list, const char *servic
 {
     size_t i;
     json_t *w;
-    json_array_foreach(list, i, w)
-    {
+    json_array_foreach(list, i, w) {
         if (!of_service(w, service)) continue;
         char key[PA_KEY_MAX];
         pa_key_worker_status(key, gw->cfg.prefix, json_string_value(json_object_get(w, "id")));
         const char *av[] = {"HGETALL", key};
         if (pa_redis_append(rd, 2, av, NULL) < 0) return -1;
     }
-    json_array_foreach(list, i, w)
-    {
+    json_array_foreach(list, i, w) {
         if (!of_service(w, service)) continue;
         redisReply *h = pa_redis_get_reply(rd);
         if (!h) return -1;
@@ -88,8 +86,7 @@ json_t *gw_workers_breakers(const json_t *live, size_t *open)
     json_t *out = json_array(), *w;
     size_t i;
     *open = 0;
-    json_array_foreach((json_t *)live, i, w)
-    {
+    json_array_foreach((json_t *)live, i, w) {
         json_t *st = json_object_get(w, "status");
         const char *state = json_string_value(json_object_get(st, "breaker_state"));
         if (!is_llm(w) || !state) continue;
@@ -116,8 +113,7 @@ int gw_workers_llm_ready(gw_t *gw, long *retry_after_s)
     long long now = (long long)pa_wall_ms(), soonest = -1;
     size_t i;
     json_t *w;
-    json_array_foreach(live, i, w)
-    {
+    json_array_foreach(live, i, w) {
         if (!is_llm(w)) continue;
         llm = 1;
         json_t *st = json_object_get(w, "status");

@@ -46,18 +46,12 @@ const char *pa_proto_cmd_name(unsigned code)
 const char *pa_proto_type_name(pa_proto_type_t type)
 {
     switch (type) {
-    case PA_PROTO_STR:
-        return "str";
-    case PA_PROTO_UINT:
-        return "uint";
-    case PA_PROTO_INT:
-        return "int";
-    case PA_PROTO_BOOL:
-        return "bool";
-    case PA_PROTO_BIN:
-        return "bin";
-    case PA_PROTO_ANY:
-        return "any";
+    case PA_PROTO_STR: return "str";
+    case PA_PROTO_UINT: return "uint";
+    case PA_PROTO_INT: return "int";
+    case PA_PROTO_BOOL: return "bool";
+    case PA_PROTO_BIN: return "bin";
+    case PA_PROTO_ANY: return "any";
     }
     return "?";
 }
@@ -152,8 +146,7 @@ void pa_msg_destroy(pa_msg_t **mp)
 {
     if (!mp || !*mp) return;
     pa_msg_t *m = *mp;
-    for (size_t i = 0; i < m->desc->nfields; i++)
-        value_clear(&m->desc->fields[i], &m->vals[i]);
+    for (size_t i = 0; i < m->desc->nfields; i++) value_clear(&m->desc->fields[i], &m->vals[i]);
     free(m);
     *mp = NULL;
 }
@@ -361,8 +354,7 @@ typedef struct {
 static uint64_t be(const unsigned char *p, size_t n)
 {
     uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = (v << 8) | p[i];
+    for (size_t i = 0; i < n; i++) v = (v << 8) | p[i];
     return v;
 }
 
@@ -401,41 +393,25 @@ static int rd_token(rd_t *r, tok_t *t)
         goto container;
     }
     switch (c) {
-    case 0xc0:
-        t->kind = K_NIL;
-        return 0;
+    case 0xc0: t->kind = K_NIL; return 0;
     case 0xc2:
-    case 0xc3:
-        t->kind = K_BOOL, t->b = c == 0xc3;
-        return 0;
+    case 0xc3: t->kind = K_BOOL, t->b = c == 0xc3; return 0;
     case 0xc4:
     case 0xc5:
-    case 0xc6:
-        t->kind = K_BIN, lenlen = (size_t)1 << (c - 0xc4);
-        break;
+    case 0xc6: t->kind = K_BIN, lenlen = (size_t)1 << (c - 0xc4); break;
     case 0xc7:
     case 0xc8:
-    case 0xc9:
-        t->kind = K_EXT, lenlen = (size_t)1 << (c - 0xc7);
-        break;
-    case 0xca:
-        t->kind = K_FLOAT, fixed = 4;
-        break;
-    case 0xcb:
-        t->kind = K_FLOAT, fixed = 8;
-        break;
+    case 0xc9: t->kind = K_EXT, lenlen = (size_t)1 << (c - 0xc7); break;
+    case 0xca: t->kind = K_FLOAT, fixed = 4; break;
+    case 0xcb: t->kind = K_FLOAT, fixed = 8; break;
     case 0xcc:
     case 0xcd:
     case 0xce:
-    case 0xcf:
-        t->kind = K_UINT, fixed = (size_t)1 << (c - 0xcc);
-        break;
+    case 0xcf: t->kind = K_UINT, fixed = (size_t)1 << (c - 0xcc); break;
     case 0xd0:
     case 0xd1:
     case 0xd2:
-    case 0xd3:
-        t->kind = K_NINT, fixed = (size_t)1 << (c - 0xd0);
-        break;
+    case 0xd3: t->kind = K_NINT, fixed = (size_t)1 << (c - 0xd0); break;
     case 0xd4:
     case 0xd5:
     case 0xd6:
@@ -445,17 +421,11 @@ static int rd_token(rd_t *r, tok_t *t)
         break;
     case 0xd9:
     case 0xda:
-    case 0xdb:
-        t->kind = K_STR, lenlen = (size_t)1 << (c - 0xd9);
-        break;
+    case 0xdb: t->kind = K_STR, lenlen = (size_t)1 << (c - 0xd9); break;
     case 0xdc:
-    case 0xdd:
-        t->kind = K_ARRAY, lenlen = (size_t)2 << (c - 0xdc);
-        break;
+    case 0xdd: t->kind = K_ARRAY, lenlen = (size_t)2 << (c - 0xdc); break;
     case 0xde:
-    case 0xdf:
-        t->kind = K_MAP, lenlen = (size_t)2 << (c - 0xde);
-        break;
+    case 0xdf: t->kind = K_MAP, lenlen = (size_t)2 << (c - 0xde); break;
     default: /* 0xc1, the one byte msgpack never uses */
         return errf(r->err, r->errlen, r->msg, "invalid msgpack byte 0x%02x at offset %zu", c,
                     t->off);
@@ -565,8 +535,7 @@ static int check_value(const pa_proto_msg_desc_t *d, const pa_proto_field_desc_t
     case PA_PROTO_UINT:
     case PA_PROTO_INT: {
         bool ok;
-        if (v->neg)
-            ok = fd->type == PA_PROTO_INT && v->i >= fd->min;
+        if (v->neg) ok = fd->type == PA_PROTO_INT && v->i >= fd->min;
         else
             ok = (fd->min <= 0 || v->u >= (uint64_t)fd->min) && v->u <= fd->max &&
                  (fd->type == PA_PROTO_UINT || v->u <= (uint64_t)INT64_MAX);
@@ -579,8 +548,7 @@ static int check_value(const pa_proto_msg_desc_t *d, const pa_proto_field_desc_t
                     "field '%s' out of range %" PRId64 "..%" PRIu64 " (got %" PRIu64 ")", fd->name,
                     fd->min, fd->max, v->u);
     }
-    case PA_PROTO_BOOL:
-        return 0;
+    case PA_PROTO_BOOL: return 0;
     }
     return errf(err, errlen, d->name, "field '%s' has an unknown type", fd->name);
 }
@@ -595,17 +563,12 @@ static int is_map_byte(unsigned c)
 static int kind_fits(pa_proto_type_t t, kind_t k)
 {
     switch (t) {
-    case PA_PROTO_STR:
-        return k == K_STR;
-    case PA_PROTO_BIN:
-        return k == K_BIN;
+    case PA_PROTO_STR: return k == K_STR;
+    case PA_PROTO_BIN: return k == K_BIN;
     case PA_PROTO_UINT:
-    case PA_PROTO_INT:
-        return k == K_UINT || k == K_NINT;
-    case PA_PROTO_BOOL:
-        return k == K_BOOL;
-    case PA_PROTO_ANY:
-        return 1;
+    case PA_PROTO_INT: return k == K_UINT || k == K_NINT;
+    case PA_PROTO_BOOL: return k == K_BOOL;
+    case PA_PROTO_ANY: return 1;
     }
     return 0;
 }
@@ -687,15 +650,9 @@ int pa_proto__decode_body(const pa_proto_msg_desc_t *d, const void *body, size_t
         const view_t *v = &views[i];
         mv->set = true;
         switch (d->fields[i].type) {
-        case PA_PROTO_UINT:
-            mv->v.u = v->u;
-            break;
-        case PA_PROTO_INT:
-            mv->v.i = v->neg ? v->i : (int64_t)v->u;
-            break;
-        case PA_PROTO_BOOL:
-            mv->v.b = v->b;
-            break;
+        case PA_PROTO_UINT: mv->v.u = v->u; break;
+        case PA_PROTO_INT: mv->v.i = v->neg ? v->i : (int64_t)v->u; break;
+        case PA_PROTO_BOOL: mv->v.b = v->b; break;
         case PA_PROTO_STR:
         case PA_PROTO_BIN:
         case PA_PROTO_ANY:
@@ -754,23 +711,15 @@ int pa_proto_encode(const pa_msg_t *m, unsigned char header[PA_PROTO_HEADER_LEN]
         count++;
         view_t v = {0};
         switch (fd->type) {
-        case PA_PROTO_UINT:
-            v.u = mv->v.u;
-            break;
+        case PA_PROTO_UINT: v.u = mv->v.u; break;
         case PA_PROTO_INT:
-            if (mv->v.i < 0)
-                v.neg = true, v.i = mv->v.i;
-            else
-                v.u = (uint64_t)mv->v.i;
+            if (mv->v.i < 0) v.neg = true, v.i = mv->v.i;
+            else v.u = (uint64_t)mv->v.i;
             break;
-        case PA_PROTO_BOOL:
-            v.b = mv->v.b;
-            break;
+        case PA_PROTO_BOOL: v.b = mv->v.b; break;
         case PA_PROTO_STR:
         case PA_PROTO_BIN:
-        case PA_PROTO_ANY:
-            v.p = mv->v.bytes.p, v.n = mv->v.bytes.n;
-            break;
+        case PA_PROTO_ANY: v.p = mv->v.bytes.p, v.n = mv->v.bytes.n; break;
         }
         if (fd->type == PA_PROTO_ANY) {
             /* The receiver sees this value one level inside the body map. */
@@ -792,26 +741,14 @@ int pa_proto_encode(const pa_msg_t *m, unsigned char header[PA_PROTO_HEADER_LEN]
         if (!mv->set) continue;
         msgpack_pack_str_with_body(&pk, fd->name, strlen(fd->name));
         switch (fd->type) {
-        case PA_PROTO_STR:
-            msgpack_pack_str_with_body(&pk, mv->v.bytes.p, mv->v.bytes.n);
-            break;
-        case PA_PROTO_BIN:
-            msgpack_pack_bin_with_body(&pk, mv->v.bytes.p, mv->v.bytes.n);
-            break;
-        case PA_PROTO_ANY:
-            pa_buf_put(body, mv->v.bytes.p, mv->v.bytes.n);
-            break;
-        case PA_PROTO_UINT:
-            msgpack_pack_uint64(&pk, mv->v.u);
-            break;
-        case PA_PROTO_INT:
-            msgpack_pack_int64(&pk, mv->v.i);
-            break;
+        case PA_PROTO_STR: msgpack_pack_str_with_body(&pk, mv->v.bytes.p, mv->v.bytes.n); break;
+        case PA_PROTO_BIN: msgpack_pack_bin_with_body(&pk, mv->v.bytes.p, mv->v.bytes.n); break;
+        case PA_PROTO_ANY: pa_buf_put(body, mv->v.bytes.p, mv->v.bytes.n); break;
+        case PA_PROTO_UINT: msgpack_pack_uint64(&pk, mv->v.u); break;
+        case PA_PROTO_INT: msgpack_pack_int64(&pk, mv->v.i); break;
         case PA_PROTO_BOOL:
-            if (mv->v.b)
-                msgpack_pack_true(&pk);
-            else
-                msgpack_pack_false(&pk);
+            if (mv->v.b) msgpack_pack_true(&pk);
+            else msgpack_pack_false(&pk);
             break;
         }
     }

@@ -22,8 +22,7 @@ static int hmget_many(ctl_t *c, char *const *keys, size_t n, const char *const *
     const char *argv[32];
     if (argc > (int)(sizeof argv / sizeof *argv)) return -1;
     argv[0] = "HMGET";
-    for (int f = 0; f < nfields; f++)
-        argv[f + 2] = fields[f];
+    for (int f = 0; f < nfields; f++) argv[f + 2] = fields[f];
     for (size_t i = 0; i < n; i++) {
         argv[1] = keys[i];
         if (pa_redis_append(c->r, argc, argv, NULL) < 0) {
@@ -44,8 +43,7 @@ static int hmget_many(ctl_t *c, char *const *keys, size_t n, const char *const *
         } else {
             ctl_check(c, rep);
         }
-        for (size_t k = 0; k < i; k++)
-            freeReplyObject(out[k]);
+        for (size_t k = 0; k < i; k++) freeReplyObject(out[k]);
         /* drain the rest so the connection could be reused; it is dropped on I/O errors */
         for (size_t k = i + 1; k < n && pa_redis_connected(c->r); k++) {
             redisReply *rest = pa_redis_get_reply(c->r);
@@ -58,8 +56,7 @@ static int hmget_many(ctl_t *c, char *const *keys, size_t n, const char *const *
 
 static void free_keys(char **keys, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        free(keys[i]);
+    for (size_t i = 0; i < n; i++) free(keys[i]);
 }
 
 /* Sum of the terminal counts (succeeded, failed, captcha_required, skipped, uncertain,
@@ -90,8 +87,7 @@ enum { JF_ID, JF_STATUS, JF_TOTAL, JF_COUNTS, JF_CREATED = JF_COUNTS + PA_NSTATE
 static void jobs_emit(ctl_t *c, const redisReply *h, const char *id, json_t *arr, ctl_table_t *t)
 {
     long long counts[PA_NSTATES];
-    for (int s = 0; s < PA_NSTATES; s++)
-        counts[s] = ctl_rnum(h->element[JF_COUNTS + s], 0);
+    for (int s = 0; s < PA_NSTATES; s++) counts[s] = ctl_rnum(h->element[JF_COUNTS + s], 0);
     const char *status = ctl_rstr(h->element[JF_STATUS]);
     const char *jid = ctl_rstr(h->element[JF_ID]);
     if (!jid) jid = id;
@@ -132,8 +128,7 @@ int ctl_cmd_jobs(ctl_t *c, const ctl_args_t *a)
     fields[JF_ID] = "id";
     fields[JF_STATUS] = "status";
     fields[JF_TOTAL] = "total";
-    for (int s = 0; s < PA_NSTATES; s++)
-        fields[JF_COUNTS + s] = pa_task_states[s];
+    for (int s = 0; s < PA_NSTATES; s++) fields[JF_COUNTS + s] = pa_task_states[s];
     fields[JF_CREATED] = "created";
 
     static const char *const hdr[] = {"ID",        "STATUS", "TOTAL", "QUEUED", "RUNNING",
@@ -214,10 +209,8 @@ static void print_kv(const ctl_t *c, const char *k, const char *v, const char *c
 {
     pa_buf_t b = PA_BUF_INIT;
     ctl_text_clean(v ? v : "-", strlen(v ? v : "-"), &b);
-    if (c->color && color)
-        printf("%-10s\033[%sm%s\033[0m\n", k, color, b.data ? b.data : "");
-    else
-        printf("%-10s%s\n", k, b.data ? b.data : "");
+    if (c->color && color) printf("%-10s\033[%sm%s\033[0m\n", k, color, b.data ? b.data : "");
+    else printf("%-10s%s\n", k, b.data ? b.data : "");
     pa_buf_free(&b);
 }
 
@@ -448,10 +441,8 @@ int ctl_cmd_requeue(ctl_t *c, const ctl_args_t *a)
     /* A task number may be given short: "42" is task 000042. */
     char tid[32];
     size_t tlen = strlen(task), digits = strspn(task, "0123456789");
-    if (digits == tlen && tlen < PA_TASK_DIGITS)
-        pa_task_id(tid, strtol(task, NULL, 10));
-    else
-        snprintf(tid, sizeof tid, "%.31s", task);
+    if (digits == tlen && tlen < PA_TASK_DIGITS) pa_task_id(tid, strtol(task, NULL, 10));
+    else snprintf(tid, sizeof tid, "%.31s", task);
     pa_buf_t tk = PA_BUF_INIT;
     pa_buf_printf(&tk, "%.*s:%s", (int)jlen, job, tid);
 
@@ -459,10 +450,8 @@ int ctl_cmd_requeue(ctl_t *c, const ctl_args_t *a)
     pa_jobs_requeue_out_t out;
     char err[256];
     if (pa_jobs_requeue_call(c->r, &in, &out, err, sizeof err) < 0) {
-        if (pa_redis_connected(c->r))
-            ctl_err("requeue %s: %s", tk.data, err);
-        else
-            ctl_unreachable(c);
+        if (pa_redis_connected(c->r)) ctl_err("requeue %s: %s", tk.data, err);
+        else ctl_unreachable(c);
         pa_buf_free(&tk);
         return CTL_ERR;
     }

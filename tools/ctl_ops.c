@@ -106,30 +106,22 @@ int ctl_cmd_workers(ctl_t *c, const ctl_args_t *a)
             ctl_table_row(t);
             ctl_table_set(t, 0, w[i].id, NULL);
             ctl_table_set(t, 1, json_is_string(svc) ? json_string_value(svc) : NULL, NULL);
-            if (json_is_number(cap))
-                ctl_table_setf(t, 2, NULL, "%g", json_number_value(cap));
-            else
-                ctl_table_set(t, 2, NULL, NULL);
-            if (json_is_number(cred))
-                ctl_table_setf(t, 3, NULL, "%g", json_number_value(cred));
-            else
-                ctl_table_set(t, 3, NULL, NULL);
+            if (json_is_number(cap)) ctl_table_setf(t, 2, NULL, "%g", json_number_value(cap));
+            else ctl_table_set(t, 2, NULL, NULL);
+            if (json_is_number(cred)) ctl_table_setf(t, 3, NULL, "%g", json_number_value(cred));
+            else ctl_table_set(t, 3, NULL, NULL);
             ctl_table_set(t, 4, json_is_string(gw) ? json_string_value(gw) : NULL, NULL);
             if (has_seen) ctl_fmt_age(age, buf, sizeof buf);
             ctl_table_set(t, 5, has_seen ? buf : NULL, NULL);
             ctl_table_set(t, 6, stale ? "stale" : "ok", stale ? ctl_state_color("stale") : "32");
             ctl_table_setf(t, 7, NULL, "%lld", w[i].tasks);
         }
-        if (arr)
-            ctl_print_json(arr, 0);
-        else if (ctl_table_rows(t))
-            ctl_table_print(t, stdout, c->width, c->color);
-        else
-            puts("no workers");
+        if (arr) ctl_print_json(arr, 0);
+        else if (ctl_table_rows(t)) ctl_table_print(t, stdout, c->width, c->color);
+        else puts("no workers");
         ctl_table_free(&t);
     }
-    for (size_t i = 0; i < nw; i++)
-        json_decref(w[i].doc);
+    for (size_t i = 0; i < nw; i++) json_decref(w[i].doc);
     free(w);
     freeReplyObject(h);
     return rc;
@@ -143,8 +135,7 @@ int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a)
     /* a ready queue per service (pa_stages.h), then these */
     enum { RETRY = PA_NSERVICES, INFLIGHT, DEAD, NQ };
     char keys[NQ][PA_KEY_MAX];
-    for (int i = 0; i < PA_NSERVICES; i++)
-        pa_key_ready(keys[i], c->prefix, pa_services[i]);
+    for (int i = 0; i < PA_NSERVICES; i++) pa_key_ready(keys[i], c->prefix, pa_services[i]);
     pa_key_delayed(keys[RETRY], c->prefix);
     pa_key_worker_tasks(keys[INFLIGHT], c->prefix, "*"); /* shown: every worker's lease set */
     pa_key_dead(keys[DEAD], c->prefix);
@@ -169,8 +160,7 @@ int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a)
         pa_jobs_leased_out_t lo;
         if (i == INFLIGHT)
             depth[i] = pa_jobs_leased_parse(r, &lo, err, sizeof err) == 0 ? lo.leased : 0;
-        else
-            depth[i] = ctl_rnum(r, 0);
+        else depth[i] = ctl_rnum(r, 0);
         freeReplyObject(r);
     }
     static const char *const names[] = {"delayed", "inflight", "dead"};
@@ -242,19 +232,14 @@ int ctl_cmd_dead(ctl_t *c, const ctl_args_t *a)
         ctl_table_set(t, 0, json_string_value(at), NULL);
         ctl_table_set(t, 1, json_string_value(task), NULL);
         ctl_table_set(t, 2, json_string_value(stage), NULL);
-        if (json_is_number(att))
-            ctl_table_setf(t, 3, NULL, "%g", json_number_value(att));
-        else
-            ctl_table_set(t, 3, NULL, NULL);
+        if (json_is_number(att)) ctl_table_setf(t, 3, NULL, "%g", json_number_value(att));
+        else ctl_table_set(t, 3, NULL, NULL);
         ctl_table_set(t, 4, reason ? json_string_value(reason) : raw, "31");
         json_decref(doc);
     }
-    if (arr)
-        ctl_print_json(arr, 0);
-    else if (ctl_table_rows(t))
-        ctl_table_print(t, stdout, c->width, c->color);
-    else
-        puts("no dead letters");
+    if (arr) ctl_print_json(arr, 0);
+    else if (ctl_table_rows(t)) ctl_table_print(t, stdout, c->width, c->color);
+    else puts("no dead letters");
     ctl_table_free(&t);
     freeReplyObject(l);
     return CTL_OK;
@@ -317,24 +302,22 @@ static void print_event(const pa_event_t *ev, void *ud)
         if (color) pa_buf_printf(&line, "\033[%sm", color);
         pa_buf_put(&line, b.data, b.len);
         if (color) pa_buf_puts(&line, "\033[0m");
-        for (; w < (size_t)widths[k]; w++)
-            pa_buf_putc(&line, ' ');
+        for (; w < (size_t)widths[k]; w++) pa_buf_putc(&line, ' ');
     }
     const char *attempt = pa_event_get(ev, "attempt");
     if (attempt) pa_buf_printf(&line, "  attempt %s", attempt);
     /* the rest (worker, error, by, total, ...) as name=value, in the stream's order */
     for (size_t i = 0; i < ev->n; i++) {
         const char *k = ev->k[i], *v = ev->v[i];
-        if (!strcmp(k, "job") || !strcmp(k, "task") || !strcmp(k, "stage") ||
-            !strcmp(k, "state") || !strcmp(k, "attempt"))
+        if (!strcmp(k, "job") || !strcmp(k, "task") || !strcmp(k, "stage") || !strcmp(k, "state") ||
+            !strcmp(k, "attempt"))
             continue;
         pa_buf_puts(&line, "  ");
         ctl_text_clean(k, strlen(k), &line);
         pa_buf_putc(&line, '=');
         if (v) ctl_text_clean(v, strlen(v), &line);
     }
-    while (line.len && line.data[line.len - 1] == ' ')
-        line.len--; /* padding with nothing after */
+    while (line.len && line.data[line.len - 1] == ' ') line.len--; /* padding with nothing after */
     pa_buf_putc(&line, '\n');
     fwrite(line.data, 1, line.len, stdout);
     fflush(stdout);

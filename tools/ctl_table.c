@@ -120,8 +120,7 @@ size_t ctl_table_rows(const ctl_table_t *t)
 
 static void spaces(FILE *f, size_t n)
 {
-    while (n--)
-        fputc(' ', f);
+    while (n--) fputc(' ', f);
 }
 
 /* Prints the first `max` code points of a cell, with "..." when it is longer. */
@@ -136,8 +135,7 @@ static void put_text(FILE *f, const cell_t *cell, size_t max)
     const char *p = cell->text;
     for (size_t i = 0; i < keep && *p; i++) {
         p++;
-        while ((*p & 0xc0) == 0x80)
-            p++; /* continuation bytes of the same code point */
+        while ((*p & 0xc0) == 0x80) p++; /* continuation bytes of the same code point */
     }
     fwrite(cell->text, 1, (size_t)(p - cell->text), f);
     if (max > 3) fputs("...", f);
@@ -192,10 +190,8 @@ void ctl_table_free(ctl_table_t **tp)
 {
     ctl_table_t *t = *tp;
     if (!t) return;
-    for (int i = 0; i < t->ncols; i++)
-        free(t->headers[i].text);
-    for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
-        free(t->cells[i].text);
+    for (int i = 0; i < t->ncols; i++) free(t->headers[i].text);
+    for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++) free(t->cells[i].text);
     free(t->headers);
     free(t->flags);
     free(t->cells);

@@ -124,10 +124,8 @@ json_t *ctl_jstr(const char *s)
     pa_buf_t b = PA_BUF_INIT; /* malformed UTF-8: each bad byte becomes U+FFFD */
     for (size_t i = 0; i < n;) {
         size_t k = ctl_utf8_seq(s + i, n - i);
-        if (k)
-            pa_buf_put(&b, s + i, k);
-        else
-            pa_buf_puts(&b, "\xef\xbf\xbd");
+        if (k) pa_buf_put(&b, s + i, k);
+        else pa_buf_puts(&b, "\xef\xbf\xbd");
         i += k ? k : 1;
     }
     j = json_stringn(b.data ? b.data : "", b.len);
@@ -154,16 +152,11 @@ void ctl_fmt_age(long long ms, char *out, size_t n)
 {
     if (ms < 0) ms = 0;
     long long s = ms / 1000;
-    if (ms < 1000)
-        snprintf(out, n, "%lldms", ms);
-    else if (s < 60)
-        snprintf(out, n, "%.1fs", (double)ms / 1000.0);
-    else if (s < 3600)
-        snprintf(out, n, "%lldm%02llds", s / 60, s % 60);
-    else if (s < 86400)
-        snprintf(out, n, "%lldh%02lldm", s / 3600, s % 3600 / 60);
-    else
-        snprintf(out, n, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+    if (ms < 1000) snprintf(out, n, "%lldms", ms);
+    else if (s < 60) snprintf(out, n, "%.1fs", (double)ms / 1000.0);
+    else if (s < 3600) snprintf(out, n, "%lldm%02llds", s / 60, s % 60);
+    else if (s < 86400) snprintf(out, n, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+    else snprintf(out, n, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
 }
 
 const char *ctl_state_color(const char *state)
@@ -259,17 +252,14 @@ static int parse_args(int argc, char **argv, cli_t *cli)
                     cli->json = 1;
                     continue;
                 }
-                if (!strcmp(name, "--version"))
-                    printf("prospectctl %s\n", PA_VERSION);
-                else
-                    fputs(usage_text, stdout);
+                if (!strcmp(name, "--version")) printf("prospectctl %s\n", PA_VERSION);
+                else fputs(usage_text, stdout);
                 return -1;
             }
             static const char *const with_value[] = {"--redis", "--prefix", "--limit",
                                                      "--state", "--job",    "--count"};
             size_t k = 0;
-            while (k < sizeof with_value / sizeof *with_value && strcmp(name, with_value[k]))
-                k++;
+            while (k < sizeof with_value / sizeof *with_value && strcmp(name, with_value[k])) k++;
             if (k == sizeof with_value / sizeof *with_value)
                 return usage_error("unknown option '%s'", name);
             if (!val) {
@@ -277,18 +267,13 @@ static int parse_args(int argc, char **argv, cli_t *cli)
                 val = argv[++i];
             }
             int rc = 0;
-            if (k == 0)
-                cli->url = val;
-            else if (k == 1)
-                cli->prefix = val;
+            if (k == 0) cli->url = val;
+            else if (k == 1) cli->prefix = val;
             else if (k == 2)
                 rc = parse_count(name, val, 1000000, &cli->a.limit), cli->seen |= OPT_LIMIT;
-            else if (k == 3)
-                cli->a.state = val, cli->seen |= OPT_STATE;
-            else if (k == 4)
-                cli->a.job = val, cli->seen |= OPT_JOB;
-            else
-                rc = parse_count(name, val, 1000000000, &cli->a.count), cli->seen |= OPT_COUNT;
+            else if (k == 3) cli->a.state = val, cli->seen |= OPT_STATE;
+            else if (k == 4) cli->a.job = val, cli->seen |= OPT_JOB;
+            else rc = parse_count(name, val, 1000000000, &cli->a.count), cli->seen |= OPT_COUNT;
             if (rc) return rc;
             continue;
         }

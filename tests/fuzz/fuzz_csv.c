@@ -26,8 +26,7 @@
 static size_t breaks_in(const char *s, size_t from, size_t to)
 {
     size_t k = 0;
-    for (size_t i = from; i < to; i++)
-        k += s[i] == '\n' || s[i] == '\r';
+    for (size_t i = from; i < to; i++) k += s[i] == '\n' || s[i] == '\r';
     return k;
 }
 
@@ -75,10 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                   rec.off[f], rec.len[f], text.len);
             end = rec.off[f] + rec.len[f];
         }
-        if (rec.nfields == 1 && rec.len[0] == 0)
-            blank++;
-        else
-            records++;
+        if (rec.nfields == 1 && rec.len[0] == 0) blank++;
+        else records++;
     }
     CHECK(lines <= breaks_in(s, 0, size), "%zu line breaks counted of %zu", lines,
           breaks_in(s, 0, size));

@@ -101,8 +101,7 @@ static void check_record(const gw_prospect_in_t *in)
     json_decref(j);
     free(p);
     free(id);
-    for (int f = 0; f < GW_F_COUNT; f++)
-        free(vals[f]);
+    for (int f = 0; f < GW_F_COUNT; f++) free(vals[f]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

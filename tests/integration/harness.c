@@ -248,8 +248,7 @@ static void env_set(envlist_t *e, const char *kv)
 
 static void env_free(envlist_t *e)
 {
-    for (size_t i = 0; i < e->n; i++)
-        free(e->v[i]);
+    for (size_t i = 0; i < e->n; i++) free(e->v[i]);
     free(e->v);
 }
 
@@ -281,8 +280,7 @@ static pid_t spawn_gateway(hr_gateway_t *g, hr_redis_t *redis, const char *const
         env_set(&e, kv);
     }
     env_set(&e, "LOG_LEVEL=info");
-    for (size_t i = 0; env && env[i]; i++)
-        env_set(&e, env[i]);
+    for (size_t i = 0; env && env[i]; i++) env_set(&e, env[i]);
     if (!e.v) env_set(&e, "PA_EMPTY=1");
 
     const char *bin = hr_gateway_bin();
@@ -319,8 +317,7 @@ hr_gateway_t *hr_gateway_spawn(hr_redis_t *redis, const char *const *env)
     gateways[ngateways++] = g;
     g->port = rf_free_port();
     cr_assert_gt(g->port, 0, "no free port");
-    do
-        g->dispatch_port = rf_free_port();
+    do g->dispatch_port = rf_free_port();
     while (g->dispatch_port == g->port);
     /* A DISPATCH_BIND in env wins: dispatch_port is its port (0 when it has none). */
     for (size_t i = 0; env && env[i]; i++) {
@@ -417,8 +414,7 @@ hr_gateway_t *hr_gateway_start(hr_redis_t *redis, const char *const *env)
                      describe_status(g->status), tail(hr_gateway_output(g), 4000));
         /* The free port may have been taken in between: try another unless PORT was forced. */
         int forced = 0;
-        for (size_t i = 0; env && env[i]; i++)
-            forced |= strncmp(env[i], "PORT=", 5) == 0;
+        for (size_t i = 0; env && env[i]; i++) forced |= strncmp(env[i], "PORT=", 5) == 0;
         if (forced) break;
     }
     hr_fatal("%s", why);
@@ -443,8 +439,7 @@ static void report_sanitizer(const hr_gateway_t *g)
         const char *m = strstr(out, markers[i]);
         if (m) {
             const char *start = m;
-            while (start > out && start[-1] != '\n')
-                start--;
+            while (start > out && start[-1] != '\n') start--;
             fprintf(stderr,
                     "harness: the gateway on port %d reported a sanitizer error:\n%.6000s\n",
                     g->port, start);
@@ -550,8 +545,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     sink_t *s = ud;
     size_t n = size * nmemb;
     if (s->r->len + n + 1 > s->cap) {
-        while (s->r->len + n + 1 > s->cap)
-            s->cap = s->cap ? s->cap * 2 : 4096;
+        while (s->r->len + n + 1 > s->cap) s->cap = s->cap ? s->cap * 2 : 4096;
         s->r->body = realloc(s->r->body, s->cap);
         if (!s->r->body) abort();
     }
@@ -578,8 +572,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     const char *colon = memchr(data, ':', n);
     if (!colon) return n;
     const char *v = colon + 1, *end = data + n;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
+    while (v < end && (*v == ' ' || *v == '\t')) v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
     if (r->nheaders + 1 > s->hcap) {
@@ -632,8 +625,7 @@ hr_resp_t *hr_http(const char *method, const char *url, const char *const *heade
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     }
     struct curl_slist *hl = NULL;
-    for (size_t i = 0; headers && headers[i]; i++)
-        hl = curl_slist_append(hl, headers[i]);
+    for (size_t i = 0; headers && headers[i]; i++) hl = curl_slist_append(hl, headers[i]);
     if (hl) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK) {
@@ -666,8 +658,7 @@ hr_resp_t *hr_req(const hr_gateway_t *g, const char *method, const char *path,
     const char *url = strncmp(path, "http://", 7) == 0 ? path : hr_fmt("%s%s", g->url, path);
     const char *hv[64];
     size_t n = 0;
-    for (size_t i = 0; headers && headers[i] && n < 60; i++)
-        hv[n++] = headers[i];
+    for (size_t i = 0; headers && headers[i] && n < 60; i++) hv[n++] = headers[i];
     if (body && !has_header_named(headers, "Content-Type"))
         hv[n++] = "Content-Type: application/json";
     hv[n] = NULL;
@@ -694,8 +685,7 @@ const char *hr_header(const hr_resp_t *r, const char *name)
 size_t hr_header_count(const hr_resp_t *r, const char *name)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->nheaders; i++)
-        n += strcasecmp(r->names[i], name) == 0;
+    for (size_t i = 0; i < r->nheaders; i++) n += strcasecmp(r->names[i], name) == 0;
     return n;
 }
 
@@ -706,14 +696,11 @@ int hr_header_has_token(const hr_resp_t *r, const char *name, const char *token)
         if (strcasecmp(r->names[i], name) != 0) continue;
         const char *p = r->values[i];
         while (*p) {
-            while (*p == ' ' || *p == ',' || *p == '\t')
-                p++;
+            while (*p == ' ' || *p == ',' || *p == '\t') p++;
             const char *e = p;
-            while (*e && *e != ',')
-                e++;
+            while (*e && *e != ',') e++;
             const char *te = e;
-            while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
-                te--;
+            while (te > p && (te[-1] == ' ' || te[-1] == '\t')) te--;
             if ((size_t)(te - p) == tl && strncasecmp(p, token, tl) == 0) return 1;
             p = e;
         }

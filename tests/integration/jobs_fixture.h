@@ -94,7 +94,7 @@ JF_FN void jf_envset(char **v, size_t *n, size_t cap, const char *kv)
  * LOG_LEVEL=info; env ("NAME=value", NULL-terminated, may be NULL) adds or overrides. Waits until
  * the process runs (not until it is connected: see jf_wait_workers). */
 JF_FN jf_worker_t *jf_worker_start(hr_redis_t *rd, const char *service, const char *id,
-                                    const char *endpoints, const char *const *env)
+                                   const char *endpoints, const char *const *env)
 {
     cr_assert_lt(jf_nworkers, JF_MAX_WORKERS, "too many workers in one test");
     cr_assert(access(JF_WORKER_BIN, X_OK) == 0, "%s: %s", JF_WORKER_BIN, strerror(errno));
@@ -107,8 +107,9 @@ JF_FN jf_worker_t *jf_worker_start(hr_redis_t *rd, const char *service, const ch
     char *v[64];
     size_t n = 0;
     v[0] = NULL;
-    static const char *pass[] = {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS",
-                                 "UBSAN_OPTIONS", "LSAN_OPTIONS", "LD_LIBRARY_PATH", NULL};
+    static const char *pass[] = {
+        "PATH",          "HOME",         "TMPDIR",          "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS",
+        "UBSAN_OPTIONS", "LSAN_OPTIONS", "LD_LIBRARY_PATH", NULL};
     for (int i = 0; pass[i]; i++)
         if (getenv(pass[i])) jf_envset(v, &n, 64, hr_fmt("%s=%s", pass[i], getenv(pass[i])));
     jf_envset(v, &n, 64, hr_fmt("TEST_WORKER_SERVICE=%s", service));
@@ -220,8 +221,7 @@ JF_FN void jf_cleanup(void)
         const char *out = jf_worker_output(w);
         const char *m = jf_sanitizer_report(out);
         if (m) cr_expect_fail("worker %s reported a sanitizer error:\n%.4000s", w->id, m);
-        if (getenv("PA_TEST_VERBOSE"))
-            fprintf(stderr, "---- worker %s ----\n%s----\n", w->id, out);
+        if (getenv("PA_TEST_VERBOSE")) fprintf(stderr, "---- worker %s ----\n%s----\n", w->id, out);
         free(w);
     }
     jf_nworkers = 0;
@@ -329,8 +329,7 @@ static void jf_event_one(const pa_event_t *ev, void *ud)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(x->id));
     json_object_set_new(o, "ms", json_integer(strtoll(x->id, NULL, 10)));
-    for (size_t k = 0; k < ev->n; k++)
-        json_object_set_new(o, ev->k[k], json_string(ev->v[k]));
+    for (size_t k = 0; k < ev->n; k++) json_object_set_new(o, ev->k[k], json_string(ev->v[k]));
     json_array_append_new(x->arr, o);
 }
 
@@ -345,7 +344,8 @@ JF_FN json_t *jf_events(hr_redis_t *rd, const char *job)
     for (size_t i = 0; i < r->elements; i++) {
         redisReply *e = r->element[i];
         jf_events_t x = {arr, job, e->element[0]->str};
-        cr_assert(pa_events_each(e->element[1], jf_event_one, &x) >= 0, "a malformed entry in pa:events");
+        cr_assert(pa_events_each(e->element[1], jf_event_one, &x) >= 0,
+                  "a malformed entry in pa:events");
     }
     freeReplyObject(r);
     return arr;
@@ -432,7 +432,7 @@ JF_FN long long jf_count(const json_t *job, const char *state)
 /* Polls the job until its status is want ("completed", "cancelled"...) and, for a finished
  * status, "finished" is set; fails the test after timeout_ms with the last answer. */
 JF_FN json_t *jf_wait_status(const hr_gateway_t *g, const char *jid, const char *want,
-                              int timeout_ms)
+                             int timeout_ms)
 {
     uint64_t deadline = hr_now_ms() + (uint64_t)timeout_ms;
     json_t *j = NULL;
@@ -503,8 +503,10 @@ JF_FN void jf_wait_workers(const hr_gateway_t *g, const char *service, long long
         last = hr_describe(r);
         json_t *s = json_object_get(json_object_get(hr_json(r), "services"), service);
         if (r->status == 200 && hr_jint(s, "workers", 0) == n) return;
-        cr_assert_lt(hr_now_ms(), deadline, "GET /api/workers does not show %lld %s workers within "
-                     "%d ms: %s", n, service, timeout_ms, last);
+        cr_assert_lt(hr_now_ms(), deadline,
+                     "GET /api/workers does not show %lld %s workers within "
+                     "%d ms: %s",
+                     n, service, timeout_ms, last);
         hr_sleep_ms(50);
     }
 }
@@ -573,7 +575,7 @@ typedef struct {
 /* Opens GET /api/jobs/{id}/events (with Last-Event-ID when given) and reads events until the
  * "end" event or timeout_ms; parses them. */
 JF_FN jf_sse_t jf_sse_ex(const hr_gateway_t *g, const char *jid, const char *last_event_id,
-                          long timeout_ms, atomic_int *opened)
+                         long timeout_ms, atomic_int *opened)
 {
     jf_sse_t out = {0};
     jf_sse_sink_t sink = {0};
@@ -641,7 +643,7 @@ JF_FN jf_sse_t jf_sse_ex(const hr_gateway_t *g, const char *jid, const char *las
 }
 
 JF_FN jf_sse_t jf_sse(const hr_gateway_t *g, const char *jid, const char *last_event_id,
-                       long timeout_ms)
+                      long timeout_ms)
 {
     return jf_sse_ex(g, jid, last_event_id, timeout_ms, NULL);
 }

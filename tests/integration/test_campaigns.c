@@ -164,8 +164,7 @@ Test(campaigns, invalid_fields_are_400_naming_the_field)
 Test(campaigns, boundaries_accepted)
 {
     const char *e200 = "";
-    for (int i = 0; i < 200; i++)
-        e200 = hr_fmt("%sé", e200);
+    for (int i = 0; i < 200; i++) e200 = hr_fmt("%sé", e200);
     json_t *c = hr_must_create(gw, "/api/campaigns", hr_fmt("{\"name\":\"%s\",\"sent\":0}", e200));
     cr_assert_str_eq(hr_jstr(c, "name"), e200);
     c = hr_must_create(gw, "/api/campaigns",

@@ -94,12 +94,15 @@ Test(curve, only_workers_with_an_allowed_certificate_join)
     snprintf(secret, sizeof secret, "CURVE_SERVER_SECRET=%s", zcert_secret_txt(server));
     snprintf(cdir, sizeof cdir, "CURVE_CLIENTS_DIR=%s", clients);
     gw = hr_gateway_start(rd, (const char *[]){secret, cdir, "HEARTBEAT_MS=200", NULL});
-    workers[0] = start_worker("allowed", "form", zcert_public_txt(server), zcert_secret_txt(allowed));
-    workers[1] = start_worker("stranger", "form", zcert_public_txt(server), zcert_secret_txt(stranger));
+    workers[0] =
+        start_worker("allowed", "form", zcert_public_txt(server), zcert_secret_txt(allowed));
+    workers[1] =
+        start_worker("stranger", "form", zcert_public_txt(server), zcert_secret_txt(stranger));
 
     uint64_t t0 = hr_now_ms();
     while (hr_now_ms() - t0 < 5000 && !strstr(worker_ids(), "allowed,")) hr_sleep_ms(50);
-    cr_assert(strstr(worker_ids(), "allowed,"), "the allowed worker did not join: [%s]", worker_ids());
+    cr_assert(strstr(worker_ids(), "allowed,"), "the allowed worker did not join: [%s]",
+              worker_ids());
     hr_sleep_ms(1000); /* time for the stranger's handshake to have been refused */
     cr_assert_null(strstr(worker_ids(), "stranger"), "a worker with an unknown key joined: [%s]",
                    worker_ids());

@@ -162,7 +162,8 @@ Test(health, prospect_reads_are_served_from_memory_while_redis_is_down)
     stop_redis_and_wait_degraded();
     hr_resp_t *r = hr_get(gw, "/api/prospects");
     cr_assert_eq(r->status, 200, "GET /api/prospects with redis down: %s", hr_describe(r));
-    cr_assert_eq(json_array_size(hr_json(r)), 1, "the mirror lost the prospect: %s", hr_describe(r));
+    cr_assert_eq(json_array_size(hr_json(r)), 1, "the mirror lost the prospect: %s",
+                 hr_describe(r));
     r = hr_get(gw, "/api/prospects/p-1");
     cr_assert_eq(r->status, 200, "GET /api/prospects/p-1 with redis down: %s", hr_describe(r));
     cr_assert_str_eq(hr_jstr(hr_json(r), "name"), "A");

@@ -49,8 +49,7 @@ static json_t *expect_result(hr_resp_t *r, long long imported, long long updated
     char got[512] = "";
     size_t i;
     json_t *e;
-    json_array_foreach(rej, i, e)
-    {
+    json_array_foreach(rej, i, e) {
         cr_assert(json_is_integer(json_object_get(e, "line")), "rejection without a line: %s",
                   hr_jdump(e));
         const char *err = hr_jstr(e, "error");
@@ -73,8 +72,8 @@ static const char *rejection(json_t *result, long long line)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(result, "rejected"), i,
-                       e) if (hr_jint(e, "line", -1) == line) return hr_jstr(e, "error");
+    json_array_foreach(json_object_get(result, "rejected"), i, e)
+        if (hr_jint(e, "line", -1) == line) return hr_jstr(e, "error");
     return NULL;
 }
 
@@ -182,18 +181,18 @@ Test(import, same_id_twice_in_one_file)
 
 Test(import, bad_rows_are_rejected_with_line_numbers_others_kept)
 {
-    const char
-        *body = "{\"id\":\"p-g1\",\"name\":\"Good 1\",\"company\":\"C\"}\n"                 /* 1 */
-                "{\"id\":\"p-b2\",\"name\":\n"                                              /* 2 */
-                "{\"id\":\"p-b3\",\"name\":\"No company\"}\n"                               /* 3 */
-                "{\"id\":\"p-g4\",\"name\":\"Good 4\",\"company\":\"C\"}\n"                 /* 4 */
-                "{\"id\":\"p-b5\",\"name\":\"N\",\"company\":\"C\",\"colour\":\"red\"}\n"   /* 5 */
-                "{\"id\":\"p-b6\",\"name\":\"N\",\"company\":\"C\",\"status\":\"bogus\"}\n" /* 6 */
-                "{\"id\":\"p-g7\",\"name\":\"Good 7\",\"company\":\"C\"}\n"                 /* 7 */
-                "[\"not\",\"an\",\"object\"]\n"                                             /* 8 */
-                "{\"id\":\"p-b9\",\"name\":\"N\",\"company\":\"C\",\"lastContactDate\":\"2023-02-"
-                "29\"}\n"                                                      /* 9 */
-                "{\"id\":\"p-g10\",\"name\":\"Good 10\",\"company\":\"C\"}\n"; /* 10 */
+    const char *body =
+        "{\"id\":\"p-g1\",\"name\":\"Good 1\",\"company\":\"C\"}\n"                 /* 1 */
+        "{\"id\":\"p-b2\",\"name\":\n"                                              /* 2 */
+        "{\"id\":\"p-b3\",\"name\":\"No company\"}\n"                               /* 3 */
+        "{\"id\":\"p-g4\",\"name\":\"Good 4\",\"company\":\"C\"}\n"                 /* 4 */
+        "{\"id\":\"p-b5\",\"name\":\"N\",\"company\":\"C\",\"colour\":\"red\"}\n"   /* 5 */
+        "{\"id\":\"p-b6\",\"name\":\"N\",\"company\":\"C\",\"status\":\"bogus\"}\n" /* 6 */
+        "{\"id\":\"p-g7\",\"name\":\"Good 7\",\"company\":\"C\"}\n"                 /* 7 */
+        "[\"not\",\"an\",\"object\"]\n"                                             /* 8 */
+        "{\"id\":\"p-b9\",\"name\":\"N\",\"company\":\"C\",\"lastContactDate\":\"2023-02-"
+        "29\"}\n"                                                      /* 9 */
+        "{\"id\":\"p-g10\",\"name\":\"Good 10\",\"company\":\"C\"}\n"; /* 10 */
     json_t *res = expect_result(import(NDJSON, body), 4, 0, "2 3 5 6 8 9");
     const char *e;
     e = rejection(res, 3);
@@ -206,8 +205,7 @@ Test(import, bad_rows_are_rejected_with_line_numbers_others_kept)
     cr_expect(e && strstr(e, "lastContactDate"), "line 9 error does not name lastContactDate: %s",
               e);
     const char *good[] = {"p-g1", "p-g4", "p-g7", "p-g10"};
-    for (int i = 0; i < 4; i++)
-        get_prospect(good[i]);
+    for (int i = 0; i < 4; i++) get_prospect(good[i]);
     const char *bad[] = {"p-b2", "p-b3", "p-b5", "p-b6", "p-b9"};
     for (int i = 0; i < 5; i++)
         cr_assert_eq(hr_get(gw, hr_fmt("/api/prospects/%s", bad[i]))->status, 404,
@@ -350,8 +348,7 @@ Test(import, only_the_first_1000_rejections_are_listed_in_line_order)
         if (i % 241 == 0)
             len += (size_t)snprintf(b + len, cap - len,
                                     "{\"name\":\"Good %d\",\"company\":\"C\"}\n", i);
-        else
-            len += (size_t)snprintf(b + len, cap - len, "{\"name\":\"Bad %d\"}\n", i);
+        else len += (size_t)snprintf(b + len, cap - len, "{\"name\":\"Bad %d\"}\n", i);
     }
     const char *body = hr_fmt("%s", b);
     free(b);
@@ -365,8 +362,7 @@ Test(import, only_the_first_1000_rejections_are_listed_in_line_order)
     long long prev = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(rej, i, e)
-    {
+    json_array_foreach(rej, i, e) {
         long long line = hr_jint(e, "line", -1);
         cr_assert_gt(line, prev, "rejections not in line order at %zu", i);
         cr_assert_neq(line % 241, 0, "a good line %lld was rejected", line);
@@ -434,8 +430,7 @@ Test(import, import_may_exceed_the_normal_body_limit)
 static const char *rows_ndjson(int n)
 {
     const char *s = "";
-    for (int i = 0; i < n; i++)
-        s = hr_fmt("%s{\"name\":\"R%d\",\"company\":\"C\"}\n", s, i);
+    for (int i = 0; i < n; i++) s = hr_fmt("%s{\"name\":\"R%d\",\"company\":\"C\"}\n", s, i);
     return s;
 }
 

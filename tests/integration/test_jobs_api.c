@@ -68,8 +68,9 @@ Test(jobs_api, run_validation_names_the_bad_field_and_creates_nothing)
     expect_400(hr_fmt("{\"message_template\":\"\",%s,\"targets\":[\"a.example\"]}", sender),
                "message_template");
     expect_400("{\"message_template\":\"Hi\",\"targets\":[\"a.example\"]}", "sender");
-    expect_400("{\"message_template\":\"Hi\",\"sender\":{\"name\":\"S\"},\"targets\":[\"a.example\"]}",
-               "sender.email");
+    expect_400(
+        "{\"message_template\":\"Hi\",\"sender\":{\"name\":\"S\"},\"targets\":[\"a.example\"]}",
+        "sender.email");
     expect_400("{\"message_template\":\"Hi\",\"sender\":{\"name\":\"S\",\"email\":\"nope\"},"
                "\"targets\":[\"a.example\"]}",
                "sender.email");
@@ -89,7 +90,8 @@ Test(jobs_api, run_validation_names_the_bad_field_and_creates_nothing)
     cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "http"),
               "the detail does not say which schemes are allowed: %s", hr_describe(r));
     /* MAX_TARGETS=3: four are refused, three pass */
-    r = hr_post(gw, JF_RUN, jf_body("[\"a.example\",\"b.example\",\"c.example\",\"d.example\"]", NULL));
+    r = hr_post(gw, JF_RUN,
+                jf_body("[\"a.example\",\"b.example\",\"c.example\",\"d.example\"]", NULL));
     hr_assert_problem(r, 400, "invalid-field", "targets");
     cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "3"), "the detail does not give the limit: %s",
               hr_describe(r));
@@ -101,7 +103,8 @@ Test(jobs_api, run_validation_names_the_bad_field_and_creates_nothing)
     expect_400(hr_fmt("{\"message_template\":\"Hi\",\"sender\":{\"name\":\"S\",\"email\":"
                       "\"s@x.example\",\"fax\":\"1\"},\"targets\":[\"a.example\"]}"),
                "sender.fax");
-    expect_400(jf_body("[\"a.example\"]", "{\"stages\":[\"submit\",\"submit\"]}"), "options.stages");
+    expect_400(jf_body("[\"a.example\"]", "{\"stages\":[\"submit\",\"submit\"]}"),
+               "options.stages");
     expect_400(jf_body("[\"a.example\"]", "{\"stages\":[\"launch\"]}"), "options.stages");
     /* an unknown campaign and an unknown prospect */
     expect_400(hr_fmt("{\"campaign_id\":\"c-nope\",\"message_template\":\"Hi\",%s,"
@@ -161,11 +164,11 @@ Test(jobs_api, prospect_ids_become_targets_with_their_website)
     expect_400(hr_fmt("{\"message_template\":\"Hi\",%s,\"prospect_ids\":[\"p-nosite\"]}", sender),
                "prospect_ids[0]");
     cr_assert_eq(jobs_in_redis(), 0);
-    hr_resp_t *r = hr_post(
-        gw, JF_RUN,
-        hr_fmt("{\"message_template\":\"Hi {{name}}\",%s,\"targets\":[\"c.example\"],"
-               "\"prospect_ids\":[\"p-acme\",\"p-beta\"],\"options\":" SUBMIT_ONLY "}",
-               sender));
+    hr_resp_t *r =
+        hr_post(gw, JF_RUN,
+                hr_fmt("{\"message_template\":\"Hi {{name}}\",%s,\"targets\":[\"c.example\"],"
+                       "\"prospect_ids\":[\"p-acme\",\"p-beta\"],\"options\":" SUBMIT_ONLY "}",
+                       sender));
     cr_assert_eq(r->status, 202, "%s", hr_describe(r));
     cr_assert_eq(hr_jint(hr_json(r), "total", -1), 3, "%s", hr_describe(r));
     const char *jid = hr_jstr(hr_json(r), "job_id");
@@ -319,16 +322,19 @@ Test(jobs_api, job_runs_through_three_stages_on_three_workers)
     json_t *job = jf_wait_status(gw, jid, "completed", 20000);
     cr_assert_eq(jf_count(job, "succeeded"), 5, "%s", hr_jdump(job));
     jf_assert_counts_add_up(job);
-    cr_assert_str_eq(hr_jdump(json_object_get(job, "stages")), "[\"enrich\",\"compose\",\"submit\"]");
+    cr_assert_str_eq(hr_jdump(json_object_get(job, "stages")),
+                     "[\"enrich\",\"compose\",\"submit\"]");
     cr_assert(!hr_jnull(job, "started") && !hr_jnull(job, "finished"), "%s", hr_jdump(job));
     /* the times are RFC 3339 UTC with ms, in order (started comes from Redis's clock when the
      * first tasks are leased inside the create script: a calendar computed in Lua) */
     const char *created = hr_jstr(job, "created"), *started = hr_jstr(job, "started"),
                *finished = hr_jstr(job, "finished");
-    for (const char *const *ts = (const char *const[]){created, started, finished, NULL}; *ts; ts++) {
+    for (const char *const *ts = (const char *const[]){created, started, finished, NULL}; *ts;
+         ts++) {
         struct tm tm = {0};
         const char *end = strptime(*ts, "%Y-%m-%dT%H:%M:%S", &tm);
-        cr_assert(end && strlen(end) == 5 && end[0] == '.' && end[4] == 'Z', "not RFC 3339 with ms: %s", *ts);
+        cr_assert(end && strlen(end) == 5 && end[0] == '.' && end[4] == 'Z',
+                  "not RFC 3339 with ms: %s", *ts);
     }
     cr_assert(strcmp(created, started) <= 0 && strcmp(started, finished) <= 0,
               "created %s, started %s, finished %s", created, started, finished);
@@ -387,7 +393,8 @@ Test(jobs_api, per_task_outcomes_end_in_their_states)
     cr_assert_eq(jf_count(job, "captcha_required"), 1, "%s", hr_jdump(job));
     cr_assert_eq(jf_count(job, "skipped"), 1, "%s", hr_jdump(job));
     cr_assert_eq(jf_count(job, "uncertain"), 1, "%s", hr_jdump(job));
-    cr_assert_eq(jf_count(job, "queued") + jf_count(job, "running") + jf_count(job, "retry_wait"), 0);
+    cr_assert_eq(jf_count(job, "queued") + jf_count(job, "running") + jf_count(job, "retry_wait"),
+                 0);
     json_t *tasks = jf_tasks(gw, jid, NULL);
     static const char *const want[][3] = {
         {"https://fail.example/", "failed", "test: permanent failure"},
@@ -426,8 +433,9 @@ Test(jobs_api, retries_exhaust_max_attempts_into_a_dead_letter)
     start((const char *[]){"MAX_ATTEMPTS_SUBMIT=2", NULL});
     worker("form", "form-1", NULL);
     const char *jid = jf_run(
-        gw, jf_body("[{\"url\":\"flaky.example\",\"variables\":{\"test\":\"retry\"}},\"ok.example\"]",
-                    SUBMIT_ONLY));
+        gw,
+        jf_body("[{\"url\":\"flaky.example\",\"variables\":{\"test\":\"retry\"}},\"ok.example\"]",
+                SUBMIT_ONLY));
     json_t *job = jf_wait_status(gw, jid, "completed", 15000);
     cr_assert_eq(jf_count(job, "failed"), 1, "%s", hr_jdump(job));
     cr_assert_eq(jf_count(job, "succeeded"), 1, "%s", hr_jdump(job));
@@ -454,7 +462,8 @@ Test(jobs_api, retries_exhaust_max_attempts_into_a_dead_letter)
     cr_assert_str_eq(hr_jstr(dl, "job"), jid);
     cr_assert_str_eq(hr_jstr(dl, "stage"), "submit");
     cr_assert_eq(hr_jint(dl, "attempts", -1), 2, "%s", hr_jdump(dl));
-    cr_assert(hr_jstr(dl, "reason") && strncmp(hr_jstr(dl, "reason"), "gave up after 2 attempts", 24) == 0,
+    cr_assert(hr_jstr(dl, "reason") &&
+                  strncmp(hr_jstr(dl, "reason"), "gave up after 2 attempts", 24) == 0,
               "%s", hr_jdump(dl));
     /* ... and as the operator sees it */
     int st;
@@ -471,8 +480,9 @@ Test(jobs_api, campaign_sent_counts_each_succeeded_submit_once)
     start(NULL);
     worker("llm", "llm-1", NULL);
     worker("form", "form-1", NULL);
-    hr_must_create(gw, "/api/campaigns",
-                   "{\"id\":\"c-spring\",\"name\":\"Spring\",\"channel\":\"contact_form\",\"sent\":10}");
+    hr_must_create(
+        gw, "/api/campaigns",
+        "{\"id\":\"c-spring\",\"name\":\"Spring\",\"channel\":\"contact_form\",\"sent\":10}");
     const char *targets =
         "[\"ok1.example\",\"ok2.example\","
         "{\"url\":\"again.example\",\"variables\":{\"test_submit\":\"retry_once\"}},"
@@ -531,7 +541,8 @@ Test(jobs_api, cancel_ends_queued_and_running_tasks_at_once)
     int running = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(ev, i, e) running += hr_jstr(e, "state") && !strcmp(hr_jstr(e, "state"), "running");
+    json_array_foreach(ev, i, e)
+        running += hr_jstr(e, "state") && !strcmp(hr_jstr(e, "state"), "running");
     cr_assert_eq(running, 2, "%d tasks started: %s", running, hr_jdump(ev));
     /* cancelling again is harmless; an unknown job is 404 */
     r = hr_post(gw, hr_fmt("/api/jobs/%s/cancel", jid), NULL);
@@ -569,7 +580,8 @@ Test(jobs_api, jobs_list_newest_first_with_cursor_paging)
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     json_t *p1 = hr_json(r);
     cr_assert_eq(json_array_size(p1), 2, "%s", hr_describe(r));
-    cr_assert_str_eq(hr_jstr(json_array_get(p1, 0), "id"), ids[4], "newest first: %s", hr_describe(r));
+    cr_assert_str_eq(hr_jstr(json_array_get(p1, 0), "id"), ids[4], "newest first: %s",
+                     hr_describe(r));
     cr_assert_str_eq(hr_jstr(json_array_get(p1, 1), "id"), ids[3]);
     const char *next = hr_link_next(r);
     cr_assert(next, "no rel=next link on a full first page");
@@ -610,8 +622,10 @@ Test(jobs_api, jobs_list_has_no_next_link_after_the_last_job)
     cr_assert_eq(json_array_size(hr_json(r)), 4, "%s", hr_describe(r));
     const char *next = hr_link_next(r);
     hr_resp_t *r2 = next ? hr_get(gw, next) : NULL;
-    cr_assert_null(next, "all 4 jobs are on this page, yet it links to a next page (%s), which "
-                   "answers %s", next, r2 ? hr_describe(r2) : "");
+    cr_assert_null(next,
+                   "all 4 jobs are on this page, yet it links to a next page (%s), which "
+                   "answers %s",
+                   next, r2 ? hr_describe(r2) : "");
     finish();
 }
 
@@ -674,7 +688,8 @@ Test(jobs_api, events_stream_snapshot_task_events_and_end, .timeout = 60)
     json_t *snap = json_object_get(first, "data");
     cr_assert_str_eq(hr_jstr(snap, "id"), jid, "%s", hr_jdump(first));
     cr_assert_eq(hr_jint(snap, "total", -1), 3, "%s", hr_jdump(first));
-    cr_assert_str_eq(hr_jstr(json_array_get(s.events, n - 1), "event"), "end", "the last: %s", s.raw);
+    cr_assert_str_eq(hr_jstr(json_array_get(s.events, n - 1), "event"), "end", "the last: %s",
+                     s.raw);
     /* every task's start and success, in id order of the stream, all for this job */
     int succeeded[4] = {0}, running[4] = {0}, completed = 0;
     const char *prev = "0-0", *first_success = NULL;
@@ -764,7 +779,8 @@ Test(jobs_api, events_of_one_batch_have_ids_of_their_own_and_resume_in_the_middl
     cr_assert_eq(nrun, 6, "%s", s.raw);
     const char *dash = strchr(run_ids[0], '-');
     size_t base = strcspn(run_ids[0], ".");
-    cr_assert(dash && !run_ids[0][base], "the first change of an entry has a plain id: %s", run_ids[0]);
+    cr_assert(dash && !run_ids[0][base], "the first change of an entry has a plain id: %s",
+              run_ids[0]);
     for (size_t k = 1; k < 6; k++)
         cr_assert_str_eq(run_ids[k], hr_fmt("%.*s.%zu", (int)base, run_ids[0], k),
                          "change %zu of the dispatch's entry:\n%s", k, s.raw);
@@ -800,7 +816,8 @@ Test(jobs_api, events_resumed_from_a_time_nobody_watched_come_from_redis)
     for (;;) { /* the first task done, nobody watching */
         json_t *job = hr_json(hr_get(gw, hr_fmt("/api/jobs/%s", jid)));
         if (jf_count(job, "succeeded") >= 1) {
-            cr_assert_lt(jf_count(job, "succeeded"), 4, "the job ended too soon: %s", hr_jdump(job));
+            cr_assert_lt(jf_count(job, "succeeded"), 4, "the job ended too soon: %s",
+                         hr_jdump(job));
             break;
         }
         cr_assert_lt(hr_now_ms(), deadline, "no task done in 10 s: %s", hr_jdump(job));
@@ -852,7 +869,8 @@ Test(jobs_api, events_resumed_after_the_final_event_end_at_once)
     if (!last_id) {
         json_t *ev = jf_events(rd, jid);
         last_id = hr_jstr(json_array_get(ev, json_array_size(ev) - 1), "id");
-        cr_assert_str_eq(hr_jstr(json_array_get(ev, json_array_size(ev) - 1), "state"), "completed");
+        cr_assert_str_eq(hr_jstr(json_array_get(ev, json_array_size(ev) - 1), "state"),
+                         "completed");
     }
     cr_assert(last_id);
     jf_sse_t again = jf_sse(gw, jid, last_id, 4000);

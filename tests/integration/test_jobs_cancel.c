@@ -68,8 +68,8 @@ static int wait_log(const jf_worker_t *w, const char *a, const char *b, int n, i
 Test(jobs_cancel, cancelling_a_job_ends_its_running_tasks_at_once_and_the_worker_stops_them)
 {
     start(NULL);
-    jf_worker_t *w =
-        jf_worker_start(rd, "form", "form-1", jf_endpoint(gw), (const char *[]){"WORKER_CAPACITY=4", NULL});
+    jf_worker_t *w = jf_worker_start(rd, "form", "form-1", jf_endpoint(gw),
+                                     (const char *[]){"WORKER_CAPACITY=4", NULL});
     jf_wait_workers(gw, "form", 1, 5000);
     /* four tasks that run until they are cancelled, and two that wait behind them */
     const char *jid = jf_run(gw, jf_body(jf_targets(6, "wc", "wait_cancel"), SUBMIT_ONLY));
@@ -197,8 +197,7 @@ Test(jobs_cancel, the_worker_hears_a_cancel_at_once_not_at_its_next_lease_check)
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     cr_assert_eq(jf_count(hr_json(r), "cancelled"), 1, "%s", hr_describe(r));
     uint64_t deadline = hr_now_ms() + 3000, heard = 0;
-    while (!(heard = cancelled_at(w, task)) && hr_now_ms() < deadline)
-        hr_sleep_ms(10);
+    while (!(heard = cancelled_at(w, task)) && hr_now_ms() < deadline) hr_sleep_ms(10);
     cr_assert(heard, "the worker never stopped the task:\n%s", jf_worker_output(w));
     long long after_answer = (long long)(heard - answered),
               after_check = (long long)(heard - checked);
@@ -252,7 +251,8 @@ Test(jobs_cancel, claim_after_the_cancel_answers_cancelled_and_takes_nothing)
 Test(jobs_cancel, counts_stay_consistent_while_a_mixed_job_is_cancelled)
 {
     start(NULL);
-    jf_worker_start(rd, "form", "form-1", jf_endpoint(gw), (const char *[]){"WORKER_CAPACITY=8", NULL});
+    jf_worker_start(rd, "form", "form-1", jf_endpoint(gw),
+                    (const char *[]){"WORKER_CAPACITY=8", NULL});
     jf_wait_workers(gw, "form", 1, 5000);
     /* 20 tasks of mixed speeds: some succeed, some run, some wait when the cancel comes */
     const char *targets = jf_targets(20, "mix", "slow:300");

@@ -78,7 +78,8 @@ Test(jobs_crash, killed_worker_tasks_requeue_and_every_task_ends_once)
     jf_worker_t *w1 = jf_worker_start(rd, "form", "form-1", jf_endpoint(g),
                                       (const char *[]){"WORKER_CAPACITY=4", NULL});
     jf_wait_workers(g, "form", 1, 5000);
-    jf_worker_start(rd, "form", "form-2", jf_endpoint(g), (const char *[]){"WORKER_CAPACITY=4", NULL});
+    jf_worker_start(rd, "form", "form-2", jf_endpoint(g),
+                    (const char *[]){"WORKER_CAPACITY=4", NULL});
     jf_wait_workers(g, "form", 2, 5000);
     const char *jid = jf_run(g, jf_body(jf_targets(8, "k", "slow:2000"), SUBMIT_ONLY));
     json_t *held = jf_wait_held(rd, "form-1", 4, 5000);
@@ -121,7 +122,8 @@ Test(jobs_crash, gateway_killed_and_restarted_on_the_same_ports_finishes_the_job
     rd = hr_redis_start(NULL);
     hr_gateway_t *g1 = gateway((const char *[]){"LEASE_MS=3000", NULL});
     int port = g1->port, dport = g1->dispatch_port;
-    jf_worker_start(rd, "form", "form-1", jf_endpoint(g1), (const char *[]){"WORKER_CAPACITY=3", NULL});
+    jf_worker_start(rd, "form", "form-1", jf_endpoint(g1),
+                    (const char *[]){"WORKER_CAPACITY=3", NULL});
     jf_wait_workers(g1, "form", 1, 5000);
     const char *jid = jf_run(g1, jf_body(jf_targets(12, "g", "slow:400"), SUBMIT_ONLY));
     wait_succeeded(jid, 3, 10000);
@@ -130,9 +132,9 @@ Test(jobs_crash, gateway_killed_and_restarted_on_the_same_ports_finishes_the_job
     long long done_at_kill = jf_rint(rd, -1, "HGET pa:job:%s succeeded", jid);
     cr_assert_lt(done_at_kill, 12, "the job was over before the kill; make it longer");
     hr_sleep_ms(300);
-    hr_gateway_t *g2 = gateway((const char *[]){"LEASE_MS=3000", hr_fmt("PORT=%d", port),
-                                                hr_fmt("DISPATCH_BIND=tcp://127.0.0.1:%d", dport),
-                                                NULL});
+    hr_gateway_t *g2 =
+        gateway((const char *[]){"LEASE_MS=3000", hr_fmt("PORT=%d", port),
+                                 hr_fmt("DISPATCH_BIND=tcp://127.0.0.1:%d", dport), NULL});
     cr_assert_eq(g2->port, port);
     json_t *job = jf_wait_status(g2, jid, "completed", 30000);
     cr_assert_eq(jf_count(job, "succeeded"), 12, "%s", hr_jdump(job));
@@ -150,7 +152,8 @@ Test(jobs_crash, redis_restart_mid_job_keeps_every_accepted_job_and_task)
     rd = hr_redis_start(&(hr_redis_opts_t){.appendonly = 1});
     jf_redis_fsync_always(rd);
     hr_gateway_t *g = gateway(NULL);
-    jf_worker_start(rd, "form", "form-1", jf_endpoint(g), (const char *[]){"WORKER_CAPACITY=2", NULL});
+    jf_worker_start(rd, "form", "form-1", jf_endpoint(g),
+                    (const char *[]){"WORKER_CAPACITY=2", NULL});
     jf_wait_workers(g, "form", 1, 5000);
     const char *ja = jf_run(g, jf_body(jf_targets(10, "ra", "slow:250"), SUBMIT_ONLY));
     const char *jb = jf_run(g, jf_body(jf_targets(4, "rb", NULL), SUBMIT_ONLY));
@@ -173,7 +176,8 @@ Test(jobs_crash, redis_restart_mid_job_keeps_every_accepted_job_and_task)
     for (int j = 0; j < 2; j++) {
         json_t *h = jf_hgetall(rd, hr_fmt("pa:job:%s", jobs[j]));
         cr_assert_str_eq(hr_jstr(h, "total") ? hr_jstr(h, "total") : "(none)",
-                         hr_fmt("%d", totals[j]), "job %s after the restart: %s", jobs[j], hr_jdump(h));
+                         hr_fmt("%d", totals[j]), "job %s after the restart: %s", jobs[j],
+                         hr_jdump(h));
         for (int k = 1; k <= totals[j]; k++)
             cr_assert_eq(jf_rint(rd, -1, "EXISTS pa:task:%s:%06d", jobs[j], k), 1,
                          "task %06d of %s is gone", k, jobs[j]);
@@ -285,7 +289,8 @@ Test(jobs_crash, stale_lease_commit_is_refused_and_changes_nothing)
         }
         hr_sleep_ms(50);
     }
-    cr_assert(hr_jstr(t, "error") && strstr(hr_jstr(t, "error"), "lease expired"), "%s", hr_jdump(t));
+    cr_assert(hr_jstr(t, "error") && strstr(hr_jstr(t, "error"), "lease expired"), "%s",
+              hr_jdump(t));
     json_t *job_before = jf_hgetall(rd, hr_fmt("pa:job:%s", jid));
     long long events_before = jf_rint(rd, -1, "XLEN pa:events");
     /* the late commit under the old lease */
@@ -307,7 +312,8 @@ Test(jobs_crash, stale_lease_commit_is_refused_and_changes_nothing)
     cr_assert_eq(events_after, events_before, "a stale commit wrote an event");
     cr_assert_str_neq(l2.lease, l1.lease, "the same lease token twice");
     cr_assert_eq(l2.attempt, 2, "the expired lease counts as an attempt");
-    cr_assert_str_eq(res2, "stale", "the old lease was accepted while another worker holds the task");
+    cr_assert_str_eq(res2, "stale",
+                     "the old lease was accepted while another worker holds the task");
     cr_assert_str_eq(hr_jstr(t_running, "state"), "running", "%s", hr_jdump(t_running));
     cr_assert_str_eq(hr_jstr(t_running, "worker"), "ghost-2", "%s", hr_jdump(t_running));
     cr_assert(!json_object_get(t_running, "result_submit"), "%s", hr_jdump(t_running));
@@ -327,7 +333,8 @@ Test(jobs_crash, long_task_keeps_its_lease)
 {
     rd = hr_redis_start(NULL);
     hr_gateway_t *g = gateway((const char *[]){"LEASE_MS=500", NULL});
-    jf_worker_start(rd, "form", "form-1", jf_endpoint(g), (const char *[]){"WORKER_CAPACITY=2", NULL});
+    jf_worker_start(rd, "form", "form-1", jf_endpoint(g),
+                    (const char *[]){"WORKER_CAPACITY=2", NULL});
     jf_wait_workers(g, "form", 1, 5000);
     const char *jid = jf_run(g, jf_body(jf_targets(2, "long", "slow:1500"), SUBMIT_ONLY));
     json_t *job = jf_wait_status(g, jid, "completed", 20000);
@@ -439,7 +446,8 @@ Test(jobs_crash, garbage_on_the_worker_link_is_logged_and_dropped)
     cr_assert_eq(task, 1, "a TASK from a worker: %d log lines\n%s", task, hr_gateway_output(g));
     cr_assert_eq(log_lines_with(g, "dropped", "bad magic"), 2, "%s", hr_gateway_output(g));
     cr_assert_eq(log_lines_with(g, "dropped", "expected 4"), 1, "%s", hr_gateway_output(g));
-    cr_assert_eq(log_lines_with(g, "dropped", "unsupported version 9"), 1, "%s", hr_gateway_output(g));
+    cr_assert_eq(log_lines_with(g, "dropped", "unsupported version 9"), 1, "%s",
+                 hr_gateway_output(g));
     cr_assert_eq(metric(g, "pa_dispatch_dropped_messages_total"), 8, "metrics: %s",
                  hr_get(g, "/metrics")->body);
     /* 5. an oversized body (2 MiB) on its own connection */
@@ -484,8 +492,10 @@ Test(jobs_crash, dropped_message_log_line_names_the_peer)
     /* the identity as text, or hex-encoded */
     int named = log_lines_with(g, "dropped", "garbage-peer-7") +
                 log_lines_with(g, "dropped", "676172626167652d706565722d37");
-    cr_assert_eq(named, 1, "the dropped-message line does not name the peer (identity "
-                 "garbage-peer-7):\n%s", hr_gateway_output(g));
+    cr_assert_eq(named, 1,
+                 "the dropped-message line does not name the peer (identity "
+                 "garbage-peer-7):\n%s",
+                 hr_gateway_output(g));
     jf_finish((hr_gateway_t *const[]){g, NULL});
 }
 
@@ -519,13 +529,15 @@ Test(jobs_crash, sigterm_worker_releases_unfinished_tasks_at_once)
 {
     rd = hr_redis_start(NULL);
     hr_gateway_t *g = gateway(NULL); /* LEASE_MS stays 30 s: a requeue by lease would be late */
-    jf_worker_t *w1 = jf_worker_start(
-        rd, "form", "form-1", jf_endpoint(g),
-        (const char *[]){"WORKER_CAPACITY=4", "TEST_WORKER_DELAY_MS=20000", "STOP_TIMEOUT_S=1", NULL});
+    jf_worker_t *w1 =
+        jf_worker_start(rd, "form", "form-1", jf_endpoint(g),
+                        (const char *[]){"WORKER_CAPACITY=4", "TEST_WORKER_DELAY_MS=20000",
+                                         "STOP_TIMEOUT_S=1", NULL});
     jf_wait_workers(g, "form", 1, 5000);
     const char *jid = jf_run(g, jf_body(jf_targets(4, "term", NULL), SUBMIT_ONLY));
     jf_wait_held(rd, "form-1", 4, 5000);
-    jf_worker_start(rd, "form", "form-2", jf_endpoint(g), (const char *[]){"WORKER_CAPACITY=4", NULL});
+    jf_worker_start(rd, "form", "form-2", jf_endpoint(g),
+                    (const char *[]){"WORKER_CAPACITY=4", NULL});
     jf_wait_workers(g, "form", 2, 5000);
     uint64_t t0 = jf_wall_ms(), m0 = hr_now_ms();
     jf_worker_signal(w1, SIGTERM);
@@ -553,6 +565,7 @@ Test(jobs_crash, sigterm_worker_releases_unfinished_tasks_at_once)
         cr_assert_str_eq(hr_jstr(t, "attempt"), "1", "a released try must not count: %s",
                          hr_jdump(t));
     }
-    cr_assert(strstr(jf_worker_output(w1), "released unfinished tasks"), "%s", jf_worker_output(w1));
+    cr_assert(strstr(jf_worker_output(w1), "released unfinished tasks"), "%s",
+              jf_worker_output(w1));
     jf_finish((hr_gateway_t *const[]){g, NULL});
 }

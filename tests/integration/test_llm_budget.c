@@ -21,8 +21,8 @@ Test(llm_budget, a_bad_token_budget_is_a_problem_naming_the_field)
 {
     hr_redis_t *rd = hr_redis_start(NULL);
     hr_gateway_t *gw = hr_gateway_start(rd, NULL);
-    static const char *const bad[] = {"0", "-5", "1.5", "\"100\"", "true", "null", "{}",
-                                      "1000000000001"};
+    static const char *const bad[] = {"0",    "-5",   "1.5", "\"100\"",
+                                      "true", "null", "{}",  "1000000000001"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hr_resp_t *r = hr_post(gw, LF_RUN, run_body(lf_targets("k", 1, 1, NULL), bad[i]));
         hr_assert_problem(r, 400, "invalid-field", "options.token_budget");

@@ -13,7 +13,7 @@ TestSuite(llm_cache, .fini = lf_cleanup, .timeout = 60);
     "[{\"url\":\"c1.example\",\"name\":\"Ann Lee\",\"company\":\"Acme\"},"                         \
     "{\"url\":\"c2.example\",\"name\":\"Bob Ray\",\"company\":\"Beta\"},"                          \
     "{\"url\":\"c3.example\",\"name\":\"Cy Dunn\",\"company\":\"Gamma\"},"                         \
-    "{\"url\":\"c4.example\",\"name\":\"Di Fox\",\"company\":\"Delta\","                          \
+    "{\"url\":\"c4.example\",\"name\":\"Di Fox\",\"company\":\"Delta\","                           \
     "\"variables\":{\"llmfault\":\"placeholder;id=c4\"}}]"
 
 Test(llm_cache, the_same_campaign_twice_asks_the_provider_once)

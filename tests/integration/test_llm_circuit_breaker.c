@@ -23,14 +23,16 @@ static char bridge_url[256];
 
 static void bridge_one(pa_redis_t *c, const char *id)
 {
-    redisReply *b = pa_redis_cmd(c, "HMGET pa:llm:breaker:%s state provider model failures open_until_ms", id);
+    redisReply *b =
+        pa_redis_cmd(c, "HMGET pa:llm:breaker:%s state provider model failures open_until_ms", id);
     if (b && b->type == REDIS_REPLY_ARRAY && b->elements == 5 && b->element[0]->str) {
         const char *v[5];
         for (int k = 0; k < 5; k++) v[k] = b->element[k]->str ? b->element[k]->str : "";
-        redisReply *w = pa_redis_cmd(c,
-                                     "HSET pa:worker:%s:status breaker_state %s breaker_provider %s "
-                                     "breaker_model %s breaker_failures %s breaker_open_until_ms %s",
-                                     id, v[0], v[1], v[2], v[3], v[4]);
+        redisReply *w =
+            pa_redis_cmd(c,
+                         "HSET pa:worker:%s:status breaker_state %s breaker_provider %s "
+                         "breaker_model %s breaker_failures %s breaker_open_until_ms %s",
+                         id, v[0], v[1], v[2], v[3], v[4]);
         if (w) freeReplyObject(w);
     }
     if (b) freeReplyObject(b);
@@ -63,7 +65,8 @@ static void *bridge_main(void *arg)
 static void bridge_sync(void)
 {
     char err[128];
-    pa_redis_t *c = atomic_load(&bridge_on) ? pa_redis_new(bridge_url, 1000, err, sizeof err) : NULL;
+    pa_redis_t *c =
+        atomic_load(&bridge_on) ? pa_redis_new(bridge_url, 1000, err, sizeof err) : NULL;
     if (c) bridge_pass(c);
     pa_redis_destroy(&c);
 }
@@ -133,7 +136,8 @@ Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
                          "LLM_CONCURRENCY=1", "LLM_CACHE_TTL_S=0", NULL});
     json_t *h = wait_state(gw, "closed", 5000);
     cr_assert_str_eq(hr_jstr(h, "status"), "ok", "%s", hr_jdump(h));
-    cr_assert_eq(lf_metric(metrics(gw), "pa_llm_breaker_state{worker=\"llm-1\",provider=\"openai\"}"), 0);
+    cr_assert_eq(
+        lf_metric(metrics(gw), "pa_llm_breaker_state{worker=\"llm-1\",provider=\"openai\"}"), 0);
 
     /* six tasks; the server fails the first three requests: the breaker opens, nothing more is
      * sent, and every task falls back to the template with the breaker as reason (the three that
@@ -182,7 +186,8 @@ Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
 
     /* after the cool-down: half-open; the next call is the probe, it succeeds and closes it */
     wait_state(gw, "half_open", 5000);
-    cr_assert_eq(lf_metric(metrics(gw), "pa_llm_breaker_state{worker=\"llm-1\",provider=\"openai\"}"), 1);
+    cr_assert_eq(
+        lf_metric(metrics(gw), "pa_llm_breaker_state{worker=\"llm-1\",provider=\"openai\"}"), 1);
     jid = lf_compose_run(gw, lf_targets("b", 7, 8, MARKER));
     lf_wait_completed(gw, jid, 15000);
     cr_assert_eq(lf_server_count(srv), 5, "%s", hr_jdump(lf_server_requests(srv)));
@@ -201,7 +206,8 @@ Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
 
     /* each transition logged once, without the key */
     const char *out = lf_output(llm);
-    static const char *const lines[] = {"\"msg\":\"circuit breaker open", "\"msg\":\"circuit breaker half-open",
+    static const char *const lines[] = {"\"msg\":\"circuit breaker open",
+                                        "\"msg\":\"circuit breaker half-open",
                                         "\"msg\":\"circuit breaker closed"};
     for (int k = 0; k < 3; k++) {
         const char *p = strstr(out, lines[k]);
@@ -232,7 +238,8 @@ Test(llm_circuit_breaker, health_is_degraded_only_when_every_breaker_is_open)
     json_t *h;
     for (;;) {
         h = hr_json(get_health(gw));
-        size_t nw = json_array_size(json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers"));
+        size_t nw =
+            json_array_size(json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers"));
         if (nw == 2 && json_array_size(json_object_get(json_object_get(h, "llm"), "breakers")) == 2)
             break;
         cr_assert_lt(hr_now_ms(), deadline, "two workers and breakers not listed: %s", hr_jdump(h));
@@ -240,9 +247,9 @@ Test(llm_circuit_breaker, health_is_degraded_only_when_every_breaker_is_open)
     }
     /* two tasks, one per worker: one request fails once (that worker's breaker opens, the retry
      * falls back or succeeds elsewhere), the other succeeds */
-    const char *jid = lf_compose_run(
-        gw, "[{\"url\":\"x1.example\",\"company\":\"X\",\"variables\":{\"llmfault\":\"500;times=1;id=x\"}},"
-            "{\"url\":\"x2.example\",\"company\":\"X\"}]");
+    const char *jid = lf_compose_run(gw, "[{\"url\":\"x1.example\",\"company\":\"X\",\"variables\":"
+                                         "{\"llmfault\":\"500;times=1;id=x\"}},"
+                                         "{\"url\":\"x2.example\",\"company\":\"X\"}]");
     lf_wait_completed(gw, jid, 15000);
     h = hr_json(get_health(gw));
     cr_assert_eq(hr_jint(json_object_get(h, "llm"), "breakers_open", -1), 1, "%s", hr_jdump(h));
@@ -251,10 +258,11 @@ Test(llm_circuit_breaker, health_is_degraded_only_when_every_breaker_is_open)
     deadline = hr_now_ms() + 15000;
     for (int k = 0; hr_jint(json_object_get(h, "llm"), "breakers_open", -1) < 2; k++) {
         cr_assert_lt(hr_now_ms(), deadline, "the second breaker did not open: %s", hr_jdump(h));
-        jid = lf_compose_run(
-            gw, hr_fmt("[{\"url\":\"y%d.example\",\"company\":\"Y\",\"variables\":{\"llmfault\":\"500;id=y\"}},"
-                       "{\"url\":\"z%d.example\",\"company\":\"Z\",\"variables\":{\"llmfault\":\"500;id=y\"}}]",
-                       k, k));
+        jid = lf_compose_run(gw, hr_fmt("[{\"url\":\"y%d.example\",\"company\":\"Y\",\"variables\":"
+                                        "{\"llmfault\":\"500;id=y\"}},"
+                                        "{\"url\":\"z%d.example\",\"company\":\"Z\",\"variables\":{"
+                                        "\"llmfault\":\"500;id=y\"}}]",
+                                        k, k));
         lf_wait_completed(gw, jid, 15000);
         h = hr_json(get_health(gw));
     }

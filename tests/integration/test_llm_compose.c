@@ -54,8 +54,7 @@ static const char *expected(int i)
     const char *first = "there";
     if (i % 5 != 0) {
         const char *n = first_names[i % 7];
-        while (*n == ' ')
-            n++;
+        while (*n == ' ') n++;
         first = hr_fmt("%.*s", (int)strcspn(n, " "), n);
     }
     const char *industry = i % 3 == 0 ? "your industry" : hr_fmt("Industry %d", i);

@@ -12,9 +12,9 @@ static hr_gateway_t *gw;
  * it. */
 static void start_worker(const char *mode)
 {
-    lf_worker(LF_TEST_WORKER_BIN, "llm-test", rd, gw,
-              (const char *[]){"TEST_WORKER_SERVICE=llm", hr_fmt("TEST_WORKER_MODE=%s", mode),
-                               NULL});
+    lf_worker(
+        LF_TEST_WORKER_BIN, "llm-test", rd, gw,
+        (const char *[]){"TEST_WORKER_SERVICE=llm", hr_fmt("TEST_WORKER_MODE=%s", mode), NULL});
     uint64_t t0 = hr_now_ms();
     while (hr_now_ms() - t0 < 5000) {
         json_t *w = json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers");
@@ -27,8 +27,8 @@ static void start_worker(const char *mode)
 static void init(void)
 {
     rd = hr_redis_start(NULL);
-    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", "LLM_GENERATE_TIMEOUT_MS=1500",
-                                               NULL});
+    gw = hr_gateway_start(
+        rd, (const char *[]){"HEARTBEAT_MS=200", "LLM_GENERATE_TIMEOUT_MS=1500", NULL});
 }
 
 TestSuite(generate, .init = init, .fini = lf_cleanup, .timeout = 60);
@@ -41,7 +41,8 @@ static hr_resp_t *generate(const char *body)
 Test(generate, answers_with_the_workers_output)
 {
     start_worker("ok");
-    hr_resp_t *r = generate("{\"prompt\":\"Write to Ada\",\"params\":{\"temperature\":0,\"max_tokens\":50}}");
+    hr_resp_t *r =
+        generate("{\"prompt\":\"Write to Ada\",\"params\":{\"temperature\":0,\"max_tokens\":50}}");
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     json_t *j = hr_json(r);
     cr_assert_str_eq(hr_jstr(j, "output"), "test: Write to Ada");
@@ -75,7 +76,8 @@ Test(generate, a_failing_provider_is_502_with_its_message)
     start_worker("fail");
     hr_resp_t *r = generate("{\"prompt\":\"hi\"}");
     hr_assert_problem(r, 502, "llm-failed", NULL);
-    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "test: permanent failure"), "%s", hr_describe(r));
+    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "test: permanent failure"), "%s",
+              hr_describe(r));
 }
 
 Test(generate, no_answer_in_time_is_504)
@@ -131,8 +133,7 @@ Test(generate, a_call_given_up_stops_its_task_on_the_worker_at_once)
     const char *job = NULL;
     size_t i;
     json_t *l;
-    json_array_foreach(lines, i, l)
-    {
+    json_array_foreach(lines, i, l) {
         if (strcmp(hr_jstr(l, "msg") ? hr_jstr(l, "msg") : "", "generate answered") == 0)
             job = hr_jstr(l, "job_id");
     }
@@ -161,5 +162,6 @@ Test(generate, bad_input_is_400_naming_the_field)
     hr_assert_problem(generate("{\"prompt\":\"x\",\"params\":{\"colour\":1}}"), 400,
                       "invalid-field", "params.colour");
     hr_assert_problem(generate("{\"prompt\":\"x\",\"mood\":1}"), 400, "invalid-field", "mood");
-    hr_assert_problem(generate("{\"prompt\":\"x\",\"stream\":\"yes\"}"), 400, "invalid-field", "stream");
+    hr_assert_problem(generate("{\"prompt\":\"x\",\"stream\":\"yes\"}"), 400, "invalid-field",
+                      "stream");
 }

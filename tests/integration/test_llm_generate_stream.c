@@ -16,10 +16,10 @@ TestSuite(llm_generate_stream, .fini = lf_cleanup, .timeout = 60);
 typedef struct {
     pa_buf_t raw;
     uint64_t t0;
-    json_t *events;  /* [{event, data, ms}] in arrival order; ms since the request began */
-    size_t parsed;   /* bytes of raw parsed into events */
-    int comments;    /* comment lines (keep-alives) */
-    int stop_after;  /* >0: hang up once this many deltas arrived */
+    json_t *events; /* [{event, data, ms}] in arrival order; ms since the request began */
+    size_t parsed;  /* bytes of raw parsed into events */
+    int comments;   /* comment lines (keep-alives) */
+    int stop_after; /* >0: hang up once this many deltas arrived */
     int deltas;
 } sse_t;
 
@@ -42,10 +42,9 @@ static void sse_parse(sse_t *s)
         }
         if (event) {
             json_t *d = data ? json_loadb(data, dl, 0, NULL) : NULL;
-            json_array_append_new(s->events,
-                                  json_pack("{s:s%, s:o, s:I}", "event", event, el, "data",
-                                            d ? d : json_null(), "ms",
-                                            (json_int_t)(hr_now_ms() - s->t0)));
+            json_array_append_new(s->events, json_pack("{s:s%, s:o, s:I}", "event", event, el,
+                                                       "data", d ? d : json_null(), "ms",
+                                                       (json_int_t)(hr_now_ms() - s->t0)));
             if (el == 5 && !strncmp(event, "delta", 5)) s->deltas++;
         }
         s->parsed = (size_t)(end + 2 - s->raw.data);
@@ -217,11 +216,12 @@ static void deltas_then_done(const char *provider)
     cr_assert_geq(last - first, 120, "deltas from %lld to %lld ms: %s", first, last, r.raw);
     json_t *req = json_object_get(rec, "body");
     cr_assert(json_is_true(json_object_get(req, "stream")), "%s", hr_jdump(rec));
-    cr_assert(json_is_true(json_object_get(rec, "stream")), "the server streamed: %s", hr_jdump(rec));
+    cr_assert(json_is_true(json_object_get(rec, "stream")), "the server streamed: %s",
+              hr_jdump(rec));
     if (!strcmp(provider, "openai"))
-        cr_assert(json_is_true(json_object_get(json_object_get(req, "stream_options"),
-                                               "include_usage")),
-                  "%s", hr_jdump(req));
+        cr_assert(
+            json_is_true(json_object_get(json_object_get(req, "stream_options"), "include_usage")),
+            "%s", hr_jdump(req));
     /* the same call without stream is the same answer in one piece */
     hr_resp_t *plain = hr_post(gw, "/api/llm/generate", "{\"prompt\":\"Say hello\"}");
     cr_assert_eq(plain->status, 200, "%s", hr_describe(plain));
@@ -257,7 +257,8 @@ static void faults(const char *provider)
         json_t *rs = NULL;
         size_t k;
         json_t *e;
-        json_array_foreach(r.events, k, e) if (!strcmp(ev_name(e), "restart")) rs = e;
+        json_array_foreach(r.events, k, e)
+            if (!strcmp(ev_name(e), "restart")) rs = e;
         cr_assert_eq(hr_jint(json_object_get(rs, "data"), "attempt", 0), 2, "%s", r.raw);
         cr_assert(strstr(r.raw, "event: delta") < strstr(r.raw, "event: restart"),
                   "%s: the first attempt's deltas came first: %s", retried[i], r.raw);
@@ -265,8 +266,7 @@ static void faults(const char *provider)
         cr_assert_str_eq(hr_jstr(done, "output"), text, "%s", r.raw);
         cr_assert_eq(json_array_size(lf_records_for(lf_server_requests(srv),
                                                     hr_fmt("%s;delay=30", retried[i]))),
-                     2,
-                     "%s: a failed try and a retry", retried[i]);
+                     2, "%s: a failed try and a retry", retried[i]);
     }
     /* a permanent refusal: an error event with the 502 problem, and nothing after it */
     stream_resp_t r = stream_call(gw, "{\"prompt\":\"llmfault=400 hi\",\"stream\":true}", 0, 15000);
@@ -293,7 +293,8 @@ Test(llm_generate_stream, anthropic_faults_retried_with_restart_or_an_error_even
 /* Every attempt cut: a clear error event once the attempts are spent. */
 Test(llm_generate_stream, a_stream_cut_every_time_ends_with_an_error_event)
 {
-    start_provider("anthropic", (const char *[]){"HEARTBEAT_MS=200", "MAX_ATTEMPTS_COMPOSE=2", NULL});
+    start_provider("anthropic",
+                   (const char *[]){"HEARTBEAT_MS=200", "MAX_ATTEMPTS_COMPOSE=2", NULL});
     stream_resp_t r =
         stream_call(gw, "{\"prompt\":\"llmfault=cut;delay=20 hi\",\"stream\":true}", 0, 15000);
     json_t *p = assert_stream(&r, "error");
@@ -341,8 +342,8 @@ Test(llm_generate_stream, a_bad_stream_value_is_400_naming_the_field)
     start_test_worker("ok", NULL);
     static const char *const bad[] = {"\"yes\"", "1", "null", "[]", "{}"};
     for (size_t i = 0; i < 5; i++) {
-        hr_resp_t *r = hr_post(gw, "/api/llm/generate",
-                               hr_fmt("{\"prompt\":\"hi\",\"stream\":%s}", bad[i]));
+        hr_resp_t *r =
+            hr_post(gw, "/api/llm/generate", hr_fmt("{\"prompt\":\"hi\",\"stream\":%s}", bad[i]));
         hr_assert_problem(r, 400, "invalid-field", "stream");
         cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "stream: must be true or false"), "%s",
                   hr_describe(r));

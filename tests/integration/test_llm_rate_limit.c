@@ -29,8 +29,7 @@ Test(llm_rate_limit, two_workers_share_requests_per_minute)
     json_t *recs = lf_server_requests(srv);
     cr_assert_eq(json_array_size(recs), N, "%s", hr_jdump(recs));
     long long start[N];
-    for (int i = 0; i < N; i++)
-        start[i] = hr_jint(json_array_get(recs, (size_t)i), "start", 0);
+    for (int i = 0; i < N; i++) start[i] = hr_jint(json_array_get(recs, (size_t)i), "start", 0);
     /* arrival order is the order of the records; sort to be safe */
     for (int i = 1; i < N; i++)
         for (int k = i; k > 0 && start[k - 1] > start[k]; k--) {

@@ -83,8 +83,7 @@ static json_t *access_lines(const char *rid)
     json_t *lines = hr_gateway_log_lines(gw);
     size_t i;
     json_t *l;
-    json_array_foreach(lines, i, l)
-    {
+    json_array_foreach(lines, i, l) {
         const char *id = hr_jstr(l, "request_id");
         if (id && strcmp(id, rid) == 0 && json_object_get(l, "status") &&
             json_object_get(l, "method"))
@@ -161,8 +160,7 @@ Test(observability, generated_request_id_is_the_logged_one)
 
 Test(observability, every_output_line_is_json)
 {
-    for (int i = 0; i < 5; i++)
-        hr_get(gw, "/api/health");
+    for (int i = 0; i < 5; i++) hr_get(gw, "/api/health");
     hr_post(gw, "/api/prospects", "{\"name\":\"A\",\"company\":\"B\"}");
     hr_get(gw, "/api/nope");
     hr_sleep_ms(200);
@@ -208,14 +206,12 @@ static const char *label(const char *labels, const char *k)
     size_t kl = strlen(k);
     const char *p = labels;
     while (p && *p) {
-        while (*p == '{' || *p == ',' || *p == ' ')
-            p++;
+        while (*p == '{' || *p == ',' || *p == ' ') p++;
         if (!*p || *p == '}') break;
         const char *eq = strchr(p, '=');
         if (!eq || eq[1] != '"') return NULL;
         const char *v = eq + 2, *e = v;
-        while (*e && *e != '"')
-            e += (*e == '\\' && e[1]) ? 2 : 1;
+        while (*e && *e != '"') e += (*e == '\\' && e[1]) ? 2 : 1;
         if ((size_t)(eq - p) == kl && strncmp(p, k, kl) == 0)
             return hr_fmt("%.*s", (int)(e - v), v);
         p = *e ? e + 1 : e;
@@ -284,16 +280,14 @@ Test(observability, request_counter_by_route_and_status)
     cr_assert_gt(
         n, 0, "no pa_http_requests_total series with a health route and status=\"200\":\n%.3000s",
         m0);
-    for (int i = 0; i < 5; i++)
-        hr_get(gw, "/api/health");
+    for (int i = 0; i < 5; i++) hr_get(gw, "/api/health");
     const char *m1 = metrics();
     double after = metric_sum(m1, "pa_http_requests_total", match_route_status, &health200, NULL);
     cr_assert_float_eq(after - before, 5.0, 1e-9, "5 health requests counted as %g",
                        after - before);
 
     /* statuses other than 200 are told apart */
-    for (int i = 0; i < 3; i++)
-        hr_get(gw, "/api/prospects/p-missing");
+    for (int i = 0; i < 3; i++) hr_get(gw, "/api/prospects/p-missing");
     hr_must_create(gw, "/api/prospects", "{\"name\":\"A\",\"company\":\"B\"}");
     const char *m2 = metrics();
     route_status_t p404 = {"prospects", "404"}, p201 = {"prospects", "201"};
@@ -334,18 +328,15 @@ static const char *without_le(const char *labels)
     if (!p) return labels;
     const char *e = strchr(p + 4, '"');
     const char *start = p, *end = e ? e + 1 : p + strlen(p);
-    if (*end == ',')
-        end++;
-    else if (start > labels + 1 && start[-1] == ',')
-        start--;
+    if (*end == ',') end++;
+    else if (start > labels + 1 && start[-1] == ',') start--;
     const char *s = hr_fmt("%.*s%s", (int)(start - labels), labels, end);
     return strcmp(s, "{}") == 0 ? "" : s;
 }
 
 Test(observability, duration_histogram)
 {
-    for (int i = 0; i < 4; i++)
-        hr_get(gw, "/api/health");
+    for (int i = 0; i < 4; i++) hr_get(gw, "/api/health");
     hr_get(gw, "/api/prospects");
     const char *m = metrics();
     cr_assert_not_null(strstr(m, "# TYPE pa_http_request_duration_seconds histogram"),

@@ -122,8 +122,7 @@ static run_t ctl(const char *arg, ...)
     argv[n++] = url;
     va_list ap;
     va_start(ap, arg);
-    for (const char *a = arg; a && n < 31; a = va_arg(ap, const char *))
-        argv[n++] = a;
+    for (const char *a = arg; a && n < 31; a = va_arg(ap, const char *)) argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
     int o, e;
@@ -142,8 +141,7 @@ static json_t *ctl_json(const char *arg, ...)
     argv[n++] = "--json";
     va_list ap;
     va_start(ap, arg);
-    for (const char *a = arg; a && n < 31; a = va_arg(ap, const char *))
-        argv[n++] = a;
+    for (const char *a = arg; a && n < 31; a = va_arg(ap, const char *)) argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
     int o, e;
@@ -302,8 +300,7 @@ static json_t *find(json_t *arr, const char *key, const char *value)
 {
     size_t i;
     json_t *o;
-    json_array_foreach(arr, i, o)
-    {
+    json_array_foreach(arr, i, o) {
         const char *v = hr_jstr(o, key);
         if (v && strcmp(v, value) == 0) return o;
     }
@@ -597,8 +594,9 @@ Test(prospectctl, watch_prints_new_events_of_a_job)
     child = spawn(argv, &o, &e);
     wait_for_xread();
     xadd_batch(JOB_B, "[[\"000001\",\"enrich\",\"running\",\"1\",\"worker\",\"w-9\"]]");
-    const char *id = xadd_batch(JOB_A, "[[\"000004\",\"enrich\",\"succeeded\",\"1\"],"
-                                 "[\"000001\",\"compose\",\"failed\",\"3\",\"error\",\"too slow\"]]");
+    const char *id =
+        xadd_batch(JOB_A, "[[\"000004\",\"enrich\",\"succeeded\",\"1\"],"
+                          "[\"000001\",\"compose\",\"failed\",\"3\",\"error\",\"too slow\"]]");
     xadd("job " JOB_A " task 000002 stage compose state failed attempt 3"); /* past --count */
     run_t r = collect(child, o, e, 20000);
     cr_assert_eq(r.status, 0, "%s", r.err);

@@ -148,8 +148,7 @@ static const char *repeat(const char *unit, int n)
 {
     size_t ul = strlen(unit);
     char *s = malloc(ul * (size_t)n + 1);
-    for (int i = 0; i < n; i++)
-        memcpy(s + ul * (size_t)i, unit, ul);
+    for (int i = 0; i < n; i++) memcpy(s + ul * (size_t)i, unit, ul);
     s[ul * (size_t)n] = '\0';
     const char *out = hr_fmt("%s", s);
     free(s);
@@ -411,8 +410,7 @@ static void expect_list(const char *query, const char *want)
     char got[1024] = "";
     size_t i;
     json_t *p;
-    json_array_foreach(arr, i, p)
-    {
+    json_array_foreach(arr, i, p) {
         const char *id = hr_jstr(p, "id");
         size_t l = strlen(got);
         snprintf(got + l, sizeof got - l, "%s%s", l ? " " : "", id ? id : "?");
@@ -516,8 +514,7 @@ Test(prospects, list_follows_changes)
 static int load_pages(int n)
 {
     int *order = malloc(sizeof *order * (size_t)n);
-    for (int i = 0; i < n; i++)
-        order[i] = i;
+    for (int i = 0; i < n; i++) order[i] = i;
     unsigned seed = 12345;
     for (int i = n - 1; i > 0; i--) {
         seed = seed * 1103515245u + 12345u;
@@ -542,8 +539,7 @@ static int load_pages(int n)
 static void walk(const char *query, size_t limit, int n, int (*match)(int), int want_pages)
 {
     int want = 0;
-    for (int i = 0; i < n; i++)
-        want += match(i);
+    for (int i = 0; i < n; i++) want += match(i);
     const char *url = hr_fmt("/api/prospects?%s", query);
     int pages = 0;
     char seen[1000] = {0};
@@ -563,8 +559,7 @@ static void walk(const char *query, size_t limit, int n, int (*match)(int), int 
         cr_assert(json_array_size(arr) > 0 || want == 0, "GET %s: an empty page", url);
         size_t i;
         json_t *p;
-        json_array_foreach(arr, i, p)
-        {
+        json_array_foreach(arr, i, p) {
             const char *id = hr_jstr(p, "id");
             int k = -1;
             cr_assert(id && sscanf(id, "p-pg-%d", &k) == 1 && k >= 0 && k < n, "odd id %s", id);

@@ -97,8 +97,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
     if (u->pause_at && u->off >= u->pause_at && !u->released) {
         u->paused = 1;
         pthread_cond_broadcast(&u->cv);
-        while (!u->released)
-            pthread_cond_wait(&u->cv, &u->mu);
+        while (!u->released) pthread_cond_wait(&u->cv, &u->mu);
     }
     pthread_mutex_unlock(&u->mu);
     size_t limit = (u->pause_at && !u->released) ? u->pause_at : u->len;
@@ -203,8 +202,7 @@ Test(sigterm, import_caught_mid_upload_completes)
     pthread_t th;
     pthread_create(&th, NULL, do_upload, &u);
     pthread_mutex_lock(&u.mu);
-    while (!u.paused)
-        pthread_cond_wait(&u.cv, &u.mu);
+    while (!u.paused) pthread_cond_wait(&u.cv, &u.mu);
     pthread_mutex_unlock(&u.mu);
 
     /* half the body is on its way: stop the gateway, then send the rest */
@@ -234,8 +232,7 @@ Test(sigterm, import_being_processed_completes)
     pthread_t th;
     pthread_create(&th, NULL, do_upload, &u);
     pthread_mutex_lock(&u.mu);
-    while (!u.sent_all)
-        pthread_cond_wait(&u.cv, &u.mu);
+    while (!u.sent_all) pthread_cond_wait(&u.cv, &u.mu);
     pthread_mutex_unlock(&u.mu);
     /* the whole body is sent; the gateway is parsing and storing it */
     hr_sleep_ms(20);

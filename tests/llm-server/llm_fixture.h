@@ -115,8 +115,7 @@ LF_FN lf_proc_t *lf_spawn(const char *name, const char *const *argv, const char 
         av[n++] = "KILL";
         av[n++] = "--";
     }
-    for (size_t i = 0; argv[i] && n < 39; i++)
-        av[n++] = argv[i];
+    for (size_t i = 0; argv[i] && n < 39; i++) av[n++] = argv[i];
     av[n] = NULL;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
@@ -133,8 +132,7 @@ LF_FN lf_proc_t *lf_spawn(const char *name, const char *const *argv, const char 
     sigemptyset(&none);
     sigemptyset(&def);
     int sigs[] = {SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaddset(&def, sigs[i]);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&def, sigs[i]);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &def);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -184,8 +182,7 @@ LF_FN const char *lf_sanitizer_report(const char *out)
     for (int i = 0; markers[i]; i++) {
         const char *m = strstr(out, markers[i]);
         if (m) {
-            while (m > out && m[-1] != '\n')
-                m--;
+            while (m > out && m[-1] != '\n') m--;
             return m;
         }
     }
@@ -212,8 +209,7 @@ LF_FN lf_proc_t *lf_worker(const char *bin, const char *name, hr_redis_t *rd,
     lf_envset(v, &n, 64, "RETRY_BASE_MS=50");
     lf_envset(v, &n, 64, "RETRY_CAP_MS=200");
     lf_envset(v, &n, 64, "LOG_LEVEL=info");
-    for (size_t i = 0; env && env[i]; i++)
-        lf_envset(v, &n, 64, env[i]);
+    for (size_t i = 0; env && env[i]; i++) lf_envset(v, &n, 64, env[i]);
     return lf_spawn(name, (const char *const[]){bin, NULL}, v);
 }
 
@@ -255,8 +251,7 @@ LF_FN lf_proc_t *lf_llm_server(const char *const *env)
         cr_skip_test("node is not installed (PATH has no node): the LLM test server needs it");
     const char *v[32];
     size_t n = lf_envbase(v, 32);
-    for (size_t i = 0; env && env[i]; i++)
-        lf_envset(v, &n, 32, env[i]);
+    for (size_t i = 0; env && env[i]; i++) lf_envset(v, &n, 32, env[i]);
     int port = rf_free_port();
     cr_assert_gt(port, 0, "no free port");
     lf_proc_t *p = lf_spawn("llm-server",
@@ -406,7 +401,8 @@ LF_FN void lf_wait_workers(const hr_gateway_t *g, size_t n)
 {
     uint64_t deadline = hr_now_ms() + 5000;
     json_t *w;
-    while (json_array_size(w = json_object_get(hr_json(hr_get(g, "/api/workers")), "workers")) < n) {
+    while (json_array_size(w = json_object_get(hr_json(hr_get(g, "/api/workers")), "workers")) <
+           n) {
         cr_assert_lt(hr_now_ms(), deadline, "%zu workers did not join: %s", n, hr_jdump(w));
         hr_sleep_ms(20);
     }
@@ -428,8 +424,8 @@ LF_FN size_t lf_server_count(const lf_proc_t *srv)
  * the test server, with key (NULL: the server's), LLM_MODEL=test-model, MAX_ATTEMPTS_COMPOSE=3,
  * then env (may be NULL). */
 LF_FN lf_proc_t *lf_provider_worker_as(const char *name, hr_redis_t *rd, const hr_gateway_t *gw,
-                                       const lf_proc_t *srv, const char *provider,
-                                       const char *key, const char *const *env)
+                                       const lf_proc_t *srv, const char *provider, const char *key,
+                                       const char *const *env)
 {
     int anthropic = strcmp(provider, "anthropic") == 0;
     const char *e[32];
@@ -442,8 +438,7 @@ LF_FN lf_proc_t *lf_provider_worker_as(const char *name, hr_redis_t *rd, const h
               hr_fmt("%s=%s", anthropic ? "ANTHROPIC_API_KEY" : "LLM_API_KEY", key ? key : LF_KEY));
     lf_envset(e, &n, 32, "LLM_MODEL=" LF_MODEL);
     lf_envset(e, &n, 32, "MAX_ATTEMPTS_COMPOSE=3");
-    for (size_t i = 0; env && env[i]; i++)
-        lf_envset(e, &n, 32, env[i]);
+    for (size_t i = 0; env && env[i]; i++) lf_envset(e, &n, 32, env[i]);
     return lf_worker(LF_LLM_BIN, name, rd, gw, e);
 }
 
@@ -461,8 +456,9 @@ LF_FN const char *lf_targets(const char *tag, int from, int to, const char *faul
     pa_buf_t t = PA_BUF_INIT;
     pa_buf_putc(&t, '[');
     for (int i = from; i <= to; i++) {
-        pa_buf_printf(&t, "%s{\"url\":\"https://%s%d.example/\",\"name\":\"%s%d Lee\",\"company\":\"Co%d\"",
-                      i > from ? "," : "", tag, i, tag, i, i);
+        pa_buf_printf(
+            &t, "%s{\"url\":\"https://%s%d.example/\",\"name\":\"%s%d Lee\",\"company\":\"Co%d\"",
+            i > from ? "," : "", tag, i, tag, i, i);
         if (fault) pa_buf_printf(&t, ",\"variables\":{\"llmfault\":\"%s\"}", fault);
         pa_buf_putc(&t, '}');
     }
@@ -533,11 +529,11 @@ LF_FN void lf_provider_faults(const char *provider)
         hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", "MAX_ATTEMPTS_COMPOSE=3", NULL});
     /* the breaker off: each fault's own handling is under test, and consecutive failures of
      * different cases would open it (test_llm_breaker.c tests it) */
-    lf_proc_t *llm = lf_provider_worker(
-        rd, gw, srv, provider, NULL,
-        (const char *[]){"LLM_TIMEOUT_MS=1500", "LLM_CONNECT_TIMEOUT_MS=1000",
-                         "LLM_MAX_RESPONSE_BYTES=64k", "LLM_CONCURRENCY=4",
-                         "LLM_BREAKER_FAILURES=0", NULL});
+    lf_proc_t *llm =
+        lf_provider_worker(rd, gw, srv, provider, NULL,
+                           (const char *[]){"LLM_TIMEOUT_MS=1500", "LLM_CONNECT_TIMEOUT_MS=1000",
+                                            "LLM_MAX_RESPONSE_BYTES=64k", "LLM_CONCURRENCY=4",
+                                            "LLM_BREAKER_FAILURES=0", NULL});
     pa_buf_t t = PA_BUF_INIT;
     pa_buf_putc(&t, '[');
     for (size_t i = 0; i < ncases; i++)
@@ -589,8 +585,7 @@ LF_FN void lf_provider_faults(const char *provider)
         if (c->reason)
             cr_assert(err && strstr(err, c->reason), "the task's last error says '%s': %s",
                       c->reason, what);
-        else
-            cr_assert(!err, "no error: %s", what);
+        else cr_assert(!err, "no error: %s", what);
         if (c->retry_after_ms) {
             json_t *a = json_array_get(recs_i, 0), *b = json_array_get(recs_i, 1);
             long long gap = hr_jint(b, "start", 0) - hr_jint(a, "end", 0);

@@ -139,8 +139,7 @@ static inline void rf_child_prepare(pid_t parent, int out_fd)
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     int sigs[] = {SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &dfl, NULL);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &dfl, NULL);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
     if (out_fd >= 0) {
@@ -150,8 +149,7 @@ static inline void rf_child_prepare(pid_t parent, int out_fd)
     if (close_range(3, ~0u, 0) != 0) {
         long maxfd = sysconf(_SC_OPEN_MAX);
         if (maxfd < 0 || maxfd > 65536) maxfd = 65536;
-        for (int fd = 3; fd < maxfd; fd++)
-            close(fd);
+        for (int fd = 3; fd < maxfd; fd++) close(fd);
     }
 }
 
@@ -306,8 +304,7 @@ static inline void rf_redis_url(const rf_redis_t *r, int db, char *out, size_t o
 {
     if (r->password[0])
         snprintf(out, outlen, "redis://:%s@127.0.0.1:%d/%d", r->password, r->port, db);
-    else
-        snprintf(out, outlen, "redis://127.0.0.1:%d/%d", r->port, db);
+    else snprintf(out, outlen, "redis://127.0.0.1:%d/%d", r->port, db);
 }
 
 #endif

@@ -67,8 +67,7 @@ static void record(redisReply *r, void *ud)
 static int run_until(const int *done, int ms)
 {
     uint64_t end = rf_now_ms() + (uint64_t)ms;
-    while (!*done && rf_now_ms() < end)
-        pa_loop_run_once(loop, 20);
+    while (!*done && rf_now_ms() < end) pa_loop_run_once(loop, 20);
     return *done != 0;
 }
 
@@ -125,12 +124,10 @@ Test(aredis, thousands_of_commands_are_answered_in_order_without_blocking)
 {
     enum { N = 5000 };
     order_t o = {0, 1, 0};
-    for (int i = 0; i < N; i++)
-        pa_aredis_cmd(cli, count_in_order, &o, "INCR n");
+    for (int i = 0; i < N; i++) pa_aredis_cmd(cli, count_in_order, &o, "INCR n");
     cr_assert_eq(o.answered, 0);
     uint64_t end = rf_now_ms() + 10000;
-    while (o.answered < N && rf_now_ms() < end)
-        pa_loop_run_once(loop, 20);
+    while (o.answered < N && rf_now_ms() < end) pa_loop_run_once(loop, 20);
     cr_assert_eq(o.answered, N);
     cr_assert(o.order_ok, "replies out of order");
 }

@@ -19,8 +19,7 @@ Test(arena, allocations_are_zeroed_aligned_and_distinct)
     for (int i = 1; i < 3000; i += 7) {
         unsigned char *p = pa_arena_alloc(a, (size_t)i);
         cr_assert_eq((uintptr_t)p % alignof(max_align_t), 0);
-        for (int k = 0; k < i; k++)
-            cr_assert_eq(p[k], 0);
+        for (int k = 0; k < i; k++) cr_assert_eq(p[k], 0);
         memset(p, 0xab, (size_t)i);
         cr_assert_neq(p, prev);
         prev = p;

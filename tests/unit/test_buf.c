@@ -55,8 +55,7 @@ Test(buf, put_zero_bytes_keeps_it_terminated)
 Test(buf, grows_across_many_appends_and_keeps_content)
 {
     pa_buf_t b = PA_BUF_INIT;
-    for (int i = 0; i < 100000; i++)
-        pa_buf_putc(&b, (char)('a' + i % 26));
+    for (int i = 0; i < 100000; i++) pa_buf_putc(&b, (char)('a' + i % 26));
     cr_assert_eq(b.len, 100000);
     cr_assert_eq(b.data[b.len], '\0');
     for (int i = 0; i < 100000; i++)
@@ -83,8 +82,7 @@ Test(buf, reserve_does_not_change_length)
     cr_assert_geq(b.cap, 10004);
     cr_assert_str_eq(b.data, "abc");
     char *before = b.data;
-    for (int i = 0; i < 10000; i++)
-        pa_buf_putc(&b, 'x');
+    for (int i = 0; i < 10000; i++) pa_buf_putc(&b, 'x');
     cr_assert_eq(b.data, before, "reserve(10000) did not make room for 10000 more bytes");
     pa_buf_free(&b);
 }
@@ -259,8 +257,7 @@ Test(buf_json, utf8_passes_through_unescaped)
 Test(buf_json, every_ascii_byte_round_trips)
 {
     char in[128];
-    for (int i = 0; i < 128; i++)
-        in[i] = (char)i;
+    for (int i = 0; i < 128; i++) in[i] = (char)i;
     char *s = esc(in, sizeof in);
     json_t *j = parse_literal(s);
     cr_assert_eq(json_string_length(j), 128);
@@ -287,8 +284,7 @@ Test(buf_json, long_string_with_escapes_everywhere)
 {
     size_t n = 20000;
     char *in = malloc(n);
-    for (size_t i = 0; i < n; i++)
-        in[i] = "a\"\\\n\x01z"[i % 6];
+    for (size_t i = 0; i < n; i++) in[i] = "a\"\\\n\x01z"[i % 6];
     char *s = esc(in, n);
     json_t *j = parse_literal(s);
     cr_assert_eq(json_string_length(j), n);

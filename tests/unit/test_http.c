@@ -125,16 +125,14 @@ static void on_done(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
 static int run_until(const int *flag, int ms)
 {
     uint64_t end = rf_now_ms() + (uint64_t)ms;
-    while (!*flag && rf_now_ms() < end)
-        pa_loop_run_once(loop, 20);
+    while (!*flag && rf_now_ms() < end) pa_loop_run_once(loop, 20);
     return *flag != 0;
 }
 
 static void run_for(int ms)
 {
     uint64_t end = rf_now_ms() + (uint64_t)ms;
-    while (rf_now_ms() < end)
-        pa_loop_run_once(loop, 10);
+    while (rf_now_ms() < end) pa_loop_run_once(loop, 10);
 }
 
 static char *url(const char *path)
@@ -536,8 +534,7 @@ Test(http, the_connect_timeout_ends_a_connect_nobody_accepts)
     cr_assert_eq(g.result, PA_HTTP_ETIMEDOUT, "%d %s", g.result, g.error);
     cr_assert_lt(g.elapsed, 2000);
     got_free(&g);
-    for (int i = 0; i < 4; i++)
-        close(fill[i]);
+    for (int i = 0; i < 4; i++) close(fill[i]);
     close(lfd);
 }
 
@@ -594,8 +591,7 @@ Test(http, cancel_mid_transfer_never_calls_done_and_closes_the_connection)
     pa_http_req_t *r = pa_http_req_new(http, "GET", url("/drip?chunks=100&ms=30&key=c1"));
     pa_http_req_on_data(r, count_data);
     pa_http_start(r, on_done, &g);
-    while (data_calls < 2)
-        pa_loop_run_once(loop, 20);
+    while (data_calls < 2) pa_loop_run_once(loop, 20);
     cr_assert_eq(pa_http_running(http), 1);
     pa_http_cancel(r);
     cr_assert_eq(pa_http_running(http), 0);
@@ -633,8 +629,7 @@ Test(http, cancel_owner_stops_every_transfer_of_one_task)
     cr_assert_eq(pa_http_cancel_owner(http, &task_a), 3);
     cr_assert(run_until(&gb.called, 3000));
     run_for(100);
-    for (int i = 0; i < 3; i++)
-        cr_assert_eq(ga[i].called, 0);
+    for (int i = 0; i < 3; i++) cr_assert_eq(ga[i].called, 0);
     cr_assert_eq(gb.result, PA_HTTP_OK);
     got_free(&gb);
     /* a request cancelled before its failure was delivered is never called either */
@@ -661,8 +656,7 @@ Test(http, the_per_host_cap_holds)
     while (done < N && rf_now_ms() < end) {
         pa_loop_run_once(loop, 20);
         done = 0;
-        for (int i = 0; i < N; i++)
-            done += g[i].called;
+        for (int i = 0; i < N; i++) done += g[i].called;
     }
     cr_assert_eq(done, N);
     for (int i = 0; i < N; i++) {
@@ -726,8 +720,7 @@ Test(http, a_thousand_transfers_at_once_on_one_loop)
     while (done < N && rf_now_ms() < end) {
         pa_loop_run_once(loop, 50);
         done = 0;
-        for (int i = 0; i < N; i++)
-            done += g[i].called;
+        for (int i = 0; i < N; i++) done += g[i].called;
     }
     cr_assert_eq(done, N);
     int ok = 0;
@@ -846,8 +839,7 @@ Test(http, destroy_with_transfers_out_calls_nothing)
     pa_http_jar_destroy(&jar);                  /* still used: freed with the last request */
     run_for(100);
     pa_http_destroy(&http);
-    for (int i = 0; i < 4; i++)
-        cr_assert_eq(g[i].called, 0);
+    for (int i = 0; i < 4; i++) cr_assert_eq(g[i].called, 0);
     cr_assert_eq(g[4].called, 1, "the bad URL failed on the first turn");
     got_free(&g[4]);
     cr_assert_eq(pa_loop_watched(loop), 0);

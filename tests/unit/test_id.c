@@ -30,8 +30,7 @@ static void assert_well_formed(const char *id)
 static uint64_t id_ms(const char *id)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 10; i++)
-        v = (v << 5) | (uint64_t)digit(id[i]);
+    for (int i = 0; i < 10; i++) v = (v << 5) | (uint64_t)digit(id[i]);
     return v;
 }
 
@@ -71,8 +70,7 @@ Test(id, ten_thousand_strictly_increasing_and_unique)
 {
     enum { N = 10000 };
     char(*ids)[PA_ID_LEN + 1] = malloc(sizeof *ids * N);
-    for (int i = 0; i < N; i++)
-        pa_id_new(ids[i]);
+    for (int i = 0; i < N; i++) pa_id_new(ids[i]);
     for (int i = 0; i < N; i++) {
         assert_well_formed(ids[i]);
         if (i)
@@ -108,18 +106,15 @@ static char thread_ids[THREADS][PER_THREAD][PA_ID_LEN + 1];
 static void *make_ids(void *p)
 {
     int t = (int)(intptr_t)p;
-    for (int i = 0; i < PER_THREAD; i++)
-        pa_id_new(thread_ids[t][i]);
+    for (int i = 0; i < PER_THREAD; i++) pa_id_new(thread_ids[t][i]);
     return NULL;
 }
 
 Test(id, unique_and_ordered_per_thread_across_threads)
 {
     pthread_t th[THREADS];
-    for (int t = 0; t < THREADS; t++)
-        pthread_create(&th[t], NULL, make_ids, (void *)(intptr_t)t);
-    for (int t = 0; t < THREADS; t++)
-        pthread_join(th[t], NULL);
+    for (int t = 0; t < THREADS; t++) pthread_create(&th[t], NULL, make_ids, (void *)(intptr_t)t);
+    for (int t = 0; t < THREADS; t++) pthread_join(th[t], NULL);
     for (int t = 0; t < THREADS; t++)
         for (int i = 1; i < PER_THREAD; i++)
             cr_assert_lt(strcmp(thread_ids[t][i - 1], thread_ids[t][i]), 0,

@@ -32,10 +32,8 @@ static int rd_next(rd_t *r)
     int rc = gw_csv_next(r->s, r->n, &r->pos, &r->text, &r->rec, &r->lines, r->err, sizeof r->err);
     cr_assert(rc >= -1 && rc <= 1, "gw_csv_next returned %d", rc);
     cr_assert_leq(r->pos, r->n, "pos %zu past the end %zu", r->pos, r->n);
-    if (rc != 0)
-        cr_assert_gt(r->pos, before, "pos did not advance (rc %d at %zu)", rc, before);
-    else
-        cr_assert_eq(r->pos, before, "pos moved at the end");
+    if (rc != 0) cr_assert_gt(r->pos, before, "pos did not advance (rc %d at %zu)", rc, before);
+    else cr_assert_eq(r->pos, before, "pos moved at the end");
     if (rc < 0) cr_assert_neq(r->err[0], '\0', "no error message");
     if (rc > 0) {
         cr_assert_geq(r->rec.nfields, 1);
@@ -56,8 +54,7 @@ static void rd_free(rd_t *r)
 static void expect_fields(rd_t *r, const char *const *want, const char *ctx)
 {
     size_t nw = 0;
-    while (want[nw])
-        nw++;
+    while (want[nw]) nw++;
     cr_assert_eq(r->rec.nfields, nw, "%s: %zu fields, want %zu", ctx, r->rec.nfields, nw);
     for (size_t i = 0; i < nw; i++) {
         size_t wl = strlen(want[i]);
@@ -262,8 +259,7 @@ Test(csv_next, text_after_closing_quote_fails_and_reading_continues)
 static char *fields_line(size_t n, const char *end)
 {
     pa_buf_t b = PA_BUF_INIT;
-    for (size_t i = 0; i < n; i++)
-        pa_buf_printf(&b, "%sf%zu", i ? "," : "", i);
+    for (size_t i = 0; i < n; i++) pa_buf_printf(&b, "%sf%zu", i ? "," : "", i);
     pa_buf_puts(&b, end);
     return pa_buf_detach(&b, NULL);
 }

@@ -164,8 +164,7 @@ static void mrec_randomize(mrec_t *m)
 static gw_prospect_t *mrec_record(const mrec_t *m)
 {
     const char *vals[GW_F_COUNT];
-    for (int i = 0; i < GW_F_COUNT; i++)
-        vals[i] = m->vals[i];
+    for (int i = 0; i < GW_F_COUNT; i++) vals[i] = m->vals[i];
     gw_prospect_t *p = gw_prospect_new(m->id, vals);
     cr_assert_not_null(p, "gw_prospect_new(%s) failed", m->id);
     return p;
@@ -205,8 +204,7 @@ static void model_init(model_t *md, size_t n, uint64_t seed)
     md->seed = seed;
     md->n = n + NELEM(odd);
     md->r = calloc(md->n, sizeof *md->r);
-    for (size_t i = 0; i < n; i++)
-        snprintf(md->r[i].id, sizeof md->r[i].id, "p-%06zu", i);
+    for (size_t i = 0; i < n; i++) snprintf(md->r[i].id, sizeof md->r[i].id, "p-%06zu", i);
     for (size_t i = 0; i < NELEM(odd); i++)
         snprintf(md->r[n + i].id, sizeof md->r[0].id, "%s", odd[i]);
     {
@@ -220,22 +218,17 @@ static void model_init(model_t *md, size_t n, uint64_t seed)
     for (size_t i = 0; i < NELEM(INDUSTRY); i++) {
         char *k = fold_str(INDUSTRY[i], strlen(INDUSTRY[i]));
         int dup = 0;
-        for (size_t j = 0; j < md->nikeys; j++)
-            dup |= strcmp(md->ikeys[j], k) == 0;
-        if (dup)
-            free(k);
-        else
-            md->ikeys[md->nikeys++] = k;
+        for (size_t j = 0; j < md->nikeys; j++) dup |= strcmp(md->ikeys[j], k) == 0;
+        if (dup) free(k);
+        else md->ikeys[md->nikeys++] = k;
     }
 }
 
 static void model_free(model_t *md)
 {
-    for (size_t i = 0; i < md->n; i++)
-        mrec_clear(&md->r[i]);
+    for (size_t i = 0; i < md->n; i++) mrec_clear(&md->r[i]);
     free(md->r);
-    for (size_t i = 0; i < md->nikeys; i++)
-        free(md->ikeys[i]);
+    for (size_t i = 0; i < md->nikeys; i++) free(md->ikeys[i]);
     gw_index_destroy(&md->ix);
     cr_assert_null(md->ix);
 }
@@ -258,8 +251,7 @@ static int ref_match(const mrec_t *m, const tq_t *t)
     if (!m->alive) return 0;
     if (t->ninds) {
         int ok = 0;
-        for (size_t i = 0; i < t->ninds && m->ikey; i++)
-            ok |= strcmp(m->ikey, t->inds[i]) == 0;
+        for (size_t i = 0; i < t->ninds && m->ikey; i++) ok |= strcmp(m->ikey, t->inds[i]) == 0;
         if (!ok) return 0;
     }
     if (t->mask && !(t->mask & (1u << m->status))) return 0;
@@ -273,10 +265,8 @@ static void describe(const model_t *md, const tq_t *t, char *out, size_t outlen)
     size_t k = 0;
     for (size_t i = 0; i < t->search_len && k + 5 < sizeof s; i++) {
         unsigned char c = (unsigned char)t->search[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\')
-            s[k++] = (char)c;
-        else
-            k += (size_t)snprintf(s + k, sizeof s - k, "\\x%02x", c);
+        if (c >= 0x20 && c < 0x7f && c != '\\') s[k++] = (char)c;
+        else k += (size_t)snprintf(s + k, sizeof s - k, "\\x%02x", c);
     }
     s[k] = '\0';
     char inds[160] = "";
@@ -325,8 +315,7 @@ static int run_page(model_t *md, const tq_t *t, const char *after, const size_t 
     /* expected: the matches with id > after, at most limit of them */
     size_t first = 0;
     if (after)
-        while (first < nmatch && strcmp(md->r[match[first]].id, after) <= 0)
-            first++;
+        while (first < nmatch && strcmp(md->r[match[first]].id, after) <= 0) first++;
     size_t want = nmatch - first < t->limit ? nmatch - first : t->limit;
     int want_more = nmatch - first > t->limit;
 
@@ -349,8 +338,7 @@ static int run_page(model_t *md, const tq_t *t, const char *after, const size_t 
     if (want)
         cr_assert_str_eq(res->last_id, md->r[match[first + want - 1]].id, "%s after=%s: last_id",
                          what, after ? after : "(none)");
-    else
-        cr_assert_str_eq(res->last_id, "", "%s: last_id of an empty page", what);
+    else cr_assert_str_eq(res->last_id, "", "%s: last_id of an empty page", what);
 
     json_error_t e;
     json_t *arr = json_loadb(out.data + skip, out.len - skip, 0, &e);
@@ -405,11 +393,9 @@ static void random_query(const model_t *md, tq_t *t)
             if (len > vl) len = vl;
             size_t at = rnd(vl - len + 1);
             /* keep whole characters so the folded query is what the API would search for */
-            while (at > 0 && ((unsigned char)v[at] & 0xc0) == 0x80)
-                at--;
+            while (at > 0 && ((unsigned char)v[at] & 0xc0) == 0x80) at--;
             size_t end = at + len;
-            while (end < vl && ((unsigned char)v[end] & 0xc0) == 0x80)
-                end++;
+            while (end < vl && ((unsigned char)v[end] & 0xc0) == 0x80) end++;
             char *f = fold_str(v + at, end - at);
             size_t fl = strlen(f);
             if (fl > sizeof t->search) fl = sizeof t->search;
@@ -424,8 +410,7 @@ static void random_query(const model_t *md, tq_t *t)
             "@", "\n", "x", "q", "z", "1", "ø", "ä", "\xc3", "\xa9", "é.", "n\n", "ΣΟ", "MÜ"};
         size_t target = chance(50) ? 1 + rnd(2) : 1 + rnd(6);
         pa_buf_t b = PA_BUF_INIT;
-        while (b.len < target)
-            pa_buf_puts(&b, piece[rnd(NELEM(piece))]);
+        while (b.len < target) pa_buf_puts(&b, piece[rnd(NELEM(piece))]);
         char *f = fold_str(b.data, b.len < target ? b.len : target);
         size_t fl = strlen(f);
         if (fl > sizeof t->search) fl = sizeof t->search;
@@ -445,18 +430,10 @@ static void random_query(const model_t *md, tq_t *t)
     if (chance(20)) {
         t->has_after = 1;
         switch (rnd(4)) {
-        case 0:
-            snprintf(t->after, sizeof t->after, "%s", md->r[rnd(md->n)].id);
-            break;
-        case 1:
-            snprintf(t->after, sizeof t->after, "p-%04zu", rnd(40));
-            break; /* a prefix */
-        case 2:
-            snprintf(t->after, sizeof t->after, "%s~", md->r[rnd(md->n)].id);
-            break;
-        default:
-            snprintf(t->after, sizeof t->after, "%s", chance(50) ? "" : "~");
-            break;
+        case 0: snprintf(t->after, sizeof t->after, "%s", md->r[rnd(md->n)].id); break;
+        case 1: snprintf(t->after, sizeof t->after, "p-%04zu", rnd(40)); break; /* a prefix */
+        case 2: snprintf(t->after, sizeof t->after, "%s~", md->r[rnd(md->n)].id); break;
+        default: snprintf(t->after, sizeof t->after, "%s", chance(50) ? "" : "~"); break;
         }
     }
 }
@@ -474,8 +451,7 @@ static void check_query(model_t *md, const tq_t *t)
 
     size_t first = 0;
     if (t->has_after)
-        while (first < nmatch && strcmp(md->r[match[first]].id, t->after) <= 0)
-            first++;
+        while (first < nmatch && strcmp(md->r[match[first]].id, t->after) <= 0) first++;
 
     char after[GW_ID_MAX + 8];
     const char *ap = NULL;
@@ -524,16 +500,14 @@ static void check_gets(const model_t *md)
             if (m->vals[f])
                 cr_assert(p->f[f] && strcmp(p->f[f], m->vals[f]) == 0, "get(%s).%s", m->id,
                           gw_field_names[f]);
-            else
-                cr_assert_null(p->f[f], "get(%s).%s should be NULL", m->id, gw_field_names[f]);
+            else cr_assert_null(p->f[f], "get(%s).%s should be NULL", m->id, gw_field_names[f]);
         }
         cr_assert_eq(p->hay_len, m->hay_len, "get(%s): hay length", m->id);
         cr_assert(memcmp(p->hay, m->hay, m->hay_len) == 0, "get(%s): hay", m->id);
         if (m->ikey)
             cr_assert(p->industry_key && strcmp(p->industry_key, m->ikey) == 0,
                       "get(%s): industry key", m->id);
-        else
-            cr_assert_null(p->industry_key, "get(%s): industry key", m->id);
+        else cr_assert_null(p->industry_key, "get(%s): industry key", m->id);
     }
     static const char *const nothere[] = {"", "p-", "p-9999999", "nope", "p-000000 ", "P-000000"};
     for (size_t i = 0; i < NELEM(nothere); i++) {
@@ -563,8 +537,7 @@ Test(index, differential_random)
     cr_assert_gt(md.n, 1);
     size_t *order = calloc(md.n, sizeof *order);
     cr_assert_not_null(order);
-    for (size_t i = 0; i < md.n; i++)
-        order[i] = i;
+    for (size_t i = 0; i < md.n; i++) order[i] = i;
     for (size_t i = md.n - 1; i > 0; i--) { /* shuffled insertion order */
         size_t j = rnd(i + 1), tmp = order[i];
         order[i] = order[j];
@@ -601,10 +574,8 @@ Test(index, differential_random)
     for (int round = 0; round < 5; round++) {
         for (size_t k = 0; k < 200; k++) {
             size_t j = rnd(md.n);
-            if (md.r[j].alive && chance(50))
-                model_del(&md, j);
-            else
-                model_put(&md, j);
+            if (md.r[j].alive && chance(50)) model_del(&md, j);
+            else model_put(&md, j);
         }
         gw_index_commit(md.ix);
         check_gets(&md);
@@ -621,8 +592,7 @@ Test(index, full_walk_unfiltered_and_by_status)
     model_t md;
     seed_rng(7);
     model_init(&md, 3000, 7);
-    for (size_t i = 0; i < md.n; i++)
-        model_put(&md, (i * 7919) % md.n); /* 7919 is prime */
+    for (size_t i = 0; i < md.n; i++) model_put(&md, (i * 7919) % md.n); /* 7919 is prime */
     gw_index_commit(md.ix);
     tq_t t;
     memset(&t, 0, sizeof t);
@@ -641,8 +611,7 @@ Test(index, delete_then_reput_same_id)
     model_t md;
     seed_rng(99);
     model_init(&md, 50, 99);
-    for (size_t i = 0; i < md.n; i++)
-        model_put(&md, i);
+    for (size_t i = 0; i < md.n; i++) model_put(&md, i);
     gw_index_commit(md.ix);
     size_t k = 20;
     const char *id = md.r[k].id;
@@ -670,13 +639,11 @@ Test(index, delete_then_reput_same_id)
     check_gets(&md);
     random_queries(&md, 40);
     /* delete every record, then put them back */
-    for (size_t i = 0; i < md.n; i++)
-        model_del(&md, i);
+    for (size_t i = 0; i < md.n; i++) model_del(&md, i);
     cr_assert_eq(gw_index_count(md.ix), 0);
     t.limit = 10;
     check_query(&md, &t);
-    for (size_t i = md.n; i-- > 0;)
-        model_put(&md, i);
+    for (size_t i = md.n; i-- > 0;) model_put(&md, i);
     gw_index_commit(md.ix);
     check_gets(&md);
     random_queries(&md, 40);
@@ -688,8 +655,7 @@ Test(index, compaction_after_mass_delete)
     model_t md;
     uint64_t seed = seed_rng(4242);
     model_init(&md, 10000, seed);
-    for (size_t i = 0; i < md.n; i++)
-        model_put(&md, i);
+    for (size_t i = 0; i < md.n; i++) model_put(&md, i);
     gw_index_commit(md.ix);
     const gw_prospect_t *keep = gw_index_get(md.ix, md.r[1].id);
     cr_assert_not_null(keep);
@@ -709,10 +675,8 @@ Test(index, compaction_after_mass_delete)
     /* after compaction: put new and deleted ids back, update, delete again */
     for (size_t k = 0; k < 3000; k++) {
         size_t j = rnd(md.n);
-        if (md.r[j].alive && chance(30))
-            model_del(&md, j);
-        else
-            model_put(&md, j);
+        if (md.r[j].alive && chance(30)) model_del(&md, j);
+        else model_put(&md, j);
         if (k % 500 == 499) gw_index_commit(md.ix);
     }
     gw_index_commit(md.ix);
@@ -724,8 +688,7 @@ Test(index, compaction_after_mass_delete)
     gw_index_commit(md.ix);
     cr_assert_eq(gw_index_count(md.ix), 0);
     random_queries(&md, 10);
-    for (size_t i = 0; i < 100; i++)
-        model_put(&md, rnd(md.n));
+    for (size_t i = 0; i < 100; i++) model_put(&md, rnd(md.n));
     gw_index_commit(md.ix);
     check_gets(&md);
     random_queries(&md, 20);
@@ -772,11 +735,9 @@ Test(index, swap_in_replaces_contents)
     seed_rng(5);
     model_init(&a, 300, 5);
     model_init(&b, 300, 5);
-    for (size_t i = 0; i < a.n; i++)
-        model_put(&a, i);
+    for (size_t i = 0; i < a.n; i++) model_put(&a, i);
     gw_index_commit(a.ix);
-    for (size_t i = 0; i < b.n; i += 2)
-        model_put(&b, i);
+    for (size_t i = 0; i < b.n; i += 2) model_put(&b, i);
     gw_index_commit(b.ix);
     /* a's index takes b's contents; the model follows b */
     gw_index_swap_in(a.ix, &b.ix);
@@ -785,8 +746,7 @@ Test(index, swap_in_replaces_contents)
     a.ix = NULL;
     check_gets(&b);
     random_queries(&b, 30);
-    for (size_t i = 1; i < b.n; i += 2)
-        model_put(&b, i);
+    for (size_t i = 1; i < b.n; i += 2) model_put(&b, i);
     gw_index_commit(b.ix);
     check_gets(&b);
     random_queries(&b, 30);

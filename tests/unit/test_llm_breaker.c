@@ -7,8 +7,7 @@
 
 static void fail_n(llm_breaker_t *b, int n, uint64_t now)
 {
-    for (int i = 0; i < n; i++)
-        llm_breaker_record(b, LLM_CALL_FAILED, llm_breaker_start(b), now);
+    for (int i = 0; i < n; i++) llm_breaker_record(b, LLM_CALL_FAILED, llm_breaker_start(b), now);
 }
 
 Test(llm_breaker, opens_after_threshold_consecutive_failures)
@@ -35,8 +34,7 @@ Test(llm_breaker, a_success_resets_the_count_and_429_is_neutral)
     llm_breaker_record(&b, LLM_CALL_OK, 0, 0);
     cr_assert_eq(b.failures, 0);
     fail_n(&b, 2, 0);
-    for (int i = 0; i < 10; i++)
-        cr_assert_eq(llm_breaker_record(&b, LLM_CALL_NEUTRAL, 0, 0), 0);
+    for (int i = 0; i < 10; i++) cr_assert_eq(llm_breaker_record(&b, LLM_CALL_NEUTRAL, 0, 0), 0);
     cr_assert_eq(b.failures, 2, "429 neither counts nor resets");
     cr_assert_eq(b.state, LLM_BREAKER_CLOSED);
 }

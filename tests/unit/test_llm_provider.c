@@ -294,11 +294,12 @@ Test(llm_provider, exhausted_quota_or_credit_is_permanent)
           1000);
     cr_assert_eq(res.kind, LLM_RES_PERMANENT, "%s", res.reason);
     cr_assert_eq(res.retry_after_ms, 0);
-    cr_assert_str_eq(res.reason,
-                     "openai: HTTP 429: the account's quota or credit is exhausted (not retried): "
-                     "You exceeded your current quota, please check your plan and billing details.");
+    cr_assert_str_eq(
+        res.reason, "openai: HTTP 429: the account's quota or credit is exhausted (not retried): "
+                    "You exceeded your current quota, please check your plan and billing details.");
     /* the type alone, or one of the billing codes under another type */
-    parse(LLM_PROVIDER_OPENAI, 429, "{\"error\":{\"message\":\"q\",\"type\":\"insufficient_quota\"}}", 0);
+    parse(LLM_PROVIDER_OPENAI, 429,
+          "{\"error\":{\"message\":\"q\",\"type\":\"insufficient_quota\"}}", 0);
     cr_assert_eq(res.kind, LLM_RES_PERMANENT);
     parse(LLM_PROVIDER_OPENAI, 429,
           "{\"error\":{\"message\":\"no credit\",\"type\":\"insufficient_quota\","
@@ -306,7 +307,9 @@ Test(llm_provider, exhausted_quota_or_credit_is_permanent)
           0);
     cr_assert_eq(res.kind, LLM_RES_PERMANENT);
     parse(LLM_PROVIDER_OPENAI, 429,
-          "{\"error\":{\"message\":\"x\",\"type\":\"requests\",\"code\":\"project_spend_limit_exceeded\"}}", 0);
+          "{\"error\":{\"message\":\"x\",\"type\":\"requests\",\"code\":\"project_spend_limit_"
+          "exceeded\"}}",
+          0);
     cr_assert_eq(res.kind, LLM_RES_PERMANENT);
     /* rate limits: transient */
     parse(LLM_PROVIDER_OPENAI, 429,
@@ -341,7 +344,9 @@ Test(llm_provider, exhausted_quota_or_credit_is_permanent)
     cr_assert_eq(res.retry_after_ms, 3000);
     /* another 400: permanent as before, without the quota wording */
     parse(LLM_PROVIDER_ANTHROPIC, 400,
-          "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"max_tokens: required\"}}", 0);
+          "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"max_"
+          "tokens: required\"}}",
+          0);
     cr_assert_eq(res.kind, LLM_RES_PERMANENT);
     cr_assert_null(strstr(res.reason, "quota"), "%s", res.reason);
 }
@@ -351,8 +356,7 @@ Test(llm_provider, error_text_is_bounded_and_valid_utf8)
     char body[4096];
     snprintf(body, sizeof body, "{\"error\":{\"message\":\"");
     size_t n = strlen(body);
-    for (int i = 0; i < 500; i++)
-        n += (size_t)snprintf(body + n, sizeof body - n, "\xc3\xa9");
+    for (int i = 0; i < 500; i++) n += (size_t)snprintf(body + n, sizeof body - n, "\xc3\xa9");
     snprintf(body + n, sizeof body - n, "\"}}");
     parse(LLM_PROVIDER_OPENAI, 400, body, 0);
     cr_assert_lt(strlen(res.reason), 400);

@@ -58,7 +58,7 @@ static long long int_cmd(const char *fmt, const char *arg)
 #define near(got, want, ...)                                                                       \
     do {                                                                                           \
         long g_ = (got), w_ = (want);                                                              \
-        cr_assert(g_ >= w_ && g_ <= w_ + 1, "got %ld, want %ld: " __VA_ARGS__, g_, w_);           \
+        cr_assert(g_ >= w_ && g_ <= w_ + 1, "got %ld, want %ld: " __VA_ARGS__, g_, w_);            \
     } while (0)
 
 /* An answer of a non-blocking call. */
@@ -93,8 +93,7 @@ static void wait_for(got_t *g)
 {
     cr_assert_eq(g->called, 0, "answered inside the call");
     uint64_t end = rf_now_ms() + 5000;
-    while (!g->called && rf_now_ms() < end)
-        pa_loop_run_once(loop, 20);
+    while (!g->called && rf_now_ms() < end) pa_loop_run_once(loop, 20);
     cr_assert_eq(g->called, 1, "no answer");
 }
 
@@ -218,17 +217,18 @@ Test(llm_redis, cache_hits_and_misses_are_counted_and_values_bounded)
 {
     char k1[LLM_CACHE_KEY_MAX], k2[LLM_CACHE_KEY_MAX], k3[LLM_CACHE_KEY_MAX];
     cr_assert_eq(llm_cache_key("pa:", "openai", "http://h/v1/chat/completions", "compose",
-                               "{\"a\":1}", 7, k1, sizeof k1), 0);
+                               "{\"a\":1}", 7, k1, sizeof k1),
+                 0);
     cr_assert_eq(strlen(k1), strlen("pa:llm:cache:") + 64, "%s", k1);
     cr_assert_eq(strncmp(k1, "pa:llm:cache:", 13), 0, "%s", k1);
     llm_cache_key("pa:", "openai", "http://h/v1/chat/completions", "compose", "{\"a\":1}", 7, k2,
                   sizeof k2);
     cr_assert_str_eq(k1, k2, "the same request, the same key");
-    llm_cache_key("pa:", "anthropic", "http://h/v1/chat/completions", "compose", "{\"a\":1}", 7,
-                  k3, sizeof k3);
+    llm_cache_key("pa:", "anthropic", "http://h/v1/chat/completions", "compose", "{\"a\":1}", 7, k3,
+                  sizeof k3);
     cr_assert_str_neq(k1, k3, "another provider, another key");
-    llm_cache_key("pa:", "openai", "http://h/v1/chat/completions", "generate", "{\"a\":1}", 7,
-                  k3, sizeof k3);
+    llm_cache_key("pa:", "openai", "http://h/v1/chat/completions", "generate", "{\"a\":1}", 7, k3,
+                  sizeof k3);
     cr_assert_str_neq(k1, k3, "another stage, another key");
     llm_cache_key("pa:", "openai", "http://h/v1/chat/completions", "compose", "{\"a\":2}", 7, k3,
                   sizeof k3);

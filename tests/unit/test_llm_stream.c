@@ -85,15 +85,19 @@ Test(llm_sse, one_optional_space_and_fields_without_colon)
 {
     expect("data:no space\n\n", "message=no space|");
     expect("data:  two spaces\n\n", "message= two spaces|");
-    expect("data\n\n", "message=|");          /* a data field with an empty value */
-    expect("event: x\n\n", "");                /* no data: nothing is dispatched */
+    expect("data\n\n", "message=|"); /* a data field with an empty value */
+    expect("event: x\n\n", "");      /* no data: nothing is dispatched */
     expect("data: a:b: c\n\n", "message=a:b: c|");
 }
 
 Test(llm_sse, a_leading_bom_is_dropped_and_an_unfinished_event_is_not_dispatched)
 {
-    expect("\xef\xbb\xbf" "data: a\n\n", "message=a|");
-    expect("\xef\xbb" "data: a\n\n", ""); /* a broken BOM is kept: the field is not "data" */
+    expect("\xef\xbb\xbf"
+           "data: a\n\n",
+           "message=a|");
+    expect("\xef\xbb"
+           "data: a\n\n",
+           ""); /* a broken BOM is kept: the field is not "data" */
     expect("data: a\n\ndata: b\n", "message=a|");
     expect("data: a\n\ndata: b", "message=a|");
 }
@@ -145,17 +149,23 @@ Test(llm_sse, a_refused_event_stops_the_parser)
 /* ---- provider streams --------------------------------------------------------------------- */
 
 static const char openai_ok[] =
-    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
+    "data: "
+    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
     "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}],"
     "\"usage\":null}\n\n"
-    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
+    "data: "
+    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
     "[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"finish_reason\":null}],\"usage\":null}\n\n"
     ": a comment\n\n"
-    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
-    "[{\"index\":0,\"delta\":{\"content\":\" w\\u00f6rld \\\"q\\\"\\n\"},\"finish_reason\":null}]}\n\n"
-    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
+    "data: "
+    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
+    "[{\"index\":0,\"delta\":{\"content\":\" w\\u00f6rld "
+    "\\\"q\\\"\\n\"},\"finish_reason\":null}]}\n\n"
+    "data: "
+    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
     "[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
-    "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
+    "data: "
+    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-x-2024\",\"choices\":"
     "[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":4,\"total_tokens\":15}}\n\n"
     "data: [DONE]\n\n";
 
@@ -230,7 +240,8 @@ Test(llm_stream, a_stream_without_its_end_marker_is_transient)
     char *part = pa_strndup(openai_ok, (size_t)(cut - openai_ok));
     run(LLM_PROVIDER_OPENAI, part, 50, &res, NULL);
     cr_assert_eq(res.kind, LLM_RES_TRANSIENT);
-    cr_assert(strstr(res.reason, "openai: the stream ended before its end marker"), "%s", res.reason);
+    cr_assert(strstr(res.reason, "openai: the stream ended before its end marker"), "%s",
+              res.reason);
     cr_assert_null(res.text);
     free(part);
     cut = strstr(anthropic_ok, "event: message_stop");
@@ -264,8 +275,8 @@ Test(llm_stream, error_events_mid_stream)
         1, &res, NULL);
     cr_assert_eq(res.kind, LLM_RES_PERMANENT, "%s", res.reason);
     run(LLM_PROVIDER_OPENAI,
-        "data: {\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\"}}\n\n", 5,
-        &res, NULL);
+        "data: {\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\"}}\n\n",
+        5, &res, NULL);
     cr_assert_eq(res.kind, LLM_RES_TRANSIENT);
     cr_assert_str_eq(res.reason, "openai: an error in the stream: The server had an error");
 }
@@ -281,7 +292,8 @@ Test(llm_stream, refusals_and_content_filters_are_permanent)
     cr_assert_eq(res.kind, LLM_RES_PERMANENT);
     cr_assert_str_eq(res.reason, "openai: the model refused: I can't help.");
     run(LLM_PROVIDER_OPENAI,
-        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\ndata: [DONE]\n\n",
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"content_filter\"}]}\n\ndata: "
+        "[DONE]\n\n",
         4, &res, NULL);
     cr_assert_eq(res.kind, LLM_RES_PERMANENT);
     cr_assert(strstr(res.reason, "content filter"), "%s", res.reason);
@@ -296,8 +308,8 @@ Test(llm_stream, refusals_and_content_filters_are_permanent)
 Test(llm_stream, malformed_events_and_long_lines)
 {
     llm_res_t res;
-    run(LLM_PROVIDER_OPENAI, "data: {\"choices\":[{\"delta\":{\"content\":\"x\"\n\ndata: [DONE]\n\n",
-        2, &res, NULL);
+    run(LLM_PROVIDER_OPENAI,
+        "data: {\"choices\":[{\"delta\":{\"content\":\"x\"\n\ndata: [DONE]\n\n", 2, &res, NULL);
     cr_assert_eq(res.kind, LLM_RES_TRANSIENT);
     cr_assert(strstr(res.reason, "not a JSON object"), "%s", res.reason);
     pa_buf_t in = PA_BUF_INIT;
@@ -311,8 +323,8 @@ Test(llm_stream, malformed_events_and_long_lines)
     pa_buf_free(&in);
     /* after the end marker nothing counts */
     run(LLM_PROVIDER_OPENAI,
-        "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: [DONE]\n\ndata: junk\n\n", 3,
-        &res, NULL);
+        "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: [DONE]\n\ndata: junk\n\n",
+        3, &res, NULL);
     cr_assert_eq(res.kind, LLM_RES_OK, "%s", res.reason);
     cr_assert_str_eq(res.text, "ok");
     cr_assert_str_eq(res.model, "asked", "the model asked for when the answer names none");

@@ -137,8 +137,7 @@ Test(llm_template, template_length_bound)
     cr_assert(t);
     /* 10,000 two-byte characters is fine, one more is not */
     size_t n = 0;
-    for (int i = 0; i < LLM_TEMPLATE_MAX_CHARS; i++)
-        t[n++] = '\xc3', t[n++] = '\xa9';
+    for (int i = 0; i < LLM_TEMPLATE_MAX_CHARS; i++) t[n++] = '\xc3', t[n++] = '\xa9';
     t[n] = '\0';
     llm_fields_t f = {input, sender, enrich};
     cr_assert_eq(llm_render(t, n, &f, &out, err, sizeof err), 0, "%s", err);

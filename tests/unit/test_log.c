@@ -134,8 +134,7 @@ Test(log, every_level_has_its_name)
     json_t *arr = lines();
     cr_assert_eq(json_array_size(arr), 4);
     const char *want[] = {"debug", "info", "warn", "error"};
-    for (size_t i = 0; i < 4; i++)
-        cr_assert_str_eq(str(json_array_get(arr, i), "level"), want[i]);
+    for (size_t i = 0; i < 4; i++) cr_assert_str_eq(str(json_array_get(arr, i), "level"), want[i]);
     json_decref(arr);
 }
 
@@ -234,8 +233,7 @@ Test(log, long_line_is_one_line)
 {
     size_t n = 20000;
     char *big = malloc(n + 1);
-    for (size_t i = 0; i < n; i++)
-        big[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < n; i++) big[i] = (char)('a' + i % 26);
     big[n] = '\0';
     pa_info("big", PA_S("payload", big), PA_I("after", 7));
     json_t *j = only_line();
@@ -291,16 +289,14 @@ Test(log, concurrent_threads_never_interleave_lines)
         args[i] = (worker_arg_t){i, PER};
         pthread_create(&t[i], NULL, worker, &args[i]);
     }
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
     json_t *arr = lines(); /* asserts every line is a whole JSON object */
     cr_assert_eq(json_array_size(arr), THREADS * PER);
     static unsigned char seen[THREADS][PER];
     memset(seen, 0, sizeof seen);
     size_t i;
     json_t *l;
-    json_array_foreach(arr, i, l)
-    {
+    json_array_foreach(arr, i, l) {
         long long th = json_integer_value(json_object_get(l, "thread"));
         long long k = json_integer_value(json_object_get(l, "i"));
         cr_assert(th >= 0 && th < THREADS && k >= 0 && k < PER);

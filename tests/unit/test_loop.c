@@ -43,10 +43,8 @@ Test(loop, two_thousand_pipes_are_watched_and_each_read_once)
         cr_assert_eq(pa_loop_watch(l, p[i][0], PA_IO_READ, count_read, &hits), 0);
     }
     cr_assert_eq(pa_loop_watched(l), (unsigned)n);
-    for (int i = 0; i < n; i++)
-        cr_assert_eq(write(p[i][1], "x", 1), 1);
-    for (int turns = 0; hits < n && turns < 100; turns++)
-        pa_loop_run_once(l, 100);
+    for (int i = 0; i < n; i++) cr_assert_eq(write(p[i][1], "x", 1), 1);
+    for (int turns = 0; hits < n && turns < 100; turns++) pa_loop_run_once(l, 100);
     cr_assert_eq(hits, n);
     /* nothing left to read: a turn runs nothing */
     cr_assert_eq(pa_loop_run_once(l, 0), 0);
@@ -85,8 +83,7 @@ Test(loop, timers_fire_in_due_order_and_one_shots_once)
     pa_loop_timer(l, 20, 0, tagged, (void *)(intptr_t)2);
     pa_loop_timer(l, 10, 0, tagged, (void *)(intptr_t)11); /* same due: creation order */
     uint64_t start = pa_mono_ms();
-    while (r.n < 4 && pa_mono_ms() - start < 2000)
-        pa_loop_run_once(l, -1);
+    while (r.n < 4 && pa_mono_ms() - start < 2000) pa_loop_run_once(l, -1);
     cr_assert_eq(r.n, 4);
     cr_assert_eq(r.order[0], 1);
     cr_assert_eq(r.order[1], 11);
@@ -138,8 +135,7 @@ Test(loop, a_repeating_timer_repeats_until_it_stops_itself)
     rec_t r = {0};
     r.self = pa_loop_timer(l, 1, 2, repeat_then_stop, &r);
     uint64_t start = pa_mono_ms();
-    while (pa_mono_ms() - start < 100)
-        pa_loop_run_once(l, 5);
+    while (pa_mono_ms() - start < 100) pa_loop_run_once(l, 5);
     cr_assert_eq(r.n, 3);
     cr_assert_null(r.self);
     cr_assert_eq(pa_loop_next_timeout(l), -1);
@@ -190,8 +186,7 @@ Test(loop, a_descriptor_unwatched_in_an_earlier_callback_of_the_turn_is_not_call
     }
     pa_loop_run_once(l, 100);
     cr_assert_eq(p.calls, 1);
-    for (int i = 0; i < 2; i++)
-        close(p.fds[i][0]), close(p.fds[i][1]);
+    for (int i = 0; i < 2; i++) close(p.fds[i][0]), close(p.fds[i][1]);
     pa_loop_destroy(&l);
 }
 

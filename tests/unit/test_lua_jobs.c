@@ -142,14 +142,10 @@ static json_t *events_of(const char *job)
         const char *ej = NULL, *tasks = NULL, *state = NULL, *total = "";
         for (size_t k = 0; k + 1 < f->elements; k += 2) {
             const char *name = f->element[k]->str, *v = f->element[k + 1]->str;
-            if (!strcmp(name, "job"))
-                ej = v;
-            else if (!strcmp(name, "tasks"))
-                tasks = v;
-            else if (!strcmp(name, "state"))
-                state = v;
-            else if (!strcmp(name, "total"))
-                total = v;
+            if (!strcmp(name, "job")) ej = v;
+            else if (!strcmp(name, "tasks")) tasks = v;
+            else if (!strcmp(name, "state")) state = v;
+            else if (!strcmp(name, "total")) total = v;
         }
         if (!ej || strcmp(ej, job)) continue;
         if (tasks) {
@@ -178,8 +174,7 @@ static int has_event(const char *job, const char *tid, const char *stage, const 
     int found = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(evs, i, e)
-    {
+    json_array_foreach(evs, i, e) {
         const char *f[6] = {0};
         for (size_t j = 0; j < 6 && j < json_array_size(e); j++)
             f[j] = json_string_value(json_array_get(e, j));
@@ -330,10 +325,8 @@ Test(lua_jobs, docs_show_the_stage_table)
 {
     const char *src = getenv("PA_SOURCE_DIR");
     char path[4096];
-    if (src)
-        snprintf(path, sizeof path, "%s/docs/architecture.md", src);
-    else
-        snprintf(path, sizeof path, "%s", "docs/architecture.md");
+    if (src) snprintf(path, sizeof path, "%s/docs/architecture.md", src);
+    else snprintf(path, sizeof path, "%s", "docs/architecture.md");
     FILE *f = fopen(path, "rb");
     if (!f && !src) cr_skip_test("cannot read %s; set PA_SOURCE_DIR", path);
     cr_assert_not_null(f, "cannot read %s", path);

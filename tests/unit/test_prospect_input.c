@@ -108,8 +108,7 @@ static char *kv(const char *key, const char *value)
 static char *repeat(const char *unit, size_t times, const char *tail)
 {
     pa_buf_t b = PA_BUF_INIT;
-    for (size_t i = 0; i < times; i++)
-        pa_buf_puts(&b, unit);
+    for (size_t i = 0; i < times; i++) pa_buf_puts(&b, unit);
     pa_buf_puts(&b, tail);
     return pa_buf_detach(&b, NULL);
 }
@@ -261,15 +260,13 @@ Test(prospect_input, not_an_object)
 Test(prospect_input, id_charset_and_length)
 {
     static const char *const good[] = {"p-000001", "a", "A.b_c-D9", "0", "_", "-", ".", "p-01J8ZK"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        ok_value("id", good[i]);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) ok_value("id", good[i]);
     char *max = repeat("x", GW_ID_MAX, ""), *over = repeat("x", GW_ID_MAX + 1, "");
     ok_value("id", max);
     bad_value("id", over, "1 to 64");
     static const char *const badids[] = {"",    "p 1",       "p/1", "é",    "p:1", "p+1", "p@1",
                                          "p~1", "p\\u00001", "\\t", "p%20", "p,1", "p*"};
-    for (size_t i = 0; i < sizeof badids / sizeof badids[0]; i++)
-        bad_value("id", badids[i], "id");
+    for (size_t i = 0; i < sizeof badids / sizeof badids[0]; i++) bad_value("id", badids[i], "id");
     cr_assert(gw_id_valid("p-1", 3));
     cr_assert_not(gw_id_valid("p-1", 0));
     cr_assert(gw_id_valid(max, GW_ID_MAX));
@@ -301,8 +298,7 @@ Test(prospect_input, dates)
 {
     static const char *const good[] = {"2024-02-29", "2000-02-29", "2026-04-30", "2026-12-31",
                                        "2026-01-01", "1999-12-31", "2023-02-28"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        ok_value("lastContactDate", good[i]);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) ok_value("lastContactDate", good[i]);
     static const char *const baddates[] = {
         "2023-02-29", "1900-02-29",           "2100-02-29", "2026-13-01", "2026-00-10",
         "2026-04-31", "2026-01-32",           "2026-01-00", "2026-1-01",  "2026/01/01",
@@ -319,8 +315,7 @@ Test(prospect_input, emails)
     static const char *const good[] = {"a@b.co", "zoe.bianchi@blue-learning-sa-1115.example",
                                        "x+tag@sub.example.com", "UPPER@EXAMPLE.COM",
                                        "o'brien@example.ie"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        ok_value("email", good[i]);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) ok_value("email", good[i]);
     static const char *const bademails[] = {"",          "a",         "a@",       "@b.co",
                                             "a@b",       "a@@b.co",   "a@b@c.co", "a b@c.co",
                                             "a@.b.co",   "a@b.co.",   "<a@b.co>", "a@b.co,c@d.co",
@@ -344,8 +339,7 @@ Test(prospect_input, urls_http_and_https_only)
     static const char *const good[] = {"http://example.com", "https://example.com/",
                                        "https://blue-learning-sa-1115.example/path?q=1#frag",
                                        "http://127.0.0.1:8080/x", "https://例え.jp/"};
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        ok_value("website", good[i]);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) ok_value("website", good[i]);
     static const char *const badurls[] = {"",
                                           "example.com",
                                           "ftp://example.com",
@@ -389,10 +383,8 @@ static void length_limits(const char *field, size_t min, size_t max)
         free(atmax);
         free(over);
     }
-    if (min)
-        bad_value(field, "", "characters");
-    else
-        ok_value(field, "");
+    if (min) bad_value(field, "", "characters");
+    else ok_value(field, "");
 }
 
 Test(prospect_input, name_and_company_1_to_200_characters)
@@ -542,10 +534,8 @@ Test(prospect_new, builds_the_record)
     cr_assert_str_eq(json_string_value(json_object_get(j, "id")), "p-000042");
     for (int f = 0; f < GW_F_COUNT; f++) {
         json_t *v = json_object_get(j, gw_field_names[f]);
-        if (vals[f])
-            cr_assert_str_eq(json_string_value(v), vals[f]);
-        else
-            cr_assert(json_is_null(v), "%s should be null", gw_field_names[f]);
+        if (vals[f]) cr_assert_str_eq(json_string_value(v), vals[f]);
+        else cr_assert(json_is_null(v), "%s should be null", gw_field_names[f]);
     }
     json_decref(j);
     free(p);

@@ -88,27 +88,13 @@ static void build(pa_buf_t *b, const ent_t *e, size_t n)
         msgpack_pack_str_with_body(&pk, e[k].key, strlen(e[k].key));
         size_t len = e[k].n ? e[k].n : (e[k].s ? strlen(e[k].s) : 0);
         switch (e[k].kind) {
-        case E_STR:
-            msgpack_pack_str_with_body(&pk, e[k].s, len);
-            break;
-        case E_BIN:
-            msgpack_pack_bin_with_body(&pk, e[k].s, len);
-            break;
-        case E_UINT:
-            msgpack_pack_uint64(&pk, e[k].u);
-            break;
-        case E_INT:
-            msgpack_pack_int64(&pk, e[k].i);
-            break;
-        case E_BOOL:
-            e[k].u ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-            break;
-        case E_NIL:
-            msgpack_pack_nil(&pk);
-            break;
-        case E_RAW:
-            pa_buf_put(b, e[k].s, len);
-            break;
+        case E_STR: msgpack_pack_str_with_body(&pk, e[k].s, len); break;
+        case E_BIN: msgpack_pack_bin_with_body(&pk, e[k].s, len); break;
+        case E_UINT: msgpack_pack_uint64(&pk, e[k].u); break;
+        case E_INT: msgpack_pack_int64(&pk, e[k].i); break;
+        case E_BOOL: e[k].u ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk); break;
+        case E_NIL: msgpack_pack_nil(&pk); break;
+        case E_RAW: pa_buf_put(b, e[k].s, len); break;
         }
     }
 }
@@ -170,8 +156,9 @@ static pa_msg_t *make_cancel(int with_reason)
 {
     pa_msg_t *m = pa_msg_new(PA_CMD_CANCEL);
     pa_msg_set_str(m, PA_FIELD_CANCEL_JOB_ID, "01hx0000000000000000000001");
-    pa_msg_set_str(m, PA_FIELD_CANCEL_TASK_ID, with_reason ? "01hx0000000000000000000001:000007"
-                                                           : "01hx0000000000000000000001:000001");
+    pa_msg_set_str(m, PA_FIELD_CANCEL_TASK_ID,
+                   with_reason ? "01hx0000000000000000000001:000007"
+                               : "01hx0000000000000000000001:000001");
     if (with_reason) pa_msg_set_str(m, PA_FIELD_CANCEL_REASON, "HTTP 503 from provider");
     return m;
 }
@@ -328,8 +315,7 @@ Test(proto_roundtrip, cancel_with_and_without_reason)
         if (with)
             cr_assert_str_eq(pa_msg_str(back, PA_FIELD_CANCEL_REASON, NULL),
                              "HTTP 503 from provider");
-        else
-            cr_assert_null(pa_msg_str(back, PA_FIELD_CANCEL_REASON, NULL));
+        else cr_assert_null(pa_msg_str(back, PA_FIELD_CANCEL_REASON, NULL));
         cr_assert_str_eq(pa_msg_str(back, PA_FIELD_CANCEL_TASK_ID, NULL),
                          with ? "01hx0000000000000000000001:000007"
                               : "01hx0000000000000000000001:000001");
@@ -507,8 +493,7 @@ Test(proto_table, declarations_are_consistent)
             const pa_proto_field_desc_t *f = &d->fields[i];
             cr_assert_gt(strlen(f->name), 0);
             cr_assert_lt(strlen(f->name), 32);
-            for (size_t j = 0; j < i; j++)
-                cr_assert_str_neq(d->fields[j].name, f->name);
+            for (size_t j = 0; j < i; j++) cr_assert_str_neq(d->fields[j].name, f->name);
             if (f->type == PA_PROTO_BOOL) continue;
             if (f->type != PA_PROTO_INT) cr_assert_geq(f->min, 0, "%s.%s", d->name, f->name);
             if (f->min >= 0) cr_assert_leq((uint64_t)f->min, f->max, "%s.%s", d->name, f->name);
@@ -550,14 +535,10 @@ static void doc_table(pa_buf_t *b, const pa_proto_msg_desc_t *d)
             break;
         case PA_PROTO_UINT:
         case PA_PROTO_INT:
-            if (f->max == PA_PROTO_NOLIMIT)
-                pa_buf_printf(b, "%" PRId64 "..2^64-1 |\n", f->min);
-            else
-                pa_buf_printf(b, "%" PRId64 "..%" PRIu64 " |\n", f->min, f->max);
+            if (f->max == PA_PROTO_NOLIMIT) pa_buf_printf(b, "%" PRId64 "..2^64-1 |\n", f->min);
+            else pa_buf_printf(b, "%" PRId64 "..%" PRIu64 " |\n", f->min, f->max);
             break;
-        case PA_PROTO_BOOL:
-            pa_buf_puts(b, "- |\n");
-            break;
+        case PA_PROTO_BOOL: pa_buf_puts(b, "- |\n"); break;
         }
     }
 }
@@ -569,8 +550,7 @@ static char *slurp(const char *path)
     pa_buf_t b = PA_BUF_INIT;
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        pa_buf_put(&b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) pa_buf_put(&b, chunk, n);
     fclose(f);
     return pa_buf_detach(&b, NULL);
 }
@@ -708,23 +688,20 @@ Test(proto_body, nesting_deeper_than_8)
     /* {"x": [[[[[[[[1]]]]]]]]}: the map and 8 arrays make 9 levels. */
     unsigned char b[16] = {0x81, 0xa1, 'x'};
     size_t n = 3;
-    for (int k = 0; k < 8; k++)
-        b[n++] = 0x91;
+    for (int k = 0; k < 8; k++) b[n++] = 0x91;
     b[n++] = 0x01;
     expect_error(HDR_TASK, b, n, "TASK: nesting deeper than 8");
 
     /* 8 levels are well-formed: the body is then refused for its content, not its shape. */
     n = 3;
-    for (int k = 0; k < 7; k++)
-        b[n++] = 0x91;
+    for (int k = 0; k < 7; k++) b[n++] = 0x91;
     b[n++] = 0x01;
     expect_error(HDR_TASK, b, n, "TASK: unknown field 'x'");
 
     /* depth counts maps too, and an empty container still counts */
     unsigned char c[32] = {0x81, 0xa1, 'x'};
     n = 3;
-    for (int k = 0; k < 7; k++)
-        c[n++] = 0x81, c[n++] = 0xa0;
+    for (int k = 0; k < 7; k++) c[n++] = 0x81, c[n++] = 0xa0;
     c[n++] = 0x90;
     expect_error(HDR_TASK, c, n, "TASK: nesting deeper than 8");
 }
@@ -771,10 +748,8 @@ static void check_every_truncation(const pa_msg_t *m)
         cr_assert_eq(decode_exact(hdr, 4, body.data, len, &out, err, sizeof err), -1,
                      "%s decoded from %zu of %zu bytes", pa_msg_name(m), len, body.len);
         cr_assert_null(out);
-        if (len == 0)
-            cr_assert_str_eq(strchr(err, ':'), ": empty body");
-        else
-            cr_assert_not_null(strstr(err, ": body truncated"), "%zu: %s", len, err);
+        if (len == 0) cr_assert_str_eq(strchr(err, ':'), ": empty body");
+        else cr_assert_not_null(strstr(err, ": body truncated"), "%zu: %s", len, err);
     }
     pa_msg_t *out = NULL;
     cr_assert_eq(decode_exact(hdr, 4, body.data, body.len, &out, err, sizeof err), 0);
@@ -1125,8 +1100,7 @@ Test(proto_types, any_is_bounded_too)
     /* {"i": 0, "a": <7 nested arrays>} is 8 levels; one more is refused, on decode and encode. */
     unsigned char b[32] = {0x82, 0xa1, 'i', 0x00, 0xa1, 'a'};
     size_t n = 6;
-    for (int k = 0; k < 7; k++)
-        b[n++] = 0x91;
+    for (int k = 0; k < 7; k++) b[n++] = 0x91;
     b[n++] = 0xc3;
     pa_msg_t *m = NULL;
     char err[PA_PROTO_ERRLEN];
@@ -1136,8 +1110,7 @@ Test(proto_types, any_is_bounded_too)
     pa_msg_destroy(&m);
 
     n = 6;
-    for (int k = 0; k < 8; k++)
-        b[n++] = 0x91;
+    for (int k = 0; k < 8; k++) b[n++] = 0x91;
     b[n++] = 0xc3;
     cr_assert_eq(pa_proto__decode_body(&test_desc, b, n, &m, err, sizeof err), -1);
     cr_assert_str_eq(err, "TEST: nesting deeper than 8");

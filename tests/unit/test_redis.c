@@ -245,8 +245,7 @@ Test(redis, eval_with_many_args_and_binary_values)
     enum { N = 100 }; /* more than the 32-entry stack argv */
     const char *argv[N];
     size_t lens[N];
-    for (int i = 0; i < N; i++)
-        argv[i] = "a\0b", lens[i] = 3;
+    for (int i = 0; i < N; i++) argv[i] = "a\0b", lens[i] = 3;
     redisReply *rep = pa_redis_eval(cli, &count, 2, N, argv, lens);
     must(rep, REDIS_REPLY_ARRAY, "eval");
     cr_assert_eq(rep->elements, 3);
@@ -265,8 +264,7 @@ Test(redis, pipelined_evalsha)
         const char *argv[] = {"sum", "2"};
         cr_assert_eq(pa_redis_append_evalsha(cli, &add, 1, 2, argv, NULL), 0);
     }
-    for (int i = 0; i < 50; i++)
-        expect_int(pa_redis_get_reply(cli), 2 * (i + 1), "EVALSHA");
+    for (int i = 0; i < 50; i++) expect_int(pa_redis_get_reply(cli), 2 * (i + 1), "EVALSHA");
 }
 
 typedef struct {
@@ -302,8 +300,7 @@ Test(redis, one_script_shared_by_threads)
         rf_redis_url(&srv, 0, args[i].url, sizeof args[i].url);
         pthread_create(&th[i], NULL, script_worker, &args[i]);
     }
-    for (int i = 0; i < T; i++)
-        pthread_join(th[i], NULL);
+    for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < T; i++)
         cr_assert_eq(args[i].ok, 200, "thread %d: %d of 200", i, args[i].ok);
     redisReply *rep = pa_redis_cmd(cli, "GET shared-counter");

@@ -203,8 +203,7 @@ Test(utf8_len, two_hundred_characters_of_two_bytes)
 {
     /* the API's "1 to 200 characters" rule counts code points, not bytes */
     char s[401];
-    for (int i = 0; i < 200; i++)
-        memcpy(s + 2 * i, "é", 2);
+    for (int i = 0; i < 200; i++) memcpy(s + 2 * i, "é", 2);
     s[400] = '\0';
     cr_assert_eq(pa_utf8_len(s, 400), 200);
     cr_assert(pa_utf8_valid(s, 400));

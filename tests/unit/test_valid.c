@@ -26,8 +26,7 @@ static void fini(void)
     reset();
     static const char *const vars[] = {"SENDER_NAME",  "SENDER_EMAIL", "SENDER_COMPANY",
                                        "SENDER_PHONE", "SENDER_TITLE", "SENDER_WEBSITE"};
-    for (size_t i = 0; i < 6; i++)
-        unsetenv(vars[i]);
+    for (size_t i = 0; i < 6; i++) unsetenv(vars[i]);
 }
 
 TestSuite(valid, .init = reset, .fini = fini);

@@ -251,7 +251,8 @@ static in_t gw_expect(pa_cmd_t cmd, int timeout_ms)
 
 static void gw_send(zframe_t *ident, const pa_msg_t *m)
 {
-    cr_assert_eq(pa_proto_send(zsock_resolve(router), zframe_data(ident), zframe_size(ident), m), 0);
+    cr_assert_eq(pa_proto_send(zsock_resolve(router), zframe_data(ident), zframe_size(ident), m),
+                 0);
 }
 
 static void send_task(zframe_t *ident, const char *key, const char *lease, unsigned attempt,
@@ -319,8 +320,8 @@ static char *rget(const char *fmt, const char *a, const char *b)
 static void seed_task(const char *job, const char *key, const char *lease)
 {
     rdo("HSET pa:job:%s id %s status running total 1 stages submit max_attempts {} running 1 "
-         "queued 0 succeeded 0 failed 0 cancelled 0",
-         job, job);
+        "queued 0 succeeded 0 failed 0 cancelled 0",
+        job, job);
     rdo("HSET pa:task:%s state running lease %s worker %s stage submit attempt 1", key, lease, WID);
     rdo("ZADD pa:worker:%s:tasks %llu %s", WID, (unsigned long long)time(NULL) * 1000 + 30000, key);
     rdo("SADD pa:leasing %s", WID);
@@ -546,8 +547,7 @@ Test(worker_runtime, lost_lease_and_cancelled_job_reach_on_cancel_through_the_le
     for (int i = 0; i < 2; i++) {
         if (!strcmp(D.cancels[i].key, "j-e:000001"))
             cr_assert_str_eq(D.cancels[i].reason, "lease lost");
-        else
-            cr_assert_str_eq(D.cancels[i].reason, "job cancelled", "%s", D.cancels[i].key);
+        else cr_assert_str_eq(D.cancels[i].reason, "job cancelled", "%s", D.cancels[i].key);
     }
     pthread_mutex_unlock(&D.mu);
     cr_assert_eq(wait_cancels(3, 1200), 2, "j-g's lease holds");
@@ -591,7 +591,8 @@ Test(worker_runtime, capacity_1024_with_a_descriptor_pair_per_task)
     /* a soft limit of 1024 open files would stop this: the runtime raises it to the hard one */
     struct rlimit rl;
     cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-    if (rl.rlim_max < 4096) cr_skip_test("the hard limit of open files is %lu", (unsigned long)rl.rlim_max);
+    if (rl.rlim_max < 4096)
+        cr_skip_test("the hard limit of open files is %lu", (unsigned long)rl.rlim_max);
     rlim_t soft = rl.rlim_cur;
     rl.rlim_cur = 1024;
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
@@ -620,7 +621,8 @@ Test(worker_runtime, capacity_1024_with_a_descriptor_pair_per_task)
     }
     cr_assert_eq(back, 1024, "every task ended and gave its slot back");
     cr_assert_eq(D.pipe_err, 0, "pipes or watches failed");
-    cr_assert_geq(D.peak_watched, 1024, "1024 descriptors watched at once (got %d)", D.peak_watched);
+    cr_assert_geq(D.peak_watched, 1024, "1024 descriptors watched at once (got %d)",
+                  D.peak_watched);
     cr_assert_eq(atomic_load(&D.arenas_freed), 1024);
     zframe_destroy(&ident);
     stop_worker();
@@ -634,8 +636,12 @@ Test(worker_runtime, dispatcher_cancel_reaches_the_worker_at_once)
     int port = rf_free_port();
     char bind[64];
     snprintf(bind, sizeof bind, "tcp://127.0.0.1:%d", port);
-    gw_dispatch_opts_t o = {.bind = bind, .redis_url = url, .prefix = "pa:",
-                            .redis_timeout_ms = 2000, .heartbeat_ms = 200, .lease_ms = 30000,
+    gw_dispatch_opts_t o = {.bind = bind,
+                            .redis_url = url,
+                            .prefix = "pa:",
+                            .redis_timeout_ms = 2000,
+                            .heartbeat_ms = 200,
+                            .lease_ms = 30000,
                             .gateway_id = "unit"};
     char err[256];
     dispatcher = gw_dispatch_new(&o, err, sizeof err);

@@ -66,8 +66,8 @@ static char *result_of(tt_t *tt, const char *claim)
             json_string_value(json_object_get(json_object_get(tt->payload, "input"), "prompt"));
         char *out = NULL;
         if (asprintf(&out, "test: %s", prompt ? prompt : "") < 0) out = NULL;
-        r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out ? out : "", "provider",
-                      "test", "model", "prospect-test-worker", "usage", "prompt_tokens",
+        r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out ? out : "", "provider", "test",
+                      "model", "prospect-test-worker", "usage", "prompt_tokens",
                       (int)(prompt ? strlen(prompt) : 0), "completion_tokens", 1);
         free(out);
     } else {
@@ -97,15 +97,15 @@ static void finish(tt_t *tt)
     else if (strcmp(mode, "retry_once") == 0 && t->attempt == 1)
         pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure", 0);
     else if (strcmp(mode, "transient") == 0 && !t->last_attempt)
-        pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure before the last attempt", 0);
+        pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure before the last attempt",
+                       0);
     else if (strcmp(mode, "captcha") == 0)
         pa_worker_done(w, t, PA_OUT_CAPTCHA_REQUIRED, result, "test: captcha", 0);
     else if (strcmp(mode, "skip") == 0)
         pa_worker_done(w, t, PA_OUT_SKIPPED, result, "test: skipped", 0);
     else if (strcmp(mode, "uncertain") == 0)
         pa_worker_done(w, t, PA_OUT_UNCERTAIN, result, "test: uncertain", 0);
-    else
-        pa_worker_done(w, t, PA_OUT_SUCCEEDED, result, NULL, 0);
+    else pa_worker_done(w, t, PA_OUT_SUCCEEDED, result, NULL, 0);
     free(result);
 }
 
@@ -119,10 +119,8 @@ static void on_claimed(pa_worker_t *w, pa_task_t *t, pa_claim_t c, void *ud)
     snprintf(last, sizeof last, "%s=%s", t->key, name);
     pa_worker_set_status(w, "last_claim", last);
     char *result = result_of(tt, name);
-    if (c == PA_CLAIM_OK)
-        pa_worker_done(w, t, PA_OUT_SUCCEEDED, result, NULL, 0);
-    else
-        pa_worker_done(w, t, PA_OUT_FAILED, result, "test: claim not taken", 0);
+    if (c == PA_CLAIM_OK) pa_worker_done(w, t, PA_OUT_SUCCEEDED, result, NULL, 0);
+    else pa_worker_done(w, t, PA_OUT_FAILED, result, "test: claim not taken", 0);
     free(result);
 }
 
@@ -134,8 +132,8 @@ static void on_counted(redisReply *r, void *ud)
         pa_worker_done(tt->w, tt->t, PA_OUT_RETRY, NULL, "test: redis did not count", 0);
         return;
     }
-    json_t *j = json_pack("{s:I, s:i}", "count", (json_int_t)r->integer, "attempt",
-                          (int)tt->t->attempt);
+    json_t *j =
+        json_pack("{s:I, s:i}", "count", (json_int_t)r->integer, "attempt", (int)tt->t->attempt);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     pa_worker_done(tt->w, tt->t, PA_OUT_SUCCEEDED, s, NULL, 0);
@@ -277,8 +275,9 @@ static void on_stop(pa_worker_t *w, void *ud)
 {
     (void)ud;
     pa_loop_timer_stop(pa_worker_loop(w), &tw.status_timer);
-    pa_info("test worker stopping", PA_S("worker", pa_worker_id(w)), PA_I("held", pa_worker_held(w)),
-            PA_I("started", tw.started), PA_I("cancelled", tw.cancelled));
+    pa_info("test worker stopping", PA_S("worker", pa_worker_id(w)),
+            PA_I("held", pa_worker_held(w)), PA_I("started", tw.started),
+            PA_I("cancelled", tw.cancelled));
 }
 
 int main(void)
@@ -290,7 +289,8 @@ int main(void)
     const char *svc = pa_env_str("TEST_WORKER_SERVICE", "form");
     pa_log_init("test-worker", lvl, 2);
     if (strcmp(svc, "mcp") && strcmp(svc, "llm") && strcmp(svc, "form")) {
-        pa_error("bad configuration", PA_S("error", "TEST_WORKER_SERVICE: expected mcp, llm or form"));
+        pa_error("bad configuration",
+                 PA_S("error", "TEST_WORKER_SERVICE: expected mcp, llm or form"));
         return 2;
     }
     if (pa_env_long("TEST_WORKER_DELAY_MS", 0, 0, 3600000, &tw.delay_ms, err, sizeof err) < 0) {

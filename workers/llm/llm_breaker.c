@@ -59,8 +59,7 @@ int llm_breaker_record(llm_breaker_t *b, llm_call_outcome_t o, int probe, uint64
         }
         return 1;
     case LLM_BREAKER_OPEN:
-    default:
-        return 0; /* calls from before it opened do not move it */
+    default: return 0; /* calls from before it opened do not move it */
     }
 }
 

@@ -18,7 +18,11 @@
 
 #include <stdint.h>
 
-typedef enum { LLM_BREAKER_CLOSED = 0, LLM_BREAKER_HALF_OPEN, LLM_BREAKER_OPEN } llm_breaker_state_t;
+typedef enum {
+    LLM_BREAKER_CLOSED = 0,
+    LLM_BREAKER_HALF_OPEN,
+    LLM_BREAKER_OPEN
+} llm_breaker_state_t;
 
 typedef enum { LLM_CALL_OK = 0, LLM_CALL_FAILED, LLM_CALL_NEUTRAL } llm_call_outcome_t;
 

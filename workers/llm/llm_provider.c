@@ -39,8 +39,7 @@ const char *llm_default_model(llm_provider_t p)
 char *llm_endpoint(llm_provider_t p, const char *base)
 {
     size_t n = strlen(base);
-    while (n && base[n - 1] == '/')
-        n--;
+    while (n && base[n - 1] == '/') n--;
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_put(&b, base, n);
     pa_buf_puts(&b, p == LLM_PROVIDER_ANTHROPIC ? "/v1/messages" : "/chat/completions");
@@ -56,14 +55,10 @@ static size_t u8_len(const unsigned char *s, size_t n)
     if (s[0] < 0x80) return 1;
     size_t len;
     uint32_t v, min;
-    if ((s[0] & 0xe0) == 0xc0)
-        len = 2, v = s[0] & 0x1f, min = 0x80;
-    else if ((s[0] & 0xf0) == 0xe0)
-        len = 3, v = s[0] & 0x0f, min = 0x800;
-    else if ((s[0] & 0xf8) == 0xf0)
-        len = 4, v = s[0] & 0x07, min = 0x10000;
-    else
-        return 0;
+    if ((s[0] & 0xe0) == 0xc0) len = 2, v = s[0] & 0x1f, min = 0x80;
+    else if ((s[0] & 0xf0) == 0xe0) len = 3, v = s[0] & 0x0f, min = 0x800;
+    else if ((s[0] & 0xf8) == 0xf0) len = 4, v = s[0] & 0x07, min = 0x10000;
+    else return 0;
     if (n < len) return 0;
     for (size_t i = 1; i < len; i++) {
         if ((s[i] & 0xc0) != 0x80) return 0;
@@ -106,8 +101,7 @@ void llm_excerpt(const char *s, size_t n, size_t max, pa_buf_t *out)
 static void utf8_trim_tail(char *s)
 {
     size_t n = strlen(s), i = n;
-    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80 && n - i < 3)
-        i--;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80 && n - i < 3) i--;
     if (i == 0 || (unsigned char)s[i - 1] < 0xc0) return;
     size_t want = ((unsigned char)s[i - 1] & 0xe0) == 0xc0   ? 2
                   : ((unsigned char)s[i - 1] & 0xf0) == 0xe0 ? 3
@@ -129,8 +123,7 @@ void llm_redact(char *s, const char *secret)
     }
     for (char *p = s; (p = strstr(p, "sk-")) != NULL;) {
         size_t k = 3;
-        while (isalnum((unsigned char)p[k]) || p[k] == '-' || p[k] == '_' || p[k] == '*')
-            k++;
+        while (isalnum((unsigned char)p[k]) || p[k] == '-' || p[k] == '_' || p[k] == '*') k++;
         if (k >= 10 && (p == s || !isalnum((unsigned char)p[-1]))) {
             memcpy(p, "[redacted]", 10);
             memmove(p + 10, p + k, strlen(p + k) + 1);
@@ -156,17 +149,10 @@ static int line_value(const json_t *v, pa_buf_t *out)
     case JSON_INTEGER:
         snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
-    case JSON_REAL:
-        snprintf(num, sizeof num, "%.15g", json_real_value(v));
-        break;
-    case JSON_TRUE:
-        snprintf(num, sizeof num, "true");
-        break;
-    case JSON_FALSE:
-        snprintf(num, sizeof num, "false");
-        break;
-    default:
-        return 0;
+    case JSON_REAL: snprintf(num, sizeof num, "%.15g", json_real_value(v)); break;
+    case JSON_TRUE: snprintf(num, sizeof num, "true"); break;
+    case JSON_FALSE: snprintf(num, sizeof num, "false"); break;
+    default: return 0;
     }
     pa_buf_puts(out, num);
     return 1;
@@ -267,12 +253,10 @@ void llm_prompt(const llm_fields_t *f, const char *tmpl, const char *draft, size
     pa_buf_puts(user, draft);
     pa_buf_puts(user, "\n>>>\n\nSender:\n");
     static const char *const sf[] = {"name", "company", "email", "phone", NULL};
-    for (int i = 0; sf[i]; i++)
-        field(user, sf[i], json_object_get(f->sender, sf[i]));
+    for (int i = 0; sf[i]; i++) field(user, sf[i], json_object_get(f->sender, sf[i]));
     pa_buf_puts(user, "\nProspect:\n");
     static const char *const pf[] = {"name", "title", "company", "industry", "website", NULL};
-    for (int i = 0; pf[i]; i++)
-        field(user, pf[i], json_object_get(f->input, pf[i]));
+    for (int i = 0; pf[i]; i++) field(user, pf[i], json_object_get(f->input, pf[i]));
     const json_t *vars = json_object_get(f->input, "variables");
     if (json_object_size(vars)) {
         pa_buf_puts(user, "\nCustom fields:\n");
@@ -357,7 +341,8 @@ char *llm_request_body(llm_provider_t p, const char *model, const char *system, 
     }
     if (stream) {
         json_object_set_new(b, "stream", json_true());
-        if (!anthropic) json_object_set_new(b, "stream_options", json_pack("{s:b}", "include_usage", 1));
+        if (!anthropic)
+            json_object_set_new(b, "stream_options", json_pack("{s:b}", "include_usage", 1));
     }
     char *s = json_dumps(b, JSON_COMPACT);
     json_decref(b);
@@ -433,9 +418,12 @@ static int quota_exhausted(llm_provider_t p, long status, const json_t *j)
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *msg = json_string_value(json_object_get(e, "message"));
     if (p == LLM_PROVIDER_OPENAI) {
-        static const char *const billing[] = {
-            "insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded",
-            "project_spend_limit_exceeded", "organization_usage_limit_exceeded", NULL};
+        static const char *const billing[] = {"insufficient_quota",
+                                              "credit_balance_exhausted",
+                                              "organization_spend_limit_exceeded",
+                                              "project_spend_limit_exceeded",
+                                              "organization_usage_limit_exceeded",
+                                              NULL};
         for (size_t i = 0; billing[i]; i++)
             if ((type && strcmp(type, billing[i]) == 0) || (code && strcmp(code, billing[i]) == 0))
                 return 1;
@@ -467,24 +455,22 @@ void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t le
             res->retry_after_ms = retry_after_ms > 0 ? retry_after_ms : 0;
             if (res->retry_after_ms)
                 llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld: %s (retry after %ld ms)", status,
-                       msg.data, res->retry_after_ms);
-            else
-                llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld: %s", status, msg.data);
+                             msg.data, res->retry_after_ms);
+            else llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld: %s", status, msg.data);
         } else {
             llm_res_fail(res, LLM_RES_PERMANENT, p, "HTTP %ld: %s", status, msg.data);
         }
         goto out;
     }
     if (!json_is_object(j)) {
-        if (!len)
-            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld with an empty body", status);
+        if (!len) llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld with an empty body", status);
         else if (!j)
             llm_res_fail(res, LLM_RES_TRANSIENT, p,
-                   "HTTP %ld with a body that is not valid JSON (%s at byte %d of %zu)", status,
-                   je.text, je.position, len);
+                         "HTTP %ld with a body that is not valid JSON (%s at byte %d of %zu)",
+                         status, je.text, je.position, len);
         else
-            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld with a body that is not a JSON object",
-                   status);
+            llm_res_fail(res, LLM_RES_TRANSIENT, p,
+                         "HTTP %ld with a body that is not a JSON object", status);
         goto out;
     }
     if (json_object_get(j, "error") ||
@@ -510,7 +496,8 @@ void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t le
         if (json_is_string(stop) && strcmp(json_string_value(stop), "refusal") == 0) {
             llm_res_fail(res, LLM_RES_PERMANENT, p, "the model refused to write the message");
         } else if (!json_is_array(json_object_get(j, "content"))) {
-            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld without content in the answer", status);
+            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld without content in the answer",
+                         status);
         } else {
             res->kind = LLM_RES_OK;
             const json_t *u = json_object_get(j, "usage");
@@ -524,17 +511,19 @@ void llm_parse_answer(llm_provider_t p, long status, const char *body, size_t le
         const json_t *refusal = json_object_get(mm, "refusal");
         const json_t *fin = json_object_get(c0, "finish_reason");
         if (json_is_string(fin) && strcmp(json_string_value(fin), "content_filter") == 0) {
-            llm_res_fail(res, LLM_RES_PERMANENT, p, "the answer was withheld by the content filter");
+            llm_res_fail(res, LLM_RES_PERMANENT, p,
+                         "the answer was withheld by the content filter");
         } else if (json_is_string(refusal) && json_string_length(refusal)) {
             pa_buf_t rt = PA_BUF_INIT;
             llm_excerpt(json_string_value(refusal), json_string_length(refusal), 200, &rt);
             llm_res_fail(res, LLM_RES_PERMANENT, p, "the model refused: %s", rt.data);
             pa_buf_free(&rt);
         } else if (!json_is_object(c0)) {
-            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld without choices in the answer", status);
+            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld without choices in the answer",
+                         status);
         } else if (!json_is_string(content)) {
-            llm_res_fail(res, LLM_RES_TRANSIENT, p, "HTTP %ld without message content in the answer",
-                   status);
+            llm_res_fail(res, LLM_RES_TRANSIENT, p,
+                         "HTTP %ld without message content in the answer", status);
         } else {
             pa_buf_put(&text, json_string_value(content), json_string_length(content));
             res->kind = LLM_RES_OK;
@@ -559,11 +548,9 @@ void llm_res_free(llm_res_t *res)
 long llm_retry_after_ms(const char *v, time_t now)
 {
     if (!v) return -1;
-    while (*v == ' ' || *v == '\t')
-        v++;
+    while (*v == ' ' || *v == '\t') v++;
     size_t n = strlen(v);
-    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
-        n--;
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n')) n--;
     if (!n) return -1;
     char buf[64];
     if (n >= sizeof buf) return -1;

@@ -55,17 +55,16 @@ static void url_host(const char *url, pa_buf_t *out)
     pa_buf_put(out, s, n);
 }
 
-void llm_rate_key(const char *prefix, const char *provider, const char *endpoint,
-                  const char *model, pa_buf_t *out)
+void llm_rate_key(const char *prefix, const char *provider, const char *endpoint, const char *model,
+                  pa_buf_t *out)
 {
     pa_buf_printf(out, "%sllm:rl:%s:", prefix, provider);
     url_host(endpoint, out);
     pa_buf_printf(out, ":%s", model);
 }
 
-static void rate_call(pa_aredis_t *r, const char *prefix, const char *key,
-                      const llm_rate_cfg_t *c, const char *mode, long tokens, uint64_t now_ms,
-                      llm_int_fn fn, void *ud)
+static void rate_call(pa_aredis_t *r, const char *prefix, const char *key, const llm_rate_cfg_t *c,
+                      const char *mode, long tokens, uint64_t now_ms, llm_int_fn fn, void *ud)
 {
     char now[24], rpm[24], tpm[24], burst[24], n[24];
     snprintf(now, sizeof now, "%llu", (unsigned long long)now_ms);
@@ -90,8 +89,8 @@ void llm_rate_adjust(pa_aredis_t *r, const char *prefix, const char *key, const 
     rate_call(r, prefix, key, c, "adjust", tokens, now_ms, NULL, NULL);
 }
 
-int llm_cache_key(const char *prefix, const char *provider, const char *endpoint,
-                  const char *stage, const char *body, size_t len, char *out, size_t outlen)
+int llm_cache_key(const char *prefix, const char *provider, const char *endpoint, const char *stage,
+                  const char *body, size_t len, char *out, size_t outlen)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -105,8 +104,7 @@ int llm_cache_key(const char *prefix, const char *provider, const char *endpoint
     EVP_MD_CTX_free(ctx);
     int k = snprintf(out, outlen, "%sllm:cache:", prefix);
     if (!ok || k < 0 || (size_t)k + 2 * mdlen >= outlen) return -1;
-    for (unsigned i = 0; i < mdlen; i++)
-        k += snprintf(out + k, outlen - (size_t)k, "%02x", md[i]);
+    for (unsigned i = 0; i < mdlen; i++) k += snprintf(out + k, outlen - (size_t)k, "%02x", md[i]);
     return 0;
 }
 
@@ -138,6 +136,6 @@ static void on_tokens(redisReply *rep, void *ud)
 
 void llm_job_tokens(pa_aredis_t *r, const char *prefix, const char *job, llm_int_fn fn, void *ud)
 {
-    pa_aredis_cmd(r, on_tokens, wait_new(fn, NULL, ud), "HMGET %sjob:%s tokens_prompt tokens_completion",
-                  prefix, job);
+    pa_aredis_cmd(r, on_tokens, wait_new(fn, NULL, ud),
+                  "HMGET %sjob:%s tokens_prompt tokens_completion", prefix, job);
 }

@@ -26,8 +26,8 @@ typedef struct {
 } llm_rate_cfg_t;
 
 /* The bucket's key: <prefix>llm:rl:<provider>:<host[:port] of the endpoint>:<model>. */
-void llm_rate_key(const char *prefix, const char *provider, const char *endpoint,
-                  const char *model, pa_buf_t *out);
+void llm_rate_key(const char *prefix, const char *provider, const char *endpoint, const char *model,
+                  pa_buf_t *out);
 /* Reserves one request and `tokens` tokens. fn gets 0 when granted; > 0, the ms to wait before
  * asking again; -1 when Redis did not answer. */
 void llm_rate_take(pa_aredis_t *r, const char *prefix, const char *key, const llm_rate_cfg_t *c,
@@ -44,8 +44,8 @@ void llm_rate_adjust(pa_aredis_t *r, const char *prefix, const char *key, const 
 
 /* <prefix>llm:cache:<SHA-256 hex of provider, endpoint, stage and the request body> in out.
  * 0, or -1 when it does not fit or libcrypto failed (then the call is not cached). */
-int llm_cache_key(const char *prefix, const char *provider, const char *endpoint,
-                  const char *stage, const char *body, size_t len, char *out, size_t outlen);
+int llm_cache_key(const char *prefix, const char *provider, const char *endpoint, const char *stage,
+                  const char *body, size_t len, char *out, size_t outlen);
 /* The cached value to fn (NULL: a miss, or Redis did not answer); counts the hit or the miss in
  * <prefix>llm:cache:hits / :misses. */
 void llm_cache_get(pa_aredis_t *r, const char *prefix, const char *key, llm_str_fn fn, void *ud);

@@ -1,4 +1,5 @@
-/* Streamed provider answers: SSE framing and the OpenAI / Anthropic stream events (llm_stream.h). */
+/* Streamed provider answers: SSE framing and the OpenAI / Anthropic stream events (llm_stream.h).
+ */
 #include "llm_stream.h"
 
 #include <jansson.h>
@@ -123,8 +124,8 @@ struct llm_stream {
     pa_buf_t text;
     char model[128];
     long prompt_tokens, completion_tokens;
-    int complete;    /* the end marker arrived */
-    int stopped;     /* an event ended the stream: fail_kind and reason say how */
+    int complete; /* the end marker arrived */
+    int stopped;  /* an event ended the stream: fail_kind and reason say how */
     llm_res_kind_t fail_kind;
     char reason[600];
     pa_buf_t refusal; /* OpenAI: delta.refusal text */
@@ -165,10 +166,9 @@ static int stream_error(llm_stream_t *s, const json_t *j, const char *data, size
     const json_t *e = json_object_get(j, "error");
     const char *type = json_string_value(json_object_get(e, "type"));
     if (!type) type = json_string_value(json_object_get(e, "code"));
-    static const char *const permanent[] = {"invalid_request_error", "authentication_error",
-                                            "permission_error",      "not_found_error",
-                                            "request_too_large",     "invalid_api_key",
-                                            "model_not_found",       NULL};
+    static const char *const permanent[] = {
+        "invalid_request_error", "authentication_error", "permission_error", "not_found_error",
+        "request_too_large",     "invalid_api_key",      "model_not_found",  NULL};
     llm_res_kind_t kind = LLM_RES_TRANSIENT;
     for (int i = 0; type && permanent[i]; i++)
         if (strcmp(type, permanent[i]) == 0) kind = LLM_RES_PERMANENT;
@@ -189,7 +189,8 @@ static int openai_event(llm_stream_t *s, const json_t *j, const char *data, size
     const json_t *rf = json_object_get(d, "refusal");
     if (json_is_string(rf)) pa_buf_put(&s->refusal, json_string_value(rf), json_string_length(rf));
     const json_t *fin = json_object_get(c0, "finish_reason");
-    if (json_is_string(fin) && strcmp(json_string_value(fin), "content_filter") == 0) s->filtered = 1;
+    if (json_is_string(fin) && strcmp(json_string_value(fin), "content_filter") == 0)
+        s->filtered = 1;
     const json_t *u = json_object_get(j, "usage");
     if (json_is_object(u)) {
         s->prompt_tokens = llm_json_count(u, "prompt_tokens");

@@ -32,14 +32,10 @@ static size_t u8_dec(const unsigned char *s, size_t n, uint32_t *cp)
     }
     size_t len;
     uint32_t v, min;
-    if ((c & 0xe0) == 0xc0)
-        len = 2, v = c & 0x1f, min = 0x80;
-    else if ((c & 0xf0) == 0xe0)
-        len = 3, v = c & 0x0f, min = 0x800;
-    else if ((c & 0xf8) == 0xf0)
-        len = 4, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
+    if ((c & 0xe0) == 0xc0) len = 2, v = c & 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0) len = 3, v = c & 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0) len = 4, v = c & 0x07, min = 0x10000;
+    else return 0;
     if (n < len) return 0;
     for (size_t i = 1; i < len; i++) {
         if ((s[i] & 0xc0) != 0x80) return 0;
@@ -80,14 +76,9 @@ static int scalar_text(const json_t *v, pa_buf_t *out)
         snprintf(num, sizeof num, "%.15g", json_real_value(v));
         pa_buf_puts(out, num);
         return 1;
-    case JSON_TRUE:
-        pa_buf_puts(out, "true");
-        return 1;
-    case JSON_FALSE:
-        pa_buf_puts(out, "false");
-        return 1;
-    default:
-        return 0;
+    case JSON_TRUE: pa_buf_puts(out, "true"); return 1;
+    case JSON_FALSE: pa_buf_puts(out, "false"); return 1;
+    default: return 0;
     }
 }
 
@@ -109,10 +100,8 @@ static int value_text(const json_t *v, pa_buf_t *out)
     json_array_foreach(v, i, x) {
         size_t before = out->len;
         if (any) pa_buf_puts(out, ", ");
-        if (scalar_text(x, out))
-            any = 1;
-        else
-            truncate_to(out, before);
+        if (scalar_text(x, out)) any = 1;
+        else truncate_to(out, before);
     }
     return any;
 }
@@ -162,20 +151,16 @@ static int name_part(const json_t *input, int last, pa_buf_t *out)
     const json_t *nm = json_object_get(input, "name");
     if (!json_is_string(nm)) return 0;
     const char *s = json_string_value(nm), *e = s + json_string_length(nm);
-    while (s < e && is_blank(*s))
-        s++;
-    while (e > s && is_blank(e[-1]))
-        e--;
+    while (s < e && is_blank(*s)) s++;
+    while (e > s && is_blank(e[-1])) e--;
     const char *w = s;
-    while (w < e && !is_blank(*w))
-        w++;
+    while (w < e && !is_blank(*w)) w++;
     if (!last) {
         if (w == s) return 0;
         pa_buf_put(out, s, (size_t)(w - s));
         return 1;
     }
-    while (w < e && is_blank(*w))
-        w++;
+    while (w < e && is_blank(*w)) w++;
     if (w == e) return 0;
     pa_buf_put(out, w, (size_t)(e - w));
     return 1;
@@ -215,8 +200,7 @@ static int path_char(char c)
 static size_t count_chars(const char *s, size_t n)
 {
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += ((unsigned char)s[i] & 0xc0) != 0x80;
+    for (size_t i = 0; i < n; i++) k += ((unsigned char)s[i] & 0xc0) != 0x80;
     return k;
 }
 
@@ -279,14 +263,11 @@ int llm_render(const char *tmpl, size_t len, const llm_fields_t *f, pa_buf_t *ou
         }
         const char *bar = memchr(in, '|', (size_t)(close - in));
         const char *ns = in, *ne = bar ? bar : close;
-        while (ns < ne && is_blank(*ns))
-            ns++;
-        while (ne > ns && is_blank(ne[-1]))
-            ne--;
+        while (ns < ne && is_blank(*ns)) ns++;
+        while (ne > ns && is_blank(ne[-1])) ne--;
         size_t nl = (size_t)(ne - ns);
         int ok = nl >= 1 && nl <= LLM_PATH_MAX && ns[0] != '.' && ne[-1] != '.';
-        for (size_t i = 0; i < nl && ok; i++)
-            ok = path_char(ns[i]);
+        for (size_t i = 0; i < nl && ok; i++) ok = path_char(ns[i]);
         if (!ok) {
             set_err(err, errlen,
                     "template: bad placeholder {{%.*s}} (expected a name such as {{first_name}})",
@@ -304,10 +285,8 @@ int llm_render(const char *tmpl, size_t len, const llm_fields_t *f, pa_buf_t *ou
                 goto done;
             }
             const char *ds = bar + 1, *de = close;
-            while (ds < de && is_blank(*ds))
-                ds++;
-            while (de > ds && is_blank(de[-1]))
-                de--;
+            while (ds < de && is_blank(*ds)) ds++;
+            while (de > ds && is_blank(de[-1])) de--;
             pa_buf_put(&val, ds, (size_t)(de - ds));
         }
         if (out->len - base + val.len <= RENDER_MAX_BYTES)
@@ -357,10 +336,8 @@ int llm_guard(const char *text, size_t len, size_t max_chars, pa_buf_t *out, cha
     }
     /* trim */
     size_t a = 0, b = out->len;
-    while (a < b && is_blank(out->data[a]))
-        a++;
-    while (b > a && is_blank(out->data[b - 1]))
-        b--;
+    while (a < b && is_blank(out->data[a])) a++;
+    while (b > a && is_blank(out->data[b - 1])) b--;
     if (a > 0) memmove(out->data, out->data + a, b - a);
     out->len = b - a;
     out->data[out->len] = '\0';
@@ -390,12 +367,10 @@ int llm_guard(const char *text, size_t len, size_t max_chars, pa_buf_t *out, cha
         size_t at = cut;
         if (!is_blank(out->data[cut])) {
             size_t j = cut;
-            while (j > 0 && !is_blank(out->data[j - 1]))
-                j--;
+            while (j > 0 && !is_blank(out->data[j - 1])) j--;
             if (j > 0) at = j; /* else one word longer than the limit: cut inside it */
         }
-        while (at > 0 && is_blank(out->data[at - 1]))
-            at--;
+        while (at > 0 && is_blank(out->data[at - 1])) at--;
         if (at == 0) at = cut;
         out->len = at;
         out->data[at] = '\0';

@@ -54,9 +54,9 @@ typedef struct {
     size_t inflight;              /* provider calls out */
     job_t *asking;                /* the waiting job whose budget or rate question is out */
     llm_breaker_t breaker;
-    pa_timer_t *timer;     /* the breaker's cool-down or the rate limit's wait */
-    uint64_t next_try;     /* monotonic ms: the rate limit refused; ask again then */
-    int rate_down;         /* the rate limit could not be asked (Redis away): logged once */
+    pa_timer_t *timer; /* the breaker's cool-down or the rate limit's wait */
+    uint64_t next_try; /* monotonic ms: the rate limit refused; ask again then */
+    int rate_down;     /* the rate limit could not be asked (Redis away): logged once */
     int stopping;
 } llm_t;
 
@@ -73,23 +73,23 @@ struct job {
     llm_t *L;
     pa_task_t *t; /* NULL once the task is done */
     char key[140], jobid[72];
-    int refs;     /* 1 while the task is held, + 1 per Redis question out */
-    char *draft;  /* the template's message: the fallback (compose only) */
-    int generate; /* a free prompt (POST /api/llm/generate): no template, no fallback */
+    int refs;             /* 1 while the task is held, + 1 per Redis question out */
+    char *draft;          /* the template's message: the fallback (compose only) */
+    int generate;         /* a free prompt (POST /api/llm/generate): no template, no fallback */
     llm_stream_t *stream; /* generate with "stream": true: the answer as it arrives */
     int body_mode;        /* BODY_*: whether the answer streams (decided on its first bytes) */
     size_t published;     /* bytes of the stream's text published so far */
     unsigned attempt, max_attempts;
     int last_attempt;
-    char *body;      /* the request, until it is sent */
-    long est_tokens; /* what the request may use: the rate limit reserves it */
-    int reserved;    /* est_tokens were taken from the shared bucket */
-    int budget_ok;   /* the job's token budget was checked */
+    char *body;                        /* the request, until it is sent */
+    long est_tokens;                   /* what the request may use: the rate limit reserves it */
+    int reserved;                      /* est_tokens were taken from the shared bucket */
+    int budget_ok;                     /* the job's token budget was checked */
     char cache_key[LLM_CACHE_KEY_MAX]; /* "" when the answer is not cached */
-    long long budget; /* compose: the job's options.token_budget, 0: none */
-    int probe;        /* the breaker's half-open probe */
-    int queued;       /* in the waiting queue */
-    pa_http_req_t *req; /* the provider call, while out */
+    long long budget;                  /* compose: the job's options.token_budget, 0: none */
+    int probe;                         /* the breaker's half-open probe */
+    int queued;                        /* in the waiting queue */
+    pa_http_req_t *req;                /* the provider call, while out */
     job_t *prev, *next;
     job_t *wnext; /* in the waiting queue */
 };
@@ -101,10 +101,10 @@ static void pump(llm_t *L);
 static char *result_json(const char *message, const char *provider, const char *model, long pt,
                          long ct, const char *fallback_reason, int cached)
 {
-    json_t *r = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b, s:b}", "message", message,
-                          "provider", provider, "model", model ? json_string(model) : json_null(),
-                          "usage", "prompt_tokens", (json_int_t)pt, "completion_tokens",
-                          (json_int_t)ct, "fallback", fallback_reason != NULL, "cached", cached);
+    json_t *r = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b, s:b}", "message", message, "provider",
+                          provider, "model", model ? json_string(model) : json_null(), "usage",
+                          "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
+                          "fallback", fallback_reason != NULL, "cached", cached);
     if (r && fallback_reason)
         json_object_set_new(r, "fallback_reason", json_string(fallback_reason));
     char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
@@ -116,10 +116,8 @@ static void done_template(pa_worker_t *w, pa_task_t *t, const char *draft,
                           const char *fallback_reason)
 {
     char *res = result_json(draft, "template", NULL, 0, 0, fallback_reason, 0);
-    if (res)
-        pa_worker_done(w, t, PA_OUT_SUCCEEDED, res, fallback_reason, 0);
-    else
-        pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+    if (res) pa_worker_done(w, t, PA_OUT_SUCCEEDED, res, fallback_reason, 0);
+    else pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
     free(res);
 }
 
@@ -339,11 +337,8 @@ static void transport_failure(const llm_t *L, const pa_http_res_t *r, llm_res_t 
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_FAILED_INIT:
-        res->kind = LLM_RES_PERMANENT;
-        break;
-    default:
-        break;
+    case CURLE_FAILED_INIT: res->kind = LLM_RES_PERMANENT; break;
+    default: break;
     }
     snprintf(res->reason, sizeof res->reason, "%s: %s: %s", pn,
              r->result == PA_HTTP_ETIMEDOUT ? "timed out" : "request failed", r->error);
@@ -377,19 +372,17 @@ static void answer(llm_t *L, job_t *j, const char *text, const char *model, long
     const char *pn = llm_provider_name(L->cfg.provider);
     char *out;
     if (j->generate) {
-        json_t *o = json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b}", "output", text, "provider", pn,
-                              "model", model && *model ? json_string(model) : json_null(), "usage",
-                              "prompt_tokens", (json_int_t)pt, "completion_tokens", (json_int_t)ct,
-                              "cached", cached);
+        json_t *o =
+            json_pack("{s:s, s:s, s:o, s:{s:I, s:I}, s:b}", "output", text, "provider", pn, "model",
+                      model && *model ? json_string(model) : json_null(), "usage", "prompt_tokens",
+                      (json_int_t)pt, "completion_tokens", (json_int_t)ct, "cached", cached);
         out = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
     } else {
         out = result_json(text, pn, model, pt, ct, NULL, cached);
     }
-    if (out)
-        pa_worker_done(L->w, j->t, PA_OUT_SUCCEEDED, out, NULL, 0);
-    else
-        pa_worker_done(L->w, j->t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
+    if (out) pa_worker_done(L->w, j->t, PA_OUT_SUCCEEDED, out, NULL, 0);
+    else pa_worker_done(L->w, j->t, PA_OUT_FAILED, NULL, "llm: cannot encode the result", 0);
     free(out);
 }
 
@@ -417,8 +410,7 @@ static void on_answer(pa_http_req_t *req, const pa_http_res_t *r, void *ud)
     int streamed = j->body_mode == BODY_STREAM;
     if (r->result == PA_HTTP_EABORTED || (streamed && r->result == PA_HTTP_OK))
         llm_stream_result(j->stream, &res); /* the stream said how it ended */
-    else if (r->result != PA_HTTP_OK)
-        transport_failure(L, r, &res);
+    else if (r->result != PA_HTTP_OK) transport_failure(L, r, &res);
     else
         llm_parse_answer(c->provider, r->status, r->body, r->len, retry_after_ms(r), c->model,
                          &res);
@@ -448,10 +440,8 @@ static void on_answer(pa_http_req_t *req, const pa_http_res_t *r, void *ud)
     if (j->generate) {
         if (res.kind == LLM_RES_OK)
             answer(L, j, msg.data, res.model, res.prompt_tokens, res.completion_tokens, 0);
-        else if (retry)
-            pa_worker_done(L->w, t, PA_OUT_RETRY, NULL, res.reason, res.retry_after_ms);
-        else
-            pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, res.reason, 0);
+        else if (retry) pa_worker_done(L->w, t, PA_OUT_RETRY, NULL, res.reason, res.retry_after_ms);
+        else pa_worker_done(L->w, t, PA_OUT_FAILED, NULL, res.reason, 0);
     } else if (res.kind == LLM_RES_OK) {
         pa_debug("message composed", PA_S("task_id", j->key), PA_S("provider", pn),
                  PA_S("model", res.model), PA_I("attempt", j->attempt), PA_I("ms", r->elapsed_ms),
@@ -750,8 +740,8 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
     }
     if (c->provider == LLM_PROVIDER_TEMPLATE) {
         json_t *o = json_pack("{s:s, s:s, s:n, s:{s:i, s:i}, s:b}", "output", prompt, "provider",
-                              "template", "model", "usage", "prompt_tokens", 0,
-                              "completion_tokens", 0, "cached", 0);
+                              "template", "model", "usage", "prompt_tokens", 0, "completion_tokens",
+                              0, "cached", 0);
         char *res = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
         if (res) pa_worker_done(w, t, PA_OUT_SUCCEEDED, res, NULL, 0);
@@ -894,8 +884,7 @@ static void on_stop(pa_worker_t *w, void *ud)
     for (job_t *j = L->jobs; j; j = j->next)
         j->req = NULL; /* the engine is gone, and its requests with it */
     L->inflight = 0;
-    while (L->jobs)
-        job_end(L->jobs);
+    while (L->jobs) job_end(L->jobs);
 }
 
 /* ---- configuration ------------------------------------------------------------------------ */
