@@ -40,7 +40,6 @@ typedef struct {
 typedef struct {
     pa_worker_t *w;
     pa_task_t *t;
-    json_t *payload; /* released by the arena */
     pa_timer_t *timer;
     char mode[32];
     long claim_after_ms; /* claim_after:<ms>; -1 otherwise */
@@ -50,11 +49,6 @@ typedef struct {
 
 static tw_t tw;
 
-static void decref(void *p)
-{
-    json_decref(p);
-}
-
 /* The result of a stage: for "generate" an answer shaped like the llm-worker's, echoing the
  * prompt; for the others, who ran it and which try it was. Caller frees. */
 static char *result_of(tt_t *tt, const char *claim)
@@ -62,8 +56,7 @@ static char *result_of(tt_t *tt, const char *claim)
     pa_task_t *t = tt->t;
     json_t *r;
     if (strcmp(t->stage, "generate") == 0) {
-        const char *prompt =
-            json_string_value(json_object_get(json_object_get(tt->payload, "input"), "prompt"));
+        const char *prompt = json_string_value(json_object_get(pa_task_input(t), "prompt"));
         char *out = NULL;
         if (asprintf(&out, "test: %s", prompt ? prompt : "") < 0) out = NULL;
         r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out ? out : "", "provider",
@@ -196,10 +189,10 @@ static void mode_of(tt_t *tt, long *slow_ms)
     snprintf(tt->mode, sizeof tt->mode, "%s", pa_env_str("TEST_WORKER_MODE", "ok"));
     *slow_ms = 0;
     tt->claim_after_ms = -1;
-    json_t *vars = json_object_get(json_object_get(tt->payload, "input"), "variables");
+    const json_t *vars = json_object_get(pa_task_input(t), "variables");
     char key[40];
     snprintf(key, sizeof key, "test_%s", t->stage);
-    json_t *m = json_object_get(vars, key);
+    const json_t *m = json_object_get(vars, key);
     if (!json_is_string(m)) m = json_object_get(vars, "test");
     if (json_is_string(m)) snprintf(tt->mode, sizeof tt->mode, "%s", json_string_value(m));
     if (strncmp(tt->mode, "slow:", 5) == 0) {
@@ -216,7 +209,6 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
 {
     (void)ud;
     tt_t now = {.w = w, .t = t};
-    now.payload = json_loadb(t->payload, t->payload_len, 0, NULL);
     long slow;
     mode_of(&now, &slow);
     tw.started++;
@@ -230,14 +222,12 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
                 strcmp(now.mode, "count") == 0;
     if (!waits) { /* ends now: its state needs no arena */
         finish(&now);
-        json_decref(now.payload);
         return;
     }
-    /* the task outlives this call: its state, and the parsed payload, live in its arena */
+    /* the task outlives this call: its state lives in its arena */
     tt_t *tt = pa_arena_alloc(t->arena, sizeof *tt);
     *tt = now;
     t->user = tt;
-    if (tt->payload) pa_arena_defer(t->arena, decref, tt->payload);
     /* held until the lease runs out, the task is cancelled or we stop */
     if (strcmp(tt->mode, "stall") == 0 || strcmp(tt->mode, "wait_cancel") == 0) return;
     if (delay <= 0) {
