@@ -512,6 +512,40 @@ Test(worker_runtime, task_carries_attempt_max_and_last_and_its_arena_ends_after_
     zframe_destroy(&ident);
 }
 
+Test(worker_runtime, a_task_with_malformed_results_fails_without_reaching_the_daemon)
+{
+    D.how = FINISH;
+    seed_task("j-m", "j-m:000001", "21");
+    start_worker(NULL, 4, 5000);
+    unsigned credit;
+    zframe_t *ident = gw_join(&credit);
+    /* a well-formed TASK whose results is an array: the codec takes it (any), pa_task does not */
+    pa_task_msg_t tm = {.task_id = "j-m:000001",
+                        .job_id = "j-m",
+                        .stage = "submit",
+                        .lease = "21",
+                        .attempt = 1,
+                        .max_attempts = 3,
+                        .deadline_ms = (uint64_t)time(NULL) * 1000 + 30000};
+    pa_msg_t *m = pa_task_msg_encode(&tm);
+    pa_msg_set_any(m, PA_FIELD_TASK_RESULTS, "\x91\x01", 2);
+    gw_send(ident, m);
+    pa_msg_destroy(&m);
+    in_t c = gw_expect(PA_CMD_CREDIT, 5000); /* its slot comes back once the failure is committed */
+    cr_assert_eq(pa_msg_uint(c.m, PA_FIELD_CREDIT_N), 1);
+    in_free(&c);
+    pthread_mutex_lock(&D.mu);
+    cr_assert_eq(D.ntasks, 0, "the daemon never saw it");
+    pthread_mutex_unlock(&D.mu);
+    char *st = rget("HGET pa:task:%s %s", "j-m:000001", "state");
+    cr_assert(st && !strcmp(st, "failed"), "committed: %s", st ? st : "(none)");
+    free(st);
+    char *err = rget("HGET pa:task:%s %s", "j-m:000001", "error");
+    cr_assert(err && strstr(err, "results is not a map"), "error: %s", err ? err : "(none)");
+    free(err);
+    zframe_destroy(&ident);
+}
+
 Test(worker_runtime, cancel_message_reaches_on_cancel_and_nothing_is_committed)
 {
     D.how = HOLD;
