@@ -287,10 +287,29 @@ static void receive_all(gw_dispatch_t *d)
     }
 }
 
-/* Sends the tasks a script leased to worker w. Returns how many were sent; -1 when the worker
- * could not be reached (it is dropped: its leases go back). Frees l. */
 _Static_assert(PA_NRESULTS <= PA_TASK_MAX_RESULTS, "a TASK carries every earlier stage's result");
 
+/* A leased task whose documents a TASK cannot carry would fail to encode at every try (and the
+ * worker would look unreachable): it fails for good here, under the lease it was given, and the
+ * worker's credit for it comes back. */
+static void fail_unsendable(gw_dispatch_t *d, worker_t *w, const pa_jobs_task_t *t, const char *why)
+{
+    pa_warn("task cannot be sent; it fails", PA_S("task_id", t->key), PA_S("error", why));
+    pa_jobs_commit_item_t it = {
+        .key = t->key, .lease = t->lease, .outcome = PA_JOBS_OUT_FAILED, .error = why};
+    pa_jobs_commit_in_t in = {
+        .prefix = d->prefix, .worker = w->id, .now_ms = pa_wall_ms(), .items = &it, .n = 1};
+    bool stale = false;
+    pa_jobs_commit_out_t out = {.stale = &stale};
+    char err[256];
+    if (pa_jobs_commit_call(d->redis, &in, &out, err, sizeof err) < 0)
+        pa_warn("the failure could not be committed; the lease expires", PA_S("task_id", t->key),
+                PA_S("error", err));
+    atomic_fetch_add(&w->credit, 1);
+}
+
+/* Sends the tasks a script leased to worker w. Returns how many were sent; -1 when the worker
+ * could not be reached (it is dropped: its leases go back). Frees l. */
 static int send_leased(gw_dispatch_t *d, worker_t *w, pa_jobs_leases_t *l)
 {
     int got = 0;
@@ -316,6 +335,11 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, pa_jobs_leases_t *l)
             if (!t->results[k]) continue;
             tm.results[tm.nresults++] =
                 (pa_task_result_t){pa_stages[k], 0, t->results[k], t->results_len[k]};
+        }
+        char why[PA_PROTO_ERRLEN];
+        if (pa_task_msg_check(&tm, why, sizeof why) < 0) {
+            fail_unsendable(d, w, t, why);
+            continue;
         }
         pa_msg_t *m = pa_task_msg_encode(&tm);
         int rc = send_to(d, w->ident, w->ident_len, m);

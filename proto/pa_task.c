@@ -14,6 +14,54 @@ static size_t len_of(const char *s, size_t n)
     return s && !n ? strlen(s) : n;
 }
 
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Bytes of a msgpack str of n bytes, as put_str writes it. */
+static size_t str_size(size_t n)
+{
+    return n + (n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5);
+}
+
+int pa_task_msg_check(const pa_task_msg_t *t, char *err, size_t errlen)
+{
+    size_t n = len_of(t->target, t->target_len);
+    if (n > PA_PROTO_MAX_TARGET)
+        return fail(err, errlen,
+                    "the task's target of %zu bytes exceeds the %d bytes a TASK carries", n,
+                    PA_PROTO_MAX_TARGET);
+    n = len_of(t->input, t->input_len);
+    if (n > PA_PROTO_MAX_INPUT)
+        return fail(err, errlen,
+                    "the task's input of %zu bytes exceeds the %d bytes a TASK carries", n,
+                    PA_PROTO_MAX_INPUT);
+    n = len_of(t->context, t->context_len);
+    if (n > PA_PROTO_MAX_CONTEXT)
+        return fail(err, errlen,
+                    "the job's context of %zu bytes exceeds the %d bytes a TASK carries", n,
+                    PA_PROTO_MAX_CONTEXT);
+    if (t->nresults > PA_TASK_MAX_RESULTS)
+        return fail(err, errlen, "%zu results, a TASK carries at most %d", t->nresults,
+                    PA_TASK_MAX_RESULTS);
+    n = t->nresults < 16 ? 1 : 3;
+    for (size_t i = 0; i < t->nresults; i++)
+        n += str_size(len_of(t->results[i].stage, t->results[i].stage_len)) +
+             str_size(len_of(t->results[i].json, t->results[i].json_len));
+    if (n > PA_PROTO_MAX_RESULTS)
+        return fail(err, errlen,
+                    "the earlier stages' results of %zu bytes exceed the %d bytes a TASK carries",
+                    n, PA_PROTO_MAX_RESULTS);
+    return 0;
+}
+
 static void put_be(pa_buf_t *b, uint64_t v, int bytes)
 {
     unsigned char x[8];
@@ -85,17 +133,6 @@ pa_msg_t *pa_task_msg_encode(const pa_task_msg_t *t)
     pa_msg_set_any(m, PA_FIELD_TASK_RESULTS, r.data, r.len);
     pa_buf_free(&r);
     return m;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
 }
 
 /* Reads a msgpack map or str header at p[*i..n); the length it declares goes to *len. The codec

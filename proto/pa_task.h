@@ -45,6 +45,11 @@ typedef struct {
  * checked when it is encoded (pa_proto_encode, pa_proto_send). */
 pa_msg_t *pa_task_msg_encode(const pa_task_msg_t *t);
 
+/* 0 when t's documents are within TASK's bounds (target, input, context, and results as encoded;
+ * PA_PROTO_MAX_*), or -1 saying which is not in err: such a task can never be sent, so the
+ * sender fails it rather than retrying it. Cheap: lengths only. */
+int pa_task_msg_check(const pa_task_msg_t *t, char *err, size_t errlen);
+
 /* Fills out from a decoded TASK message, borrowing its strings. 0, or -1 with the reason in err
  * when m is not a TASK or its results are not a map of at most PA_TASK_MAX_RESULTS distinct
  * stage names (1..16 bytes) to JSON texts. */

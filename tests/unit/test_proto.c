@@ -379,6 +379,45 @@ Test(proto_task, results_of_every_stage_round_trip)
     free(big);
 }
 
+Test(proto_task, check_says_which_document_a_task_cannot_carry)
+{
+    char err[PA_PROTO_ERRLEN];
+    char *big = repeat('x', PA_PROTO_MAX_RESULTS);
+    pa_task_msg_t t = {.task_id = "j:1",
+                       .job_id = "j",
+                       .stage = "s",
+                       .lease = "l",
+                       .attempt = 1,
+                       .max_attempts = 1,
+                       .input = big,
+                       .input_len = PA_PROTO_MAX_INPUT};
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), 0, "%s", err);
+    t.input_len++;
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), -1);
+    cr_assert_str_eq(err,
+                     "the task's input of 262145 bytes exceeds the 262144 bytes a TASK carries");
+    t.input_len = 2;
+    t.context = big, t.context_len = PA_PROTO_MAX_CONTEXT + 1;
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), -1);
+    cr_assert(strstr(err, "context of 262145 bytes"), "%s", err);
+    t.context_len = 2;
+    /* results as encoded: {"e": str32 of n}: 1 + 2 + 5 + n bytes */
+    t.nresults = 1;
+    t.results[0] = (pa_task_result_t){"e", 0, big, PA_PROTO_MAX_RESULTS - 8};
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), 0, "%s", err);
+    pa_msg_t *m = pa_task_msg_encode(&t);
+    unsigned char hdr[PA_PROTO_HEADER_LEN];
+    pa_buf_t body = PA_BUF_INIT;
+    cr_assert_eq(pa_proto_encode(m, hdr, &body, err, sizeof err), 0, "what passes encodes: %s",
+                 err);
+    pa_msg_destroy(&m);
+    pa_buf_free(&body);
+    t.results[0].json_len++;
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), -1);
+    cr_assert(strstr(err, "results of 524289 bytes"), "%s", err);
+    free(big);
+}
+
 /* results that the codec accepts (any one msgpack value) but pa_task_msg_decode does not */
 static void expect_task_error(const char *results, size_t n, const char *want)
 {
