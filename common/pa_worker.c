@@ -39,6 +39,7 @@
 #include "pa_mem.h"
 #include "pa_proto.h"
 #include "pa_redis.h"
+#include "pa_task.h"
 #include "pa_time.h"
 
 #define MAX_GW 16
@@ -59,8 +60,11 @@ typedef struct {
 } gwconn_t;
 
 typedef struct held {
-    pa_task_t t;   /* first: the daemon's pa_task_t * is a held_t * */
-    char *payload; /* its own allocation: a daemon that uses little arena memory gets a small one */
+    pa_task_t t; /* first: the daemon's pa_task_t * is a held_t * */
+    pa_msg_t *msg; /* the TASK message: tm's strings point into it */
+    pa_task_msg_t tm;
+    json_t *input, *context;              /* parsed on demand (pa_task_input...) */
+    json_t *results[PA_TASK_MAX_RESULTS]; /* parsed on demand, tm.results[i] */
     int gw;
     uint64_t deadline_wall; /* lease expiry (ms) */
     uint64_t lease_ms;
@@ -362,11 +366,18 @@ static void finish_task(pa_worker_t *w, held_t *h)
     w->nheld--;
     if (h->gw >= 0 && h->gw < w->ngw) w->gws[h->gw].returned++;
     pa_arena_destroy(&h->t.arena);
-    free(h->payload);
+    json_decref(h->input);
+    json_decref(h->context);
+    for (size_t i = 0; i < h->tm.nresults; i++)
+        json_decref(h->results[i]);
+    h->input = h->context = NULL;
+    memset(h->results, 0, sizeof h->results);
+    memset(&h->tm, 0, sizeof h->tm);
+    pa_msg_destroy(&h->msg);
     free(h->result);
     free(h->error);
-    h->payload = h->result = h->error = NULL;
-    h->t.payload = NULL;
+    h->result = h->error = NULL;
+    h->t.target = NULL;
     h->finished = 1;
     h->refs++;
     held_unpin(h);
@@ -727,26 +738,27 @@ static void write_status(pa_worker_t *w)
 
 static void release_one(pa_worker_t *w, const char *key, const char *lease);
 
-static void on_task(pa_worker_t *w, int gi, const pa_msg_t *m)
+/* Takes the message (*m is then NULL): the task's strings point into it. */
+static void on_task(pa_worker_t *w, int gi, pa_msg_t **m)
 {
     held_t *h = pa_calloc(1, sizeof *h);
-    snprintf(h->t.key, sizeof h->t.key, "%s", pa_msg_str(m, PA_FIELD_TASK_TASK_ID, NULL));
-    snprintf(h->t.job, sizeof h->t.job, "%s", pa_msg_str(m, PA_FIELD_TASK_JOB_ID, NULL));
-    snprintf(h->t.stage, sizeof h->t.stage, "%s", pa_msg_str(m, PA_FIELD_TASK_STAGE, NULL));
-    snprintf(h->t.lease, sizeof h->t.lease, "%s", pa_msg_str(m, PA_FIELD_TASK_LEASE, NULL));
-    h->t.attempt = (unsigned)pa_msg_uint(m, PA_FIELD_TASK_ATTEMPT);
-    h->t.max_attempts = (unsigned)pa_msg_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS);
+    char err[PA_PROTO_ERRLEN];
+    int bad = pa_task_msg_decode(*m, &h->tm, err, sizeof err);
+    h->msg = *m;
+    *m = NULL;
+    const pa_task_msg_t *tm = &h->tm;
+    /* the codec checked every field of the table, so only results can be wrong here */
+    snprintf(h->t.key, sizeof h->t.key, "%s", pa_msg_str(h->msg, PA_FIELD_TASK_TASK_ID, NULL));
+    snprintf(h->t.job, sizeof h->t.job, "%s", pa_msg_str(h->msg, PA_FIELD_TASK_JOB_ID, NULL));
+    snprintf(h->t.stage, sizeof h->t.stage, "%s", pa_msg_str(h->msg, PA_FIELD_TASK_STAGE, NULL));
+    snprintf(h->t.lease, sizeof h->t.lease, "%s", pa_msg_str(h->msg, PA_FIELD_TASK_LEASE, NULL));
+    h->t.attempt = (unsigned)pa_msg_uint(h->msg, PA_FIELD_TASK_ATTEMPT);
+    h->t.max_attempts = (unsigned)pa_msg_uint(h->msg, PA_FIELD_TASK_MAX_ATTEMPTS);
     h->t.last_attempt = h->t.attempt >= h->t.max_attempts;
+    h->t.target = bad ? "" : tm->target;
     h->t.arena = pa_arena_new();
-    size_t len;
-    const unsigned char *p = pa_msg_bin(m, PA_FIELD_TASK_PAYLOAD, &len);
-    h->payload = pa_malloc(len + 1);
-    memcpy(h->payload, p, len);
-    h->payload[len] = '\0';
-    h->t.payload = h->payload;
-    h->t.payload_len = len;
     h->gw = gi;
-    h->deadline_wall = pa_msg_uint(m, PA_FIELD_TASK_DEADLINE_MS);
+    h->deadline_wall = pa_msg_uint(h->msg, PA_FIELD_TASK_DEADLINE_MS);
     uint64_t now = pa_wall_ms();
     h->lease_ms = h->deadline_wall > now ? h->deadline_wall - now : 1000;
     h->next = w->head;
@@ -761,6 +773,11 @@ static void on_task(pa_worker_t *w, int gi, const pa_msg_t *m)
     }
     if (h->lease_ms / 4 < CHECK_EVERY_MS && w->check_timer)
         pa_loop_timer_again(w->loop, w->check_timer, check_every(w));
+    if (bad) { /* the daemon never sees it; trying again would not make it better */
+        pa_warn("malformed task", PA_S("task_id", h->t.key), PA_S("error", err));
+        pa_worker_done(w, &h->t, PA_OUT_FAILED, NULL, err, 0);
+        return;
+    }
     w->ops.on_task(w, &h->t, w->ops.ud);
 }
 
@@ -790,10 +807,13 @@ static void on_cancel_msg(pa_worker_t *w, const pa_msg_t *m)
     free(list);
 }
 
-static void handle(pa_worker_t *w, int gi, const pa_msg_t *m)
+static void handle(pa_worker_t *w, int gi, pa_msg_t **mp)
 {
+    const pa_msg_t *m = *mp;
     switch (pa_msg_cmd(m)) {
-    case PA_CMD_TASK: on_task(w, gi, m); break;
+    case PA_CMD_TASK:
+        on_task(w, gi, mp);
+        break;
     case PA_CMD_CANCEL: on_cancel_msg(w, m); break;
     case PA_CMD_BYE: /* the gateway does not know us (it restarted) or is leaving */
         pa_info("gateway asked us to join again", PA_S("gateway", w->gws[gi].endpoint));
@@ -835,7 +855,7 @@ static int drain(pa_worker_t *w, int gi)
             pa_warn("dropped a malformed message", PA_S("gateway", g->endpoint),
                     PA_S("error", n != 2 ? "wrong number of frames" : err));
         } else {
-            handle(w, gi, m);
+            handle(w, gi, &m);
         }
         pa_msg_destroy(&m);
         for (int i = 0; i < n && i < 2; i++) zmq_msg_close(&f[i]);
@@ -1231,4 +1251,62 @@ pa_redis_t *pa_worker_redis(pa_worker_t *w)
 size_t pa_worker_held(const pa_worker_t *w)
 {
     return w->nheld;
+}
+
+/* ---- the task's documents ------------------------------------------------------------------ */
+
+static held_t *held_of(const pa_task_t *t)
+{
+    return (held_t *)t; /* pa_task_t is the first member of held_t */
+}
+
+/* Parses text once into *slot; a document that does not parse stays NULL (and is parsed again
+ * if asked again: only a broken document costs twice). */
+static const json_t *parsed(json_t **slot, const char *text, size_t len, size_t flags)
+{
+    if (!*slot && text) *slot = json_loadb(text, len, flags, NULL);
+    return *slot;
+}
+
+const json_t *pa_task_input(pa_task_t *t)
+{
+    held_t *h = held_of(t);
+    const json_t *j = parsed(&h->input, h->tm.input, h->tm.input_len, 0);
+    return json_is_object(j) ? j : NULL;
+}
+
+const json_t *pa_task_context(pa_task_t *t)
+{
+    held_t *h = held_of(t);
+    const json_t *j = parsed(&h->context, h->tm.context, h->tm.context_len, 0);
+    return json_is_object(j) ? j : NULL;
+}
+
+const json_t *pa_task_result(pa_task_t *t, const char *stage)
+{
+    held_t *h = held_of(t);
+    const pa_task_result_t *r = pa_task_msg_result(&h->tm, stage);
+    if (!r) return NULL;
+    return parsed(&h->results[r - h->tm.results], r->json, r->json_len, JSON_DECODE_ANY);
+}
+
+const char *pa_task_input_text(const pa_task_t *t, size_t *len)
+{
+    const held_t *h = held_of(t);
+    if (len) *len = h->tm.input_len;
+    return h->tm.input;
+}
+
+const char *pa_task_context_text(const pa_task_t *t, size_t *len)
+{
+    const held_t *h = held_of(t);
+    if (len) *len = h->tm.context_len;
+    return h->tm.context;
+}
+
+const char *pa_task_result_text(const pa_task_t *t, const char *stage, size_t *len)
+{
+    const pa_task_result_t *r = pa_task_msg_result(&held_of(t)->tm, stage);
+    if (len) *len = r ? r->json_len : 0;
+    return r ? r->json : NULL;
 }

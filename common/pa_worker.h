@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "pa_aredis.h"
 #include "pa_arena.h"
 #include "pa_loop.h"
@@ -25,11 +27,25 @@ typedef struct pa_task {
     unsigned attempt;      /* 1 on the first try of this stage */
     unsigned max_attempts; /* the stage's limit from the engine */
     bool last_attempt;     /* attempt >= max_attempts: a transient fault now fails for good */
-    const char *payload;   /* JSON given by the dispatcher; valid until the task is done */
-    size_t payload_len;
-    pa_arena_t *arena; /* per-task memory: destroyed by the runtime after pa_worker_done */
-    void *user;        /* the daemon's own state for this task */
+    const char *target;    /* the normalised target URL, "" when none; valid until done */
+    pa_arena_t *arena;     /* per-task memory: destroyed by the runtime after pa_worker_done */
+    void *user;            /* the daemon's own state for this task */
 } pa_task_t;
+
+/* The task's documents, from its TASK message (proto/pa_task.h). The JSON accessors parse a
+ * document the first time they are asked for it, and only then: a task that never asks pays
+ * nothing. The trees are the task's (released when it is done): borrow, never decref. */
+/* The target's input (a JSON object as the API stored it), or NULL when it is not one. */
+const json_t *pa_task_input(pa_task_t *t);
+/* The job's context (template, sender, options...), or NULL when it is not a JSON object. */
+const json_t *pa_task_context(pa_task_t *t);
+/* The result of an earlier stage of this task (any JSON value), or NULL when it has none. */
+const json_t *pa_task_result(pa_task_t *t, const char *stage);
+/* The same documents as text, not parsed (NULL for a result the task does not have). The input
+ * and the context are NUL-terminated; a result's text is not (use len). */
+const char *pa_task_input_text(const pa_task_t *t, size_t *len);
+const char *pa_task_context_text(const pa_task_t *t, size_t *len);
+const char *pa_task_result_text(const pa_task_t *t, const char *stage, size_t *len);
 
 typedef enum {
     PA_OUT_SUCCEEDED,

@@ -26,6 +26,7 @@
 #include "pa_log.h"
 #include "pa_proto.h"
 #include "pa_redis.h"
+#include "pa_task.h"
 #include "pa_time.h"
 
 #define MAX_WORKERS 1024
@@ -288,52 +289,66 @@ static void receive_all(gw_dispatch_t *d)
     }
 }
 
+_Static_assert(PA_NRESULTS <= PA_TASK_MAX_RESULTS, "a TASK carries every earlier stage's result");
+
+/* A leased task whose documents a TASK cannot carry would fail to encode at every try (and the
+ * worker would look unreachable): it fails for good here, under the lease it was given, and the
+ * worker's credit for it comes back. */
+static void fail_unsendable(gw_dispatch_t *d, worker_t *w, const pa_jobs_task_t *t, const char *why)
+{
+    pa_warn("task cannot be sent; it fails", PA_S("task_id", t->key), PA_S("error", why));
+    pa_jobs_commit_item_t it = {
+        .key = t->key, .lease = t->lease, .outcome = PA_JOBS_OUT_FAILED, .error = why};
+    pa_jobs_commit_in_t in = {
+        .prefix = d->prefix, .worker = w->id, .now_ms = pa_wall_ms(), .items = &it, .n = 1};
+    bool stale = false;
+    pa_jobs_commit_out_t out = {.stale = &stale};
+    char err[256];
+    if (pa_jobs_commit_call(d->redis, &in, &out, err, sizeof err) < 0)
+        pa_warn("the failure could not be committed; the lease expires", PA_S("task_id", t->key),
+                PA_S("error", err));
+    atomic_fetch_add(&w->credit, 1);
+}
+
 /* Sends the tasks a script leased to worker w. Returns how many were sent; -1 when the worker
  * could not be reached (it is dropped: its leases go back). Frees l. */
 static int send_leased(gw_dispatch_t *d, worker_t *w, pa_jobs_leases_t *l)
 {
     int got = 0;
-    pa_buf_t payload = PA_BUF_INIT;
     for (size_t i = 0; i < l->n; i++) {
         const pa_jobs_task_t *t = &l->tasks[i];
-        /* ids, stage names and targets hold no quote or backslash (the API validated them);
-         * input, context and results are JSON written by the gateway and the workers */
-        pa_buf_reset(&payload);
-        pa_buf_printf(&payload,
-                      "{\"key\":\"%s\",\"job\":\"%.*s\",\"task\":\"%s\",\"stage\":\"%s\","
-                      "\"attempt\":%u,\"lease\":\"%s\",\"lease_until\":%llu,",
-                      t->key, (int)t->job_len, t->key,
-                      t->key[t->job_len] ? t->key + t->job_len + 1 : "", t->stage, t->attempt,
-                      t->lease, (unsigned long long)t->lease_until_ms);
-        if (t->max_attempts) pa_buf_printf(&payload, "\"max_attempts\":%u,", t->max_attempts);
-        pa_buf_puts(&payload, "\"target\":");
-        pa_buf_json_str(&payload, t->target, t->target_len);
-        pa_buf_puts(&payload, ",\"input\":");
-        pa_buf_put(&payload, t->input, t->input_len);
-        pa_buf_puts(&payload, ",\"job_ctx\":");
-        pa_buf_put(&payload, t->ctx, t->ctx_len);
-        pa_buf_puts(&payload, ",\"results\":{");
-        for (int k = 0, any = 0; k < PA_NRESULTS; k++) {
+        /* input, context and results are JSON stored by the gateway and the workers: they are
+         * passed on as they are */
+        pa_task_msg_t tm = {.task_id = t->key,
+                            .job_id = t->key,
+                            .job_id_len = t->job_len,
+                            .stage = t->stage,
+                            .lease = t->lease,
+                            .attempt = t->attempt,
+                            .max_attempts = t->max_attempts ? t->max_attempts : 1,
+                            .deadline_ms = t->lease_until_ms,
+                            .target = t->target ? t->target : "",
+                            .target_len = t->target ? t->target_len : 0,
+                            .input = t->input,
+                            .input_len = t->input_len,
+                            .context = t->ctx,
+                            .context_len = t->ctx_len};
+        for (int k = 0; k < PA_NRESULTS; k++) {
             if (!t->results[k]) continue;
-            pa_buf_printf(&payload, "%s\"%s\":", any++ ? "," : "", pa_stages[k]);
-            pa_buf_put(&payload, t->results[k], t->results_len[k]);
+            tm.results[tm.nresults++] =
+                (pa_task_result_t){pa_stages[k], 0, t->results[k], t->results_len[k]};
         }
-        pa_buf_puts(&payload, "}}");
-        pa_msg_t *m = pa_msg_new(PA_CMD_TASK);
-        pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, t->key);
-        pa_msg_set_strn(m, PA_FIELD_TASK_JOB_ID, t->key, t->job_len);
-        pa_msg_set_str(m, PA_FIELD_TASK_STAGE, t->stage);
-        pa_msg_set_str(m, PA_FIELD_TASK_LEASE, t->lease);
-        pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, t->attempt);
-        pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, t->max_attempts);
-        pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, t->lease_until_ms);
-        pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload.data, payload.len);
+        char why[PA_PROTO_ERRLEN];
+        if (pa_task_msg_check(&tm, why, sizeof why) < 0) {
+            fail_unsendable(d, w, t, why);
+            continue;
+        }
+        pa_msg_t *m = pa_task_msg_encode(&tm);
         int rc = send_to(d, w->ident, w->ident_len, m);
         pa_msg_destroy(&m);
         if (rc < 0) {
             /* The worker is gone (or not reading): its leases, this one included, go back. */
             pa_jobs_leases_free(l);
-            pa_buf_free(&payload);
             atomic_fetch_add(&d->dispatched, (unsigned long long)got);
             drop_worker(d, w, "unreachable", 1);
             return -1;
@@ -341,7 +356,6 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, pa_jobs_leases_t *l)
         got++;
     }
     pa_jobs_leases_free(l);
-    pa_buf_free(&payload);
     atomic_fetch_add(&d->dispatched, (unsigned long long)got);
     return got;
 }

@@ -11,9 +11,10 @@
  * (a map with string keys). docs/protocol.md describes the wire format; keep it in step. */
 #define PA_PROTO_MAGIC0 'P'
 #define PA_PROTO_MAGIC1 'A'
-#define PA_PROTO_VERSION 2
+#define PA_PROTO_VERSION 3
 #define PA_PROTO_HEADER_LEN 4
-/* Largest body frame accepted or produced: a 1 MiB TASK payload plus room for the other fields. */
+/* Largest body frame accepted or produced: a TASK's 1 MiB of documents (input, context, results)
+ * plus room for its other fields. */
 #define PA_PROTO_MAX_BODY ((size_t)1024 * 1024 + 4096)
 /* Deepest nesting of maps and arrays in a body; the body map itself is level 1. */
 #define PA_PROTO_MAX_DEPTH 8
@@ -33,7 +34,11 @@
  * of one value) and the value of UINT and INT; BOOL ignores them. M is the message's NAME.
  * ------------------------------------------------------------------------------------------- */
 #define PA_PROTO_NOLIMIT UINT64_MAX
-#define PA_PROTO_MAX_PAYLOAD (1024 * 1024)
+/* Bounds of TASK's documents; together they fill the 1 MiB of PA_PROTO_MAX_BODY. */
+#define PA_PROTO_MAX_TARGET 2048
+#define PA_PROTO_MAX_INPUT (256 * 1024)
+#define PA_PROTO_MAX_CONTEXT (256 * 1024)
+#define PA_PROTO_MAX_RESULTS (512 * 1024)
 
 #define PA_PROTO_COMMANDS(X)                                                                       \
     X(HELLO, 0x01)                                                                                 \
@@ -53,7 +58,8 @@
 /* worker -> gateway: n more tasks may be sent. */
 #define PA_PROTO_FIELDS_CREDIT(F, M) F(M, N, "n", UINT, REQ, 1, 10000)
 
-/* gateway -> worker: one stage of one task, under a lease. */
+/* gateway -> worker: one stage of one task, under a lease. input and context are JSON objects as
+ * text; results is a msgpack map {stage: JSON text}. proto/pa_task.h reads and writes them. */
 #define PA_PROTO_FIELDS_TASK(F, M)                                                                 \
     F(M, TASK_ID, "task_id", STR, REQ, 1, 64)                                                      \
     F(M, JOB_ID, "job_id", STR, REQ, 1, 64)                                                        \
@@ -62,7 +68,10 @@
     F(M, ATTEMPT, "attempt", UINT, REQ, 0, 1000)                                                   \
     F(M, MAX_ATTEMPTS, "max_attempts", UINT, REQ, 1, 1000)                                         \
     F(M, DEADLINE_MS, "deadline_ms", UINT, REQ, 0, PA_PROTO_NOLIMIT)                               \
-    F(M, PAYLOAD, "payload", BIN, REQ, 0, PA_PROTO_MAX_PAYLOAD)
+    F(M, TARGET, "target", STR, REQ, 0, PA_PROTO_MAX_TARGET)                                       \
+    F(M, INPUT, "input", STR, REQ, 2, PA_PROTO_MAX_INPUT)                                          \
+    F(M, CONTEXT, "context", STR, REQ, 2, PA_PROTO_MAX_CONTEXT)                                    \
+    F(M, RESULTS, "results", ANY, REQ, 1, PA_PROTO_MAX_RESULTS)
 
 /* both ways: I am alive. */
 #define PA_PROTO_FIELDS_HEARTBEAT(F, M)                                                            \

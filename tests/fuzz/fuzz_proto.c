@@ -1,5 +1,7 @@
 /* libFuzzer target for the wire codec: the first 4 bytes are the header frame, the rest the body.
- * Whatever decodes must encode again, decode to an equal message, and encode to the same bytes. */
+ * Whatever decodes must encode again, decode to an equal message, and encode to the same bytes;
+ * a TASK also goes through the typed decoder (pa_task.h), and what that takes encodes back to
+ * the same message. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include "pa_buf.h"
 #include "pa_proto.h"
 #include "pa_proto_internal.h"
+#include "pa_task.h"
 
 /* Command 0xf0 selects a declaration with every field type, so that INT, BOOL and ANY (which no
  * message uses yet) are fuzzed too. */
@@ -63,6 +66,34 @@ static void check_roundtrip(const pa_msg_t *m, const pa_proto_msg_desc_t *custom
     pa_buf_free(&body2);
 }
 
+static int same(const char *a, size_t an, const char *b, size_t bn)
+{
+    return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* The typed decoder never reads outside the message, and its struct encodes to a TASK that
+ * decodes to the same struct (the results map may be written with other msgpack headers). */
+static void check_task(const pa_msg_t *m)
+{
+    pa_task_msg_t t, u;
+    char err[PA_PROTO_ERRLEN];
+    if (pa_task_msg_decode(m, &t, err, sizeof err) < 0) return;
+    CHECK(t.nresults <= PA_TASK_MAX_RESULTS, "%zu results", t.nresults);
+    pa_msg_t *again = pa_task_msg_encode(&t);
+    CHECK(pa_task_msg_decode(again, &u, err, sizeof err) == 0, "typed re-decode: %s", err);
+    CHECK(same(t.input, t.input_len, u.input, u.input_len) &&
+              same(t.context, t.context_len, u.context, u.context_len) &&
+              same(t.target, t.target_len, u.target, u.target_len) && t.nresults == u.nresults,
+          "typed round trip differs");
+    for (size_t i = 0; i < t.nresults; i++)
+        CHECK(same(t.results[i].stage, t.results[i].stage_len, u.results[i].stage,
+                   u.results[i].stage_len) &&
+                  same(t.results[i].json, t.results[i].json_len, u.results[i].json,
+                       u.results[i].json_len),
+              "result %zu differs", i);
+    pa_msg_destroy(&again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -87,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(m != NULL, "success without a message");
         CHECK(err[0] == '\0', "success with an error text: %s", err);
         check_roundtrip(m, custom);
+        if (!custom && pa_msg_cmd(m) == PA_CMD_TASK) check_task(m);
         pa_msg_destroy(&m);
     } else {
         CHECK(m == NULL, "failure left a message");

@@ -11,6 +11,7 @@
 //   GET  /hold?ms=&key=              answers after ms; counts requests in flight per key
 //   GET  /headers                    a response with several headers (Retry-After, two X-Multi)
 //   GET  /stats?key=                 {active, max, count, aborted} of a key
+//   GET  /status?code=&key=          answers with that status (body "status <code>"); counted per key
 import http from 'node:http';
 
 const stats = new Map();
@@ -91,6 +92,11 @@ const server = http.createServer((req, res) => {
         res.setHeader('Content-Type', 'text/plain; charset=utf-8');
         res.writeHead(429);
         res.end('slow down');
+        break;
+      case '/status':
+        track(req, res, q('key', 'status'));
+        res.writeHead(Number(q('code', '200')));
+        res.end(`status ${q('code', '200')}`);
         break;
       case '/stats':
         res.writeHead(200, { 'content-type': 'application/json' });

@@ -11,6 +11,7 @@
 #include "pa_buf.h"
 #include "pa_jobs.h"
 #include "pa_proto.h"
+#include "pa_task.h"
 #include "pa_redis.h"
 #include "pa_time.h"
 
@@ -406,24 +407,26 @@ Test(jobs_crash, garbage_on_the_worker_link_is_logged_and_dropped)
     send_frames(s, 2, (const void *[]){"XA\x01\x01", "\x80"}, (size_t[]){4, 1});
     send_frames(s, 2, (const void *[]){"PA\x01", "\x80"}, (size_t[]){3, 1});
     send_frames(s, 2, (const void *[]){"PA\x09\x01", "\x80"}, (size_t[]){4, 1});
-    send_frames(s, 2, (const void *[]){"PA\x02\x7f", "\x80"}, (size_t[]){4, 1});
+    send_frames(s, 2, (const void *[]){(const char[]){'P', 'A', PA_PROTO_VERSION, 0x7f}, "\x80"},
+                (size_t[]){4, 1});
     /* 3. random bytes: as header and body, and as the body of a HELLO */
     unsigned char rnd[4096];
     unsigned seed = 12345;
     for (size_t i = 0; i < sizeof rnd; i++) rnd[i] = (unsigned char)(rand_r(&seed) >> 7);
     rnd[0] = 0xde; /* never the magic */
     send_frames(s, 2, (const void *[]){rnd, rnd + 4}, (size_t[]){4, 512});
-    send_frames(s, 2, (const void *[]){"PA\x02\x01", rnd + 1000}, (size_t[]){4, 2000});
+    send_frames(s, 2,
+                (const void *[]){(const char[]){'P', 'A', PA_PROTO_VERSION, 0x01}, rnd + 1000},
+                (size_t[]){4, 2000});
     /* 4. a TASK: valid, but only a gateway sends it */
-    pa_msg_t *m = pa_msg_new(PA_CMD_TASK);
-    pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, "j-x:000001");
-    pa_msg_set_str(m, PA_FIELD_TASK_JOB_ID, "j-x");
-    pa_msg_set_str(m, PA_FIELD_TASK_STAGE, "submit");
-    pa_msg_set_str(m, PA_FIELD_TASK_LEASE, "1");
-    pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, 1);
-    pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, 3);
-    pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, 1);
-    pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, "{}", 2);
+    pa_task_msg_t tm = {.task_id = "j-x:000001",
+                        .job_id = "j-x",
+                        .stage = "submit",
+                        .lease = "1",
+                        .attempt = 1,
+                        .max_attempts = 3,
+                        .deadline_ms = 1};
+    pa_msg_t *m = pa_task_msg_encode(&tm);
     unsigned char hdr[PA_PROTO_HEADER_LEN];
     pa_buf_t body = PA_BUF_INIT;
     char err[PA_PROTO_ERRLEN];
@@ -456,7 +459,8 @@ Test(jobs_crash, garbage_on_the_worker_link_is_logged_and_dropped)
     char *b = malloc(blen);
     cr_assert(b);
     memset(b, 0xa5, blen);
-    send_frames(big, 2, (const void *[]){"PA\x02\x01", b}, (size_t[]){4, blen});
+    send_frames(big, 2, (const void *[]){(const char[]){'P', 'A', PA_PROTO_VERSION, 0x01}, b},
+                (size_t[]){4, blen});
     free(b);
     hr_sleep_ms(500);
     zsock_destroy(&big);
@@ -511,7 +515,8 @@ Test(jobs_crash, oversized_message_is_logged_and_counted)
     char *b = malloc(blen);
     cr_assert(b);
     memset(b, 0xa5, blen);
-    send_frames(big, 2, (const void *[]){"PA\x02\x01", b}, (size_t[]){4, blen});
+    send_frames(big, 2, (const void *[]){(const char[]){'P', 'A', PA_PROTO_VERSION, 0x01}, b},
+                (size_t[]){4, blen});
     free(b);
     uint64_t deadline = hr_now_ms() + 3000;
     while (log_lines_with(g, "dropped", NULL) < 1 && hr_now_ms() < deadline) hr_sleep_ms(50);

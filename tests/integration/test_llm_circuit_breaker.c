@@ -4,99 +4,22 @@
  * generate answers 503 with Retry-After), /metrics and /api/health show it, it turns half-open
  * after LLM_BREAKER_COOLDOWN_MS, and one successful probe closes it. Skipped without node. */
 #include <criterion/criterion.h>
-#include <pthread.h>
-#include <stdatomic.h>
 
 #include "../llm-server/llm_fixture.h"
-#include "pa_redis.h"
 
-/* ---- bridge until the merge --------------------------------------------------------------
- * The gateway reads a worker's breaker only from its status record (<prefix>worker:<id>:status,
- * breaker_* fields), which the runtime and the llm worker write on other branches. Until those
- * are merged, this thread copies the worker's own breaker hash (pa:llm:breaker:<id>) into the
- * record every 20 ms, as the worker will publish it. Once the worker publishes its breaker in the
- * record itself, the copy is the same values (or nothing, when the private keys are gone): then
- * this bridge can go. */
-static atomic_int bridge_on;
-static pthread_t bridge_thread;
-static char bridge_url[256];
-
-static void bridge_one(pa_redis_t *c, const char *id)
-{
-    redisReply *b =
-        pa_redis_cmd(c, "HMGET pa:llm:breaker:%s state provider model failures open_until_ms", id);
-    if (b && b->type == REDIS_REPLY_ARRAY && b->elements == 5 && b->element[0]->str) {
-        const char *v[5];
-        for (int k = 0; k < 5; k++) v[k] = b->element[k]->str ? b->element[k]->str : "";
-        redisReply *w =
-            pa_redis_cmd(c,
-                         "HSET pa:worker:%s:status breaker_state %s breaker_provider %s "
-                         "breaker_model %s breaker_failures %s breaker_open_until_ms %s",
-                         id, v[0], v[1], v[2], v[3], v[4]);
-        if (w) freeReplyObject(w);
-    }
-    if (b) freeReplyObject(b);
-}
-
-static void bridge_pass(pa_redis_t *c)
-{
-    redisReply *ids = pa_redis_cmd(c, "ZRANGE pa:llm:breakers 0 -1");
-    for (size_t i = 0; ids && ids->type == REDIS_REPLY_ARRAY && i < ids->elements; i++)
-        bridge_one(c, ids->element[i]->str);
-    if (ids) freeReplyObject(ids);
-}
-
-static void *bridge_main(void *arg)
-{
-    (void)arg;
-    char err[128];
-    pa_redis_t *c = pa_redis_new(bridge_url, 1000, err, sizeof err);
-    while (c && atomic_load(&bridge_on)) {
-        bridge_pass(c);
-        hr_sleep_ms(20);
-    }
-    pa_redis_destroy(&c);
-    return NULL;
-}
-
-/* One pass right before the gateway is asked: a runtime that rewrites the whole record at each
- * heartbeat (without the breaker, before the llm worker publishes it) leaves only a short
- * window. */
-static void bridge_sync(void)
-{
-    char err[128];
-    pa_redis_t *c =
-        atomic_load(&bridge_on) ? pa_redis_new(bridge_url, 1000, err, sizeof err) : NULL;
-    if (c) bridge_pass(c);
-    pa_redis_destroy(&c);
-}
-
+/* The worker publishes its breaker in its status record (breaker_* fields) at each heartbeat;
+ * the gateway reads it from there. */
 static const char *metrics(const hr_gateway_t *gw)
 {
-    bridge_sync();
     return lf_metrics(gw);
 }
 
 static hr_resp_t *get_health(const hr_gateway_t *gw)
 {
-    bridge_sync();
     return hr_get(gw, "/api/health");
 }
 
-static void bridge_start(hr_redis_t *rd)
-{
-    snprintf(bridge_url, sizeof bridge_url, "%s", hr_redis_url(rd, 0));
-    atomic_store(&bridge_on, 1);
-    cr_assert_eq(pthread_create(&bridge_thread, NULL, bridge_main, NULL), 0);
-}
-
-static void fini(void)
-{
-    if (atomic_exchange(&bridge_on, 0)) pthread_join(bridge_thread, NULL);
-    lf_cleanup();
-}
-
-TestSuite(llm_circuit_breaker, .fini = fini, .timeout = 60);
+TestSuite(llm_circuit_breaker, .fini = lf_cleanup, .timeout = 60);
 
 /* GET /api/health, asserting 200; its llm.breakers[0] in *b (NULL when none). */
 static json_t *health(const hr_gateway_t *gw, json_t **b)
@@ -128,7 +51,6 @@ Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
 {
     lf_proc_t *srv = lf_llm_server((const char *[]){"LLM_SERVER_KEY=" LF_KEY, NULL});
     hr_redis_t *rd = hr_redis_start(NULL);
-    bridge_start(rd);
     hr_gateway_t *gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
     lf_proc_t *llm = lf_provider_worker(
         rd, gw, srv, "openai", NULL,
@@ -159,6 +81,7 @@ Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
 
     /* health: degraded (the only llm worker's breaker is open), still 200; the breaker listed */
     json_t *b;
+    wait_state(gw, "open", 2000); /* published at the worker's next heartbeat */
     h = health(gw, &b);
     cr_assert_str_eq(hr_jstr(h, "status"), "degraded", "%s", hr_jdump(h));
     cr_assert_eq(hr_jint(json_object_get(h, "llm"), "breakers_open", -1), 1, "%s", hr_jdump(h));
@@ -176,7 +99,6 @@ Test(llm_circuit_breaker, opens_after_failures_fails_fast_and_a_probe_closes_it)
     cr_assert_eq(lf_metric(m, "pa_llm_breakers_open"), 1, "%s", m);
 
     /* generate fails fast: 503 with Retry-After, the provider not asked */
-    bridge_sync();
     hr_resp_t *r = hr_post(gw, "/api/llm/generate", "{\"prompt\":\"Say hello\"}");
     hr_assert_problem(r, 503, "llm-unavailable", NULL);
     const char *ra = hr_header(r, "Retry-After");
@@ -228,7 +150,6 @@ Test(llm_circuit_breaker, health_is_degraded_only_when_every_breaker_is_open)
 {
     lf_proc_t *srv = lf_llm_server((const char *[]){"LLM_SERVER_KEY=" LF_KEY, NULL});
     hr_redis_t *rd = hr_redis_start(NULL);
-    bridge_start(rd);
     hr_gateway_t *gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
     const char *env[] = {"LLM_BREAKER_FAILURES=1", "LLM_BREAKER_COOLDOWN_MS=60000",
                          "WORKER_CAPACITY=1", "LLM_CACHE_TTL_S=0", NULL};

@@ -1,9 +1,10 @@
 /* The gateway reads what workers say about themselves only from their status records
  * (<prefix>worker:<id>:status, contract in docs/redis-keys.md), never from a worker's private
  * keys: /api/health, /metrics, /api/workers and generate's 503 follow the llm worker's breaker
- * fields there. Until the runtime writes these records (another branch), the test writes the
- * record of a real, connected test worker itself, as the runtime would at a heartbeat.
- * After the merge: switch to prospect-llm-worker publishing its own breaker (see the report). */
+ * fields there. A live worker's record is written by the worker alone: the test asks a real
+ * prospect-test-worker (service llm) to publish breaker fields with a task (mode "status": it
+ * calls pa_worker_set_status, and the runtime publishes at its next heartbeat). Only the record
+ * of a worker that is gone is written by the test. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ static void cmd(const char *fmt, const char *a, const char *b)
     freeReplyObject(r);
 }
 
-/* The record the runtime writes for worker id, with the llm worker's breaker fields. */
+/* A record left by a worker that is gone, with the llm worker's breaker fields. */
 static void write_status(const char *id, const char *state, long long open_for_ms)
 {
     char until[32], now[32];
@@ -56,6 +57,38 @@ static void write_status(const char *id, const char *state, long long open_for_m
     freeReplyObject(r);
 }
 
+/* The breaker fields the llm worker publishes, as the variables of a "status" task. */
+static const char *breaker_vars(const char *state, long long open_for_ms)
+{
+    unsigned long long until = open_for_ms > 0 ? pa_wall_ms() + (uint64_t)open_for_ms : 0;
+    return hr_fmt("{\"test\":\"status\",\"status.breaker_state\":\"%s\","
+                  "\"status.breaker_provider\":\"openai\",\"status.breaker_model\":\"gpt-test\","
+                  "\"status.breaker_failures\":\"3\",\"status.breaker_open_until_ms\":\"%llu\"}",
+                  state, until);
+}
+
+/* Has the live test worker publish its breaker in state (a one-task compose run whose task sets
+ * the fields), then waits until /api/health shows it. */
+static void publish_breaker(const char *state, long long open_for_ms)
+{
+    const char *jid =
+        lf_run(gw, hr_fmt("{\"message_template\":\"Hi\",\"sender\":{\"name\":\"S\",\"email\":"
+                          "\"s@x.example\"},\"targets\":[{\"url\":\"s.example\",\"variables\":%s}],"
+                          "\"options\":{\"enrich\":false,\"stages\":[\"compose\"]}}",
+                          breaker_vars(state, open_for_ms)));
+    lf_wait_completed(gw, jid, 10000);
+    uint64_t deadline = hr_now_ms() + 3000;
+    for (;;) {
+        json_t *h = hr_json(hr_get(gw, "/api/health"));
+        json_t *b = json_array_get(json_object_get(json_object_get(h, "llm"), "breakers"), 0);
+        const char *st = hr_jstr(b, "state");
+        if (st && strcmp(st, state) == 0) return;
+        cr_assert_lt(hr_now_ms(), deadline, "the worker did not publish breaker %s: %s", state,
+                     hr_jdump(h));
+        hr_sleep_ms(20);
+    }
+}
+
 static void start_llm_test_worker(void)
 {
     lf_worker(LF_TEST_WORKER_BIN, "llm-test", rd, gw,
@@ -68,7 +101,7 @@ Test(worker_status, health_metrics_and_workers_report_an_open_breaker_from_the_s
     start_llm_test_worker();
     json_t *h = hr_json(hr_get(gw, "/api/health"));
     cr_assert_eq(hr_jint(json_object_get(h, "llm"), "breakers_open", -1), 0, "%s", hr_jdump(h));
-    write_status("llm-test", "open", 30000);
+    publish_breaker("open", 30000);
     hr_resp_t *r = hr_get(gw, "/api/health");
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     h = hr_json(r);
@@ -92,7 +125,7 @@ Test(worker_status, health_metrics_and_workers_report_an_open_breaker_from_the_s
     cr_assert_str_eq(hr_jstr(json_object_get(w, "status"), "breaker_state"), "open", "%s",
                      hr_jdump(w));
     /* closed again: health is ok */
-    write_status("llm-test", "closed", 0);
+    publish_breaker("closed", 0);
     h = hr_json(hr_get(gw, "/api/health"));
     cr_assert_str_eq(hr_jstr(h, "status"), "ok", "%s", hr_jdump(h));
     cr_assert_eq(hr_jint(json_object_get(h, "llm"), "breakers_open", -1), 0);
@@ -102,13 +135,13 @@ Test(worker_status, health_metrics_and_workers_report_an_open_breaker_from_the_s
 Test(worker_status, generate_is_503_at_once_when_every_llm_workers_breaker_is_open)
 {
     start_llm_test_worker();
-    write_status("llm-test", "open", 7000);
+    publish_breaker("open", 7000);
     hr_resp_t *r = hr_post(gw, "/api/llm/generate", "{\"prompt\":\"hi\"}");
     hr_assert_problem(r, 503, "llm-unavailable", NULL);
     const char *ra = hr_header(r, "Retry-After");
     cr_assert(ra && atoi(ra) >= 5 && atoi(ra) <= 7, "Retry-After %s", ra ? ra : "(none)");
     /* half-open: a probe may go through */
-    write_status("llm-test", "half_open", 0);
+    publish_breaker("half_open", 0);
     r = hr_post(gw, "/api/llm/generate", "{\"prompt\":\"hi\"}");
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     cr_assert_str_eq(hr_jstr(hr_json(r), "output"), "test: hi");

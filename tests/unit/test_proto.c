@@ -11,6 +11,7 @@
 #include "pa_buf.h"
 #include "pa_proto.h"
 #include "pa_proto_internal.h"
+#include "pa_task.h"
 
 /* ---- Helpers ---- */
 
@@ -108,7 +109,7 @@ static void expect_entries_error(const unsigned char hdr[4], const ent_t *e, siz
     pa_buf_free(&b);
 }
 
-#define TASK_N 8
+#define TASK_N 11
 static const ent_t task_ok[TASK_N] = {
     {"task_id", E_STR, "01hx0000000000000000000000", 0, 0, 0},
     {"job_id", E_STR, "01hx0000000000000000000001", 0, 0, 0},
@@ -117,7 +118,13 @@ static const ent_t task_ok[TASK_N] = {
     {"attempt", E_UINT, NULL, 0, 2, 0},
     {"max_attempts", E_UINT, NULL, 0, 3, 0},
     {"deadline_ms", E_UINT, NULL, 0, 1700000000000ULL, 0},
-    {"payload", E_BIN, "\x81\xa1k\x00", 4, 0, 0},
+    {"target", E_STR, "https://example.com/", 0, 0, 0},
+    {"input", E_STR, "{\"name\":\"Ada\"}", 0, 0, 0},
+    {"context", E_STR, "{\"template\":\"Hi\"}", 0, 0, 0},
+    {"results", E_RAW,
+     "\x81\xa6"
+     "enrich\xa2{}",
+     11, 0, 0},
 };
 
 #define HELLO_N 4
@@ -128,7 +135,8 @@ static const ent_t hello_ok[HELLO_N] = {
     {"version", E_STR, "0.1.0", 0, 0, 0},
 };
 
-static pa_msg_t *make_task(const char *payload, size_t n)
+/* A TASK whose results field holds the raw msgpack value results[0..n). */
+static pa_msg_t *make_task(const char *results, size_t n)
 {
     pa_msg_t *m = pa_msg_new(PA_CMD_TASK);
     pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, "01hx0000000000000000000000");
@@ -138,7 +146,10 @@ static pa_msg_t *make_task(const char *payload, size_t n)
     pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, 2);
     pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, 3);
     pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, 1700000000000ULL);
-    pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload, n);
+    pa_msg_set_str(m, PA_FIELD_TASK_TARGET, "https://example.com/");
+    pa_msg_set_str(m, PA_FIELD_TASK_INPUT, "{\"name\":\"Ada\"}");
+    pa_msg_set_str(m, PA_FIELD_TASK_CONTEXT, "{}");
+    pa_msg_set_any(m, PA_FIELD_TASK_RESULTS, results, n);
     return m;
 }
 
@@ -254,39 +265,210 @@ Test(proto_roundtrip, credit_bytes_on_the_wire)
     pa_msg_destroy(&back);
 }
 
-Test(proto_roundtrip, task_with_binary_payload)
+Test(proto_roundtrip, task_documents_through_the_typed_struct)
 {
-    const char payload[] = "{\"to\":\"a@b\"}\0\xff\x80 binary";
-    pa_msg_t *m = make_task(payload, sizeof payload);
+    pa_task_msg_t in = {
+        .task_id = "j-1:000002",
+        .job_id = "j-1:000002",
+        .job_id_len = 3,
+        .stage = "compose",
+        .lease = "lease-7f3a",
+        .attempt = 2,
+        .max_attempts = 3,
+        .deadline_ms = 1700000000000ULL,
+        .target = "https://example.com/contact",
+        .input = "{\"name\":\"Ada\",\"variables\":{\"x\":\"\u00e9\"}}",
+        .context = "{\"template\":\"Hi {{name}}\"}",
+        .nresults = 2,
+        .results = {{"enrich", 0, "{\"facts\":[1,2]}", 0}, {"compose", 7, "\"text\"XXXX", 6}}};
+    pa_msg_t *m = pa_task_msg_encode(&in);
     pa_msg_t *back = roundtrip(m);
-    size_t n = 0;
-    const unsigned char *p = pa_msg_bin(back, PA_FIELD_TASK_PAYLOAD, &n);
-    cr_assert_eq(n, sizeof payload);
-    cr_assert_arr_eq(p, payload, n);
-    cr_assert_str_eq(pa_msg_str(back, PA_FIELD_TASK_STAGE, NULL), "compose");
-    cr_assert_str_eq(pa_msg_str(back, PA_FIELD_TASK_LEASE, NULL), "lease-7f3a");
-    cr_assert_eq(pa_msg_uint(back, PA_FIELD_TASK_ATTEMPT), 2);
-    cr_assert_eq(pa_msg_uint(back, PA_FIELD_TASK_MAX_ATTEMPTS), 3);
-    cr_assert_eq(pa_msg_uint(back, PA_FIELD_TASK_DEADLINE_MS), 1700000000000ULL);
+    pa_task_msg_t out;
+    char err[PA_PROTO_ERRLEN] = "";
+    cr_assert_eq(pa_task_msg_decode(back, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(out.task_id, "j-1:000002");
+    cr_assert_str_eq(out.job_id, "j-1");
+    cr_assert_eq(out.job_id_len, 3);
+    cr_assert_str_eq(out.stage, "compose");
+    cr_assert_str_eq(out.lease, "lease-7f3a");
+    cr_assert_eq(out.attempt, 2);
+    cr_assert_eq(out.max_attempts, 3);
+    cr_assert_eq(out.deadline_ms, 1700000000000ULL);
+    cr_assert_str_eq(out.target, "https://example.com/contact");
+    cr_assert_eq(out.target_len, strlen(out.target));
+    cr_assert_str_eq(out.input, in.input);
+    cr_assert_str_eq(out.context, in.context);
+    cr_assert_eq(out.nresults, 2);
+    const pa_task_result_t *r = pa_task_msg_result(&out, "enrich");
+    cr_assert_not_null(r);
+    cr_assert_eq(r->json_len, strlen("{\"facts\":[1,2]}"));
+    cr_assert_arr_eq(r->json, "{\"facts\":[1,2]}", r->json_len);
+    r = pa_task_msg_result(&out, "compose");
+    cr_assert_not_null(r);
+    cr_assert_eq(r->json_len, 6);
+    cr_assert_arr_eq(r->json, "\"text\"", 6);
+    cr_assert_null(pa_task_msg_result(&out, "submit"));
+    cr_assert_null(pa_task_msg_result(&out, "enric"));
     pa_msg_destroy(&m);
     pa_msg_destroy(&back);
 }
 
-Test(proto_roundtrip, task_empty_payload)
+Test(proto_roundtrip, task_without_target_documents_or_results)
 {
-    pa_msg_t *m = make_task(NULL, 0);
+    /* what the engine did not store travels as "" and {} */
+    pa_task_msg_t in = {.task_id = "j:1",
+                        .job_id = "j",
+                        .stage = "generate",
+                        .lease = "l",
+                        .attempt = 1,
+                        .max_attempts = 1};
+    pa_msg_t *m = pa_task_msg_encode(&in);
     pa_msg_t *back = roundtrip(m);
-    size_t n = 99;
-    cr_assert_not_null(pa_msg_bin(back, PA_FIELD_TASK_PAYLOAD, &n));
-    cr_assert_eq(n, 0);
+    pa_task_msg_t out;
+    cr_assert_eq(pa_task_msg_decode(back, &out, NULL, 0), 0);
+    cr_assert_str_eq(out.target, "");
+    cr_assert_eq(out.target_len, 0);
+    cr_assert_str_eq(out.input, "{}");
+    cr_assert_str_eq(out.context, "{}");
+    cr_assert_eq(out.nresults, 0);
+    size_t n;
+    cr_assert_arr_eq(pa_msg_any(back, PA_FIELD_TASK_RESULTS, &n), "\x80", 1);
+    cr_assert_eq(n, 1);
     pa_msg_destroy(&m);
     pa_msg_destroy(&back);
+}
+
+Test(proto_task, results_of_every_stage_round_trip)
+{
+    pa_task_msg_t in = {.task_id = "j:1",
+                        .job_id = "j",
+                        .stage = "s",
+                        .lease = "l",
+                        .attempt = 1,
+                        .max_attempts = 1,
+                        .nresults = PA_TASK_MAX_RESULTS};
+    char names[PA_TASK_MAX_RESULTS][8];
+    char *big = repeat('x', 70000); /* a str32 header */
+    for (int i = 0; i < PA_TASK_MAX_RESULTS; i++) {
+        snprintf(names[i], sizeof names[i], "s%d", i);
+        in.results[i] = (pa_task_result_t){names[i], 0, i == 3 ? big : "{}", 0};
+    }
+    pa_msg_t *m = pa_task_msg_encode(&in);
+    pa_msg_t *back = roundtrip(m);
+    pa_task_msg_t out;
+    char err[PA_PROTO_ERRLEN] = "";
+    cr_assert_eq(pa_task_msg_decode(back, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(out.nresults, PA_TASK_MAX_RESULTS);
+    cr_assert_eq(pa_task_msg_result(&out, "s3")->json_len, 70000);
+    cr_assert_arr_eq(pa_task_msg_result(&out, "s15")->json, "{}", 2);
+    pa_msg_destroy(&m);
+    pa_msg_destroy(&back);
+    free(big);
+}
+
+Test(proto_task, check_says_which_document_a_task_cannot_carry)
+{
+    char err[PA_PROTO_ERRLEN];
+    char *big = repeat('x', PA_PROTO_MAX_RESULTS);
+    pa_task_msg_t t = {.task_id = "j:1",
+                       .job_id = "j",
+                       .stage = "s",
+                       .lease = "l",
+                       .attempt = 1,
+                       .max_attempts = 1,
+                       .input = big,
+                       .input_len = PA_PROTO_MAX_INPUT};
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), 0, "%s", err);
+    t.input_len++;
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), -1);
+    cr_assert_str_eq(err,
+                     "the task's input of 262145 bytes exceeds the 262144 bytes a TASK carries");
+    t.input_len = 2;
+    t.context = big, t.context_len = PA_PROTO_MAX_CONTEXT + 1;
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), -1);
+    cr_assert(strstr(err, "context of 262145 bytes"), "%s", err);
+    t.context_len = 2;
+    /* results as encoded: {"e": str32 of n}: 1 + 2 + 5 + n bytes */
+    t.nresults = 1;
+    t.results[0] = (pa_task_result_t){"e", 0, big, PA_PROTO_MAX_RESULTS - 8};
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), 0, "%s", err);
+    pa_msg_t *m = pa_task_msg_encode(&t);
+    unsigned char hdr[PA_PROTO_HEADER_LEN];
+    pa_buf_t body = PA_BUF_INIT;
+    cr_assert_eq(pa_proto_encode(m, hdr, &body, err, sizeof err), 0, "what passes encodes: %s",
+                 err);
+    pa_msg_destroy(&m);
+    pa_buf_free(&body);
+    t.results[0].json_len++;
+    cr_assert_eq(pa_task_msg_check(&t, err, sizeof err), -1);
+    cr_assert(strstr(err, "results of 524289 bytes"), "%s", err);
+    free(big);
+}
+
+/* results that the codec accepts (any one msgpack value) but pa_task_msg_decode does not */
+static void expect_task_error(const char *results, size_t n, const char *want)
+{
+    pa_msg_t *m = make_task(results, n);
+    pa_task_msg_t out;
+    char err[PA_PROTO_ERRLEN] = "";
+    cr_assert_eq(pa_task_msg_decode(m, &out, err, sizeof err), -1, "decoded, expected '%s'", want);
+    cr_assert_str_eq(err, want);
+    pa_msg_destroy(&m);
+}
+
+Test(proto_task, malformed_results_are_refused)
+{
+    expect_task_error("\x92\x01\x02", 3, "TASK: results is not a map");
+    expect_task_error("\xc0", 1, "TASK: results is not a map");
+    expect_task_error("\x81\x01\xa2{}", 5, "TASK: results key 0 is not a str");
+    expect_task_error("\x81\xa0\xa2{}", 5, "TASK: results key 0 is not a stage name");
+    expect_task_error("\x81\xb1"
+                      "enrichenrichenric\xa2{}",
+                      22, "TASK: results key 0 is not a stage name");
+    expect_task_error("\x81\xa1"
+                      "e\x01",
+                      4, "TASK: results value 0 is not a str");
+    expect_task_error("\x81\xa1"
+                      "e\xc4\x02{}",
+                      7, "TASK: results value 0 is not a str");
+    expect_task_error("\x82\xa1"
+                      "e\xa0\xa1"
+                      "e\xa0",
+                      7, "TASK: results names a stage twice");
+    /* 17 entries: more than any engine has stages */
+    char b[3 + 17 * 4];
+    b[0] = (char)0xde, b[1] = 0, b[2] = 17;
+    for (int i = 0; i < 17; i++) {
+        b[3 + 4 * i] = (char)0xa2, b[4 + 4 * i] = 's', b[5 + 4 * i] = (char)('a' + i);
+        b[6 + 4 * i] = (char)0xa0;
+    }
+    expect_task_error(b, sizeof b, "TASK: results has 17 entries, at most 16");
+    /* not a TASK */
+    pa_msg_t *c = pa_msg_new(PA_CMD_CREDIT);
+    pa_task_msg_t out;
+    char err[PA_PROTO_ERRLEN];
+    cr_assert_eq(pa_task_msg_decode(c, &out, err, sizeof err), -1);
+    cr_assert_str_eq(err, "not a TASK message");
+    pa_msg_destroy(&c);
 }
 
 Test(proto_roundtrip, task_at_every_limit)
 {
-    /* The largest TASK the table allows still fits the body limit. */
-    char *payload = repeat('p', PA_PROTO_MAX_PAYLOAD);
+    /* The largest TASK the table allows (every document at its bound, results a map of str
+     * values filling theirs) still fits the body limit, and decodes to the typed struct. */
+    char *input = repeat(' ', PA_PROTO_MAX_INPUT), *context = repeat(' ', PA_PROTO_MAX_CONTEXT);
+    input[0] = context[0] = '{';
+    input[PA_PROTO_MAX_INPUT - 1] = context[PA_PROTO_MAX_CONTEXT - 1] = '}';
+    /* {"a": str32 of L bytes}: 1 + 2 + 5 + L bytes */
+    size_t rl = PA_PROTO_MAX_RESULTS - 8;
+    char *results = repeat('r', PA_PROTO_MAX_RESULTS);
+    memcpy(results,
+           "\x81\xa1"
+           "a\xdb",
+           4);
+    results[4] = (char)(rl >> 24), results[5] = (char)(rl >> 16);
+    results[6] = (char)(rl >> 8), results[7] = (char)rl;
+    char *target = repeat('t', PA_PROTO_MAX_TARGET);
     char *s64 = repeat('i', 64), *s16 = repeat('s', 16);
     pa_msg_t *m = pa_msg_new(PA_CMD_TASK);
     pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, s64);
@@ -296,12 +478,37 @@ Test(proto_roundtrip, task_at_every_limit)
     pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, 1000);
     pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, 1000);
     pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, UINT64_MAX);
-    pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, payload, PA_PROTO_MAX_PAYLOAD);
+    pa_msg_set_str(m, PA_FIELD_TASK_TARGET, target);
+    pa_msg_set_str(m, PA_FIELD_TASK_INPUT, input);
+    pa_msg_set_str(m, PA_FIELD_TASK_CONTEXT, context);
+    pa_msg_set_any(m, PA_FIELD_TASK_RESULTS, results, PA_PROTO_MAX_RESULTS);
+    unsigned char hdr[PA_PROTO_HEADER_LEN];
+    pa_buf_t body = PA_BUF_INIT;
+    char err[PA_PROTO_ERRLEN];
+    cr_assert_eq(pa_proto_encode(m, hdr, &body, err, sizeof err), 0, "%s", err);
+    cr_assert_gt(body.len, (size_t)1024 * 1024, "the documents alone are 1 MiB");
+    cr_assert_leq(body.len, PA_PROTO_MAX_BODY);
+    pa_buf_free(&body);
     pa_msg_t *back = roundtrip(m);
     cr_assert_eq(pa_msg_uint(back, PA_FIELD_TASK_DEADLINE_MS), UINT64_MAX);
+    pa_task_msg_t out;
+    cr_assert_eq(pa_task_msg_decode(back, &out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(out.input_len, PA_PROTO_MAX_INPUT);
+    cr_assert_eq(out.nresults, 1);
+    cr_assert_eq(out.results[0].json_len, rl);
+    /* one byte more in any document is refused */
+    char *more = repeat(' ', PA_PROTO_MAX_INPUT + 1);
+    pa_msg_set_str(m, PA_FIELD_TASK_INPUT, more);
+    cr_assert_eq(pa_proto_encode(m, hdr, &body, err, sizeof err), -1);
+    cr_assert_str_eq(err, "TASK: field 'input' longer than 262144 bytes");
+    pa_buf_free(&body);
     pa_msg_destroy(&m);
     pa_msg_destroy(&back);
-    free(payload);
+    free(more);
+    free(input);
+    free(context);
+    free(results);
+    free(target);
     free(s64);
     free(s16);
 }
@@ -510,12 +717,13 @@ Test(proto_table, field_ids_name_their_message_and_slot)
     cr_assert_eq(PA_FIELD_HELLO_SERVICE, 0x0100);
     cr_assert_eq(PA_FIELD_CREDIT_N, 0x0200);
     cr_assert_eq(PA_FIELD_TASK_LEASE, 0x0303);
-    cr_assert_eq(PA_FIELD_TASK_PAYLOAD, 0x0307);
+    cr_assert_eq(PA_FIELD_TASK_TARGET, 0x0307);
+    cr_assert_eq(PA_FIELD_TASK_RESULTS, 0x030a);
     cr_assert_eq(PA_FIELD_BYE_WORKER_ID, 0x0600);
     const pa_proto_msg_desc_t *d = pa_proto_msg_desc(PA_CMD_TASK);
     cr_assert_str_eq(d->fields[PA_FIELD_TASK_LEASE & 0xff].name, "lease");
-    cr_assert_eq(d->fields[PA_FIELD_TASK_PAYLOAD & 0xff].type, PA_PROTO_BIN);
-    cr_assert_eq(d->fields[PA_FIELD_TASK_PAYLOAD & 0xff].max, 1024 * 1024);
+    cr_assert_eq(d->fields[PA_FIELD_TASK_RESULTS & 0xff].type, PA_PROTO_ANY);
+    cr_assert_eq(d->fields[PA_FIELD_TASK_RESULTS & 0xff].max, 512 * 1024);
 }
 
 /* docs/protocol.md carries one table per message; it must say what the code says. */
@@ -817,8 +1025,8 @@ Test(proto_fields, missing_required_field)
     ent_t e[TASK_N - 1];
     memcpy(e, task_ok + 1, sizeof e);
     expect_entries_error(HDR_TASK, e, TASK_N - 1, "TASK: missing required field 'task_id'");
-    memcpy(e, task_ok, sizeof e); /* all but payload */
-    expect_entries_error(HDR_TASK, e, TASK_N - 1, "TASK: missing required field 'payload'");
+    memcpy(e, task_ok, sizeof e); /* all but results */
+    expect_entries_error(HDR_TASK, e, TASK_N - 1, "TASK: missing required field 'results'");
     expect_entries_error(HDR_CREDIT, NULL, 0, "CREDIT: missing required field 'n'");
 }
 
@@ -881,8 +1089,8 @@ Test(proto_fields, wrong_types)
 
     ent_t t[TASK_N];
     memcpy(t, task_ok, sizeof t);
-    t[7] = (ent_t){"payload", E_STR, "{}", 0, 0, 0};
-    expect_entries_error(HDR_TASK, t, TASK_N, "TASK: field 'payload' must be bin, got str");
+    t[8] = (ent_t){"input", E_BIN, "{}", 0, 0, 0};
+    expect_entries_error(HDR_TASK, t, TASK_N, "TASK: field 'input' must be str, got bin");
 
     /* nil is not "absent", even for an optional field */
     const unsigned char r[] = {0x81, 0xa9, 'w', 'o', 'r', 'k', 'e', 'r', '_', 'i', 'd', 0xc0};
@@ -980,14 +1188,20 @@ Test(proto_fields, integer_bounds)
     expect_error(HDR_CREDIT, c, sizeof c, "CREDIT: field 'n' out of range 1..10000 (got -1)");
 }
 
-Test(proto_fields, payload_too_long)
+Test(proto_fields, documents_too_long)
 {
-    size_t n = PA_PROTO_MAX_PAYLOAD + 1;
+    size_t n = PA_PROTO_MAX_CONTEXT + 1;
     char *p = repeat('p', n);
     ent_t t[TASK_N];
     memcpy(t, task_ok, sizeof t);
-    t[7] = (ent_t){"payload", E_BIN, p, n, 0, 0};
-    expect_entries_error(HDR_TASK, t, TASK_N, "TASK: field 'payload' longer than 1048576 bytes");
+    t[9] = (ent_t){"context", E_STR, p, n, 0, 0};
+    expect_entries_error(HDR_TASK, t, TASK_N, "TASK: field 'context' longer than 262144 bytes");
+    memcpy(t, task_ok, sizeof t);
+    t[8] = (ent_t){"input", E_STR, "{", 0, 0, 0};
+    expect_entries_error(HDR_TASK, t, TASK_N, "TASK: field 'input' shorter than 2 bytes");
+    memcpy(t, task_ok, sizeof t);
+    t[7] = (ent_t){"target", E_STR, p, PA_PROTO_MAX_TARGET + 1, 0, 0};
+    expect_entries_error(HDR_TASK, t, TASK_N, "TASK: field 'target' longer than 2048 bytes");
     free(p);
 }
 
@@ -1019,10 +1233,11 @@ Test(proto_encode, refuses_invalid_messages)
     cr_assert_str_eq(err, "HELLO: field 'service' longer than 32 bytes");
     pa_msg_destroy(&m);
 
-    char *p = repeat('p', PA_PROTO_MAX_PAYLOAD + 1);
-    m = make_task(p, PA_PROTO_MAX_PAYLOAD + 1);
+    char *p = repeat('p', PA_PROTO_MAX_INPUT + 1);
+    m = make_task("\x80", 1);
+    pa_msg_set_str(m, PA_FIELD_TASK_INPUT, p);
     cr_assert_eq(pa_proto_encode(m, hdr, &body, err, sizeof err), -1);
-    cr_assert_str_eq(err, "TASK: field 'payload' longer than 1048576 bytes");
+    cr_assert_str_eq(err, "TASK: field 'input' longer than 262144 bytes");
     pa_msg_destroy(&m);
     free(p);
     pa_buf_free(&body);

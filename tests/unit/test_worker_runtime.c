@@ -6,6 +6,7 @@
  * a capacity of 1024 tasks each watching its own descriptors. */
 #include <criterion/criterion.h>
 #include <czmq.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "pa_jobs.h"
 #include "pa_log.h"
 #include "pa_proto.h"
+#include "pa_task.h"
 #include "pa_worker.h"
 #include "redis_fixture.h"
 
@@ -35,6 +37,10 @@ typedef struct {
     char key[140], reason[64];
     unsigned attempt, max_attempts;
     bool last, arena;
+    /* the documents, through the accessors (pa_task_input...) */
+    char target[64], name[16], tmpl[16], input_text[64];
+    long long fact;
+    bool no_compose_result, same_tree;
 } seen_t;
 
 static struct {
@@ -102,6 +108,17 @@ static void d_task(pa_worker_t *w, pa_task_t *t, void *ud)
         snprintf(s->key, sizeof s->key, "%s", t->key);
         s->attempt = t->attempt, s->max_attempts = t->max_attempts, s->last = t->last_attempt;
         s->arena = t->arena != NULL;
+        snprintf(s->target, sizeof s->target, "%s", t->target);
+        snprintf(s->name, sizeof s->name, "%s",
+                 json_string_value(json_object_get(pa_task_input(t), "name")));
+        snprintf(s->tmpl, sizeof s->tmpl, "%s",
+                 json_string_value(json_object_get(pa_task_context(t), "template")));
+        s->fact = json_integer_value(
+            json_array_get(json_object_get(pa_task_result(t, "enrich"), "facts"), 0));
+        s->no_compose_result =
+            !pa_task_result(t, "compose") && !pa_task_result_text(t, "compose", NULL);
+        s->same_tree = pa_task_input(t) == pa_task_input(t); /* parsed once */
+        snprintf(s->input_text, sizeof s->input_text, "%s", pa_task_input_text(t, NULL));
     }
     behaviour_t how = D.how;
     pthread_mutex_unlock(&D.mu);
@@ -258,17 +275,20 @@ static void gw_send(zframe_t *ident, const pa_msg_t *m)
 static void send_task(zframe_t *ident, const char *key, const char *lease, unsigned attempt,
                       unsigned max)
 {
-    pa_msg_t *m = pa_msg_new(PA_CMD_TASK);
-    char job[72];
-    snprintf(job, sizeof job, "%.*s", (int)(strrchr(key, ':') - key), key);
-    pa_msg_set_str(m, PA_FIELD_TASK_TASK_ID, key);
-    pa_msg_set_str(m, PA_FIELD_TASK_JOB_ID, job);
-    pa_msg_set_str(m, PA_FIELD_TASK_STAGE, "submit");
-    pa_msg_set_str(m, PA_FIELD_TASK_LEASE, lease);
-    pa_msg_set_uint(m, PA_FIELD_TASK_ATTEMPT, attempt);
-    pa_msg_set_uint(m, PA_FIELD_TASK_MAX_ATTEMPTS, max);
-    pa_msg_set_uint(m, PA_FIELD_TASK_DEADLINE_MS, (uint64_t)time(NULL) * 1000 + 30000);
-    pa_msg_set_bin(m, PA_FIELD_TASK_PAYLOAD, "{}", 2);
+    pa_task_msg_t tm = {.task_id = key,
+                        .job_id = key,
+                        .job_id_len = (size_t)(strrchr(key, ':') - key),
+                        .stage = "submit",
+                        .lease = lease,
+                        .attempt = attempt,
+                        .max_attempts = max,
+                        .deadline_ms = (uint64_t)time(NULL) * 1000 + 30000,
+                        .target = "https://example.test/",
+                        .input = "{\"name\":\"Ada\"}",
+                        .context = "{\"template\":\"Hi\"}",
+                        .nresults = 1,
+                        .results = {{"enrich", 0, "{\"facts\":[1]}", 0}}};
+    pa_msg_t *m = pa_task_msg_encode(&tm);
     gw_send(ident, m);
     pa_msg_destroy(&m);
 }
@@ -477,11 +497,53 @@ Test(worker_runtime, task_carries_attempt_max_and_last_and_its_arena_ends_after_
     cr_assert_eq(D.tasks[1].max_attempts, 3);
     cr_assert_not(D.tasks[1].last);
     cr_assert(D.tasks[0].arena && D.tasks[1].arena);
+    /* the typed documents of the TASK message */
+    cr_assert_str_eq(D.tasks[0].target, "https://example.test/");
+    cr_assert_str_eq(D.tasks[0].name, "Ada");
+    cr_assert_str_eq(D.tasks[0].tmpl, "Hi");
+    cr_assert_eq(D.tasks[0].fact, 1);
+    cr_assert(D.tasks[0].no_compose_result);
+    cr_assert(D.tasks[0].same_tree);
+    cr_assert_str_eq(D.tasks[0].input_text, "{\"name\":\"Ada\"}");
     pthread_mutex_unlock(&D.mu);
     cr_assert_eq(atomic_load(&D.arenas_freed), 2, "each task's arena is released after its commit");
     char *st = rget("HGET pa:task:%s %s", "j-a:000001", "state");
     cr_assert(st && !strcmp(st, "succeeded"), "committed: %s", st ? st : "(none)");
     free(st);
+    zframe_destroy(&ident);
+}
+
+Test(worker_runtime, a_task_with_malformed_results_fails_without_reaching_the_daemon)
+{
+    D.how = FINISH;
+    seed_task("j-m", "j-m:000001", "21");
+    start_worker(NULL, 4, 5000);
+    unsigned credit;
+    zframe_t *ident = gw_join(&credit);
+    /* a well-formed TASK whose results is an array: the codec takes it (any), pa_task does not */
+    pa_task_msg_t tm = {.task_id = "j-m:000001",
+                        .job_id = "j-m",
+                        .stage = "submit",
+                        .lease = "21",
+                        .attempt = 1,
+                        .max_attempts = 3,
+                        .deadline_ms = (uint64_t)time(NULL) * 1000 + 30000};
+    pa_msg_t *m = pa_task_msg_encode(&tm);
+    pa_msg_set_any(m, PA_FIELD_TASK_RESULTS, "\x91\x01", 2);
+    gw_send(ident, m);
+    pa_msg_destroy(&m);
+    in_t c = gw_expect(PA_CMD_CREDIT, 5000); /* its slot comes back once the failure is committed */
+    cr_assert_eq(pa_msg_uint(c.m, PA_FIELD_CREDIT_N), 1);
+    in_free(&c);
+    pthread_mutex_lock(&D.mu);
+    cr_assert_eq(D.ntasks, 0, "the daemon never saw it");
+    pthread_mutex_unlock(&D.mu);
+    char *st = rget("HGET pa:task:%s %s", "j-m:000001", "state");
+    cr_assert(st && !strcmp(st, "failed"), "committed: %s", st ? st : "(none)");
+    free(st);
+    char *err = rget("HGET pa:task:%s %s", "j-m:000001", "error");
+    cr_assert(err && strstr(err, "results is not a map"), "error: %s", err ? err : "(none)");
+    free(err);
     zframe_destroy(&ident);
 }
 

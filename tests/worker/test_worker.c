@@ -10,7 +10,15 @@
  *   claim_after:<ms> waits ms, then claims as above, even if cancelled meanwhile (to show that a
  *                   claim after a cancel answers "cancelled");
  *   count           INCR <prefix>test:count:<job> on the runtime's non-blocking Redis connection
- *                   (pa_worker_aredis) and succeeds with the value in the result ("count").
+ *                   (pa_worker_aredis) and succeeds with the value in the result ("count");
+ *   fetch           GETs variables.fetch_url through the HTTP engine (pa_http on the runtime's
+ *                   loop, owned by the task, so a cancel aborts it; User-Agent from
+ *                   HTTP_USER_AGENT; total timeout variables.fetch_timeout_ms, default 10000)
+ *                   and succeeds with {status, bytes, body (the first 4 KiB)}; a 5xx, a timeout
+ *                   or a failed connect is a transient failure, anything else a permanent one;
+ *   status          sets the fields of the worker's status record named by the variables
+ *                   "status.<field>" (value "-": removes it) with pa_worker_set_status; they are
+ *                   published at the next heartbeat.
  * TEST_WORKER_MODE sets the mode of tasks that do not say; TEST_WORKER_DELAY_MS delays every task
  * (a pa_loop timer). A task that outlives on_task keeps its state in its arena (one that ends at
  * once needs none: the benchmarks' no-op tasks stay cheap). For the stage "generate" (POST
@@ -23,7 +31,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "pa_config.h"
+#include "pa_http.h"
 #include "pa_log.h"
 #include "pa_mem.h"
 #include "pa_time.h"
@@ -34,26 +45,22 @@ typedef struct {
     unsigned long started, cancelled;
     unsigned long published_started, published_cancelled;
     pa_timer_t *status_timer;
+    pa_http_t *http; /* the HTTP engine on the runtime's loop (fetch) */
 } tw_t;
 
 /* One task's state, in the task's arena. */
 typedef struct {
     pa_worker_t *w;
     pa_task_t *t;
-    json_t *payload; /* released by the arena */
     pa_timer_t *timer;
     char mode[32];
     long claim_after_ms; /* claim_after:<ms>; -1 otherwise */
     int cancelled;
     int counting; /* an INCR in flight: its answer ends the task, even after a cancel */
+    int fetching; /* a GET in flight (owner: the task): a cancel aborts it */
 } tt_t;
 
 static tw_t tw;
-
-static void decref(void *p)
-{
-    json_decref(p);
-}
 
 /* The result of a stage: for "generate" an answer shaped like the llm-worker's, echoing the
  * prompt; for the others, who ran it and which try it was. Caller frees. */
@@ -62,8 +69,7 @@ static char *result_of(tt_t *tt, const char *claim)
     pa_task_t *t = tt->t;
     json_t *r;
     if (strcmp(t->stage, "generate") == 0) {
-        const char *prompt =
-            json_string_value(json_object_get(json_object_get(tt->payload, "input"), "prompt"));
+        const char *prompt = json_string_value(json_object_get(pa_task_input(t), "prompt"));
         char *out = NULL;
         if (asprintf(&out, "test: %s", prompt ? prompt : "") < 0) out = NULL;
         r = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}}", "output", out ? out : "", "provider", "test",
@@ -152,6 +158,70 @@ static void count(tt_t *tt)
     }
 }
 
+static void on_fetched(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
+{
+    (void)req;
+    tt_t *tt = ud;
+    tt->fetching = 0;
+    if (res->result != PA_HTTP_OK) {
+        int transient = res->result == PA_HTTP_ETIMEDOUT || res->result == PA_HTTP_ECONNECT;
+        char err[300];
+        snprintf(err, sizeof err, "test: fetch failed: %s", res->error);
+        pa_worker_done(tt->w, tt->t, transient ? PA_OUT_RETRY : PA_OUT_FAILED, NULL, err, 0);
+        return;
+    }
+    if (res->status >= 500) {
+        char err[64];
+        snprintf(err, sizeof err, "test: fetch answered %ld", res->status);
+        pa_worker_done(tt->w, tt->t, PA_OUT_RETRY, NULL, err, 0);
+        return;
+    }
+    json_t *j =
+        json_pack("{s:i, s:I, s:s%}", "status", (int)res->status, "bytes", (json_int_t)res->len,
+                  "body", res->body, res->len < 4096 ? res->len : (size_t)4096);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (res->status >= 400)
+        pa_worker_done(tt->w, tt->t, PA_OUT_FAILED, s, "test: fetch answered a client error", 0);
+    else
+        pa_worker_done(tt->w, tt->t, PA_OUT_SUCCEEDED, s, NULL, 0);
+    free(s);
+}
+
+/* GET variables.fetch_url on the runtime's loop; the task owns the request. */
+static void fetch(tt_t *tt)
+{
+    const json_t *vars = json_object_get(pa_task_input(tt->t), "variables");
+    const char *url = json_string_value(json_object_get(vars, "fetch_url"));
+    if (!url) {
+        pa_worker_done(tt->w, tt->t, PA_OUT_FAILED, NULL, "test: no variables.fetch_url", 0);
+        return;
+    }
+    const char *ms = json_string_value(json_object_get(vars, "fetch_timeout_ms"));
+    pa_http_req_t *r = pa_http_req_new(tw.http, "GET", url);
+    pa_http_req_owner(r, tt->t);
+    pa_http_req_timeouts(r, 0, ms ? atol(ms) : 10000);
+    tt->fetching = 1;
+    pa_http_start(r, on_fetched, tt);
+}
+
+/* Sets the status fields named by the variables "status.<field>", then succeeds. */
+static void set_status(tt_t *tt)
+{
+    const char *k;
+    const json_t *v;
+    int n = 0;
+    json_object_foreach((json_t *)json_object_get(pa_task_input(tt->t), "variables"), k, v)
+    {
+        if (strncmp(k, "status.", 7) != 0 || !k[7] || !json_is_string(v)) continue;
+        const char *val = json_string_value(v);
+        pa_worker_set_status(tt->w, k + 7, strcmp(val, "-") == 0 ? NULL : val);
+        n++;
+    }
+    pa_info("status fields set", PA_S("task_id", tt->t->key), PA_I("fields", n));
+    finish(tt);
+}
+
 static void claim(tt_t *tt)
 {
     char *name = pa_arena_alloc(tt->t->arena, strlen(tt->t->key) + 6);
@@ -166,6 +236,8 @@ static void on_timer(pa_loop_t *l, pa_timer_t *timer, void *ud)
     tt->timer = NULL; /* a one-shot timer: the loop frees it */
     if (tt->claim_after_ms >= 0 || strcmp(tt->mode, "claim") == 0) claim(tt);
     else if (strcmp(tt->mode, "count") == 0) count(tt);
+    else if (strcmp(tt->mode, "fetch") == 0)
+        fetch(tt);
     else finish(tt);
 }
 
@@ -194,10 +266,10 @@ static void mode_of(tt_t *tt, long *slow_ms)
     snprintf(tt->mode, sizeof tt->mode, "%s", pa_env_str("TEST_WORKER_MODE", "ok"));
     *slow_ms = 0;
     tt->claim_after_ms = -1;
-    json_t *vars = json_object_get(json_object_get(tt->payload, "input"), "variables");
+    const json_t *vars = json_object_get(pa_task_input(t), "variables");
     char key[40];
     snprintf(key, sizeof key, "test_%s", t->stage);
-    json_t *m = json_object_get(vars, key);
+    const json_t *m = json_object_get(vars, key);
     if (!json_is_string(m)) m = json_object_get(vars, "test");
     if (json_is_string(m)) snprintf(tt->mode, sizeof tt->mode, "%s", json_string_value(m));
     if (strncmp(tt->mode, "slow:", 5) == 0) {
@@ -214,7 +286,6 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
 {
     (void)ud;
     tt_t now = {.w = w, .t = t};
-    now.payload = json_loadb(t->payload, t->payload_len, 0, NULL);
     long slow;
     mode_of(&now, &slow);
     tw.started++;
@@ -225,21 +296,25 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     long delay = slow + tw.delay_ms;
     int waits = delay > 0 || strcmp(now.mode, "stall") == 0 ||
                 strcmp(now.mode, "wait_cancel") == 0 || strcmp(now.mode, "claim") == 0 ||
-                strcmp(now.mode, "count") == 0;
-    if (!waits) { /* ends now: its state needs no arena */
-        finish(&now);
-        json_decref(now.payload);
+                strcmp(now.mode, "count") == 0 || strcmp(now.mode, "fetch") == 0;
+    if (!waits && strcmp(now.mode, "status") == 0) {
+        set_status(&now);
         return;
     }
-    /* the task outlives this call: its state, and the parsed payload, live in its arena */
+    if (!waits) { /* ends now: its state needs no arena */
+        finish(&now);
+        return;
+    }
+    /* the task outlives this call: its state lives in its arena */
     tt_t *tt = pa_arena_alloc(t->arena, sizeof *tt);
     *tt = now;
     t->user = tt;
-    if (tt->payload) pa_arena_defer(t->arena, decref, tt->payload);
     /* held until the lease runs out, the task is cancelled or we stop */
     if (strcmp(tt->mode, "stall") == 0 || strcmp(tt->mode, "wait_cancel") == 0) return;
     if (delay <= 0) {
         if (strcmp(tt->mode, "claim") == 0) claim(tt);
+        else if (strcmp(tt->mode, "fetch") == 0)
+            fetch(tt);
         else count(tt);
         return;
     }
@@ -258,6 +333,11 @@ static void on_cancel(pa_worker_t *w, pa_task_t *t, const char *reason, void *ud
      * the runtime is giving the task back as it stops) */
     if (tt->claim_after_ms >= 0 && tt->timer && strcmp(reason, "released") != 0) return;
     if (tt->counting) return; /* on_counted ends it */
+    if (tt->fetching) {       /* its done callback is never called now */
+        size_t n = pa_http_cancel_owner(tw.http, t);
+        tt->fetching = 0;
+        pa_info("fetch aborted", PA_S("task_id", t->key), PA_I("requests", n));
+    }
     pa_loop_timer_stop(pa_worker_loop(w), &tt->timer);
     pa_worker_done(w, t, PA_OUT_FAILED, NULL, "test: cancelled", 0);
 }
@@ -266,6 +346,13 @@ static int on_start(pa_worker_t *w, void *ud)
 {
     (void)ud;
     pa_worker_set_status(w, "test_mode", pa_env_str("TEST_WORKER_MODE", "ok"));
+    char err[256];
+    pa_http_cfg_t hc = {.user_agent = NULL}; /* HTTP_USER_AGENT, else the suite's own */
+    tw.http = pa_http_new(pa_worker_loop(w), &hc, err, sizeof err);
+    if (!tw.http) {
+        pa_error("cannot make the HTTP engine", PA_S("error", err));
+        return -1;
+    }
     set_counts(w);
     tw.status_timer = pa_loop_timer(pa_worker_loop(w), 50, 50, on_status_timer, w);
     return 0;
@@ -275,9 +362,9 @@ static void on_stop(pa_worker_t *w, void *ud)
 {
     (void)ud;
     pa_loop_timer_stop(pa_worker_loop(w), &tw.status_timer);
-    pa_info("test worker stopping", PA_S("worker", pa_worker_id(w)),
-            PA_I("held", pa_worker_held(w)), PA_I("started", tw.started),
-            PA_I("cancelled", tw.cancelled));
+    pa_http_destroy(&tw.http); /* transfers of tasks still held stop without their callbacks */
+    pa_info("test worker stopping", PA_S("worker", pa_worker_id(w)), PA_I("held", pa_worker_held(w)),
+            PA_I("started", tw.started), PA_I("cancelled", tw.cancelled));
 }
 
 int main(void)
@@ -303,6 +390,10 @@ int main(void)
                            .on_cancel = on_cancel,
                            .on_stop = on_stop,
                            .ud = &tw};
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        pa_error("cannot initialise libcurl", PA_S("error", "curl_global_init failed"));
+        return 1;
+    }
     pa_worker_t *w = pa_worker_new(&ops, err, sizeof err);
     if (!w) {
         pa_error("bad configuration", PA_S("error", err));
@@ -310,5 +401,6 @@ int main(void)
     }
     int rc = pa_worker_run(w);
     pa_worker_destroy(&w);
+    curl_global_cleanup();
     return rc;
 }

@@ -30,7 +30,7 @@ typedef struct {
     char *endpoint;
     const char *api_key; /* borrowed from the environment; never logged */
     char *auth_header;
-    long max_chars, max_attempts;
+    long max_chars;
     long breaker_failures, breaker_cooldown_ms;
     long cache_ttl_s;    /* LLM_CACHE_TTL_S; 0: no response cache */
     llm_rate_cfg_t rate; /* LLM_RPM, LLM_TPM, LLM_RATE_BURST_S */
@@ -677,7 +677,7 @@ static void submit(llm_t *L, job_t *j, const char *stage, char *body, long est_t
     pump(L);
 }
 
-static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage)
+static job_t *new_job(llm_t *L, pa_task_t *t)
 {
     job_t *j = pa_calloc(1, sizeof *j);
     j->L = L;
@@ -686,22 +686,9 @@ static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage
     t->user = j;
     snprintf(j->key, sizeof j->key, "%s", t->key);
     snprintf(j->jobid, sizeof j->jobid, "%s", t->job);
-    j->attempt = t->attempt ? t->attempt : 1;
-    if (t->max_attempts) {
-        j->max_attempts = t->max_attempts;
-    } else {
-        /* an engine that does not say: the payload's limit (max_attempts, at the top or in
-         * job_ctx, a number or {"<stage>": n}), else MAX_ATTEMPTS_COMPOSE */
-        const json_t *ctx = json_object_get(p, "job_ctx");
-        const json_t *ma = json_object_get(p, "max_attempts");
-        if (!ma) ma = json_object_get(ctx, "max_attempts");
-        if (json_is_object(ma)) ma = json_object_get(ma, stage);
-        j->max_attempts =
-            json_is_integer(ma) && json_integer_value(ma) >= 1 && json_integer_value(ma) <= 1000
-                ? (unsigned)json_integer_value(ma)
-                : (unsigned)L->cfg.max_attempts;
-    }
-    j->last_attempt = t->max_attempts ? t->last_attempt : j->attempt >= j->max_attempts;
+    j->attempt = t->attempt;
+    j->max_attempts = t->max_attempts; /* from the engine (TASK's max_attempts) */
+    j->last_attempt = t->last_attempt;
     j->next = L->jobs;
     if (L->jobs) L->jobs->prev = j;
     L->jobs = j;
@@ -713,10 +700,10 @@ static job_t *new_job(llm_t *L, pa_task_t *t, const json_t *p, const char *stage
  * prompt is a template over the call's variables (gateway: POST /api/llm/generate
  * {prompt, variables?}); the template provider answers with it rendered, a model gets it
  * rendered when the call has variables. */
-static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
+static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t)
 {
     cfg_t *c = &L->cfg;
-    const json_t *in = json_object_get(p, "input");
+    const json_t *in = pa_task_input(t);
     const char *prompt = json_string_value(json_object_get(in, "prompt"));
     if (!prompt) {
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, "llm: the generate task has no prompt", 0);
@@ -750,7 +737,7 @@ static void on_generate(llm_t *L, pa_worker_t *w, pa_task_t *t, const json_t *p)
         pa_buf_free(&rendered);
         return;
     }
-    job_t *j = new_job(L, t, p, "generate");
+    job_t *j = new_job(L, t);
     j->generate = 1;
     int stream = json_is_true(json_object_get(in, "stream"));
     if (stream) {
@@ -778,16 +765,9 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     llm_t *L = ud;
     cfg_t *c = &L->cfg;
     char err[600];
-    json_error_t je;
-    json_t *p = json_loadb(t->payload, t->payload_len, 0, &je);
     pa_buf_t draft = PA_BUF_INIT;
-    if (!json_is_object(p)) {
-        snprintf(err, sizeof err, "llm: the task payload is not a JSON object (%s)", je.text);
-        pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
-        goto out;
-    }
     if (strcmp(t->stage, "generate") == 0) {
-        on_generate(L, w, t, p);
+        on_generate(L, w, t);
         goto out;
     }
     if (strcmp(t->stage, "compose") != 0) {
@@ -796,15 +776,15 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
         goto out;
     }
-    const json_t *ctx = json_object_get(p, "job_ctx");
+    const json_t *ctx = pa_task_context(t);
     const json_t *tmpl = json_object_get(ctx, "template");
     if (!json_is_string(tmpl)) {
         pa_worker_done(w, t, PA_OUT_FAILED, NULL,
-                       "llm: the job has no message template (job_ctx.template)", 0);
+                       "llm: the job has no message template (context.template)", 0);
         goto out;
     }
-    llm_fields_t f = {json_object_get(p, "input"), json_object_get(ctx, "sender"),
-                      json_object_get(json_object_get(p, "results"), "enrich")};
+    llm_fields_t f = {pa_task_input(t), json_object_get(ctx, "sender"),
+                      pa_task_result(t, "enrich")};
     if (llm_compose_template(json_string_value(tmpl), json_string_length(tmpl), &f,
                              (size_t)c->max_chars, &draft, err, sizeof err) < 0) {
         pa_worker_done(w, t, PA_OUT_FAILED, NULL, err, 0);
@@ -816,7 +796,7 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
         done_template(w, t, draft.data, NULL);
         goto out;
     }
-    job_t *j = new_job(L, t, p, "compose");
+    job_t *j = new_job(L, t);
     j->draft = pa_buf_detach(&draft, NULL);
     const json_t *budget = json_object_get(opts, "token_budget");
     j->budget = json_is_integer(budget) && json_integer_value(budget) > 0
@@ -835,7 +815,6 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     pa_buf_free(&ignored);
 out:
     pa_buf_free(&draft);
-    json_decref(p);
 }
 
 /* The task was cancelled (its job cancelled, its lease lost, or released at the stop deadline):
@@ -912,7 +891,6 @@ static int read_cfg(cfg_t *c, char *err, size_t errlen)
     }
     if (pa_env_long("LLM_MAX_CHARS", LLM_MAX_CHARS_DEFAULT, 1, LLM_MAX_CHARS_LIMIT, &c->max_chars,
                     err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 1000, &c->max_attempts, err, errlen) < 0 ||
         pa_env_long("LLM_CONCURRENCY", 16, 1, 200, &c->concurrency, err, errlen) < 0 ||
         pa_env_long("LLM_CONNECT_TIMEOUT_MS", 10000, 100, 600000, &c->connect_timeout_ms, err,
                     errlen) < 0 ||
@@ -1019,8 +997,7 @@ int main(void)
             PA_S("api_key", L.cfg.api_key ? "set" : NULL), PA_I("concurrency", L.cfg.concurrency),
             PA_I("connect_timeout_ms", L.cfg.connect_timeout_ms),
             PA_I("timeout_ms", L.cfg.timeout_ms), PA_I("max_response_bytes", L.cfg.max_response),
-            PA_I("max_chars", L.cfg.max_chars), PA_I("max_attempts", L.cfg.max_attempts),
-            PA_I("breaker_failures", L.cfg.breaker_failures),
+            PA_I("max_chars", L.cfg.max_chars), PA_I("breaker_failures", L.cfg.breaker_failures),
             PA_I("breaker_cooldown_ms", L.cfg.breaker_cooldown_ms), PA_I("rpm", L.cfg.rate.rpm),
             PA_I("tpm", L.cfg.rate.tpm), PA_I("rate_burst_s", L.cfg.rate.burst_s),
             PA_S("rate_key", L.cfg.rate_key), PA_I("cache_ttl_s", L.cfg.cache_ttl_s));
