@@ -60,7 +60,7 @@ typedef struct {
 } gwconn_t;
 
 typedef struct held {
-    pa_task_t t; /* first: the daemon's pa_task_t * is a held_t * */
+    pa_task_t t;   /* first: the daemon's pa_task_t * is a held_t * */
     pa_msg_t *msg; /* the TASK message: tm's strings point into it */
     pa_task_msg_t tm;
     json_t *input, *context;              /* parsed on demand (pa_task_input...) */
@@ -368,8 +368,7 @@ static void finish_task(pa_worker_t *w, held_t *h)
     pa_arena_destroy(&h->t.arena);
     json_decref(h->input);
     json_decref(h->context);
-    for (size_t i = 0; i < h->tm.nresults; i++)
-        json_decref(h->results[i]);
+    for (size_t i = 0; i < h->tm.nresults; i++) json_decref(h->results[i]);
     h->input = h->context = NULL;
     memset(h->results, 0, sizeof h->results);
     memset(&h->tm, 0, sizeof h->tm);
@@ -811,9 +810,7 @@ static void handle(pa_worker_t *w, int gi, pa_msg_t **mp)
 {
     const pa_msg_t *m = *mp;
     switch (pa_msg_cmd(m)) {
-    case PA_CMD_TASK:
-        on_task(w, gi, mp);
-        break;
+    case PA_CMD_TASK: on_task(w, gi, mp); break;
     case PA_CMD_CANCEL: on_cancel_msg(w, m); break;
     case PA_CMD_BYE: /* the gateway does not know us (it restarted) or is leaving */
         pa_info("gateway asked us to join again", PA_S("gateway", w->gws[gi].endpoint));

@@ -65,8 +65,7 @@ int pa_task_msg_check(const pa_task_msg_t *t, char *err, size_t errlen)
 static void put_be(pa_buf_t *b, uint64_t v, int bytes)
 {
     unsigned char x[8];
-    for (int i = 0; i < bytes; i++)
-        x[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
+    for (int i = 0; i < bytes; i++) x[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
     pa_buf_put(b, x, (size_t)bytes);
 }
 
@@ -144,29 +143,20 @@ static int read_len(const unsigned char *p, size_t n, size_t *i, int want_map, s
     size_t extra = 0;
     if (want_map) {
         if ((c & 0xf0) == 0x80) return *len = c & 0x0f, 0;
-        if (c == 0xde)
-            extra = 2;
-        else if (c == 0xdf)
-            extra = 4;
-        else
-            return -1;
+        if (c == 0xde) extra = 2;
+        else if (c == 0xdf) extra = 4;
+        else return -1;
     } else {
-        if ((c & 0xe0) == 0xa0)
-            *len = c & 0x1f, extra = 0;
-        else if (c == 0xd9)
-            extra = 1;
-        else if (c == 0xda)
-            extra = 2;
-        else if (c == 0xdb)
-            extra = 4;
-        else
-            return -1;
+        if ((c & 0xe0) == 0xa0) *len = c & 0x1f, extra = 0;
+        else if (c == 0xd9) extra = 1;
+        else if (c == 0xda) extra = 2;
+        else if (c == 0xdb) extra = 4;
+        else return -1;
     }
     if (extra) {
         if (n - *i < extra) return -1;
         uint64_t v = 0;
-        for (size_t k = 0; k < extra; k++)
-            v = v << 8 | p[(*i)++];
+        for (size_t k = 0; k < extra; k++) v = v << 8 | p[(*i)++];
         *len = (size_t)v;
     }
     if (!want_map && n - *i < *len) return -1;

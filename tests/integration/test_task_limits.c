@@ -23,8 +23,7 @@ Test(task_limits, a_task_too_large_for_the_wire_fails_with_a_reason_and_the_work
     pa_buf_puts(&b, "[{\"url\":\"big.example\",\"variables\":{");
     for (int i = 0; i < 50; i++) {
         pa_buf_printf(&b, "%s\"v%d\":\"", i ? "," : "", i);
-        for (int k = 0; k < 2000; k++)
-            pa_buf_puts(&b, "\\u0001");
+        for (int k = 0; k < 2000; k++) pa_buf_puts(&b, "\\u0001");
         pa_buf_puts(&b, "\"");
     }
     pa_buf_puts(&b, "}}]");

@@ -60,8 +60,7 @@ static jf_worker_t *start(const char *const *gw_env)
 {
     const char *e[8] = {"HEARTBEAT_MS=200"};
     size_t n = 1;
-    for (size_t i = 0; gw_env && gw_env[i] && n < 7; i++)
-        e[n++] = gw_env[i];
+    for (size_t i = 0; gw_env && gw_env[i] && n < 7; i++) e[n++] = gw_env[i];
     e[n] = NULL;
     start_server();
     rd = hr_redis_start(NULL);

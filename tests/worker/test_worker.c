@@ -183,8 +183,7 @@ static void on_fetched(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
     json_decref(j);
     if (res->status >= 400)
         pa_worker_done(tt->w, tt->t, PA_OUT_FAILED, s, "test: fetch answered a client error", 0);
-    else
-        pa_worker_done(tt->w, tt->t, PA_OUT_SUCCEEDED, s, NULL, 0);
+    else pa_worker_done(tt->w, tt->t, PA_OUT_SUCCEEDED, s, NULL, 0);
     free(s);
 }
 
@@ -211,8 +210,7 @@ static void set_status(tt_t *tt)
     const char *k;
     const json_t *v;
     int n = 0;
-    json_object_foreach((json_t *)json_object_get(pa_task_input(tt->t), "variables"), k, v)
-    {
+    json_object_foreach((json_t *)json_object_get(pa_task_input(tt->t), "variables"), k, v) {
         if (strncmp(k, "status.", 7) != 0 || !k[7] || !json_is_string(v)) continue;
         const char *val = json_string_value(v);
         pa_worker_set_status(tt->w, k + 7, strcmp(val, "-") == 0 ? NULL : val);
@@ -236,8 +234,7 @@ static void on_timer(pa_loop_t *l, pa_timer_t *timer, void *ud)
     tt->timer = NULL; /* a one-shot timer: the loop frees it */
     if (tt->claim_after_ms >= 0 || strcmp(tt->mode, "claim") == 0) claim(tt);
     else if (strcmp(tt->mode, "count") == 0) count(tt);
-    else if (strcmp(tt->mode, "fetch") == 0)
-        fetch(tt);
+    else if (strcmp(tt->mode, "fetch") == 0) fetch(tt);
     else finish(tt);
 }
 
@@ -313,8 +310,7 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     if (strcmp(tt->mode, "stall") == 0 || strcmp(tt->mode, "wait_cancel") == 0) return;
     if (delay <= 0) {
         if (strcmp(tt->mode, "claim") == 0) claim(tt);
-        else if (strcmp(tt->mode, "fetch") == 0)
-            fetch(tt);
+        else if (strcmp(tt->mode, "fetch") == 0) fetch(tt);
         else count(tt);
         return;
     }
@@ -363,8 +359,9 @@ static void on_stop(pa_worker_t *w, void *ud)
     (void)ud;
     pa_loop_timer_stop(pa_worker_loop(w), &tw.status_timer);
     pa_http_destroy(&tw.http); /* transfers of tasks still held stop without their callbacks */
-    pa_info("test worker stopping", PA_S("worker", pa_worker_id(w)), PA_I("held", pa_worker_held(w)),
-            PA_I("started", tw.started), PA_I("cancelled", tw.cancelled));
+    pa_info("test worker stopping", PA_S("worker", pa_worker_id(w)),
+            PA_I("held", pa_worker_held(w)), PA_I("started", tw.started),
+            PA_I("cancelled", tw.cancelled));
 }
 
 int main(void)
