@@ -29,8 +29,11 @@ static void setup(void)
     T0 = 1700000000000ull;
 }
 
+static void release_kept(void);
+
 static void teardown(void)
 {
+    release_kept();
     pa_redis_destroy(&cli);
     rf_redis_cleanup(&srv);
 }
@@ -39,13 +42,28 @@ TestSuite(lua_jobs, .init = setup, .fini = teardown, .timeout = 30);
 
 /* ---- reading Redis as an operator would -------------------------------------------------- */
 
-/* Strings kept until the test's process ends (each test is its own process). */
+/* Strings kept until the test ends (freed by its teardown). */
+static char **kept;
+static size_t nkept, capkept;
+
 static const char *keep(const char *s, size_t n)
 {
     char *c = malloc(n + 1);
     memcpy(c, s, n);
     c[n] = '\0';
+    if (nkept == capkept) {
+        capkept = capkept ? 2 * capkept : 64;
+        kept = realloc(kept, capkept * sizeof *kept);
+    }
+    kept[nkept++] = c;
     return c;
+}
+
+static void release_kept(void)
+{
+    for (size_t i = 0; i < nkept; i++) free(kept[i]);
+    free(kept);
+    kept = NULL, nkept = capkept = 0;
 }
 
 static redisReply *cmd2(const char *fmt, const char *a, const char *b)
