@@ -65,42 +65,10 @@ static void connect_now(pa_aredis_t *a);
 
 static int parse_url(pa_aredis_t *a, const char *url, char *err, size_t errlen)
 {
-    if (strncmp(url, "unix://", 7) == 0) {
-        if (!url[7]) goto bad;
-        a->host = pa_strdup(url + 7);
-        return 0;
-    }
-    if (strncmp(url, "redis://", 8) != 0) goto bad;
-    const char *p = url + 8, *at = strrchr(p, '@');
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        const char *pw = colon ? colon + 1 : p;
-        a->password = pa_strndup(pw, (size_t)(at - pw));
-        p = at + 1;
-    }
-    const char *slash = strchr(p, '/');
-    const char *end = slash ? slash : p + strlen(p);
-    const char *colon = memchr(p, ':', (size_t)(end - p));
-    a->port = 6379;
-    if (colon) {
-        char *e;
-        long port = strtol(colon + 1, &e, 10);
-        if (e != end || port < 1 || port > 65535) goto bad;
-        a->port = (int)port;
-    }
-    const char *hend = colon ? colon : end;
-    a->host = hend == p ? pa_strdup("127.0.0.1") : pa_strndup(p, (size_t)(hend - p));
-    if (slash && slash[1]) {
-        char *e;
-        long db = strtol(slash + 1, &e, 10);
-        if (*e || db < 0 || db > 1000) goto bad;
-        a->db = (int)db;
-    }
+    pa_redis_url_t u;
+    if (pa_redis_url_parse(url, &u, err, errlen) < 0) return -1;
+    a->host = u.host, a->port = u.port, a->password = u.password, a->db = u.db;
     return 0;
-bad:
-    snprintf(err, errlen,
-             "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
-    return -1;
 }
 
 /* ---- failures delivered on the next turn ---------------------------------------------------- */

@@ -28,12 +28,12 @@ struct pa_redis {
     char err[256];
 };
 
-static int parse_url(pa_redis_t *r, const char *url, char *err, size_t errlen)
+int pa_redis_url_parse(const char *url, pa_redis_url_t *out, char *err, size_t errlen)
 {
+    memset(out, 0, sizeof *out);
     if (strncmp(url, "unix://", 7) == 0) {
         if (!url[7]) goto bad;
-        r->host = pa_strdup(url + 7);
-        r->url_safe = pa_strdup(url);
+        out->host = pa_strdup(url + 7);
         return 0;
     }
     if (strncmp(url, "redis://", 8) != 0) goto bad;
@@ -41,36 +41,56 @@ static int parse_url(pa_redis_t *r, const char *url, char *err, size_t errlen)
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
         const char *pw = colon ? colon + 1 : p;
-        r->password = pa_strndup(pw, (size_t)(at - pw));
+        out->password = pa_strndup(pw, (size_t)(at - pw));
         p = at + 1;
     }
     const char *slash = strchr(p, '/');
     const char *end = slash ? slash : p + strlen(p);
     const char *colon = memchr(p, ':', (size_t)(end - p));
-    r->port = 6379;
+    out->port = 6379;
     if (colon) {
         char *e;
         long port = strtol(colon + 1, &e, 10);
         if (e != end || port < 1 || port > 65535) goto bad;
-        r->port = (int)port;
+        out->port = (int)port;
     }
     const char *hend = colon ? colon : end;
-    if (hend == p) r->host = pa_strdup("127.0.0.1");
-    else r->host = pa_strndup(p, (size_t)(hend - p));
+    if (hend == p) out->host = pa_strdup("127.0.0.1");
+    else out->host = pa_strndup(p, (size_t)(hend - p));
     if (slash && slash[1]) {
         char *e;
         long db = strtol(slash + 1, &e, 10);
         if (*e || db < 0 || db > 1000) goto bad;
-        r->db = (int)db;
+        out->db = (int)db;
+    }
+    return 0;
+bad:
+    pa_redis_url_free(out);
+    snprintf(err, errlen,
+             "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
+    return -1;
+}
+
+void pa_redis_url_free(pa_redis_url_t *u)
+{
+    free(u->host);
+    free(u->password);
+    memset(u, 0, sizeof *u);
+}
+
+static int parse_url(pa_redis_t *r, const char *url, char *err, size_t errlen)
+{
+    pa_redis_url_t u;
+    if (pa_redis_url_parse(url, &u, err, errlen) < 0) return -1;
+    r->host = u.host, r->port = u.port, r->password = u.password, r->db = u.db;
+    if (!r->port) {
+        r->url_safe = pa_strdup(url);
+        return 0;
     }
     pa_buf_t b = PA_BUF_INIT;
     pa_buf_printf(&b, "redis://%s%s:%d/%d", r->password ? "***@" : "", r->host, r->port, r->db);
     r->url_safe = pa_buf_detach(&b, NULL);
     return 0;
-bad:
-    snprintf(err, errlen,
-             "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
-    return -1;
 }
 
 pa_redis_t *pa_redis_new(const char *url, int timeout_ms, char *err, size_t errlen)

@@ -24,6 +24,17 @@ typedef struct {
 /* url: redis://[:password@]host[:port][/db] or unix:///path/to/socket. NULL on a bad URL (with a
  * message in err); a Redis that is down is not an error here, it is retried on use. */
 pa_redis_t *pa_redis_new(const char *url, int timeout_ms, char *err, size_t errlen);
+
+/* A Redis URL taken apart (shared by the blocking and the non-blocking client). */
+typedef struct {
+    char *host; /* or the unix socket's path */
+    int port;   /* 0 for a unix socket */
+    char *password;
+    int db;
+} pa_redis_url_t;
+/* 0, or -1 with a message naming REDIS_URL's forms in err (out then holds nothing). */
+int pa_redis_url_parse(const char *url, pa_redis_url_t *out, char *err, size_t errlen);
+void pa_redis_url_free(pa_redis_url_t *u);
 void pa_redis_destroy(pa_redis_t **r);
 
 /* 1 when the last command reached Redis. */
