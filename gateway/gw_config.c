@@ -71,6 +71,24 @@ static int load_sender(gw_config_t *c, char *err, size_t errlen)
     return 0;
 }
 
+/* MAX_ATTEMPTS_<STAGE> for every run stage of the stage table (pa_stages.h), defaulting to the
+ * table's tries: a new stage gets its setting without a line here. */
+static int read_max_attempts(gw_config_t *c, char *err, size_t errlen)
+{
+    for (int s = 0; s < PA_NSTAGES_ALL; s++) {
+        if (!pa_stage_info[s].run) continue;
+        char name[64] = "MAX_ATTEMPTS_";
+        size_t n = strlen(name);
+        for (const char *p = pa_stage_info[s].name; *p && n + 1 < sizeof name; p++)
+            name[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        name[n] = '\0';
+        if (pa_env_long(name, pa_stage_info[s].max_attempts, 1, 100, &c->max_attempts[s], err,
+                        errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The job engine's settings (dispatcher, leases, limits, retries, rates). */
 static int load_engine(gw_config_t *c, char *err, size_t errlen)
 {
@@ -83,9 +101,7 @@ static int load_engine(gw_config_t *c, char *err, size_t errlen)
         pa_env_long("MAX_QUEUED_TASKS", 1000000, 1, 100000000, &c->max_queued, err, errlen) < 0 ||
         pa_env_long("JOB_RETENTION_S", 7 * 86400, 1, 3650L * 86400, &c->retention_s, err, errlen) <
             0 ||
-        pa_env_long("MAX_ATTEMPTS_ENRICH", 2, 1, 100, &c->max_attempts[0], err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_COMPOSE", 3, 1, 100, &c->max_attempts[1], err, errlen) < 0 ||
-        pa_env_long("MAX_ATTEMPTS_SUBMIT", 3, 1, 100, &c->max_attempts[2], err, errlen) < 0 ||
+        read_max_attempts(c, err, errlen) < 0 ||
         pa_env_long("RUN_RATE_PER_MIN", 60, 1, 1000000, &c->run_rate_per_min, err, errlen) < 0 ||
         pa_env_long("RUN_BURST", 20, 1, 1000000, &c->run_burst, err, errlen) < 0 ||
         pa_env_long("LLM_GENERATE_TIMEOUT_MS", 60000, 100, 3600000, &c->generate_timeout_ms, err,

@@ -1,6 +1,7 @@
 /* The gateway's configuration, read once from the environment at start. */
 #ifndef GW_CONFIG_H
 #define GW_CONFIG_H
+#include "pa_stages.h"
 #include <stddef.h>
 
 #include "pa_log.h"
@@ -31,7 +32,8 @@ typedef struct {
     long max_targets;
     long max_queued;
     long retention_s;
-    long max_attempts[3]; /* enrich, compose, submit */
+    /* MAX_ATTEMPTS_<STAGE> of each run stage, by pa_stage_t (0 for the other stages) */
+    long max_attempts[PA_NSTAGES_ALL];
     long run_rate_per_min;
     long run_burst;
     long generate_timeout_ms;

@@ -109,8 +109,8 @@ static int create_job(gw_t *gw, gw_req_t *r, const char *jid, const char *input,
         .max_queued = gw->cfg.max_queued,
         .ctx = ctx,
         .stages = "generate",
-        /* MAX_ATTEMPTS_COMPOSE, the other llm stage's (gw_config.h: enrich, compose, submit) */
-        .max_attempts = {[PA_STAGE_generate] = gw->cfg.max_attempts[1]},
+        /* MAX_ATTEMPTS_COMPOSE, the run's llm stage's (an API call has no setting of its own) */
+        .max_attempts = {[PA_STAGE_generate] = gw->cfg.max_attempts[PA_STAGE_compose]},
         .retention_s = 3600,
         .unlisted = true,
         .n = 1,

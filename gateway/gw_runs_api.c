@@ -20,8 +20,6 @@
 #define IDEM_TTL_S 86400
 /* tasks create.lua may lease at once to a worker with room */
 #define DIRECT_LEASE_MAX 64u
-/* the run stages the configuration has a MAX_ATTEMPTS_<STAGE> for (gw_config.h) */
-#define GW_MAX_ATTEMPTS_N ((int)(sizeof((gw_config_t *)0)->max_attempts / sizeof(long)))
 
 /* The run's targets: normalised URLs (no duplicates) and each task's input (JSON text). */
 typedef struct {
@@ -331,8 +329,9 @@ static char *encode_ctx(gw_t *gw, const run_t *run)
                             "personalize", run->personalize, "dry_run", run->dry_run, "params",
                             run->params, "token_budget", run->budget, "campaign_id", run->campaign);
     json_t *maxa = json_object();
-    for (int s = 0; s < PA_NSTAGES && s < GW_MAX_ATTEMPTS_N; s++)
-        json_object_set_new(maxa, pa_stages[s], json_integer(gw->cfg.max_attempts[s]));
+    for (int s = 0; s < PA_NSTAGES; s++)
+        json_object_set_new(maxa, pa_stages[s],
+                            json_integer(gw->cfg.max_attempts[pa_stage_find(pa_stages[s])]));
     json_object_set_new(ctx, "max_attempts", maxa);
     char *ctxs = json_dumps(ctx, JSON_COMPACT);
     json_decref(ctx);
@@ -392,8 +391,7 @@ static int create_job(gw_t *gw, gw_req_t *r, const run_t *run, const char *jid, 
                               .lease_k = res->k,
                               .lease_ms = gw->dispatch ? gw_dispatch_lease_ms(gw->dispatch) : 0};
     /* MAX_ATTEMPTS_<STAGE> of each run stage (gw_config.h) */
-    for (int s = 0; s < PA_NSTAGES && s < GW_MAX_ATTEMPTS_N; s++)
-        in.max_attempts[pa_stage_find(pa_stages[s])] = gw->cfg.max_attempts[s];
+    for (int s = 0; s < PA_NSTAGES_ALL; s++) in.max_attempts[s] = gw->cfg.max_attempts[s];
     char err[256];
     if (pa_jobs_create_call(gw_redis(gw), &in, out, err, sizeof err) == 0) return 0;
     if (pa_redis_connected(gw_redis(gw))) pa_error("job creation failed", PA_S("error", err));
