@@ -19,7 +19,7 @@ void pa_mem_install_hooks(void)
     };
     hiredisSetAllocators(&fns);
 #endif
-    /* hiredis 0.14 (the version Debian 12 ships) has no allocator hooks: its hi_malloc family aborts on failure
-     * by itself (HIREDIS_OOM_HANDLER), and what it allocates with plain malloc comes back as a
-     * REDIS_ERR_OOM error, which pa_redis treats like a lost connection. */
+    /* hiredis 0.14 (the version Debian 12 ships) has no allocator hooks: its hi_malloc family
+     * aborts on failure by itself (HIREDIS_OOM_HANDLER), and what it allocates with plain malloc
+     * comes back as a REDIS_ERR_OOM error, which pa_redis treats like a lost connection. */
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pa_keys.h"
+
 extern const char llm_lua_ratelimit[];
 extern const char llm_lua_cache_get[];
 static pa_script_t ratelimit_script = PA_SCRIPT(llm_lua_ratelimit);
@@ -102,7 +104,8 @@ int llm_cache_key(const char *prefix, const char *provider, const char *endpoint
              EVP_DigestUpdate(ctx, stage, strlen(stage) + 1) == 1 &&
              EVP_DigestUpdate(ctx, body, len) == 1 && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
     EVP_MD_CTX_free(ctx);
-    int k = snprintf(out, outlen, "%sllm:cache:", prefix);
+    char base[PA_KEY_MAX];
+    int k = snprintf(out, outlen, "%s", pa_key_llm_cache(base, prefix, ""));
     if (!ok || k < 0 || (size_t)k + 2 * mdlen >= outlen) return -1;
     for (unsigned i = 0; i < mdlen; i++) k += snprintf(out + k, outlen - (size_t)k, "%02x", md[i]);
     return 0;

@@ -20,6 +20,7 @@
 #include "pa_aredis.h"
 #include "pa_config.h"
 #include "pa_http.h"
+#include "pa_keys.h"
 #include "pa_log.h"
 #include "pa_time.h"
 #include "pa_worker.h"
@@ -182,8 +183,9 @@ static void enqueue(llm_t *L, job_t *j)
  * gateway relays it to the client as it comes; the committed result is what counts. */
 static void publish(llm_t *L, const job_t *j, const char *msg, size_t len)
 {
-    pa_aredis_cmd(L->redis, NULL, NULL, "PUBLISH %sllm:stream:%s %b", L->cfg.prefix, j->jobid, msg,
-                  len);
+    char ch[PA_KEY_MAX];
+    pa_aredis_cmd(L->redis, NULL, NULL, "PUBLISH %s %b",
+                  pa_key_llm_stream(ch, L->cfg.prefix, j->jobid), msg, len);
 }
 
 /* Publishes the text that arrived since the last call, as {"attempt":n,"text":"..."}. */
