@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "jobs_fixture.h"
+#include "../http-server/http_server.h"
 
 static hr_redis_t *rd;
 static hr_gateway_t *gw;
@@ -17,29 +18,7 @@ static int srv_port;
 
 static void start_server(void)
 {
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(p[1], 1);
-        rf_child_prepare(parent, -1);
-        execlp("node", "node", PA_SOURCE_DIR "/tests/http-server/server.mjs", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    char line[64] = "";
-    size_t n = 0;
-    while (n < sizeof line - 1) {
-        ssize_t k = read(p[0], line + n, 1);
-        if (k <= 0 || line[n] == '\n') break;
-        n++;
-    }
-    line[n] = '\0';
-    close(p[0]);
-    cr_assert(sscanf(line, "listening %d", &srv_port) == 1, "server did not start: '%s'", line);
-    srv_pid = pid;
+    srv_pid = hs_start(PA_SOURCE_DIR, &srv_port);
 }
 
 static void fini(void)

@@ -13,6 +13,7 @@
 #include "pa_http.h"
 #include "pa_loop.h"
 #include "redis_fixture.h" /* rf_child_prepare, rf_now_ms, rf_stop_pid, rf_free_port */
+#include "../http-server/http_server.h"
 
 static pid_t srv_pid;
 static int srv_port;
@@ -21,32 +22,7 @@ static pa_http_t *http;
 
 static void start_server(void)
 {
-    const char *src = getenv("PA_SOURCE_DIR");
-    char js[PATH_MAX];
-    snprintf(js, sizeof js, "%s/tests/http-server/server.mjs", src ? src : ".");
-    int p[2];
-    cr_assert_eq(pipe(p), 0);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(p[1], 1); /* before rf_child_prepare closes every fd above 2 */
-        rf_child_prepare(parent, -1);
-        execlp("node", "node", js, "0", (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    char line[64] = "";
-    size_t n = 0;
-    while (n < sizeof line - 1) {
-        ssize_t k = read(p[0], line + n, 1);
-        if (k <= 0 || line[n] == '\n') break;
-        n++;
-    }
-    line[n] = '\0';
-    close(p[0]);
-    cr_assert(sscanf(line, "listening %d", &srv_port) == 1, "server did not start: '%s'", line);
-    srv_pid = pid;
+    srv_pid = hs_start(getenv("PA_SOURCE_DIR"), &srv_port);
 }
 
 static void engine(const pa_http_cfg_t *cfg)
