@@ -92,6 +92,13 @@ typedef struct {
     char *k, *v;
 } field_t;
 
+typedef struct waiter {
+    pa_worker_fn fn;
+    void *ud;
+    uint64_t target; /* runs once commit_ok >= target */
+    struct waiter *next;
+} waiter_t;
+
 struct pa_worker {
     pa_worker_ops_t ops;
     char id[65];
@@ -109,6 +116,11 @@ struct pa_worker {
         int fd; /* the connection's socket while watched, else -1 */
     } calls;
     int commit_inflight, check_inflight;
+    /* commits numbered as sent; the last one answered without failing; and the daemon's
+     * callbacks waiting for the commit of what had finished when they asked
+     * (pa_worker_when_committed), in the order asked */
+    uint64_t commits_sent, commit_ok;
+    struct waiter *waiters, **waiters_tail;
     uint64_t commit_not_before; /* after a failed commit (mono ms) */
     pa_timer_t *hb_timer, *check_timer, *retry_timer, *deadline_timer;
     pa_aredis_t *aredis; /* non-blocking Redis on the loop: claims, the status record, releases */
@@ -424,6 +436,7 @@ void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const ch
 typedef struct {
     held_t **list;
     size_t n;
+    uint64_t no; /* its number (commits_sent when it was sent) */
 } commit_t;
 
 static void commit_free(commit_t *c)
@@ -466,6 +479,7 @@ static void commit_answered(pa_worker_t *w, redisReply *r, void *ud)
         w->ndone += c->n;
         commit_failed_later(w);
     } else {
+        w->commit_ok = c->no;
         for (size_t i = 0; i < c->n; i++) {
             held_t *h = c->list[i];
             if (stale[i])
@@ -502,6 +516,7 @@ static void commit_send(pa_worker_t *w)
     pa_jobs_commit_args(&in, &a);
     w->ndone -= n;
     w->commit_inflight = 1;
+    c->no = ++w->commits_sent;
     /* the arguments are copied into the connection's output as the call is appended */
     int rc = call_script(w, &pa_jobs_commit, a.argc, a.argv, commit_answered, c);
     pa_jobs_args_free(&a);
@@ -963,6 +978,33 @@ static void release_all(pa_worker_t *w)
     free(list);
 }
 
+/* ---- waiting for commits ------------------------------------------------------------------ */
+
+void pa_worker_when_committed(pa_worker_t *w, pa_worker_fn fn, void *ud)
+{
+    waiter_t *x = pa_calloc(1, sizeof *x);
+    x->fn = fn, x->ud = ud;
+    /* what finished and is not sent yet goes with the next commit; what is in flight is the
+     * current one; with neither, nothing is owed and it runs after this turn */
+    x->target = w->ndone ? w->commits_sent + 1 : w->commit_inflight ? w->commits_sent : 0;
+    if (!w->waiters_tail) w->waiters_tail = &w->waiters;
+    *w->waiters_tail = x;
+    w->waiters_tail = &x->next;
+}
+
+/* Runs the callbacks whose commit was answered, in the order they were asked for (never inside
+ * the daemon's own call: from the loop, after a turn). */
+static void run_waiters(pa_worker_t *w)
+{
+    while (w->waiters && w->waiters->target <= w->commit_ok) {
+        waiter_t *x = w->waiters;
+        w->waiters = x->next;
+        if (!w->waiters) w->waiters_tail = &w->waiters;
+        x->fn(w, x->ud);
+        free(x);
+    }
+}
+
 /* ---- the loop ------------------------------------------------------------------------------ */
 
 /* After every turn: the commit of what finished, credits back,
@@ -970,6 +1012,7 @@ static void release_all(pa_worker_t *w)
  * signal of ZMQ_FD). Returns the longest the next turn may sleep (ms, -1: until a timer). */
 static long after_turn(pa_worker_t *w)
 {
+    run_waiters(w);
     for (int round = 0; round < 16; round++) {
         commit_send(w);
         send_credits(w);
@@ -1207,6 +1250,10 @@ void pa_worker_destroy(pa_worker_t **wp)
         free(w->status[i].v);
     }
     free(w->status);
+    for (waiter_t *x = w->waiters, *n; x; x = n) { /* not called: the daemon is gone */
+        n = x->next;
+        free(x);
+    }
     pa_loop_destroy(&w->loop); /* frees the timers still in it */
     if (w->wake_fd >= 0) close(w->wake_fd);
     pa_redis_destroy(&w->redis);

@@ -133,6 +133,12 @@ const char *pa_worker_id(const pa_worker_t *w);
  * this may wait for a round trip or two. Use it only from the loop's callbacks, never from another
  * thread. */
 pa_redis_t *pa_worker_redis(pa_worker_t *w);
+/* Calls fn(w, ud) from the loop once every task that had ended (pa_worker_done) when this was
+ * called is committed to Redis, so that a daemon's own read of what those tasks wrote (a job's
+ * token usage, say) sees them. Without such tasks it runs after the current turn. Never called
+ * inside this call; not called if the worker is destroyed first. */
+typedef void (*pa_worker_fn)(pa_worker_t *w, void *ud);
+void pa_worker_when_committed(pa_worker_t *w, pa_worker_fn fn, void *ud);
 size_t pa_worker_held(const pa_worker_t *w);
 
 #endif

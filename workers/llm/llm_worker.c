@@ -511,9 +511,10 @@ static void refuse_open(llm_t *L, job_t *j)
 }
 
 /* The answer to "how many tokens has the job used": once they reach its budget
- * (options.token_budget) the task takes the template's message without a call. Calls already
- * out are not counted until their results are committed, so a job can pass its budget by what
- * those use. While Redis does not answer (-1), the budget is not enforced (the call goes). */
+ * (options.token_budget) the task takes the template's message without a call. The question is
+ * asked once this worker's finished tasks are committed; calls still out (and other workers'
+ * uncommitted ones) are not counted, so a job can pass its budget by what those use. While Redis
+ * does not answer (-1), the budget is not enforced (the call goes). */
 static void on_budget(long long used, void *ud)
 {
     job_t *j = ud;
@@ -539,6 +540,15 @@ static void on_budget(long long used, void *ud)
     }
     job_release(j);
     if (!L->stopping) pump(L);
+}
+
+/* Asks for the job's usage once this worker's finished tasks are committed (their usage counts):
+ * with one call at a time, the budget then holds exactly. */
+static void ask_budget(pa_worker_t *w, void *ud)
+{
+    job_t *j = ud;
+    (void)w;
+    llm_job_tokens(j->L->redis, j->L->cfg.prefix, j->jobid, on_budget, j);
 }
 
 /* The rate limit's answer for job j (LLM_RPM, LLM_TPM): 0, it may go; > 0, every request waits
@@ -610,7 +620,7 @@ static void pump(llm_t *L)
         if (j->budget > 0 && !j->budget_ok) {
             L->asking = j;
             j->refs++;
-            llm_job_tokens(L->redis, c->prefix, j->jobid, on_budget, j);
+            pa_worker_when_committed(L->w, ask_budget, j);
             break;
         }
         if ((c->rate.rpm || c->rate.tpm) && !j->reserved) {
