@@ -31,7 +31,7 @@ static char url[200];
 
 /* ---- the daemon: records what the runtime gives it ----------------------------------------- */
 
-typedef enum { HOLD, FINISH, CLAIM, PIPE, STATUS } behaviour_t;
+typedef enum { HOLD, FINISH, CLAIM, PIPE, STATUS, COMMITTED } behaviour_t;
 
 typedef struct {
     char key[140], reason[64];
@@ -53,6 +53,9 @@ static struct {
     pa_claim_t claims[16];
     int nclaims;
     int claim_inside; /* a claim answered inside pa_worker_claim */
+    /* COMMITTED: the task's state in Redis when pa_worker_when_committed called back */
+    char committed_state[16][24];
+    int ncommitted, committed_inside;
     atomic_int arenas_freed, started, stopped;
     /* PIPE: every task watches a pipe of its own; all are written once `pipe_at` are held */
     int pipe_at, held, peak_watched, pipe_err;
@@ -97,6 +100,26 @@ static void close_pair(void *p)
     int *fds = p;
     close(fds[0]);
     close(fds[1]);
+}
+
+static int in_when_call;
+
+/* COMMITTED: reads the task's state on a connection of its own (not the runtime's). */
+static void on_committed(pa_worker_t *w, void *ud)
+{
+    (void)w;
+    char *key = ud;
+    char st[24] = "";
+    pa_redis_t *c = pa_redis_new(url, 2000, NULL, 0);
+    redisReply *r = c ? pa_redis_cmd(c, "HGET pa:task:%s state", key) : NULL;
+    if (r && r->type == REDIS_REPLY_STRING) snprintf(st, sizeof st, "%s", r->str);
+    if (r) freeReplyObject(r);
+    pa_redis_destroy(&c);
+    pthread_mutex_lock(&D.mu);
+    if (in_when_call) D.committed_inside = 1;
+    if (D.ncommitted < 16) snprintf(D.committed_state[D.ncommitted++], 24, "%s", st);
+    pthread_mutex_unlock(&D.mu);
+    free(key);
 }
 
 static void d_task(pa_worker_t *w, pa_task_t *t, void *ud)
@@ -145,6 +168,12 @@ static void d_task(pa_worker_t *w, pa_task_t *t, void *ud)
             for (int i = 0; i < D.held; i++)
                 if (write(D.pipes[i][1], "x", 1) != 1) D.pipe_err++;
         }
+    } else if (how == COMMITTED) {
+        char *key = strdup(t->key);
+        pa_worker_done(w, t, PA_OUT_SUCCEEDED, "{\"ok\":true}", NULL, 0);
+        in_when_call = 1;
+        pa_worker_when_committed(w, on_committed, key);
+        in_when_call = 0;
     } else if (how == STATUS) {
         pa_worker_set_status(w, "gone_soon", NULL);
         pa_worker_set_status(w, "last_task", t->key);
@@ -510,6 +539,31 @@ Test(worker_runtime, task_carries_attempt_max_and_last_and_its_arena_ends_after_
     char *st = rget("HGET pa:task:%s %s", "j-a:000001", "state");
     cr_assert(st && !strcmp(st, "succeeded"), "committed: %s", st ? st : "(none)");
     free(st);
+    zframe_destroy(&ident);
+}
+
+Test(worker_runtime, when_committed_calls_back_once_the_ended_task_is_in_redis)
+{
+    D.how = COMMITTED;
+    seed_task("j-w", "j-w:000001", "21");
+    start_worker(NULL, 4, 5000);
+    unsigned credit;
+    zframe_t *ident = gw_join(&credit);
+    send_task(ident, "j-w:000001", "21", 1, 3);
+    uint64_t deadline = rf_now_ms() + 5000;
+    for (;;) {
+        pthread_mutex_lock(&D.mu);
+        int n = D.ncommitted;
+        pthread_mutex_unlock(&D.mu);
+        if (n) break;
+        cr_assert_lt(rf_now_ms(), deadline, "pa_worker_when_committed never called back");
+        rf_sleep_ms(5);
+    }
+    pthread_mutex_lock(&D.mu);
+    /* the commit is pipelined after the turn: a callback made at once would see "running" */
+    cr_assert_str_eq(D.committed_state[0], "succeeded");
+    cr_assert_not(D.committed_inside, "called inside pa_worker_when_committed");
+    pthread_mutex_unlock(&D.mu);
     zframe_destroy(&ident);
 }
 
