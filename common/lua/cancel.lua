@@ -24,7 +24,7 @@ for i = 1, tonumber(h[2]) do
   local key = k_task(tk)
   local t = redis.call('HMGET', key, 'state', 'stage', 'attempt', 'worker')
   if t[1] == 'queued' or t[1] == 'retry_wait' or t[1] == 'running' then
-    if t[1] == 'queued' then svcs[SVC[t[2]]] = true end
+    if t[1] == 'queued' then svcs[SVC[t[2]]] = (svcs[SVC[t[2]]] or 0) + 1 end
     if t[1] == 'retry_wait' then redis.call('ZREM', K_DELAYED, tk) end
     if t[1] == 'running' and t[4] then
       -- the lease ends here: out of its worker's lease set, and that worker is told
@@ -36,20 +36,11 @@ for i = 1, tonumber(h[2]) do
     event(jid, tid, t[2], 'cancelled', t[3] or 0)
   end
 end
--- take the job's entries out of the queues, so that they stop counting against
--- MAX_QUEUED_TASKS (costs one pass over each queue the job was in)
-local pfx = jid..':'
-for svc in pairs(svcs) do
-  local q = k_ready(svc)
-  local keep = {}
-  for _, e in ipairs(redis.call('LRANGE', q, 0, -1)) do
-    if string.sub(e, 1, #pfx) ~= pfx then keep[#keep + 1] = e end
-  end
-  redis.call('DEL', q)
-  for i = 1, #keep, 1000 do
-    redis.call('RPUSH', q, unpack(keep, i, math.min(i + 999, #keep)))
-  end
-end
+-- The job's queue entries stay where they are (rewriting a queue would cost time in the queue's
+-- length, whatever the job's size): dispatch.lua drops them when it pops them. They are counted
+-- per service in <prefix>ready:<service>:dead, so that create.lua's MAX_QUEUED_TASKS check sees
+-- only the entries of tasks that still wait.
+for svc, n in pairs(svcs) do redis.call('INCRBY', k_ready_dead(svc), n) end
 job_event(jid, 'cancelled')
 mark_finish(jk, jid)
 done(iso)

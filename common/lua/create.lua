@@ -21,7 +21,12 @@ if idem ~= '' then
 end
 local first = string.match(meta.stages, '^[^,]+')
 local ready = k_stage_ready(first)
+-- the tasks that wait: the queue's entries less those of cancelled tasks (cancel.lua leaves them
+-- for dispatch.lua to drop)
 local depth = redis.call('LLEN', ready)
+if depth > 0 then
+  depth = math.max(0, depth - (tonumber(redis.call('GET', k_ready_dead(SVC[first]))) or 0))
+end
 if depth + n > bound then return {'full', tostring(depth)} end
 -- a token bucket per API key: refilled continuously, one token per run
 local b = redis.call('HMGET', bk, 't', 'ts')

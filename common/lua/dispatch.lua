@@ -12,11 +12,14 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
   local until_s = string.format('%d', now + lease_ms)
   local out, jobs, leased = {}, {}, {}
   local pops, last_job = 0, nil
+  -- entries of cancelled tasks (cancel.lua leaves them, counted in ready:<service>:dead) are
+  -- dropped here; up to DEAD_DROP_MAX of them a call do not count against the 4n pops below
+  local dead, DEAD_DROP_MAX = 0, 1024
   -- lease tokens for the whole batch in one call; tokens of tasks not leased are skipped
   local token = redis.call('INCRBY', K_LEASE_SEQ, n) - n
   -- queue entries are popped n at a time (entries of cancelled or already moved tasks are left
   -- in queues and dropped here, so a few more rounds may be needed, up to 4n entries in all)
-  while #leased < n * 2 and pops < n * 4 do
+  while #leased < n * 2 and pops - dead < n * 4 and dead < DEAD_DROP_MAX do
     local want = n - #leased / 2
     local got = redis.call('RPOP', ready, want)
     if not got then break end
@@ -64,9 +67,18 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
           j.maxs[stage] = ms
         end
         out[#out + 1] = ms
+      elseif not t[1] or t[1] == 'cancelled' then
+        dead = dead + 1
       end
     end
     if #got < want then break end
+  end
+  if dead > 0 then
+    -- an empty queue holds no dead entry: the count starts again from 0
+    local dk = k_ready_dead(svc)
+    if redis.call('LLEN', ready) == 0 or redis.call('DECRBY', dk, dead) <= 0 then
+      redis.call('DEL', dk)
+    end
   end
   -- the worker's leases: one sorted set per worker, scored by lease expiry (ms)
   if #leased > 0 then

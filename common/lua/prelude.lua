@@ -11,6 +11,8 @@ local function k_job(job) return P..'job:'..job end
 local function k_task(tk) return P..'task:'..tk end                 -- tk is "J:T"
 local function k_ready(svc) return P..'ready:'..svc end
 local function k_stage_ready(stage) return P..'ready:'..SVC[stage] end
+-- how many entries of a queue belong to cancelled tasks (left for dispatch.lua to drop)
+local function k_ready_dead(svc) return P..'ready:'..svc..':dead' end
 local function k_worker_tasks(wid) return P..'worker:'..wid..':tasks' end
 local function k_idem(key) return P..'idem:'..key end
 local function k_campaign(id) return P..'campaign:'..id end

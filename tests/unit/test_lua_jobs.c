@@ -1050,7 +1050,7 @@ Test(lua_jobs, claim_is_taken_once_and_never_after_a_cancel)
 
 /* ---- cancel, requeue, leased -------------------------------------------------------------- */
 
-Test(lua_jobs, cancel_ends_queued_and_waiting_tasks_and_empties_the_queue_of_them)
+Test(lua_jobs, cancel_ends_queued_and_waiting_tasks_and_counts_their_queue_entries_as_dead)
 {
     create("j-1", 3, "compose");
     create("j-2", 1, "compose");
@@ -1069,8 +1069,9 @@ Test(lua_jobs, cancel_ends_queued_and_waiting_tasks_and_empties_the_queue_of_the
     cr_assert_eq(hnum(jk, "retry_wait"), 0);
     cr_assert_str_eq(hget(ktask("j-1", 1), "state"), "cancelled");
     cr_assert_eq(ZCARD(KDELAYED), 0);
-    cr_assert_eq(LLEN(kready("llm")), 1, "only the other job's task is left");
-    cr_assert_str_eq(lindex(kready("llm"), 0), "j-2:000001");
+    /* the queue is not rewritten: the two cancelled tasks' entries stay, counted as dead */
+    cr_assert_eq(LLEN(kready("llm")), 3);
+    cr_assert_eq(num(cmd2("GET %s", P "ready:llm:dead", NULL)), 2);
     cr_assert(has_event("j-1", "000002", "compose", "cancelled", NULL, NULL, NULL));
     cr_assert(has_event("j-1", "", "", "job:cancelled", NULL, NULL, NULL));
     /* again: still cancelled; an unknown job is not found */
@@ -1082,6 +1083,47 @@ Test(lua_jobs, cancel_ends_queued_and_waiting_tasks_and_empties_the_queue_of_the
     cr_assert_eq(out.status, PA_CANCEL_NOTFOUND);
     pa_jobs_cancel_out_free(&out);
     pa_jobs_leases_free(&l);
+}
+
+/* The queue bound counts the tasks that wait, not the entries cancelled tasks left; dispatch
+ * drops those entries (beyond its 4n pops) and the dead count with them. */
+Test(lua_jobs, cancelled_entries_do_not_count_against_the_queue_bound_and_dispatch_drops_them)
+{
+    create("j-1", 3, "enrich");
+    create("j-2", 1, "enrich");
+    pa_jobs_cancel_in_t cin = {.prefix = P, .job = "j-1"};
+    pa_jobs_cancel_out_t cout;
+    char err[256];
+    cr_assert_eq(pa_jobs_cancel_call(cli, &cin, &cout, err, sizeof err), 0, "%s", err);
+    pa_jobs_cancel_out_free(&cout);
+    cr_assert_eq(LLEN(kready("mcp")), 4);
+    /* one task waits (j-2's): a bound of 3 takes a 2-task job, not a 3-task one */
+    pa_jobs_create_in_t in = run_in("j-3", 3, "enrich");
+    in.max_queued = 3;
+    pa_jobs_create_out_t out = create_in(&in);
+    cr_assert_eq(out.status, PA_JOBS_FULL);
+    cr_assert_eq(out.depth, 1);
+    in = run_in("j-3", 2, "enrich");
+    in.max_queued = 3;
+    out = create_in(&in);
+    cr_assert_eq(out.status, PA_JOBS_CREATED);
+    /* j-1's three entries are the oldest: a dispatch of 1 drops them and leases j-2's task */
+    pa_jobs_leases_t l = dispatch("mcp", 1, "w-1");
+    cr_assert_eq(l.n, 1);
+    cr_assert_str_eq(l.tasks[0].key, "j-2:000001");
+    cr_assert_eq(LLEN(kready("mcp")), 2);
+    cr_assert_eq(EXISTS(P "ready:mcp:dead"), 0, "the dead count went back to 0");
+    pa_jobs_leases_free(&l);
+    /* an emptied queue forgets a dead count that drifted (an entry removed by hand) */
+    freeReplyObject(cmd2("SET %s %s", P "ready:mcp:dead", "5"));
+    l = dispatch("mcp", 2, "w-1");
+    cr_assert_eq(l.n, 2);
+    pa_jobs_leases_free(&l);
+    l = dispatch("mcp", 2, "w-1");
+    cr_assert_eq(l.n, 0);
+    pa_jobs_leases_free(&l);
+    cr_assert_eq(LLEN(kready("mcp")), 0);
+    cr_assert_eq(EXISTS(P "ready:mcp:dead"), 1, "no entry was dropped: the count is kept");
 }
 
 Test(lua_jobs, cancel_of_a_completed_job_changes_nothing)
