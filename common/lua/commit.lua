@@ -58,7 +58,10 @@ for i = 0, n - 1 do
         redis.call('HINCRBY', k_campaign(m.campaign), 'sent', 1)
       end
     elseif outcome == 'retry' then
-      if attempt < max_attempts(m.max, stage) and m.status ~= 'cancelled' then
+      if m.status == 'cancelled' then
+        -- the job was cancelled while this try ran: no retry, and nothing failed
+        new = 'cancelled'
+      elseif attempt < max_attempts(m.max, stage) then
         new = 'retry_wait'
         redis.call('ZADD', K_DELAYED, now + delay, tk)
       else

@@ -9,11 +9,20 @@ for _, tk in ipairs(redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now, 'LIMIT',
   local t = redis.call('HMGET', key, 'state', 'stage', 'attempt')
   if t[1] == 'retry_wait' then
     local job, tid = split_key(tk)
-    redis.call('HSET', key, 'state', 'queued', 'updated', iso)
-    redis.call('LPUSH', k_stage_ready(t[2]), tk)
-    move(k_job(job), 'retry_wait', 'queued')
-    event(job, tid, t[2], 'queued', t[3] or 0)
-    promoted = promoted + 1
+    local jk = k_job(job)
+    if redis.call('HGET', jk, 'status') == 'cancelled' then
+      -- a retry due in a cancelled job ends cancelled, not queued again
+      redis.call('HSET', key, 'state', 'cancelled', 'updated', iso)
+      move(jk, 'retry_wait', 'cancelled')
+      event(job, tid, t[2], 'cancelled', t[3] or 0)
+      mark_finish(jk, job)
+    else
+      redis.call('HSET', key, 'state', 'queued', 'updated', iso)
+      redis.call('LPUSH', k_stage_ready(t[2]), tk)
+      move(jk, 'retry_wait', 'queued')
+      event(job, tid, t[2], 'queued', t[3] or 0)
+      promoted = promoted + 1
+    end
   end
 end
 -- expired leases, worker by worker (the workers that may hold any are in the set `leasing`)

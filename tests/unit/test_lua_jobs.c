@@ -846,6 +846,25 @@ Test(lua_jobs, commit_of_a_cancelled_jobs_task_goes_no_further)
     pa_jobs_leases_free(&l);
 }
 
+/* A try that answers "retry" for a job cancelled meanwhile (a task running in a cancelled job:
+ * an operator sent a failed task of it round again) ends cancelled: no retry, no failure, no
+ * dead letter. */
+Test(lua_jobs, commit_retry_in_a_cancelled_job_ends_cancelled_without_a_dead_letter)
+{
+    create("j-1", 2, "compose");
+    pa_jobs_leases_t l = dispatch("llm", 1, "w-1");
+    freeReplyObject(cmd2("HSET %s status %s", kjob("j-1"), "cancelled"));
+    commit_at("w-1", &l.tasks[0], NULL, PA_JOBS_OUT_RETRY, NULL, "busy", 1000, T0);
+    cr_assert_str_eq(hget(ktask("j-1", 1), "state"), "cancelled");
+    cr_assert_eq(ZCARD(KDELAYED), 0);
+    cr_assert_eq(LLEN(KDEAD), 0);
+    cr_assert_eq(hnum(kjob("j-1"), "cancelled"), 1);
+    cr_assert_eq(hnum(kjob("j-1"), "failed"), 0);
+    cr_assert_eq(hnum(kjob("j-1"), "running"), 0);
+    cr_assert(has_event("j-1", "000001", "compose", "cancelled", "1", NULL, NULL));
+    pa_jobs_leases_free(&l);
+}
+
 /* ---- maintain ----------------------------------------------------------------------------- */
 
 Test(lua_jobs, maintain_puts_due_retries_back_in_their_queue)
@@ -868,6 +887,25 @@ Test(lua_jobs, maintain_puts_due_retries_back_in_their_queue)
     pa_jobs_leases_t l2 = dispatch("llm", 1, "w-1");
     cr_assert_eq(l2.tasks[0].attempt, 2);
     pa_jobs_leases_free(&l2);
+    pa_jobs_leases_free(&l);
+}
+
+/* A retry that falls due in a cancelled job is not queued again: it ends cancelled. */
+Test(lua_jobs, maintain_ends_a_due_retry_of_a_cancelled_job_cancelled)
+{
+    create("j-1", 1, "compose");
+    pa_jobs_leases_t l = dispatch("llm", 1, "w-1");
+    commit_at("w-1", &l.tasks[0], NULL, PA_JOBS_OUT_RETRY, NULL, "busy", 1000, T0);
+    freeReplyObject(cmd2("HSET %s status %s", kjob("j-1"), "cancelled"));
+    pa_jobs_maintain_out_t m = maintain(T0 + 1000);
+    cr_assert_eq(m.promoted, 0);
+    cr_assert_str_eq(hget(ktask("j-1", 1), "state"), "cancelled");
+    cr_assert_eq(LLEN(kready("llm")), 0);
+    cr_assert_eq(ZCARD(KDELAYED), 0);
+    cr_assert_eq(hnum(kjob("j-1"), "retry_wait"), 0);
+    cr_assert_eq(hnum(kjob("j-1"), "cancelled"), 1);
+    cr_assert_eq(LLEN(KDEAD), 0);
+    cr_assert_neq(hget(kjob("j-1"), "finished"), NULL, "the job is over");
     pa_jobs_leases_free(&l);
 }
 
