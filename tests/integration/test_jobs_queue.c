@@ -19,9 +19,9 @@ TestSuite(jobs_queue, .fini = jf_cleanup, .timeout = 240);
 /* The commands a cancel can cost (cancel.lua's, and a queue rewrite's), counted by Redis. The
  * gateway's own background calls (the maintenance script's ZRANGEBYSCORE, SMEMBERS and ZCARD,
  * the followers' XREAD, the sync thread's GET) are not among them. */
-static const char *const COUNTED[] = {"hmget", "hset",  "hincrby", "xadd", "zrem",  "incrby",
-                                      "lrange", "lpush", "rpush",  "del",  "llen",  "expire",
-                                      "lrem",   "ltrim", "lset",   "unlink", NULL};
+static const char *const COUNTED[] = {"hmget",  "hset",  "hincrby", "xadd",   "zrem", "incrby",
+                                      "lrange", "lpush", "rpush",   "del",    "llen", "expire",
+                                      "lrem",   "ltrim", "lset",    "unlink", NULL};
 
 /* calls per counted command since the last CONFIG RESETSTAT (harness-owned object) */
 static json_t *command_calls(void)

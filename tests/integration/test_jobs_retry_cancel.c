@@ -43,10 +43,10 @@ Test(jobs_retry_cancel, a_retry_answered_after_the_cancel_ends_cancelled_not_fai
                     (const char *[]){"WORKER_CAPACITY=4", NULL});
     jf_wait_workers(gw, "form", 1, 5000);
     /* task 1 answers a transient error at every try; task 2 runs until it is cancelled */
-    const char *jid = jf_run(
-        gw, jf_body("[{\"url\":\"r1.example\",\"variables\":{\"test\":\"retry\"}},"
-                    "{\"url\":\"w1.example\",\"variables\":{\"test\":\"wait_cancel\"}}]",
-                    SUBMIT_ONLY));
+    const char *jid =
+        jf_run(gw, jf_body("[{\"url\":\"r1.example\",\"variables\":{\"test\":\"retry\"}},"
+                           "{\"url\":\"w1.example\",\"variables\":{\"test\":\"wait_cancel\"}}]",
+                           SUBMIT_ONLY));
     /* its three tries spent, task 1 fails and is dead-lettered, while task 2 still runs */
     wait_state(jid, "000001", "failed", 10000);
     wait_state(jid, "000002", "running", 5000);
@@ -70,8 +70,7 @@ Test(jobs_retry_cancel, a_retry_answered_after_the_cancel_ends_cancelled_not_fai
     json_t *task = jf_hgetall(rd, hr_fmt("pa:task:%s:000001", jid));
     cr_assert_str_eq(s, "cancelled", "the retry of a cancelled job's task ended %s: %s", s,
                      hr_jdump(task));
-    cr_assert_eq(jf_rint(rd, -1, "LLEN pa:dead"), 1, "a second dead letter: %s",
-                 hr_jdump(task));
+    cr_assert_eq(jf_rint(rd, -1, "LLEN pa:dead"), 1, "a second dead letter: %s", hr_jdump(task));
     cr_assert_eq(jf_rint(rd, -1, "ZCARD pa:delayed"), 0, "the cancelled task waits to retry");
     job = jf_job(gw, jid);
     cr_assert_eq(jf_count(job, "failed"), 0, "%s", hr_jdump(job));
