@@ -10,6 +10,7 @@
 #include "gw_text.h"
 #include "pa_buf.h"
 #include "pa_config.h"
+#include "pa_log.h"
 #include "pa_mem.h"
 #include "pa_utf8.h"
 
@@ -121,6 +122,12 @@ static int load_engine(gw_config_t *c, char *err, size_t errlen)
     c->curve_secret = cs ? pa_strdup(cs) : NULL;
     const char *cd = pa_env_str("CURVE_CLIENTS_DIR", NULL);
     c->curve_clients_dir = cd ? pa_strdup(cd) : NULL;
+    if (pa_env_bool("ALLOW_PRIVATE_TARGETS", 0, &c->allow_private_targets, err, errlen) < 0)
+        return -1;
+    if (c->allow_private_targets)
+        pa_warn("ALLOW_PRIVATE_TARGETS is on: runs may target LOOPBACK addresses (127.0.0.0/8, "
+                "::1, localhost); for tests and local demos only, NEVER in production",
+                PA_S("setting", "ALLOW_PRIVATE_TARGETS"));
     return 0;
 }
 

@@ -45,6 +45,8 @@ typedef struct {
     /* the default sender of campaign runs from SENDER_NAME, SENDER_EMAIL, SENDER_COMPANY,
      * SENDER_PHONE, SENDER_TITLE, SENDER_WEBSITE: a JSON object, NULL when none is set */
     char *sender_json;
+    /* ALLOW_PRIVATE_TARGETS=1 (tests and local demos only): runs may target loopback addresses */
+    int allow_private_targets;
 } gw_config_t;
 
 /* 0, or -1 with a message naming the variable in err. */

@@ -130,6 +130,19 @@ static const char *target_object(gw_t *gw, gw_valid_t *v, const json_t *x, const
     return v->failed ? NULL : raw;
 }
 
+/* A target naming an internal address (loopback, private, link-local, CGNAT, metadata, ...) is
+ * refused with its index and URL; loopback passes with ALLOW_PRIVATE_TARGETS (tests only). The
+ * workers check again on the address they connect to (pa_addr_classify_sockaddr). */
+static int refuse_internal(gw_t *gw, gw_valid_t *v, const char *path, const char *url)
+{
+    pa_addr_class_t c = gw_target_class(url);
+    if (pa_addr_allowed(c, gw->cfg.allow_private_targets)) return 0;
+    return gw_valid_fail(v, path,
+                         "%s: %s names an internal address (%s); a run may only target public "
+                         "web addresses",
+                         path, url, pa_addr_class_name(c));
+}
+
 /* Adds targets[i] (a URL, a domain or an object); -1 (answered) when it is wrong. */
 static int add_listed_target(gw_t *gw, gw_valid_t *v, const json_t *x, size_t i, targets_t *t,
                              pa_buf_t *url)
@@ -144,6 +157,7 @@ static int add_listed_target(gw_t *gw, gw_valid_t *v, const json_t *x, size_t i,
     pa_buf_reset(url);
     if (raw && gw_target_normalize(raw, strlen(raw), url, err, sizeof err) < 0)
         gw_valid_fail(v, path, "%s: %s", path, err);
+    else if (raw) refuse_internal(gw, v, path, url->data);
     if (v->failed) {
         json_decref(input);
         return -1;
@@ -166,6 +180,7 @@ static int add_prospect_target(gw_t *gw, gw_valid_t *v, const json_t *x, size_t 
             gw_target_normalize(json_string_value(site), json_string_length(site), url, err,
                                 sizeof err) < 0)
             gw_valid_fail(v, path, "%s: the prospect has no usable website", path);
+        else refuse_internal(gw, v, path, url->data);
     }
     if (v->failed) {
         json_decref(input);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pa_addr.h"
+
 /* Longer than most functions on purpose: one pass over the URL's parts in order (scheme,
  * authority, host, port, path), each step reading where the last one stopped; split up, it would
  * hand half a dozen cursors from function to function. */
@@ -50,14 +52,29 @@ int gw_target_normalize(const char *s, size_t n, pa_buf_t *out, char *err, size_
         snprintf(err, errlen, "must not contain credentials (user@host)");
         return -1;
     }
-    const char *colon = memchr(host, ':', hl);
-    size_t namelen = colon ? (size_t)(colon - host) : hl;
+    const char *colon;
+    size_t namelen;
+    char canon[48] = "";
+    if (hl && host[0] == '[') { /* an IPv6 literal, written canonically (no zone: a target is
+                                 * not on one of this host's links) */
+        const char *rb = memchr(host, ']', hl);
+        namelen = rb ? (size_t)(rb - host) + 1 : 0;
+        if (!rb || (namelen < hl && host[namelen] != ':') ||
+            pa_addr_classify_host(host, namelen, canon) == PA_ADDR_INVALID || !canon[0]) {
+            snprintf(err, errlen, "has an invalid IPv6 address");
+            return -1;
+        }
+        colon = namelen < hl ? host + namelen : NULL;
+    } else {
+        colon = memchr(host, ':', hl);
+        namelen = colon ? (size_t)(colon - host) : hl;
+    }
     if (namelen == 0 || namelen > 253) {
         snprintf(err, errlen, "has no host name");
         return -1;
     }
     int dots = 0;
-    for (size_t i = 0; i < namelen; i++) {
+    for (size_t i = 0; i < namelen && !canon[0]; i++) {
         char c = host[i];
         if (c == '.') {
             if (i == 0 || i == namelen - 1 || host[i - 1] == '.') {
@@ -70,7 +87,18 @@ int gw_target_normalize(const char *s, size_t n, pa_buf_t *out, char *err, size_
             return -1;
         }
     }
-    if (!dots) {
+    /* an IPv4 address in any spelling a URL parser reads (2130706433, 0x7f.1, 127.1) is
+     * written as a dotted quad, so that what is checked is what is connected to */
+    uint32_t v4 = 0;
+    int ip = canon[0] ? 0 : pa_addr_parse_v4(host, namelen, &v4);
+    if (ip < 0) {
+        snprintf(err, errlen, "has an invalid IPv4 address");
+        return -1;
+    }
+    if (ip > 0)
+        snprintf(canon, sizeof canon, "%u.%u.%u.%u", v4 >> 24, (v4 >> 16) & 255, (v4 >> 8) & 255,
+                 v4 & 255);
+    if (!dots && !canon[0]) {
         snprintf(err, errlen, "needs a full host name such as example.com");
         return -1;
     }
@@ -95,7 +123,10 @@ int gw_target_normalize(const char *s, size_t n, pa_buf_t *out, char *err, size_
     }
     pa_buf_puts(out, scheme);
     pa_buf_puts(out, "://");
-    for (size_t i = 0; i < namelen; i++) pa_buf_putc(out, (char)tolower((unsigned char)host[i]));
+    if (canon[0]) pa_buf_puts(out, canon);
+    else
+        for (size_t i = 0; i < namelen; i++)
+            pa_buf_putc(out, (char)tolower((unsigned char)host[i]));
     if (port && !((port == 443 && scheme[4] == 's') || (port == 80 && scheme[4] == '\0')))
         pa_buf_printf(out, ":%ld", port);
     const char *frag = memchr(rest, '#', rl);
@@ -103,4 +134,20 @@ int gw_target_normalize(const char *s, size_t n, pa_buf_t *out, char *err, size_
     if (rl == 0 || rest[0] != '/') pa_buf_putc(out, '/');
     pa_buf_put(out, rest, rl);
     return 0;
+}
+
+pa_addr_class_t gw_target_class(const char *url)
+{
+    const char *h = strstr(url, "://");
+    if (!h) return PA_ADDR_INVALID;
+    h += 3;
+    size_t n;
+    if (*h == '[') {
+        const char *rb = strchr(h, ']');
+        if (!rb) return PA_ADDR_INVALID;
+        n = (size_t)(rb - h) + 1;
+    } else {
+        n = strcspn(h, ":/?#");
+    }
+    return pa_addr_classify_host(h, n, NULL);
 }
