@@ -14,7 +14,6 @@ static uint8_t last_rand[10];
 
 void pa_id_new(char out[PA_ID_LEN + 1])
 {
-    static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
     uint8_t r[10];
     pthread_mutex_lock(&id_lock);
     uint64_t ms = pa_wall_ms();
@@ -32,7 +31,12 @@ void pa_id_new(char out[PA_ID_LEN + 1])
     }
     memcpy(r, last_rand, sizeof r);
     pthread_mutex_unlock(&id_lock);
+    pa_id_make(out, ms, r);
+}
 
+void pa_id_make(char out[PA_ID_LEN + 1], uint64_t ms, const uint8_t r[10])
+{
+    static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
     /* 128 bits = 48 time bits + 80 random bits, written as 26 base32 digits (130 bits). */
     uint8_t v[16];
     for (int i = 0; i < 6; i++) v[i] = (uint8_t)(ms >> (40 - 8 * i));

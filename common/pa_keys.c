@@ -91,6 +91,11 @@ char *pa_key_dead(char out[PA_KEY_MAX], const char *prefix)
     return fmt(out, PA_KEY_MAX, "%sdead", prefix);
 }
 
+char *pa_key_import(char out[PA_KEY_MAX], const char *prefix, const char *sha256_hex)
+{
+    return fmt(out, PA_KEY_MAX, "%simport:%s", prefix, sha256_hex);
+}
+
 char *pa_key_idem(char out[PA_KEY_MAX], const char *prefix, int key_index, const char *idem)
 {
     return fmt(out, PA_KEY_MAX, "%sidem:key%d:%s", prefix, key_index, idem);

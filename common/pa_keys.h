@@ -36,6 +36,8 @@ char *pa_key_events(char out[PA_KEY_MAX], const char *prefix);    /* events */
 char *pa_key_dead(char out[PA_KEY_MAX], const char *prefix);      /* dead */
 /* idem:key<N>:<Idempotency-Key>; key_index -1 without API keys */
 char *pa_key_idem(char out[PA_KEY_MAX], const char *prefix, int key_index, const char *idem);
+/* import:<sha256 hex>: when an import with that body was first seen (ms), for its derived ids */
+char *pa_key_import(char out[PA_KEY_MAX], const char *prefix, const char *sha256_hex);
 /* claim:<name>: the claim a task takes before a side effect that must not repeat */
 char *pa_key_claim(char out[PA_KEY_MAX], const char *prefix, const char *name);
 /* The rate-limit bucket of an API key for one kind of call ("run", "gen"):

@@ -1,7 +1,15 @@
 /* POST /api/prospects/import: NDJSON or CSV, parsed and written in pipelined batches so
- * memory stays bounded whatever the size of the import. */
+ * memory stays bounded whatever the size of the import.
+ *
+ * A retry of an import is safe: every row is an upsert, by its id, else by its email, else by an
+ * id derived from the import's content (SHA-256 of the body) and the row's line, with the time of
+ * the first try of that body (pa:import:<sha256>, kept 24 h) as the id's time part. So when Redis
+ * fails in the middle, the 503 says which lines were written, which may or may not have been (a
+ * pipelined write whose answer was lost) and from which line on nothing was, and sending the same
+ * import again writes each row once. */
 #include "gw_import_api.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +18,15 @@
 #include "gw_prospect.h"
 #include "gw_store.h"
 #include "gw_valid.h"
+#include "pa_id.h"
+#include "pa_keys.h"
 #include "pa_log.h"
+#include "pa_time.h"
 #include "pa_utf8.h"
 
 #define BATCH 512
 #define MAX_REJECTS_LISTED 1000
+#define FIRST_SEEN_TTL_S 86400 /* how long a retry of the same body gets the same derived ids */
 
 typedef struct {
     gw_t *gw;
@@ -25,6 +37,13 @@ typedef struct {
     size_t n;
     size_t imported, updated;
     int unavailable;
+    /* derived ids (rows with neither id nor email): the body's digest, its first try's time */
+    uint8_t digest[32];
+    uint64_t first_ms;
+    char ids[BATCH][PA_ID_LEN + 3];
+    /* when Redis failed: the lines whose write is unknown, the last line read */
+    size_t *unknown, nunknown, capunknown;
+    size_t last_line;
     /* rejected rows, found in batch order; listed in line order at the end */
     struct rejection {
         size_t line, msg; /* msg: offset into msgs */
@@ -83,7 +102,14 @@ static void flush(import_t *im)
             snprintf(msg, sizeof msg, "%s: is required", res[i].field);
             reject(im, im->line[i], msg);
             break;
-        default: im->unavailable = 1; break;
+        default: /* sent or not, its answer is lost: it may or may not be written */
+            im->unavailable = 1;
+            if (im->nunknown == im->capunknown) {
+                im->capunknown = im->capunknown ? im->capunknown * 2 : 64;
+                im->unknown = pa_realloc(im->unknown, im->capunknown * sizeof *im->unknown);
+            }
+            im->unknown[im->nunknown++] = im->line[i];
+            break;
         }
         gw_write_result_free(&res[i]);
         json_decref(im->obj[i]);
@@ -102,6 +128,17 @@ static void add_row(import_t *im, json_t *obj, size_t line)
         json_decref(obj);
         return;
     }
+    if (!in->id && in->present[GW_F_EMAIL] != 2) {
+        /* no id, no email: an id from the body's digest and the line, the same at every try */
+        uint8_t rnd[10];
+        memcpy(rnd, im->digest, 6);
+        for (int k = 0; k < 4; k++) rnd[6 + k] = (uint8_t)((uint32_t)line >> (24 - 8 * k));
+        char *id = im->ids[im->n];
+        memcpy(id, "p-", 2);
+        pa_id_make(id + 2, im->first_ms, rnd);
+        in->id = id;
+        in->id_len = PA_ID_LEN + 2;
+    }
     im->obj[im->n] = obj;
     im->line[im->n++] = line;
     if (im->n == BATCH) flush(im);
@@ -114,6 +151,7 @@ static void import_ndjson(import_t *im, const char *s, size_t n)
         const char *nl = memchr(s + i, '\n', n - i);
         size_t end = nl ? (size_t)(nl - s) : n;
         line++;
+        im->last_line = line;
         size_t a = i, b = end;
         while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) a++;
         while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) b--;
@@ -170,6 +208,7 @@ static int import_csv(import_t *im, const char *s, size_t n)
         size_t line = lines + 1;
         rc = gw_csv_next(s, n, &pos, &text, &rec, &lines, err, sizeof err);
         if (rc == 0) break;
+        im->last_line = line;
         if (rc < 0) {
             reject(im, line, err);
             continue;
@@ -212,6 +251,82 @@ static int import_csv(import_t *im, const char *s, size_t n)
     return 0;
 }
 
+/* The body's SHA-256 and the time its first try was seen (set now when this is the first):
+ * what the derived ids are made of. -1 when Redis does not answer (nothing was written). */
+static int first_seen(import_t *im, const char *s, size_t n, int is_csv)
+{
+    unsigned int dl = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, is_csv ? "csv\n" : "ndjson\n", is_csv ? 4 : 7) == 1 &&
+             EVP_DigestUpdate(ctx, s, n) == 1 && EVP_DigestFinal_ex(ctx, im->digest, &dl) == 1 &&
+             dl == sizeof im->digest;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) return -1;
+    char hex[65], key[PA_KEY_MAX], now[24];
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", im->digest[i]);
+    pa_key_import(key, im->gw->cfg.prefix, hex);
+    uint64_t ms = pa_wall_ms();
+    snprintf(now, sizeof now, "%llu", (unsigned long long)ms);
+    redisReply *rep =
+        pa_redis_cmd(gw_redis(im->gw), "SET %s %s NX GET EX %d", key, now, FIRST_SEEN_TTL_S);
+    if (!rep || (rep->type != REDIS_REPLY_NIL && rep->type != REDIS_REPLY_STRING)) {
+        if (rep && rep->type == REDIS_REPLY_ERROR)
+            pa_error("import: first-seen time", PA_S("error", rep->str));
+        if (rep) freeReplyObject(rep);
+        return -1;
+    }
+    im->first_ms = rep->type == REDIS_REPLY_STRING ? strtoull(rep->str, NULL, 10) : ms;
+    freeReplyObject(rep);
+    return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Redis failed in the middle: a 503 problem that says what was written, what may have been and
+ * from where nothing was, with the counts and rejections of the rows that were settled. */
+static void reply_interrupted(import_t *im)
+{
+    gw_req_t *r = im->r;
+    qsort(im->unknown, im->nunknown, sizeof *im->unknown, cmp_size);
+    size_t through = im->nunknown ? im->unknown[0] - 1 : im->last_line;
+    size_t from = im->last_line + 1;
+    char detail[512];
+    snprintf(detail, sizeof detail,
+             "Redis failed during the import: every row up to line %zu is written or rejected "
+             "(%zu imported, %zu updated, %zu rejected); the %zu row(s) listed in "
+             "unconfirmed_lines may or may not be written; no row from line %zu on was. Send "
+             "the same import again: each row is an upsert (by id, by email, else by an id made "
+             "from the import's content and line), so no row is lost or written twice",
+             through, im->imported, im->updated, im->nrej, im->nunknown, from);
+    size_t len;
+    char *doc = gw_problem_doc(503, "unavailable", NULL, detail, r->path, r->request_id, &len);
+    pa_buf_t b = PA_BUF_INIT;
+    pa_buf_put(&b, doc, len - 1); /* without its closing brace */
+    free(doc);
+    pa_buf_printf(&b,
+                  ",\"imported\":%zu,\"updated\":%zu,\"written_through_line\":%zu,"
+                  "\"unconfirmed_lines\":[",
+                  im->imported, im->updated, through);
+    for (size_t i = 0; i < im->nunknown; i++)
+        pa_buf_printf(&b, "%s%zu", i ? "," : "", im->unknown[i]);
+    pa_buf_printf(&b, "],\"not_written_from_line\":%zu,\"rejected_total\":%zu,\"rejected\":", from,
+                  im->nrej);
+    render_rejections(im, &b);
+    pa_buf_putc(&b, '}');
+    char *body = pa_buf_detach(&b, &len);
+    gw_reply(r, 503, "application/problem+json", body, len);
+    gw_header(r, "Retry-After", "1");
+    pa_warn("import interrupted", PA_S("request_id", r->request_id), PA_I("imported", im->imported),
+            PA_I("updated", im->updated), PA_I("written_through_line", (long long)through),
+            PA_I("unconfirmed", (long long)im->nunknown),
+            PA_I("not_written_from_line", (long long)from));
+}
+
 void gw_h_prospects_import(gw_t *gw, gw_req_t *r)
 {
     static const char *const ndjson[] = {"application/x-ndjson", "application/jsonl",
@@ -241,11 +356,17 @@ void gw_h_prospects_import(gw_t *gw, gw_req_t *r)
     im->gw = gw;
     im->r = r;
     int answered = 0;
-    if (is_csv) answered = import_csv(im, s, n) < 0;
-    else import_ndjson(im, s, n);
+    if (first_seen(im, s, n, is_csv) < 0) {
+        gw_unavailable(r); /* nothing written */
+        answered = 1;
+    } else if (is_csv) {
+        answered = import_csv(im, s, n) < 0;
+    } else {
+        import_ndjson(im, s, n);
+    }
     if (!answered) {
         if (im->unavailable) {
-            gw_unavailable(r);
+            reply_interrupted(im);
         } else {
             pa_buf_t b = PA_BUF_INIT;
             pa_buf_printf(&b,
@@ -260,6 +381,7 @@ void gw_h_prospects_import(gw_t *gw, gw_req_t *r)
     }
     for (size_t i = 0; i < im->n; i++) json_decref(im->obj[i]);
     free(im->rej);
+    free(im->unknown);
     pa_buf_free(&im->msgs);
     free(im);
 }
