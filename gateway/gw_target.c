@@ -44,8 +44,8 @@ int gw_target_normalize(const char *s, size_t n, pa_buf_t *out, char *err, size_
         n -= (size_t)(sep + 3 - s);
         s = sep + 3;
     }
-    size_t hl = strcspn(s, "/?#");
-    if (hl > n) hl = n;
+    size_t hl = 0; /* the authority: up to the first '/', '?' or '#' within the n bytes */
+    while (hl < n && s[hl] != '/' && s[hl] != '?' && s[hl] != '#') hl++;
     const char *host = s, *rest = s + hl;
     size_t rl = n - hl;
     if (memchr(host, '@', hl)) {

@@ -3,16 +3,21 @@
  * input's bytes. Checks: a class is always one of the enum's; a canonical form is NUL-terminated,
  * re-classifies to the same class and is its own canonical form; a host that parses as IPv4
  * classifies as that address does; pa_addr_allowed never lets anything but public (and
- * loopback when asked) through.
+ * loopback when asked) through. And the gateway's target normaliser (gateway/gw_target.c) on the
+ * input as a URL: a normalised URL normalises to itself, and its host always classifies (never
+ * PA_ADDR_INVALID), so what the gateway checks is what the URL names.
  *
- * Sources: this file, common/pa_addr.c; flags -Icommon. */
+ * Sources: this file, common/pa_addr.c, gateway/gw_target.c, common/pa_buf.c; flags -Icommon
+ * -Igateway. */
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_target.h"
 #include "pa_addr.h"
+#include "pa_buf.h"
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
@@ -46,9 +51,23 @@ static void host(const char *s, size_t n)
         CHECK(c == PA_ADDR_INVALID, "a numeric host that is no address: %s", pa_addr_class_name(c));
 }
 
+static void target(const char *s, size_t n)
+{
+    pa_buf_t a = PA_BUF_INIT, b = PA_BUF_INIT;
+    char err[160];
+    if (gw_target_normalize(s, n, &a, err, sizeof err) == 0) {
+        CHECK(gw_target_normalize(a.data, a.len, &b, err, sizeof err) == 0, "%s: %s", a.data, err);
+        CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0, "%s -> %s", a.data, b.data);
+        CHECK(gw_target_class(a.data) != PA_ADDR_INVALID, "%s: invalid host", a.data);
+    }
+    pa_buf_free(&a);
+    pa_buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     host((const char *)data, size);
+    target((const char *)data, size);
     char *b = malloc(size + 2);
     if (!b) return 0;
     b[0] = '[';
