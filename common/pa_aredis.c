@@ -197,11 +197,14 @@ static void tls_watch(pa_aredis_t *a);
 
 static void ev_set(pa_aredis_t *a, unsigned bit, int on)
 {
+    if (a->tls) { /* the TLS state decides, not hiredis (which never clears its write wish) */
+        tls_watch(a);
+        return;
+    }
     unsigned w = on ? (a->want | bit) : (a->want & ~bit);
     if (w == a->want) return;
     a->want = w;
-    if (a->tls) tls_watch(a);
-    else if (a->fd >= 0) pa_loop_watch(a->loop, a->fd, a->want, on_io, a);
+    if (a->fd >= 0) pa_loop_watch(a->loop, a->fd, a->want, on_io, a);
 }
 
 static void ev_add_read(void *p)
@@ -318,6 +321,8 @@ static void tls_watch(pa_aredis_t *a)
         w = PA_IO_READ;
         if (sdslen(a->ac->c.obuf) > 0 || a->tls_wait == PA_TLS_WANT_WRITE) w |= PA_IO_WRITE;
     }
+    if (w == a->want) return;
+    a->want = w;
     pa_loop_watch(a->loop, a->fd, w, on_io, a);
 }
 
