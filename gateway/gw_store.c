@@ -222,7 +222,10 @@ static void *sync_main(void *arg)
                 atomic_store(&s->loaded, 1);
                 atomic_store(&s->redis_up, 1);
             } else {
-                atomic_store(&s->redis_up, pa_redis_connected(r));
+                int up = pa_redis_connected(r);
+                if (atomic_exchange(&s->redis_up, up) != 0 && !up)
+                    pa_error("redis unreachable", PA_S("redis", pa_redis_url_safe(r)),
+                             PA_S("error", pa_redis_errstr(r)));
                 pa_sleep_ms(100);
             }
             continue;

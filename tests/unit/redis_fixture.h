@@ -409,12 +409,13 @@ static inline void rf_redis_cleanup(rf_redis_t *r)
     r->own_dir = 0;
 }
 
-/* "redis://[:password@]127.0.0.1:port/db" */
+/* "redis://[:password@]127.0.0.1:port/db" (rediss:// with TLS) */
 static inline void rf_redis_url(const rf_redis_t *r, int db, char *out, size_t outlen)
 {
+    const char *s = r->tls_dir[0] ? "s" : "";
     if (r->password[0])
-        snprintf(out, outlen, "redis://:%s@127.0.0.1:%d/%d", r->password, r->port, db);
-    else snprintf(out, outlen, "redis://127.0.0.1:%d/%d", r->port, db);
+        snprintf(out, outlen, "redis%s://:%s@127.0.0.1:%d/%d", s, r->password, r->port, db);
+    else snprintf(out, outlen, "redis%s://127.0.0.1:%d/%d", s, r->port, db);
 }
 
 #endif
