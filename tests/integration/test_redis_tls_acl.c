@@ -100,9 +100,9 @@ Test(redis_tls_acl, the_gateway_and_the_llm_worker_work_over_tls_as_their_own_us
     acl_from_docs(a, "pa-gateway", "gw-pw-1");
     acl_from_docs(a, "pa-worker", "wk-pw-1");
     const char *const *tls = tls_env("ca.crt");
-    hr_gateway_t *gw =
-        hr_gateway_start(rd, (const char *[]){hr_fmt("REDIS_URL=%s", user_url("pa-gateway", "gw-pw-1")),
-                                              tls[0], tls[1], tls[2], "HEARTBEAT_MS=200", NULL});
+    hr_gateway_t *gw = hr_gateway_start(
+        rd, (const char *[]){hr_fmt("REDIS_URL=%s", user_url("pa-gateway", "gw-pw-1")), tls[0],
+                             tls[1], tls[2], "HEARTBEAT_MS=200", NULL});
     /* the prospect store: a write, then the read of it (through the sync thread's stream) */
     hr_resp_t *r = hr_post(gw, "/api/prospects",
                            "{\"name\":\"Ada Lovelace\",\"company\":\"Engines\",\"status\":\"new\","
