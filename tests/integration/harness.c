@@ -187,6 +187,12 @@ void hr_redis_stop(hr_redis_t *r)
     rf_redis_stop(&r->rf);
 }
 
+void hr_redis_kill(hr_redis_t *r)
+{
+    if (r->rf.pid > 0) rf_stop_pid(r->rf.pid, SIGKILL, 5000);
+    r->rf.pid = 0;
+}
+
 void hr_redis_restart(hr_redis_t *r)
 {
     char err[512];

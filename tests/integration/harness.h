@@ -44,6 +44,9 @@ typedef struct hr_redis hr_redis_t;
 hr_redis_t *hr_redis_start(const hr_redis_opts_t *opts);
 /* Stops it by its PID (SIGTERM, SIGKILL after 5 s); the port and directory are kept. */
 void hr_redis_stop(hr_redis_t *r);
+/* Kills it with SIGKILL (a crash: nothing is flushed) and reaps it; the port and directory are
+ * kept for hr_redis_restart. */
+void hr_redis_kill(hr_redis_t *r);
 /* Starts it again on the same port (and directory, so an AOF is replayed). */
 void hr_redis_restart(hr_redis_t *r);
 int hr_redis_port(const hr_redis_t *r);

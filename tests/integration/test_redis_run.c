@@ -90,8 +90,7 @@ Test(redis_run, the_private_redis_has_a_password_that_no_command_line_holds)
         cr_assert_lt(hr_now_ms() - t0, 90000, "scripts/run did not come up:\n%s",
                      hr_read_file(log));
         int st;
-        cr_assert_eq(rf_wait_pid(run_pid, 0, &st), 0, "scripts/run exited:\n%s",
-                     hr_read_file(log));
+        cr_assert_eq(rf_wait_pid(run_pid, 0, &st), 0, "scripts/run exited:\n%s", hr_read_file(log));
         hr_sleep_ms(100);
     }
     const char *pw_path = hr_fmt("%s/redis/password", var_dir);
@@ -124,6 +123,6 @@ Test(redis_run, the_private_redis_has_a_password_that_no_command_line_holds)
     cr_assert_null(strstr(hr_read_file(log), pw), "the password reached the output");
     int status = rf_stop_pid(run_pid, SIGTERM, 30000);
     run_pid = 0;
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "scripts/run did not stop cleanly:\n%s",
-              hr_read_file(log));
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "scripts/run did not stop cleanly:\n%s", hr_read_file(log));
 }
