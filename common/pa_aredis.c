@@ -377,7 +377,8 @@ static void tls_io(pa_aredis_t *a, unsigned events)
             return;
         }
         got += (size_t)n;
-        if (got >= ((size_t)1 << 20)) break; /* the rest on the next turn */
+        /* the rest on the next turn (what the socket holds still polls readable) */
+        if (got >= ((size_t)1 << 20) && !pa_tls_pending(a->ssl)) break;
     }
     if (n == PA_TLS_ERR || n == PA_TLS_EOF) {
         if (got) redisProcessCallbacks(ac); /* what came before the end */

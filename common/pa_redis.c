@@ -305,7 +305,8 @@ static int tls_fill(pa_redis_t *r, int wait_ms)
                 return -1;
             }
             got += (size_t)n;
-            if (got >= ((size_t)1 << 20)) return 1; /* the rest on the next call */
+            /* the rest on the next call (what the socket holds still polls readable) */
+            if (got >= ((size_t)1 << 20) && !pa_tls_pending(r->ssl)) return 1;
             continue;
         }
         if (n == PA_TLS_ERR || n == PA_TLS_EOF) {

@@ -240,3 +240,8 @@ long pa_tls_write(pa_ssl_t *s, const void *buf, size_t n, char *err, size_t errl
     long r = result(s, rc, "TLS write", err, errlen);
     return r == PA_TLS_EOF ? PA_TLS_ERR : r;
 }
+
+int pa_tls_pending(const pa_ssl_t *s)
+{
+    return SSL_pending(s);
+}

@@ -39,5 +39,7 @@ int pa_tls_handshake(pa_ssl_t *s, char *err, size_t errlen);
  * server closed) or PA_TLS_ERR with a message. */
 long pa_tls_read(pa_ssl_t *s, void *buf, size_t n, char *err, size_t errlen);
 long pa_tls_write(pa_ssl_t *s, const void *buf, size_t n, char *err, size_t errlen);
+/* Bytes OpenSSL has decrypted and not handed out yet (a poll on the socket does not see them). */
+int pa_tls_pending(const pa_ssl_t *s);
 
 #endif
