@@ -125,4 +125,7 @@ Test(redis_run, the_private_redis_has_a_password_that_no_command_line_holds)
     run_pid = 0;
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "scripts/run did not stop cleanly:\n%s", hr_read_file(log));
+    const char *all = hr_read_file(log);
+    cr_assert(!strstr(all, "Sanitizer") && !strstr(all, "runtime error:"),
+              "a daemon reported a sanitizer error:\n%s", all);
 }
