@@ -101,8 +101,8 @@ static int durability_check(pa_redis_t *r, char *why, size_t n)
         rc = DUR_UNKNOWN;
     } else if (ao->type == REDIS_REPLY_ERROR || fs->type == REDIS_REPLY_ERROR) {
         snprintf(why, n,
-                 "Redis has no WAITAOF (before 7.2) and CONFIG GET was refused (%.80s): the "
-                 "gateway's ACL user needs +config|get to check appendonly and appendfsync",
+                 "no WAITAOF and CONFIG GET refused (%.40s): the gateway's ACL user needs "
+                 "+command|info +waitaof (Redis 7.2+), else +config|get",
                  ao->type == REDIS_REPLY_ERROR ? ao->str : fs->str);
         rc = DUR_NONE;
     } else {

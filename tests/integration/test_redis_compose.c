@@ -84,7 +84,8 @@ Test(redis_compose, the_redis_service_wants_its_password_and_keeps_it_off_comman
     cr_assert_not_null(strstr(hr_jstr(facts, "redis_password"), "${REDIS_PASSWORD:?"),
                        "REDIS_PASSWORD is not required: %s", hr_jstr(facts, "redis_password"));
     cr_assert_not_null(strstr(hr_jstr(facts, "gateway_url"), ":${REDIS_PASSWORD"),
-                       "the gateway's REDIS_URL has no password: %s", hr_jstr(facts, "gateway_url"));
+                       "the gateway's REDIS_URL has no password: %s",
+                       hr_jstr(facts, "gateway_url"));
     cr_assert_null(strstr(hr_jstr(facts, "command"), "requirepass\", "),
                    "the password is an argument of redis-server");
 

@@ -6,6 +6,7 @@
  * confirmed. Default mode: as before, health says so. */
 #include <criterion/criterion.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 
 #include "harness.h"
 
@@ -152,4 +153,59 @@ Test(durability, waitaof_is_asked_after_each_write_when_redis_has_it)
     r = hr_post(g, "/api/prospects", prospect(2));
     hr_assert_problem(r, 503, "not-durable", NULL);
     cr_assert_not_null(strstr(hr_jstr(hr_json(r), "detail"), "WAITAOF"), "%s", hr_describe(r));
+}
+
+/* Runs the line of docs/redis-keys.md that starts with `start` (and holds `holds`), the password
+ * placeholder replaced. */
+static void acl_doc_line(hr_redis_t *rd, const char *start, const char *holds, const char *pw)
+{
+    const char *doc = hr_read_file(PA_SOURCE_DIR "/docs/redis-keys.md");
+    const char *line = doc;
+    size_t len = 0;
+    while ((line = strstr(line, start))) {
+        len = strcspn(line, "\n");
+        const char *h = strstr(line, holds);
+        if (h && h < line + len) break;
+        line += len;
+    }
+    cr_assert_not_null(line, "docs/redis-keys.md has no line '%s...%s'", start, holds);
+    int argc = 0;
+    sds *argv = sdssplitargs(hr_fmt("%.*s", (int)len, line), &argc);
+    cr_assert_not_null(argv);
+    const char *av[128];
+    cr_assert_lt(argc, 128);
+    for (int i = 0; i < argc; i++)
+        av[i] = argv[i][0] == '>' && strspn(argv[i] + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") > 3
+                    ? hr_fmt(">%s", pw)
+                    : argv[i];
+    redisContext *c = redisConnect("127.0.0.1", hr_redis_port(rd));
+    cr_assert(c && !c->err);
+    redisReply *rep = redisCommandArgv(c, argc, av, NULL);
+    sdsfreesplitres(argv, argc);
+    cr_assert(rep && rep->type == REDIS_REPLY_STATUS, "%s: %s", start,
+              rep && rep->str ? rep->str : "?");
+    freeReplyObject(rep);
+    redisFree(c);
+}
+
+Test(durability, the_gateways_documented_acl_user_needs_the_documented_extra_line_for_strict)
+{
+    hr_redis_opts_t o = {.appendonly = 1, .extra = {"--appendfsync", "always"}};
+    hr_redis_t *rd = hr_redis_start(&o);
+    acl_doc_line(rd, "ACL SETUSER pa-gateway reset ", "~pa:*", "gw-pw-3");
+    const char *url =
+        hr_fmt("REDIS_URL=redis://pa-gateway:gw-pw-3@127.0.0.1:%d/0", hr_redis_port(rd));
+    /* without it, the check is refused by Redis: the gateway says what the user needs */
+    hr_gateway_t *g = hr_gateway_spawn(rd, (const char *[]){url, "REDIS_DURABILITY=strict", NULL});
+    cr_assert(hr_gateway_wait_exit(g, 10000), "started without being able to check");
+    cr_assert_not_null(strstr(hr_gateway_output(g), "+config|get"), "%s", hr_gateway_output(g));
+    /* with the documented line (Redis 7.0: the CONFIG GET one) it starts and answers writes */
+    acl_doc_line(rd, "ACL SETUSER pa-gateway +", "+config|get", NULL);
+    g = hr_gateway_start(rd, (const char *[]){url, "REDIS_DURABILITY=strict", NULL});
+    long st;
+    json_t *d = durability_of(g, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_str_eq(hr_jstr(d, "method"), "appendfsync-always");
+    hr_resp_t *r = hr_post(g, "/api/prospects", prospect(1));
+    cr_assert_eq(r->status, 201, "%s", hr_describe(r));
 }
