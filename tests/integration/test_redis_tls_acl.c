@@ -138,6 +138,24 @@ Test(redis_tls_acl, the_gateway_and_the_llm_worker_work_over_tls_as_their_own_us
               "a worker read the configuration");
     freeReplyObject(rep);
     pa_redis_destroy(&w);
+    /* prospectctl as the read-only operator user: it reads; it cannot write */
+    acl_from_docs(a, "pa-ctl", "ctl-pw-1");
+    const char *v[16];
+    size_t n = lf_envbase(v, 16);
+    lf_envset(v, &n, 16, hr_fmt("REDIS_URL=%s", user_url("pa-ctl", "ctl-pw-1")));
+    for (int i = 0; i < 3; i++) lf_envset(v, &n, 16, tls[i]);
+    lf_proc_t *ctl =
+        lf_spawn("ctl", (const char *[]){PA_BIN_DIR "/prospectctl", "queues", NULL}, v);
+    cr_assert(lf_wait_exit(ctl, 20000), "prospectctl did not finish");
+    cr_assert(WIFEXITED(ctl->status) && WEXITSTATUS(ctl->status) == 0, "prospectctl queues:\n%s",
+              lf_output(ctl));
+    pa_redis_t *ro = pa_redis_new(user_url("pa-ctl", "ctl-pw-1"), 3000, err, sizeof err);
+    cr_assert_not_null(ro, "%s", err);
+    rep = pa_redis_cmd(ro, "SET pa:x 1");
+    cr_assert(rep && rep->type == REDIS_REPLY_ERROR && strstr(rep->str, "NOPERM"),
+              "the read-only user wrote");
+    freeReplyObject(rep);
+    pa_redis_destroy(&ro);
     pa_redis_destroy(&a);
     lf_finish();
 }
