@@ -111,13 +111,21 @@ Test(redis_tls_acl, the_gateway_and_the_llm_worker_work_over_tls_as_their_own_us
     const char *id = hr_jstr(hr_json(r), "id");
     r = hr_get(gw, hr_fmt("/api/prospects/%s", id));
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
-    /* a job through the dispatcher to the llm worker, committed by the worker over TLS */
-    lf_llm_worker(rd, gw,
-                  (const char *[]){hr_fmt("REDIS_URL=%s", user_url("pa-worker", "wk-pw-1")), tls[0],
-                                   tls[1], tls[2], "LLM_PROVIDER=template", NULL});
+    /* a job through the dispatcher to the llm worker (a real provider: the test server), committed
+     * by the worker over TLS; then a streamed call: the worker PUBLISHes the deltas, the gateway's
+     * PSUBSCRIBE relays them, both over TLS within their users' channel rights */
+    lf_proc_t *srv = lf_llm_server((const char *[]){"LLM_SERVER_KEY=" LF_KEY, NULL});
+    lf_provider_worker(rd, gw, srv, "openai", NULL,
+                       (const char *[]){hr_fmt("REDIS_URL=%s", user_url("pa-worker", "wk-pw-1")),
+                                        tls[0], tls[1], tls[2], NULL});
     lf_wait_worker(gw);
     r = hr_post(gw, "/api/llm/generate", "{\"prompt\":\"Write to Ada\"}");
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    r = hr_post(gw, "/api/llm/generate",
+                "{\"prompt\":\"llmfault=ok;delay=30 Say hello\",\"stream\":true}");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    cr_assert_not_null(strstr(r->body, "event: delta"), "no delta relayed: %s", r->body);
+    cr_assert_not_null(strstr(r->body, "event: done"), "%s", r->body);
     r = hr_get(gw, "/api/health");
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     /* they are connected as their users, and only as them */
