@@ -1,14 +1,23 @@
 /* Non-blocking Redis on a pa_loop (pa_aredis.h): hiredis async, an adapter onto the loop. */
 #include "pa_aredis.h"
 
+#include <errno.h>
 #include <hiredis/async.h>
+#include <hiredis/sds.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "pa_buf.h"
 #include "pa_mem.h"
+#include "pa_tls.h"
+
+/* Exported by hiredis 0.14 (async.c) but declared in no installed header: hands the replies in
+ * the reader to their callbacks, as redisAsyncHandleRead does after reading. The TLS path reads
+ * itself and then calls it. */
+void redisProcessCallbacks(redisAsyncContext *ac);
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
@@ -43,8 +52,13 @@ struct pa_aredis {
     unsigned want;  /* PA_IO_READ | PA_IO_WRITE hiredis asked for */
     char *host;     /* or the unix socket's path */
     int port;       /* 0: unix socket */
+    char *user;     /* NULL: AUTH with the password alone */
     char *password; /* NULL: no AUTH */
     int db;
+    pa_tls_ctx_t *tls; /* rediss:// */
+    pa_ssl_t *ssl;     /* the session on the connection's socket (made once TCP is connected) */
+    int tls_up;        /* handshake done */
+    long tls_wait;     /* what the last TLS call waits for: PA_TLS_WANT_READ / _WRITE, or 0 */
     int timeout_ms;
     unsigned backoff_ms;
     uint64_t since; /* CONNECTING: when it started; DOWN: when to try again */
@@ -67,7 +81,12 @@ static int parse_url(pa_aredis_t *a, const char *url, char *err, size_t errlen)
 {
     pa_redis_url_t u;
     if (pa_redis_url_parse(url, &u, err, errlen) < 0) return -1;
-    a->host = u.host, a->port = u.port, a->password = u.password, a->db = u.db;
+    if (pa_redis_url_password_file(&u, err, errlen) < 0 ||
+        (u.tls && !(a->tls = pa_tls_ctx_from_env(u.host, err, errlen)))) {
+        pa_redis_url_free(&u);
+        return -1;
+    }
+    a->host = u.host, a->port = u.port, a->user = u.user, a->password = u.password, a->db = u.db;
     return 0;
 }
 
@@ -139,6 +158,8 @@ static void went_down(pa_aredis_t *a, const char *why)
 {
     a->ac = NULL;
     a->state = DOWN;
+    pa_tls_free(&a->ssl); /* hiredis closes the socket */
+    a->tls_up = 0, a->tls_wait = 0;
     if (a->fd >= 0) pa_loop_unwatch(a->loop, a->fd); /* hiredis closes it */
     a->fd = -1;
     a->want = 0;
@@ -156,18 +177,30 @@ static void drop(pa_aredis_t *a, const char *why)
     if (ac) redisAsyncFree(ac);
 }
 
+static void tls_io(pa_aredis_t *a, unsigned events);
+
 static void on_io(pa_loop_t *l, int fd, unsigned events, void *ud)
 {
     pa_aredis_t *a = ud;
     redisAsyncContext *ac = a->ac;
     if (!ac) return;
+    if (a->tls) {
+        tls_io(a, events);
+        return;
+    }
     if (events & (PA_IO_READ | PA_IO_ERROR)) redisAsyncHandleRead(ac);
     /* the read may have lost the connection (hiredis freed ac and went_down ran) */
     if (a->ac == ac && (events & PA_IO_WRITE)) redisAsyncHandleWrite(ac);
 }
 
+static void tls_watch(pa_aredis_t *a);
+
 static void ev_set(pa_aredis_t *a, unsigned bit, int on)
 {
+    if (a->tls) { /* the TLS state decides, not hiredis (which never clears its write wish) */
+        tls_watch(a);
+        return;
+    }
     unsigned w = on ? (a->want | bit) : (a->want & ~bit);
     if (w == a->want) return;
     a->want = w;
@@ -265,11 +298,111 @@ static void connect_now(pa_aredis_t *a)
      * send */
     char db[16];
     snprintf(db, sizeof db, "%d", a->db);
-    const char *auth[] = {"AUTH", a->password}, *sel[] = {"SELECT", db};
-    if (a->password) send_argv(a, cmd_new(a, on_setup_reply, a, CMD_USER), 2, auth, NULL);
+    const char *auth[] = {"AUTH", a->user ? a->user : a->password, a->password},
+               *sel[] = {"SELECT", db};
+    if (a->password)
+        send_argv(a, cmd_new(a, on_setup_reply, a, CMD_USER), a->user ? 3 : 2, auth, NULL);
     if (a->db) send_argv(a, cmd_new(a, on_setup_reply, a, CMD_USER), 2, sel, NULL);
     ev_add_write(a);
     arm(a);
+}
+
+/* ---- TLS: hiredis formats and parses, OpenSSL moves the bytes ------------------------------- */
+
+/* The socket's watch: what the handshake or the last TLS call waits for, reads once connected,
+ * writes while hiredis's output buffer holds something. */
+static void tls_watch(pa_aredis_t *a)
+{
+    if (a->fd < 0 || !a->ac) return;
+    unsigned w = 0;
+    if (!a->ssl) w = PA_IO_WRITE; /* the TCP connect */
+    else if (!a->tls_up) w = a->tls_wait == PA_TLS_WANT_WRITE ? PA_IO_WRITE : PA_IO_READ;
+    else {
+        w = PA_IO_READ;
+        if (sdslen(a->ac->c.obuf) > 0 || a->tls_wait == PA_TLS_WANT_WRITE) w |= PA_IO_WRITE;
+    }
+    if (w == a->want) return;
+    a->want = w;
+    pa_loop_watch(a->loop, a->fd, w, on_io, a);
+}
+
+/* The TCP connect, then the handshake; 1 once connected, 0 to wait, -1 dropped. */
+static int tls_connect(pa_aredis_t *a)
+{
+    redisAsyncContext *ac = a->ac;
+    char why[240];
+    if (!a->ssl) {
+        int soerr = 0;
+        socklen_t len = sizeof soerr;
+        if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) soerr = errno;
+        if (soerr == EINPROGRESS) return 0;
+        if (soerr) {
+            drop(a, strerror(soerr));
+            return -1;
+        }
+        if (!(a->ssl = pa_tls_new(a->tls, a->fd, why, sizeof why))) {
+            drop(a, why);
+            return -1;
+        }
+    }
+    int rc = pa_tls_handshake(a->ssl, why, sizeof why);
+    if (rc == PA_TLS_ERR) {
+        drop(a, why);
+        return -1;
+    }
+    if (rc != 1) {
+        a->tls_wait = rc;
+        return 0;
+    }
+    a->tls_up = 1, a->tls_wait = 0;
+    ac->c.flags |= REDIS_CONNECTED;
+    on_connect(ac, REDIS_OK);
+    return 1;
+}
+
+static void tls_io(pa_aredis_t *a, unsigned events)
+{
+    redisAsyncContext *ac = a->ac;
+    char why[240], buf[16384];
+    if (!a->tls_up && tls_connect(a) <= 0) {
+        if (a->ac == ac) tls_watch(a);
+        return;
+    }
+    /* read everything OpenSSL can give (a socket that polls quiet then means nothing is left) */
+    size_t got = 0;
+    long n;
+    while ((n = pa_tls_read(a->ssl, buf, sizeof buf, why, sizeof why)) > 0) {
+        if (redisReaderFeed(ac->c.reader, buf, (size_t)n) != REDIS_OK) {
+            drop(a, "malformed reply");
+            return;
+        }
+        got += (size_t)n;
+        /* the rest on the next turn (what the socket holds still polls readable) */
+        if (got >= ((size_t)1 << 20) && !pa_tls_pending(a->ssl)) break;
+    }
+    if (n == PA_TLS_ERR || n == PA_TLS_EOF) {
+        if (got) redisProcessCallbacks(ac); /* what came before the end */
+        if (a->ac == ac) drop(a, why);
+        return;
+    }
+    a->tls_wait = n > 0 ? 0 : n;
+    if (got) {
+        redisProcessCallbacks(ac);
+        if (a->ac != ac) return; /* a callback dropped it, or hiredis freed it */
+    }
+    while (sdslen(ac->c.obuf) > 0) {
+        n = pa_tls_write(a->ssl, ac->c.obuf, sdslen(ac->c.obuf), why, sizeof why);
+        if (n == PA_TLS_ERR) {
+            drop(a, why);
+            return;
+        }
+        if (n < 0) {
+            a->tls_wait = n;
+            break;
+        }
+        sdsrange(ac->c.obuf, (int)n, -1);
+    }
+    tls_watch(a);
 }
 
 /* The client's one timer: the connect deadline, the oldest command's deadline, or the next
@@ -460,7 +593,10 @@ void pa_aredis_destroy(pa_aredis_t **ap)
     }
     pa_loop_timer_stop(a->loop, &a->timer);
     pa_loop_timer_stop(a->loop, &a->fail_timer);
+    pa_tls_free(&a->ssl);
+    pa_tls_ctx_free(&a->tls);
     free(a->host);
+    free(a->user);
     free(a->password);
     free(a);
     *ap = NULL;

@@ -9,7 +9,11 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include <fcntl.h>
+#include <hiredis/sds.h>
+
 #include "pa_buf.h"
+#include "pa_tls.h"
 #include "pa_time.h"
 
 #define BACKOFF_MIN_MS 50
@@ -19,14 +23,50 @@ struct pa_redis {
     redisContext *c;
     char *host; /* or unix socket path */
     int port;   /* 0 for a unix socket */
+    char *user;
     char *password;
     int db;
     int timeout_ms;
     char *url_safe;
     uint64_t next_try_ms;
     unsigned backoff_ms;
+    pa_tls_ctx_t *tls; /* rediss:// */
+    pa_ssl_t *ssl;     /* the session on c's socket while connected over TLS */
     char err[256];
 };
+
+/* %XX in the user and password, as redis-cli decodes them; NULL on a malformed escape. */
+static char *pct_decode(const char *s, size_t n)
+{
+    char *out = pa_malloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '%') {
+            *o++ = s[i];
+            continue;
+        }
+        int v = 0;
+        for (size_t k = 1; k <= 2; k++) {
+            char ch = i + k < n ? s[i + k] : '\0';
+            int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                    : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                    : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                             : -1;
+            if (d < 0) {
+                free(out);
+                return NULL;
+            }
+            v = v * 16 + d;
+        }
+        if (v == 0) {
+            free(out);
+            return NULL;
+        }
+        *o++ = (char)v;
+        i += 2;
+    }
+    *o = '\0';
+    return out;
+}
 
 int pa_redis_url_parse(const char *url, pa_redis_url_t *out, char *err, size_t errlen)
 {
@@ -36,17 +76,36 @@ int pa_redis_url_parse(const char *url, pa_redis_url_t *out, char *err, size_t e
         out->host = pa_strdup(url + 7);
         return 0;
     }
-    if (strncmp(url, "redis://", 8) != 0) goto bad;
-    const char *p = url + 8, *at = strrchr(p, '@');
+    const char *p;
+    if (strncmp(url, "redis://", 8) == 0) p = url + 8;
+    else if (strncmp(url, "rediss://", 9) == 0) p = url + 9, out->tls = 1;
+    else goto bad;
+    const char *at = strrchr(p, '@'); /* the last: a password may hold '@' and '/' unencoded */
     if (at) {
+        /* userinfo: "user:password", ":password", or "password" (redis-cli's reading) */
         const char *colon = memchr(p, ':', (size_t)(at - p));
         const char *pw = colon ? colon + 1 : p;
-        out->password = pa_strndup(pw, (size_t)(at - pw));
+        if (colon && colon > p && !(out->user = pct_decode(p, (size_t)(colon - p)))) goto bad;
+        if (!(out->password = pct_decode(pw, (size_t)(at - pw)))) goto bad;
+        if (!out->password[0]) {
+            free(out->password);
+            out->password = NULL;
+        }
         p = at + 1;
     }
     const char *slash = strchr(p, '/');
     const char *end = slash ? slash : p + strlen(p);
-    const char *colon = memchr(p, ':', (size_t)(end - p));
+    const char *hstart = p, *hend, *colon;
+    if (*p == '[') { /* [IPv6]:port */
+        const char *rb = memchr(p, ']', (size_t)(end - p));
+        if (!rb || rb == p + 1) goto bad;
+        hstart = p + 1, hend = rb;
+        colon = rb + 1 < end ? rb + 1 : NULL;
+        if (colon && *colon != ':') goto bad;
+    } else {
+        colon = memchr(p, ':', (size_t)(end - p));
+        hend = colon ? colon : end;
+    }
     out->port = 6379;
     if (colon) {
         char *e;
@@ -54,9 +113,8 @@ int pa_redis_url_parse(const char *url, pa_redis_url_t *out, char *err, size_t e
         if (e != end || port < 1 || port > 65535) goto bad;
         out->port = (int)port;
     }
-    const char *hend = colon ? colon : end;
-    if (hend == p) out->host = pa_strdup("127.0.0.1");
-    else out->host = pa_strndup(p, (size_t)(hend - p));
+    if (hend == hstart) out->host = pa_strdup("127.0.0.1");
+    else out->host = pa_strndup(hstart, (size_t)(hend - hstart));
     if (slash && slash[1]) {
         char *e;
         long db = strtol(slash + 1, &e, 10);
@@ -67,29 +125,71 @@ int pa_redis_url_parse(const char *url, pa_redis_url_t *out, char *err, size_t e
 bad:
     pa_redis_url_free(out);
     snprintf(err, errlen,
-             "REDIS_URL: expected redis://[:password@]host[:port][/db] or unix:///path");
+             "REDIS_URL: expected redis[s]://[[user]:password@]host[:port][/db] (user and password "
+             "percent-encoded) or unix:///path");
     return -1;
 }
 
 void pa_redis_url_free(pa_redis_url_t *u)
 {
     free(u->host);
+    free(u->user);
     free(u->password);
     memset(u, 0, sizeof *u);
+}
+
+int pa_redis_url_password_file(pa_redis_url_t *u, char *err, size_t errlen)
+{
+    const char *path = getenv("REDIS_PASSWORD_FILE");
+    if (u->password || !path || !*path) return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "REDIS_PASSWORD_FILE: %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    line[n] = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    if (bad || !line[0] || n == sizeof line - 1) {
+        snprintf(err, errlen, "REDIS_PASSWORD_FILE: %s: %s", path,
+                 bad        ? "cannot be read"
+                 : !line[0] ? "is empty"
+                            : "longer than 1,000 bytes");
+        return -1;
+    }
+    u->password = pa_strdup(line);
+    return 0;
+}
+
+char *pa_redis_url_safe_str(const pa_redis_url_t *u, const char *url)
+{
+    if (!u->port) return pa_strdup(url);
+    pa_buf_t b = PA_BUF_INIT;
+    int v6 = strchr(u->host, ':') != NULL;
+    pa_buf_printf(&b, "redis%s://", u->tls ? "s" : "");
+    if (u->user) pa_buf_printf(&b, "%s:%s@", u->user, u->password ? "***" : "");
+    else if (u->password) pa_buf_puts(&b, "***@");
+    pa_buf_printf(&b, "%s%s%s:%d/%d", v6 ? "[" : "", u->host, v6 ? "]" : "", u->port, u->db);
+    return pa_buf_detach(&b, NULL);
 }
 
 static int parse_url(pa_redis_t *r, const char *url, char *err, size_t errlen)
 {
     pa_redis_url_t u;
     if (pa_redis_url_parse(url, &u, err, errlen) < 0) return -1;
-    r->host = u.host, r->port = u.port, r->password = u.password, r->db = u.db;
-    if (!r->port) {
-        r->url_safe = pa_strdup(url);
-        return 0;
+    if (pa_redis_url_password_file(&u, err, errlen) < 0) {
+        pa_redis_url_free(&u);
+        return -1;
     }
-    pa_buf_t b = PA_BUF_INIT;
-    pa_buf_printf(&b, "redis://%s%s:%d/%d", r->password ? "***@" : "", r->host, r->port, r->db);
-    r->url_safe = pa_buf_detach(&b, NULL);
+    if (u.tls && !(r->tls = pa_tls_ctx_from_env(u.host, err, errlen))) {
+        pa_redis_url_free(&u);
+        return -1;
+    }
+    r->url_safe = pa_redis_url_safe_str(&u, url);
+    r->host = u.host, r->port = u.port, r->user = u.user, r->password = u.password, r->db = u.db;
     return 0;
 }
 
@@ -109,8 +209,11 @@ void pa_redis_destroy(pa_redis_t **rp)
 {
     pa_redis_t *r = *rp;
     if (!r) return;
+    pa_tls_free(&r->ssl);
     if (r->c) redisFree(r->c);
+    pa_tls_ctx_free(&r->tls);
     free(r->host);
+    free(r->user);
     free(r->password);
     free(r->url_safe);
     free(r);
@@ -135,25 +238,164 @@ const char *pa_redis_url_safe(const pa_redis_t *r)
 static void drop(pa_redis_t *r, const char *why)
 {
     snprintf(r->err, sizeof r->err, "redis: %.240s", why);
+    pa_tls_free(&r->ssl);
     if (r->c) redisFree(r->c);
     r->c = NULL;
     r->next_try_ms = pa_mono_ms() + r->backoff_ms;
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
+/* ---- TLS: hiredis formats and parses, OpenSSL moves the bytes -------------------------------- */
+
+/* Marks the context failed with why (check() then drops the connection with that reason). */
+static void tls_fail(pa_redis_t *r, const char *why)
+{
+    r->c->err = REDIS_ERR_IO;
+    snprintf(r->c->errstr, sizeof r->c->errstr, "%.120s", why);
+}
+
+/* Waits up to ms (-1: forever) for the socket; 1 ready, 0 time out, -1 error. */
+static int tls_poll(pa_redis_t *r, long want, int ms)
+{
+    struct pollfd pfd = {.fd = r->c->fd, .events = want == PA_TLS_WANT_WRITE ? POLLOUT : POLLIN};
+    for (;;) {
+        int n = poll(&pfd, 1, ms);
+        if (n < 0 && errno == EINTR) continue;
+        return n > 0 ? 1 : n;
+    }
+}
+
+/* Writes out hiredis's output buffer; 0, or -1 with the context failed. */
+static int tls_flush(pa_redis_t *r)
+{
+    uint64_t deadline = pa_mono_ms() + (uint64_t)r->timeout_ms;
+    char why[200];
+    while (sdslen(r->c->obuf) > 0) {
+        long n = pa_tls_write(r->ssl, r->c->obuf, sdslen(r->c->obuf), why, sizeof why);
+        if (n > 0) {
+            sdsrange(r->c->obuf, (int)n, -1);
+            continue;
+        }
+        if (n == PA_TLS_ERR) {
+            tls_fail(r, why);
+            return -1;
+        }
+        uint64_t now = pa_mono_ms();
+        if (now >= deadline || tls_poll(r, n, (int)(deadline - now)) <= 0) {
+            tls_fail(r, "write timed out");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads what the server sent into hiredis's reader, waiting up to wait_ms (0: not at all) for
+ * the first bytes. Everything OpenSSL has decrypted is handed over, so a socket that polls quiet
+ * means there is nothing to read. 1 read, 0 nothing came in time, -1 with the context failed. */
+static int tls_fill(pa_redis_t *r, int wait_ms)
+{
+    uint64_t deadline = pa_mono_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
+    char buf[16384], why[200];
+    size_t got = 0;
+    for (;;) {
+        long n = pa_tls_read(r->ssl, buf, sizeof buf, why, sizeof why);
+        if (n > 0) {
+            if (redisReaderFeed(r->c->reader, buf, (size_t)n) != REDIS_OK) {
+                tls_fail(r, "malformed reply");
+                return -1;
+            }
+            got += (size_t)n;
+            /* the rest on the next call (what the socket holds still polls readable) */
+            if (got >= ((size_t)1 << 20) && !pa_tls_pending(r->ssl)) return 1;
+            continue;
+        }
+        if (n == PA_TLS_ERR || n == PA_TLS_EOF) {
+            tls_fail(r, why);
+            return -1;
+        }
+        if (got) return 1;
+        uint64_t now = pa_mono_ms();
+        if (now >= deadline) return 0;
+        int rc = tls_poll(r, n, (int)(deadline - now));
+        if (rc == 0) return 0;
+        if (rc < 0) {
+            tls_fail(r, strerror(errno));
+            return -1;
+        }
+    }
+}
+
+/* redisGetReply for a TLS connection: NULL with the context failed (a timeout included). */
+static void *tls_get_reply(pa_redis_t *r)
+{
+    for (;;) {
+        void *rep = NULL;
+        if (redisGetReplyFromReader(r->c, &rep) != REDIS_OK) return NULL;
+        if (rep) return rep;
+        if (tls_flush(r) < 0) return NULL;
+        int rc = tls_fill(r, r->timeout_ms);
+        if (rc < 0) return NULL;
+        if (rc == 0) {
+            tls_fail(r, "Resource temporarily unavailable (no reply in time)");
+            return NULL;
+        }
+    }
+}
+
+/* The TLS session on the socket hiredis connected (made non-blocking for it). 0 or -1 with why. */
+static int tls_start(pa_redis_t *r, char *why, size_t whylen)
+{
+    int fd = r->c->fd;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        snprintf(why, whylen, "fcntl: %s", strerror(errno));
+        return -1;
+    }
+    if (!(r->ssl = pa_tls_new(r->tls, fd, why, whylen))) return -1;
+    uint64_t deadline = pa_mono_ms() + (uint64_t)r->timeout_ms;
+    for (;;) {
+        int rc = pa_tls_handshake(r->ssl, why, whylen);
+        if (rc == 1) return 0;
+        if (rc == PA_TLS_ERR) return -1;
+        uint64_t now = pa_mono_ms();
+        if (now >= deadline || tls_poll(r, rc, (int)(deadline - now)) <= 0) {
+            snprintf(why, whylen, "TLS handshake timed out");
+            return -1;
+        }
+    }
+}
+
+/* ---- commands on either kind of connection --------------------------------------------------- */
+
+static void *argv_cmd(pa_redis_t *r, int argc, const char **argv, const size_t *lens)
+{
+    if (!r->ssl) return redisCommandArgv(r->c, argc, argv, lens);
+    if (redisAppendCommandArgv(r->c, argc, argv, lens) != REDIS_OK) return NULL;
+    return tls_get_reply(r);
+}
+
 static int setup(pa_redis_t *r)
 {
     redisReply *rep;
     if (r->password) {
-        rep = redisCommand(r->c, "AUTH %s", r->password);
+        const char *av[] = {"AUTH", r->user ? r->user : r->password, r->password};
+        rep = argv_cmd(r, r->user ? 3 : 2, av, NULL);
         int ok = rep && rep->type != REDIS_REPLY_ERROR;
-        if (!ok) snprintf(r->err, sizeof r->err, "redis: AUTH failed");
+        if (!ok)
+            snprintf(r->err, sizeof r->err, "redis: AUTH failed%s%.200s", rep ? ": " : "",
+                     rep ? rep->str : "");
         if (rep) freeReplyObject(rep);
         if (!ok) return -1;
     }
     if (r->db) {
-        rep = redisCommand(r->c, "SELECT %d", r->db);
+        char db[16];
+        snprintf(db, sizeof db, "%d", r->db);
+        const char *av[] = {"SELECT", db};
+        rep = argv_cmd(r, 2, av, NULL);
         int ok = rep && rep->type != REDIS_REPLY_ERROR;
+        if (!ok)
+            snprintf(r->err, sizeof r->err, "redis: SELECT failed%s%.200s", rep ? ": " : "",
+                     rep ? rep->str : "");
         if (rep) freeReplyObject(rep);
         if (!ok) return -1;
     }
@@ -174,6 +416,13 @@ static int ensure(pa_redis_t *r)
     }
     redisSetTimeout(r->c, tv);
     if (r->port) redisEnableKeepAlive(r->c);
+    if (r->tls) {
+        char why[240];
+        if (tls_start(r, why, sizeof why) < 0) {
+            drop(r, why);
+            return -1;
+        }
+    }
     if (setup(r) < 0) {
         char why[sizeof r->err];
         memcpy(why, r->err, sizeof why);
@@ -201,7 +450,9 @@ redisReply *pa_redis_cmd(pa_redis_t *r, const char *fmt, ...)
     if (ensure(r) < 0) return NULL;
     va_list ap;
     va_start(ap, fmt);
-    void *rep = redisvCommand(r->c, fmt, ap);
+    void *rep;
+    if (!r->ssl) rep = redisvCommand(r->c, fmt, ap);
+    else rep = redisvAppendCommand(r->c, fmt, ap) == REDIS_OK ? tls_get_reply(r) : NULL;
     va_end(ap);
     return check(r, rep);
 }
@@ -209,7 +460,7 @@ redisReply *pa_redis_cmd(pa_redis_t *r, const char *fmt, ...)
 redisReply *pa_redis_argv(pa_redis_t *r, int argc, const char **argv, const size_t *lens)
 {
     if (ensure(r) < 0) return NULL;
-    return check(r, redisCommandArgv(r->c, argc, argv, lens));
+    return check(r, argv_cmd(r, argc, argv, lens));
 }
 
 int pa_redis_append(pa_redis_t *r, int argc, const char **argv, const size_t *lens)
@@ -225,6 +476,11 @@ int pa_redis_append(pa_redis_t *r, int argc, const char **argv, const size_t *le
 int pa_redis_flush(pa_redis_t *r)
 {
     if (!r->c) return -1;
+    if (r->ssl) {
+        if (tls_flush(r) == 0) return 0;
+        drop(r, r->c->errstr);
+        return -1;
+    }
     int done = 0;
     while (!done)
         if (redisBufferWrite(r->c, &done) != REDIS_OK) {
@@ -243,7 +499,8 @@ redisReply *pa_redis_get_reply(pa_redis_t *r)
 {
     if (!r->c) return NULL;
     void *rep = NULL;
-    if (redisGetReply(r->c, &rep) != REDIS_OK) rep = NULL;
+    if (r->ssl) rep = tls_get_reply(r);
+    else if (redisGetReply(r->c, &rep) != REDIS_OK) rep = NULL;
     return check(r, rep);
 }
 
@@ -253,6 +510,11 @@ redisReply *pa_redis_wait_reply(pa_redis_t *r, int wait_ms)
     void *rep = NULL;
     if (redisGetReplyFromReader(r->c, &rep) != REDIS_OK) return check(r, NULL);
     if (rep) return check(r, rep);
+    if (r->ssl) {
+        int rc = tls_fill(r, wait_ms);
+        if (rc < 0 || redisGetReplyFromReader(r->c, &rep) != REDIS_OK) return check(r, NULL);
+        return rep ? check(r, rep) : NULL; /* quiet, or part of a reply */
+    }
     struct pollfd pfd = {.fd = r->c->fd, .events = POLLIN};
     int n = poll(&pfd, 1, wait_ms);
     if (n < 0 && errno == EINTR) return NULL;
@@ -260,7 +522,7 @@ redisReply *pa_redis_wait_reply(pa_redis_t *r, int wait_ms)
     if (n < 0 || redisBufferRead(r->c) != REDIS_OK ||
         redisGetReplyFromReader(r->c, &rep) != REDIS_OK)
         return check(r, NULL);
-    return rep ? check(r, rep) : NULL; /* part of a reply: the rest comes with the next call */
+    return rep ? check(r, rep) : NULL; /* part of a reply */
 }
 
 int pa_redis_script_load(pa_redis_t *r, pa_script_t *s)

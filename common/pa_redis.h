@@ -21,19 +21,30 @@ typedef struct {
         (src_), {0}, 0, PTHREAD_MUTEX_INITIALIZER                                                  \
     }
 
-/* url: redis://[:password@]host[:port][/db] or unix:///path/to/socket. NULL on a bad URL (with a
- * message in err); a Redis that is down is not an error here, it is retried on use. */
+/* url: redis[s]://[[user]:password@]host[:port][/db] or unix:///path/to/socket (user and password
+ * percent-decoded, as redis-cli does; a user names an ACL user: AUTH user password). rediss:// is
+ * TLS (pa_tls.h: REDIS_TLS_* from the environment). With no password in the URL,
+ * REDIS_PASSWORD_FILE (a file holding it) is read. NULL on a bad URL or TLS setting (with a message
+ * in err); a Redis that is down is not an error here, it is retried on use. */
 pa_redis_t *pa_redis_new(const char *url, int timeout_ms, char *err, size_t errlen);
 
 /* A Redis URL taken apart (shared by the blocking and the non-blocking client). */
 typedef struct {
     char *host; /* or the unix socket's path */
     int port;   /* 0 for a unix socket */
+    char *user; /* NULL: AUTH with the password alone (the default user) */
     char *password;
     int db;
+    int tls; /* rediss:// */
 } pa_redis_url_t;
-/* 0, or -1 with a message naming REDIS_URL's forms in err (out then holds nothing). */
+/* 0, or -1 with a message naming REDIS_URL's forms in err (out then holds nothing). Pure: reads
+ * nothing but url. */
 int pa_redis_url_parse(const char *url, pa_redis_url_t *out, char *err, size_t errlen);
+/* When u has no password and REDIS_PASSWORD_FILE is set, reads the password from that file (its
+ * first line). 0, or -1 with a message naming the variable. */
+int pa_redis_url_password_file(pa_redis_url_t *u, char *err, size_t errlen);
+/* The URL without its password ("redis://user:***@host:port/db"), for logs; caller frees. */
+char *pa_redis_url_safe_str(const pa_redis_url_t *u, const char *url);
 void pa_redis_url_free(pa_redis_url_t *u);
 void pa_redis_destroy(pa_redis_t **r);
 

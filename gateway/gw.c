@@ -1,6 +1,8 @@
 /* The gateway's shared state: the per-thread Redis connections the handlers use. */
 #include "gw.h"
 
+#include "gw_store.h"
+
 static void free_redis(void *p)
 {
     pa_redis_t *r = p;
@@ -32,4 +34,10 @@ pa_redis_t *gw_redis(gw_t *gw)
         pthread_setspecific(gw->redis_key, r);
     }
     return r;
+}
+
+int gw_durable(gw_t *gw, char *why, size_t whylen)
+{
+    if (gw->cfg.durability != GW_DURABILITY_STRICT) return 0;
+    return gw_store_durable(gw->store, gw_redis(gw), why, whylen);
 }

@@ -43,5 +43,9 @@ int gw_init(gw_t *gw);
 void gw_fini(gw_t *gw);
 /* The calling thread's Redis connection (made on first use). */
 pa_redis_t *gw_redis(gw_t *gw);
+/* REDIS_DURABILITY=strict: 0 when what the calling thread's connection wrote is on disk, -1 (why
+ * says so) when that is not known; always 0 by default. The HTTP layer asks before it sends a
+ * 2xx answer to a write (POST, PUT, PATCH, DELETE). */
+int gw_durable(gw_t *gw, char *why, size_t whylen);
 
 #endif

@@ -158,6 +158,12 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         return -1;
     }
     c->redis_url = pa_strdup(pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"));
+    const char *dur = pa_env_str("REDIS_DURABILITY", "default");
+    if (strcmp(dur, "default") != 0 && strcmp(dur, "strict") != 0) {
+        snprintf(err, errlen, "REDIS_DURABILITY: expected default or strict, got '%.20s'", dur);
+        return -1;
+    }
+    c->durability = dur[0] == 's';
     const char *prefix = pa_env_str("REDIS_PREFIX", "pa:");
     if (strlen(prefix) > 32 || strpbrk(prefix, " \t\r\n")) {
         snprintf(err, errlen, "REDIS_PREFIX: expected at most 32 characters without blanks");

@@ -15,6 +15,7 @@ typedef struct {
     char *redis_url;
     char *prefix;
     int redis_timeout_ms;
+    int durability;          /* REDIS_DURABILITY: GW_DURABILITY_DEFAULT or _STRICT (gw_store.h) */
     char *keys[GW_MAX_KEYS]; /* API keys; never logged */
     size_t nkeys;
     char *origins[GW_MAX_ORIGINS];

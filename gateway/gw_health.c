@@ -32,7 +32,8 @@ static json_t *llm_breakers(gw_t *gw, size_t *open)
 void gw_h_health(gw_t *gw, gw_req_t *r)
 {
     int up = gw_store_redis_up(gw->store), loaded = gw_store_loaded(gw->store);
-    int ok = up == 1 && loaded;
+    pa_buf_t dur = PA_BUF_INIT; /* REDIS_DURABILITY: with strict, not durable is not ok */
+    int ok = gw_store_durability_json(gw->store, &dur) && up == 1 && loaded;
     /* llm workers whose breaker is open cannot reach their provider: the suite is degraded
      * when every one of them is; the answer stays 200, as this gateway serves everything (its
      * own health is what load balancers and restart policies act on) */
@@ -50,6 +51,8 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
                   loaded ? "loaded" : "loading", PA_VERSION,
                   (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u),
                   gw_store_count(gw->store));
+    pa_buf_put(&b, dur.data, dur.len);
+    pa_buf_free(&dur);
     if (breakers) {
         char *list = json_dumps(breakers, JSON_COMPACT | JSON_PRESERVE_ORDER);
         pa_buf_printf(&b, ",\"llm\":{\"breakers_open\":%zu,\"breakers\":%s}", open,

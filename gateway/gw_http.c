@@ -169,6 +169,7 @@ static const char *problem_title(const char *slug, int status)
         {"payload-too-large", "Payload too large"},
         {"unsupported-media-type", "Unsupported media type"},
         {"unavailable", "Service unavailable"},
+        {"not-durable", "Not known to be on disk"},
         {"rate-limited", "Too many requests"},
         {"queue-full", "Queue full"},
         {"no-llm-worker", "No llm worker"},
@@ -446,6 +447,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     fn(gw, r);
     if (r->cont) return MHD_YES; /* suspended: called again when resumed */
     if (!r->resp) gw_problem(r, 500, "internal", NULL, "the handler gave no answer");
+    char why[256];
+    if (r->status >= 200 && r->status < 300 && strcmp(r->method, "GET") != 0 &&
+        strcmp(r->method, "HEAD") != 0 && gw_durable(gw, why, sizeof why) < 0) {
+        /* REDIS_DURABILITY=strict: the write is in Redis, but not known to be on disk */
+        pa_error("write not confirmed durable", PA_S("request_id", r->request_id),
+                 PA_S("why", why));
+        gw_problem(r, 503, "not-durable", NULL,
+                   "the change was made in Redis but is not known to be on disk (%s); it may be "
+                   "lost if Redis or its host crashes: retry (with the same Idempotency-Key)",
+                   why);
+        gw_header(r, "Retry-After", "1");
+    }
     queue(r);
     return MHD_YES;
 }

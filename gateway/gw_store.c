@@ -49,7 +49,95 @@ struct gw_store {
     char last_id[64];  /* stream position; sync thread only */
     atomic_int loaded, redis_up, running;
     pthread_t thread;
+    /* REDIS_DURABILITY=strict: how writes are made durable (DUR_*), and why not when DUR_NONE */
+    int strict;
+    int timeout_ms;
+    atomic_int dur_method;
+    pthread_mutex_t dur_lock;
+    char dur_why[256]; /* guarded by dur_lock */
 };
+
+enum { DUR_UNKNOWN, DUR_NONE, DUR_WAITAOF, DUR_FSYNC_ALWAYS };
+static const char *const dur_names[] = {"unverified", "none", "waitaof", "appendfsync-always"};
+
+static const char *conf_value(redisReply *rep)
+{
+    return rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+                   rep->element[1]->type == REDIS_REPLY_STRING
+               ? rep->element[1]->str
+               : NULL;
+}
+
+/* How this Redis makes a write durable before its answer: DUR_WAITAOF when it has WAITAOF (7.2+)
+ * with the AOF on; else DUR_FSYNC_ALWAYS when appendonly is yes and appendfsync always; else
+ * DUR_NONE (why says what is missing), DUR_UNKNOWN when Redis did not answer. */
+static int durability_check(pa_redis_t *r, char *why, size_t n)
+{
+    redisReply *ci = pa_redis_cmd(r, "COMMAND INFO WAITAOF");
+    if (!ci) {
+        snprintf(why, n, "Redis did not answer: %s", pa_redis_errstr(r));
+        return DUR_UNKNOWN;
+    }
+    int has_waitaof = ci->type == REDIS_REPLY_ARRAY && ci->elements == 1 &&
+                      ci->element[0]->type == REDIS_REPLY_ARRAY;
+    freeReplyObject(ci);
+    if (has_waitaof) {
+        redisReply *w = pa_redis_cmd(r, "WAITAOF 1 0 %d", 1000);
+        int ok = w && w->type == REDIS_REPLY_ARRAY && w->elements >= 1 &&
+                 w->element[0]->type == REDIS_REPLY_INTEGER && w->element[0]->integer >= 1;
+        if (!ok)
+            snprintf(why, n, "WAITAOF 1 0 answered %s (is appendonly yes?)",
+                     !w                             ? "nothing"
+                     : w->type == REDIS_REPLY_ERROR ? w->str
+                                                    : "0 local fsyncs");
+        if (w) freeReplyObject(w);
+        return w ? (ok ? DUR_WAITAOF : DUR_NONE) : DUR_UNKNOWN;
+    }
+    redisReply *ao = pa_redis_cmd(r, "CONFIG GET appendonly");
+    redisReply *fs = ao ? pa_redis_cmd(r, "CONFIG GET appendfsync") : NULL;
+    int rc;
+    if (!ao || !fs) {
+        snprintf(why, n, "Redis did not answer: %s", pa_redis_errstr(r));
+        rc = DUR_UNKNOWN;
+    } else if (ao->type == REDIS_REPLY_ERROR || fs->type == REDIS_REPLY_ERROR) {
+        snprintf(why, n,
+                 "no WAITAOF and CONFIG GET refused (%.40s): the gateway's ACL user needs "
+                 "+command|info +waitaof (Redis 7.2+), else +config|get",
+                 ao->type == REDIS_REPLY_ERROR ? ao->str : fs->str);
+        rc = DUR_NONE;
+    } else {
+        const char *a = conf_value(ao), *f = conf_value(fs);
+        if (a && f && strcmp(a, "yes") == 0 && strcmp(f, "always") == 0) {
+            rc = DUR_FSYNC_ALWAYS;
+        } else {
+            snprintf(why, n,
+                     "Redis has no WAITAOF (before 7.2) and runs with appendonly %s, appendfsync "
+                     "%s: strict needs appendonly yes and appendfsync always (CONFIG SET and "
+                     "redis.conf), or Redis 7.2+",
+                     a ? a : "?", f ? f : "?");
+            rc = DUR_NONE;
+        }
+    }
+    if (ao) freeReplyObject(ao);
+    if (fs) freeReplyObject(fs);
+    return rc;
+}
+
+/* Re-checks the durability of this Redis (sync thread), logging a change. */
+static void durability_update(gw_store_t *s, pa_redis_t *r)
+{
+    char why[256] = "";
+    int m = durability_check(r, why, sizeof why);
+    int was = atomic_exchange(&s->dur_method, m);
+    pthread_mutex_lock(&s->dur_lock);
+    snprintf(s->dur_why, sizeof s->dur_why, "%s", why);
+    pthread_mutex_unlock(&s->dur_lock);
+    if (m == was) return;
+    if (m == DUR_WAITAOF || m == DUR_FSYNC_ALWAYS)
+        pa_info("strict durability holds", PA_S("method", dur_names[m]));
+    else if (m == DUR_NONE)
+        pa_error("strict durability does not hold: writes are refused", PA_S("why", why));
+}
 
 static void set_applied(gw_store_t *s, long long seq)
 {
@@ -214,15 +302,22 @@ static int apply_entries(gw_store_t *s, const redisReply *rep)
 static void *sync_main(void *arg)
 {
     gw_store_t *s = arg;
-    uint64_t next_check = 0;
+    uint64_t next_check = 0, next_dur = 0;
     while (atomic_load(&s->running)) {
         pa_redis_t *r = s->sync_redis;
+        if (s->strict && pa_mono_ms() >= next_dur) {
+            next_dur = pa_mono_ms() + 2000;
+            durability_update(s, r);
+        }
         if (!atomic_load(&s->loaded) || atomic_load(&s->loaded) == 2) {
             if (reload(s) == 0) {
                 atomic_store(&s->loaded, 1);
                 atomic_store(&s->redis_up, 1);
             } else {
-                atomic_store(&s->redis_up, pa_redis_connected(r));
+                int up = pa_redis_connected(r);
+                if (atomic_exchange(&s->redis_up, up) != 0 && !up)
+                    pa_error("redis unreachable", PA_S("redis", pa_redis_url_safe(r)),
+                             PA_S("error", pa_redis_errstr(r)));
                 pa_sleep_ms(100);
             }
             continue;
@@ -255,14 +350,35 @@ static void *sync_main(void *arg)
     return NULL;
 }
 
-gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
-                         size_t errlen)
+gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_ms, int durability,
+                         char *err, size_t errlen)
 {
     /* The sync thread blocks in XREAD for up to 100 ms, on top of the command timeout. */
     pa_redis_t *r = pa_redis_new(redis_url, timeout_ms + 100, err, errlen);
     if (!r) return NULL;
+    int method = DUR_UNKNOWN;
+    char why[256] = "";
+    if (durability == GW_DURABILITY_STRICT) {
+        method = durability_check(r, why, sizeof why);
+        if (method == DUR_NONE) {
+            snprintf(err, errlen, "REDIS_DURABILITY=strict, but Redis at %s cannot: %s",
+                     pa_redis_url_safe(r), why);
+            pa_redis_destroy(&r);
+            return NULL;
+        }
+        if (method == DUR_UNKNOWN)
+            pa_warn("REDIS_DURABILITY=strict: Redis does not answer yet; writes are refused until "
+                    "it is checked",
+                    PA_S("why", why));
+        else pa_info("strict durability holds", PA_S("method", dur_names[method]));
+    }
     gw_store_t *s = pa_calloc(1, sizeof *s);
     s->sync_redis = r;
+    s->strict = durability == GW_DURABILITY_STRICT;
+    s->timeout_ms = timeout_ms;
+    atomic_store(&s->dur_method, method);
+    pthread_mutex_init(&s->dur_lock, NULL);
+    snprintf(s->dur_why, sizeof s->dur_why, "%s", why);
     s->prefix = pa_strdup(prefix);
     pa_key_prospects(s->k_changes, prefix, "changes");
     pa_key_prospects(s->k_ids, prefix, NULL);
@@ -302,6 +418,7 @@ void gw_store_destroy(gw_store_t **sp)
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->seq_lock);
     pthread_cond_destroy(&s->seq_cond);
+    pthread_mutex_destroy(&s->dur_lock);
     free(s->prefix);
     free(s);
     *sp = NULL;
@@ -478,4 +595,41 @@ void gw_write_result_free(gw_write_result_t *res)
 {
     free(res->json);
     res->json = NULL;
+}
+
+int gw_store_durable(gw_store_t *s, pa_redis_t *r, char *why, size_t whylen)
+{
+    if (!s->strict) return 0;
+    int m = atomic_load(&s->dur_method);
+    if (m == DUR_FSYNC_ALWAYS) return 0; /* Redis fsynced it before it answered the write */
+    if (m == DUR_WAITAOF) {
+        /* every write this connection made is fsynced by the local Redis, or the time is up */
+        redisReply *w = pa_redis_cmd(r, "WAITAOF 1 0 %d", s->timeout_ms);
+        int ok = w && w->type == REDIS_REPLY_ARRAY && w->elements >= 1 &&
+                 w->element[0]->type == REDIS_REPLY_INTEGER && w->element[0]->integer >= 1;
+        if (!ok)
+            snprintf(why, whylen, "WAITAOF 1 0 %d answered %s", s->timeout_ms,
+                     !w                             ? "nothing"
+                     : w->type == REDIS_REPLY_ERROR ? w->str
+                                                    : "0 local fsyncs in time");
+        if (w) freeReplyObject(w);
+        return ok ? 0 : -1;
+    }
+    pthread_mutex_lock(&s->dur_lock);
+    snprintf(why, whylen, "%s", s->dur_why[0] ? s->dur_why : "not checked yet");
+    pthread_mutex_unlock(&s->dur_lock);
+    return -1;
+}
+
+int gw_store_durability_json(gw_store_t *s, pa_buf_t *b)
+{
+    if (!s->strict) {
+        pa_buf_puts(b, ",\"durability\":{\"mode\":\"default\"}");
+        return 1;
+    }
+    int m = atomic_load(&s->dur_method);
+    int ok = m == DUR_WAITAOF || m == DUR_FSYNC_ALWAYS;
+    pa_buf_printf(b, ",\"durability\":{\"mode\":\"strict\",\"method\":\"%s\",\"ok\":%s}",
+                  dur_names[m], ok ? "true" : "false");
+    return ok;
 }

@@ -32,10 +32,16 @@ typedef struct {
     size_t json_len;
 } gw_write_result_t;
 
+/* REDIS_DURABILITY (docs/architecture.md, "Durability"). */
+enum { GW_DURABILITY_DEFAULT = 0, GW_DURABILITY_STRICT = 1 };
+
 /* Starts the sync thread, which loads the store from Redis (and again whenever it falls
- * behind) and follows the change stream. */
-gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_ms, char *err,
-                         size_t errlen);
+ * behind) and follows the change stream. With GW_DURABILITY_STRICT, first checks that Redis can
+ * put a write on disk before its answer (WAITAOF, Redis 7.2+; else appendonly yes and appendfsync
+ * always): NULL with a message when Redis answers and cannot (a Redis that does not answer yet is
+ * checked once it does; writes are refused until then). */
+gw_store_t *gw_store_new(const char *redis_url, const char *prefix, int timeout_ms, int durability,
+                         char *err, size_t errlen);
 void gw_store_destroy(gw_store_t **s);
 
 /* 1 once the first load is done. Redis: 1 while the sync thread's last call succeeded, 0 when
@@ -57,5 +63,13 @@ void gw_store_del(gw_store_t *s, pa_redis_t *r, const char *id, gw_write_result_
 void gw_store_put_many(gw_store_t *s, pa_redis_t *r, gw_write_mode_t mode,
                        const gw_prospect_in_t *in, size_t n, gw_write_result_t *res, int want_doc);
 void gw_write_result_free(gw_write_result_t *res);
+
+/* Strict durability: 0 when what connection r wrote so far is on disk (WAITAOF 1 0 on r, or the
+ * fsync-always configuration, re-checked every 2 s by the sync thread), -1 when that is not known
+ * (why says so). Always 0 without REDIS_DURABILITY=strict. */
+int gw_store_durable(gw_store_t *s, pa_redis_t *r, char *why, size_t whylen);
+/* Appends ,"durability":{...} (mode, and with strict the method and whether it holds) to b; 1 when
+ * the writes are durable as configured. */
+int gw_store_durability_json(gw_store_t *s, pa_buf_t *b);
 
 #endif

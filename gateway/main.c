@@ -21,8 +21,8 @@ static int start(gw_t *gw)
 {
     char err[512];
     gw->start_ms = pa_mono_ms();
-    gw->store =
-        gw_store_new(gw->cfg.redis_url, gw->cfg.prefix, gw->cfg.redis_timeout_ms, err, sizeof err);
+    gw->store = gw_store_new(gw->cfg.redis_url, gw->cfg.prefix, gw->cfg.redis_timeout_ms,
+                             gw->cfg.durability, err, sizeof err);
     if (!gw->store) {
         pa_error("bad configuration", PA_S("error", err));
         return 2;

@@ -44,7 +44,7 @@ static const char usage_text[] =
     "                                    N events\n"
     "\n"
     "options:\n"
-    "  --redis URL   redis://[:password@]host[:port][/db] or unix:///path\n"
+    "  --redis URL   redis[s]://[user@]host[:port][/db] or unix:///path, without a password\n"
     "                (default $REDIS_URL, else " DEFAULT_URL ")\n"
     "  --prefix P    key prefix (default $REDIS_PREFIX, else " DEFAULT_PREFIX ")\n"
     "  --json        JSON instead of tables (watch: one object per line)\n"
@@ -53,6 +53,12 @@ static const char usage_text[] =
     "\n"
     "task states: queued running succeeded failed retry_wait captcha_required skipped\n"
     "             uncertain cancelled\n"
+    "\n"
+    "The password is never taken from the command line (every user of the machine can read a\n"
+    "process's arguments): it comes from REDIS_URL in the environment\n"
+    "(redis[s]://[user]:password@host...) or from the file named by REDIS_PASSWORD_FILE.\n"
+    "rediss:// (TLS) reads REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY, REDIS_TLS_SERVER_NAME.\n"
+    "\n"
     "exit status: 0 done; 1 Redis unreachable or failing, unknown job or task, task not\n"
     "             requeued; 2 bad usage\n";
 
@@ -322,6 +328,17 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &cli);
     if (rc) return rc < 0 ? CTL_OK : rc;
 
+    if (cli.url) {
+        pa_redis_url_t u;
+        char perr[256];
+        int has_pw = pa_redis_url_parse(cli.url, &u, perr, sizeof perr) == 0 && u.password;
+        pa_redis_url_free(&u); /* zeroed by a failed parse: freeing it is a no-op */
+        if (has_pw) {
+            ctl_err("--redis: a password on the command line is refused (any user of this machine "
+                    "can read it): set REDIS_URL in the environment, or REDIS_PASSWORD_FILE");
+            return CTL_USAGE;
+        }
+    }
     const char *url = cli.url ? cli.url : pa_env_str("REDIS_URL", DEFAULT_URL);
     ctl_t c;
     memset(&c, 0, sizeof c);
@@ -335,8 +352,8 @@ int main(int argc, char **argv)
     char err[256];
     c.r = pa_redis_new(url, REDIS_TIMEOUT_MS, err, sizeof err);
     if (!c.r) {
-        ctl_err("bad Redis URL%s: expected redis://[:password@]host[:port][/db] or unix:///path",
-                cli.url ? "" : " in REDIS_URL");
+        ctl_err("%s%s", cli.url && strncmp(err, "REDIS_URL", 9) == 0 ? "--redis" : "",
+                cli.url && strncmp(err, "REDIS_URL", 9) == 0 ? err + 9 : err);
         return CTL_USAGE;
     }
     rc = cli.cmd->fn(&c, &cli.a);

@@ -172,6 +172,9 @@ hr_redis_t *hr_redis_start(const hr_redis_opts_t *opts)
     if (opts) {
         r->rf.appendonly = opts->appendonly;
         if (opts->password) snprintf(r->rf.password, sizeof r->rf.password, "%s", opts->password);
+        if (opts->tls_dir) snprintf(r->rf.tls_dir, sizeof r->rf.tls_dir, "%s", opts->tls_dir);
+        r->rf.tls_auth_clients = opts->tls_auth_clients;
+        for (int i = 0; i < 8; i++) r->rf.extra[i] = opts->extra[i];
     }
     redises[nredis++] = r;
     char err[512];
@@ -182,6 +185,12 @@ hr_redis_t *hr_redis_start(const hr_redis_opts_t *opts)
 void hr_redis_stop(hr_redis_t *r)
 {
     rf_redis_stop(&r->rf);
+}
+
+void hr_redis_kill(hr_redis_t *r)
+{
+    if (r->rf.pid > 0) rf_stop_pid(r->rf.pid, SIGKILL, 5000);
+    r->rf.pid = 0;
 }
 
 void hr_redis_restart(hr_redis_t *r)
@@ -206,6 +215,16 @@ const char *hr_redis_url(const hr_redis_t *r, int db)
     char buf[200];
     rf_redis_url(&r->rf, db, buf, sizeof buf);
     return hr_fmt("%s", buf);
+}
+
+const char *hr_tls_certs(void)
+{
+    const char *dir = hr_fmt("%s/certs", harness_dir());
+    if (access(hr_fmt("%s/ca.crt", dir), R_OK) == 0) return dir;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) hr_fatal("mkdir %s: %s", dir, strerror(errno));
+    char err[512];
+    if (rf_tls_make_certs(dir, err, sizeof err) < 0) hr_fatal("%s", err);
+    return dir;
 }
 
 /* ---- gateway ------------------------------------------------------------------------------ */

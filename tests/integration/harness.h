@@ -30,7 +30,12 @@
 
 typedef struct {
     int appendonly;       /* --appendonly yes */
-    const char *password; /* --requirepass */
+    const char *password; /* requirepass (in a config file, never on the command line) */
+    /* TLS only (--port 0 --tls-port): certificates from rf_tls_make_certs in this directory;
+     * hr_redis_url then gives rediss:// */
+    const char *tls_dir;
+    const char *tls_auth_clients; /* "yes", "optional"; NULL: "no" */
+    const char *extra[8];         /* more redis-server arguments, NULL-ended */
 } hr_redis_opts_t;
 
 typedef struct hr_redis hr_redis_t;
@@ -39,11 +44,14 @@ typedef struct hr_redis hr_redis_t;
 hr_redis_t *hr_redis_start(const hr_redis_opts_t *opts);
 /* Stops it by its PID (SIGTERM, SIGKILL after 5 s); the port and directory are kept. */
 void hr_redis_stop(hr_redis_t *r);
+/* Kills it with SIGKILL (a crash: nothing is flushed) and reaps it; the port and directory are
+ * kept for hr_redis_restart. */
+void hr_redis_kill(hr_redis_t *r);
 /* Starts it again on the same port (and directory, so an AOF is replayed). */
 void hr_redis_restart(hr_redis_t *r);
 int hr_redis_port(const hr_redis_t *r);
 pid_t hr_redis_pid(const hr_redis_t *r);
-/* "redis://127.0.0.1:<port>/<db>" (with the password when there is one). */
+/* "redis://127.0.0.1:<port>/<db>" (with the password when there is one; rediss:// with TLS). */
 const char *hr_redis_url(const hr_redis_t *r, int db);
 
 typedef struct hr_gateway {
@@ -84,6 +92,11 @@ json_t *hr_gateway_log_lines(const hr_gateway_t *g);
 /* Stops all processes, removes temp dirs, frees everything the harness handed out. Use as
  * .fini of every suite; safe to call twice. */
 void hr_cleanup(void);
+
+/* A harness-owned temporary directory holding test certificates (rf_tls_make_certs: ca.crt,
+ * server.crt/.key for 127.0.0.1 and localhost, client.crt/.key, other-ca.crt); removed by
+ * hr_cleanup. */
+const char *hr_tls_certs(void);
 
 /* ---- HTTP --------------------------------------------------------------------------------- */
 

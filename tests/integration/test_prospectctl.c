@@ -653,11 +653,12 @@ Test(prospectctl, usage_and_connection_errors)
     /* the private Redis's port, but stopped: the message names the URL without the password */
     int port = hr_redis_port(rd);
     hr_redis_stop(rd);
-    const char *bad = hr_fmt("redis://:hunter2@127.0.0.1:%d/0", port);
-    const char *argv[] = {CTL_BIN, "--redis", bad, "jobs", NULL};
+    setenv("REDIS_URL", hr_fmt("redis://:hunter2@127.0.0.1:%d/0", port), 1);
+    const char *argv[] = {CTL_BIN, "jobs", NULL};
     int o, e;
     pid_t pid = spawn(argv, &o, &e);
     r = collect(pid, o, e, 20000);
+    unsetenv("REDIS_URL");
     cr_assert_eq(r.status, 1, "%s", r.err);
     cr_assert(strstr(r.err, hr_fmt("cannot reach Redis at redis://***@127.0.0.1:%d/0", port)), "%s",
               r.err);
@@ -672,4 +673,87 @@ Test(prospectctl, prefix_selects_other_keys)
     run_t r = ctl("job", JOB_A, NULL);
     unsetenv("REDIS_PREFIX");
     cr_assert_eq(r.status, 1, "%s", r.out);
+}
+
+/* ---- the password never in argv ------------------------------------------------------------ */
+
+static run_t collect_argv(const char *const *argv)
+{
+    int o, e;
+    pid_t pid = spawn(argv, &o, &e);
+    return collect(pid, o, e, 20000);
+}
+
+/* 1 when the command line of pid holds s (/proc/<pid>/cmdline, NULs between the arguments). */
+static int cmdline_has(pid_t pid, const char *s)
+{
+    char path[64], buf[65536];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    for (ssize_t i = 0; i < n; i++)
+        if (!buf[i]) buf[i] = ' ';
+    buf[n] = '\0';
+    return strstr(buf, s) != NULL;
+}
+
+Test(prospectctl, a_password_on_the_command_line_is_refused)
+{
+    const char *argv[] = {CTL_BIN, "--redis",
+                          hr_fmt("redis://:hunter2@127.0.0.1:%d/0", hr_redis_port(rd)), "jobs",
+                          NULL};
+    run_t r = collect_argv(argv);
+    cr_assert_eq(r.status, 2, "a password in --redis was used: %s", r.out);
+    cr_assert(strstr(r.err, "REDIS_URL") && strstr(r.err, "REDIS_PASSWORD_FILE"), "%s", r.err);
+    cr_assert_null(strstr(r.err, "hunter2"), "%s", r.err);
+    const char *acl[] = {CTL_BIN, "--redis",
+                         hr_fmt("redis://ops:hunter2@127.0.0.1:%d/0", hr_redis_port(rd)), "jobs",
+                         NULL};
+    r = collect_argv(acl);
+    cr_assert_eq(r.status, 2, "a user's password in --redis was used: %s", r.out);
+}
+
+Test(prospectctl, the_password_comes_from_the_environment_or_a_file_never_argv)
+{
+    hr_redis_opts_t opts = {.password = "pw-Quartz-77"};
+    hr_redis_t *locked = hr_redis_start(&opts);
+    cr_assert_not(cmdline_has(hr_redis_pid(locked), "pw-Quartz-77"),
+                  "redis-server got its password on the command line");
+    /* REDIS_URL in the environment */
+    setenv("REDIS_URL", hr_redis_url(locked, 0), 1);
+    const char *jobs[] = {CTL_BIN, "--json", "jobs", NULL};
+    int o, e;
+    run_t r = collect_argv(jobs);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    /* a running prospectctl (watch) holds no password in its arguments */
+    const char *watch[] = {CTL_BIN, "watch", NULL};
+    pid_t pid = spawn(watch, &o, &e);
+    child = pid;
+    hr_sleep_ms(300);
+    cr_assert_not(cmdline_has(pid, "pw-Quartz-77"), "the password is in prospectctl's argv");
+    kill(pid, SIGTERM);
+    collect(pid, o, e, 20000);
+    unsetenv("REDIS_URL");
+    /* REDIS_PASSWORD_FILE with a URL that names no password */
+    const char *pwfile =
+        hr_fmt("%s/pa-pw-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    FILE *f = fopen(pwfile, "w");
+    cr_assert_not_null(f);
+    fputs("pw-Quartz-77\n", f);
+    fclose(f);
+    setenv("REDIS_PASSWORD_FILE", pwfile, 1);
+    const char *byfile[] = {
+        CTL_BIN,  "--redis", hr_fmt("redis://127.0.0.1:%d/0", hr_redis_port(locked)),
+        "--json", "jobs",    NULL};
+    r = collect_argv(byfile);
+    unsetenv("REDIS_PASSWORD_FILE");
+    unlink(pwfile);
+    cr_assert_eq(r.status, 0, "with REDIS_PASSWORD_FILE: %s", r.err);
+    /* without either, Redis refuses */
+    r = collect_argv(byfile);
+    cr_assert_eq(r.status, 1, "no password, yet: %s", r.out);
+    cr_assert_not_null(strstr(r.err, "NOAUTH"), "%s", r.err);
 }

@@ -42,11 +42,19 @@ typedef struct {
     char password[64];  /* non-empty: --requirepass */
     char dir[PATH_MAX]; /* working directory (dump/AOF files, redis.log); made on first start */
     int own_dir;        /* 1 when rf made dir and removes it in rf_redis_cleanup */
+    /* TLS: with tls_dir set (certificates from rf_tls_make_certs), Redis serves TLS only, on port
+     * (--port 0 --tls-port <port>), with server.crt signed by ca.crt */
+    char tls_dir[PATH_MAX];
+    const char *tls_auth_clients; /* "yes" (Redis's default), "optional"; NULL: "no" */
+    const char *extra[8];         /* more arguments ("--appendfsync", "always", ...), NULL-ended */
 } rf_redis_t;
 
 #define RF_REDIS_INIT                                                                              \
     {                                                                                              \
-        0, 0, 0, {0}, {0}, 0                                                                       \
+        0, 0, 0, {0}, {0}, 0, {0}, NULL,                                                           \
+        {                                                                                          \
+            NULL                                                                                   \
+        }                                                                                          \
     }
 
 static inline uint64_t rf_now_ms(void)
@@ -153,6 +161,74 @@ static inline void rf_child_prepare(pid_t parent, int out_fd)
     }
 }
 
+/* 1 when something accepts a TCP connection on 127.0.0.1:port. */
+static inline int rf_port_listening(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Runs /bin/sh -c script with $1 = arg, output to log; 0 when it exits 0. */
+static inline int rf_sh(const char *script, const char *arg, const char *log)
+{
+    int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        if (out >= 0) close(out);
+        return -1;
+    }
+    if (pid == 0) {
+        rf_child_prepare(parent, out);
+        execl("/bin/sh", "sh", "-c", script, "sh", arg, (char *)NULL);
+        _exit(127);
+    }
+    if (out >= 0) close(out);
+    int st = 0;
+    if (rf_wait_pid(pid, 60000, &st) != 1) {
+        kill(pid, SIGKILL);
+        rf_wait_pid(pid, -1, &st);
+        return -1;
+    }
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Makes test certificates with the openssl command in dir (which must exist): ca.crt/ca.key (the
+ * CA), server.crt/.key (localhost, 127.0.0.1 and ::1, signed by the CA), client.crt/.key (signed
+ * by the CA), other-ca.crt (a CA that signed nothing here), elsewhere.crt/.key (a server
+ * certificate for elsewhere.example, signed by the CA). 0, or -1 with a message. */
+static inline int rf_tls_make_certs(const char *dir, char *err, size_t errlen)
+{
+    static const char script[] =
+        "set -e; cd \"$1\"\n"
+        "key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out \"$1\"; }\n"
+        "ca() { key $1.key; openssl req -x509 -new -key $1.key -days 2 -subj \"/CN=$2\" "
+        "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign "
+        "-out $1.crt; }\n"
+        "leaf() { key $1.key; openssl req -new -key $1.key -subj \"/CN=$2\" -out $1.csr;"
+        " printf 'subjectAltName=%s\\nextendedKeyUsage=serverAuth,clientAuth\\n' \"$3\" > $1.ext;"
+        " openssl x509 -req -in $1.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2"
+        " -extfile $1.ext -out $1.crt; }\n"
+        "ca ca pa-test-ca; ca other-ca pa-other-ca\n"
+        "leaf server localhost DNS:localhost,IP:127.0.0.1,IP:::1\n"
+        "leaf client pa-client DNS:pa-client\n"
+        "leaf elsewhere elsewhere.example DNS:elsewhere.example\n"
+        "chmod 600 *.key\n";
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/openssl.log", dir);
+    if (rf_sh(script, dir, log) == 0) return 0;
+    rf_errf(err, errlen, "making test certificates with openssl failed; see %s", log);
+    return -1;
+}
+
 /* 1 when something answers PING-or-NOAUTH on 127.0.0.1:port. */
 static inline int rf_redis_answers(int port)
 {
@@ -191,14 +267,51 @@ static inline const char *rf_tmpdir(void)
  * answer within 5 s. */
 static inline int rf_redis_try_start(rf_redis_t *r, char *err, size_t errlen)
 {
-    char port[16], logpath[PATH_MAX + 16];
+    char port[16], logpath[PATH_MAX + 16], conf[PATH_MAX + 16];
+    char tls_cert[PATH_MAX + 16], tls_key[PATH_MAX + 16], tls_ca[PATH_MAX + 16];
     snprintf(port, sizeof port, "%d", r->port);
     snprintf(logpath, sizeof logpath, "%s/redis.log", r->dir);
-    const char *argv[24];
+    snprintf(conf, sizeof conf, "%s/auth.conf", r->dir);
+    const char *argv[48];
     int n = 0;
     argv[n++] = "redis-server";
-    argv[n++] = "--port";
-    argv[n++] = port;
+    if (r->password[0]) {
+        /* the password goes in a config file (the first argument), never on the command line */
+        int fd = open(conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            rf_errf(err, errlen, "open %s: %s", conf, strerror(errno));
+            return -1;
+        }
+        char line[128];
+        int len = snprintf(line, sizeof line, "requirepass \"%s\"\n", r->password);
+        int ok = write(fd, line, (size_t)len) == len;
+        close(fd);
+        if (!ok) {
+            rf_errf(err, errlen, "write %s failed", conf);
+            return -1;
+        }
+        argv[n++] = conf;
+    }
+    if (r->tls_dir[0]) {
+        snprintf(tls_cert, sizeof tls_cert, "%s/server.crt", r->tls_dir);
+        snprintf(tls_key, sizeof tls_key, "%s/server.key", r->tls_dir);
+        snprintf(tls_ca, sizeof tls_ca, "%s/ca.crt", r->tls_dir);
+        argv[n++] = "--port";
+        argv[n++] = "0";
+        argv[n++] = "--tls-port";
+        argv[n++] = port;
+        argv[n++] = "--tls-cert-file";
+        argv[n++] = tls_cert;
+        argv[n++] = "--tls-key-file";
+        argv[n++] = tls_key;
+        argv[n++] = "--tls-ca-cert-file";
+        argv[n++] = tls_ca;
+        argv[n++] = "--tls-auth-clients";
+        argv[n++] = r->tls_auth_clients ? r->tls_auth_clients : "no";
+    } else {
+        argv[n++] = "--port";
+        argv[n++] = port;
+    }
     argv[n++] = "--bind";
     argv[n++] = "127.0.0.1";
     argv[n++] = "--save";
@@ -213,10 +326,7 @@ static inline int rf_redis_try_start(rf_redis_t *r, char *err, size_t errlen)
     argv[n++] = r->dir;
     argv[n++] = "--databases";
     argv[n++] = "16";
-    if (r->password[0]) {
-        argv[n++] = "--requirepass";
-        argv[n++] = r->password;
-    }
+    for (int i = 0; i < 8 && r->extra[i]; i++) argv[n++] = r->extra[i];
     argv[n] = NULL;
 
     int out = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -244,7 +354,7 @@ static inline int rf_redis_try_start(rf_redis_t *r, char *err, size_t errlen)
                     r->port, st, logpath);
             return -1;
         }
-        if (rf_redis_answers(r->port)) {
+        if (r->tls_dir[0] ? rf_port_listening(r->port) : rf_redis_answers(r->port)) {
             r->pid = pid;
             return 0;
         }
@@ -299,12 +409,13 @@ static inline void rf_redis_cleanup(rf_redis_t *r)
     r->own_dir = 0;
 }
 
-/* "redis://[:password@]127.0.0.1:port/db" */
+/* "redis://[:password@]127.0.0.1:port/db" (rediss:// with TLS) */
 static inline void rf_redis_url(const rf_redis_t *r, int db, char *out, size_t outlen)
 {
+    const char *s = r->tls_dir[0] ? "s" : "";
     if (r->password[0])
-        snprintf(out, outlen, "redis://:%s@127.0.0.1:%d/%d", r->password, r->port, db);
-    else snprintf(out, outlen, "redis://127.0.0.1:%d/%d", r->port, db);
+        snprintf(out, outlen, "redis%s://:%s@127.0.0.1:%d/%d", s, r->password, r->port, db);
+    else snprintf(out, outlen, "redis%s://127.0.0.1:%d/%d", s, r->port, db);
 }
 
 #endif

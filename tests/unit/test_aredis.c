@@ -318,3 +318,122 @@ Test(aredis_auth, password_and_db_in_url)
     wait_seen(&s, 3000);
     cr_assert_str_eq(s.str, "OK", "%s", s.str);
 }
+
+/* ---- TLS (rediss://) and ACL users --------------------------------------------------------- */
+
+static char certs[PATH_MAX];
+
+static void setup_tls(void)
+{
+    rf_redis_t init = RF_REDIS_INIT;
+    srv = init;
+    snprintf(certs, sizeof certs, "%s/pa-certs-XXXXXX", rf_tmpdir());
+    cr_assert_not_null(mkdtemp(certs));
+    char err[512];
+    if (rf_tls_make_certs(certs, err, sizeof err) < 0) cr_assert_fail("%s", err);
+    snprintf(srv.tls_dir, sizeof srv.tls_dir, "%s", certs);
+    strcpy(srv.password, "adm1n-pw");
+    if (rf_redis_start(&srv, err, sizeof err) < 0) cr_assert_fail("cannot start redis: %s", err);
+    loop = pa_loop_new(err, sizeof err);
+    cr_assert_not_null(loop, "%s", err);
+    cli = NULL;
+}
+
+static void teardown_tls(void)
+{
+    teardown();
+    if (!getenv("PA_KEEP_TMP")) rf_rm_rf(certs);
+}
+
+TestSuite(aredis_tls, .init = setup_tls, .fini = teardown_tls, .timeout = 60);
+
+static pa_aredis_t *tls_client(const char *userinfo, const char *ca, int timeout_ms)
+{
+    char path[PATH_MAX + 32], url[300], err[256] = "";
+    snprintf(path, sizeof path, "%s/%s", certs, ca);
+    setenv("REDIS_TLS_CA", path, 1);
+    snprintf(url, sizeof url, "rediss://%s@127.0.0.1:%d/2", userinfo, srv.port);
+    pa_aredis_t *a = pa_aredis_new(loop, url, timeout_ms, err, sizeof err);
+    cr_assert_not_null(a, "pa_aredis_new: %s", err);
+    return a;
+}
+
+Test(aredis_tls, commands_in_order_over_tls_with_an_acl_user)
+{
+    cli = tls_client(":adm1n-pw", "ca.crt", 2000);
+    seen_t acl = {0};
+    pa_aredis_cmd(cli, record, &acl, "ACL SETUSER worker on >w0rker ~* +@all");
+    wait_seen(&acl, 5000);
+    cr_assert_not(acl.null, "no answer over TLS: %s", pa_aredis_errstr(cli));
+    cr_assert_str_eq(acl.str, "OK");
+    pa_aredis_destroy(&cli);
+
+    cli = tls_client("worker:w0rker", "ca.crt", 2000);
+    seen_t who = {0};
+    pa_aredis_cmd(cli, record, &who, "ACL WHOAMI");
+    wait_seen(&who, 5000);
+    cr_assert_str_eq(who.str, "worker", "%s", pa_aredis_errstr(cli));
+    /* thousands of commands queued at once: partial TLS writes and many records to read */
+    enum { N = 5000 };
+    order_t o = {0, 1, 0};
+    for (int i = 0; i < N; i++) pa_aredis_cmd(cli, count_in_order, &o, "INCR n");
+    uint64_t end = rf_now_ms() + 10000;
+    while (o.answered < N && rf_now_ms() < end) pa_loop_run_once(loop, 20);
+    cr_assert_eq(o.answered, N);
+    cr_assert(o.order_ok, "replies out of order");
+    /* a large value both ways, and a script */
+    size_t big = 400000;
+    char *v = malloc(big);
+    memset(v, 'y', big);
+    const char *argv[] = {"SET", "big", v};
+    size_t lens[] = {3, 3, big};
+    seen_t set = {0}, len = {0}, db = {0};
+    pa_aredis_argv(cli, record, &set, 3, argv, lens);
+    free(v);
+    pa_aredis_cmd(cli, record, &len, "STRLEN big");
+    wait_seen(&len, 5000);
+    cr_assert_eq(len.integer, (long long)big);
+    eval_concat("tk", "tv", "tk:tv:1");
+    /* the URL's database was selected */
+    pa_aredis_cmd(cli, record, &db, "CLIENT INFO");
+    wait_seen(&db, 3000);
+    cr_assert_not_null(strstr(db.str, " db=2 "), "%s", db.str);
+}
+
+Test(aredis_tls, an_untrusted_server_is_refused_and_calls_fail)
+{
+    cli = tls_client(":adm1n-pw", "other-ca.crt", 2000);
+    seen_t ping = {0};
+    pa_aredis_cmd(cli, record, &ping, "PING");
+    wait_seen(&ping, 5000);
+    cr_assert(ping.null, "a server signed by an untrusted CA answered");
+    cr_assert_not(pa_aredis_connected(cli));
+    cr_assert_not_null(strstr(pa_aredis_errstr(cli), "certificate"), "%s", pa_aredis_errstr(cli));
+}
+
+Test(aredis_tls, reconnects_over_tls_after_a_restart)
+{
+    cli = tls_client(":adm1n-pw", "ca.crt", 1000);
+    seen_t ping = {0};
+    pa_aredis_cmd(cli, record, &ping, "PING");
+    wait_seen(&ping, 5000);
+    cr_assert_str_eq(ping.str, "PONG", "%s", pa_aredis_errstr(cli));
+    rf_stop_pid(srv.pid, SIGKILL, 1000);
+    srv.pid = 0;
+    seen_t lost = {0};
+    pa_aredis_cmd(cli, record, &lost, "PING");
+    wait_seen(&lost, 3000);
+    cr_assert(lost.null);
+    char err[512];
+    cr_assert_eq(rf_redis_start(&srv, err, sizeof err), 0, "%s", err);
+    uint64_t end = rf_now_ms() + 8000;
+    seen_t again = {0};
+    while (rf_now_ms() < end) {
+        memset(&again, 0, sizeof again);
+        pa_aredis_cmd(cli, record, &again, "PING");
+        wait_seen(&again, 3000);
+        if (!again.null) break;
+        run_until(&(int){0}, 100);
+    }
+    cr_assert_str_eq(again.str, "PONG", "no answer after the restart (%s)", pa_aredis_errstr(cli));
+}

@@ -545,3 +545,277 @@ Test(redis_url, good_urls_are_accepted_and_masked)
         cr_assert_not(leaks, "url_safe shows the password: %s", copy);
     }
 }
+
+/* ---- ACL users ---------------------------------------------------------------------------- */
+
+/* Runs an admin command on the server (AUTH with the default user's password when it has one). */
+static void admin(const char **argv, int argc)
+{
+    redisContext *c = redisConnect("127.0.0.1", srv.port);
+    cr_assert(c && !c->err, "admin connection");
+    if (srv.password[0]) freeReplyObject(redisCommand(c, "AUTH %s", srv.password));
+    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
+    cr_assert(rep && rep->type != REDIS_REPLY_ERROR, "%s: %s", argv[0], rep ? rep->str : "?");
+    freeReplyObject(rep);
+    redisFree(c);
+}
+
+Test(redis_auth, acl_user_in_url_authenticates_as_that_user)
+{
+    /* a password with characters that must be percent-encoded in a URL: @ : / % */
+    const char *setuser[] = {"ACL", "SETUSER", "app", "on", ">p@ss:w/rd%", "~app:*", "+@all"};
+    admin(setuser, 7);
+    char url[200], err[256] = "";
+    snprintf(url, sizeof url, "redis://app:p%%40ss%%3Aw%%2Frd%%25@127.0.0.1:%d/0", srv.port);
+    cli = pa_redis_new(url, 1000, err, sizeof err);
+    cr_assert_not_null(cli, "%s", err);
+    expect_str(pa_redis_cmd(cli, "ACL WHOAMI"), "app", "ACL WHOAMI");
+    expect_str(pa_redis_cmd(cli, "SET app:k v"), "OK", "SET in the user's keys");
+    redisReply *rep = pa_redis_cmd(cli, "SET other:k v");
+    must(rep, REDIS_REPLY_ERROR, "SET outside the user's keys");
+    cr_assert_not_null(strstr(rep->str, "NOPERM"), "%s", rep->str);
+    freeReplyObject(rep);
+    const char *safe = pa_redis_url_safe(cli);
+    cr_assert_not_null(strstr(safe, "app:***@"), "url_safe: %s", safe);
+    cr_assert_null(strstr(safe, "p%40ss"), "url_safe shows the password: %s", safe);
+}
+
+Test(redis_auth, acl_user_with_a_wrong_password_is_refused)
+{
+    const char *setuser[] = {"ACL", "SETUSER", "app", "on", ">right", "~*", "+@all"};
+    admin(setuser, 7);
+    char url[200], err[256] = "";
+    snprintf(url, sizeof url, "redis://app:wrong@127.0.0.1:%d/0", srv.port);
+    cli = pa_redis_new(url, 1000, err, sizeof err);
+    cr_assert_not_null(cli, "%s", err);
+    cr_assert_null(pa_redis_cmd(cli, "PING"));
+    cr_assert_not_null(strstr(pa_redis_errstr(cli), "AUTH failed"), "%s", pa_redis_errstr(cli));
+    cr_assert_null(strstr(pa_redis_errstr(cli), "wrong"), "the reason shows the password: %s",
+                   pa_redis_errstr(cli));
+}
+
+Test(redis_auth, password_file_when_the_url_has_none)
+{
+    char path[PATH_MAX + 16], url[200], err[256] = "";
+    snprintf(path, sizeof path, "%s/pw", srv.dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("s3cr3t-pw\n", f);
+    fclose(f);
+    setenv("REDIS_PASSWORD_FILE", path, 1);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", srv.port);
+    cli = pa_redis_new(url, 1000, err, sizeof err);
+    cr_assert_not_null(cli, "%s", err);
+    expect_str(pa_redis_cmd(cli, "PING"), "PONG", "PING with the password from the file");
+    pa_redis_destroy(&cli);
+    setenv("REDIS_PASSWORD_FILE", "/nonexistent/pw", 1);
+    cli = pa_redis_new(url, 1000, err, sizeof err);
+    cr_assert_null(cli, "a missing password file was accepted");
+    cr_assert_not_null(strstr(err, "REDIS_PASSWORD_FILE"), "%s", err);
+    unsetenv("REDIS_PASSWORD_FILE");
+}
+
+/* ---- TLS (rediss://) ---------------------------------------------------------------------- */
+
+static char certs[PATH_MAX];
+
+static void tls_start(const char *auth_clients)
+{
+    rf_redis_t init = RF_REDIS_INIT;
+    srv = init;
+    snprintf(certs, sizeof certs, "%s/pa-certs-XXXXXX", rf_tmpdir());
+    cr_assert_not_null(mkdtemp(certs));
+    char err[512];
+    if (rf_tls_make_certs(certs, err, sizeof err) < 0) cr_assert_fail("%s", err);
+    snprintf(srv.tls_dir, sizeof srv.tls_dir, "%s", certs);
+    srv.tls_auth_clients = auth_clients;
+    start_server();
+    cli = NULL;
+}
+
+static void setup_tls(void)
+{
+    tls_start(NULL);
+}
+
+static void setup_tls_client_certs(void)
+{
+    tls_start("yes");
+}
+
+static void teardown_tls(void)
+{
+    teardown();
+    if (!getenv("PA_KEEP_TMP")) rf_rm_rf(certs);
+}
+
+TestSuite(redis_tls, .init = setup_tls, .fini = teardown_tls, .timeout = 60);
+TestSuite(redis_tls_client_cert, .init = setup_tls_client_certs, .fini = teardown_tls,
+          .timeout = 60);
+
+static void set_ca(const char *file)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", certs, file);
+    setenv("REDIS_TLS_CA", path, 1);
+}
+
+static pa_redis_t *tls_connect(const char *host, int timeout_ms)
+{
+    char url[200], err[256] = "";
+    snprintf(url, sizeof url, "rediss://%s:%d/0", host, srv.port);
+    pa_redis_t *r = pa_redis_new(url, timeout_ms, err, sizeof err);
+    cr_assert_not_null(r, "pa_redis_new(%s): %s", url, err);
+    return r;
+}
+
+Test(redis_tls, commands_pipelines_and_scripts_over_tls)
+{
+    set_ca("ca.crt");
+    cli = tls_connect("127.0.0.1", 2000);
+    expect_str(pa_redis_cmd(cli, "SET k %s", "over tls"), "OK", "SET");
+    expect_str(pa_redis_cmd(cli, "GET k"), "over tls", "GET");
+    /* a value larger than a TLS record, both ways */
+    size_t big = 300000;
+    char *v = malloc(big);
+    memset(v, 'x', big);
+    const char *av[] = {"SET", "big", v};
+    size_t al[] = {3, 3, big};
+    expect_str(pa_redis_argv(cli, 3, av, al), "OK", "SET big");
+    redisReply *rep = must(pa_redis_cmd(cli, "GET big"), REDIS_REPLY_STRING, "GET big");
+    cr_assert_eq(rep->len, big);
+    cr_assert_eq(memcmp(rep->str, v, big), 0);
+    freeReplyObject(rep);
+    free(v);
+    /* pipelining: 1,000 commands out, then 1,000 replies */
+    for (int i = 0; i < 1000; i++) {
+        const char *inc[] = {"INCR", "n"};
+        cr_assert_eq(pa_redis_append(cli, 2, inc, NULL), 0);
+    }
+    cr_assert_eq(pa_redis_flush(cli), 0);
+    for (int i = 1; i <= 1000; i++) expect_int(pa_redis_get_reply(cli), i, "pipelined INCR");
+    expect_concat(cli, "key", "arg", "key:arg:1");
+    /* a quiet connection: wait_reply gives nothing, without failing */
+    cr_assert_null(pa_redis_wait_reply(cli, 50));
+    cr_assert(pa_redis_connected(cli));
+    const char *safe = pa_redis_url_safe(cli);
+    cr_assert_not_null(strstr(safe, "rediss://"), "%s", safe);
+}
+
+Test(redis_tls, a_dns_name_in_the_certificate_is_checked)
+{
+    set_ca("ca.crt");
+    cli = tls_connect("localhost", 2000);
+    expect_str(pa_redis_cmd(cli, "PING"), "PONG", "PING to localhost");
+    pa_redis_destroy(&cli);
+    /* the server's certificate does not name elsewhere.example */
+    setenv("REDIS_TLS_SERVER_NAME", "elsewhere.example", 1);
+    cli = tls_connect("127.0.0.1", 2000);
+    cr_assert_null(pa_redis_cmd(cli, "PING"), "a certificate for another name was accepted");
+    cr_assert_not_null(strstr(pa_redis_errstr(cli), "certificate"), "%s", pa_redis_errstr(cli));
+    unsetenv("REDIS_TLS_SERVER_NAME");
+}
+
+Test(redis_tls, a_server_signed_by_another_ca_is_refused)
+{
+    set_ca("other-ca.crt");
+    cli = tls_connect("127.0.0.1", 2000);
+    uint64_t t0 = rf_now_ms();
+    cr_assert_null(pa_redis_cmd(cli, "PING"), "a server signed by an untrusted CA was accepted");
+    cr_assert_lt(rf_now_ms() - t0, 1000);
+    cr_assert_not_null(strstr(pa_redis_errstr(cli), "certificate"), "%s", pa_redis_errstr(cli));
+}
+
+Test(redis_tls, verification_is_on_without_any_setting)
+{
+    /* no REDIS_TLS_CA: the system's store, which does not hold the test CA */
+    unsetenv("REDIS_TLS_CA");
+    cli = tls_connect("127.0.0.1", 2000);
+    cr_assert_null(pa_redis_cmd(cli, "PING"), "an unverified server was accepted");
+    cr_assert_not_null(strstr(pa_redis_errstr(cli), "certificate"), "%s", pa_redis_errstr(cli));
+}
+
+Test(redis_tls, bad_tls_settings_are_refused_at_creation)
+{
+    char url[200], err[256] = "";
+    snprintf(url, sizeof url, "rediss://127.0.0.1:%d/0", srv.port);
+    setenv("REDIS_TLS_CA", "/nonexistent/ca.crt", 1);
+    pa_redis_t *r = pa_redis_new(url, 1000, err, sizeof err);
+    cr_assert_null(r);
+    cr_assert_not_null(strstr(err, "REDIS_TLS_CA"), "%s", err);
+    set_ca("ca.crt");
+    char cert[PATH_MAX + 32];
+    snprintf(cert, sizeof cert, "%s/client.crt", certs);
+    setenv("REDIS_TLS_CERT", cert, 1);
+    r = pa_redis_new(url, 1000, err, sizeof err);
+    cr_assert_null(r);
+    cr_assert_not_null(strstr(err, "REDIS_TLS_KEY"), "%s", err);
+}
+
+Test(redis_tls, plain_redis_to_a_tls_port_fails)
+{
+    char url[200], err[256] = "";
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", srv.port);
+    cli = pa_redis_new(url, 500, err, sizeof err);
+    cr_assert_not_null(cli, "%s", err);
+    cr_assert_null(pa_redis_cmd(cli, "PING"));
+}
+
+Test(redis_tls, reconnects_over_tls_after_restart)
+{
+    set_ca("ca.crt");
+    cli = tls_connect("127.0.0.1", 1000);
+    expect_str(pa_redis_cmd(cli, "PING"), "PONG", "PING");
+    rf_redis_stop(&srv);
+    cr_assert_null(pa_redis_cmd(cli, "PING"));
+    start_server();
+    int ok = 0;
+    for (int i = 0; i < 100 && !ok; i++) {
+        redisReply *rep = pa_redis_cmd(cli, "PING");
+        ok = rep && rep->type == REDIS_REPLY_STATUS;
+        if (rep) freeReplyObject(rep);
+        if (!ok) rf_sleep_ms(50);
+    }
+    cr_assert(ok, "no reconnection over TLS: %s", pa_redis_errstr(cli));
+}
+
+Test(redis_tls_client_cert, a_client_certificate_is_sent_when_configured)
+{
+    set_ca("ca.crt");
+    cli = tls_connect("127.0.0.1", 2000);
+    cr_assert_null(pa_redis_cmd(cli, "PING"), "accepted without a client certificate");
+    pa_redis_destroy(&cli);
+    char cert[PATH_MAX + 32], key[PATH_MAX + 32];
+    snprintf(cert, sizeof cert, "%s/client.crt", certs);
+    snprintf(key, sizeof key, "%s/client.key", certs);
+    setenv("REDIS_TLS_CERT", cert, 1);
+    setenv("REDIS_TLS_KEY", key, 1);
+    cli = tls_connect("127.0.0.1", 2000);
+    expect_str(pa_redis_cmd(cli, "PING"), "PONG", "PING with a client certificate");
+}
+
+Test(redis_url, tls_user_and_ipv6_urls)
+{
+    pa_redis_url_t u;
+    char err[256] = "";
+    cr_assert_eq(pa_redis_url_parse("rediss://gw:p%40ss@[::1]:7000/3", &u, err, sizeof err), 0,
+                 "%s", err);
+    cr_assert(u.tls);
+    cr_assert_str_eq(u.user, "gw");
+    cr_assert_str_eq(u.password, "p@ss");
+    cr_assert_str_eq(u.host, "::1");
+    cr_assert_eq(u.port, 7000);
+    cr_assert_eq(u.db, 3);
+    char *safe = pa_redis_url_safe_str(&u, "");
+    cr_assert_str_eq(safe, "rediss://gw:***@[::1]:7000/3");
+    free(safe);
+    pa_redis_url_free(&u);
+    /* redis-cli's reading: no ':' means the whole userinfo is the password */
+    cr_assert_eq(pa_redis_url_parse("redis://only-pw@h", &u, err, sizeof err), 0);
+    cr_assert_null(u.user);
+    cr_assert_str_eq(u.password, "only-pw");
+    pa_redis_url_free(&u);
+    cr_assert_eq(pa_redis_url_parse("redis://u:%zz@h", &u, err, sizeof err), -1);
+    cr_assert_eq(pa_redis_url_parse("redis://u:%00@h", &u, err, sizeof err), -1);
+    cr_assert_eq(pa_redis_url_parse("rediss://[::1:7000", &u, err, sizeof err), -1);
+}
