@@ -51,6 +51,11 @@ char *pa_key_ready(char out[PA_KEY_MAX], const char *prefix, const char *service
     return fmt(out, PA_KEY_MAX, "%sready:%s", prefix, service);
 }
 
+char *pa_key_ready_dead(char out[PA_KEY_MAX], const char *prefix, const char *service)
+{
+    return fmt(out, PA_KEY_MAX, "%sready:%s:dead", prefix, service);
+}
+
 char *pa_key_delayed(char out[PA_KEY_MAX], const char *prefix)
 {
     return fmt(out, PA_KEY_MAX, "%sdelayed", prefix);

@@ -26,8 +26,10 @@ char *pa_task_key(char out[PA_TASK_KEY_MAX], const char *job, long n);
 char *pa_task_id(char out[24], long n);
 char *pa_key_jobs(char out[PA_KEY_MAX], const char *prefix);                       /* jobs */
 char *pa_key_ready(char out[PA_KEY_MAX], const char *prefix, const char *service); /* ready:S */
-char *pa_key_delayed(char out[PA_KEY_MAX], const char *prefix);                    /* delayed */
-char *pa_key_leasing(char out[PA_KEY_MAX], const char *prefix);                    /* leasing */
+/* ready:S:dead: how many entries of ready:S belong to cancelled tasks (cancel.lua) */
+char *pa_key_ready_dead(char out[PA_KEY_MAX], const char *prefix, const char *service);
+char *pa_key_delayed(char out[PA_KEY_MAX], const char *prefix); /* delayed */
+char *pa_key_leasing(char out[PA_KEY_MAX], const char *prefix); /* leasing */
 char *pa_key_worker_tasks(char out[PA_KEY_MAX], const char *prefix, const char *worker);
 char *pa_key_worker_status(char out[PA_KEY_MAX], const char *prefix, const char *worker);
 char *pa_key_workers(char out[PA_KEY_MAX], const char *prefix);   /* workers */

@@ -149,6 +149,12 @@ int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a)
         const char *argv[2] = {i == RETRY ? "ZCARD" : "LLEN", keys[i]};
         if (i != INFLIGHT) rc = pa_redis_append(c->r, 2, argv, NULL);
     }
+    /* a queue's entries of cancelled tasks are not waiting (cancel.lua counts them) */
+    char dead_keys[PA_NSERVICES][PA_KEY_MAX];
+    for (int i = 0; i < PA_NSERVICES && rc == 0; i++) {
+        const char *argv[2] = {"GET", pa_key_ready_dead(dead_keys[i], c->prefix, pa_services[i])};
+        rc = pa_redis_append(c->r, 2, argv, NULL);
+    }
     if (rc < 0) {
         ctl_unreachable(c);
         return CTL_ERR;
@@ -162,6 +168,13 @@ int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a)
             depth[i] = pa_jobs_leased_parse(r, &lo, err, sizeof err) == 0 ? lo.leased : 0;
         else depth[i] = ctl_rnum(r, 0);
         freeReplyObject(r);
+    }
+    for (int i = 0; i < PA_NSERVICES; i++) {
+        redisReply *r = ctl_check(c, pa_redis_get_reply(c->r));
+        if (!r) return CTL_ERR;
+        long long dead = ctl_rnum(r, 0);
+        freeReplyObject(r);
+        depth[i] = depth[i] > dead ? depth[i] - dead : 0;
     }
     static const char *const names[] = {"delayed", "inflight", "dead"};
     if (c->json) {

@@ -470,6 +470,15 @@ Test(prospectctl, queues_show_depths)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "pa:ready:mcp"), "%s", r.out);
     cr_assert(strstr(r.out, "pa:delayed"), "%s", r.out);
+
+    /* entries of cancelled tasks (cancel.lua counts them in ready:<service>:dead) are not
+     * waiting: the depth shown is of the tasks that wait */
+    redisReply *rep = pa_redis_cmd(rc, "SET pa:ready:mcp:dead 1");
+    freeReplyObject(rep);
+    q = ctl_json("queues", NULL);
+    cr_assert_eq(hr_jint(json_object_get(q, "ready"), "mcp", -1), 1, "%s", hr_jdump(q));
+    rep = pa_redis_cmd(rc, "DEL pa:ready:mcp:dead");
+    freeReplyObject(rep);
 }
 
 Test(prospectctl, dead_letters)
