@@ -16,6 +16,7 @@
  *                   HTTP_USER_AGENT; total timeout variables.fetch_timeout_ms, default 10000)
  *                   and succeeds with {status, bytes, body (the first 4 KiB)}; a 5xx, a timeout
  *                   or a failed connect is a transient failure, anything else a permanent one;
+ *   big:<n>         succeeds with a result padded to about n bytes (a result too large);
  *   status          sets the fields of the worker's status record named by the variables
  *                   "status.<field>" (value "-": removes it) with pa_worker_set_status; they are
  *                   published at the next heartbeat.
@@ -84,6 +85,16 @@ static char *result_of(tt_t *tt, const char *claim)
             json_object_set_new(r, "last_attempt", json_boolean(t->last_attempt));
         }
         if (claim) json_object_set_new(r, "claim", json_string(claim));
+    }
+    if (strncmp(tt->mode, "big:", 4) == 0) { /* a result of about that many bytes */
+        long n = atol(tt->mode + 4);
+        char *pad = malloc(n > 0 ? (size_t)n + 1 : 1);
+        if (pad) {
+            memset(pad, 'x', n > 0 ? (size_t)n : 0);
+            pad[n > 0 ? n : 0] = '\0';
+            json_object_set_new(r, "pad", json_string(pad));
+            free(pad);
+        }
     }
     char *s = json_dumps(r, JSON_COMPACT);
     json_decref(r);
