@@ -634,6 +634,29 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
     return got;
 }
 
+/* create.lua leased these tasks to w without saying via which gateway and to which instance:
+ * recorded here, in one round trip, before they are sent (reconcile.lua releases only tasks
+ * that name this gateway; a task handed but not sent when the worker says HELLO again is
+ * released by send_handed, its reservation being of the old connection). */
+static void mark_handed(gw_dispatch_t *d, const worker_t *w, const pa_jobs_leases_t *l)
+{
+    size_t sent = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        char key[PA_KEY_MAX];
+        const char *argv[] = {"HSET", pa_key_task(key, d->prefix, l->tasks[i].key),
+                              "via",  d->gateway_id,
+                              "inst", w->inst};
+        if (pa_redis_append(d->redis, 6, argv, NULL) < 0) break;
+        sent++;
+    }
+    if (!sent || pa_redis_flush(d->redis) < 0) return;
+    for (size_t i = 0; i < sent; i++) {
+        redisReply *r = pa_redis_get_reply(d->redis);
+        if (!r) break;
+        freeReplyObject(r);
+    }
+}
+
 /* Sends what request threads leased to reserved workers (gw_dispatch_hand_leases). */
 static void send_handed(gw_dispatch_t *d)
 {
@@ -646,6 +669,7 @@ static void send_handed(gw_dispatch_t *d)
         worker_t *w = &d->workers[h->res.slot];
         size_t n = h->leases.n;
         if (w->used && w->gen == h->res.gen) {
+            mark_handed(d, w, &h->leases);
             send_leased(d, w, &h->leases);
         } else {
             /* the worker left after its credit was taken: the tasks go back at once, their
