@@ -359,7 +359,7 @@ int pa_jobs_create_call(pa_redis_t *r, const pa_jobs_create_in_t *in, pa_jobs_cr
 
 void pa_jobs_dispatch_args(const pa_jobs_dispatch_in_t *in, pa_jobs_args_t *a)
 {
-    args_init(a, 9, 3);
+    args_init(a, 8, 3);
     /* ARGV as dispatch.lua reads it */
     arg(a, in->prefix);
     arg(a, in->service);
@@ -368,7 +368,6 @@ void pa_jobs_dispatch_args(const pa_jobs_dispatch_in_t *in, pa_jobs_args_t *a)
     arg_now(a, now_or(in->now_ms), 1);
     arg_ll(a, in->lease_ms);
     arg(a, in->via ? in->via : "");
-    arg(a, in->instance ? in->instance : "");
 }
 
 int pa_jobs_dispatch_call(pa_redis_t *r, const pa_jobs_dispatch_in_t *in, pa_jobs_leases_t *out,

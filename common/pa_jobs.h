@@ -157,8 +157,8 @@ typedef struct {
     const char *worker;
     uint64_t now_ms;
     long lease_ms;
-    const char *via;      /* the gateway's id, recorded on each task (reconcile.lua); NULL: "" */
-    const char *instance; /* the worker's instance (HELLO), recorded on each task; NULL: "" */
+    /* "<worker instance>@<gateway id>", recorded on each task (reconcile.lua); NULL: "" */
+    const char *via;
 } pa_jobs_dispatch_in_t;
 
 /* out: the leases (free with pa_jobs_leases_free). */
@@ -327,7 +327,7 @@ int pa_jobs_renew_parse(const redisReply *reply, size_t n, pa_jobs_renew_out_t *
 typedef struct {
     const char *prefix;
     const char *worker;
-    const char *via;      /* this gateway's id: only tasks it leased are released */
+    const char *via;      /* "<instance>@<gateway id>": only tasks leased so are released */
     const char *instance; /* the worker's instance: tasks of another instance are requeued */
     uint64_t now_ms;
     bool with_held;                  /* false: the worker sent no held list (nothing released) */

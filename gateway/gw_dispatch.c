@@ -51,6 +51,7 @@ typedef struct {
     uint64_t last_seen;
     uint64_t joined;     /* mono ms of its HELLO: the oldest idle slot is evicted first */
     char inst[33];       /* its HELLO's instance */
+    char via[200];       /* "<inst>@<gateway id>", recorded on the tasks leased to it */
     char peer[64];       /* who it is: its CURVE key (Z85), else its IP address */
     unsigned long taken; /* tasks sent to it: a slot that took none may be evicted */
     int suspect;         /* missed 3 heartbeats but alive in Redis: looked at again later */
@@ -370,9 +371,11 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
     long nheld = hs ? parse_held(hs, hlen, &hbuf, &refs) : -1;
     if (hs && nheld < 0)
         pa_warn("HELLO with a malformed held list; nothing released", PA_S("worker", id));
+    char via[sizeof w->via];
+    snprintf(via, sizeof via, "%s@%s", inst, d->gateway_id);
     pa_jobs_reconcile_in_t rin = {.prefix = d->prefix,
                                   .worker = id,
-                                  .via = d->gateway_id,
+                                  .via = via,
                                   .instance = inst,
                                   .with_held = nheld >= 0,
                                   .held = refs,
@@ -399,6 +402,7 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
     w->ident_len = ilen;
     snprintf(w->id, sizeof w->id, "%s", id);
     snprintf(w->inst, sizeof w->inst, "%s", inst);
+    memcpy(w->via, via, sizeof w->via);
     snprintf(w->peer, sizeof w->peer, "%s", peer);
     w->svc = si;
     w->capacity = cap > (unsigned)d->max_capacity ? (unsigned)d->max_capacity : cap;
@@ -444,7 +448,12 @@ static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
         return;
     }
     worker_t *w = find_worker(d, ident, ilen);
-    if (w && w->suspect) w->suspect = 0; /* it speaks again */
+    if (w && w->suspect && pa_msg_cmd(m) != PA_CMD_HELLO && pa_msg_cmd(m) != PA_CMD_BYE) {
+        /* it speaks again after it was given up here: it says HELLO anew (BYE "unknown" below),
+         * which gives it back its credit and reconciles what it holds */
+        slot_clear(d, w);
+        w = NULL;
+    }
     switch (pa_msg_cmd(m)) {
     case PA_CMD_HELLO: {
         /* who the peer is: its CURVE key (ZAP's User-Id) or, without CURVE, its address */
@@ -618,8 +627,7 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
                                 .n = n,
                                 .worker = w->id,
                                 .lease_ms = d->o.lease_ms,
-                                .via = d->gateway_id,
-                                .instance = w->inst};
+                                .via = w->via};
     pa_jobs_leases_t l;
     char err[256];
     if (pa_jobs_dispatch_call(d->redis, &in, &l, err, sizeof err) < 0) {
@@ -643,10 +651,8 @@ static void mark_handed(gw_dispatch_t *d, const worker_t *w, const pa_jobs_lease
     size_t sent = 0;
     for (size_t i = 0; i < l->n; i++) {
         char key[PA_KEY_MAX];
-        const char *argv[] = {"HSET", pa_key_task(key, d->prefix, l->tasks[i].key),
-                              "via",  d->gateway_id,
-                              "inst", w->inst};
-        if (pa_redis_append(d->redis, 6, argv, NULL) < 0) break;
+        const char *argv[] = {"HSET", pa_key_task(key, d->prefix, l->tasks[i].key), "via", w->via};
+        if (pa_redis_append(d->redis, 4, argv, NULL) < 0) break;
         sent++;
     }
     if (!sent || pa_redis_flush(d->redis) < 0) return;

@@ -9,8 +9,9 @@ local counted = ARGV[4] ~= '0'
 local only = ARGV[5] or ''
 local n = 0
 for _, tk in ipairs(redis.call('ZRANGE', k_worker_tasks(wid), 0, -1)) do
-  local t = redis.call('HMGET', k_task(tk), 'state', 'stage', 'attempt', 'worker', 'inst')
-  if t[1] == 'running' and t[4] == wid and (only == '' or not t[5] or t[5] == '' or t[5] == only) then
+  local t = redis.call('HMGET', k_task(tk), 'state', 'stage', 'attempt', 'worker', 'via')
+  if t[1] == 'running' and t[4] == wid and
+     (only == '' or not t[5] or t[5] == '' or string.sub(t[5], 1, #only) == only) then
     local job, tid = split_key(tk)
     requeue_running(tk, job, tid, t[2], tonumber(t[3]) or 1, wid, iso,
                     counted and ('worker '..wid..' lost') or '', counted)

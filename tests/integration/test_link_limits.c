@@ -20,10 +20,10 @@ Test(link_limits, a_result_too_large_fails_its_task_and_the_worker_stays)
     jf_worker_start(rd, "form", "form-big", jf_endpoint(g),
                     (const char *[]){"WORKER_CAPACITY=1", NULL});
     jf_wait_workers(g, "form", 1, 5000);
-    const char *jid = jf_run(
-        g, jf_body("[{\"url\":\"big.example\",\"variables\":{\"test\":\"big:600000\"}},"
-                   "{\"url\":\"small.example\",\"variables\":{\"test\":\"ok\"}}]",
-                   SUBMIT_ONLY));
+    const char *jid =
+        jf_run(g, jf_body("[{\"url\":\"big.example\",\"variables\":{\"test\":\"big:600000\"}},"
+                          "{\"url\":\"small.example\",\"variables\":{\"test\":\"ok\"}}]",
+                          SUBMIT_ONLY));
     json_t *job = jf_wait_status(g, jid, "completed", 10000);
     json_t *tasks = jf_tasks(g, jid, NULL);
     json_t *big = jf_task_by_target(tasks, "https://big.example/");
@@ -82,8 +82,8 @@ Test(link_limits, a_hello_flood_cannot_keep_real_workers_out)
     while (lp_log_lines(g, "worker joined", "form-real") == 0 && hr_now_ms() < deadline)
         hr_sleep_ms(50);
     cr_assert_eq(lp_log_lines(g, "worker joined", "form-real"), 1,
-                 "the real worker did not get a slot after %d flood HELLOs joined (%d held)", joined,
-                 held);
+                 "the real worker did not get a slot after %d flood HELLOs joined (%d held)",
+                 joined, held);
     const char *jid = jf_run(g, jf_body(jf_targets(3, "f", NULL), SUBMIT_ONLY));
     jf_wait_status(g, jid, "completed", 10000);
     cr_assert_leq(held, 256, "one peer address holds %d slots (%d HELLOs joined)", held, joined);
@@ -93,8 +93,8 @@ Test(link_limits, a_hello_flood_cannot_keep_real_workers_out)
 Test(link_limits, a_peer_holds_no_more_credit_than_the_capacity_clamp)
 {
     rd = hr_redis_start(NULL);
-    hr_gateway_t *g = hr_gateway_start(
-        rd, (const char *[]){"HEARTBEAT_MS=1000", "WORKER_MAX_CAPACITY=2", NULL});
+    hr_gateway_t *g =
+        hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=1000", "WORKER_MAX_CAPACITY=2", NULL});
     lp_peer_t *p = lp_connect(jf_endpoint(g), "form-greedy", "77777777777777777777777777777777");
     lp_hello(p, "form", 10000, "");
     lp_credit(p, 10000);
