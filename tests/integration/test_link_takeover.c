@@ -18,8 +18,9 @@ Test(link_takeover, hello_then_bye_naming_a_live_worker_do_not_run_its_task_twic
     jf_worker_start(rd, "form", "form-1", ep,
                     (const char *[]){"WORKER_CAPACITY=1", "TEST_WORKER_DELAY_MS=2500", NULL});
     jf_wait_workers(g, "form", 1, 5000);
-    /* mode count: the side effect (INCR pa:test:count:<job>) happens once per run of the task */
-    const char *jid = jf_run(g, jf_body(jf_targets(1, "once", "count"), SUBMIT_ONLY));
+    /* mode count_first: the side effect (INCR pa:test:count:<job>) happens at once, each time
+     * the task runs, as a form's POST would */
+    const char *jid = jf_run(g, jf_body(jf_targets(1, "once", "count_first"), SUBMIT_ONLY));
     json_t *held = jf_wait_held(rd, "form-1", 1, 5000);
     const char *key = json_string_value(json_array_get(held, 0));
     const char *lease = hr_fmt("%s", lp_task_field(rd, key, "lease"));
