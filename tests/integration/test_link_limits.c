@@ -42,12 +42,12 @@ Test(link_limits, a_hello_flood_cannot_keep_real_workers_out)
     rd = hr_redis_start(NULL);
     /* heartbeats of 5 s: the flood's slots stay 15 s (their peers never heartbeat) */
     hr_gateway_t *g = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=5000", NULL});
-    /* the flood comes from 127.0.0.2 (another local address), 1100 connections */
+    /* the flood comes from 127.0.0.2 (another local address), 1320 connections */
     const char *flood_ep = hr_fmt("tcp://127.0.0.2:0;127.0.0.1:%d", g->dispatch_port);
     void *ctx = zmq_ctx_new();
     cr_assert(ctx);
     zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, 4096);
-    enum { BATCH = 220, BATCHES = 5 };
+    enum { BATCH = 220, BATCHES = 6 };
     for (int b = 0; b < BATCHES; b++) {
         void *socks[BATCH];
         for (int i = 0; i < BATCH; i++) {
@@ -67,7 +67,7 @@ Test(link_limits, a_hello_flood_cannot_keep_real_workers_out)
             pa_proto_send(socks[i], NULL, 0, m);
             pa_msg_destroy(&m);
         }
-        hr_sleep_ms(600); /* delivered */
+        hr_sleep_ms(800); /* delivered */
         for (int i = 0; i < BATCH; i++) zmq_close(socks[i]);
     }
     zmq_ctx_term(ctx);
