@@ -438,9 +438,9 @@ void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const ch
     }
     w->ndone++;
     size_t rlen = result ? strlen(result) : 0;
+    char why[160]; /* outlives the branch: error points at it */
     if (rlen > PA_PROTO_MAX_RESULTS) {
         /* a result no TASK could carry to the next stage: the task fails, not the worker */
-        char why[160];
         snprintf(why, sizeof why, "result of %zu bytes exceeds the %d-byte limit", rlen,
                  PA_PROTO_MAX_RESULTS);
         pa_warn("result too large; the task fails", PA_S("task_id", t->key), PA_S("error", why));

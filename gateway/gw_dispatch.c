@@ -369,6 +369,7 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
     char *hbuf = NULL;
     pa_jobs_lease_ref_t *refs = NULL;
     long nheld = hs ? parse_held(hs, hlen, &hbuf, &refs) : -1;
+    if (nheld > (long)pa_msg_uint(m, PA_FIELD_HELLO_CAPACITY)) nheld = -1; /* more than it runs */
     if (hs && nheld < 0)
         pa_warn("HELLO with a malformed held list; nothing released", PA_S("worker", id));
     char via[sizeof w->via];
