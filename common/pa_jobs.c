@@ -27,6 +27,7 @@ SCRIPT(cancel)
 SCRIPT(requeue)
 SCRIPT(leased)
 SCRIPT(claim)
+SCRIPT(reconcile)
 
 const char *const pa_task_states[PA_NSTATES] = {"queued",  "running",    "succeeded",
                                                 "failed",  "retry_wait", "captcha_required",
@@ -358,7 +359,7 @@ int pa_jobs_create_call(pa_redis_t *r, const pa_jobs_create_in_t *in, pa_jobs_cr
 
 void pa_jobs_dispatch_args(const pa_jobs_dispatch_in_t *in, pa_jobs_args_t *a)
 {
-    args_init(a, 7, 3);
+    args_init(a, 8, 3);
     /* ARGV as dispatch.lua reads it */
     arg(a, in->prefix);
     arg(a, in->service);
@@ -366,6 +367,7 @@ void pa_jobs_dispatch_args(const pa_jobs_dispatch_in_t *in, pa_jobs_args_t *a)
     arg(a, in->worker);
     arg_now(a, now_or(in->now_ms), 1);
     arg_ll(a, in->lease_ms);
+    arg(a, in->via ? in->via : "");
 }
 
 int pa_jobs_dispatch_call(pa_redis_t *r, const pa_jobs_dispatch_in_t *in, pa_jobs_leases_t *out,
@@ -494,12 +496,13 @@ int pa_jobs_maintain_call(pa_redis_t *r, const pa_jobs_maintain_in_t *in,
 
 void pa_jobs_worker_lost_args(const pa_jobs_worker_lost_in_t *in, pa_jobs_args_t *a)
 {
-    args_init(a, 4, 0);
+    args_init(a, 5, 0);
     /* ARGV as worker_lost.lua reads it */
     arg(a, in->prefix);
     arg(a, in->worker);
     arg_now(a, now_or(in->now_ms), 0);
     arg(a, in->counted ? "1" : "0");
+    if (in->instance) arg(a, in->instance);
 }
 
 int pa_jobs_worker_lost_parse(const redisReply *rep, pa_jobs_worker_lost_out_t *out, char *err,
@@ -560,7 +563,7 @@ int pa_jobs_release_call(pa_redis_t *r, const pa_jobs_release_in_t *in, pa_jobs_
 
 void pa_jobs_renew_args(const pa_jobs_renew_in_t *in, pa_jobs_args_t *a)
 {
-    args_init(a, 3 + 3 * in->n, 1 + in->n);
+    args_init(a, 5 + 3 * in->n, 2 + in->n);
     /* ARGV as renew.lua reads it */
     arg(a, in->prefix);
     arg(a, in->worker);
@@ -569,6 +572,10 @@ void pa_jobs_renew_args(const pa_jobs_renew_in_t *in, pa_jobs_args_t *a)
         arg(a, in->tasks[i].key);
         arg(a, in->tasks[i].lease);
         arg_ull(a, in->tasks[i].until_ms);
+    }
+    if (in->instance && in->alive_ms > 0) {
+        arg(a, in->instance);
+        arg_ll(a, in->alive_ms);
     }
 }
 
@@ -603,6 +610,38 @@ int pa_jobs_renew_call(pa_redis_t *r, const pa_jobs_renew_in_t *in, pa_jobs_rene
     redisReply *rep = eval(r, &pa_jobs_renew, &a, err, errlen);
     if (!rep) return -1;
     int rc = pa_jobs_renew_parse(rep, in->n, out, err, errlen);
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* ---- reconcile ------------------------------------------------------------------------------ */
+
+int pa_jobs_reconcile_call(pa_redis_t *r, const pa_jobs_reconcile_in_t *in,
+                           pa_jobs_reconcile_out_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = in->with_held ? in->n : 0;
+    args_t a;
+    args_init(&a, 6 + 2 * n, 1);
+    /* ARGV as reconcile.lua reads it */
+    arg(&a, in->prefix);
+    arg(&a, in->worker);
+    arg(&a, in->via);
+    arg_now(&a, now_or(in->now_ms), 0);
+    arg(&a, in->instance);
+    arg_ll(&a, in->with_held ? (long long)n : -1);
+    for (size_t i = 0; i < n; i++) {
+        arg(&a, in->held[i].key);
+        arg(&a, in->held[i].lease);
+    }
+    redisReply *rep = eval(r, &pa_jobs_reconcile, &a, err, errlen);
+    if (!rep) return -1;
+    int rc = 0;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_INTEGER ||
+        rep->element[1]->type != REDIS_REPLY_INTEGER)
+        rc = fail(err, errlen, "unexpected answer from reconcile");
+    else out->released = rep->element[0]->integer, out->requeued = rep->element[1]->integer;
     freeReplyObject(rep);
     return rc;
 }

@@ -33,6 +33,7 @@ extern pa_script_t pa_jobs_cancel;      /* cancel a job */
 extern pa_script_t pa_jobs_requeue;     /* an operator retries a failed task */
 extern pa_script_t pa_jobs_leased;      /* how many tasks are leased (read-only) */
 extern pa_script_t pa_jobs_claim;       /* the atomic check before a side effect */
+extern pa_script_t pa_jobs_reconcile;   /* release what a reconnected worker does not hold */
 
 #define PA_NSTATES 9
 extern const char *const pa_task_states[PA_NSTATES];
@@ -156,6 +157,8 @@ typedef struct {
     const char *worker;
     uint64_t now_ms;
     long lease_ms;
+    /* "<worker instance>@<gateway id>", recorded on each task (reconcile.lua); NULL: "" */
+    const char *via;
 } pa_jobs_dispatch_in_t;
 
 /* out: the leases (free with pa_jobs_leases_free). */
@@ -247,7 +250,8 @@ typedef struct {
     const char *prefix;
     const char *worker;
     uint64_t now_ms;
-    bool counted; /* true: lost (the attempt counts); false: it said BYE */
+    bool counted;         /* true: lost (the attempt counts); false: it said BYE */
+    const char *instance; /* or NULL: only the tasks leased to this instance of the worker id */
 } pa_jobs_worker_lost_in_t;
 
 typedef struct {
@@ -297,6 +301,8 @@ typedef struct {
     const char *worker;
     const pa_jobs_renew_item_t *tasks;
     size_t n;
+    const char *instance; /* or NULL: with alive_ms, <prefix>worker:<id>:alive = instance */
+    long alive_ms;
 } pa_jobs_renew_in_t;
 
 typedef enum {
@@ -315,6 +321,27 @@ int pa_jobs_renew_call(pa_redis_t *r, const pa_jobs_renew_in_t *in, pa_jobs_rene
 void pa_jobs_renew_args(const pa_jobs_renew_in_t *in, pa_jobs_args_t *a);
 int pa_jobs_renew_parse(const redisReply *reply, size_t n, pa_jobs_renew_out_t *out, char *err,
                         size_t errlen);
+
+/* ---- reconcile: a reconnected worker's held list against its leases ------------------------ */
+
+typedef struct {
+    const char *prefix;
+    const char *worker;
+    const char *via;      /* "<instance>@<gateway id>": only tasks leased so are released */
+    const char *instance; /* the worker's instance: tasks of another instance are requeued */
+    uint64_t now_ms;
+    bool with_held;                  /* false: the worker sent no held list (nothing released) */
+    const pa_jobs_lease_ref_t *held; /* what the worker holds */
+    size_t n;
+} pa_jobs_reconcile_in_t;
+
+typedef struct {
+    long long released; /* leased via this gateway, not held: requeued, attempt not counted */
+    long long requeued; /* leased to another (gone) instance: requeued, attempt counted */
+} pa_jobs_reconcile_out_t;
+
+int pa_jobs_reconcile_call(pa_redis_t *r, const pa_jobs_reconcile_in_t *in,
+                           pa_jobs_reconcile_out_t *out, char *err, size_t errlen);
 
 /* ---- claim: the one atomic step before a side effect ---------------------------------------- */
 

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -57,6 +58,7 @@ typedef struct {
     int fd; /* ZMQ_FD, watched on the loop; -1 without a socket */
     uint64_t last_recv;
     unsigned returned; /* credits to send back */
+    int refused;       /* its HELLO was refused: silent until the reconnect 3 heartbeats on */
 } gwconn_t;
 
 typedef struct held {
@@ -102,6 +104,7 @@ typedef struct waiter {
 struct pa_worker {
     pa_worker_ops_t ops;
     char id[65];
+    char instance[33]; /* 128 random bits in hex, this process's: HELLO and the alive record */
     char *prefix;
     pa_redis_t *redis;
     pa_loop_t *loop;
@@ -297,9 +300,26 @@ static void hello(pa_worker_t *w, int i)
     pa_msg_set_str(m, PA_FIELD_HELLO_WORKER_ID, w->id);
     pa_msg_set_uint(m, PA_FIELD_HELLO_CAPACITY, w->capacity);
     pa_msg_set_str(m, PA_FIELD_HELLO_VERSION, PA_VERSION);
+    pa_msg_set_str(m, PA_FIELD_HELLO_INSTANCE, w->instance);
+    /* what it holds, so that the gateway releases at once what never reached it */
+    pa_buf_t b = PA_BUF_INIT;
+    for (held_t *h = w->head; h && b.len <= PA_PROTO_MAX_HELD; h = h->next) {
+        if (h->voided) continue;
+        pa_buf_puts(&b, h->t.key);
+        pa_buf_putc(&b, ' ');
+        pa_buf_puts(&b, h->t.lease);
+        pa_buf_putc(&b, '\n');
+    }
+    if (b.len <= PA_PROTO_MAX_HELD)
+        pa_msg_set_strn(m, PA_FIELD_HELLO_HELD, b.data ? b.data : "", b.len);
+    else
+        pa_warn("held list too long for HELLO; leases the gateway lost expire",
+                PA_I("held", w->nheld));
+    pa_buf_free(&b);
     send_msg(g, m);
     pa_msg_destroy(&m);
     g->returned = 0;
+    g->refused = 0;
     if (w->stopping) return;
     unsigned free_slots = w->capacity > w->nheld ? w->capacity - (unsigned)w->nheld : 0;
     unsigned share = free_slots / (unsigned)w->ngw + ((unsigned)i < free_slots % (unsigned)w->ngw);
@@ -332,7 +352,7 @@ static int connect_gw(pa_worker_t *w, int i)
     zsock_set_linger(g->sock, 0);
     zsock_set_sndhwm(g->sock, 100000);
     zsock_set_rcvhwm(g->sock, 100000);
-    zsock_set_maxmsgsize(g->sock, (int64_t)PA_PROTO_MAX_BODY + 1024);
+    zsock_set_maxmsgsize(g->sock, (int64_t)PA_PROTO_MAX_BODY); /* the decoder's bound */
     zsock_set_reconnect_ivl(g->sock, 100);
     zsock_set_reconnect_ivl_max(g->sock, 2000);
     if (w->curve_server_public) {
@@ -417,6 +437,17 @@ void pa_worker_done(pa_worker_t *w, pa_task_t *t, pa_outcome_t outcome, const ch
         return;
     }
     w->ndone++;
+    size_t rlen = result ? strlen(result) : 0;
+    char why[160]; /* outlives the branch: error points at it */
+    if (rlen > PA_PROTO_MAX_RESULTS) {
+        /* a result no TASK could carry to the next stage: the task fails, not the worker */
+        snprintf(why, sizeof why, "result of %zu bytes exceeds the %d-byte limit", rlen,
+                 PA_PROTO_MAX_RESULTS);
+        pa_warn("result too large; the task fails", PA_S("task_id", t->key), PA_S("error", why));
+        outcome = PA_OUT_FAILED;
+        result = NULL;
+        error = why;
+    }
     h->outcome = outcome_names[outcome];
     h->jout = (pa_jobs_outcome_t)outcome;
     h->result = result ? pa_strdup(result) : NULL;
@@ -584,11 +615,11 @@ static void check_leases(pa_worker_t *w)
     if (w->check_inflight) return;
     size_t n = 0;
     for (held_t *h = w->head; h; h = h->next) n += !h->done && !h->voided;
-    if (!n) return;
+    /* made with no task too: it also says that this instance is alive (liveness is global) */
     check_t *c = pa_calloc(1, sizeof *c);
-    c->list = pa_malloc(n * sizeof *c->list);
-    c->until = pa_calloc(n, sizeof *c->until);
-    pa_jobs_renew_item_t *items = pa_malloc(n * sizeof *items);
+    c->list = pa_malloc((n ? n : 1) * sizeof *c->list);
+    c->until = pa_calloc(n ? n : 1, sizeof *c->until);
+    pa_jobs_renew_item_t *items = pa_malloc((n ? n : 1) * sizeof *items);
     uint64_t now = pa_wall_ms();
     size_t k = 0;
     for (held_t *h = w->head; h && k < n; h = h->next) {
@@ -600,7 +631,12 @@ static void check_leases(pa_worker_t *w)
         k++;
     }
     c->n = k;
-    pa_jobs_renew_in_t in = {.prefix = w->prefix, .worker = w->id, .tasks = items, .n = k};
+    pa_jobs_renew_in_t in = {.prefix = w->prefix,
+                             .worker = w->id,
+                             .tasks = items,
+                             .n = k,
+                             .instance = w->instance,
+                             .alive_ms = 3L * w->hb_ms};
     pa_jobs_args_t a;
     pa_jobs_renew_args(&in, &a);
     w->check_inflight = 1;
@@ -617,7 +653,7 @@ static void check_leases(pa_worker_t *w)
  * renewed well before it runs out. */
 static uint64_t check_every(const pa_worker_t *w)
 {
-    uint64_t every = CHECK_EVERY_MS;
+    uint64_t every = CHECK_EVERY_MS < (uint64_t)w->hb_ms ? CHECK_EVERY_MS : (uint64_t)w->hb_ms;
     for (const held_t *h = w->head; h; h = h->next)
         if (!h->done && h->lease_ms / 4 < every) every = h->lease_ms / 4;
     return every < 20 ? 20 : every;
@@ -827,7 +863,17 @@ static void handle(pa_worker_t *w, int gi, pa_msg_t **mp)
     switch (pa_msg_cmd(m)) {
     case PA_CMD_TASK: on_task(w, gi, mp); break;
     case PA_CMD_CANCEL: on_cancel_msg(w, m); break;
-    case PA_CMD_BYE: /* the gateway does not know us (it restarted) or is leaving */
+    case PA_CMD_BYE:
+        if (pa_msg_has(m, PA_FIELD_BYE_REASON)) {
+            /* our HELLO was refused: say it again only after the reconnect 3 heartbeats on */
+            pa_warn("the gateway refused us; trying again later",
+                    PA_S("gateway", w->gws[gi].endpoint),
+                    PA_S("reason", pa_msg_str(m, PA_FIELD_BYE_REASON, NULL)));
+            w->gws[gi].refused = 1;
+            break;
+        }
+        if (w->gws[gi].refused) break; /* silent until the reconnect */
+        /* the gateway does not know us (it restarted) or is leaving */
         pa_info("gateway asked us to join again", PA_S("gateway", w->gws[gi].endpoint));
         hello(w, gi);
         break;
@@ -899,7 +945,7 @@ static void on_heartbeat(pa_loop_t *l, pa_timer_t *t, void *ud)
         if (!w->gws[i].raw || now - w->gws[i].last_recv > 3u * (uint64_t)w->hb_ms) {
             pa_warn("gateway silent; reconnecting", PA_S("gateway", w->gws[i].endpoint));
             connect_gw(w, i);
-        } else {
+        } else if (!w->gws[i].refused) {
             send_msg(&w->gws[i], hb);
         }
     }
@@ -1224,6 +1270,12 @@ pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen)
     }
     raise_nofile();
     w->seed = (unsigned)(pa_mono_us() ^ (uint64_t)getpid());
+    unsigned char rnd[16];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        snprintf(err, errlen, "getrandom: %s", strerror(errno));
+        goto fail;
+    }
+    for (size_t i = 0; i < sizeof rnd; i++) snprintf(w->instance + 2 * i, 3, "%02x", rnd[i]);
     return w;
 fail:
     pa_worker_destroy(&w);

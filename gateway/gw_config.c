@@ -90,6 +90,23 @@ static int read_max_attempts(gw_config_t *c, char *err, size_t errlen)
     return 0;
 }
 
+/* 1 when a ZeroMQ endpoint stays on this host: tcp:// on 127.x or [::1] (or localhost),
+ * ipc://, inproc://. */
+static int dispatch_local(const char *ep)
+{
+    if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9)) return 1;
+    if (strncmp(ep, "tcp://", 6) != 0) return 0;
+    const char *h = ep + 6;
+    if (!strncmp(h, "[::1]:", 6) || !strncmp(h, "localhost:", 10)) return 1;
+    char host[64];
+    size_t n = strcspn(h, ":");
+    if (n == 0 || n >= sizeof host || h[n] != ':') return 0;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    struct in_addr a;
+    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 /* The job engine's settings (dispatcher, leases, limits, retries, rates). */
 static int load_engine(gw_config_t *c, char *err, size_t errlen)
 {
@@ -121,7 +138,27 @@ static int load_engine(gw_config_t *c, char *err, size_t errlen)
     }
     c->curve_secret = cs ? pa_strdup(cs) : NULL;
     const char *cd = pa_env_str("CURVE_CLIENTS_DIR", NULL);
-    c->curve_clients_dir = cd ? pa_strdup(cd) : NULL;
+    c->curve_clients_dir = cd && *cd ? pa_strdup(cd) : NULL;
+    /* the worker link: CURVE, with an allow-list of client keys, beyond this host */
+    if (c->dispatch_bind[0] && !c->curve_secret && !dispatch_local(c->dispatch_bind)) {
+        snprintf(err, errlen,
+                 "DISPATCH_BIND=%.100s without CURVE: refusing to let any host that reaches the "
+                 "port join as a worker; set CURVE_SERVER_SECRET and CURVE_CLIENTS_DIR, or bind "
+                 "tcp://127.0.0.1:<port>",
+                 c->dispatch_bind);
+        return -1;
+    }
+    if (c->curve_secret && !c->curve_clients_dir) {
+        snprintf(err, errlen,
+                 "CURVE_CLIENTS_DIR: required with CURVE_SERVER_SECRET (a directory "
+                 "of allowed client certificates; there is no allow-any)");
+        return -1;
+    }
+    if (c->curve_clients_dir && access(c->curve_clients_dir, R_OK | X_OK) != 0) {
+        snprintf(err, errlen, "CURVE_CLIENTS_DIR=%.200s: not a readable directory",
+                 c->curve_clients_dir);
+        return -1;
+    }
     if (pa_env_bool("ALLOW_PRIVATE_TARGETS", 0, &c->allow_private_targets, err, errlen) < 0)
         return -1;
     if (c->allow_private_targets)

@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "pa_config.h"
 #include "pa_jobs.h"
 #include "pa_keys.h"
 #include "pa_log.h"
@@ -48,6 +49,13 @@ typedef struct {
     unsigned capacity;
     atomic_uint credit;
     uint64_t last_seen;
+    uint64_t joined;     /* mono ms of its HELLO: the oldest idle slot is evicted first */
+    char inst[33];       /* its HELLO's instance */
+    char via[200];       /* "<inst>@<gateway id>", recorded on the tasks leased to it */
+    char peer[64];       /* who it is: its CURVE key (Z85), else its IP address */
+    unsigned long taken; /* tasks sent to it: a slot that took none may be evicted */
+    int suspect;         /* missed 3 heartbeats but alive in Redis: looked at again later */
+    uint64_t recheck_at; /* mono ms */
 } worker_t;
 
 /* Tasks a request thread leased to a reserved worker, to be sent by the dispatcher thread. */
@@ -84,6 +92,8 @@ struct gw_dispatch {
     pthread_t thread;
     atomic_ullong dispatched, dropped, lost;
     atomic_int nworkers;
+    long peer_slots;   /* WORKER_SLOTS_PER_PEER */
+    long max_capacity; /* WORKER_MAX_CAPACITY: a HELLO's capacity is clamped to it */
 };
 
 static int svc_index(const char *s)
@@ -131,7 +141,8 @@ static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost
 {
     /* A worker that says BYE has released its tasks, but tasks leased to it while its BYE was
      * on the way are still its: they go back too, without counting an attempt. */
-    pa_jobs_worker_lost_in_t in = {.prefix = d->prefix, .worker = w->id, .counted = lost};
+    pa_jobs_worker_lost_in_t in = {
+        .prefix = d->prefix, .worker = w->id, .counted = lost, .instance = w->inst};
     pa_jobs_worker_lost_out_t out;
     char err[256];
     long long n =
@@ -152,32 +163,237 @@ static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost
     slot_clear(d, w);
 }
 
-static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, const pa_msg_t *m)
+/* <prefix>worker:<id>:<what> */
+static const char *worker_key(const gw_dispatch_t *d, const char *id, const char *what,
+                              char out[PA_KEY_MAX])
+{
+    snprintf(out, PA_KEY_MAX, "%sworker:%s:%s", d->prefix, id, what);
+    return out;
+}
+
+/* The instance <prefix>worker:<id>:alive names (written by the worker's lease check), with its
+ * time to live in *pttl; "" when there is none (or Redis did not answer: -1). */
+static int alive_instance(gw_dispatch_t *d, const char *id, char out[33], long long *pttl)
+{
+    char key[PA_KEY_MAX];
+    worker_key(d, id, "alive", key);
+    out[0] = '\0';
+    redisReply *r = pa_redis_cmd(d->redis, "GET %s", key);
+    if (!r) return -1;
+    if (r->type == REDIS_REPLY_STRING) snprintf(out, 33, "%s", r->str);
+    freeReplyObject(r);
+    if (pttl) {
+        *pttl = 0;
+        r = pa_redis_cmd(d->redis, "PTTL %s", key);
+        if (r && r->type == REDIS_REPLY_INTEGER) *pttl = r->integer;
+        if (r) freeReplyObject(r);
+    }
+    return 0;
+}
+
+/* Says no to a HELLO: the peer hears why (BYE with a reason; the worker waits 3 heartbeats
+ * before it says HELLO again) and the log says who. */
+static void refuse(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, const char *id,
+                   const char *peer, const char *why)
+{
+    pa_warn("HELLO refused", PA_S("worker", id), PA_S("peer", peer), PA_S("reason", why));
+    pa_msg_t *bye = pa_msg_new(PA_CMD_BYE);
+    pa_msg_set_str(bye, PA_FIELD_BYE_WORKER_ID, id);
+    pa_msg_set_str(bye, PA_FIELD_BYE_REASON, why);
+    send_to(d, ident, ilen, bye);
+    pa_msg_destroy(&bye);
+}
+
+/* A worker that missed 3 heartbeats here, or that a TASK could not reach. When its instance is
+ * alive in Redis (its lease check renews <prefix>worker:<id>:alive, whichever gateway it talks
+ * to) it is not lost: it is looked at again once that record would have expired, and forgotten
+ * if it is still alive then (its leases run on; its next HELLO reconciles them). Otherwise its
+ * tasks go back at once, the attempt counted. */
+static void worker_gone(gw_dispatch_t *d, worker_t *w, const char *why)
+{
+    char alive[33];
+    long long pttl = 0;
+    int rc = alive_instance(d, w->id, alive, &pttl);
+    if (rc == 0 && alive[0] && strcmp(alive, w->inst) == 0) {
+        if (w->suspect) {
+            pa_info("worker silent here but alive in Redis; forgotten here, its leases run on",
+                    PA_S("worker", w->id), PA_S("reason", why));
+            slot_clear(d, w);
+            return;
+        }
+        w->suspect = 1;
+        atomic_store(&w->credit, 0);
+        w->recheck_at = pa_mono_ms() + (uint64_t)(pttl > 0 ? pttl : 0) + 50;
+        pa_info("worker silent here but alive in Redis; looked at again later",
+                PA_S("worker", w->id), PA_S("reason", why), PA_I("recheck_ms", pttl + 50));
+        return;
+    }
+    drop_worker(d, w, why, 1);
+}
+
+/* A slot for a new connection of peer: a free one, unless the peer holds its share already
+ * (WORKER_SLOTS_PER_PEER) or the table is full; then the oldest slot (of that peer, or of anyone
+ * when the table is full) that never took a task is taken over. NULL: none. */
+static worker_t *slot_for(gw_dispatch_t *d, const char *peer)
+{
+    long mine = 0;
+    worker_t *free_slot = NULL, *old_mine = NULL, *old_any = NULL;
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        worker_t *o = &d->workers[i];
+        if (!o->used) {
+            if (!free_slot) free_slot = o;
+            continue;
+        }
+        int same = strcmp(o->peer, peer) == 0;
+        mine += same;
+        if (o->taken) continue;
+        if (same && (!old_mine || o->joined < old_mine->joined)) old_mine = o;
+        if (!old_any || o->joined < old_any->joined) old_any = o;
+    }
+    worker_t *victim = mine >= d->peer_slots ? old_mine : free_slot ? NULL : old_any;
+    if (mine >= d->peer_slots && !victim) return NULL;
+    if (!victim && free_slot) {
+        atomic_fetch_add(&d->nworkers, 1);
+        return free_slot;
+    }
+    if (!victim) return NULL;
+    pa_warn("worker slot taken over: it never took a task", PA_S("worker", victim->id),
+            PA_S("peer", victim->peer), PA_S("by", peer));
+    pthread_mutex_lock(&d->wlock);
+    memset(victim, 0, sizeof *victim);
+    atomic_store(&victim->credit, 0);
+    pthread_mutex_unlock(&d->wlock);
+    return victim;
+}
+
+/* The held list of a HELLO ("<key> <lease>\n" lines): refs point into a copy (*buf, freed by
+ * the caller). Returns the count, or -1 when a line is malformed. */
+static long parse_held(const char *s, size_t len, char **buf, pa_jobs_lease_ref_t **refs)
+{
+    *buf = pa_strndup(s, len);
+    *refs = NULL;
+    size_t n = 0, cap = 0;
+    for (char *p = *buf; *p;) {
+        char *nl = strchr(p, '\n');
+        if (!nl) goto bad;
+        *nl = '\0';
+        char *sp = strchr(p, ' ');
+        if (!sp || sp == p || !sp[1] || strchr(sp + 1, ' ')) goto bad;
+        *sp = '\0';
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *refs = pa_realloc(*refs, cap * sizeof **refs);
+        }
+        (*refs)[n++] = (pa_jobs_lease_ref_t){p, sp + 1};
+        p = nl + 1;
+    }
+    return (long)n;
+bad:
+    free(*refs);
+    *refs = NULL;
+    return -1;
+}
+
+static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, const pa_msg_t *m,
+                     const char *peer)
 {
     const char *svc = pa_msg_str(m, PA_FIELD_HELLO_SERVICE, NULL);
     const char *id = pa_msg_str(m, PA_FIELD_HELLO_WORKER_ID, NULL);
+    const char *inst = pa_msg_str(m, PA_FIELD_HELLO_INSTANCE, NULL);
     int si = svc_index(svc);
     if (si < 0) {
         pa_warn("HELLO from a worker of an unknown service; ignored", PA_S("service", svc),
                 PA_S("worker", id));
         return;
     }
+    if (strpbrk(id, " :\t\r\n")) {
+        refuse(d, ident, ilen, id, peer, "worker id with a blank or ':'");
+        return;
+    }
+    char key[PA_KEY_MAX];
+    if (d->auth) {
+        /* the id belongs to the first CURVE key that said HELLO with it, on every gateway */
+        worker_key(d, id, "key", key);
+        redisReply *r = pa_redis_cmd(d->redis, "SET %s %s NX", key, peer);
+        int taken = r && r->type == REDIS_REPLY_NIL;
+        if (r) freeReplyObject(r);
+        if (!r) return; /* Redis away: the worker says HELLO again */
+        if (taken) {
+            r = pa_redis_cmd(d->redis, "GET %s", key);
+            int other = !r || r->type != REDIS_REPLY_STRING || strcmp(r->str, peer) != 0;
+            if (r) freeReplyObject(r);
+            if (other) {
+                refuse(d, ident, ilen, id, peer, "worker id bound to another CURVE key");
+                return;
+            }
+        }
+    }
     worker_t *w = find_worker(d, ident, ilen);
-    /* The same worker id on a new connection: the old connection is gone. Its leases stay
-     * with the worker id, so nothing is requeued; the worker still holds those tasks. */
-    for (int i = 0; i < MAX_WORKERS && !w; i++) {
+    if (w && (strcmp(w->id, id) != 0 || strcmp(w->inst, inst) != 0)) {
+        refuse(d, ident, ilen, id, peer, "this connection said HELLO as another worker");
+        return;
+    }
+    uint64_t now = pa_mono_ms();
+    for (int i = 0; i < MAX_WORKERS; i++) {
         worker_t *o = &d->workers[i];
-        if (o->used && strcmp(o->id, id) == 0) slot_clear(d, o);
+        if (!o->used || o == w || strcmp(o->id, id) != 0) continue;
+        if (strcmp(o->inst, inst) == 0) {
+            /* the same process on a new connection (it reconnected): the new one takes the
+             * slot; its tasks are reconciled below, nothing else is released */
+            slot_clear(d, o);
+        } else if (!o->suspect && now - o->last_seen <= 3u * (uint64_t)d->o.heartbeat_ms) {
+            refuse(d, ident, ilen, id, peer, "worker id held by another live instance");
+            return;
+        } else {
+            slot_clear(d, o); /* that instance is gone: reconcile requeues its tasks */
+        }
+    }
+    char alive[33];
+    if (alive_instance(d, id, alive, NULL) < 0) return; /* Redis away: it says HELLO again */
+    if (alive[0] && strcmp(alive, inst) != 0) {
+        refuse(d, ident, ilen, id, peer, "worker id held by another live instance");
+        return;
     }
     if (!w) {
-        for (int i = 0; i < MAX_WORKERS && !w; i++)
-            if (!d->workers[i].used) w = &d->workers[i];
+        w = slot_for(d, peer);
         if (!w) {
-            pa_error("too many workers; HELLO ignored", PA_S("worker", id));
+            refuse(d, ident, ilen, id, peer, "too many worker slots for this peer");
             return;
         }
-        atomic_fetch_add(&d->nworkers, 1);
     }
+    /* before any credit: what the worker does not hold goes back (uncounted), and what another
+     * instance of the id held (it is gone) goes back counted */
+    size_t hlen = 0;
+    const char *hs =
+        pa_msg_has(m, PA_FIELD_HELLO_HELD) ? pa_msg_str(m, PA_FIELD_HELLO_HELD, &hlen) : NULL;
+    char *hbuf = NULL;
+    pa_jobs_lease_ref_t *refs = NULL;
+    long nheld = hs ? parse_held(hs, hlen, &hbuf, &refs) : -1;
+    if (nheld > (long)pa_msg_uint(m, PA_FIELD_HELLO_CAPACITY)) nheld = -1; /* more than it runs */
+    if (hs && nheld < 0)
+        pa_warn("HELLO with a malformed held list; nothing released", PA_S("worker", id));
+    char via[sizeof w->via];
+    snprintf(via, sizeof via, "%s@%s", inst, d->gateway_id);
+    pa_jobs_reconcile_in_t rin = {.prefix = d->prefix,
+                                  .worker = id,
+                                  .via = via,
+                                  .instance = inst,
+                                  .with_held = nheld >= 0,
+                                  .held = refs,
+                                  .n = nheld > 0 ? (size_t)nheld : 0};
+    pa_jobs_reconcile_out_t rout;
+    char err[256];
+    if (pa_jobs_reconcile_call(d->redis, &rin, &rout, err, sizeof err) < 0) {
+        pa_warn("reconcile failed; leases the worker does not hold expire", PA_S("worker", id),
+                PA_S("error", err));
+    } else if (rout.released || rout.requeued) {
+        pa_info("worker reconciled", PA_S("worker", id), PA_I("released", rout.released),
+                PA_I("requeued", rout.requeued));
+        for (int i = 0; i < NSVC; i++) d->dirty[i] = 1;
+    }
+    free(refs);
+    free(hbuf);
+    unsigned cap = (unsigned)pa_msg_uint(m, PA_FIELD_HELLO_CAPACITY);
     pthread_mutex_lock(&d->wlock);
     memset(w, 0, sizeof *w);
     atomic_store(&w->credit, 0);
@@ -186,12 +402,15 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
     memcpy(w->ident, ident, ilen);
     w->ident_len = ilen;
     snprintf(w->id, sizeof w->id, "%s", id);
+    snprintf(w->inst, sizeof w->inst, "%s", inst);
+    memcpy(w->via, via, sizeof w->via);
+    snprintf(w->peer, sizeof w->peer, "%s", peer);
     w->svc = si;
-    w->capacity = (unsigned)pa_msg_uint(m, PA_FIELD_HELLO_CAPACITY);
-    w->last_seen = pa_mono_ms();
+    w->capacity = cap > (unsigned)d->max_capacity ? (unsigned)d->max_capacity : cap;
+    w->last_seen = w->joined = now;
     pthread_mutex_unlock(&d->wlock);
     pa_info("worker joined", PA_S("worker", w->id), PA_S("service", svc),
-            PA_I("capacity", w->capacity),
+            PA_I("capacity", w->capacity), PA_S("peer", peer),
             PA_S("version", pa_msg_str(m, PA_FIELD_HELLO_VERSION, NULL)));
 }
 
@@ -230,8 +449,24 @@ static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
         return;
     }
     worker_t *w = find_worker(d, ident, ilen);
+    if (w && w->suspect && pa_msg_cmd(m) != PA_CMD_HELLO && pa_msg_cmd(m) != PA_CMD_BYE) {
+        /* it speaks again after it was given up here: it says HELLO anew (BYE "unknown" below),
+         * which gives it back its credit and reconciles what it holds */
+        slot_clear(d, w);
+        w = NULL;
+    }
     switch (pa_msg_cmd(m)) {
-    case PA_CMD_HELLO: on_hello(d, ident, ilen, m); break;
+    case PA_CMD_HELLO: {
+        /* who the peer is: its CURVE key (ZAP's User-Id) or, without CURVE, its address */
+        const char *uid = d->auth ? zmq_msg_gets(&f[2], "User-Id") : NULL;
+        const char *addr = zmq_msg_gets(&f[2], "Peer-Address");
+        if (d->auth && (!uid || !*uid)) {
+            pa_warn("HELLO without an authenticated key; ignored", PA_S("peer", peer));
+            break;
+        }
+        on_hello(d, ident, ilen, m, uid ? uid : addr && *addr ? addr : "local");
+        break;
+    }
     case PA_CMD_CREDIT:
         if (w) {
             unsigned add = (unsigned)pa_msg_uint(m, PA_FIELD_CREDIT_N), c, n;
@@ -246,7 +481,15 @@ static void handle(gw_dispatch_t *d, zmq_msg_t *f, int nframes)
         break;
     case PA_CMD_HEARTBEAT: break;
     case PA_CMD_BYE:
-        if (w) drop_worker(d, w, "bye", 0);
+        /* only the connection that said HELLO for that id may take it away */
+        if (w && strcmp(w->id, pa_msg_str(m, PA_FIELD_BYE_WORKER_ID, NULL)) == 0) {
+            drop_worker(d, w, "bye", 0);
+        } else {
+            atomic_fetch_add(&d->dropped, 1);
+            pa_warn("BYE not from the connection that said HELLO for that worker; ignored",
+                    PA_S("peer", peer),
+                    PA_S("worker", pa_msg_str(m, PA_FIELD_BYE_WORKER_ID, NULL)));
+        }
         w = NULL;
         break;
     default:
@@ -347,12 +590,26 @@ static int send_leased(gw_dispatch_t *d, worker_t *w, pa_jobs_leases_t *l)
         int rc = send_to(d, w->ident, w->ident_len, m);
         pa_msg_destroy(&m);
         if (rc < 0) {
-            /* The worker is gone (or not reading): its leases, this one included, go back. */
+            /* The connection is gone: this task and the rest of the batch never reached it, so
+             * they go back at once, uncounted. What it got before follows worker_gone. */
+            size_t k = l->n - i;
+            pa_jobs_lease_ref_t *refs = pa_malloc(k * sizeof *refs);
+            for (size_t j = 0; j < k; j++)
+                refs[j] = (pa_jobs_lease_ref_t){l->tasks[i + j].key, l->tasks[i + j].lease};
+            pa_jobs_release_in_t in = {.prefix = d->prefix, .worker = w->id, .tasks = refs, .n = k};
+            pa_jobs_release_out_t out;
+            char err[256];
+            if (pa_jobs_release_call(d->redis, &in, &out, err, sizeof err) < 0)
+                pa_warn("tasks that could not be sent could not be given back; their leases expire",
+                        PA_S("worker", w->id), PA_I("tasks", k), PA_S("error", err));
+            free(refs);
             pa_jobs_leases_free(l);
             atomic_fetch_add(&d->dispatched, (unsigned long long)got);
-            drop_worker(d, w, "unreachable", 1);
+            for (int s = 0; s < NSVC; s++) d->dirty[s] = 1;
+            worker_gone(d, w, "unreachable");
             return -1;
         }
+        w->taken++;
         got++;
     }
     pa_jobs_leases_free(l);
@@ -370,7 +627,8 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
                                 .service = services[w->svc],
                                 .n = n,
                                 .worker = w->id,
-                                .lease_ms = d->o.lease_ms};
+                                .lease_ms = d->o.lease_ms,
+                                .via = w->via};
     pa_jobs_leases_t l;
     char err[256];
     if (pa_jobs_dispatch_call(d->redis, &in, &l, err, sizeof err) < 0) {
@@ -380,9 +638,30 @@ static int dispatch_to(gw_dispatch_t *d, worker_t *w)
     }
     unsigned leased = (unsigned)l.n;
     int got = send_leased(d, w, &l);
-    if (got < 0) return (int)leased; /* the worker was dropped: its credit is gone with it */
+    if (got < 0) return (int)leased; /* the worker is gone or suspect: no credit left */
     atomic_fetch_add(&w->credit, n - leased);
     return got;
+}
+
+/* create.lua leased these tasks to w without saying via which gateway and to which instance:
+ * recorded here, in one round trip, before they are sent (reconcile.lua releases only tasks
+ * that name this gateway; a task handed but not sent when the worker says HELLO again is
+ * released by send_handed, its reservation being of the old connection). */
+static void mark_handed(gw_dispatch_t *d, const worker_t *w, const pa_jobs_leases_t *l)
+{
+    size_t sent = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        char key[PA_KEY_MAX];
+        const char *argv[] = {"HSET", pa_key_task(key, d->prefix, l->tasks[i].key), "via", w->via};
+        if (pa_redis_append(d->redis, 4, argv, NULL) < 0) break;
+        sent++;
+    }
+    if (!sent || pa_redis_flush(d->redis) < 0) return;
+    for (size_t i = 0; i < sent; i++) {
+        redisReply *r = pa_redis_get_reply(d->redis);
+        if (!r) break;
+        freeReplyObject(r);
+    }
 }
 
 /* Sends what request threads leased to reserved workers (gw_dispatch_hand_leases). */
@@ -397,6 +676,7 @@ static void send_handed(gw_dispatch_t *d)
         worker_t *w = &d->workers[h->res.slot];
         size_t n = h->leases.n;
         if (w->used && w->gen == h->res.gen) {
+            mark_handed(d, w, &h->leases);
             send_leased(d, w, &h->leases);
         } else {
             /* the worker left after its credit was taken: the tasks go back at once, their
@@ -476,8 +756,12 @@ static void heartbeat_round(gw_dispatch_t *d)
     for (int i = 0; i < MAX_WORKERS; i++) {
         worker_t *w = &d->workers[i];
         if (!w->used) continue;
+        if (w->suspect) {
+            if (now >= w->recheck_at) worker_gone(d, w, "missed 3 heartbeats");
+            continue;
+        }
         if (now - w->last_seen > 3u * (uint64_t)d->o.heartbeat_ms) {
-            drop_worker(d, w, "missed 3 heartbeats", 1);
+            worker_gone(d, w, "missed 3 heartbeats");
             continue;
         }
         send_to(d, w->ident, w->ident_len, hb);
@@ -569,6 +853,10 @@ gw_dispatch_t *gw_dispatch_new(const gw_dispatch_opts_t *o, char *err, size_t er
     d->gateway_id = pa_strdup(o->gateway_id);
     d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&d->wlock, NULL);
+    if (pa_env_long("WORKER_SLOTS_PER_PEER", 256, 1, MAX_WORKERS, &d->peer_slots, err, errlen) <
+            0 ||
+        pa_env_long("WORKER_MAX_CAPACITY", 1024, 1, 10000, &d->max_capacity, err, errlen) < 0)
+        goto fail;
     d->redis = pa_redis_new(o->redis_url, o->redis_timeout_ms, err, errlen);
     if (!d->redis || d->wake_fd < 0) goto fail;
     zsys_handler_set(NULL); /* the gateway handles signals itself */
@@ -581,24 +869,28 @@ gw_dispatch_t *gw_dispatch_new(const gw_dispatch_opts_t *o, char *err, size_t er
     zsock_set_router_mandatory(d->router, 1);
     zsock_set_sndhwm(d->router, 100000);
     zsock_set_rcvhwm(d->router, 100000);
-    /* bodies over PA_PROTO_MAX_BODY are refused (logged, counted) by the decoder; libzmq only
-     * cuts off a peer whose message would exceed 16 MiB, before it is held in memory */
-    zsock_set_maxmsgsize(d->router, (int64_t)16 << 20);
+    /* the decoder's bound: libzmq cuts off a peer whose frame is larger before it is held */
+    zsock_set_maxmsgsize(d->router, (int64_t)PA_PROTO_MAX_BODY);
     if (o->curve_secret) {
         char pub[41];
         if (strlen(o->curve_secret) != 40 || zmq_curve_public(pub, o->curve_secret) != 0) {
             snprintf(err, errlen, "CURVE_SERVER_SECRET: expected a 40-character Z85 secret key");
             goto fail;
         }
+        if (!o->curve_clients_dir || !*o->curve_clients_dir) {
+            snprintf(err, errlen,
+                     "CURVE_CLIENTS_DIR: required with CURVE_SERVER_SECRET (the "
+                     "directory of allowed client certificates)");
+            goto fail;
+        }
         d->auth = zactor_new(zauth, NULL);
-        zstr_sendx(d->auth, "CURVE", o->curve_clients_dir ? o->curve_clients_dir : CURVE_ALLOW_ANY,
-                   NULL);
+        zstr_sendx(d->auth, "CURVE", o->curve_clients_dir, NULL);
         zsock_wait(d->auth);
         zsock_set_zap_domain(d->router, "prospect");
         zsock_set_curve_server(d->router, 1);
         zsock_set_curve_secretkey(d->router, o->curve_secret);
         pa_info("dispatcher uses CURVE", PA_S("public_key", pub),
-                PA_S("clients", o->curve_clients_dir ? o->curve_clients_dir : "any"));
+                PA_S("clients", o->curve_clients_dir));
     }
     if (zsock_bind(d->router, "%s", o->bind) < 0) {
         snprintf(err, errlen, "DISPATCH_BIND: cannot bind %s: %s", o->bind,

@@ -11,7 +11,7 @@
  * (a map with string keys). docs/protocol.md describes the wire format; keep it in step. */
 #define PA_PROTO_MAGIC0 'P'
 #define PA_PROTO_MAGIC1 'A'
-#define PA_PROTO_VERSION 3
+#define PA_PROTO_VERSION 4
 #define PA_PROTO_HEADER_LEN 4
 /* Largest body frame accepted or produced: a TASK's 1 MiB of documents (input, context, results)
  * plus room for its other fields. */
@@ -39,6 +39,8 @@
 #define PA_PROTO_MAX_INPUT (256 * 1024)
 #define PA_PROTO_MAX_CONTEXT (256 * 1024)
 #define PA_PROTO_MAX_RESULTS (512 * 1024)
+/* HELLO's held list: "<task key> <lease>" lines, one per task the worker holds. */
+#define PA_PROTO_MAX_HELD (512 * 1024)
 
 #define PA_PROTO_COMMANDS(X)                                                                       \
     X(HELLO, 0x01)                                                                                 \
@@ -53,7 +55,9 @@
     F(M, SERVICE, "service", STR, REQ, 1, 32)                                                      \
     F(M, WORKER_ID, "worker_id", STR, REQ, 1, 64)                                                  \
     F(M, CAPACITY, "capacity", UINT, REQ, 1, 10000)                                                \
-    F(M, VERSION, "version", STR, REQ, 1, 32)
+    F(M, VERSION, "version", STR, REQ, 1, 32)                                                      \
+    F(M, INSTANCE, "instance", STR, REQ, 32, 32)                                                   \
+    F(M, HELD, "held", STR, OPT, 0, PA_PROTO_MAX_HELD)
 
 /* worker -> gateway: n more tasks may be sent. */
 #define PA_PROTO_FIELDS_CREDIT(F, M) F(M, N, "n", UINT, REQ, 1, 10000)
@@ -79,7 +83,9 @@
     F(M, LOAD, "load", UINT, OPT, 0, 10000)
 
 /* both ways: I am leaving; forget me. */
-#define PA_PROTO_FIELDS_BYE(F, M) F(M, WORKER_ID, "worker_id", STR, REQ, 1, 64)
+#define PA_PROTO_FIELDS_BYE(F, M)                                                                  \
+    F(M, WORKER_ID, "worker_id", STR, REQ, 1, 64)                                                  \
+    F(M, REASON, "reason", STR, OPT, 0, 256)
 
 /* gateway -> worker: stop the tasks you hold of this job (or only this task): their leases are
  * void, and whatever the worker commits for them is refused. */

@@ -1,5 +1,6 @@
 -- Commits the outcomes of tasks a worker held. A task whose lease token does not match (the
--- lease expired and the task went to another worker) is refused: 'stale'.
+-- lease expired and the task went to another worker), or that is leased to another worker id,
+-- is refused: 'stale'.
 -- ARGV: prefix, worker id, now ms, now iso, n,
 --       then n x (task key, lease, outcome, result JSON or '', error or '', retry delay ms)
 -- outcome: succeeded | retry | failed | captcha_required | skipped | uncertain
@@ -11,8 +12,8 @@ for i = 0, n - 1 do
   local tk, lease, outcome = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local result, err, delay = ARGV[b + 3], ARGV[b + 4], tonumber(ARGV[b + 5]) or 0
   local key = k_task(tk)
-  local t = redis.call('HMGET', key, 'state', 'lease', 'stage', 'attempt')
-  if t[1] ~= 'running' or t[2] ~= lease then
+  local t = redis.call('HMGET', key, 'state', 'lease', 'stage', 'attempt', 'worker')
+  if t[1] ~= 'running' or t[2] ~= lease or t[5] ~= wid then
     out[#out + 1] = 'stale'
   else
     local job, tid = split_key(tk)

@@ -4,10 +4,15 @@
 -- and the stage's max attempts. The context is '' when the task before in the answer belongs to
 -- the same job (it is the same). The gateway builds the payload: string work is cheaper there
 -- than in Redis, which every gateway and worker shares.
--- ARGV: prefix, service, n, worker id, now ms, now iso, lease ms
+-- ARGV: prefix, service, n, worker id, now ms, now iso, lease ms, via: '<instance>@<gateway id>'
+-- (the worker process's instance, 32 hex digits, and the leasing gateway), recorded on each
+-- leased task: reconcile.lua releases only what this gateway sent to this instance, and tells a
+-- restarted worker's old tasks from its new ones (one field: each costs Redis time per task)
+-- A lease token is '<seq>-<Redis TIME in us>': lease:seq alone would repeat after a restart that
+-- rolled it back (AOF fsync window); with the time of the batch it never does.
 -- (common/pa_jobs.c's pa_jobs_dispatch_call writes this list and reads the answer)
 -- Leases up to n queued tasks of service svc to worker wid; returns the values above.
-local function lease_tasks(svc, n, wid, now, iso, lease_ms)
+local function lease_tasks(svc, n, wid, now, iso, lease_ms, via)
   local ready = k_ready(svc)
   local until_s = string.format('%d', now + lease_ms)
   local out, jobs, leased = {}, {}, {}
@@ -17,6 +22,8 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
   local dead, DEAD_DROP_MAX = 0, 1024
   -- lease tokens for the whole batch in one call; tokens of tasks not leased are skipped
   local token = redis.call('INCRBY', K_LEASE_SEQ, n) - n
+  local tm = redis.call('TIME')
+  local nonce = '-'..tm[1]..string.format('%06d', tonumber(tm[2]))
   -- queue entries are popped n at a time (entries of cancelled or already moved tasks are left
   -- in queues and dropped here, so a few more rounds may be needed, up to 4n entries in all)
   while #leased < n * 2 and pops - dead < n * 4 and dead < DEAD_DROP_MAX do
@@ -41,10 +48,10 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
           if h[2] == 'queued' then redis.call('HSET', jk, 'status', 'running', 'started', iso) end
         end
         token = token + 1
-        local lease = string.format('%d', token)
+        local lease = string.format('%d', token)..nonce
         -- the lease's expiry is its score in the worker's lease set
         redis.call('HSET', key, 'state', 'running', 'attempt', attempt, 'lease', lease,
-                   'worker', wid, 'updated', iso)
+                   'worker', wid, 'via', via, 'updated', iso)
         leased[#leased + 1] = until_s
         leased[#leased + 1] = tk
         move(jk, 'queued', 'running')
@@ -91,6 +98,6 @@ local function lease_tasks(svc, n, wid, now, iso, lease_ms)
 end
 
 local out = lease_tasks(ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), ARGV[6],
-                       tonumber(ARGV[7]))
+                       tonumber(ARGV[7]), ARGV[8] or '')
 done(ARGV[6])
 return out

@@ -1,6 +1,8 @@
 -- Checks every lease a worker holds and extends those near their end, in one call (the runtime
 -- makes it at least once a second). ARGV: prefix, worker id, n, then n x (task key, lease,
--- new expiry ms, or '0' to check without extending).
+-- new expiry ms, or '0' to check without extending), then optionally the worker's instance and
+-- a time to live ms: <prefix>worker:<id>:alive is set to the instance for that long (the worker
+-- is alive, whichever gateway it talks to; docs/redis-keys.md).
 -- Returns one answer per task, in order: 'ok' (the lease holds), 'cancelled' (the task's job was
 -- cancelled: stop it), 'lost' (the lease is no longer this worker's: it expired and the task
 -- went back, or was given to another worker).
@@ -22,6 +24,10 @@ for i = 0, n - 1 do
   else
     out[#out + 1] = 'lost'
   end
+end
+local inst, ttl = ARGV[4 + 3 * n], tonumber(ARGV[5 + 3 * n])
+if inst and inst ~= '' and ttl and ttl > 0 then
+  redis.call('SET', P..'worker:'..wid..':alive', inst, 'PX', ttl)
 end
 -- the lease's expiry is its score in the worker's lease set
 for i = 1, #extend, 1000 do

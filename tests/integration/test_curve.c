@@ -1,5 +1,7 @@
 /* The worker link with CURVE: a worker whose certificate is in CURVE_CLIENTS_DIR joins and
- * runs tasks; a worker with an unknown key never joins. Real gateway, workers and Redis. */
+ * runs tasks; a worker with an unknown key never joins; a known key cannot claim another key's
+ * worker id; the gateway refuses to start with a non-loopback DISPATCH_BIND and no CURVE, or
+ * CURVE without a client directory. Real gateway, workers and Redis. */
 #include <criterion/criterion.h>
 #include <czmq.h>
 #include <signal.h>
@@ -16,7 +18,7 @@ extern char **environ;
 
 static hr_redis_t *rd;
 static hr_gateway_t *gw;
-static pid_t workers[2];
+static pid_t workers[4];
 static char dir[256];
 
 static pid_t start_worker(const char *id, const char *service, const char *server_public,
@@ -45,7 +47,7 @@ static pid_t start_worker(const char *id, const char *service, const char *serve
 
 static void fini(void)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 4; i++)
         if (workers[i] > 0) {
             kill(workers[i], SIGKILL);
             waitpid(workers[i], NULL, 0);
@@ -135,4 +137,85 @@ Test(curve, a_bad_server_secret_is_refused_at_start)
     cr_assert(hr_gateway_wait_exit(gw, 5000), "the gateway started with a bad CURVE key");
     cr_assert_neq(WEXITSTATUS(gw->status), 0);
     cr_assert(strstr(hr_gateway_output(gw), "CURVE_SERVER_SECRET"), "%s", hr_gateway_output(gw));
+}
+
+/* Lines of the gateway's output holding a and b. */
+static int lines_with(const char *a, const char *b)
+{
+    const char *p = hr_gateway_output(gw);
+    int n = 0;
+    while ((p = strstr(p, a)) != NULL) {
+        const char *e = strchr(p, '\n');
+        const char *s = p;
+        while (s > hr_gateway_output(gw) && s[-1] != '\n') s--;
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        char *line = strndup(s, len);
+        n += line && strstr(line, b) != NULL;
+        free(line);
+        p = e ? e : p + strlen(p);
+    }
+    return n;
+}
+
+Test(curve, a_known_key_cannot_take_another_keys_worker_id)
+{
+    snprintf(dir, sizeof dir, "/tmp/pa-curve-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char clients[300], path[400];
+    snprintf(clients, sizeof clients, "%s/clients", dir);
+    cr_assert_eq(mkdir(clients, 0700), 0);
+    zcert_t *server = zcert_new(), *a = zcert_new(), *b = zcert_new();
+    snprintf(path, sizeof path, "%s/a.cert", clients);
+    cr_assert_eq(zcert_save_public(a, path), 0);
+    snprintf(path, sizeof path, "%s/b.cert", clients);
+    cr_assert_eq(zcert_save_public(b, path), 0);
+    rd = hr_redis_start(NULL);
+    char secret[80], cdir[340];
+    snprintf(secret, sizeof secret, "CURVE_SERVER_SECRET=%s", zcert_secret_txt(server));
+    snprintf(cdir, sizeof cdir, "CURVE_CLIENTS_DIR=%s", clients);
+    gw = hr_gateway_start(rd, (const char *[]){secret, cdir, "HEARTBEAT_MS=200", NULL});
+    workers[0] = start_worker("alpha", "form", zcert_public_txt(server), zcert_secret_txt(a));
+    uint64_t t0 = hr_now_ms();
+    while (hr_now_ms() - t0 < 5000 && lines_with("worker joined", "alpha") < 1) hr_sleep_ms(50);
+    cr_assert_eq(lines_with("worker joined", "alpha"), 1, "%s", hr_gateway_output(gw));
+    cr_assert_eq(lines_with("worker joined", zcert_public_txt(a)), 1,
+                 "the worker's peer is not its key: %s", hr_gateway_output(gw));
+    /* alpha (key a) is gone; key b, also allowed, says HELLO as alpha */
+    kill(workers[0], SIGKILL);
+    waitpid(workers[0], NULL, 0);
+    workers[0] = 0;
+    hr_sleep_ms(1000);
+    workers[1] = start_worker("alpha", "form", zcert_public_txt(server), zcert_secret_txt(b));
+    t0 = hr_now_ms();
+    while (hr_now_ms() - t0 < 5000 && lines_with("HELLO refused", "alpha") < 1) hr_sleep_ms(50);
+    cr_assert_geq(lines_with("HELLO refused", "bound to another CURVE key"), 1, "%s",
+                  hr_gateway_output(gw));
+    cr_assert_eq(lines_with("worker joined", "alpha"), 1, "key b took alpha's id: %s",
+                 hr_gateway_output(gw));
+    zcert_destroy(&server);
+    zcert_destroy(&a);
+    zcert_destroy(&b);
+}
+
+Test(curve, a_non_loopback_dispatch_bind_without_curve_is_refused)
+{
+    rd = hr_redis_start(NULL);
+    /* a TEST-NET address: never bound, whatever the gateway does with it */
+    gw = hr_gateway_spawn(rd, (const char *[]){"DISPATCH_BIND=tcp://192.0.2.1:5555", NULL});
+    cr_assert(hr_gateway_wait_exit(gw, 5000), "the gateway started");
+    cr_assert_neq(WEXITSTATUS(gw->status), 0);
+    cr_assert(strstr(hr_gateway_output(gw), "without CURVE"), "%s", hr_gateway_output(gw));
+}
+
+Test(curve, curve_without_a_client_directory_is_refused)
+{
+    rd = hr_redis_start(NULL);
+    zcert_t *server = zcert_new();
+    char secret[80];
+    snprintf(secret, sizeof secret, "CURVE_SERVER_SECRET=%s", zcert_secret_txt(server));
+    zcert_destroy(&server);
+    gw = hr_gateway_spawn(rd, (const char *[]){secret, NULL});
+    cr_assert(hr_gateway_wait_exit(gw, 5000), "the gateway started with CURVE and no clients dir");
+    cr_assert_neq(WEXITSTATUS(gw->status), 0);
+    cr_assert(strstr(hr_gateway_output(gw), "CURVE_CLIENTS_DIR"), "%s", hr_gateway_output(gw));
 }

@@ -127,12 +127,13 @@ static const ent_t task_ok[TASK_N] = {
      11, 0, 0},
 };
 
-#define HELLO_N 4
+#define HELLO_N 5
 static const ent_t hello_ok[HELLO_N] = {
     {"service", E_STR, "llm", 0, 0, 0},
     {"worker_id", E_STR, "llm-host1-4242", 0, 0, 0},
     {"capacity", E_UINT, NULL, 0, 16, 0},
     {"version", E_STR, "0.1.0", 0, 0, 0},
+    {"instance", E_STR, "0123456789abcdef0123456789abcdef", 0, 0, 0},
 };
 
 /* A TASK whose results field holds the raw msgpack value results[0..n). */
@@ -160,6 +161,7 @@ static pa_msg_t *make_hello(void)
     pa_msg_set_str(m, PA_FIELD_HELLO_WORKER_ID, "llm-host1-4242");
     pa_msg_set_uint(m, PA_FIELD_HELLO_CAPACITY, 16);
     pa_msg_set_str(m, PA_FIELD_HELLO_VERSION, "0.1.0");
+    pa_msg_set_str(m, PA_FIELD_HELLO_INSTANCE, "0123456789abcdef0123456789abcdef");
     return m;
 }
 
@@ -566,6 +568,25 @@ Test(proto_roundtrip, bye)
     pa_msg_set_str(m, PA_FIELD_BYE_WORKER_ID, "mcp-2");
     pa_msg_t *back = roundtrip(m);
     cr_assert_str_eq(pa_msg_str(back, PA_FIELD_BYE_WORKER_ID, NULL), "mcp-2");
+    cr_assert(!pa_msg_has(back, PA_FIELD_BYE_REASON));
+    pa_msg_destroy(&back);
+    pa_msg_set_str(m, PA_FIELD_BYE_REASON, "worker id held by another instance");
+    back = roundtrip(m);
+    cr_assert_str_eq(pa_msg_str(back, PA_FIELD_BYE_REASON, NULL),
+                     "worker id held by another instance");
+    pa_msg_destroy(&m);
+    pa_msg_destroy(&back);
+}
+
+Test(proto_roundtrip, hello_held)
+{
+    pa_msg_t *m = make_hello();
+    pa_msg_set_str(m, PA_FIELD_HELLO_HELD, "j-1:000001 17-abc\nj-1:000002 18-abc\n");
+    pa_msg_t *back = roundtrip(m);
+    cr_assert_str_eq(pa_msg_str(back, PA_FIELD_HELLO_HELD, NULL),
+                     "j-1:000001 17-abc\nj-1:000002 18-abc\n");
+    cr_assert_str_eq(pa_msg_str(back, PA_FIELD_HELLO_INSTANCE, NULL),
+                     "0123456789abcdef0123456789abcdef");
     pa_msg_destroy(&m);
     pa_msg_destroy(&back);
 }
@@ -581,7 +602,7 @@ Test(proto_roundtrip, utf8_strings)
 
 Test(proto_roundtrip, field_order_on_the_wire_is_free)
 {
-    ent_t e[HELLO_N] = {hello_ok[3], hello_ok[2], hello_ok[1], hello_ok[0]};
+    ent_t e[HELLO_N] = {hello_ok[3], hello_ok[4], hello_ok[2], hello_ok[1], hello_ok[0]};
     pa_buf_t b = PA_BUF_INIT;
     build(&b, e, HELLO_N);
     pa_msg_t *m = NULL, *want = make_hello();

@@ -16,6 +16,9 @@
  *                   HTTP_USER_AGENT; total timeout variables.fetch_timeout_ms, default 10000)
  *                   and succeeds with {status, bytes, body (the first 4 KiB)}; a 5xx, a timeout
  *                   or a failed connect is a transient failure, anything else a permanent one;
+ *   count_first     as count, but the INCR comes first (a side effect done at once, as a form's
+ *                   POST), then the task waits TEST_WORKER_DELAY_MS and succeeds;
+ *   big:<n>         succeeds with a result padded to about n bytes (a result too large);
  *   status          sets the fields of the worker's status record named by the variables
  *                   "status.<field>" (value "-": removes it) with pa_worker_set_status; they are
  *                   published at the next heartbeat.
@@ -85,6 +88,16 @@ static char *result_of(tt_t *tt, const char *claim)
         }
         if (claim) json_object_set_new(r, "claim", json_string(claim));
     }
+    if (strncmp(tt->mode, "big:", 4) == 0) { /* a result of about that many bytes */
+        long n = atol(tt->mode + 4);
+        char *pad = malloc(n > 0 ? (size_t)n + 1 : 1);
+        if (pad) {
+            memset(pad, 'x', n > 0 ? (size_t)n : 0);
+            pad[n > 0 ? n : 0] = '\0';
+            json_object_set_new(r, "pad", json_string(pad));
+            free(pad);
+        }
+    }
     char *s = json_dumps(r, JSON_COMPACT);
     json_decref(r);
     return s;
@@ -130,6 +143,8 @@ static void on_claimed(pa_worker_t *w, pa_task_t *t, pa_claim_t c, void *ud)
     free(result);
 }
 
+static void on_timer(pa_loop_t *l, pa_timer_t *timer, void *ud);
+
 static void on_counted(redisReply *r, void *ud)
 {
     tt_t *tt = ud;
@@ -137,6 +152,10 @@ static void on_counted(redisReply *r, void *ud)
     if (!r || r->type != REDIS_REPLY_INTEGER) {
         pa_worker_done(tt->w, tt->t, PA_OUT_RETRY, NULL, "test: redis did not count", 0);
         return;
+    }
+    if (strcmp(tt->mode, "count_first") == 0 && tw.delay_ms > 0 && !tt->cancelled) {
+        tt->timer = pa_loop_timer(pa_worker_loop(tt->w), (uint64_t)tw.delay_ms, 0, on_timer, tt);
+        return; /* the side effect is done; the task goes on until the timer ends it */
     }
     json_t *j =
         json_pack("{s:I, s:i}", "count", (json_int_t)r->integer, "attempt", (int)tt->t->attempt);
@@ -293,7 +312,8 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     long delay = slow + tw.delay_ms;
     int waits = delay > 0 || strcmp(now.mode, "stall") == 0 ||
                 strcmp(now.mode, "wait_cancel") == 0 || strcmp(now.mode, "claim") == 0 ||
-                strcmp(now.mode, "count") == 0 || strcmp(now.mode, "fetch") == 0;
+                strcmp(now.mode, "count") == 0 || strcmp(now.mode, "fetch") == 0 ||
+                strcmp(now.mode, "count_first") == 0;
     if (!waits && strcmp(now.mode, "status") == 0) {
         set_status(&now);
         return;
@@ -308,6 +328,10 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
     t->user = tt;
     /* held until the lease runs out, the task is cancelled or we stop */
     if (strcmp(tt->mode, "stall") == 0 || strcmp(tt->mode, "wait_cancel") == 0) return;
+    if (strcmp(tt->mode, "count_first") == 0) {
+        count(tt);
+        return;
+    }
     if (delay <= 0) {
         if (strcmp(tt->mode, "claim") == 0) claim(tt);
         else if (strcmp(tt->mode, "fetch") == 0) fetch(tt);
