@@ -66,10 +66,14 @@ if direct > 0 then
   local lease_ms, lease_iso = clock_now()
   local until_s = string.format('%d', lease_ms + tonumber(ARGV[15 + 2 * n]))
   local token = redis.call('INCRBY', K_LEASE_SEQ, direct) - direct
+  -- '<seq>-<Redis TIME in us>', as dispatch.lua: lease:seq alone would repeat after a restart
+  -- that rolled it back
+  local tm = redis.call('TIME')
+  local nonce = '-'..tm[1]..string.format('%06d', tonumber(tm[2]))
   for i = 1, direct do
     local tk = task_key(jid, i)
     local target, input = ARGV[11 + 2 * i], ARGV[12 + 2 * i]
-    local lease = string.format('%d', token + i)
+    local lease = string.format('%d', token + i)..nonce
     redis.call('HSET', k_task(tk), 'target', target, 'input', input, 'stage', first,
                'state', 'running', 'attempt', 1, 'lease', lease, 'worker', lw, 'updated', lease_iso)
     leased[#leased + 1] = until_s

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pa_jobs.h"
 #include "pa_keys.h"
@@ -506,6 +507,31 @@ Test(lua_jobs, create_leases_the_first_tasks_to_a_worker_with_room)
     cr_assert_eq(SISMEMBER(KLEASING, "w-1"), 1);
     cr_assert(has_event("j-1", "000001", "enrich", "running", "1", "worker", "w-1"));
     pa_jobs_leases_free(&out.leased);
+}
+
+/* A lease token must not repeat after a Redis restart that rolled lease:seq back (an older AOF or
+ * RDB): a stale worker's token would then match a new lease. */
+Test(lua_jobs, create_lease_tokens_do_not_repeat_after_the_counter_rolls_back)
+{
+    pa_jobs_create_in_t in = run_in("j-1", 1, "enrich");
+    in.lease_worker = "w-1";
+    in.lease_k = 1;
+    in.lease_ms = 30000;
+    pa_jobs_create_out_t a = create_in(&in);
+    cr_assert_eq(a.leased.n, 1);
+    char first[128];
+    snprintf(first, sizeof first, "%s", a.leased.tasks[0].lease);
+    pa_jobs_leases_free(&a.leased);
+    freeReplyObject(cmd2("SET %s %s", P "lease:seq", "0"));
+    usleep(2000); /* Redis's clock moves on, as it does across a restart */
+    in = run_in("j-2", 1, "enrich");
+    in.lease_worker = "w-1";
+    in.lease_k = 1;
+    in.lease_ms = 30000;
+    pa_jobs_create_out_t b = create_in(&in);
+    cr_assert_eq(b.leased.n, 1);
+    cr_assert_str_neq(b.leased.tasks[0].lease, first, "the same lease token was given twice");
+    pa_jobs_leases_free(&b.leased);
 }
 
 Test(lua_jobs, create_leases_nothing_at_once_when_the_queue_was_not_empty)
