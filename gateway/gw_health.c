@@ -40,6 +40,21 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
     json_t *breakers = up == 1 ? llm_breakers(gw, &open) : NULL;
     int llm_down = breakers && json_array_size(breakers) && open == json_array_size(breakers);
     pa_buf_t b = PA_BUF_INIT;
+    if (gw->cfg.nkeys && gw_key_index(r) < 0) {
+        /* without a valid key (load balancers, probes): the summary, nothing about the
+         * workers, their providers or models, the data or the version */
+        pa_buf_printf(&b, "{\"status\":\"%s\",\"redis\":\"%s\",\"store\":\"%s\"}",
+                      ok && !llm_down ? "ok" : "degraded",
+                      up == 1   ? "up"
+                      : up == 0 ? "down"
+                                : "starting",
+                      loaded ? "loaded" : "loading");
+        json_decref(breakers);
+        gw_reply_buf(r, ok ? 200 : 503, &b);
+        gw_header(r, "Cache-Control", "no-store");
+        if (!ok) gw_header(r, "Retry-After", "1");
+        return;
+    }
     pa_buf_printf(&b,
                   "{\"status\":\"%s\",\"redis\":\"%s\",\"store\":\"%s\",\"version\":\"%s\","
                   "\"uptime_s\":%llu,\"prospects\":%zu",

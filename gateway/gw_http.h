@@ -43,6 +43,16 @@ struct gw_req {
     size_t body_limit;
     int too_large;
     size_t discarded; /* bytes of an over-limit body read and dropped */
+    size_t body_held; /* bytes counted in gw->body_memory for this request */
+    int no_memory;    /* the body would pass HTTP_MAX_BODY_MEMORY: 503 */
+    /* the HTTP edge's checks (gw_http.c) */
+    int started;          /* the handler saw this request (counted in gw->inflight) */
+    const char *raw_uri;  /* the request target as received (MHD's read buffer), and */
+    size_t raw_uri_len;   /* its length up to the first NUL */
+    int nul_escape;       /* the target has %00 (1) or a control character (2) */
+    struct gw_conn *edge; /* the connection's entry in gw->conns */
+    uint64_t body_start_ms;
+    size_t received; /* body bytes received */
     int queued;
     int status;
     struct MHD_Response *resp;
