@@ -55,8 +55,8 @@ Test(http_edge, obs_fold_is_400)
 {
     expect_refused(RAW("GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n b\r\n\r\n"), 400,
                    "bad-request", "obs-fold (SP)");
-    expect_refused(RAW("GET /api/health HTTP/1.1\r\nX-A: a\r\n\tb\r\nHost: localhost\r\n\r\n"),
-                   400, "bad-request", "obs-fold (HTAB)");
+    expect_refused(RAW("GET /api/health HTTP/1.1\r\nX-A: a\r\n\tb\r\nHost: localhost\r\n\r\n"), 400,
+                   "bad-request", "obs-fold (HTAB)");
 }
 
 Test(http_edge, unknown_transfer_encoding_is_501)
@@ -64,9 +64,10 @@ Test(http_edge, unknown_transfer_encoding_is_501)
     expect_refused(RAW("POST /api/prospects HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
                        "application/json\r\nTransfer-Encoding: gzip\r\n\r\n{}"),
                    501, "not-implemented", "Transfer-Encoding: gzip");
-    expect_refused(RAW("POST /api/prospects HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                       "application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
-                   501, "not-implemented", "Transfer-Encoding: gzip, chunked");
+    expect_refused(
+        RAW("POST /api/prospects HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+            "application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
+        501, "not-implemented", "Transfer-Encoding: gzip, chunked");
     /* chunked alone is served */
     hr_raw_t *r = RAW("POST /api/prospects HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
                       "application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -157,7 +158,8 @@ Test(http_edge, libmicrohttpd_answers_as_documented)
 {
     /* docs/api.md lists what libmicrohttpd refuses before the gateway sees the request: its own
      * small HTML body, and the connection closed */
-    static const char nul_name[] = "GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-\0A: b\r\n\r\n";
+    static const char nul_name[] =
+        "GET /api/health HTTP/1.1\r\nHost: localhost\r\nX-\0A: b\r\n\r\n";
     struct {
         const char *req;
         size_t len;
@@ -174,6 +176,7 @@ Test(http_edge, libmicrohttpd_answers_as_documented)
          "zz\r\n\r\n",
          0, 400},
         {"GET /api/health HTTP/2.0\r\nHost: localhost\r\n\r\n", 0, 505},
+        {"GET /api/health\r\n\r\n", 0, 400},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         size_t n = c[i].len ? c[i].len : strlen(c[i].req);
@@ -181,6 +184,20 @@ Test(http_edge, libmicrohttpd_answers_as_documented)
         cr_expect_eq(r->status, c[i].status, "case %zu: %.300s", i, r->data);
         cr_expect(r->closed, "case %zu: the connection stayed open", i);
     }
+    /* a request line or header past libmicrohttpd's buffer */
+    static char big[40100];
+    memset(big, 'a', sizeof big);
+    memcpy(big, "GET /", 5);
+    const char *end = " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    memcpy(big + sizeof big - strlen(end), end, strlen(end));
+    hr_raw_t *r = hr_raw(gw, big, sizeof big);
+    cr_expect_eq(r->status, 414, "a 40 KB target: %.200s", r->data);
+    const char *head = "GET /api/health HTTP/1.1\r\nHost: localhost\r\nX: ";
+    memcpy(big, head, strlen(head));
+    memset(big + strlen(head), 'a', sizeof big - strlen(head));
+    memcpy(big + sizeof big - 4, "\r\n\r\n", 4);
+    r = hr_raw(gw, big, sizeof big);
+    cr_expect_eq(r->status, 431, "a 40 KB header: %.200s", r->data);
     /* and the gateway still serves */
     cr_assert_eq(hr_get(gw, "/api/health")->status, 200);
 }

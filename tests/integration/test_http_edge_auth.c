@@ -20,8 +20,8 @@ static void setup_open(void)
 static void setup_keys(void)
 {
     rd = hr_redis_start(NULL);
-    gw = hr_gateway_start(rd, (const char *[]){"API_KEYS=" KEY, "CORS_ORIGINS=https://app.example",
-                                               NULL});
+    gw = hr_gateway_start(
+        rd, (const char *[]){"API_KEYS=" KEY, "CORS_ORIGINS=https://app.example", NULL});
 }
 
 TestSuite(edge_open, .init = setup_open, .fini = hr_cleanup, .timeout = 40);
@@ -35,8 +35,9 @@ static hr_resp_t *with_host(const char *method, const char *path, const char *ho
 
 Test(edge_open, a_rebound_name_is_refused_without_api_keys)
 {
-    const char *evil[] = {"evil.example", "evil.example:8000", hr_fmt("attacker.test:%d", gw->port),
-                          "127.0.0.1.evil.example", "localhost.evil.example", "0x7f000001"};
+    const char *evil[] = {
+        "evil.example",           "evil.example:8000",      hr_fmt("attacker.test:%d", gw->port),
+        "127.0.0.1.evil.example", "localhost.evil.example", "0x7f000001"};
     for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
         hr_resp_t *r = with_host("GET", "/api/prospects", evil[i], NULL);
         cr_expect_eq(r->status, 421, "Host %s: %s", evil[i], hr_describe(r));
@@ -54,8 +55,8 @@ Test(edge_open, a_rebound_name_is_refused_without_api_keys)
 
 Test(edge_open, loopback_names_are_served)
 {
-    const char *ok[] = {"localhost",         "LOCALHOST:8000", hr_fmt("127.0.0.1:%d", gw->port),
-                        "127.1.2.3",         "[::1]",          hr_fmt("[::1]:%d", gw->port),
+    const char *ok[] = {"localhost",      "LOCALHOST:8000", hr_fmt("127.0.0.1:%d", gw->port),
+                        "127.1.2.3",      "[::1]",          hr_fmt("[::1]:%d", gw->port),
                         "localhost:65535"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         hr_resp_t *r = with_host("GET", "/api/prospects", ok[i], NULL);
@@ -65,10 +66,9 @@ Test(edge_open, loopback_names_are_served)
 
 Test(edge_keys, any_name_is_served_with_api_keys)
 {
-    hr_resp_t *r = hr_req(gw, "GET", "/api/prospects",
-                          (const char *[]){"Host: api.example.com", "Authorization: Bearer " KEY,
-                                           NULL},
-                          NULL);
+    hr_resp_t *r =
+        hr_req(gw, "GET", "/api/prospects",
+               (const char *[]){"Host: api.example.com", "Authorization: Bearer " KEY, NULL}, NULL);
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
 }
 
@@ -108,8 +108,7 @@ Test(edge_keys, health_without_a_key_is_a_summary)
     cr_assert_str_eq(hr_jstr(j, "status"), "ok", "%s", hr_describe(r));
     const char *key;
     json_t *v;
-    json_object_foreach(j, key, v)
-    {
+    json_object_foreach(j, key, v) {
         cr_expect(strcmp(key, "status") == 0 || strcmp(key, "redis") == 0 ||
                       strcmp(key, "store") == 0,
                   "the summary has \"%s\": %s", key, hr_describe(r));
