@@ -611,7 +611,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     r->raw_uri = uri;
     r->raw_uri_len = uri ? strlen(uri) : 0;
     for (size_t i = 0; i < r->raw_uri_len; i++)
-        if ((unsigned char)uri[i] < 0x20 || uri[i] == 0x7f) r->nul_escape = 2;
+        if ((unsigned char)uri[i] <= 0x20 || uri[i] == 0x7f) r->nul_escape = 2;
     parsing = r;
     return r;
 }
@@ -739,14 +739,9 @@ static int edge_check(gw_t *gw, gw_req_t *r, const char *method, const char *ver
     if (r->nul_escape) {
         refuse(r, 400, "bad-request", "%s",
                r->nul_escape == 1 ? "the request target holds %00 (a NUL byte)"
-                                  : "the request target holds a control character");
+                                  : "the request target holds a space or a control character");
         return -1;
     }
-    for (const char *p = r->path; *p; p++)
-        if (*p == ' ') {
-            refuse(r, 400, "bad-request", "%s", "the request target holds a space");
-            return -1;
-        }
     scan_t s = {0};
     const union MHD_ConnectionInfo *hs =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);

@@ -49,7 +49,7 @@ struct gw_req {
     int started;          /* the handler saw this request (counted in gw->inflight) */
     const char *raw_uri;  /* the request target as received (MHD's read buffer), and */
     size_t raw_uri_len;   /* its length up to the first NUL */
-    int nul_escape;       /* the target has %00 (1) or a control character (2) */
+    int nul_escape;       /* the target has %00 (1), or a space or control character (2) */
     struct gw_conn *edge; /* the connection's entry in gw->conns */
     uint64_t body_start_ms;
     size_t received; /* body bytes received */

@@ -91,6 +91,11 @@ Test(http_edge, nul_in_the_path_is_never_the_path_without_it)
                    "bad-request", "%00 in the path");
     expect_refused(RAW("GET /api/prospects?search=a%00b HTTP/1.1\r\nHost: localhost\r\n\r\n"), 400,
                    "bad-request", "%00 in the query");
+    expect_refused(RAW("GET /api/he alth HTTP/1.1\r\nHost: localhost\r\n\r\n"), 400, "bad-request",
+                   "a space in the path");
+    /* an escaped space is no space in the target: a path like any other */
+    hr_raw_t *r404 = RAW("GET /api/he%20alth HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    hr_raw_assert_problem(r404, 404, "not-found");
     /* through libcurl too */
     hr_resp_t *r = hr_get(gw, "/api/health%00.json");
     cr_assert_eq(r->status, 400, "/api/health%%00.json: %s", hr_describe(r));
