@@ -179,7 +179,7 @@ int hr_raw_connect(int port, const char *src);
 int hr_raw_send(int fd, const void *p, size_t n);
 /* Reads until the server closes or nothing arrives for idle_ms (harness-owned). */
 hr_raw_t *hr_raw_read(int fd, int idle_ms);
-/* Connects to g, sends the n bytes of req, reads (idle 2 s) and closes. */
+/* Connects to g, sends the n bytes of req, reads (until closed, or idle 1 s) and closes. */
 hr_raw_t *hr_raw(const hr_gateway_t *g, const void *req, size_t n);
 /* The first response's header value (trimmed, harness-owned), NULL when absent. */
 const char *hr_raw_header(const hr_raw_t *r, const char *name);

@@ -119,7 +119,7 @@ hr_raw_t *hr_raw(const hr_gateway_t *g, const void *req, size_t n)
     int fd = hr_raw_connect(g->port, NULL);
     cr_assert_geq(fd, 0, "cannot connect to the gateway: %s", strerror(errno));
     hr_raw_send(fd, req, n);
-    hr_raw_t *r = hr_raw_read(fd, 2000);
+    hr_raw_t *r = hr_raw_read(fd, 1000);
     close(fd);
     return r;
 }
