@@ -8,7 +8,6 @@
 #include "gw_http.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gw_host.h"
 #include "gw_metrics.h"
 #include "pa_id.h"
 #include "pa_log.h"
@@ -682,39 +682,6 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-/* 1 when an authority (a Host value) names this machine's loopback: localhost, 127.x.y.z or
- * [::1], with or without a port. *bad is set when it is not an authority at all. */
-static int host_loopback(const char *h, size_t n, int *bad)
-{
-    size_t name = n;
-    *bad = 0;
-    if (n && h[0] == '[') {
-        const char *e = memchr(h, ']', n);
-        if (!e) return *bad = 1, 0;
-        name = (size_t)(e - h) + 1;
-    } else {
-        const char *c = memchr(h, ':', n);
-        if (c) name = (size_t)(c - h);
-    }
-    if (name == 0) return *bad = 1, 0;
-    if (name < n) { /* a port */
-        if (h[name] != ':' || n - name - 1 > 5) return *bad = 1, 0;
-        for (size_t i = name + 1; i < n; i++)
-            if (h[i] < '0' || h[i] > '9') return *bad = 1, 0;
-    }
-    for (size_t i = 0; i < name; i++)
-        if (h[i] == '@' || h[i] == '/' || h[i] == '\\' || h[i] == ' ') return *bad = 1, 0;
-    if (name == 9 && strncasecmp(h, "localhost", 9) == 0) return 1;
-    if (name == 5 && memcmp(h, "[::1]", 5) == 0) return 1;
-    char v4[16];
-    if (name >= sizeof v4) return 0;
-    memcpy(v4, h, name);
-    v4[name] = '\0';
-    struct in_addr a;
-    /* inet_pton takes the four-part dotted decimal form only */
-    return inet_pton(AF_INET, v4, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
 /* Refuses at once, closing the connection after the answer (what follows on it cannot be
  * trusted to be a request), a request that breaks RFC 9110/9112 where it matters. */
 static void refuse(gw_req_t *r, int status, const char *slug, const char *fmt, const char *arg)
@@ -793,15 +760,14 @@ static int edge_check(gw_t *gw, gw_req_t *r, const char *method, const char *ver
         return -1;
     }
     if (auth) {
-        int bad;
-        int loop = host_loopback(auth, auth_len, &bad);
-        if (bad) {
+        gw_host_kind_t kind = gw_host_kind(auth, auth_len);
+        if (kind == GW_HOST_BAD) {
             refuse(r, 400, "bad-request", "%s", "the Host (or the target's authority) is invalid");
             return -1;
         }
         /* without API keys only loopback names are served: a page that rebinds its own name to
          * 127.0.0.1 sends that name, and is refused */
-        if (!loop && gw->cfg.nkeys == 0) {
+        if (kind != GW_HOST_LOOPBACK && gw->cfg.nkeys == 0) {
             refuse(r, 421, "misdirected-request", "%s",
                    "without API_KEYS the gateway serves loopback names only (Host: localhost, "
                    "127.0.0.1 or [::1])");
