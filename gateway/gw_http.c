@@ -509,6 +509,7 @@ struct gw_conns {
     pthread_t thread;
     atomic_int stop;
     unsigned tick_ms;
+    uint64_t timed_out, evicted, refused; /* connections closed by the gateway (under the lock) */
 };
 
 static void conn_shut(gw_conn_t *c)
@@ -543,10 +544,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 if (o->shut || atomic_load(&o->in_request)) continue;
                 conn_shut(o);
                 evicted = 1;
+                cs->evicted++;
                 break;
             }
             /* past the bound with every other one busy: the new one is refused */
-            if (!evicted && cs->n > cs->max) conn_shut(c);
+            if (!evicted && cs->n > cs->max) {
+                conn_shut(c);
+                cs->refused++;
+            }
         }
         pthread_mutex_unlock(&cs->lock);
         if (evicted)
@@ -583,6 +588,7 @@ static void *watchdog(void *arg)
                 closed++;
             }
         }
+        cs->timed_out += closed;
         pthread_mutex_unlock(&cs->lock);
         if (closed)
             pa_info("http connections closed: header or body not received in time",
@@ -956,6 +962,20 @@ int gw_http_start(gw_t *gw, const gw_route_t *routes, size_t n)
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(gw->daemon, MHD_DAEMON_INFO_BIND_PORT);
     gw->port = info ? info->port : gw->cfg.port;
     return 0;
+}
+
+void gw_http_conn_stats(gw_t *gw, gw_http_conn_stats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    struct gw_conns *cs = gw->conns;
+    if (!cs) return;
+    pthread_mutex_lock(&cs->lock);
+    st->open = cs->n;
+    st->timed_out = cs->timed_out;
+    st->evicted = cs->evicted;
+    st->refused = cs->refused;
+    pthread_mutex_unlock(&cs->lock);
+    st->body_memory = atomic_load(&gw->body_memory);
 }
 
 void gw_http_quiesce(gw_t *gw)

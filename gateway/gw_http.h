@@ -65,6 +65,14 @@ struct gw_req {
 
 /* Starts the HTTP daemon serving routes[0..n); 0 or -1 (logged). */
 int gw_http_start(gw_t *gw, const gw_route_t *routes, size_t n);
+/* The HTTP edge's counters: connections open, closed past their header or body deadline,
+ * evicted to keep room, refused past HTTP_MAX_CONNECTIONS; request body bytes held now. */
+typedef struct {
+    size_t open;
+    uint64_t timed_out, evicted, refused;
+    size_t body_memory;
+} gw_http_conn_stats_t;
+void gw_http_conn_stats(gw_t *gw, gw_http_conn_stats_t *st);
 /* Stops accepting new connections (requests in flight go on). */
 void gw_http_quiesce(gw_t *gw);
 /* Stops accepting, lets requests in flight finish (bounded by SHUTDOWN_TIMEOUT_S), stops. Open

@@ -5,6 +5,7 @@
  * bodies held at once are capped by HTTP_MAX_BODY_MEMORY (503 with Retry-After). */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -81,6 +82,11 @@ Test(http_slow, an_idle_connection_is_closed)
     close(fd);
     cr_assert_eq(r->status, 200, "%.300s", r->data);
     cr_assert(r->closed, "an idle kept-alive connection is still open after 8 s");
+    /* counted for operators */
+    hr_resp_t *m = hr_get(gw, "/metrics");
+    const char *line = strstr(m->body, "pa_http_connections_closed_total{reason=\"timeout\"} ");
+    cr_assert(line && atol(strchr(line, '}') + 2) >= 2, "timeouts not counted: %s",
+              line ? line : "(no metric)");
 }
 
 Test(http_slow, a_body_that_keeps_coming_is_read)
