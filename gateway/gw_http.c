@@ -735,8 +735,10 @@ static int edge_check(gw_t *gw, gw_req_t *r, const char *method, const char *ver
                       : s.hosts == 0 && strncmp(version, "HTTP/1.", 7) == 0 && version[7] != '0'
                           ? "an HTTP/1.1 request without Host"
                       : s.tes && s.cls ? "both Content-Length and Transfer-Encoding"
-                      : s.cl_differ    ? "Content-Length headers that differ"
-                                       : NULL;
+                      : s.tes && strcmp(version, "HTTP/1.0") == 0
+                          ? "Transfer-Encoding in an HTTP/1.0 request"
+                      : s.cl_differ ? "Content-Length headers that differ"
+                                    : NULL;
     if (why) {
         refuse(r, 400, "bad-request", "refused: %s", why);
         return -1;

@@ -129,6 +129,13 @@ Test(http_edge, smuggling_content_length_with_transfer_encoding_is_400)
     expect_refused(r, 400, "bad-request", "Content-Length with Transfer-Encoding");
 }
 
+Test(http_edge, smuggling_transfer_encoding_in_http10_is_400)
+{
+    hr_raw_t *r = RAW("POST /api/prospects HTTP/1.0\r\nContent-Type: application/json\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    expect_refused(r, 400, "bad-request", "Transfer-Encoding in HTTP/1.0");
+}
+
 Test(http_edge, smuggling_two_content_lengths_is_400)
 {
     hr_raw_t *r = RAW("POST /api/prospects HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
