@@ -20,6 +20,10 @@ int hr_raw_connect(int port, const char *src)
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     if (src) {
+        /* the port is chosen at connect, per destination: thousands of connections from one
+         * source address do not run out of ports held by earlier tests' TIME_WAIT */
+        int one = 1;
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
         inet_pton(AF_INET, src, &a.sin_addr);
         if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
             int e = errno;
