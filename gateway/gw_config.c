@@ -188,6 +188,17 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
     if (pa_env_size("IMPORT_MAX_BYTES", (size_t)64 << 20, 1024, (size_t)4 << 30,
                     &c->import_max_body, err, errlen) < 0)
         return -1;
+    if (pa_env_long("HTTP_HEADER_TIMEOUT_MS", 30000, 50, 3600000, &c->header_timeout_ms, err,
+                    errlen) < 0 ||
+        pa_env_long("HTTP_BODY_TIMEOUT_MS", 30000, 50, 3600000, &c->body_timeout_ms, err, errlen) <
+            0 ||
+        pa_env_long("HTTP_BODY_MIN_RATE", 1024, 1, 1L << 30, &c->body_min_rate, err, errlen) < 0 ||
+        pa_env_long("HTTP_MAX_CONNECTIONS", 4096, 16, 1000000, &c->max_conns, err, errlen) < 0 ||
+        pa_env_long("HTTP_MAX_CONNECTIONS_PER_IP", 128, 0, 1000000, &c->max_conns_per_ip, err,
+                    errlen) < 0 ||
+        pa_env_size("HTTP_MAX_BODY_MEMORY", (size_t)256 << 20, 1024, (size_t)64 << 30,
+                    &c->max_body_memory, err, errlen) < 0)
+        return -1;
     const char *lvl = pa_env_str("LOG_LEVEL", "info");
     if (pa_log_parse_level(lvl, &c->log_level) < 0) {
         snprintf(err, errlen, "LOG_LEVEL: expected debug, info, warn, error or off, got '%.20s'",

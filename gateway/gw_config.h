@@ -26,6 +26,13 @@ typedef struct {
     size_t import_max_body;
     long import_max_rows;
     int shutdown_timeout_s;
+    /* the HTTP edge (gw_http.c): deadlines, connection caps, bodies held in memory */
+    long header_timeout_ms; /* HTTP_HEADER_TIMEOUT_MS: a request's header, and keep-alive idle */
+    long body_timeout_ms;   /* HTTP_BODY_TIMEOUT_MS: a body, plus the time its size buys */
+    long body_min_rate;     /* HTTP_BODY_MIN_RATE: bytes per second a body must keep up */
+    long max_conns;         /* HTTP_MAX_CONNECTIONS */
+    long max_conns_per_ip;  /* HTTP_MAX_CONNECTIONS_PER_IP; 0: no cap */
+    size_t max_body_memory; /* HTTP_MAX_BODY_MEMORY: request bodies held at once */
     /* the job engine */
     char *dispatch_bind; /* "" disables the dispatcher */
     int heartbeat_ms;

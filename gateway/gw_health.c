@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gw_health.h"
+#include "gw_http.h"
 
 #include "gw_dispatch.h"
 #include "gw_events.h"
@@ -41,6 +42,21 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
     json_t *breakers = up == 1 ? llm_breakers(gw, &open) : NULL;
     int llm_down = breakers && json_array_size(breakers) && open == json_array_size(breakers);
     pa_buf_t b = PA_BUF_INIT;
+    if (gw->cfg.nkeys && gw_key_index(r) < 0) {
+        /* without a valid key (load balancers, probes): the summary, nothing about the
+         * workers, their providers or models, the data or the version */
+        pa_buf_printf(&b, "{\"status\":\"%s\",\"redis\":\"%s\",\"store\":\"%s\"}",
+                      ok && !llm_down ? "ok" : "degraded",
+                      up == 1   ? "up"
+                      : up == 0 ? "down"
+                                : "starting",
+                      loaded ? "loaded" : "loading");
+        json_decref(breakers);
+        gw_reply_buf(r, ok ? 200 : 503, &b);
+        gw_header(r, "Cache-Control", "no-store");
+        if (!ok) gw_header(r, "Retry-After", "1");
+        return;
+    }
     pa_buf_printf(&b,
                   "{\"status\":\"%s\",\"redis\":\"%s\",\"store\":\"%s\",\"version\":\"%s\","
                   "\"uptime_s\":%llu,\"prospects\":%zu",
@@ -207,6 +223,23 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                   gw_store_redis_up(gw->store) == 1, gw_store_count(gw->store),
                   atomic_load(&gw->inflight),
                   (unsigned long long)((pa_mono_ms() - gw->start_ms) / 1000u));
+    gw_http_conn_stats_t hs;
+    gw_http_conn_stats(gw, &hs);
+    pa_buf_printf(&b,
+                  "# HELP pa_http_connections Open HTTP connections.\n"
+                  "# TYPE pa_http_connections gauge\npa_http_connections %zu\n"
+                  "# HELP pa_http_connections_closed_total HTTP connections the gateway closed: "
+                  "timeout (header or body not received in time), evicted (idle, to keep room "
+                  "near HTTP_MAX_CONNECTIONS), refused (past it).\n"
+                  "# TYPE pa_http_connections_closed_total counter\n"
+                  "pa_http_connections_closed_total{reason=\"timeout\"} %llu\n"
+                  "pa_http_connections_closed_total{reason=\"evicted\"} %llu\n"
+                  "pa_http_connections_closed_total{reason=\"refused\"} %llu\n"
+                  "# HELP pa_http_body_memory_bytes Request body bytes held in memory now "
+                  "(HTTP_MAX_BODY_MEMORY).\n"
+                  "# TYPE pa_http_body_memory_bytes gauge\npa_http_body_memory_bytes %zu\n",
+                  hs.open, (unsigned long long)hs.timed_out, (unsigned long long)hs.evicted,
+                  (unsigned long long)hs.refused, hs.body_memory);
     queue_metrics(gw, &b);
     if (gw->dispatch) {
         gw_dispatch_stats_t st;

@@ -43,6 +43,16 @@ struct gw_req {
     size_t body_limit;
     int too_large;
     size_t discarded; /* bytes of an over-limit body read and dropped */
+    size_t body_held; /* bytes counted in gw->body_memory for this request */
+    int no_memory;    /* the body would pass HTTP_MAX_BODY_MEMORY: 503 */
+    /* the HTTP edge's checks (gw_http.c) */
+    int started;          /* the handler saw this request (counted in gw->inflight) */
+    const char *raw_uri;  /* the request target as received (MHD's read buffer), and */
+    size_t raw_uri_len;   /* its length up to the first NUL */
+    int nul_escape;       /* the target has %00 (1), or a space or control character (2) */
+    struct gw_conn *edge; /* the connection's entry in gw->conns */
+    uint64_t body_start_ms;
+    size_t received; /* body bytes received */
     int queued;
     int status;
     struct MHD_Response *resp;
@@ -55,6 +65,14 @@ struct gw_req {
 
 /* Starts the HTTP daemon serving routes[0..n); 0 or -1 (logged). */
 int gw_http_start(gw_t *gw, const gw_route_t *routes, size_t n);
+/* The HTTP edge's counters: connections open, closed past their header or body deadline,
+ * evicted to keep room, refused past HTTP_MAX_CONNECTIONS; request body bytes held now. */
+typedef struct {
+    size_t open;
+    uint64_t timed_out, evicted, refused;
+    size_t body_memory;
+} gw_http_conn_stats_t;
+void gw_http_conn_stats(gw_t *gw, gw_http_conn_stats_t *st);
 /* Stops accepting new connections (requests in flight go on). */
 void gw_http_quiesce(gw_t *gw);
 /* Stops accepting, lets requests in flight finish (bounded by SHUTDOWN_TIMEOUT_S), stops. Open

@@ -172,4 +172,36 @@ void hr_sleep_ms(unsigned ms);
 /* Harness-owned copy of a file's contents ("" when unreadable). */
 const char *hr_read_file(const char *path);
 
+/* ---- raw HTTP over a socket (harness_raw.c) ----------------------------------------------- */
+
+/* What came back on a connection: every byte read (NUL-terminated), the first response's status
+ * line, headers and body, and whether the server closed the connection. */
+typedef struct {
+    char *data;
+    size_t len;
+    long status;      /* 0 when nothing parseable arrived */
+    const char *body; /* into data: after the first response's header (to the end of data) */
+    int closed;       /* the server closed (EOF or reset) before the read gave up */
+    json_t *json_;
+} hr_raw_t;
+
+/* A TCP connection to 127.0.0.1:port, from the source address src when not NULL (e.g.
+ * "127.0.0.2"); -1 on failure (errno set). The caller closes it. */
+int hr_raw_connect(int port, const char *src);
+/* Sends n bytes; 0, or -1 when the connection failed. */
+int hr_raw_send(int fd, const void *p, size_t n);
+/* Reads until the server closes or nothing arrives for idle_ms (harness-owned). */
+hr_raw_t *hr_raw_read(int fd, int idle_ms);
+/* Connects to g, sends the n bytes of req, reads (until closed, or idle 1 s) and closes. */
+hr_raw_t *hr_raw(const hr_gateway_t *g, const void *req, size_t n);
+/* The first response's header value (trimmed, harness-owned), NULL when absent. */
+const char *hr_raw_header(const hr_raw_t *r, const char *name);
+/* How many responses (status lines) arrived. */
+int hr_raw_responses(const hr_raw_t *r);
+/* The first response's body parsed as JSON (NULL when it is not JSON: invalid UTF-8 too). */
+json_t *hr_raw_json(hr_raw_t *r);
+/* Asserts the first response is an RFC 9457 problem with that status and type slug, in valid
+ * JSON. */
+void hr_raw_assert_problem(hr_raw_t *r, long status, const char *slug);
+
 #endif
