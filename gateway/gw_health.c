@@ -158,18 +158,21 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
  * worker's lease set: a read-only script, loaded before the pipeline) and the dead letters. */
 static void queue_metrics(gw_t *gw, pa_buf_t *b)
 {
-    enum { RETRY = PA_NSERVICES, LEASED, DEAD, NQ };
+    /* then, per service, how many of its queue's entries belong to cancelled tasks (not
+     * waiting: cancel.lua counts them in ready:<service>:dead) */
+    enum { RETRY = PA_NSERVICES, LEASED, DEAD, NQ, NALL = NQ + PA_NSERVICES };
     pa_redis_t *rd = gw_redis(gw);
-    long long depth[NQ];
+    long long depth[NALL];
     char err[256];
     pa_jobs_leased_in_t lin = {.prefix = gw->cfg.prefix};
     int ok = pa_redis_script_load(rd, &pa_jobs_leased) == 0, sent = 0;
-    for (int i = 0; i < NQ && ok; i++, sent += ok) {
+    for (int i = 0; i < NALL && ok; i++, sent += ok) {
         char key[PA_KEY_MAX];
         if (i < PA_NSERVICES) pa_key_ready(key, gw->cfg.prefix, pa_services[i]);
         else if (i == RETRY) pa_key_delayed(key, gw->cfg.prefix);
+        else if (i >= NQ) pa_key_ready_dead(key, gw->cfg.prefix, pa_services[i - NQ]);
         else pa_key_dead(key, gw->cfg.prefix);
-        const char *av[] = {i == RETRY ? "ZCARD" : "LLEN", key};
+        const char *av[] = {i == RETRY ? "ZCARD" : i >= NQ ? "GET" : "LLEN", key};
         if (i == LEASED) ok = pa_jobs_leased_append(rd, &lin, err, sizeof err) == 0;
         else ok = pa_redis_append(rd, 2, av, NULL) == 0;
     }
@@ -183,8 +186,12 @@ static void queue_metrics(gw_t *gw, pa_buf_t *b)
         }
         pa_jobs_leased_out_t lo;
         int good = i == LEASED ? pa_jobs_leased_parse(x, &lo, err, sizeof err) == 0
+                   : i >= NQ   ? x->type == REDIS_REPLY_STRING || x->type == REDIS_REPLY_NIL
                                : x->type == REDIS_REPLY_INTEGER;
-        depth[i] = !good ? 0 : i == LEASED ? lo.leased : x->integer;
+        depth[i] = !good         ? 0
+                   : i == LEASED ? lo.leased
+                   : i >= NQ     ? (x->type == REDIS_REPLY_STRING ? atoll(x->str) : 0)
+                                 : x->integer;
         ok = ok && good;
         freeReplyObject(x);
     }
@@ -192,7 +199,8 @@ static void queue_metrics(gw_t *gw, pa_buf_t *b)
     pa_buf_puts(b, "# HELP pa_queue_ready Tasks waiting for a worker, per service.\n"
                    "# TYPE pa_queue_ready gauge\n");
     for (int i = 0; i < PA_NSERVICES; i++)
-        pa_buf_printf(b, "pa_queue_ready{service=\"%s\"} %lld\n", pa_services[i], depth[i]);
+        pa_buf_printf(b, "pa_queue_ready{service=\"%s\"} %lld\n", pa_services[i],
+                      depth[i] > depth[NQ + i] ? depth[i] - depth[NQ + i] : 0);
     pa_buf_printf(b,
                   "# HELP pa_tasks_retry_wait Tasks waiting to be retried.\n"
                   "# TYPE pa_tasks_retry_wait gauge\npa_tasks_retry_wait %lld\n"

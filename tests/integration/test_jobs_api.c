@@ -300,6 +300,11 @@ Test(jobs_api, cancelling_a_queued_job_frees_queue_room)
     hr_resp_t *m = hr_get(gw, "/metrics");
     const char *q = strstr(m->body, "pa_queue_ready{service=\"form\"}");
     if (!q) q = "(no pa_queue_ready)";
+    /* the queue still holds the five entries (cancel.lua leaves them to dispatch), but the
+     * operator's gauge counts the tasks that wait */
+    cr_assert_eq(jf_rint(rd, -1, "LLEN pa:ready:form"), 5);
+    static const char zero[] = "pa_queue_ready{service=\"form\"} 0\n";
+    cr_assert(strncmp(q, zero, sizeof zero - 1) == 0, "/metrics: %.*s", (int)strcspn(q, "\n"), q);
     hr_resp_t *r = hr_post(gw, JF_RUN, jf_body("[\"x.example\"]", SUBMIT_ONLY));
     cr_assert_eq(r->status, 202,
                  "after cancelling the only job (5 tasks cancelled, none waiting), a 1-task run "
