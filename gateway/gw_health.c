@@ -51,6 +51,7 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
                       : up == 0 ? "down"
                                 : "starting",
                       loaded ? "loaded" : "loading");
+        pa_buf_free(&dur); /* the status says degraded: the reason is for the keyed view */
         json_decref(breakers);
         gw_reply_buf(r, ok ? 200 : 503, &b);
         gw_header(r, "Cache-Control", "no-store");

@@ -532,6 +532,22 @@ JF_FN json_t *jf_wait_held(hr_redis_t *rd, const char *wid, size_t n, int timeou
     }
 }
 
+/* Waits until test worker wid has started n tasks in all (its status record's tasks_started,
+ * published every 50 ms and with the heartbeats): the TASKs reached the worker. A lease alone
+ * (jf_wait_held) is taken before the TASK is sent: a worker killed in between never got it, and
+ * its task goes back uncounted. */
+JF_FN void jf_wait_started(hr_redis_t *rd, const char *wid, long n, int timeout_ms)
+{
+    uint64_t deadline = hr_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        long long got = jf_rint(rd, -1, "HGET pa:worker:%s:status tasks_started", wid);
+        if (got >= n) return;
+        cr_assert_lt(hr_now_ms(), deadline, "worker %s started %lld tasks, not %ld, after %d ms",
+                     wid, got, n, timeout_ms);
+        hr_sleep_ms(20);
+    }
+}
+
 /* ---- SSE ----------------------------------------------------------------------------------- */
 
 typedef struct {

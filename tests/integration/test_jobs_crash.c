@@ -84,6 +84,7 @@ Test(jobs_crash, killed_worker_tasks_requeue_and_every_task_ends_once)
     jf_wait_workers(g, "form", 2, 5000);
     const char *jid = jf_run(g, jf_body(jf_targets(8, "k", "slow:2000"), SUBMIT_ONLY));
     json_t *held = jf_wait_held(rd, "form-1", 4, 5000);
+    jf_wait_started(rd, "form-1", 4, 5000); /* they reached it: the lost try counts */
     uint64_t t_kill = jf_wall_ms();
     jf_worker_kill9(w1);
     json_t *job = jf_wait_status(g, jid, "completed", 25000);
@@ -552,6 +553,7 @@ Test(jobs_crash, sigterm_worker_releases_unfinished_tasks_at_once)
     jf_wait_workers(g, "form", 1, 5000);
     const char *jid = jf_run(g, jf_body(jf_targets(4, "term", NULL), SUBMIT_ONLY));
     jf_wait_held(rd, "form-1", 4, 5000);
+    jf_wait_started(rd, "form-1", 4, 5000);
     jf_worker_start(rd, "form", "form-2", jf_endpoint(g),
                     (const char *[]){"WORKER_CAPACITY=4", NULL});
     jf_wait_workers(g, "form", 2, 5000);
