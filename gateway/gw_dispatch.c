@@ -30,6 +30,13 @@
 #include "pa_task.h"
 #include "pa_time.h"
 
+/* What a lease records of where it went (the task's `via` field): the first VIA_INST hex digits
+ * of the worker process's instance (48 of its 128 random bits), '@', and 8 hex digits of a hash
+ * of this gateway's id. Short on purpose: every byte of a task hash costs Redis time on each
+ * lease and commit, and "<instance>@<gateway id>" in full cost the pipeline 5 % of its
+ * throughput (scripts/bench/pipeline (a)). Scripts compare instances by the same prefix. */
+#define VIA_INST 12
+#define VIA_LEN (VIA_INST + 1 + 8)
 #define MAX_WORKERS 1024
 #define NSVC PA_NSERVICES
 #define DISPATCH_BATCH 128
@@ -49,13 +56,14 @@ typedef struct {
     unsigned capacity;
     atomic_uint credit;
     uint64_t last_seen;
-    uint64_t joined;     /* mono ms of its HELLO: the oldest idle slot is evicted first */
-    char inst[33];       /* its HELLO's instance */
-    char via[200];       /* "<inst>@<gateway id>", recorded on the tasks leased to it */
-    char peer[64];       /* who it is: its CURVE key (Z85), else its IP address */
-    unsigned long taken; /* tasks sent to it: a slot that took none may be evicted */
-    int suspect;         /* missed 3 heartbeats but alive in Redis: looked at again later */
-    uint64_t recheck_at; /* mono ms */
+    uint64_t joined;             /* mono ms of its HELLO: the oldest idle slot is evicted first */
+    char inst[33];               /* its HELLO's instance */
+    char via_inst[VIA_INST + 1]; /* the instance as leases record it */
+    char via[VIA_LEN + 1];       /* recorded on the tasks leased to it: via_of() */
+    char peer[64];               /* who it is: its CURVE key (Z85), else its IP address */
+    unsigned long taken;         /* tasks sent to it: a slot that took none may be evicted */
+    int suspect;                 /* missed 3 heartbeats but alive in Redis: looked at again later */
+    uint64_t recheck_at;         /* mono ms */
 } worker_t;
 
 /* Tasks a request thread leased to a reserved worker, to be sent by the dispatcher thread. */
@@ -76,6 +84,7 @@ typedef struct cancel_req {
 struct gw_dispatch {
     gw_dispatch_opts_t o;
     char *bind, *prefix, *gateway_id;
+    char gateway_tag[9]; /* 8 hex digits of a hash of gateway_id (via_of) */
     zsock_t *router;
     zactor_t *auth;
     void *rs;
@@ -99,6 +108,14 @@ struct gw_dispatch {
 static int svc_index(const char *s)
 {
     return pa_service_find(s);
+}
+
+/* The via a lease to instance inst records, and the instance prefix the scripts compare. */
+static void via_of(const gw_dispatch_t *d, const char *inst, char via[VIA_LEN + 1],
+                   char via_inst[VIA_INST + 1])
+{
+    snprintf(via_inst, VIA_INST + 1, "%s", inst);
+    snprintf(via, VIA_LEN + 1, "%s@%s", via_inst, d->gateway_tag);
 }
 
 static worker_t *find_worker(gw_dispatch_t *d, const void *ident, size_t len)
@@ -142,7 +159,7 @@ static void drop_worker(gw_dispatch_t *d, worker_t *w, const char *why, int lost
     /* A worker that says BYE has released its tasks, but tasks leased to it while its BYE was
      * on the way are still its: they go back too, without counting an attempt. */
     pa_jobs_worker_lost_in_t in = {
-        .prefix = d->prefix, .worker = w->id, .counted = lost, .instance = w->inst};
+        .prefix = d->prefix, .worker = w->id, .counted = lost, .instance = w->via_inst};
     pa_jobs_worker_lost_out_t out;
     char err[256];
     long long n =
@@ -372,12 +389,12 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
     if (nheld > (long)pa_msg_uint(m, PA_FIELD_HELLO_CAPACITY)) nheld = -1; /* more than it runs */
     if (hs && nheld < 0)
         pa_warn("HELLO with a malformed held list; nothing released", PA_S("worker", id));
-    char via[sizeof w->via];
-    snprintf(via, sizeof via, "%s@%s", inst, d->gateway_id);
+    char via[sizeof w->via], via_inst[VIA_INST + 1];
+    via_of(d, inst, via, via_inst);
     pa_jobs_reconcile_in_t rin = {.prefix = d->prefix,
                                   .worker = id,
                                   .via = via,
-                                  .instance = inst,
+                                  .instance = via_inst,
                                   .with_held = nheld >= 0,
                                   .held = refs,
                                   .n = nheld > 0 ? (size_t)nheld : 0};
@@ -404,6 +421,7 @@ static void on_hello(gw_dispatch_t *d, const unsigned char *ident, size_t ilen, 
     snprintf(w->id, sizeof w->id, "%s", id);
     snprintf(w->inst, sizeof w->inst, "%s", inst);
     memcpy(w->via, via, sizeof w->via);
+    memcpy(w->via_inst, via_inst, sizeof w->via_inst);
     snprintf(w->peer, sizeof w->peer, "%s", peer);
     w->svc = si;
     w->capacity = cap > (unsigned)d->max_capacity ? (unsigned)d->max_capacity : cap;
@@ -851,6 +869,10 @@ gw_dispatch_t *gw_dispatch_new(const gw_dispatch_opts_t *o, char *err, size_t er
     d->bind = pa_strdup(o->bind);
     d->prefix = pa_strdup(o->prefix);
     d->gateway_id = pa_strdup(o->gateway_id);
+    uint32_t h = 2166136261u; /* FNV-1a: gateways with one id share leases' via, as they should */
+    for (const unsigned char *p = (const unsigned char *)d->gateway_id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    snprintf(d->gateway_tag, sizeof d->gateway_tag, "%08x", (unsigned)h);
     d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&d->wlock, NULL);
     if (pa_env_long("WORKER_SLOTS_PER_PEER", 256, 1, MAX_WORKERS, &d->peer_slots, err, errlen) <

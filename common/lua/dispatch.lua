@@ -4,8 +4,8 @@
 -- and the stage's max attempts. The context is '' when the task before in the answer belongs to
 -- the same job (it is the same). The gateway builds the payload: string work is cheaper there
 -- than in Redis, which every gateway and worker shares.
--- ARGV: prefix, service, n, worker id, now ms, now iso, lease ms, via: '<instance>@<gateway id>'
--- (the worker process's instance, 32 hex digits, and the leasing gateway), recorded on each
+-- ARGV: prefix, service, n, worker id, now ms, now iso, lease ms, via: '<instance prefix>@<gateway
+-- tag>' (gw_dispatch.c's via_of: the worker process and the leasing gateway), recorded on each
 -- leased task: reconcile.lua releases only what this gateway sent to this instance, and tells a
 -- restarted worker's old tasks from its new ones (one field: each costs Redis time per task)
 -- A lease token is '<seq>-<Redis TIME in us>': lease:seq alone would repeat after a restart that

@@ -6,8 +6,8 @@
 --   reached it (the TASK was lost with the old connection): back to the front of their queue at
 --   once, the attempt not counted. Tasks leased via another gateway are not touched: one may be
 --   on its way.
--- ARGV: prefix, worker id, '<instance>@<gateway id>' (as dispatch.lua records it), now iso,
--- instance, n (-1: no held list, only the first rule), then n x (task key, lease).
+-- ARGV: prefix, worker id, the via dispatch.lua records ('<instance prefix>@<gateway tag>',
+-- gw_dispatch.c's via_of), now iso, the instance prefix, n (-1: no held list, only the first rule), then n x (task key, lease).
 -- Returns {released, requeued}.
 local wid, via, iso, inst, n = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local mine = via
@@ -18,7 +18,7 @@ for _, tk in ipairs(redis.call('ZRANGE', k_worker_tasks(wid), 0, -1)) do
   local t = redis.call('HMGET', k_task(tk), 'state', 'stage', 'attempt', 'worker', 'via', 'lease')
   if t[1] == 'running' and t[4] == wid then
     local job, tid = split_key(tk)
-    -- via is '<instance>@<gateway id>' (dispatch.lua)
+    -- via is '<instance prefix>@<gateway tag>' (dispatch.lua)
     if t[5] and t[5] ~= '' and string.sub(t[5], 1, #inst) ~= inst then
       requeue_running(tk, job, tid, t[2], tonumber(t[3]) or 1, wid, iso,
                       'worker '..wid..' restarted', true)

@@ -1,7 +1,7 @@
 -- A worker was declared dead (missed heartbeats): every task it held is requeued at once, and
 -- the attempt counts. Also run, with ARGV[4] = '0', when a worker says BYE: tasks leased to it
 -- after it gave its work back requeue without counting an attempt.
--- ARGV: prefix, worker id, now iso[, counted '1'|'0'[, instance]]. With an instance, only the
+-- ARGV: prefix, worker id, now iso[, counted '1'|'0'[, instance prefix]]. With one, only the
 -- tasks leased to that instance of the worker id (or to none recorded) are taken back: another
 -- instance of the id may be running. Returns the number of tasks taken back.
 local wid, iso = ARGV[2], ARGV[3]
