@@ -487,6 +487,21 @@ const char *hr_gateway_output(const hr_gateway_t *g)
     return hr_read_file(g->log_path);
 }
 
+int hr_gateway_count_lines(const hr_gateway_t *g, const char *a, const char *b)
+{
+    const char *p = hr_gateway_output(g);
+    int n = 0;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = strndup(p, len);
+        if (strstr(line, a) && (!b || strstr(line, b))) n++;
+        free(line);
+        p += len + (nl != NULL);
+    }
+    return n;
+}
+
 json_t *hr_gateway_log_lines(const hr_gateway_t *g)
 {
     const char *out = hr_gateway_output(g);

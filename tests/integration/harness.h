@@ -86,6 +86,8 @@ int hr_gateway_wait_exit(hr_gateway_t *g, int timeout_ms);
 int hr_gateway_stop(hr_gateway_t *g, int sig, int grace_ms);
 /* Everything the gateway wrote to stdout and stderr so far (harness-owned). */
 const char *hr_gateway_output(const hr_gateway_t *g);
+/* How many lines of the gateway's output hold a and (when not NULL) b. */
+int hr_gateway_count_lines(const hr_gateway_t *g, const char *a, const char *b);
 /* Its output lines that parse as JSON objects, as a JSON array (harness-owned). */
 json_t *hr_gateway_log_lines(const hr_gateway_t *g);
 

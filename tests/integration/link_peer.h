@@ -118,22 +118,6 @@ LP_FN void lp_task(lp_peer_t *p, int timeout_ms, char key[128], char lease[72])
     pa_msg_destroy(&m);
 }
 
-/* Number of lines of a gateway's output holding a and (when not NULL) b. */
-LP_FN int lp_log_lines(const hr_gateway_t *g, const char *a, const char *b)
-{
-    const char *p = hr_gateway_output(g);
-    int n = 0;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, len);
-        if (strstr(line, a) && (!b || strstr(line, b))) n++;
-        free(line);
-        p += len + (nl != NULL);
-    }
-    return n;
-}
-
 /* A task hash field (harness-owned; "" when absent). */
 LP_FN const char *lp_task_field(hr_redis_t *rd, const char *key, const char *field)
 {

@@ -373,22 +373,6 @@ static zsock_t *dealer(const hr_gateway_t *g)
     return s;
 }
 
-/* Number of lines of the gateway's output that contain every one of the strings. */
-static int log_lines_with(const hr_gateway_t *g, const char *a, const char *b)
-{
-    const char *p = hr_gateway_output(g);
-    int n = 0;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, len);
-        if (strstr(line, a) && (!b || strstr(line, b))) n++;
-        free(line);
-        p += len + (nl != NULL);
-    }
-    return n;
-}
-
 static long long metric(const hr_gateway_t *g, const char *name)
 {
     hr_resp_t *r = hr_get(g, "/metrics");
@@ -440,17 +424,17 @@ Test(jobs_crash, garbage_on_the_worker_link_is_logged_and_dropped)
     int frames, malformed, task;
     do {
         hr_sleep_ms(50);
-        frames = log_lines_with(g, "dropped", "wrong number of frames");
-        malformed = log_lines_with(g, "dropped a malformed message", NULL);
-        task = log_lines_with(g, "dropped", "TASK");
+        frames = hr_gateway_count_lines(g, "dropped", "wrong number of frames");
+        malformed = hr_gateway_count_lines(g, "dropped a malformed message", NULL);
+        task = hr_gateway_count_lines(g, "dropped", "TASK");
     } while ((frames < 1 || malformed < 6 || task < 1) && hr_now_ms() < deadline);
     cr_assert_eq(frames, 1, "1-frame message: %d log lines\n%s", frames, hr_gateway_output(g));
     cr_assert_eq(malformed, 6, "6 malformed messages, %d logged:\n%s", malformed,
                  hr_gateway_output(g));
     cr_assert_eq(task, 1, "a TASK from a worker: %d log lines\n%s", task, hr_gateway_output(g));
-    cr_assert_eq(log_lines_with(g, "dropped", "bad magic"), 2, "%s", hr_gateway_output(g));
-    cr_assert_eq(log_lines_with(g, "dropped", "expected 4"), 1, "%s", hr_gateway_output(g));
-    cr_assert_eq(log_lines_with(g, "dropped", "unsupported version 9"), 1, "%s",
+    cr_assert_eq(hr_gateway_count_lines(g, "dropped", "bad magic"), 2, "%s", hr_gateway_output(g));
+    cr_assert_eq(hr_gateway_count_lines(g, "dropped", "expected 4"), 1, "%s", hr_gateway_output(g));
+    cr_assert_eq(hr_gateway_count_lines(g, "dropped", "unsupported version 9"), 1, "%s",
                  hr_gateway_output(g));
     cr_assert_eq(metric(g, "pa_dispatch_dropped_messages_total"), 8, "metrics: %s",
                  hr_get(g, "/metrics")->body);
@@ -491,12 +475,13 @@ Test(jobs_crash, dropped_message_log_line_names_the_peer)
     hr_sleep_ms(200);
     send_frames(s, 2, (const void *[]){"XA\x01\x01", "\x80"}, (size_t[]){4, 1});
     uint64_t deadline = hr_now_ms() + 3000;
-    while (log_lines_with(g, "dropped", NULL) < 1 && hr_now_ms() < deadline) hr_sleep_ms(50);
+    while (hr_gateway_count_lines(g, "dropped", NULL) < 1 && hr_now_ms() < deadline)
+        hr_sleep_ms(50);
     zsock_destroy(&s);
-    cr_assert_eq(log_lines_with(g, "dropped", NULL), 1, "%s", hr_gateway_output(g));
+    cr_assert_eq(hr_gateway_count_lines(g, "dropped", NULL), 1, "%s", hr_gateway_output(g));
     /* the identity as text, or hex-encoded */
-    int named = log_lines_with(g, "dropped", "garbage-peer-7") +
-                log_lines_with(g, "dropped", "676172626167652d706565722d37");
+    int named = hr_gateway_count_lines(g, "dropped", "garbage-peer-7") +
+                hr_gateway_count_lines(g, "dropped", "676172626167652d706565722d37");
     cr_assert_eq(named, 1,
                  "the dropped-message line does not name the peer (identity "
                  "garbage-peer-7):\n%s",
@@ -535,7 +520,7 @@ Test(jobs_crash, oversized_frame_cuts_the_peer_off_before_it_is_held)
     zsock_destroy(&big);
     cr_assert(cut, "a frame over the decoder's bound did not cut the peer off");
     cr_assert_eq(hr_get(g, "/api/health")->status, 200);
-    cr_assert_eq(log_lines_with(g, "dropped", "exceeds"), 0,
+    cr_assert_eq(hr_gateway_count_lines(g, "dropped", "exceeds"), 0,
                  "the gateway took the oversized frame in:\n%s", hr_gateway_output(g));
     jf_finish((hr_gateway_t *const[]){g, NULL});
 }

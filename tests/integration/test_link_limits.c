@@ -72,16 +72,16 @@ Test(link_limits, a_hello_flood_cannot_keep_real_workers_out)
     }
     zmq_ctx_term(ctx);
     hr_sleep_ms(500);
-    int joined = lp_log_lines(g, "worker joined", "flood-");
+    int joined = hr_gateway_count_lines(g, "worker joined", "flood-");
     hr_resp_t *mr = hr_get(g, "/metrics");
     const char *mp = strstr(mr->body, "\npa_workers_connected ");
     int held = mp ? atoi(mp + strlen("\npa_workers_connected ")) : -1;
     /* a real worker joins and works */
     jf_worker_start(rd, "form", "form-real", jf_endpoint(g), NULL);
     uint64_t deadline = hr_now_ms() + 5000;
-    while (lp_log_lines(g, "worker joined", "form-real") == 0 && hr_now_ms() < deadline)
+    while (hr_gateway_count_lines(g, "worker joined", "form-real") == 0 && hr_now_ms() < deadline)
         hr_sleep_ms(50);
-    cr_assert_eq(lp_log_lines(g, "worker joined", "form-real"), 1,
+    cr_assert_eq(hr_gateway_count_lines(g, "worker joined", "form-real"), 1,
                  "the real worker did not get a slot after %d flood HELLOs joined (%d held)",
                  joined, held);
     const char *jid = jf_run(g, jf_body(jf_targets(3, "f", NULL), SUBMIT_ONLY));

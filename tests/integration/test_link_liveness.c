@@ -67,8 +67,10 @@ Test(link_liveness, a_worker_silent_to_one_gateway_but_renewing_keeps_its_task)
     cr_assert_eq(rc, 0, "%s", err);
     cr_assert(!stale, "the worker's commit was refused");
     jf_wait_status(g1, jid, "completed", 5000);
-    cr_assert_eq(lp_log_lines(g1, "worker lost", "form-l"), 0, "%s", hr_gateway_output(g1));
-    cr_assert_geq(lp_log_lines(g1, "alive in Redis", "form-l"), 1, "%s", hr_gateway_output(g1));
+    cr_assert_eq(hr_gateway_count_lines(g1, "worker lost", "form-l"), 0, "%s",
+                 hr_gateway_output(g1));
+    cr_assert_geq(hr_gateway_count_lines(g1, "alive in Redis", "form-l"), 1, "%s",
+                  hr_gateway_output(g1));
     lp_close(&a);
     lp_close(&b);
     jf_finish((hr_gateway_t *const[]){g1, g2, NULL});

@@ -43,7 +43,7 @@ Test(link_reconnect, tasks_lost_in_flight_go_back_at_once_uncounted)
     /* the task it holds is still its own, under the same lease */
     cr_assert_str_eq(lp_task_field(rd, k1, "state"), "running");
     cr_assert_str_eq(lp_task_field(rd, k1, "lease"), l1);
-    cr_assert_geq(lp_log_lines(g, "worker reconciled", "\"released\":1"), 1, "%s",
+    cr_assert_geq(hr_gateway_count_lines(g, "worker reconciled", "\"released\":1"), 1, "%s",
                   hr_gateway_output(g));
     /* it commits the task it held */
     char err[256];
