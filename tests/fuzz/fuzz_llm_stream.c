@@ -7,7 +7,8 @@
  * feeding the same bytes whole gives the same outcome and text as feeding them in chunks, an OK
  * outcome carries exactly the streamed text, and nothing leaks (ASan).
  *
- * Sources: this file, workers/llm/llm_stream.c, workers/llm/llm_provider.c, common/pa_buf.c;
+ * Sources: this file, workers/llm/llm_stream.c, workers/llm/llm_provider.c, common/pa_sse.c,
+ * common/pa_buf.c;
  * flags -Iworkers/llm -Icommon plus jansson's cflags; libs jansson and m. */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "llm_stream.h"
+#include "pa_sse.h"
 
 #define MAX_LINE 512
 
@@ -28,12 +30,12 @@
         }                                                                                          \
     } while (0)
 
-static int on_event(void *ud, const char *event, const char *data, size_t len)
+static int on_event(void *ud, const pa_sse_event_t *ev)
 {
     size_t *n = ud;
-    CHECK(len <= MAX_LINE, "data of %zu bytes", len);
-    CHECK(data[len] == '\0', "data not terminated");
-    CHECK(event && *event, "no event type");
+    CHECK(ev->data_len <= MAX_LINE, "data of %zu bytes", ev->data_len);
+    CHECK(ev->data[ev->data_len] == '\0', "data not terminated");
+    CHECK(ev->type && ev->type_len, "no event type");
     (*n)++;
     return 0;
 }
@@ -76,11 +78,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* the framing alone */
     size_t events = 0;
-    llm_sse_t sse;
-    llm_sse_init(&sse, MAX_LINE, on_event, &events);
+    pa_sse_t sse;
+    pa_sse_init(&sse, MAX_LINE, MAX_LINE, on_event, &events);
     for (size_t i = 0; i < len; i += step)
-        if (llm_sse_feed(&sse, (const char *)body + i, len - i < step ? len - i : step) < 0) break;
-    llm_sse_free(&sse);
+        if (pa_sse_feed(&sse, (const char *)body + i, len - i < step ? len - i : step) < 0) break;
+    pa_sse_free(&sse);
 
     llm_res_t a, b;
     char *ta, *tb;

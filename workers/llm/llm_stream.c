@@ -1,5 +1,5 @@
-/* Streamed provider answers: SSE framing and the OpenAI / Anthropic stream events (llm_stream.h).
- */
+/* Streamed provider answers: the OpenAI / Anthropic stream events on the SSE framing of pa_sse
+ * (llm_stream.h). */
 #include "llm_stream.h"
 
 #include <jansson.h>
@@ -8,119 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- SSE framing -------------------------------------------------------------------------- */
-
-static const unsigned char bom[3] = {0xef, 0xbb, 0xbf};
-
-void llm_sse_init(llm_sse_t *p, size_t max_line, llm_sse_event_fn fn, void *ud)
-{
-    memset(p, 0, sizeof *p);
-    p->fn = fn;
-    p->ud = ud;
-    p->max_line = max_line ? max_line : LLM_STREAM_MAX_LINE;
-}
-
-void llm_sse_free(llm_sse_t *p)
-{
-    pa_buf_free(&p->line);
-    pa_buf_free(&p->event);
-    pa_buf_free(&p->data);
-}
-
-static int fail(llm_sse_t *p, const char *why)
-{
-    p->failed = 1;
-    snprintf(p->err, sizeof p->err, "%s", why);
-    return -1;
-}
-
-/* One complete line (without its end). */
-static int line(llm_sse_t *p, const char *s, size_t n)
-{
-    if (n == 0) { /* dispatch */
-        int rc = 0;
-        if (p->have_data) {
-            size_t dl = p->data.len;
-            if (dl && p->data.data[dl - 1] == '\n') dl--; /* the last data line's "\n" */
-            if (p->data.data) p->data.data[dl] = '\0';
-            /* an empty type (or one that a NUL byte makes empty) is "message" */
-            const char *type = p->event.len && p->event.data[0] ? p->event.data : "message";
-            rc = p->fn(p->ud, type, p->data.data ? p->data.data : "", dl);
-        }
-        pa_buf_reset(&p->event);
-        pa_buf_reset(&p->data);
-        p->have_data = 0;
-        return rc < 0 ? fail(p, "the stream's reader refused an event") : 0;
-    }
-    if (s[0] == ':') return 0; /* a comment */
-    const char *colon = memchr(s, ':', n);
-    size_t fl = colon ? (size_t)(colon - s) : n;
-    const char *v = colon ? colon + 1 : s + n;
-    if (colon && v < s + n && *v == ' ') v++;
-    size_t vl = (size_t)(s + n - v);
-    if (fl == 4 && memcmp(s, "data", 4) == 0) {
-        if (p->data.len + vl + 1 > p->max_line) return fail(p, "an event's data is too long");
-        pa_buf_put(&p->data, v, vl);
-        pa_buf_putc(&p->data, '\n');
-        p->have_data = 1;
-    } else if (fl == 5 && memcmp(s, "event", 5) == 0) {
-        pa_buf_reset(&p->event);
-        pa_buf_put(&p->event, v, vl);
-    }
-    /* "id", "retry" and unknown fields are ignored */
-    return 0;
-}
-
-int llm_sse_feed(llm_sse_t *p, const char *buf, size_t n)
-{
-    if (p->failed) return -1;
-    size_t i = 0;
-    while (p->bom < 3 && i < n) { /* a leading byte order mark, possibly split over chunks */
-        if ((unsigned char)buf[i] == bom[p->bom]) {
-            p->bom++;
-            i++;
-            continue;
-        }
-        pa_buf_put(&p->line, bom, p->bom); /* not a BOM after all: those bytes are text */
-        p->bom = 3;
-    }
-    while (i < n) {
-        char c = buf[i];
-        if (c == '\n' && p->after_cr) { /* the LF of a CRLF whose CR ended the line */
-            p->after_cr = 0;
-            i++;
-            continue;
-        }
-        p->after_cr = 0;
-        /* the rest of a line in this chunk */
-        size_t j = i;
-        while (j < n && buf[j] != '\n' && buf[j] != '\r') j++;
-        if (p->line.len + (j - i) > p->max_line) return fail(p, "a stream line is too long");
-        if (j == n) {
-            pa_buf_put(&p->line, buf + i, j - i);
-            break;
-        }
-        const char *s = buf + i;
-        size_t len = j - i;
-        if (p->line.len) { /* the line began in an earlier chunk */
-            pa_buf_put(&p->line, buf + i, j - i);
-            s = p->line.data;
-            len = p->line.len;
-        }
-        int rc = line(p, s, len);
-        pa_buf_reset(&p->line);
-        if (rc < 0) return -1;
-        p->after_cr = buf[j] == '\r';
-        i = j + 1;
-    }
-    return 0;
-}
-
-/* ---- provider streams --------------------------------------------------------------------- */
+#include "pa_sse.h"
 
 struct llm_stream {
     llm_provider_t p;
-    llm_sse_t sse;
+    pa_sse_t sse;
     pa_buf_t text;
     char model[128];
     long prompt_tokens, completion_tokens;
@@ -232,9 +124,11 @@ static int anthropic_event(llm_stream_t *s, const char *type, const json_t *j, c
     return 0;
 }
 
-static int on_event(void *ud, const char *event, const char *data, size_t len)
+static int on_event(void *ud, const pa_sse_event_t *ev)
 {
     llm_stream_t *s = ud;
+    const char *event = ev->type, *data = ev->data;
+    size_t len = ev->data_len;
     if (s->complete) return 0; /* nothing counts after the end marker */
     if (s->p == LLM_PROVIDER_OPENAI && len == 6 && memcmp(data, "[DONE]", 6) == 0) {
         s->complete = 1;
@@ -265,7 +159,8 @@ llm_stream_t *llm_stream_new(llm_provider_t p, const char *model, size_t max_lin
     llm_stream_t *s = pa_calloc(1, sizeof *s);
     s->p = p;
     snprintf(s->model, sizeof s->model, "%s", model ? model : "");
-    llm_sse_init(&s->sse, max_line, on_event, s);
+    if (!max_line) max_line = LLM_STREAM_MAX_LINE;
+    pa_sse_init(&s->sse, max_line, max_line, on_event, s);
     pa_buf_reserve(&s->text, 256);
     return s;
 }
@@ -274,7 +169,7 @@ void llm_stream_destroy(llm_stream_t **sp)
 {
     llm_stream_t *s = *sp;
     if (!s) return;
-    llm_sse_free(&s->sse);
+    pa_sse_free(&s->sse);
     pa_buf_free(&s->text);
     pa_buf_free(&s->refusal);
     free(s);
@@ -284,9 +179,10 @@ void llm_stream_destroy(llm_stream_t **sp)
 int llm_stream_feed(llm_stream_t *s, const char *buf, size_t n)
 {
     if (s->stopped) return -1;
-    if (llm_sse_feed(&s->sse, buf, n) == 0) return 0;
-    if (!s->stopped) /* the framing failed, not an event */
-        stop(s, LLM_RES_PERMANENT, "%s (longer than %zu bytes)", s->sse.err, s->sse.max_line);
+    if (pa_sse_feed(&s->sse, buf, n) == 0) return 0;
+    if (!s->stopped) /* the framing failed (a bound), not an event */
+        stop(s, LLM_RES_PERMANENT, "%s (longer than %zu bytes)", s->sse.err,
+             s->sse.error == PA_SSE_ERR_EVENT ? s->sse.max_event : s->sse.max_line);
     return -1;
 }
 
