@@ -344,3 +344,29 @@ Test(mcp_jsonrpc, bad_arguments_append_nothing)
     cr_assert_eq(mcp_jsonrpc_encode_notification(&out, longm, NULL), 0);
     json_decref(arr);
 }
+
+Test(mcp_jsonrpc, integers_beyond_64_bits)
+{
+    /* jansson has no big integers: such a message is read with every integer as a real */
+    cr_assert_eq(parse("{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"big\":123456789012345678901,"
+                       "\"neg\":-99999999999999999999,\"n\":2}}"),
+                 0, "%s", err);
+    cr_assert_eq(m.kind, MCP_MSG_RESULT);
+    cr_assert_eq(m.id.kind, MCP_ID_INT);
+    cr_assert_eq(m.id.num, 5);
+    cr_assert(json_is_real(json_object_get(m.result, "big")));
+    cr_assert(json_real_value(json_object_get(m.result, "neg")) < -9e19);
+    cr_assert_eq(json_number_value(json_object_get(m.result, "n")), 2);
+    cr_assert_eq(parse("{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"error\":{\"code\":-32000,\"message\":"
+                       "\"m\",\"data\":{\"x\":123456789012345678901}}}"),
+                 0, "%s", err);
+    cr_assert_eq(m.error.code, -32000);
+    /* an id that is itself beyond 2^53, or fractional, is still refused */
+    refused("{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901,\"method\":\"x\"}",
+            MCP_RPC_INVALID_REQUEST, "id: must be a string or an integer");
+    refused("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"result\":{\"b\":123456789012345678901}}",
+            MCP_RPC_INVALID_REQUEST, "id: a result needs");
+    refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":1e300,\"message\":\"m\","
+            "\"data\":123456789012345678901}}",
+            MCP_RPC_INVALID_REQUEST, "error.code");
+}

@@ -79,15 +79,32 @@ static int invalid(mcp_msg_t *m, int code, char *err, size_t errlen, const char 
     return -1;
 }
 
+/* An integer, or (ints_as_real: the message was read with every integer as a real, because one
+ * was beyond 64 bits) a real with an integral value below 2^53, in *out. */
+static int int_value(const json_t *x, int ints_as_real, json_int_t *out)
+{
+    if (json_is_integer(x)) {
+        *out = json_integer_value(x);
+        return 1;
+    }
+    if (!ints_as_real || !json_is_real(x)) return 0;
+    double d = json_real_value(x);
+    if (!(d <= 9007199254740992.0 && d >= -9007199254740992.0) || d != (double)(long long)d)
+        return 0;
+    *out = (json_int_t)d;
+    return 1;
+}
+
 /* Reads v's id: 1 when absent, 2 when null, 0 when a good id (in *id), -1 when of a bad type. */
-static int read_id(const json_t *v, mcp_id_t *id)
+static int read_id(const json_t *v, int ints_as_real, mcp_id_t *id)
 {
     json_t *x = json_object_get(v, "id");
+    json_int_t num;
     *id = (mcp_id_t){MCP_ID_NONE, 0, NULL, 0};
     if (!x) return 1;
     if (json_is_null(x)) return 2;
-    if (json_is_integer(x)) {
-        *id = mcp_id_int(json_integer_value(x));
+    if (int_value(x, ints_as_real, &num)) {
+        *id = mcp_id_int(num);
         return 0;
     }
     if (json_is_string(x)) {
@@ -97,7 +114,7 @@ static int read_id(const json_t *v, mcp_id_t *id)
     return -1;
 }
 
-int mcp_jsonrpc_classify(json_t *v, mcp_msg_t *m, char *err, size_t errlen)
+static int classify(json_t *v, int ints_as_real, mcp_msg_t *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     if (err && errlen) err[0] = '\0';
@@ -105,7 +122,7 @@ int mcp_jsonrpc_classify(json_t *v, mcp_msg_t *m, char *err, size_t errlen)
         return invalid(m, MCP_RPC_INVALID_REQUEST, err, errlen, "a batch inside a batch");
     if (!json_is_object(v))
         return invalid(m, MCP_RPC_INVALID_REQUEST, err, errlen, "a message must be a JSON object");
-    int idr = read_id(v, &m->id);
+    int idr = read_id(v, ints_as_real, &m->id);
     json_t *ver = json_object_get(v, "jsonrpc");
     if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0)
         return invalid(m, MCP_RPC_INVALID_REQUEST, err, errlen, "jsonrpc: must be \"2.0\"");
@@ -158,20 +175,26 @@ int mcp_jsonrpc_classify(json_t *v, mcp_msg_t *m, char *err, size_t errlen)
                            "error: must be an object {code, message, data?}");
         json_t *code = json_object_get(error, "code");
         json_t *msg = json_object_get(error, "message");
-        if (!json_is_integer(code))
+        json_int_t code_value;
+        if (!int_value(code, ints_as_real, &code_value))
             return invalid(m, MCP_RPC_INVALID_REQUEST, err, errlen,
                            "error.code: must be an integer");
         if (!json_is_string(msg))
             return invalid(m, MCP_RPC_INVALID_REQUEST, err, errlen,
                            "error.message: must be a string");
         m->kind = MCP_MSG_ERROR;
-        m->error.code = json_integer_value(code);
+        m->error.code = code_value;
         m->error.message = json_string_value(msg);
         m->error.data = json_object_get(error, "data");
         return 0;
     }
     return invalid(m, MCP_RPC_INVALID_REQUEST, err, errlen,
                    "neither a request (method) nor a response (result or error)");
+}
+
+int mcp_jsonrpc_classify(json_t *v, mcp_msg_t *m, char *err, size_t errlen)
+{
+    return classify(v, 0, m, err, errlen);
 }
 
 int mcp_jsonrpc_parse(const char *s, size_t n, size_t max_bytes, int max_depth, unsigned flags,
@@ -188,6 +211,13 @@ int mcp_jsonrpc_parse(const char *s, size_t n, size_t max_bytes, int max_depth, 
         return invalid(m, MCP_RPC_PARSE_ERROR, err, errlen, "nested deeper than %d", max_depth);
     json_error_t je;
     json_t *root = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    int ints_as_real = 0;
+    if (!root && strstr(je.text, "too big")) {
+        /* a tool's result may hold an integer beyond 64 bits: read every integer as a real */
+        ints_as_real = 1;
+        root = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                          &je);
+    }
     if (!root)
         return invalid(m, MCP_RPC_PARSE_ERROR, err, errlen, "not JSON: line %d column %d: %s",
                        je.line, je.column, je.text);
@@ -205,7 +235,7 @@ int mcp_jsonrpc_parse(const char *s, size_t n, size_t max_bytes, int max_depth, 
         m->root = root;
         return 0;
     }
-    int rc = mcp_jsonrpc_classify(root, m, err, errlen);
+    int rc = classify(root, ints_as_real, m, err, errlen);
     m->root = root; /* owned either way: an invalid message's id points into it */
     return rc;
 }

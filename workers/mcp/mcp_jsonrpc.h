@@ -12,11 +12,14 @@
  *
  * ID is a string or an integer: never null in a request or a result (MCP), absent or null only
  * in an error answering a message whose id could not be read. params and result are objects
- * (MCP); duplicate keys are refused. A top-level array is a batch: MCP 2025-06-18 and later have
- * none, so it is invalid unless MCP_JSONRPC_ALLOW_BATCH is given (a 2025-03-26 peer), in which
- * case the message is MCP_MSG_BATCH and each element is classified with mcp_jsonrpc_classify.
- * An invalid message says why (err) and which JSON-RPC code answers it (-32700 when it is not
- * JSON or is too large or deep, -32600 otherwise), with its id when one could be read.
+ * (MCP); duplicate keys are refused. A message holding an integer beyond 64 bits (a tool's
+ * result may) is read with every integer as a real (jansson has no big integers); its id and
+ * error code are then taken from integral reals below 2^53. A top-level array is a batch: MCP
+ * 2025-06-18 and later have none, so it is invalid unless MCP_JSONRPC_ALLOW_BATCH is given (a
+ * 2025-03-26 peer), in which case the message is MCP_MSG_BATCH and each element is classified with
+ * mcp_jsonrpc_classify. An invalid message says why (err) and which JSON-RPC code answers it
+ * (-32700 when it is not JSON or is too large or deep, -32600 otherwise), with its id when one
+ * could be read.
  *
  * Sending. The encoders append one compact message to a pa_buf_t; the caller numbers requests. */
 #ifndef MCP_JSONRPC_H
