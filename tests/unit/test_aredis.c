@@ -76,6 +76,22 @@ static void wait_seen(seen_t *s, int ms)
     cr_assert(run_until(&s->called, ms), "no callback within %d ms", ms);
 }
 
+/* PINGs until one is answered (the client reconnects by itself, backoff at most 2 s) or ms
+ * pass; the last PING's answer. */
+static seen_t ping_until_answered(int ms)
+{
+    uint64_t end = rf_now_ms() + (uint64_t)ms;
+    seen_t again = {0};
+    while (rf_now_ms() < end) {
+        memset(&again, 0, sizeof again);
+        pa_aredis_cmd(cli, record, &again, "PING");
+        wait_seen(&again, 3000);
+        if (!again.null) break;
+        run_until(&(int){0}, 100);
+    }
+    return again;
+}
+
 Test(aredis, commands_are_answered_from_the_loop_not_inside_the_call)
 {
     seen_t set = {0}, get = {0}, err = {0};
@@ -187,15 +203,7 @@ Test(aredis, killed_redis_fails_pending_calls_and_later_calls_succeed_after_rest
     char err[512];
     cr_assert_eq(rf_redis_start(&srv, err, sizeof err), 0, "%s", err);
     /* it reconnects by itself (backoff at most 2 s) */
-    uint64_t end = rf_now_ms() + 8000;
-    seen_t again = {0};
-    while (rf_now_ms() < end) {
-        memset(&again, 0, sizeof again);
-        pa_aredis_cmd(cli, record, &again, "PING");
-        wait_seen(&again, 3000);
-        if (!again.null) break;
-        run_until(&(int){0}, 100);
-    }
+    seen_t again = ping_until_answered(8000);
     cr_assert_not(again.null, "no answer after the restart (%s)", pa_aredis_errstr(cli));
     cr_assert_str_eq(again.str, "PONG");
     cr_assert(pa_aredis_connected(cli));
@@ -426,14 +434,6 @@ Test(aredis_tls, reconnects_over_tls_after_a_restart)
     cr_assert(lost.null);
     char err[512];
     cr_assert_eq(rf_redis_start(&srv, err, sizeof err), 0, "%s", err);
-    uint64_t end = rf_now_ms() + 8000;
-    seen_t again = {0};
-    while (rf_now_ms() < end) {
-        memset(&again, 0, sizeof again);
-        pa_aredis_cmd(cli, record, &again, "PING");
-        wait_seen(&again, 3000);
-        if (!again.null) break;
-        run_until(&(int){0}, 100);
-    }
+    seen_t again = ping_until_answered(8000);
     cr_assert_str_eq(again.str, "PONG", "no answer after the restart (%s)", pa_aredis_errstr(cli));
 }
