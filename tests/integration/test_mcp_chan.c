@@ -510,3 +510,318 @@ Test(mcp_chan, stdio_destroy_inside_a_callback)
     check_clean(0);
     obs_free(o);
 }
+
+/* ---- legacy HTTP+SSE ---------------------------------------------------------------------- */
+
+/* Starts tests/mcp-server/start (HTTP) with args; its port in *port. The test stops it. */
+static pid_t start_http_server(const char *port_arg, int *port)
+{
+    int p[2];
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(p[1], 1);
+        int dn = open("/dev/null", O_WRONLY);
+        if (dn >= 0) dup2(dn, 2);
+        if (port_arg) execl(START, START, "--port", port_arg, (char *)NULL);
+        else execl(START, START, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char line[32] = "";
+    size_t n = 0;
+    uint64_t end = pa_mono_ms() + 30000;
+    while (n < sizeof line - 1 && !memchr(line, '\n', n) && pa_mono_ms() < end) {
+        ssize_t k = read(p[0], line + n, sizeof line - 1 - n);
+        if (k <= 0) break;
+        n += (size_t)k;
+        line[n] = '\0';
+    }
+    close(p[0]);
+    *port = atoi(line);
+    cr_assert_gt(*port, 0, "the server printed its port: '%s'", line);
+    return pid;
+}
+
+static void stop_http_server(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    cr_assert_eq(waitpid(pid, NULL, 0), pid);
+}
+
+static mcp_chan_t *open_sse(obs_t *o, const char *url)
+{
+    char conf_json[512];
+    snprintf(conf_json, sizeof conf_json,
+             "{\"servers\":[{\"name\":\"legacy\",\"transport\":\"sse\",\"url\":\"%s\"}]}", url);
+    static const char *const headers[] = {"X-Test: chan", NULL};
+    mcp_chan_cfg_t cfg = {.loop = loop,
+                          .http = http,
+                          .server = server(conf_json),
+                          .headers = headers,
+                          .ops = &ops,
+                          .ud = o};
+    char err[256];
+    o->ch = mcp_chan_open(&cfg, err, sizeof err);
+    cr_assert_not_null(o->ch, "%s", err);
+    return o->ch;
+}
+
+/* After an sse channel is gone: no transfer left, and (the engine destroyed, its cached
+ * connections closed) the descriptors of the start back. */
+static void check_clean_http(pid_t except)
+{
+    run_until(reaped, NULL, 0);
+    cr_assert_eq(pa_http_running(http), 0, "no transfer left");
+    pa_http_destroy(&http);
+    pa_http_cfg_t hc = {0};
+    char err[256];
+    http = pa_http_new(loop, &hc, err, sizeof err); /* as at the start */
+    cr_assert_not_null(http, "%s", err);
+    check_clean(except);
+}
+
+Test(mcp_chan, sse_sdk_server_initialize_and_list)
+{
+    int port;
+    pid_t srv = start_http_server(NULL, &port);
+    obs_t *o = obs_new();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/sse", port);
+    open_sse(o, url);
+    cr_assert_eq(mcp_chan_pid(o->ch), 0);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    initialize(o, 1);
+    cr_assert(lists_tool(o, 2, "echo"));
+    json_t *res =
+        call(o, 3, "tools/call",
+             json_pack("{s:s, s:{s:s}}", "name", "echo", "arguments", "text", "over sse"), 10000);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(res, "content"), 0), "text")),
+                     "over sse");
+    /* many messages at once: posted in order, answered on the stream */
+    for (int i = 0; i < 50; i++) {
+        pa_buf_t b = PA_BUF_INIT;
+        mcp_id_t id = mcp_id_int(100 + i);
+        cr_assert_eq(mcp_jsonrpc_encode_request(&b, &id, "ping", NULL), 0);
+        send_msg(o, &b);
+    }
+    find_id = 149;
+    cr_assert(run_until(answered, o, 10000));
+    mcp_chan_destroy(&o->ch, 0);
+    check_clean_http(srv);
+    cr_assert_eq(o->closes, 0);
+    stop_http_server(srv);
+    obs_free(o);
+}
+
+Test(mcp_chan, sse_server_restarted_is_reconnected)
+{
+    int port, port2;
+    pid_t srv = start_http_server(NULL, &port);
+    obs_t *o = obs_new();
+    char url[64], port_arg[16];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/sse", port);
+    snprintf(port_arg, sizeof port_arg, "%d", port);
+    open_sse(o, url);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    initialize(o, 1);
+    kill(srv, SIGKILL);
+    cr_assert_eq(waitpid(srv, NULL, 0), srv);
+    want_closes = 1;
+    cr_assert(run_until(closed, o, 5000), "on_closed when the stream is lost");
+    cr_assert_eq(mcp_chan_send(o->ch, "{}", 2), -1);
+    srv = start_http_server(port_arg, &port2);
+    cr_assert_eq(port2, port);
+    want_opens = 2;
+    cr_assert(run_until(opened, o, 40000), "on_open again once the server is back");
+    initialize(o, 2); /* a new session: a new endpoint */
+    cr_assert(lists_tool(o, 3, "echo"));
+    mcp_chan_destroy(&o->ch, 0);
+    check_clean_http(srv);
+    stop_http_server(srv);
+    obs_free(o);
+}
+
+/* An event stream of our own on the test's loop: each GET gets the endpoint event `endpoint`
+ * and stays open; each POST is kept and answered 202, and its body comes back on the streams
+ * as a "message" event. */
+typedef struct {
+    int lfd, port;
+    int fds[32];
+    pa_buf_t in[32];
+    int is_stream[32];
+    int gets, posts;
+    uint64_t get_at[32];
+    char endpoint[256];
+    char post_path[256];
+    char post_header[256];
+} sse_srv_t;
+
+static void srv_close(sse_srv_t *s, int i)
+{
+    pa_loop_unwatch(loop, s->fds[i]);
+    close(s->fds[i]);
+    s->fds[i] = -1;
+    pa_buf_free(&s->in[i]);
+}
+
+static void srv_write(int fd, const char *p)
+{
+    size_t n = strlen(p);
+    cr_assert_eq(write(fd, p, n), (ssize_t)n);
+}
+
+static void on_srv_conn(pa_loop_t *l, int fd, unsigned ev, void *ud)
+{
+    sse_srv_t *s = ud;
+    int i = 0;
+    while (i < 32 && s->fds[i] != fd) i++;
+    cr_assert_lt(i, 32);
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+        srv_close(s, i);
+        return;
+    }
+    pa_buf_put(&s->in[i], buf, (size_t)n);
+    if (s->is_stream[i]) return;
+    char *head_end = strstr(s->in[i].data, "\r\n\r\n");
+    if (!head_end) return;
+    if (strncmp(s->in[i].data, "GET ", 4) == 0) {
+        if (s->gets < 32) s->get_at[s->gets] = pa_mono_ms();
+        s->gets++;
+        s->is_stream[i] = 1;
+        srv_write(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: "
+                      "no-cache\r\n\r\n: a comment first\n\n");
+        char ev_text[400];
+        snprintf(ev_text, sizeof ev_text, "event: endpoint\ndata: %s\n\n", s->endpoint);
+        srv_write(fd, ev_text);
+        return;
+    }
+    const char *cl = strcasestr(s->in[i].data, "\r\nContent-Length:");
+    size_t want = cl ? (size_t)atol(cl + 17) : 0;
+    size_t have = s->in[i].len - (size_t)(head_end + 4 - s->in[i].data);
+    if (have < want) return;
+    s->posts++;
+    sscanf(s->in[i].data, "POST %255s", s->post_path);
+    const char *xt = strcasestr(s->in[i].data, "\r\nX-Test:");
+    snprintf(s->post_header, sizeof s->post_header, "%s", xt ? "X-Test" : "");
+    char ev_text[600];
+    snprintf(ev_text, sizeof ev_text, "event: message\ndata: %.*s\n\n", (int)want, head_end + 4);
+    for (int j = 0; j < 32; j++)
+        if (s->fds[j] >= 0 && s->is_stream[j]) srv_write(s->fds[j], ev_text);
+    srv_write(fd,
+              "HTTP/1.1 202 Accepted\r\nContent-Length: 8\r\nConnection: close\r\n\r\nAccepted");
+    srv_close(s, i);
+}
+
+static void on_srv_accept(pa_loop_t *l, int fd, unsigned ev, void *ud)
+{
+    sse_srv_t *s = ud;
+    int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c < 0) return;
+    int i = 0;
+    while (i < 32 && s->fds[i] >= 0) i++;
+    cr_assert_lt(i, 32, "too many connections");
+    s->fds[i] = c;
+    s->is_stream[i] = 0;
+    pa_loop_watch(loop, c, PA_IO_READ, on_srv_conn, s);
+}
+
+static sse_srv_t *srv_start(void)
+{
+    sse_srv_t *s = calloc(1, sizeof *s);
+    for (int i = 0; i < 32; i++) s->fds[i] = -1;
+    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(s->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(s->lfd, 16), 0);
+    socklen_t al = sizeof a;
+    getsockname(s->lfd, (struct sockaddr *)&a, &al);
+    s->port = ntohs(a.sin_port);
+    pa_loop_watch(loop, s->lfd, PA_IO_READ, on_srv_accept, s);
+    return s;
+}
+
+static void srv_stop(sse_srv_t *s)
+{
+    for (int i = 0; i < 32; i++)
+        if (s->fds[i] >= 0) srv_close(s, i);
+    pa_loop_unwatch(loop, s->lfd);
+    close(s->lfd);
+    free(s);
+}
+
+static int gets_at_least;
+static int got_gets(void *ud)
+{
+    return ((sse_srv_t *)ud)->gets >= gets_at_least;
+}
+
+static void endpoint_refused(const char *endpoint_fmt, int other_port)
+{
+    sse_srv_t *s = srv_start();
+    snprintf(s->endpoint, sizeof s->endpoint, endpoint_fmt, other_port ? other_port : s->port);
+    obs_t *o = obs_new();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/sse", s->port);
+    open_sse(o, url);
+    gets_at_least = 3;
+    cr_assert(run_until(got_gets, s, 10000), "the stream is opened again after a refusal");
+    cr_assert_eq(o->opens, 0, "an endpoint %s is refused", s->endpoint);
+    cr_assert_eq(s->posts, 0);
+    long d1 = (long)(s->get_at[1] - s->get_at[0]), d2 = (long)(s->get_at[2] - s->get_at[1]);
+    cr_assert(d1 >= 450 && d2 >= 900, "with backoff: %ld ms, then %ld ms", d1, d2);
+    mcp_chan_destroy(&o->ch, 0);
+    srv_stop(s);
+    check_clean_http(0);
+    char log[65536];
+    ssize_t n = pread(log_fd, log, sizeof log - 1, 0);
+    log[n > 0 ? n : 0] = '\0';
+    cr_assert_not_null(strstr(log, "another origin"), "%s", log);
+    cr_assert_null(strstr(log, "sessionId=secret"), "the refused endpoint is not logged");
+    obs_free(o);
+}
+
+Test(mcp_chan, sse_endpoint_on_another_host_is_refused)
+{
+    endpoint_refused("http://127.0.0.2:%d/messages?sessionId=secret", 0);
+}
+
+Test(mcp_chan, sse_endpoint_on_another_port_is_refused)
+{
+    int other = 1;
+    endpoint_refused("http://127.0.0.1:%d/messages?sessionId=secret", other);
+}
+
+Test(mcp_chan, sse_endpoint_on_another_scheme_is_refused)
+{
+    endpoint_refused("https://127.0.0.1:%d/messages?sessionId=secret", 0);
+}
+
+Test(mcp_chan, sse_relative_endpoint_is_resolved_and_posted_to)
+{
+    sse_srv_t *s = srv_start();
+    snprintf(s->endpoint, sizeof s->endpoint, "../messages?sessionId=abc");
+    obs_t *o = obs_new();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/mcp/sse", s->port);
+    open_sse(o, url);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    cr_assert_eq(mcp_chan_send(o->ch, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}", 36), 0);
+    find_id = 7;
+    cr_assert(run_until(answered, o, 5000), "the message came back on the stream");
+    cr_assert_str_eq(s->post_path, "/messages?sessionId=abc");
+    cr_assert_str_eq(s->post_header, "X-Test", "the configured headers are sent");
+    cr_assert_eq(s->gets, 1);
+    mcp_chan_destroy(&o->ch, 0);
+    srv_stop(s);
+    check_clean_http(0);
+    obs_free(o);
+}
