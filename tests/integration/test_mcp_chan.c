@@ -825,3 +825,48 @@ Test(mcp_chan, sse_relative_endpoint_is_resolved_and_posted_to)
     check_clean_http(0);
     obs_free(o);
 }
+
+Test(mcp_chan, sse_destroy_inside_a_callback)
+{
+    sse_srv_t *s = srv_start();
+    snprintf(s->endpoint, sizeof s->endpoint, "/messages?sessionId=abc");
+    obs_t *o = obs_new();
+    o->destroy_on_message = 1;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/sse", s->port);
+    open_sse(o, url);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    cr_assert_eq(mcp_chan_send(o->ch, "{\"a\":1}", 7), 0);
+    cr_assert_eq(mcp_chan_send(o->ch, "{\"a\":2}", 7), 0);
+    for (int i = 0; i < 100 && o->ch; i++) pa_loop_run_once(loop, 50);
+    cr_assert_null(o->ch, "destroyed from on_message");
+    for (int i = 0; i < 10; i++) pa_loop_run_once(loop, 20);
+    cr_assert_eq(json_array_size(o->msgs), 1, "no message after destroy");
+    srv_stop(s);
+    check_clean_http(0);
+    obs_free(o);
+}
+
+Test(mcp_chan, stdio_server_that_closes_its_stdin)
+{
+    obs_t *o = obs_new();
+    open_chan(o,
+              server("{\"servers\":[{\"name\":\"deaf\",\"transport\":\"stdio\",\"command\":\"sh\","
+                     "\"args\":[\"-c\",\"exec 0<&-; exec sleep 30\"]}]}"),
+              0);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    pa_loop_run_once(loop, 100);
+    int rc = 0;
+    for (int i = 0; i < 20 && rc == 0 && o->closes == 0; i++) {
+        rc = mcp_chan_send(o->ch, "{\"jsonrpc\":\"2.0\",\"method\":\"x\"}", 30);
+        pa_loop_run_once(loop, 50);
+    }
+    want_closes = 1;
+    cr_assert(run_until(closed, o, 5000));
+    cr_assert_not_null(strstr(o->why[0], "stdin"), "%s", o->why[0]);
+    mcp_chan_destroy(&o->ch, 0);
+    check_clean(0);
+    obs_free(o);
+}
