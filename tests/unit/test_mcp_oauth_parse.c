@@ -232,7 +232,6 @@ Test(mcp_oauth_token, refused)
         "<html>",
         "{}",
         "{\"access_token\":\"at\"}",
-        "{\"access_token\":\"at\",\"token_type\":\"DPoP\"}",
         "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":\"x\"}",
         "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"refresh_token\":1}",
         "{\"access_token\":\"\",\"token_type\":\"Bearer\"}",

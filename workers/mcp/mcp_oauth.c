@@ -12,6 +12,11 @@
  * Tokens and secrets are never logged nor put in an error message. */
 #include "mcp_oauth.h"
 
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +39,9 @@ typedef struct waiter {
     struct waiter *next;
 } waiter_t;
 
-typedef enum { GRANT_CODE, GRANT_REFRESH, GRANT_CLIENT } grant_t;
+typedef enum { GRANT_CODE, GRANT_REFRESH, GRANT_CLIENT, GRANT_JWT, GRANT_EXCHANGE } grant_t;
+
+#define GRANT_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 typedef struct load_ctx {
     mcp_oauth_t *o; /* NULL once the provider is gone */
@@ -50,6 +57,9 @@ struct mcp_oauth {
     void (*load)(void *ud, const char *key, void (*cb)(void *cb_ud, const char *value),
                  void *cb_ud);
     void *store_ud;
+    char *private_key_pem, *signing_alg, *assertion;
+    char *idp_token_endpoint, *idp_id_token, *idp_client_id;
+    int assertion_refused; /* a JWT-bearer grant failed: not tried again (SEP-1933) */
 
     /* what discovery found */
     char *server_url; /* the URL challenged */
@@ -251,6 +261,12 @@ static void on_token(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
         finish(o, 0, m);
         return;
     }
+    if (!t.error && res->status == 200 && o->grant != GRANT_EXCHANGE &&
+        strcasecmp(t.token_type, "bearer") != 0) {
+        mcp_oauth_token_free(&t);
+        finish(o, 0, "token endpoint: the token is not a Bearer token");
+        return;
+    }
     if (t.error || res->status != 200) {
         char m[200];
         snprintf(m, sizeof m, "token endpoint refused (HTTP %ld): %.60s%s%.80s", res->status,
@@ -262,7 +278,17 @@ static void on_token(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
             step_identity(o);
             return;
         }
+        if (o->grant == GRANT_JWT || o->grant == GRANT_EXCHANGE) o->assertion_refused = 1;
         finish(o, 0, m);
+        return;
+    }
+    if (o->grant == GRANT_EXCHANGE) { /* the ID-JAG, for the JWT-bearer grant */
+        char *jag = t.access_token;
+        t.access_token = NULL;
+        mcp_oauth_token_free(&t);
+        o->grant = GRANT_JWT;
+        step_token(o, jag);
+        free_secret(&jag);
         return;
     }
     char *keep_refresh = NULL;
@@ -280,6 +306,99 @@ static void on_token(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
     mcp_oauth_token_free(&t);
     save_token(o, expires_in);
     finish(o, 1, NULL);
+}
+
+static char *b64url_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(4 * ((n + 2) / 3) + 1);
+    if (!out) abort();
+    mcp_oauth_b64url((const unsigned char *)s, n, out);
+    return out;
+}
+
+/* A JWT of the claims, signed with the configured key: a new string, or NULL with err. */
+static char *sign_jwt(const mcp_oauth_t *o, json_t *claims, char *err, size_t errlen)
+{
+    const char *alg = o->signing_alg ? o->signing_alg : "ES256";
+    int es = strcmp(alg, "ES256") == 0;
+    if (!es && strcmp(alg, "RS256") != 0) {
+        snprintf(err, errlen, "private_key_jwt: unsupported signing algorithm");
+        return NULL;
+    }
+    BIO *bio = BIO_new_mem_buf(o->private_key_pem, -1);
+    EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (!key || (es && EVP_PKEY_base_id(key) != EVP_PKEY_EC) ||
+        (!es && EVP_PKEY_base_id(key) != EVP_PKEY_RSA)) {
+        EVP_PKEY_free(key);
+        snprintf(err, errlen, "private_key_jwt: the key is not a PEM %s private key",
+                 es ? "EC" : "RSA");
+        return NULL;
+    }
+    char header[64];
+    snprintf(header, sizeof header, "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
+    char *payload = json_dumps(claims, JSON_COMPACT);
+    char *h64 = b64url_str(header), *p64 = b64url_str(payload ? payload : "{}");
+    free(payload);
+    pa_buf_t input = PA_BUF_INIT;
+    pa_buf_printf(&input, "%s.%s", h64, p64);
+    free(h64);
+    free(p64);
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    int ok = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+        EVP_DigestSign(ctx, NULL, &siglen, (const unsigned char *)input.data, input.len) == 1) {
+        sig = malloc(siglen);
+        if (!sig) abort();
+        ok = EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)input.data, input.len) == 1;
+    }
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(key);
+    unsigned char raw[64];
+    const unsigned char *der = sig;
+    if (ok && es) { /* JWS wants r || s, 32 bytes each, not DER (RFC 7518 §3.4) */
+        ECDSA_SIG *es_sig = d2i_ECDSA_SIG(NULL, &der, (long)siglen);
+        const BIGNUM *r = NULL, *s = NULL;
+        if (es_sig) ECDSA_SIG_get0(es_sig, &r, &s);
+        ok = es_sig && BN_bn2binpad(r, raw, 32) == 32 && BN_bn2binpad(s, raw + 32, 32) == 32;
+        ECDSA_SIG_free(es_sig);
+    }
+    char *out = NULL;
+    if (ok) {
+        const unsigned char *bytes = es ? raw : sig;
+        size_t n = es ? sizeof raw : siglen;
+        char *s64 = malloc(4 * ((n + 2) / 3) + 1);
+        if (!s64) abort();
+        mcp_oauth_b64url(bytes, n, s64);
+        pa_buf_printf(&input, ".%s", s64);
+        free(s64);
+        out = pa_buf_detach(&input, NULL);
+    } else {
+        snprintf(err, errlen, "private_key_jwt: signing failed");
+    }
+    pa_buf_free(&input);
+    free(sig);
+    return out;
+}
+
+static void random_b64url(char *out, size_t nbytes);
+
+/* private_key_jwt (RFC 7523 §2.2): iss and sub the client, aud the issuer; NULL on failure. */
+static char *client_assertion(mcp_oauth_t *o, const char *id)
+{
+    char jti[32];
+    random_b64url(jti, 16);
+    long long now = (long long)time(NULL);
+    json_t *claims =
+        json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "iss", id, "sub", id, "aud", o->as.issuer, "iat",
+                  (json_int_t)now, "exp", (json_int_t)(now + 300), "jti", jti);
+    char err[128];
+    char *jwt = claims ? sign_jwt(o, claims, err, sizeof err) : NULL;
+    json_decref(claims);
+    return jwt;
 }
 
 static void form_auth(mcp_oauth_t *o, pa_http_req_t *r, const char *id, const char *secret)
@@ -333,6 +452,11 @@ static void step_token(mcp_oauth_t *o, const char *code)
 {
     const char *id, *secret;
     identity(o, &id, &secret);
+    char *jwt = NULL;
+    if (id && o->private_key_pem && !(jwt = client_assertion(o, id))) {
+        finish(o, 0, "private_key_jwt: the client assertion could not be signed");
+        return;
+    }
     pa_http_req_t *r = pa_http_req_new(o->http, "POST", o->as.token_endpoint);
     if (o->grant == GRANT_CODE) {
         pa_http_req_form(r, "grant_type", "authorization_code");
@@ -342,12 +466,23 @@ static void step_token(mcp_oauth_t *o, const char *code)
     } else if (o->grant == GRANT_REFRESH) {
         pa_http_req_form(r, "grant_type", "refresh_token");
         pa_http_req_form(r, "refresh_token", o->refresh_token);
+    } else if (o->grant == GRANT_JWT) {
+        pa_http_req_form(r, "grant_type", GRANT_JWT_BEARER);
+        pa_http_req_form(r, "assertion", code);
+        if (o->want_scope) pa_http_req_form(r, "scope", o->want_scope);
     } else {
         pa_http_req_form(r, "grant_type", "client_credentials");
         if (o->want_scope) pa_http_req_form(r, "scope", o->want_scope);
     }
     if (o->resource) pa_http_req_form(r, "resource", o->resource);
-    if (id) form_auth(o, r, id, secret);
+    if (jwt) {
+        pa_http_req_form(r, "client_assertion_type",
+                         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+        pa_http_req_form(r, "client_assertion", jwt);
+        free_secret(&jwt);
+    } else if (id) {
+        form_auth(o, r, id, secret);
+    }
     http_go(o, r, on_token);
 }
 
@@ -533,9 +668,39 @@ static void step_register(mcp_oauth_t *o)
     http_go(o, r, on_register);
 }
 
+/* SEP-990: the ID token for an ID-JAG at the identity provider (RFC 8693). */
+static void step_exchange(mcp_oauth_t *o)
+{
+    pa_http_req_t *r = pa_http_req_new(o->http, "POST", o->idp_token_endpoint);
+    pa_http_req_form(r, "grant_type", "urn:ietf:params:oauth:grant-type:token-exchange");
+    pa_http_req_form(r, "subject_token", o->idp_id_token);
+    pa_http_req_form(r, "subject_token_type", "urn:ietf:params:oauth:token-type:id_token");
+    pa_http_req_form(r, "requested_token_type", "urn:ietf:params:oauth:token-type:id-jag");
+    pa_http_req_form(r, "audience", o->as.issuer);
+    if (o->resource) pa_http_req_form(r, "resource", o->resource);
+    if (o->want_scope) pa_http_req_form(r, "scope", o->want_scope);
+    if (o->idp_client_id) pa_http_req_form(r, "client_id", o->idp_client_id);
+    http_go(o, r, on_token);
+}
+
 /* Who the client is at this issuer, then the grant. */
 static void step_identity(mcp_oauth_t *o)
 {
+    if (o->assertion || o->idp_token_endpoint) {
+        if (o->assertion_refused) {
+            finish(o, 0, "the JWT-bearer grant was refused before: not tried again");
+            return;
+        }
+        if (!count_round(o)) {
+            finish(o, 0, "too many authorization attempts in a minute: giving up");
+            return;
+        }
+        o->grant = o->idp_token_endpoint ? GRANT_EXCHANGE : GRANT_JWT;
+        choose_scope(o);
+        if (o->grant == GRANT_EXCHANGE) step_exchange(o);
+        else step_token(o, o->assertion);
+        return;
+    }
     if (o->client_credentials) {
         if (!o->client_id) {
             finish(o, 0, "client_credentials needs a pre-registered client_id");
@@ -591,7 +756,8 @@ static void on_asm(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
             /* credentials of another authorization server are not used here */
             if (o->reg_issuer && strcmp(o->reg_issuer, o->issuer) != 0) drop_registration(o);
             if (o->token_issuer && strcmp(o->token_issuer, o->issuer) != 0) drop_token(o);
-            if (o->refresh_token && !o->ch_insufficient && !o->client_credentials) {
+            if (o->refresh_token && !o->ch_insufficient && !o->client_credentials &&
+                !o->assertion && !o->idp_token_endpoint) {
                 o->grant = GRANT_REFRESH;
                 free(o->want_scope);
                 o->want_scope = xstrdup(o->token_scope);
@@ -800,8 +966,21 @@ mcp_oauth_t *mcp_oauth_new(const mcp_oauth_cfg_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "oauth: a client_secret without a client_id");
         return NULL;
     }
-    if (cfg->client_credentials && (!cfg->client_id || !cfg->client_secret)) {
-        snprintf(err, errlen, "oauth: client_credentials needs client_id and client_secret");
+    if (cfg->client_credentials &&
+        (!cfg->client_id || (!cfg->client_secret && !cfg->private_key_pem))) {
+        snprintf(err, errlen,
+                 "oauth: client_credentials needs client_id and client_secret or a private key");
+        return NULL;
+    }
+    if (cfg->private_key_pem && !cfg->client_id) {
+        snprintf(err, errlen, "oauth: a private key without a client_id");
+        return NULL;
+    }
+    if (cfg->idp_token_endpoint && (!cfg->idp_id_token || !cfg->client_id ||
+                                    strncmp(cfg->idp_token_endpoint, "http", 4) != 0)) {
+        snprintf(err, errlen,
+                 "oauth: the token exchange needs idp_id_token, a client_id and an "
+                 "http(s) idp_token_endpoint");
         return NULL;
     }
     if (cfg->redirect_uri && strncmp(cfg->redirect_uri, "http://", 7) != 0 &&
@@ -828,6 +1007,12 @@ mcp_oauth_t *mcp_oauth_new(const mcp_oauth_cfg_t *cfg, char *err, size_t errlen)
     o->store = cfg->store;
     o->load = cfg->load;
     o->store_ud = cfg->store_ud;
+    o->private_key_pem = xstrdup(cfg->private_key_pem);
+    o->signing_alg = xstrdup(cfg->signing_alg);
+    o->assertion = xstrdup(cfg->assertion);
+    o->idp_token_endpoint = xstrdup(cfg->idp_token_endpoint);
+    o->idp_id_token = xstrdup(cfg->idp_id_token);
+    o->idp_client_id = xstrdup(cfg->idp_client_id);
     return o;
 }
 
@@ -862,6 +1047,12 @@ void mcp_oauth_destroy(mcp_oauth_t **op)
     free(o->ch_scope);
     free(o->ch_resource_metadata);
     free(o->want_scope);
+    free_secret(&o->private_key_pem);
+    free(o->signing_alg);
+    free_secret(&o->assertion);
+    free(o->idp_token_endpoint);
+    free_secret(&o->idp_id_token);
+    free(o->idp_client_id);
     memset(o->verifier, 0, sizeof o->verifier);
     free(o);
 }

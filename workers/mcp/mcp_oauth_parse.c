@@ -387,9 +387,6 @@ int mcp_oauth_parse_token(const char *body, size_t len, mcp_oauth_token_t *out, 
             out->expires_in = (long)json_real_value(e);
         else if (e && !json_is_null(e) && !json_is_number(e))
             why = "token response: expires_in is not a number";
-        /* Only the Bearer type is spoken here (case-insensitive, RFC 6749 §5.1). */
-        if (!why && strcasecmp(out->token_type, "bearer") != 0)
-            why = "token response: token_type is not Bearer";
     }
     json_decref(j);
     if (why) {

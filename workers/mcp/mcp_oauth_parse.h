@@ -73,7 +73,7 @@ void mcp_oauth_asm_free(mcp_oauth_asm_t *m);
 
 typedef struct {
     char *access_token; /* success */
-    char *token_type;
+    char *token_type;   /* as given ("Bearer", "N_A" for an ID-JAG...) */
     char *refresh_token;
     char *scope;
     long expires_in;         /* seconds, 0 when absent */
