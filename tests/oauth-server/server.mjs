@@ -10,7 +10,9 @@
 //   POST /register                                 201 {client_id, client_secret?, token_endpoint_auth_method}
 //   GET  /authorize                                302 to redirect_uri ?code&state[&iss]
 //   POST /token                                    authorization_code (PKCE S256 checked),
-//                                                  refresh_token; client authentication checked
+//                                                  refresh_token, client_credentials, JWT-bearer;
+//                                                  client authentication checked (secret, none,
+//                                                  private_key_jwt ES256)
 //   POST /admin/config   JSON merged into the config below; POST /admin/revoke: every access
 //                        token becomes invalid; GET /admin/log: the requests seen (no secrets)
 import http from 'node:http';
@@ -25,6 +27,11 @@ const config = {
   registration: true,
   expires_in: 3600,
   clients: { 'pre-client': 'pre-secret' }, // pre-registered client_id -> secret
+  prm: true,                             // serve the protected-resource metadata
+  as_metadata: true,                     // serve the authorization-server metadata
+  jwt_client: null,                      // private_key_jwt: this client_id ...
+  jwt_public_key: null,                  // ... whose assertions this PEM key verifies (ES256)
+  valid_assertion: null,                 // the JWT-bearer grant's accepted assertion
 };
 const log = [];
 const codes = new Map();   // code -> {challenge, client_id, scope, resource}
@@ -49,6 +56,15 @@ function readBody(req) {
 // The client's identity at the token endpoint: {id, method} or {error}.
 function clientAuth(req, form) {
   const h = req.headers.authorization;
+  if (form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+    const [h64, p64, s64] = (form.get('client_assertion') || '').split('.');
+    const ok = config.jwt_public_key && s64 && crypto.verify('sha256', Buffer.from(`${h64}.${p64}`),
+      { key: config.jwt_public_key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s64, 'base64url'));
+    const claims = ok ? JSON.parse(Buffer.from(p64, 'base64url').toString()) : {};
+    if (!ok || claims.iss !== config.jwt_client || claims.sub !== config.jwt_client || claims.aud !== base
+        || !(claims.exp > Date.now() / 1000)) return { error: 'invalid_client' };
+    return { id: claims.iss, method: 'private_key_jwt' };
+  }
   if (h && h.startsWith('Basic ')) {
     const [id, secret] = Buffer.from(h.slice(6), 'base64').toString().split(':').map(decodeURIComponent);
     if (config.clients[id] !== secret) return { error: 'invalid_client' };
@@ -87,6 +103,8 @@ const server = http.createServer(async (req, res) => {
         { 'WWW-Authenticate': `Bearer error="invalid_token", scope="mcp:read", resource_metadata="${prm}"` });
     return json(res, 200, { ok: true });
   }
+  if (url.pathname.startsWith('/.well-known/') && !config[url.pathname.includes('protected') ? 'prm' : 'as_metadata'])
+    return json(res, 404, { error: 'not_found' });
   if (url.pathname === '/.well-known/oauth-protected-resource/mcp')
     return json(res, 200, { resource: config.resource || `${base}/mcp`, authorization_servers: [base],
       scopes_supported: config.scopes_supported });
@@ -145,6 +163,12 @@ const server = http.createServer(async (req, res) => {
     } else if (grant === 'refresh_token') {
       scope = refresh.get(form.get('refresh_token'));
       if (scope === undefined) return json(res, 400, { error: 'invalid_grant' });
+    } else if (grant === 'client_credentials') {
+      scope = form.get('scope');
+    } else if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+      if (!config.valid_assertion || form.get('assertion') !== config.valid_assertion)
+        return json(res, 400, { error: 'invalid_grant' });
+      scope = form.get('scope');
     } else {
       return json(res, 400, { error: 'unsupported_grant_type' });
     }

@@ -7,6 +7,10 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -339,6 +343,115 @@ Test(mcp_oauth_flow, step_up_that_cannot_help_gives_up)
     json_decref(log);
 }
 
+/* ---- client credentials, private_key_jwt, the JWT-bearer grant, 2025-03-26 fallbacks ---- */
+
+Test(mcp_oauth_flow, client_credentials_with_a_secret)
+{
+    config("{\"auth_methods\":[\"client_secret_basic\"]}");
+    mcp_oauth_cfg_t cfg = {
+        .client_id = "pre-client", .client_secret = "pre-secret", .client_credentials = 1};
+    provider(&cfg);
+    auth_res_t a;
+    cr_assert_eq(call_mcp(&a), 200, "%s", a.error);
+    json_t *log = server_log();
+    cr_assert_eq(count(log, "/authorize", NULL, NULL), 0);
+    cr_assert_eq(count(log, "/token", "grant_type", "client_credentials"), 1);
+    cr_assert_eq(count(log, "/token", "client_auth", "client_secret_basic"), 1);
+    json_decref(log);
+}
+
+/* A new P-256 key: the private key's PEM in *priv, the public key's in *pub (caller frees). */
+static void ec_key(char **priv, char **pub)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    cr_assert_not_null(k);
+    BIO *b = BIO_new(BIO_s_mem());
+    cr_assert(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL));
+    char *p;
+    long n = BIO_get_mem_data(b, &p);
+    *priv = strndup(p, (size_t)n);
+    BIO_free(b);
+    b = BIO_new(BIO_s_mem());
+    cr_assert(PEM_write_bio_PUBKEY(b, k));
+    n = BIO_get_mem_data(b, &p);
+    *pub = strndup(p, (size_t)n);
+    BIO_free(b);
+    EVP_PKEY_free(k);
+}
+
+Test(mcp_oauth_flow, private_key_jwt)
+{
+    char *priv, *pub;
+    ec_key(&priv, &pub);
+    json_t *c = json_pack("{s:[s],s:s,s:s}", "auth_methods", "private_key_jwt", "jwt_client",
+                          "jwt-client", "jwt_public_key", pub);
+    char *text = json_dumps(c, 0);
+    config(text);
+    free(text);
+    json_decref(c);
+    mcp_oauth_cfg_t cfg = {
+        .client_id = "jwt-client", .private_key_pem = priv, .client_credentials = 1};
+    provider(&cfg);
+    auth_res_t a;
+    cr_assert_eq(call_mcp(&a), 200, "%s", a.error);
+    json_t *log = server_log();
+    cr_assert_eq(count(log, "/token", "client_auth", "private_key_jwt"), 1);
+    json_decref(log);
+    /* another key: refused by the server; a key that is not PEM: refused before sending */
+    char *priv2, *pub2;
+    ec_key(&priv2, &pub2);
+    cfg.private_key_pem = priv2;
+    provider(&cfg);
+    cr_assert_eq(call_mcp(&a), 401);
+    cr_assert(strstr(a.error, "invalid_client"), "%s", a.error);
+    cfg.private_key_pem = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+    provider(&cfg);
+    cr_assert_eq(call_mcp(&a), 401);
+    cr_assert(strstr(a.error, "private_key_jwt"), "%s", a.error);
+    cr_assert_null(strstr(a.error, "AAAA"));
+    free(priv);
+    free(pub);
+    free(priv2);
+    free(pub2);
+}
+
+Test(mcp_oauth_flow, jwt_bearer_grant_not_retried)
+{
+    config("{\"auth_methods\":[\"none\"],\"valid_assertion\":\"eyJ.good.jwt\",\"clients\":{"
+           "\"workload\":null}}");
+    mcp_oauth_cfg_t cfg = {.client_id = "workload", .assertion = "eyJ.good.jwt"};
+    provider(&cfg);
+    auth_res_t a;
+    cr_assert_eq(call_mcp(&a), 200, "%s", a.error);
+    cfg.assertion = "eyJ.bad.jwt";
+    provider(&cfg);
+    cr_assert_eq(call_mcp(&a), 401);
+    cr_assert(strstr(a.error, "invalid_grant"), "%s", a.error);
+    cr_assert_eq(call_mcp(&a), 401); /* not sent again */
+    cr_assert(strstr(a.error, "not tried again"), "%s", a.error);
+    json_t *log = server_log();
+    cr_assert_eq(count(log, "/token", "grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                 2);
+    json_decref(log);
+}
+
+Test(mcp_oauth_flow, no_protected_resource_metadata)
+{
+    /* 2025-03-26: the server's origin is the authorization server */
+    config("{\"prm\":false}");
+    provider(NULL);
+    auth_res_t a;
+    cr_assert_eq(call_mcp(&a), 200, "%s", a.error);
+    /* and without its metadata: the default endpoints */
+    config("{\"as_metadata\":false,\"iss\":\"omit\"}");
+    provider(NULL);
+    cr_assert_eq(call_mcp(&a), 200, "%s", a.error);
+    json_t *log = server_log();
+    cr_assert_eq(count(log, "/register", NULL, NULL), 2);
+    cr_assert_eq(count(log, "/token", "pkce", "true"), 2);
+    json_decref(log);
+}
+
 /* ---- the store ---- */
 
 static char stored_key[256], stored_value[4096];
@@ -442,7 +555,7 @@ Test(mcp_oauth_flow, unreachable_server)
     ops->challenge(oa, "http://127.0.0.1:1/mcp", 401, NULL, on_auth, &a);
     run_until(&a.done);
     cr_assert_not(a.ok);
-    cr_assert(strstr(a.error, "protected-resource metadata"), "%s", a.error);
+    cr_assert(strstr(a.error, "no authorization-server metadata"), "%s", a.error);
 }
 
 Test(mcp_oauth_flow, configuration_refused)

@@ -59,7 +59,9 @@ struct mcp_oauth {
     void *store_ud;
     char *private_key_pem, *signing_alg, *assertion;
     char *idp_token_endpoint, *idp_id_token, *idp_client_id;
-    int assertion_refused; /* a JWT-bearer grant failed: not tried again (SEP-1933) */
+    int assertion_refused;    /* a JWT-bearer grant failed: not tried again (SEP-1933) */
+    int legacy, legacy_tried; /* discovery without protected-resource metadata (2025-03-26) */
+    int reachable;            /* an HTTP answer came during this discovery */
 
     /* what discovery found */
     char *server_url; /* the URL challenged */
@@ -735,10 +737,39 @@ static void step_identity(mcp_oauth_t *o)
     }
 }
 
+/* The authorization server's metadata is m (taken): on to the grant. */
+static void use_metadata(mcp_oauth_t *o, mcp_oauth_asm_t *m)
+{
+    mcp_oauth_asm_free(&o->as);
+    o->as = *m;
+    memset(m, 0, sizeof *m);
+    clear_cands(o);
+    /* credentials of another authorization server are not used here */
+    if (o->reg_issuer && strcmp(o->reg_issuer, o->issuer) != 0) drop_registration(o);
+    if (o->token_issuer && strcmp(o->token_issuer, o->issuer) != 0) drop_token(o);
+    if (o->refresh_token && !o->ch_insufficient && !o->client_credentials && !o->assertion &&
+        !o->idp_token_endpoint) {
+        o->grant = GRANT_REFRESH;
+        free(o->want_scope);
+        o->want_scope = xstrdup(o->token_scope);
+        step_token(o, NULL);
+        return;
+    }
+    step_identity(o);
+}
+
+static char *concat(const char *a, const char *b)
+{
+    pa_buf_t x = PA_BUF_INIT;
+    pa_buf_printf(&x, "%s%s", a, b);
+    return pa_buf_detach(&x, NULL);
+}
+
 static void on_asm(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
 {
     mcp_oauth_t *o = ud;
     o->req = NULL;
+    if (res->result == PA_HTTP_OK) o->reachable = 1;
     if (res->result == PA_HTTP_OK && res->status == 200) {
         mcp_oauth_asm_t m;
         char err[128];
@@ -750,21 +781,7 @@ static void on_asm(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
                        "server asked for");
                 return;
             }
-            mcp_oauth_asm_free(&o->as);
-            o->as = m;
-            clear_cands(o);
-            /* credentials of another authorization server are not used here */
-            if (o->reg_issuer && strcmp(o->reg_issuer, o->issuer) != 0) drop_registration(o);
-            if (o->token_issuer && strcmp(o->token_issuer, o->issuer) != 0) drop_token(o);
-            if (o->refresh_token && !o->ch_insufficient && !o->client_credentials &&
-                !o->assertion && !o->idp_token_endpoint) {
-                o->grant = GRANT_REFRESH;
-                free(o->want_scope);
-                o->want_scope = xstrdup(o->token_scope);
-                step_token(o, NULL);
-                return;
-            }
-            step_identity(o);
+            use_metadata(o, &m);
             return;
         }
     }
@@ -773,6 +790,20 @@ static void on_asm(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
 
 static void step_asm(mcp_oauth_t *o)
 {
+    if (o->i_cand >= o->n_cand && o->legacy && o->reachable) {
+        /* 2025-03-26: no metadata at all, the default endpoints at the server's origin */
+        mcp_oauth_asm_t m = {
+            .issuer = xstrdup(o->issuer),
+            .authorization_endpoint = concat(o->issuer, "/authorize"),
+            .token_endpoint = concat(o->issuer, "/token"),
+            .registration_endpoint = concat(o->issuer, "/register"),
+            .auth_methods = MCP_OAUTH_AUTH_BASIC,
+            .s256_supported = 1,
+            .refresh_supported = 1,
+        };
+        use_metadata(o, &m);
+        return;
+    }
     if (o->i_cand >= o->n_cand) {
         finish(o, 0, "no authorization-server metadata found");
         return;
@@ -794,6 +825,7 @@ static void on_prm(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
                 finish(o, 0, "protected-resource metadata: its resource is not the server's URL");
                 return;
             }
+            o->legacy = 0;
             set_str(&o->resource, p.resource);
             set_str(&o->issuer, p.authorization_servers[0]);
             free(o->prm_scopes);
@@ -811,6 +843,25 @@ static void on_prm(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
 
 static void step_prm(mcp_oauth_t *o)
 {
+    if (o->i_cand >= o->n_cand && !o->legacy_tried) {
+        /* 2025-03-26 servers publish none: the server's origin is the authorization server
+         * (its metadata at the root, else the default endpoints), no resource indicator */
+        char *origin = NULL, *path = NULL;
+        if (mcp_oauth_url_split(o->server_url, &origin, &path) == 0) {
+            free(path);
+            o->legacy = o->legacy_tried = 1;
+            free(o->resource);
+            o->resource = NULL;
+            free(o->issuer);
+            o->issuer = origin;
+            free(o->prm_scopes);
+            o->prm_scopes = NULL;
+            clear_cands(o);
+            o->n_cand = mcp_oauth_as_urls(o->issuer, o->cand);
+            step_asm(o);
+            return;
+        }
+    }
     if (o->i_cand >= o->n_cand) {
         finish(o, 0, "no protected-resource metadata found");
         return;
@@ -822,6 +873,7 @@ static void step_prm(mcp_oauth_t *o)
 static void begin_discovery(mcp_oauth_t *o)
 {
     clear_cands(o);
+    o->legacy = o->legacy_tried = o->reachable = 0;
     if (o->ch_resource_metadata && (strncmp(o->ch_resource_metadata, "http://", 7) == 0 ||
                                     strncmp(o->ch_resource_metadata, "https://", 8) == 0))
         o->cand[o->n_cand++] = xstrdup(o->ch_resource_metadata);
