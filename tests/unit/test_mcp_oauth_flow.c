@@ -254,6 +254,22 @@ Test(mcp_oauth_flow, registration_pkce_post_and_refresh)
     json_decref(log);
 }
 
+Test(mcp_oauth_flow, expired_token_is_not_offered)
+{
+    config("{\"expires_in\":1}");
+    provider(NULL);
+    auth_res_t a;
+    cr_assert_eq(call_mcp(&a), 200, "%s", a.error);
+    cr_assert_not_null(ops->header(oa, mcp_url));
+    uint64_t end = rf_now_ms() + 1100;
+    while (rf_now_ms() < end) pa_loop_run_once(loop, 50);
+    cr_assert_null(ops->header(oa, mcp_url));
+    cr_assert_eq(call_mcp(&a), 200, "%s", a.error); /* 401, refreshed */
+    json_t *log = server_log();
+    cr_assert_eq(count(log, "/token", "grant_type", "refresh_token"), 1);
+    json_decref(log);
+}
+
 Test(mcp_oauth_flow, basic_and_none_methods)
 {
     config("{\"auth_methods\":[\"client_secret_basic\"]}");

@@ -73,8 +73,9 @@ struct mcp_oauth {
     char *reg_issuer, *reg_client_id, *reg_client_secret, *reg_method;
     /* the token */
     char *access_token, *refresh_token, *token_scope, *token_issuer, *header;
-    char *last_scope; /* the scope last asked for */
-    int loaded;       /* the store was asked */
+    uint64_t expires_at_ms; /* loop time; 0: none */
+    char *last_scope;       /* the scope last asked for */
+    int loaded;             /* the store was asked */
     load_ctx_t *loading;
 
     /* the flow */
@@ -230,6 +231,15 @@ static void save_token(mcp_oauth_t *o, long expires_in)
     free(text);
 }
 
+/* The loop time at which a token given for expires_in seconds is no longer offered (a margin
+ * of a tenth, at most 30 s, before it); 0: no expiry. */
+static uint64_t expiry(const mcp_oauth_t *o, long expires_in)
+{
+    if (expires_in <= 0) return 0;
+    long margin = expires_in / 10 < 30 ? expires_in / 10 : 30;
+    return pa_loop_now(o->loop) + (uint64_t)(expires_in - margin) * 1000u;
+}
+
 static void make_header(mcp_oauth_t *o)
 {
     free_secret(&o->header);
@@ -305,6 +315,7 @@ static void on_token(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
     o->token_issuer = xstrdup(o->issuer);
     make_header(o);
     long expires_in = t.expires_in;
+    o->expires_at_ms = expiry(o, expires_in);
     mcp_oauth_token_free(&t);
     save_token(o, expires_in);
     finish(o, 1, NULL);
@@ -904,6 +915,7 @@ static void on_loaded(void *cb_ud, const char *value)
         drop_token(o);
         if (fresh) {
             o->access_token = xstrdup(at);
+            o->expires_at_ms = exp ? expiry(o, (long)(exp - (json_int_t)time(NULL))) : 0;
             make_header(o);
         }
         o->refresh_token = rt && *rt ? xstrdup(rt) : NULL;
@@ -923,6 +935,8 @@ static void on_loaded(void *cb_ud, const char *value)
 static const char *op_header(void *self, const char *url)
 {
     mcp_oauth_t *o = self;
+    /* an expired token is not offered: the 401 that follows refreshes it */
+    if (o->header && o->expires_at_ms && pa_loop_now(o->loop) >= o->expires_at_ms) return NULL;
     return o->header;
 }
 
