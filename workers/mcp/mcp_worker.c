@@ -620,8 +620,13 @@ static void on_call(mcpw_t *M, pa_task_t *t)
         fail_call(j, "bad_arguments", "the mcp_call task has no known op");
         return;
     }
+    const char *named = json_string_value(json_object_get(in, "server"));
     if (!M->conf) {
+        char m[300];
+        snprintf(m, sizeof m, "no MCP server is named '%.64s': %s", named ? named : "",
+                 NO_SERVER_REASON);
         if (k == OP_TOOLS) finish(j, PA_OUT_SUCCEEDED, json_pack("{s:[]}", "servers"), NULL);
+        else if (k == OP_CALL && named) fail_call(j, "unknown_server", m);
         else fail_call(j, "not_configured", NO_SERVER_REASON);
         return;
     }
