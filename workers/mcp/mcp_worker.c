@@ -902,6 +902,16 @@ static void free_cfg(mcpw_t *M)
     mcp_config_free(&M->conf);
 }
 
+/* A URL for logs: without user information, query or fragment (they may hold credentials). */
+static void loggable_url(const char *url, char *out, size_t n)
+{
+    const char *sch = strstr(url, "://");
+    int pre = sch ? (int)(sch + 3 - url) : 0;
+    const char *s = url + pre, *at = strchr(s, '@'), *slash = strchr(s, '/');
+    if (at && (!slash || at < slash)) s = at + 1;
+    snprintf(out, n, "%.*s%.*s", pre, url, (int)strcspn(s, "?#"), s);
+}
+
 int main(void)
 {
     pa_mem_install_hooks();
@@ -938,9 +948,11 @@ int main(void)
     } else {
         for (size_t i = 0; i < M.nservers; i++) {
             const mcp_server_conf_t *s = M.servers[i].conf;
+            char where[MCP_CONFIG_MAX_URL + 1] = "";
+            if (s->url) loggable_url(s->url, where, sizeof where);
             pa_info("MCP server", PA_S("server", s->name),
                     PA_S("transport", mcp_transport_name(s->transport)),
-                    PA_S("url", s->transport == MCP_TRANSPORT_STDIO ? NULL : s->url),
+                    PA_S("url", s->transport == MCP_TRANSPORT_STDIO ? NULL : where),
                     PA_S("command", s->transport == MCP_TRANSPORT_STDIO ? s->command : NULL),
                     PA_B("enabled", s->enabled),
                     PA_S("enrich_company", s->tools[MCP_TOOL_ENRICH_COMPANY].tool),
