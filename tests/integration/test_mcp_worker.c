@@ -58,6 +58,9 @@ Test(mcp_worker, the_status_record_says_enrichment_is_skipped)
     }
     const char *v = hr_jstr(st, "mcp_enrich");
     cr_assert(v && strstr(v, "skipped: no MCP server configured"), "%s", hr_jdump(ws));
+    const char *m = lf_metrics(gw);
+    cr_assert_eq(lf_metric(m, "pa_mcp_cache_hits_total"), 0, "%s", m);
+    cr_assert(!strstr(m, "pa_mcp_breaker_state{"), "no server, no breaker: %s", m);
     lf_finish();
 }
 
