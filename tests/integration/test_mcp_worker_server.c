@@ -21,8 +21,8 @@ TestSuite(mcp_server, .fini = lf_cleanup, .timeout = 180);
 static lf_proc_t *start(const char *const *env)
 {
     rd = hr_redis_start(NULL);
-    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", "MCP_CALL_TIMEOUT_MS=20000",
-                                                NULL});
+    gw = hr_gateway_start(rd,
+                          (const char *[]){"HEARTBEAT_MS=200", "MCP_CALL_TIMEOUT_MS=20000", NULL});
     srv = mf_server(NULL);
     const char *e[16];
     size_t n = 0;
@@ -59,8 +59,8 @@ Test(mcp_server, enrichment_through_a_run_reaches_the_compose_template)
     cr_assert_str_eq(hr_jstr(e, "tool"), "enrich_company");
     cr_assert_str_eq(hr_jstr(json_object_get(e, "company_info"), "name"), "Acme", "%s",
                      hr_jdump(e));
-    cr_assert_str_eq(hr_jstr(lf_compose(a), "message"), "Hi Ada, Acme makes software (DE).",
-                     "%s", hr_jdump(a));
+    cr_assert_str_eq(hr_jstr(lf_compose(a), "message"), "Hi Ada, Acme makes software (DE).", "%s",
+                     hr_jdump(a));
     json_t *b = lf_task_by_target(tasks, "https://beta.example/");
     cr_assert_str_eq(hr_jstr(lf_compose(b), "message"), "Hi Bo, Beta makes software (DE).", "%s",
                      hr_jdump(b));
@@ -210,8 +210,7 @@ Test(mcp_server, the_breaker_opens_on_a_killed_server)
     }
     r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
     hr_assert_problem(r, 503, "mcp-unavailable", NULL);
-    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "circuit breaker open"), "%s",
-              hr_describe(r));
+    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "circuit breaker open"), "%s", hr_describe(r));
     const char *ra = hr_header(r, "Retry-After");
     cr_assert(ra && atoi(ra) > 50 && atoi(ra) <= 60, "Retry-After %s", ra ? ra : "(none)");
     /* a run goes on without enrichment, the reason recorded */
@@ -230,8 +229,8 @@ Test(mcp_server, the_breaker_opens_on_a_killed_server)
     }
     cr_assert_str_eq(hr_jstr(b, "breaker_state"), "open", "%s", hr_jdump(b));
     const char *m = lf_metrics(gw);
-    cr_assert_eq(lf_metric(m, "pa_mcp_breaker_state{worker=\"mcp-1\",server=\"default\"}"), 2,
-                 "%s", m);
+    cr_assert_eq(lf_metric(m, "pa_mcp_breaker_state{worker=\"mcp-1\",server=\"default\"}"), 2, "%s",
+                 m);
     lf_finish();
 }
 
