@@ -1224,8 +1224,9 @@ static void xfer_done(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
     if (!x->head_seen && res->result == PA_HTTP_OK) capture_session(c, x, res);
     if (x->kind == X_LISTEN) {
         uint64_t lived = now_ms(c) - x->started;
+        int current = c->listen == x;
         xfer_free(x);
-        if (c->listen == x) listen_ended(c, res, lived);
+        if (current) listen_ended(c, res, lived);
         return;
     }
     if (x->kind == X_DELETE) {
@@ -1603,7 +1604,9 @@ mcp_call_t *mcp_client_call_tool(mcp_client_t *c, const char *name, const json_t
 {
     json_t *params = json_pack("{s:s}", "name", name ? name : "");
     if (arguments) json_object_set_new(params, "arguments", json_deep_copy(arguments));
-    int need_tools = c->tools == NULL && (c->mode == MODE_MODERN || c->mode == MODE_AUTO);
+    /* 2026-07-28 needs the tool's definition for its Mcp-Param-* headers */
+    int need_tools = (c->mode == MODE_MODERN || c->mode == MODE_AUTO) && !c->use_chan &&
+                     (c->tools == NULL || (name && !find_tool(c, name)));
     mcp_call_t *call;
     if (need_tools) {
         call = call_new(c, K_LIST_TOOLS, "tools/list", NULL, timeout_ms, fn, ud);
