@@ -603,12 +603,13 @@ static int call_resume(mcp_call_t *call)
 static void start_init(mcp_client_t *c);
 static void arm_timer(mcp_call_t *call);
 
+/* Sends the waiting calls, the oldest first (the list is newest first). */
 static void flush_waiting(mcp_client_t *c)
 {
-    for (mcp_call_t *k = c->calls, *next; k; k = next) {
-        next = k->next;
+    mcp_call_t *k = c->calls;
+    while (k && k->next) k = k->next;
+    for (; k; k = k->prev)
         if (k->state == S_WAITING && k->kind != K_INIT) call_send(k);
-    }
 }
 
 static void fail_waiting(mcp_client_t *c, mcp_status_t st, const char *msg)
@@ -1626,7 +1627,8 @@ mcp_call_t *mcp_client_call_tool(mcp_client_t *c, const char *name, const json_t
 
 void mcp_call_cancel(mcp_call_t *call, const char *reason)
 {
-    if (!call || call->in_callback || call->state == S_DONE) return;
+    /* S_DONE outside the callback: a failure waiting to be answered from the loop */
+    if (!call || call->in_callback || (call->state == S_DONE && !call->later)) return;
     mcp_client_t *c = call->c;
     if (call->state == S_SENT && call->id) send_cancelled(c, call->id, reason);
     if (call->xfer) xfer_cancel(call->xfer);
