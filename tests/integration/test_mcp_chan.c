@@ -870,3 +870,61 @@ Test(mcp_chan, stdio_server_that_closes_its_stdin)
     check_clean(0);
     obs_free(o);
 }
+
+Test(mcp_chan, stdio_child_ignoring_sigterm_is_killed)
+{
+    obs_t *o = obs_new();
+    open_chan(o,
+              server("{\"servers\":[{\"name\":\"stubborn\",\"transport\":\"stdio\",\"command\":"
+                     "\"sh\",\"args\":[\"-c\",\"trap '' TERM; exec sleep 60\"]}]}"),
+              0);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    for (int i = 0; i < 6; i++) pa_loop_run_once(loop, 50); /* the trap is set */
+    uint64_t t0 = pa_mono_ms();
+    mcp_chan_destroy(&o->ch, 0);
+    check_clean(0);
+    cr_assert_geq(pa_mono_ms() - t0, 1900, "SIGKILL 2 s after SIGTERM");
+    obs_free(o);
+}
+
+static int log_count(const char *needle, char *log, size_t cap)
+{
+    ssize_t n = pread(log_fd, log, cap - 1, 0);
+    log[n > 0 ? n : 0] = '\0';
+    int c = 0;
+    for (const char *p = log; (p = strstr(p, needle)); p++) c++;
+    return c;
+}
+
+static char stderr_log[1 << 20];
+static int stderr_logged(void *ud)
+{
+    return log_count("\"mcp stdio server stderr\"", stderr_log, sizeof stderr_log) >= 50;
+}
+
+Test(mcp_chan, stdio_stderr_is_logged_bounded)
+{
+    obs_t *o = obs_new();
+    open_chan(o,
+              server("{\"servers\":[{\"name\":\"noisy\",\"transport\":\"stdio\",\"command\":\"sh\","
+                     "\"args\":[\"-c\",\"head -c 3000 /dev/zero | tr '\\\\000' y >&2; echo >&2; "
+                     "i=0; while [ $i -lt 300 ]; do echo \\\"noise $i\\\" >&2; i=$((i+1)); done; "
+                     "exec cat\"]}]}"),
+              0);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    cr_assert(run_until(stderr_logged, NULL, 10000));
+    for (int i = 0; i < 10; i++) pa_loop_run_once(loop, 50);
+    cr_assert_eq(log_count("\"mcp stdio server stderr\"", stderr_log, sizeof stderr_log), 50,
+                 "50 lines per window");
+    char cut[1100];
+    memset(cut, 'y', 1024);
+    cut[1024] = '\0';
+    strcat(cut, "\",\"cut\":true");
+    cr_assert_eq(log_count(cut, stderr_log, sizeof stderr_log), 1, "a long line is cut at 1 KiB");
+    cr_assert(mcp_chan_is_open(o->ch), "stderr is not the link");
+    mcp_chan_destroy(&o->ch, 1000);
+    check_clean(0);
+    obs_free(o);
+}
