@@ -154,6 +154,59 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
     json_decref(breakers);
 }
 
+/* The mcp workers' result cache (pa:mcp:cache:hits, :misses) and the circuit breaker of each
+ * MCP server of each live mcp worker (the mcp_servers field of its status record). */
+static void mcp_metrics(gw_t *gw, pa_buf_t *b)
+{
+    if (gw_store_redis_up(gw->store) != 1) return;
+    const char *pre = gw->cfg.prefix;
+    pthread_mutex_lock(&gw->status_lock);
+    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "mcp");
+    redisReply *c =
+        live ? pa_redis_cmd(gw->status_redis, "MGET %smcp:cache:hits %smcp:cache:misses", pre, pre)
+             : NULL;
+    pthread_mutex_unlock(&gw->status_lock);
+    if (c && c->type == REDIS_REPLY_ARRAY && c->elements == 2) {
+        static const char *const what[2] = {"hits", "misses"};
+        for (int i = 0; i < 2; i++)
+            pa_buf_printf(b,
+                          "# HELP pa_mcp_cache_%s_total MCP tool calls %s by the result cache "
+                          "(every mcp worker).\n# TYPE pa_mcp_cache_%s_total counter\n"
+                          "pa_mcp_cache_%s_total %lld\n",
+                          what[i], i ? "not answered" : "answered", what[i], what[i],
+                          c->element[i]->type == REDIS_REPLY_STRING ? atoll(c->element[i]->str)
+                                                                    : 0);
+    }
+    if (c) freeReplyObject(c);
+    int head = 0;
+    size_t i, k;
+    json_t *w, *e;
+    json_array_foreach(live, i, w) {
+        const char *svc = json_string_value(json_object_get(w, "service"));
+        const char *v =
+            json_string_value(json_object_get(json_object_get(w, "status"), "mcp_servers"));
+        json_t *servers = svc && strcmp(svc, "mcp") == 0 && v ? json_loads(v, 0, NULL) : NULL;
+        json_array_foreach(servers, k, e) {
+            const char *st = json_string_value(json_object_get(e, "breaker_state"));
+            if (!st) continue;
+            if (!head++)
+                pa_buf_puts(b, "# HELP pa_mcp_breaker_state Circuit breaker of each MCP server "
+                               "of each mcp worker: 0 closed, 1 half-open, 2 open.\n"
+                               "# TYPE pa_mcp_breaker_state gauge\n");
+            pa_buf_puts(b, "pa_mcp_breaker_state{worker=\"");
+            label(b, json_string_value(json_object_get(w, "id")));
+            pa_buf_puts(b, "\",server=\"");
+            label(b, json_string_value(json_object_get(e, "name")));
+            pa_buf_printf(b, "\"} %d\n",
+                          strcmp(st, "open") == 0        ? 2
+                          : strcmp(st, "half_open") == 0 ? 1
+                                                         : 0);
+        }
+        json_decref(servers);
+    }
+    json_decref(live);
+}
+
 /* Queue depths, read from Redis in one pipeline (nothing when Redis does not answer): a ready
  * queue per service (pa_stages.h), then the retries waiting, the leased count (the sum of every
  * worker's lease set: a read-only script, loaded before the pipeline) and the dead letters. */
@@ -278,6 +331,7 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                       "# TYPE pa_llm_streams gauge\npa_llm_streams %zu\n",
                       gw_streams_open(gw->streams));
     llm_metrics(gw, &b);
+    mcp_metrics(gw, &b);
     size_t len;
     char *s = pa_buf_detach(&b, &len);
     gw_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);

@@ -15,6 +15,8 @@
 //   /sse + /messages  the legacy HTTP+SSE transport (2024-11-05)
 //   /admin/log        GET: every HTTP request seen (method, path, MCP headers, JSON-RPC
 //                     methods and ids), oldest first; DELETE: empties it
+//   /admin/stats      GET: {requests, methods: {name: count}} over every request (the log keeps
+//                     only the last 10,000); DELETE: zeroes them
 //   /admin/expire-sessions  POST: forgets every session (the next request with one gets 404)
 //   /healthz          GET: 200
 import http from 'node:http';
@@ -296,6 +298,7 @@ function startHttp() {
     };
     const rpcError = (res, status, code, message) =>
         answer(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+    const stats = { requests: 0, methods: {} }; // every request counted, never capped
     const record = (req, url, parsed) => {
         const h = (n) => req.headers[n];
         const msgs = parsed === undefined ? [] : Array.isArray(parsed) ? parsed : [parsed];
@@ -311,6 +314,8 @@ function startHttp() {
             rpc: msgs.map((m) => ({ method: m?.method, id: m?.id }))
         });
         if (requests.length > 10000) requests.shift();
+        stats.requests++;
+        for (const m of msgs) if (m?.method) stats.methods[m.method] = (stats.methods[m.method] || 0) + 1;
     };
 
     async function streamable(req, res, url, parsed, { stateful, jsonAnswers }) {
@@ -383,6 +388,13 @@ function startHttp() {
                     return answer(res, 200, { ok: true });
                 }
                 return answer(res, 200, requests);
+            case '/admin/stats':
+                if (req.method === 'DELETE') {
+                    stats.requests = 0;
+                    stats.methods = {};
+                    return answer(res, 200, { ok: true });
+                }
+                return answer(res, 200, stats);
             case '/admin/expire-sessions': {
                 const n = sessions.size;
                 const all = [...sessions.values()];
