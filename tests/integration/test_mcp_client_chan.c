@@ -329,3 +329,12 @@ Test(mcp_client_chan, server_everything_over_streamable_http)
     client = make_client(MCP_TRANSPORT_HTTP, "/mcp", 0, 0);
     everything_checks();
 }
+
+Test(mcp_client_chan, a_link_that_never_comes_up_says_why)
+{
+    start_server(NULL, NULL);
+    client = make_client(MCP_TRANSPORT_SSE, "/stateless", 0, 0); /* its GET answers 405 */
+    answer_t *a = call("echo", "{\"text\": \"x\"}", 1500);
+    cr_assert_eq(a->status, MCP_ERR_TIMEOUT, "%s", a->message);
+    cr_assert_not_null(strstr(a->message, "405"), "%s", a->message);
+}

@@ -554,7 +554,12 @@ static void call_send(mcp_call_t *call)
         int rc = c->chan ? mcp_chan_send(c->chan, body.data, body.len) : -1;
         json_decref(params);
         pa_buf_free(&body);
-        if (rc != 0) call_fail_later(call, MCP_ERR_TRANSPORT, "the channel to the server is down");
+        if (rc != 0) {
+            const char *why = c->chan ? mcp_chan_last_error(c->chan) : "";
+            char msg[400];
+            snprintf(msg, sizeof msg, "the link to the server is down%s%s", *why ? ": " : "", why);
+            call_fail_later(call, MCP_ERR_TRANSPORT, msg);
+        }
         return;
     }
     xfer_t *x = xfer_new(c, call, X_CALL, "POST");
@@ -822,7 +827,12 @@ static void deadline_cb(pa_loop_t *l, pa_timer_t *t, void *ud)
     call->timer = NULL;
     if (call->id && call->state == S_SENT) send_cancelled(c, call->id, "timeout");
     if (call->xfer) xfer_cancel(call->xfer);
-    call_fail(call, MCP_ERR_TIMEOUT, "the request timed out");
+    const char *why =
+        c->use_chan && c->chan && !mcp_chan_is_open(c->chan) ? mcp_chan_last_error(c->chan) : "";
+    char msg[400];
+    snprintf(msg, sizeof msg, "the request timed out%s%s%s", *why ? " (the link is down: " : "",
+             why, *why ? ")" : "");
+    call_fail(call, MCP_ERR_TIMEOUT, msg);
 }
 
 static void arm_timer(mcp_call_t *call)
