@@ -272,3 +272,27 @@ Test(mcp_server, enrichment_falls_over_to_the_next_server)
     cr_assert_str_eq(hr_jstr(hr_json(r), "server"), "local");
     lf_finish();
 }
+
+Test(mcp_server, a_stdio_server_from_mcp_server_command)
+{
+    if (!lf_find_node()) cr_skip_test("node is not installed: the MCP test server needs it");
+    rd = hr_redis_start(NULL);
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
+    lf_proc_t *w = mf_mcp_worker(
+        "mcp-1", rd, gw,
+        (const char *[]){"MCP_SERVER_COMMAND='" MF_START "' --stdio --page-size 5", NULL});
+    mf_wait_service(gw, "mcp");
+    if (strstr(lf_output(w), "transport stdio is not available"))
+        cr_skip_test("the MCP client does not speak stdio yet");
+    hr_resp_t *r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert_eq(r->status, 200, "%s\n%s", hr_describe(r), lf_output(w));
+    cr_assert_str_eq(hr_jstr(json_object_get(hr_json(r), "company_info"), "name"), "Acme");
+    r = hr_post(gw, "/api/mcp/call", "{\"tool\":\"echo\",\"arguments\":{\"text\":\"over stdio\"}}");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    r = hr_get(gw, "/api/mcp/tools");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    json_t *s0 = json_array_get(json_object_get(hr_json(r), "servers"), 0);
+    cr_assert_str_eq(hr_jstr(s0, "transport"), "stdio");
+    cr_assert_geq(json_array_size(json_object_get(s0, "tools")), 19, "%s", hr_describe(r));
+    lf_finish();
+}
