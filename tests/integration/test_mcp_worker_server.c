@@ -135,6 +135,7 @@ Test(mcp_server, each_endpoint_answers)
     json_t *s0 = json_array_get(json_object_get(hr_json(r), "servers"), 0);
     cr_assert_str_eq(hr_jstr(s0, "name"), "default", "%s", hr_describe(r));
     cr_assert_str_eq(hr_jstr(s0, "transport"), "http");
+    cr_assert_str_eq(hr_jstr(s0, "breaker_state"), "closed");
     json_t *tools = json_object_get(s0, "tools");
     cr_assert_geq(json_array_size(tools), 19, "every page: %s", hr_describe(r));
     cr_assert_str_eq(hr_jstr(json_object_get(s0, "pipeline"), "enrich_company"), "enrich_company");

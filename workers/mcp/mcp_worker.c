@@ -452,6 +452,24 @@ static int list_tools(job_t *j, server_t *S)
     return 0;
 }
 
+/* A server's entry of the tools answer: name, transport, its breaker's state, and its tools with
+ * the pipeline tools it maps (tools NULL: error says why there are none). */
+static json_t *server_entry(const server_t *S, const json_t *tools, const char *error)
+{
+    json_t *e = json_pack("{s:s, s:s, s:s}", "name", S->conf->name, "transport",
+                          mcp_transport_name(S->conf->transport), "breaker_state",
+                          llm_breaker_state_name(S->breaker.state));
+    if (tools) json_object_set(e, "tools", (json_t *)tools);
+    else json_object_set_new(e, "error", json_string(error ? error : "no tool list"));
+    json_t *maps = json_object();
+    for (int t = 0; t < MCP_TOOL_COUNT; t++)
+        if (S->conf->tools[t].tool)
+            json_object_set_new(maps, mcp_tool_name((mcp_tool_t)t),
+                                json_string(S->conf->tools[t].tool));
+    json_object_set_new(e, "pipeline", maps);
+    return e;
+}
+
 static void on_tools(void *ud, const mcp_answer_t *a)
 {
     job_t *j = ud;
@@ -468,23 +486,10 @@ static void on_tools(void *ud, const mcp_answer_t *a)
             a->status == MCP_OK ? "tools/list answered without a tools array" : a->message;
         add_why(j, "%s: %s", S->conf->name, m[0] ? m : mcp_status_name(a->status));
         j->err_code = a->status == MCP_OK ? "unavailable" : answer_code(a);
-        if (j->op == OP_TOOLS)
-            json_array_append_new(j->found,
-                                  json_pack("{s:s, s:s, s:s}", "name", S->conf->name, "transport",
-                                            mcp_transport_name(S->conf->transport), "error", m));
+        if (j->op == OP_TOOLS) json_array_append_new(j->found, server_entry(S, NULL, m));
     }
     if (j->op == OP_TOOLS) {
-        if (json_is_array(tools)) {
-            json_t *e = json_pack("{s:s, s:s, s:O}", "name", S->conf->name, "transport",
-                                  mcp_transport_name(S->conf->transport), "tools", S->tools);
-            json_t *maps = json_object();
-            for (int t = 0; t < MCP_TOOL_COUNT; t++)
-                if (S->conf->tools[t].tool)
-                    json_object_set_new(maps, mcp_tool_name((mcp_tool_t)t),
-                                        json_string(S->conf->tools[t].tool));
-            json_object_set_new(e, "pipeline", maps);
-            json_array_append_new(j->found, e);
-        }
+        if (json_is_array(tools)) json_array_append_new(j->found, server_entry(S, S->tools, NULL));
         tools_next(j);
     } else {
         j->listed = S;
@@ -500,18 +505,13 @@ static void tools_next(job_t *j)
         server_t *S = &M->servers[j->from++];
         if (!S->conf->enabled) continue;
         if (!S->client || tools_fresh(M, S)) {
-            json_t *e = json_pack("{s:s, s:s}", "name", S->conf->name, "transport",
-                                  mcp_transport_name(S->conf->transport));
-            if (S->client) json_object_set(e, "tools", S->tools);
-            else json_object_set_new(e, "error", json_string("no client"));
-            json_array_append_new(j->found, e);
+            json_array_append_new(j->found,
+                                  server_entry(S, S->client ? S->tools : NULL,
+                                               "no client (see the worker's start-up log)"));
             continue;
         }
         if (list_tools(j, S) == 0) return;
-        json_array_append_new(j->found,
-                              json_pack("{s:s, s:s, s:s}", "name", S->conf->name, "transport",
-                                        mcp_transport_name(S->conf->transport), "error",
-                                        "circuit breaker open")); /* j->why has the detail */
+        json_array_append_new(j->found, server_entry(S, S->tools, "circuit breaker open"));
     }
     j->S = NULL;
     json_t *r = json_pack("{s:O}", "servers", j->found);
