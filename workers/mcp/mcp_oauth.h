@@ -12,8 +12,9 @@
  * them, else dynamic registration (RFC 7591); the grant: client_credentials when configured,
  * else the authorization code with PKCE S256 (headless: the authorization request is sent by
  * the client itself and the code read from the redirect's Location, checking state and, per
- * RFC 9207, iss); the token endpoint's client authentication as the metadata allows
- * (client_secret_basic, client_secret_post, none); refresh_token when the server gave one
+ * RFC 9207, iss; or, as extensions, the JWT-bearer grant, private_key_jwt, and the
+ * enterprise-managed token exchange); the token endpoint's client authentication as the metadata
+ * allows (client_secret_basic, client_secret_post, none); refresh_token when the server gave one
  * (offline_access asked only when listed). Tokens are never logged; a store hook keeps them
  * (the worker: in Redis with a TTL).
  *
@@ -46,6 +47,16 @@ typedef struct {
     void (*load)(void *ud, const char *key, void (*cb)(void *cb_ud, const char *value),
                  void *cb_ud);
     void *store_ud;
+    /* Extensions (NULL: unused). private_key_jwt client authentication (RFC 7523 §2.2) with
+     * this PEM private key (EC P-256 for ES256, RSA for RS256), instead of client_secret: */
+    const char *private_key_pem;
+    const char *signing_alg; /* "ES256" (NULL) or "RS256" */
+    /* The JWT-bearer grant (RFC 7523 §2.1) with this assertion (workload identity): */
+    const char *assertion;
+    /* Enterprise-managed authorization (SEP-990): idp_id_token exchanged at the identity
+     * provider's token endpoint for an ID-JAG (RFC 8693), then the JWT-bearer grant with it at
+     * the authorization server (client_id and client_secret authenticate there): */
+    const char *idp_token_endpoint, *idp_id_token, *idp_client_id;
 } mcp_oauth_cfg_t;
 
 mcp_oauth_t *mcp_oauth_new(const mcp_oauth_cfg_t *cfg, char *err, size_t errlen);
