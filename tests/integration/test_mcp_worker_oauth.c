@@ -35,10 +35,11 @@ Test(mcp_oauth, a_token_by_client_credentials_is_kept_in_redis_with_a_ttl)
     int port = rf_free_port();
     const char *v[32];
     lf_envbase(v, 32);
-    lf_proc_t *as = lf_spawn("oauth-server",
-                             (const char *const[]){node, PA_SOURCE_DIR "/tests/oauth-server/server.mjs",
-                                                   hr_fmt("%d", port), NULL},
-                             v);
+    lf_proc_t *as =
+        lf_spawn("oauth-server",
+                 (const char *const[]){node, PA_SOURCE_DIR "/tests/oauth-server/server.mjs",
+                                       hr_fmt("%d", port), NULL},
+                 v);
     for (uint64_t t0 = hr_now_ms(); !strstr(lf_output(as), "listening"); hr_sleep_ms(20))
         cr_assert_lt(hr_now_ms() - t0, 10000, "the OAuth test server did not start: %s",
                      lf_output(as));
@@ -53,8 +54,8 @@ Test(mcp_oauth, a_token_by_client_credentials_is_kept_in_redis_with_a_ttl)
             "\"enrich_company\"}}}]}",
             port);
     fclose(f);
-    const char *env[] = {hr_fmt("MCP_SERVERS=%s", path), "SECURE_SECRET=" SECRET,
-                         "LOG_LEVEL=debug", NULL};
+    const char *env[] = {hr_fmt("MCP_SERVERS=%s", path), "SECURE_SECRET=" SECRET, "LOG_LEVEL=debug",
+                         NULL};
     lf_proc_t *w = mf_mcp_worker("mcp-1", rd, gw, env);
     mf_wait_service(gw, "mcp");
     hr_resp_t *r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
@@ -62,10 +63,8 @@ Test(mcp_oauth, a_token_by_client_credentials_is_kept_in_redis_with_a_ttl)
     const char *url = hr_fmt("http://127.0.0.1:%d/admin/log", port);
     json_t *log = hr_json(hr_http("GET", url, NULL, NULL, 0));
     cr_assert_eq(count(log, "/token", "grant_type", "client_credentials"), 1, "%s", hr_jdump(log));
-    cr_assert_eq(count(log, "/token", "client_auth", "client_secret_post"), 1, "%s",
-                 hr_jdump(log));
-    cr_assert_geq(count(log, "/mcp", "auth", "valid"), 1, "the token was used: %s",
-                  hr_jdump(log));
+    cr_assert_eq(count(log, "/token", "client_auth", "client_secret_post"), 1, "%s", hr_jdump(log));
+    cr_assert_geq(count(log, "/mcp", "auth", "valid"), 1, "the token was used: %s", hr_jdump(log));
 
     /* in Redis, with a TTL, under the server's name */
     char err[256];
@@ -99,8 +98,7 @@ Test(mcp_oauth, a_token_by_client_credentials_is_kept_in_redis_with_a_ttl)
     r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"beta.example\"}");
     cr_assert_eq(r->status, 502, "%s", hr_describe(r));
     log = hr_json(hr_http("GET", url, NULL, NULL, 0));
-    cr_assert_eq(count(log, "/token", NULL, NULL), 1, "a second token request: %s",
-                 hr_jdump(log));
+    cr_assert_eq(count(log, "/token", NULL, NULL), 1, "a second token request: %s", hr_jdump(log));
     cr_assert_null(strstr(lf_output(w2), at), "the token is in the worker's log");
     lf_stop(as, SIGKILL, 1000); /* a test server: not asked to exit cleanly */
     lf_finish();
