@@ -310,6 +310,7 @@ Test(mcp_chan, stdio_sdk_server_initialize_and_list)
                      "\",\"args\":[\"--stdio\"]}]}"),
               0);
     cr_assert_not(mcp_chan_is_open(o->ch), "on_open comes from the loop");
+    cr_assert_str_eq(mcp_chan_last_error(o->ch), "", "nothing failed yet");
     cr_assert_eq(mcp_chan_send(o->ch, "{}", 2), -1, "nothing is sent before on_open");
     want_opens = 1;
     cr_assert(run_until(opened, o, 10000));
@@ -635,6 +636,7 @@ Test(mcp_chan, sse_server_restarted_is_reconnected)
     want_closes = 1;
     cr_assert(run_until(closed, o, 5000), "on_closed when the stream is lost");
     cr_assert_eq(mcp_chan_send(o->ch, "{}", 2), -1);
+    cr_assert_str_neq(mcp_chan_last_error(o->ch), "");
     srv = start_http_server(port_arg, &port2);
     cr_assert_eq(port2, port);
     want_opens = 2;
@@ -774,6 +776,7 @@ static void endpoint_refused(const char *endpoint_fmt, int other_port)
     gets_at_least = 3;
     cr_assert(run_until(got_gets, s, 10000), "the stream is opened again after a refusal");
     cr_assert_eq(o->opens, 0, "an endpoint %s is refused", s->endpoint);
+    cr_assert_str_eq(mcp_chan_last_error(o->ch), "the endpoint event names another origin");
     cr_assert_eq(s->posts, 0);
     long d1 = (long)(s->get_at[1] - s->get_at[0]), d2 = (long)(s->get_at[2] - s->get_at[1]);
     cr_assert(d1 >= 450 && d2 >= 900, "with backoff: %ld ms, then %ld ms", d1, d2);
@@ -868,5 +871,86 @@ Test(mcp_chan, stdio_server_that_closes_its_stdin)
     cr_assert_not_null(strstr(o->why[0], "stdin"), "%s", o->why[0]);
     mcp_chan_destroy(&o->ch, 0);
     check_clean(0);
+    obs_free(o);
+}
+
+Test(mcp_chan, stdio_child_ignoring_sigterm_is_killed)
+{
+    obs_t *o = obs_new();
+    open_chan(o,
+              server("{\"servers\":[{\"name\":\"stubborn\",\"transport\":\"stdio\",\"command\":"
+                     "\"sh\",\"args\":[\"-c\",\"trap '' TERM; exec sleep 60\"]}]}"),
+              0);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    for (int i = 0; i < 6; i++) pa_loop_run_once(loop, 50); /* the trap is set */
+    uint64_t t0 = pa_mono_ms();
+    mcp_chan_destroy(&o->ch, 0);
+    check_clean(0);
+    cr_assert_geq(pa_mono_ms() - t0, 1900, "SIGKILL 2 s after SIGTERM");
+    obs_free(o);
+}
+
+static int log_count(const char *needle, char *log, size_t cap)
+{
+    ssize_t n = pread(log_fd, log, cap - 1, 0);
+    log[n > 0 ? n : 0] = '\0';
+    int c = 0;
+    for (const char *p = log; (p = strstr(p, needle)); p++) c++;
+    return c;
+}
+
+static char stderr_log[1 << 20];
+static int stderr_logged(void *ud)
+{
+    return log_count("\"mcp stdio server stderr\"", stderr_log, sizeof stderr_log) >= 50;
+}
+
+Test(mcp_chan, stdio_stderr_is_logged_bounded)
+{
+    obs_t *o = obs_new();
+    open_chan(o,
+              server("{\"servers\":[{\"name\":\"noisy\",\"transport\":\"stdio\",\"command\":\"sh\","
+                     "\"args\":[\"-c\",\"head -c 3000 /dev/zero | tr '\\\\000' y >&2; echo >&2; "
+                     "i=0; while [ $i -lt 300 ]; do echo \\\"noise $i\\\" >&2; i=$((i+1)); done; "
+                     "exec cat\"]}]}"),
+              0);
+    want_opens = 1;
+    cr_assert(run_until(opened, o, 10000));
+    cr_assert(run_until(stderr_logged, NULL, 10000));
+    for (int i = 0; i < 10; i++) pa_loop_run_once(loop, 50);
+    cr_assert_eq(log_count("\"mcp stdio server stderr\"", stderr_log, sizeof stderr_log), 50,
+                 "50 lines per window");
+    char cut[1100];
+    memset(cut, 'y', 1024);
+    cut[1024] = '\0';
+    strcat(cut, "\",\"cut\":true");
+    cr_assert_eq(log_count(cut, stderr_log, sizeof stderr_log), 1, "a long line is cut at 1 KiB");
+    cr_assert(mcp_chan_is_open(o->ch), "stderr is not the link");
+    mcp_chan_destroy(&o->ch, 1000);
+    check_clean(0);
+    obs_free(o);
+}
+
+static int has_error(void *ud)
+{
+    return mcp_chan_last_error(((obs_t *)ud)->ch)[0] != '\0';
+}
+
+Test(mcp_chan, sse_stream_refused_by_the_server_is_said)
+{
+    int port;
+    pid_t srv = start_http_server(NULL, &port);
+    obs_t *o = obs_new();
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/stateless", port);
+    open_sse(o, url);
+    cr_assert(run_until(has_error, o, 5000));
+    cr_assert_str_eq(mcp_chan_last_error(o->ch), "GET of the event stream answered 405");
+    cr_assert_eq(o->opens, 0);
+    cr_assert_not(mcp_chan_is_open(o->ch));
+    mcp_chan_destroy(&o->ch, 0);
+    check_clean_http(srv);
+    stop_http_server(srv);
     obs_free(o);
 }

@@ -1070,6 +1070,11 @@ int mcp_chan_pid(const mcp_chan_t *ch)
     return (int)ch->pid;
 }
 
+const char *mcp_chan_last_error(const mcp_chan_t *ch)
+{
+    return ch ? ch->why : "";
+}
+
 /* Stops everything the channel runs (no callback after this). */
 static void chan_stop(mcp_chan_t *ch, long grace_ms)
 {

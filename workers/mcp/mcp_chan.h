@@ -66,6 +66,10 @@ int mcp_chan_send(mcp_chan_t *ch, const char *json, size_t len);
 int mcp_chan_is_open(const mcp_chan_t *ch);
 /* stdio: the child's PID, 0 when none runs (for tests that kill it). */
 int mcp_chan_pid(const mcp_chan_t *ch);
+/* Why the link last went down or the last attempt failed (a sentence, e.g. "GET of the event
+ * stream answered 405"), "" when nothing failed yet: for the error of a call made while the
+ * link is not up. Valid until the next loop turn. */
+const char *mcp_chan_last_error(const mcp_chan_t *ch);
 /* Ends the channel: stdio closes the child's stdin, waits up to grace_ms for it to exit, then
  * SIGTERM, then SIGKILL (the wait happens on the loop: the child is reaped later, never left a
  * zombie); sse stops the stream. No callback after this call. Sets *ch to NULL. */
