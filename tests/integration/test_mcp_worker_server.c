@@ -17,12 +17,14 @@ TestSuite(mcp_server, .fini = lf_cleanup, .timeout = 180);
 
 #define SENDER "{\"name\":\"Sam Seller\",\"email\":\"sam@seller.example\"}"
 
+/* The gateway's MCP_CALL_TIMEOUT_MS for start(). */
+static const char *call_timeout = "MCP_CALL_TIMEOUT_MS=20000";
+
 /* Redis, a gateway, the test server and an mcp worker on it (/mcp) with env. */
 static lf_proc_t *start(const char *const *env)
 {
     rd = hr_redis_start(NULL);
-    gw = hr_gateway_start(rd,
-                          (const char *[]){"HEARTBEAT_MS=200", "MCP_CALL_TIMEOUT_MS=20000", NULL});
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", call_timeout, NULL});
     srv = mf_server(NULL);
     const char *e[16];
     size_t n = 0;
@@ -295,5 +297,25 @@ Test(mcp_server, a_stdio_server_from_mcp_server_command)
     json_t *s0 = json_array_get(json_object_get(hr_json(r), "servers"), 0);
     cr_assert_str_eq(hr_jstr(s0, "transport"), "stdio");
     cr_assert_geq(json_array_size(json_object_get(s0, "tools")), 19, "%s", hr_describe(r));
+    lf_finish();
+}
+
+Test(mcp_server, a_call_the_gateway_gives_up_is_cancelled_on_the_server)
+{
+    call_timeout = "MCP_CALL_TIMEOUT_MS=1000";
+    lf_proc_t *w = start((const char *[]){"MCP_TIMEOUT_MS=30000", "LOG_LEVEL=debug", NULL});
+    uint64_t t0 = hr_now_ms();
+    hr_resp_t *r =
+        hr_post(gw, "/api/mcp/call", "{\"tool\":\"slow\",\"arguments\":{\"ms\":8000,\"steps\":2}}");
+    hr_assert_problem(r, 504, "mcp-timeout", NULL);
+    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "MCP_CALL_TIMEOUT_MS"), "%s", hr_describe(r));
+    cr_assert_lt(hr_now_ms() - t0, 4000);
+    /* the job is cancelled, the worker hears it and the client tells the server */
+    uint64_t deadline = hr_now_ms() + 5000;
+    while (mf_count_rpc(srv, "notifications/cancelled") == 0 && hr_now_ms() < deadline)
+        hr_sleep_ms(50);
+    cr_assert_eq(mf_count_rpc(srv, "notifications/cancelled"), 1, "%s",
+                 hr_jdump(mf_server_log(srv)));
+    cr_assert(strstr(lf_output(w), "task cancelled"), "%s", lf_output(w));
     lf_finish();
 }
