@@ -234,6 +234,12 @@ Test(mcp_server, the_breaker_opens_on_a_killed_server)
     const char *m = lf_metrics(gw);
     cr_assert_eq(lf_metric(m, "pa_mcp_breaker_state{worker=\"mcp-1\",server=\"default\"}"), 2, "%s",
                  m);
+    json_t *h = json_object_get(hr_json(hr_get(gw, "/api/health")), "mcp");
+    cr_assert_eq(hr_jint(h, "breakers_open", -1), 1, "%s", hr_jdump(h));
+    json_t *hb = json_array_get(json_object_get(h, "breakers"), 0);
+    cr_assert_str_eq(hr_jstr(hb, "server"), "default", "%s", hr_jdump(h));
+    cr_assert_str_eq(hr_jstr(hb, "state"), "open", "%s", hr_jdump(h));
+    cr_assert_gt(hr_jint(hb, "retry_in_ms", -1), 50000, "%s", hr_jdump(h));
     lf_finish();
 }
 
