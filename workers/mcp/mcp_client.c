@@ -7,8 +7,14 @@
  * session, credentials obtained). A transfer (xfer) is one HTTP exchange: a call's POST or its
  * resumption GET, or a message the client sends without waiting (notifications, answers to
  * server requests, the DELETE at close). A transfer whose call has been answered goes on
- * detached until it ends. */
+ * detached until it ends.
+ *
+ * Over a channel (transports stdio and sse, or the fallback of an http server whose initialize is
+ * refused with 400/404/405 to the legacy HTTP+SSE transport at the same URL) a session runs on
+ * mcp_chan: the messages go through mcp_chan_send, the server's come through on_message, and no
+ * transfer is involved. */
 #include "mcp_client.h"
+#include "mcp_chan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +138,11 @@ struct mcp_client {
     char *listen_last_id;
     long long listen_retry;
     int listen_fails;
+    /* a message channel (stdio, sse, or the legacy fallback of http) */
+    int use_chan;
+    mcp_chan_t *chan;
+    mcp_server_conf_t chan_conf; /* the fallback's: the server's, with transport sse */
+    int chan_waiting;            /* initialize when the channel opens */
 };
 
 /* ---- small helpers ---- */
@@ -487,6 +498,10 @@ static void xfer_start(xfer_t *x, long total_ms)
 /* POSTs a message the client does not wait for (a notification, an answer). */
 static void post_message(mcp_client_t *c, const char *json, const char *method)
 {
+    if (c->use_chan) {
+        if (c->chan) mcp_chan_send(c->chan, json, strlen(json));
+        return;
+    }
     xfer_t *x = xfer_new(c, NULL, X_SEND, "POST");
     pa_http_req_header(x->req, "Accept: application/json, text/event-stream");
     common_headers(c, x, 1);
@@ -497,7 +512,7 @@ static void post_message(mcp_client_t *c, const char *json, const char *method)
 
 static void send_cancelled(mcp_client_t *c, json_int_t id, const char *reason)
 {
-    if (c->mode != MODE_SESSION || !c->session) return;
+    if (c->mode != MODE_SESSION || (!c->session && !c->use_chan)) return;
     pa_buf_t b = PA_BUF_INIT;
     mcp_id_t rid = mcp_id_int(id);
     if (mcp_jsonrpc_encode_cancelled(&b, &rid, reason) == 0)
@@ -533,6 +548,18 @@ static void call_send(mcp_call_t *call)
         json_decref(params);
         pa_buf_free(&body);
         call_fail_later(call, MCP_ERR_PROTOCOL, "the request could not be encoded");
+        return;
+    }
+    if (c->use_chan) {
+        int rc = c->chan ? mcp_chan_send(c->chan, body.data, body.len) : -1;
+        json_decref(params);
+        pa_buf_free(&body);
+        if (rc != 0) {
+            const char *why = c->chan ? mcp_chan_last_error(c->chan) : "";
+            char msg[400];
+            snprintf(msg, sizeof msg, "the link to the server is down%s%s", *why ? ": " : "", why);
+            call_fail_later(call, MCP_ERR_TRANSPORT, msg);
+        }
         return;
     }
     xfer_t *x = xfer_new(c, call, X_CALL, "POST");
@@ -581,12 +608,13 @@ static int call_resume(mcp_call_t *call)
 static void start_init(mcp_client_t *c);
 static void arm_timer(mcp_call_t *call);
 
+/* Sends the waiting calls, the oldest first (the list is newest first). */
 static void flush_waiting(mcp_client_t *c)
 {
-    for (mcp_call_t *k = c->calls, *next; k; k = next) {
-        next = k->next;
+    mcp_call_t *k = c->calls;
+    while (k && k->next) k = k->next;
+    for (; k; k = k->prev)
         if (k->state == S_WAITING && k->kind != K_INIT) call_send(k);
-    }
 }
 
 static void fail_waiting(mcp_client_t *c, mcp_status_t st, const char *msg)
@@ -669,7 +697,7 @@ static void listen_stop(mcp_client_t *c)
 
 static void listen_open(mcp_client_t *c)
 {
-    if (c->listen || c->closing || c->mode != MODE_SESSION || !c->session) return;
+    if (c->listen || c->closing || c->use_chan || c->mode != MODE_SESSION || !c->session) return;
     xfer_t *x = xfer_new(c, NULL, X_LISTEN, "GET");
     c->listen = x;
     pa_http_req_header(x->req, "Accept: text/event-stream");
@@ -705,9 +733,21 @@ static void listen_ended(mcp_client_t *c, const pa_http_res_t *res, uint64_t liv
     c->listen_timer = pa_loop_timer(c->loop, (uint64_t)wait, 0, listen_timer_cb, c);
 }
 
+static int chan_start(mcp_client_t *c);
+
 static void start_init(mcp_client_t *c)
 {
     if (c->init || c->closing) return;
+    if (c->use_chan && (!c->chan || !mcp_chan_is_open(c->chan))) {
+        c->conn = CONN_INIT; /* initialize goes when the channel opens */
+        c->chan_waiting = 1;
+        if (!c->chan && chan_start(c) != 0) {
+            c->conn = CONN_IDLE;
+            c->chan_waiting = 0;
+        }
+        return;
+    }
+    c->chan_waiting = 0;
     c->conn = CONN_INIT;
     c->proto[0] = 0;
     listen_stop(c);
@@ -742,6 +782,16 @@ static void init_answer(void *ud, const mcp_answer_t *a)
     c->init = NULL;
     if (a->status != MCP_OK) {
         c->conn = CONN_IDLE;
+        if (!c->use_chan && !c->closing && c->server->transport == MCP_TRANSPORT_HTTP &&
+            (a->status == MCP_ERR_TRANSPORT || a->status == MCP_ERR_RPC) &&
+            (a->http_status == 400 || a->http_status == 404 || a->http_status == 405)) {
+            /* no Streamable HTTP here: the legacy HTTP+SSE transport at the same URL */
+            c->chan_conf = *c->server;
+            c->chan_conf.transport = MCP_TRANSPORT_SSE;
+            c->use_chan = 1;
+            start_init(c);
+            if (c->conn != CONN_IDLE) return;
+        }
         char msg[512];
         snprintf(msg, sizeof msg, "initialize failed: %s", a->message);
         mcp_status_t st = a->status == MCP_ERR_CLOSED ? MCP_ERR_CLOSED : a->status;
@@ -777,7 +827,12 @@ static void deadline_cb(pa_loop_t *l, pa_timer_t *t, void *ud)
     call->timer = NULL;
     if (call->id && call->state == S_SENT) send_cancelled(c, call->id, "timeout");
     if (call->xfer) xfer_cancel(call->xfer);
-    call_fail(call, MCP_ERR_TIMEOUT, "the request timed out");
+    const char *why =
+        c->use_chan && c->chan && !mcp_chan_is_open(c->chan) ? mcp_chan_last_error(c->chan) : "";
+    char msg[400];
+    snprintf(msg, sizeof msg, "the request timed out%s%s%s", *why ? " (the link is down: " : "",
+             why, *why ? ")" : "");
+    call_fail(call, MCP_ERR_TIMEOUT, msg);
 }
 
 static void arm_timer(mcp_call_t *call)
@@ -1180,8 +1235,9 @@ static void xfer_done(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
     if (!x->head_seen && res->result == PA_HTTP_OK) capture_session(c, x, res);
     if (x->kind == X_LISTEN) {
         uint64_t lived = now_ms(c) - x->started;
+        int current = c->listen == x;
         xfer_free(x);
-        if (c->listen == x) listen_ended(c, res, lived);
+        if (current) listen_ended(c, res, lived);
         return;
     }
     if (x->kind == X_DELETE) {
@@ -1259,6 +1315,91 @@ static void xfer_done(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
     call_http_failed(call, res);
 }
 
+/* ---- message channels ---- */
+
+static void chan_on_open(void *ud)
+{
+    mcp_client_t *c = ud;
+    int waiting = c->chan_waiting;
+    for (mcp_call_t *k = c->calls; k && !waiting; k = k->next)
+        if (k->state == S_WAITING) waiting = 1;
+    if (waiting && !c->closing) {
+        c->conn = CONN_IDLE;
+        start_init(c);
+    }
+}
+
+static void chan_on_message(void *ud, const char *json, size_t len)
+{
+    on_message(ud, NULL, json, len);
+}
+
+static void chan_on_closed(void *ud, const char *why)
+{
+    mcp_client_t *c = ud;
+    char msg[320];
+    snprintf(msg, sizeof msg, "the link to the server closed: %s", why ? why : "");
+    int waiting = 0;
+    for (mcp_call_t *k = c->calls; k; k = k->next)
+        if (k->state == S_WAITING) waiting = 1;
+    c->conn = CONN_IDLE;
+    c->proto[0] = 0;
+    json_decref(c->server_info);
+    c->server_info = NULL;
+    /* what was sent is lost */
+    for (mcp_call_t *k = c->calls; k; k = k->next)
+        if (k->state == S_SENT) call_fail_later(k, MCP_ERR_TRANSPORT, msg);
+    if (c->init) c->init = NULL; /* failed above, from the loop */
+    c->chan_waiting = waiting;
+    if (waiting) c->conn = CONN_INIT;
+}
+
+static const mcp_chan_ops_t chan_ops = {chan_on_open, chan_on_message, chan_on_closed};
+
+/* Opens the channel: 0, or -1 (the waiting calls fail). */
+static int chan_start(mcp_client_t *c)
+{
+    const mcp_server_conf_t *s =
+        c->server->transport == MCP_TRANSPORT_HTTP ? &c->chan_conf : c->server;
+    size_t n = 0;
+    char **lines = pa_calloc(s->nheaders + 2, sizeof *lines);
+    for (size_t i = 0; i < s->nheaders; i++) {
+        char *v = mcp_env_ref_value(&s->headers[i]);
+        if (!v) continue;
+        pa_buf_t line = PA_BUF_INIT;
+        pa_buf_printf(&line, "%s: %s", s->headers[i].name, v);
+        free(v);
+        lines[n++] = pa_buf_detach(&line, NULL);
+    }
+    if (c->auth && c->auth->header && s->url) {
+        const char *v = c->auth->header(c->auth_self, s->url);
+        if (v && *v) {
+            pa_buf_t line = PA_BUF_INIT;
+            pa_buf_printf(&line, "Authorization: %s", v);
+            lines[n++] = pa_buf_detach(&line, NULL);
+        }
+    }
+    mcp_chan_cfg_t cc = {.loop = c->loop,
+                         .http = c->http,
+                         .server = s,
+                         .headers = (const char *const *)lines,
+                         .on_connect = c->on_connect,
+                         .max_message = c->max_message,
+                         .ops = &chan_ops,
+                         .ud = c};
+    char err[256];
+    c->chan = mcp_chan_open(&cc, err, sizeof err);
+    for (size_t i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+    if (!c->chan) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "the channel could not open: %s", err);
+        fail_waiting(c, MCP_ERR_TRANSPORT, msg);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the client ---- */
 
 mcp_client_t *mcp_client_new(const mcp_client_cfg_t *cfg, char *err, size_t errlen)
@@ -1268,12 +1409,12 @@ mcp_client_t *mcp_client_new(const mcp_client_cfg_t *cfg, char *err, size_t errl
         return NULL;
     }
     const mcp_server_conf_t *s = cfg->server;
-    if (s->transport != MCP_TRANSPORT_HTTP) {
-        snprintf(err, errlen, "mcp client: server %s: transport %s is not available",
-                 s->name ? s->name : "?", mcp_transport_name(s->transport));
+    if (s->transport == MCP_TRANSPORT_STDIO && (!s->command || !*s->command)) {
+        snprintf(err, errlen, "mcp client: server %s: transport stdio needs a command",
+                 s->name ? s->name : "?");
         return NULL;
     }
-    if (!s->url || !*s->url || !cfg->http) {
+    if (s->transport != MCP_TRANSPORT_STDIO && (!s->url || !*s->url || !cfg->http)) {
         snprintf(err, errlen, "mcp client: server %s: transport http needs a url and an engine",
                  s->name ? s->name : "?");
         return NULL;
@@ -1297,7 +1438,11 @@ mcp_client_t *mcp_client_new(const mcp_client_cfg_t *cfg, char *err, size_t errl
     c->max_message = cfg->max_message ? cfg->max_message : MCP_JSONRPC_MAX_BYTES_DEFAULT;
     c->next_id = 1;
     c->listen_retry = -1;
-    if (s->protocol_version) {
+    if (s->transport != MCP_TRANSPORT_HTTP) { /* a session over a channel */
+        c->use_chan = 1;
+        c->mode = MODE_SESSION;
+        c->configured = 1;
+    } else if (s->protocol_version) {
         c->configured = 1;
         if (is_modern(s->protocol_version)) {
             c->mode = MODE_MODERN;
@@ -1328,6 +1473,7 @@ void mcp_client_destroy(mcp_client_t **cp)
     *cp = NULL;
     listen_stop(c);
     free_all(c);
+    mcp_chan_destroy(&c->chan, 0);
     pa_loop_timer_stop(c->loop, &c->close_timer);
     pa_loop_timer_stop(c->loop, &c->close_guard);
     free(c->client_name);
@@ -1366,7 +1512,11 @@ static void close_step_cb(pa_loop_t *l, pa_timer_t *t, void *ud)
         if (x->kind == X_RESUME || x->kind == X_CALL) xfer_cancel(x);
     }
     c->close_guard = pa_loop_timer(c->loop, CLOSE_DELETE_MS, 0, close_guard_cb, c);
-    if (c->mode == MODE_SESSION && c->session) {
+    if (c->chan) { /* stdio: stdin closed, then SIGTERM (reaped on the loop) */
+        mcp_chan_destroy(&c->chan, 2000);
+        c->conn = CONN_IDLE;
+    }
+    if (c->mode == MODE_SESSION && c->session && !c->use_chan) {
         xfer_t *x = xfer_new(c, NULL, X_DELETE, "DELETE");
         common_headers(c, x, 1);
         xfer_start(x, CLOSE_DELETE_MS);
@@ -1465,7 +1615,9 @@ mcp_call_t *mcp_client_call_tool(mcp_client_t *c, const char *name, const json_t
 {
     json_t *params = json_pack("{s:s}", "name", name ? name : "");
     if (arguments) json_object_set_new(params, "arguments", json_deep_copy(arguments));
-    int need_tools = c->tools == NULL && (c->mode == MODE_MODERN || c->mode == MODE_AUTO);
+    /* 2026-07-28 needs the tool's definition for its Mcp-Param-* headers */
+    int need_tools = (c->mode == MODE_MODERN || c->mode == MODE_AUTO) && !c->use_chan &&
+                     (c->tools == NULL || (name && !find_tool(c, name)));
     mcp_call_t *call;
     if (need_tools) {
         call = call_new(c, K_LIST_TOOLS, "tools/list", NULL, timeout_ms, fn, ud);
@@ -1485,7 +1637,8 @@ mcp_call_t *mcp_client_call_tool(mcp_client_t *c, const char *name, const json_t
 
 void mcp_call_cancel(mcp_call_t *call, const char *reason)
 {
-    if (!call || call->in_callback || call->state == S_DONE) return;
+    /* S_DONE outside the callback: a failure waiting to be answered from the loop */
+    if (!call || call->in_callback || (call->state == S_DONE && !call->later)) return;
     mcp_client_t *c = call->c;
     if (call->state == S_SENT && call->id) send_cancelled(c, call->id, reason);
     if (call->xfer) xfer_cancel(call->xfer);
