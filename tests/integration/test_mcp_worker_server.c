@@ -1,8 +1,10 @@
-/* prospect-mcp-worker against the real SDK test server (tests/mcp-server, Streamable HTTP on
- * 127.0.0.1): enrichment through a run reaching the compose template as company_info.*, each
- * /api/mcp endpoint and its problems, the cache (a hit does not reach the server: its /admin/log
- * says so; TTL), the breaker opening on a killed server, and the fall-over to the next server of
- * MCP_SERVERS. Real gateway, Redis and workers, stopped by PID. */
+/* prospect-mcp-worker against the real SDK test server (tests/mcp-server on 127.0.0.1: Streamable
+ * HTTP, legacy HTTP+SSE, and stdio through MCP_SERVER_COMMAND): enrichment through a run reaching
+ * the compose template as company_info.*, each /api/mcp endpoint and its problems, the cache (a
+ * hit does not reach the server: its /admin/log says so; TTL), the breaker opening on a killed
+ * server (status record, /metrics, /api/health), a call the gateway gives up cancelled on the
+ * server, and the fall-over to the next server of MCP_SERVERS. Real gateway, Redis and workers,
+ * stopped by PID. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -291,8 +293,6 @@ Test(mcp_server, a_stdio_server_from_mcp_server_command)
         "mcp-1", rd, gw,
         (const char *[]){"MCP_SERVER_COMMAND='" MF_START "' --stdio --page-size 5", NULL});
     mf_wait_service(gw, "mcp");
-    if (strstr(lf_output(w), "transport stdio is not available"))
-        cr_skip_test("the MCP client does not speak stdio yet");
     hr_resp_t *r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
     cr_assert_eq(r->status, 200, "%s\n%s", hr_describe(r), lf_output(w));
     cr_assert_str_eq(hr_jstr(json_object_get(hr_json(r), "company_info"), "name"), "Acme");
@@ -323,5 +323,31 @@ Test(mcp_server, a_call_the_gateway_gives_up_is_cancelled_on_the_server)
     cr_assert_eq(mf_count_rpc(srv, "notifications/cancelled"), 1, "%s",
                  hr_jdump(mf_server_log(srv)));
     cr_assert(strstr(lf_output(w), "task cancelled"), "%s", lf_output(w));
+    lf_finish();
+}
+
+Test(mcp_server, a_legacy_sse_server_from_mcp_servers)
+{
+    rd = hr_redis_start(NULL);
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
+    srv = mf_server(NULL);
+    const char *path = hr_fmt("%s/mcp.json", lf_tmpdir());
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f,
+            "{\"servers\":[{\"name\":\"legacy\",\"transport\":\"sse\",\"url\":"
+            "\"http://127.0.0.1:%d/sse\",\"tools\":{\"enrich_company\":{\"tool\":"
+            "\"enrich_company\"}}}]}",
+            srv->port);
+    fclose(f);
+    lf_proc_t *w =
+        mf_mcp_worker("mcp-1", rd, gw, (const char *[]){hr_fmt("MCP_SERVERS=%s", path), NULL});
+    mf_wait_service(gw, "mcp");
+    hr_resp_t *r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert_eq(r->status, 200, "%s\n%s", hr_describe(r), lf_output(w));
+    cr_assert_str_eq(hr_jstr(hr_json(r), "server"), "legacy");
+    cr_assert_str_eq(hr_jstr(json_object_get(hr_json(r), "company_info"), "name"), "Acme");
+    r = hr_post(gw, "/api/mcp/call", "{\"tool\":\"echo\",\"arguments\":{\"text\":\"over sse\"}}");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     lf_finish();
 }
