@@ -351,3 +351,38 @@ Test(mcp_server, a_legacy_sse_server_from_mcp_servers)
     cr_assert_eq(r->status, 200, "%s", hr_describe(r));
     lf_finish();
 }
+
+Test(mcp_server, a_results_ttl_ms_shortens_its_time_in_the_cache)
+{
+    rd = hr_redis_start(NULL);
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
+    srv = mf_server((const char *[]){"--ttl-ms", "700", NULL});
+    mf_mcp_worker("mcp-1", rd, gw,
+                  (const char *[]){hr_fmt("MCP_SERVER_URL=http://127.0.0.1:%d/mcp", srv->port),
+                                   NULL}); /* MCP_CACHE_TTL_S: one day */
+    mf_wait_service(gw, "mcp");
+    hr_resp_t *r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    char err[256];
+    pa_redis_t *R = pa_redis_new(hr_redis_url(rd, 0), 3000, err, sizeof err);
+    cr_assert(R, "%s", err);
+    redisReply *k = NULL;
+    for (uint64_t t0 = hr_now_ms(); hr_now_ms() - t0 < 2000; hr_sleep_ms(20)) {
+        if (k) freeReplyObject(k);
+        k = pa_redis_cmd(R, "KEYS pa:mcp:cache:default:*");
+        if (k && k->type == REDIS_REPLY_ARRAY && k->elements == 1) break;
+    }
+    cr_assert(k && k->type == REDIS_REPLY_ARRAY && k->elements == 1, "no cache entry");
+    redisReply *ttl = pa_redis_cmd(R, "PTTL %s", k->element[0]->str);
+    cr_assert(ttl && ttl->integer > 0 && ttl->integer <= 700, "PTTL %lld", ttl->integer);
+    freeReplyObject(k);
+    freeReplyObject(ttl);
+    pa_redis_destroy(&R);
+    r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert(json_is_true(json_object_get(hr_json(r), "cached")), "%s", hr_describe(r));
+    hr_sleep_ms(900);
+    r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert(json_is_false(json_object_get(hr_json(r), "cached")), "%s", hr_describe(r));
+    cr_assert_eq(tool_calls(), 2);
+    lf_finish();
+}
