@@ -30,6 +30,43 @@ static json_t *llm_breakers(gw_t *gw, size_t *open)
     return list;
 }
 
+/* The circuit breakers of the MCP servers of the live mcp workers (their status records'
+ * mcp_servers): [{worker, server, state, failures, retry_in_ms}], and in *open how many are not
+ * closed; NULL when Redis did not answer or no mcp worker has a server. */
+static json_t *mcp_breakers(gw_t *gw, size_t *open)
+{
+    pthread_mutex_lock(&gw->status_lock);
+    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "mcp");
+    pthread_mutex_unlock(&gw->status_lock);
+    json_t *list = NULL;
+    long long now = (long long)pa_wall_ms();
+    size_t i, k;
+    json_t *w, *e;
+    *open = 0;
+    json_array_foreach(live, i, w) {
+        const char *svc = json_string_value(json_object_get(w, "service"));
+        const char *v =
+            json_string_value(json_object_get(json_object_get(w, "status"), "mcp_servers"));
+        json_t *servers = svc && strcmp(svc, "mcp") == 0 && v ? json_loads(v, 0, NULL) : NULL;
+        json_array_foreach(servers, k, e) {
+            const char *st = json_string_value(json_object_get(e, "breaker_state"));
+            if (!st) continue;
+            long long until = json_integer_value(json_object_get(e, "open_until_ms"));
+            if (!list) list = json_array();
+            json_array_append_new(
+                list, json_pack("{s:s?, s:s?, s:s, s:I, s:I}", "worker",
+                                json_string_value(json_object_get(w, "id")), "server",
+                                json_string_value(json_object_get(e, "name")), "state", st,
+                                "failures", json_integer_value(json_object_get(e, "failures")),
+                                "retry_in_ms", (json_int_t)(until > now ? until - now : 0)));
+            if (strcmp(st, "closed") != 0) (*open)++;
+        }
+        json_decref(servers);
+    }
+    json_decref(live);
+    return list;
+}
+
 void gw_h_health(gw_t *gw, gw_req_t *r)
 {
     int up = gw_store_redis_up(gw->store), loaded = gw_store_loaded(gw->store);
@@ -76,6 +113,16 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
                       list ? list : "[]");
         free(list);
         json_decref(breakers);
+    }
+    /* the MCP servers' breakers: enrichment is best effort, so they never make it degraded */
+    size_t mopen = 0;
+    json_t *mb = up == 1 ? mcp_breakers(gw, &mopen) : NULL;
+    if (mb) {
+        char *list = json_dumps(mb, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        pa_buf_printf(&b, ",\"mcp\":{\"breakers_open\":%zu,\"breakers\":%s}", mopen,
+                      list ? list : "[]");
+        free(list);
+        json_decref(mb);
     }
     pa_buf_putc(&b, '}');
     gw_reply_buf(r, ok ? 200 : 503, &b);

@@ -180,12 +180,14 @@ static void answer(gw_t *gw, gw_req_t *r, const char *job, int timed_out)
         const char *tool = json_string_value(json_object_get(failure, "tool"));
         char detail[1200], field[128] = "";
         if (strcmp(code, "tool_error") == 0)
-            snprintf(detail, sizeof detail, "the tool %s of the MCP server %s failed: %s",
-                     tool ? tool : "?", server ? server : "?", msg ? msg : "");
-        else if (strcmp(code, "rpc_error") == 0 || strcmp(code, "unavailable") == 0 ||
-                 strcmp(code, "timeout") == 0)
-            snprintf(detail, sizeof detail, "%s%s%s", server ? "MCP server " : "",
-                     server ? server : "", server ? ": " : "");
+            snprintf(detail, sizeof detail,
+                     "the tool %s of the MCP server %s failed: ", tool ? tool : "?",
+                     server ? server : "?");
+        else if (server && msg &&
+                 (strcmp(code, "rpc_error") == 0 || strcmp(code, "unavailable") == 0 ||
+                  strcmp(code, "timeout") == 0) &&
+                 !(strncmp(msg, server, strlen(server)) == 0 && msg[strlen(server)] == ':'))
+            snprintf(detail, sizeof detail, "MCP server %s: ", server);
         else detail[0] = '\0';
         size_t dl = strlen(detail);
         snprintf(detail + dl, sizeof detail - dl, "%s", msg ? msg : code);

@@ -1,8 +1,10 @@
-/* prospect-mcp-worker against the real SDK test server (tests/mcp-server, Streamable HTTP on
- * 127.0.0.1): enrichment through a run reaching the compose template as company_info.*, each
- * /api/mcp endpoint and its problems, the cache (a hit does not reach the server: its /admin/log
- * says so; TTL), the breaker opening on a killed server, and the fall-over to the next server of
- * MCP_SERVERS. Real gateway, Redis and workers, stopped by PID. */
+/* prospect-mcp-worker against the real SDK test server (tests/mcp-server on 127.0.0.1: Streamable
+ * HTTP, legacy HTTP+SSE, and stdio through MCP_SERVER_COMMAND): enrichment through a run reaching
+ * the compose template as company_info.*, each /api/mcp endpoint and its problems, the cache (a
+ * hit does not reach the server: its /admin/log says so; TTL), the breaker opening on a killed
+ * server (status record, /metrics, /api/health), a call the gateway gives up cancelled on the
+ * server, and the fall-over to the next server of MCP_SERVERS. Real gateway, Redis and workers,
+ * stopped by PID. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -17,12 +19,14 @@ TestSuite(mcp_server, .fini = lf_cleanup, .timeout = 180);
 
 #define SENDER "{\"name\":\"Sam Seller\",\"email\":\"sam@seller.example\"}"
 
+/* The gateway's MCP_CALL_TIMEOUT_MS for start(). */
+static const char *call_timeout = "MCP_CALL_TIMEOUT_MS=20000";
+
 /* Redis, a gateway, the test server and an mcp worker on it (/mcp) with env. */
 static lf_proc_t *start(const char *const *env)
 {
     rd = hr_redis_start(NULL);
-    gw = hr_gateway_start(rd,
-                          (const char *[]){"HEARTBEAT_MS=200", "MCP_CALL_TIMEOUT_MS=20000", NULL});
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", call_timeout, NULL});
     srv = mf_server(NULL);
     const char *e[16];
     size_t n = 0;
@@ -135,6 +139,7 @@ Test(mcp_server, each_endpoint_answers)
     json_t *s0 = json_array_get(json_object_get(hr_json(r), "servers"), 0);
     cr_assert_str_eq(hr_jstr(s0, "name"), "default", "%s", hr_describe(r));
     cr_assert_str_eq(hr_jstr(s0, "transport"), "http");
+    cr_assert_str_eq(hr_jstr(s0, "breaker_state"), "closed");
     json_t *tools = json_object_get(s0, "tools");
     cr_assert_geq(json_array_size(tools), 19, "every page: %s", hr_describe(r));
     cr_assert_str_eq(hr_jstr(json_object_get(s0, "pipeline"), "enrich_company"), "enrich_company");
@@ -231,6 +236,12 @@ Test(mcp_server, the_breaker_opens_on_a_killed_server)
     const char *m = lf_metrics(gw);
     cr_assert_eq(lf_metric(m, "pa_mcp_breaker_state{worker=\"mcp-1\",server=\"default\"}"), 2, "%s",
                  m);
+    json_t *h = json_object_get(hr_json(hr_get(gw, "/api/health")), "mcp");
+    cr_assert_eq(hr_jint(h, "breakers_open", -1), 1, "%s", hr_jdump(h));
+    json_t *hb = json_array_get(json_object_get(h, "breakers"), 0);
+    cr_assert_str_eq(hr_jstr(hb, "server"), "default", "%s", hr_jdump(h));
+    cr_assert_str_eq(hr_jstr(hb, "state"), "open", "%s", hr_jdump(h));
+    cr_assert_gt(hr_jint(hb, "retry_in_ms", -1), 50000, "%s", hr_jdump(h));
     lf_finish();
 }
 
@@ -270,5 +281,108 @@ Test(mcp_server, enrichment_falls_over_to_the_next_server)
     r = hr_post(gw, "/api/mcp/call", "{\"tool\":\"echo\",\"arguments\":{\"text\":\"x\"}}");
     cr_assert_eq(r->status, 200, "the server that lists it answers: %s", hr_describe(r));
     cr_assert_str_eq(hr_jstr(hr_json(r), "server"), "local");
+    lf_finish();
+}
+
+Test(mcp_server, a_stdio_server_from_mcp_server_command)
+{
+    if (!lf_find_node()) cr_skip_test("node is not installed: the MCP test server needs it");
+    rd = hr_redis_start(NULL);
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
+    lf_proc_t *w = mf_mcp_worker(
+        "mcp-1", rd, gw,
+        (const char *[]){"MCP_SERVER_COMMAND='" MF_START "' --stdio --page-size 5", NULL});
+    mf_wait_service(gw, "mcp");
+    hr_resp_t *r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert_eq(r->status, 200, "%s\n%s", hr_describe(r), lf_output(w));
+    cr_assert_str_eq(hr_jstr(json_object_get(hr_json(r), "company_info"), "name"), "Acme");
+    r = hr_post(gw, "/api/mcp/call", "{\"tool\":\"echo\",\"arguments\":{\"text\":\"over stdio\"}}");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    r = hr_get(gw, "/api/mcp/tools");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    json_t *s0 = json_array_get(json_object_get(hr_json(r), "servers"), 0);
+    cr_assert_str_eq(hr_jstr(s0, "transport"), "stdio");
+    cr_assert_geq(json_array_size(json_object_get(s0, "tools")), 19, "%s", hr_describe(r));
+    lf_finish();
+}
+
+Test(mcp_server, a_call_the_gateway_gives_up_is_cancelled_on_the_server)
+{
+    call_timeout = "MCP_CALL_TIMEOUT_MS=1000";
+    lf_proc_t *w = start((const char *[]){"MCP_TIMEOUT_MS=30000", "LOG_LEVEL=debug", NULL});
+    uint64_t t0 = hr_now_ms();
+    hr_resp_t *r =
+        hr_post(gw, "/api/mcp/call", "{\"tool\":\"slow\",\"arguments\":{\"ms\":8000,\"steps\":2}}");
+    hr_assert_problem(r, 504, "mcp-timeout", NULL);
+    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "MCP_CALL_TIMEOUT_MS"), "%s", hr_describe(r));
+    cr_assert_lt(hr_now_ms() - t0, 4000);
+    /* the job is cancelled, the worker hears it and the client tells the server */
+    uint64_t deadline = hr_now_ms() + 5000;
+    while (mf_count_rpc(srv, "notifications/cancelled") == 0 && hr_now_ms() < deadline)
+        hr_sleep_ms(50);
+    cr_assert_eq(mf_count_rpc(srv, "notifications/cancelled"), 1, "%s",
+                 hr_jdump(mf_server_log(srv)));
+    cr_assert(strstr(lf_output(w), "task cancelled"), "%s", lf_output(w));
+    lf_finish();
+}
+
+Test(mcp_server, a_legacy_sse_server_from_mcp_servers)
+{
+    rd = hr_redis_start(NULL);
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
+    srv = mf_server(NULL);
+    const char *path = hr_fmt("%s/mcp.json", lf_tmpdir());
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f,
+            "{\"servers\":[{\"name\":\"legacy\",\"transport\":\"sse\",\"url\":"
+            "\"http://127.0.0.1:%d/sse\",\"tools\":{\"enrich_company\":{\"tool\":"
+            "\"enrich_company\"}}}]}",
+            srv->port);
+    fclose(f);
+    lf_proc_t *w =
+        mf_mcp_worker("mcp-1", rd, gw, (const char *[]){hr_fmt("MCP_SERVERS=%s", path), NULL});
+    mf_wait_service(gw, "mcp");
+    hr_resp_t *r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert_eq(r->status, 200, "%s\n%s", hr_describe(r), lf_output(w));
+    cr_assert_str_eq(hr_jstr(hr_json(r), "server"), "legacy");
+    cr_assert_str_eq(hr_jstr(json_object_get(hr_json(r), "company_info"), "name"), "Acme");
+    r = hr_post(gw, "/api/mcp/call", "{\"tool\":\"echo\",\"arguments\":{\"text\":\"over sse\"}}");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    lf_finish();
+}
+
+Test(mcp_server, a_results_ttl_ms_shortens_its_time_in_the_cache)
+{
+    rd = hr_redis_start(NULL);
+    gw = hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", NULL});
+    srv = mf_server((const char *[]){"--ttl-ms", "700", NULL});
+    mf_mcp_worker("mcp-1", rd, gw,
+                  (const char *[]){hr_fmt("MCP_SERVER_URL=http://127.0.0.1:%d/mcp", srv->port),
+                                   NULL}); /* MCP_CACHE_TTL_S: one day */
+    mf_wait_service(gw, "mcp");
+    hr_resp_t *r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    char err[256];
+    pa_redis_t *R = pa_redis_new(hr_redis_url(rd, 0), 3000, err, sizeof err);
+    cr_assert(R, "%s", err);
+    redisReply *k = NULL;
+    for (uint64_t t0 = hr_now_ms(); hr_now_ms() - t0 < 2000; hr_sleep_ms(20)) {
+        if (k) freeReplyObject(k);
+        k = pa_redis_cmd(R, "KEYS pa:mcp:cache:default:*");
+        if (k && k->type == REDIS_REPLY_ARRAY && k->elements == 1) break;
+    }
+    cr_assert(k && k->type == REDIS_REPLY_ARRAY && k->elements == 1, "no cache entry");
+    redisReply *ttl = pa_redis_cmd(R, "PTTL %s", k->element[0]->str);
+    cr_assert(ttl && ttl->integer > 0 && ttl->integer <= 700, "PTTL %lld", ttl->integer);
+    freeReplyObject(k);
+    freeReplyObject(ttl);
+    pa_redis_destroy(&R);
+    r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert(json_is_true(json_object_get(hr_json(r), "cached")), "%s", hr_describe(r));
+    hr_sleep_ms(900);
+    r = hr_post(gw, "/api/mcp/enrich", "{\"domain\":\"acme.example\"}");
+    cr_assert(json_is_false(json_object_get(hr_json(r), "cached")), "%s", hr_describe(r));
+    cr_assert_eq(tool_calls(), 2);
     lf_finish();
 }

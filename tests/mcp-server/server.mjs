@@ -3,6 +3,7 @@
 // docs/mcp-testing.md.
 //
 //   node server.mjs [--port N] [--page-size N] [--retry-ms N]   HTTP on 127.0.0.1
+//     (any form also takes --ttl-ms N: every successful tools/call result gets ttlMs N)
 //   node server.mjs --stdio [--page-size N]                     stdio
 //
 // Over HTTP, stdout gets one line, the port, once listening; the log goes to stderr. One
@@ -34,7 +35,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
-const opts = { port: 0, pageSize: 4, retryMs: 200, stdio: false };
+const opts = { port: 0, pageSize: 4, retryMs: 200, stdio: false, ttlMs: undefined };
 for (let i = 2; i < process.argv.length; i++) {
     const a = process.argv[i];
     const num = () => {
@@ -46,10 +47,11 @@ for (let i = 2; i < process.argv.length; i++) {
     else if (a === '--page-size') opts.pageSize = Math.max(1, num());
     else if (a === '--retry-ms') opts.retryMs = num();
     else if (a === '--stdio') opts.stdio = true;
+    else if (a === '--ttl-ms') opts.ttlMs = num();
     else usage(`unknown argument ${a}`);
 }
 function usage(msg) {
-    console.error(`mcp-test-server: ${msg}\nusage: server.mjs [--stdio] [--port N] [--page-size N] [--retry-ms N]`);
+    console.error(`mcp-test-server: ${msg}\nusage: server.mjs [--stdio] [--port N] [--page-size N] [--retry-ms N] [--ttl-ms N]`);
     process.exit(2);
 }
 const log = (...a) => console.error('mcp-test-server:', ...a);
@@ -260,7 +262,10 @@ function newServer() {
     server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
         const tool = TOOLS.find((t) => t.name === req.params.name);
         if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${req.params.name}`);
-        return tool.handler(req.params.arguments ?? {}, extra);
+        const result = await tool.handler(req.params.arguments ?? {}, extra);
+        // --ttl-ms: every successful result says how long it may be cached (the worker's cache)
+        if (opts.ttlMs !== undefined && result && !result.isError) result.ttlMs = opts.ttlMs;
+        return result;
     });
     return server;
 }

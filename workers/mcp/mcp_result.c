@@ -243,3 +243,18 @@ int mcp_cache_key(const char *prefix, const char *server, const char *tool, cons
     for (unsigned i = 0; i < mdlen; i++) k += snprintf(out + k, outlen - (size_t)k, "%02x", md[i]);
     return 0;
 }
+
+int mcp_oauth_store_key(const char *prefix, const char *server, const char *key, char *out,
+                        size_t outlen)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    int ok = EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) == 1;
+    int k = snprintf(out, outlen, "%smcp:oauth:%s:", prefix, server);
+    if (!ok || k < 0 || (size_t)k + 2 * mdlen >= outlen) {
+        if (outlen) out[0] = '\0';
+        return -1;
+    }
+    for (unsigned i = 0; i < mdlen; i++) k += snprintf(out + k, outlen - (size_t)k, "%02x", md[i]);
+    return 0;
+}

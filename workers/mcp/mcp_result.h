@@ -40,4 +40,9 @@ int mcp_args_check(const json_t *schema, const json_t *arguments, char *err, siz
 int mcp_cache_key(const char *prefix, const char *server, const char *tool, const json_t *arguments,
                   char *out, size_t outlen);
 
+/* The Redis key of an OAuth token store entry (mcp_oauth_cfg_t.store's key, which names a
+ * server URL): <prefix>mcp:oauth:<server>:<SHA-256 hex of key>. 0, or -1 when it does not fit. */
+int mcp_oauth_store_key(const char *prefix, const char *server, const char *key, char *out,
+                        size_t outlen);
+
 #endif

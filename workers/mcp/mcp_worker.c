@@ -15,6 +15,7 @@
 #include "mcp_cache.h"
 #include "mcp_client.h"
 #include "mcp_config.h"
+#include "mcp_oauth.h"
 #include "mcp_result.h"
 #include "pa_buf.h"
 #include "pa_config.h"
@@ -38,9 +39,13 @@ typedef struct {
     size_t max_response;
 } cfg_t;
 
+typedef struct mcpw mcpw_t;
+
 typedef struct {
+    mcpw_t *M;
     const mcp_server_conf_t *conf;
     mcp_client_t *client;
+    mcp_oauth_t *oauth; /* its authorization provider ("oauth" in MCP_SERVERS), or NULL */
     llm_breaker_t breaker;
     json_t *tools;     /* the last tools/list's "tools" (owned), or NULL */
     uint64_t tools_at; /* when it came (monotonic ms) */
@@ -48,7 +53,7 @@ typedef struct {
 
 typedef struct job job_t;
 
-typedef struct {
+struct mcpw {
     cfg_t cfg;
     mcp_config_t *conf; /* NULL: no server configured */
     server_t *servers;
@@ -58,7 +63,7 @@ typedef struct {
     pa_aredis_t *redis;
     job_t *jobs;
     int stopping;
-} mcpw_t;
+};
 
 typedef enum { OP_STAGE_ENRICH, OP_TOOLS, OP_ENRICH, OP_SEARCH, OP_CALL } op_t;
 
@@ -452,6 +457,24 @@ static int list_tools(job_t *j, server_t *S)
     return 0;
 }
 
+/* A server's entry of the tools answer: name, transport, its breaker's state, and its tools with
+ * the pipeline tools it maps (tools NULL: error says why there are none). */
+static json_t *server_entry(const server_t *S, const json_t *tools, const char *error)
+{
+    json_t *e = json_pack("{s:s, s:s, s:s}", "name", S->conf->name, "transport",
+                          mcp_transport_name(S->conf->transport), "breaker_state",
+                          llm_breaker_state_name(S->breaker.state));
+    if (tools) json_object_set(e, "tools", (json_t *)tools);
+    else json_object_set_new(e, "error", json_string(error ? error : "no tool list"));
+    json_t *maps = json_object();
+    for (int t = 0; t < MCP_TOOL_COUNT; t++)
+        if (S->conf->tools[t].tool)
+            json_object_set_new(maps, mcp_tool_name((mcp_tool_t)t),
+                                json_string(S->conf->tools[t].tool));
+    json_object_set_new(e, "pipeline", maps);
+    return e;
+}
+
 static void on_tools(void *ud, const mcp_answer_t *a)
 {
     job_t *j = ud;
@@ -468,23 +491,10 @@ static void on_tools(void *ud, const mcp_answer_t *a)
             a->status == MCP_OK ? "tools/list answered without a tools array" : a->message;
         add_why(j, "%s: %s", S->conf->name, m[0] ? m : mcp_status_name(a->status));
         j->err_code = a->status == MCP_OK ? "unavailable" : answer_code(a);
-        if (j->op == OP_TOOLS)
-            json_array_append_new(j->found,
-                                  json_pack("{s:s, s:s, s:s}", "name", S->conf->name, "transport",
-                                            mcp_transport_name(S->conf->transport), "error", m));
+        if (j->op == OP_TOOLS) json_array_append_new(j->found, server_entry(S, NULL, m));
     }
     if (j->op == OP_TOOLS) {
-        if (json_is_array(tools)) {
-            json_t *e = json_pack("{s:s, s:s, s:O}", "name", S->conf->name, "transport",
-                                  mcp_transport_name(S->conf->transport), "tools", S->tools);
-            json_t *maps = json_object();
-            for (int t = 0; t < MCP_TOOL_COUNT; t++)
-                if (S->conf->tools[t].tool)
-                    json_object_set_new(maps, mcp_tool_name((mcp_tool_t)t),
-                                        json_string(S->conf->tools[t].tool));
-            json_object_set_new(e, "pipeline", maps);
-            json_array_append_new(j->found, e);
-        }
+        if (json_is_array(tools)) json_array_append_new(j->found, server_entry(S, S->tools, NULL));
         tools_next(j);
     } else {
         j->listed = S;
@@ -500,18 +510,13 @@ static void tools_next(job_t *j)
         server_t *S = &M->servers[j->from++];
         if (!S->conf->enabled) continue;
         if (!S->client || tools_fresh(M, S)) {
-            json_t *e = json_pack("{s:s, s:s}", "name", S->conf->name, "transport",
-                                  mcp_transport_name(S->conf->transport));
-            if (S->client) json_object_set(e, "tools", S->tools);
-            else json_object_set_new(e, "error", json_string("no client"));
-            json_array_append_new(j->found, e);
+            json_array_append_new(j->found,
+                                  server_entry(S, S->client ? S->tools : NULL,
+                                               "no client (see the worker's start-up log)"));
             continue;
         }
         if (list_tools(j, S) == 0) return;
-        json_array_append_new(j->found,
-                              json_pack("{s:s, s:s, s:s}", "name", S->conf->name, "transport",
-                                        mcp_transport_name(S->conf->transport), "error",
-                                        "circuit breaker open")); /* j->why has the detail */
+        json_array_append_new(j->found, server_entry(S, S->tools, "circuit breaker open"));
     }
     j->S = NULL;
     json_t *r = json_pack("{s:O}", "servers", j->found);
@@ -714,6 +719,71 @@ static void on_cancel(pa_worker_t *w, pa_task_t *t, const char *reason, void *ud
 
 /* ---- the runtime's loop ------------------------------------------------------------------- */
 
+/* ---- OAuth tokens: in Redis only, with a TTL (never logged) ------------------------------- */
+
+typedef struct {
+    void (*cb)(void *cb_ud, const char *value);
+    void *cb_ud;
+} token_wait_t;
+
+static void token_store(void *ud, const char *key, const char *value, long ttl_s)
+{
+    server_t *S = ud;
+    char k[MCP_CACHE_KEY_MAX];
+    if (!S->M->redis || mcp_oauth_store_key(S->M->cfg.prefix, S->conf->name, key, k, sizeof k) < 0)
+        return;
+    pa_aredis_cmd(S->M->redis, NULL, NULL, "SET %s %s EX %ld", k, value, ttl_s > 0 ? ttl_s : 3600L);
+}
+
+static void on_token(redisReply *rep, void *ud)
+{
+    token_wait_t *tw = ud;
+    tw->cb(tw->cb_ud, rep && rep->type == REDIS_REPLY_STRING ? rep->str : NULL);
+    free(tw);
+}
+
+static void token_load(void *ud, const char *key, void (*cb)(void *cb_ud, const char *value),
+                       void *cb_ud)
+{
+    server_t *S = ud;
+    char k[MCP_CACHE_KEY_MAX];
+    token_wait_t *tw = pa_malloc(sizeof *tw);
+    tw->cb = cb;
+    tw->cb_ud = cb_ud;
+    if (mcp_oauth_store_key(S->M->cfg.prefix, S->conf->name, key, k, sizeof k) < 0)
+        snprintf(k, sizeof k, "%smcp:oauth:%s:-", S->M->cfg.prefix, S->conf->name);
+    if (pa_aredis_cmd(S->M->redis, on_token, tw, "GET %s", k) < 0) free(tw); /* stopping */
+}
+
+/* The authorization provider of S when it has "oauth"; 0, or -1 (logged) when it cannot be made. */
+static int make_oauth(mcpw_t *M, server_t *S)
+{
+    const mcp_oauth_conf_t *a = &S->conf->oauth;
+    if (!a->on) return 0;
+    char *secret = a->client_secret.env ? mcp_env_ref_value(&a->client_secret) : NULL;
+    char err[256];
+    mcp_oauth_cfg_t oc = {.loop = pa_worker_loop(M->w),
+                          .http = M->http,
+                          .client_id = a->client_id,
+                          .client_secret = secret,
+                          .client_metadata_url = a->client_metadata_url,
+                          .redirect_uri = a->redirect_uri,
+                          .client_credentials = a->client_credentials,
+                          .scope = a->scope,
+                          .store = token_store,
+                          .load = token_load,
+                          .store_ud = S};
+    S->oauth = mcp_oauth_new(&oc, err, sizeof err);
+    if (secret) {
+        memset(secret, 0, strlen(secret));
+        free(secret);
+    }
+    if (S->oauth) return 0;
+    pa_error("MCP server left out: its authorization cannot be set up",
+             PA_S("server", S->conf->name), PA_S("error", err));
+    return -1;
+}
+
 static int on_start(pa_worker_t *w, void *ud)
 {
     mcpw_t *M = ud;
@@ -735,10 +805,13 @@ static int on_start(pa_worker_t *w, void *ud)
     for (size_t i = 0; i < M->nservers; i++) {
         server_t *S = &M->servers[i];
         if (!S->conf->enabled) continue;
+        if (make_oauth(M, S) < 0) continue;
         mcp_client_cfg_t cc = {.loop = pa_worker_loop(w),
                                .http = M->http,
                                .server = S->conf,
                                .client_name = "prospect-ai",
+                               .auth = S->oauth ? mcp_oauth_ops() : NULL,
+                               .auth_self = S->oauth,
                                .max_message = M->cfg.max_response};
         S->client = mcp_client_new(&cc, err, sizeof err);
         if (!S->client)
@@ -756,7 +829,10 @@ static void on_stop(pa_worker_t *w, void *ud)
     mcpw_t *M = ud;
     M->stopping = 1;
     for (job_t *j = M->jobs; j; j = j->next) j->call = NULL; /* the clients go, and their calls */
-    for (size_t i = 0; i < M->nservers; i++) mcp_client_destroy(&M->servers[i].client);
+    for (size_t i = 0; i < M->nservers; i++) {
+        mcp_client_destroy(&M->servers[i].client);
+        mcp_oauth_destroy(&M->servers[i].oauth);
+    }
     pa_http_destroy(&M->http);
     while (M->jobs) job_end(M->jobs);
 }
@@ -888,6 +964,7 @@ static int read_cfg(mcpw_t *M, char *err, size_t errlen)
         M->nservers = M->conf->nservers;
         M->servers = pa_calloc(M->nservers ? M->nservers : 1, sizeof *M->servers);
         for (size_t i = 0; i < M->nservers; i++) {
+            M->servers[i].M = M;
             M->servers[i].conf = &M->conf->servers[i];
             llm_breaker_init(&M->servers[i].breaker, c->breaker_failures, c->breaker_cooldown_ms);
         }
@@ -954,7 +1031,7 @@ int main(void)
                     PA_S("transport", mcp_transport_name(s->transport)),
                     PA_S("url", s->transport == MCP_TRANSPORT_STDIO ? NULL : where),
                     PA_S("command", s->transport == MCP_TRANSPORT_STDIO ? s->command : NULL),
-                    PA_B("enabled", s->enabled),
+                    PA_B("enabled", s->enabled), PA_B("oauth", s->oauth.on),
                     PA_S("enrich_company", s->tools[MCP_TOOL_ENRICH_COMPANY].tool),
                     PA_S("search_contacts", s->tools[MCP_TOOL_SEARCH_CONTACTS].tool));
         }
@@ -966,7 +1043,10 @@ int main(void)
     rc = pa_worker_run(M.w);
 out:
     pa_worker_destroy(&M.w);
-    for (size_t i = 0; i < M.nservers; i++) mcp_client_destroy(&M.servers[i].client);
+    for (size_t i = 0; i < M.nservers; i++) {
+        mcp_client_destroy(&M.servers[i].client);
+        mcp_oauth_destroy(&M.servers[i].oauth);
+    }
     pa_http_destroy(&M.http);
     free_cfg(&M);
     curl_global_cleanup();
