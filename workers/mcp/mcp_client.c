@@ -109,6 +109,7 @@ struct mcp_client {
     const mcp_auth_ops_t *auth;
     void *auth_self;
     int elicit_defaults;
+    int no_listen;
     long progress_cap_ms;
     pa_http_connect_fn on_connect;
     size_t max_message;
@@ -697,7 +698,9 @@ static void listen_stop(mcp_client_t *c)
 
 static void listen_open(mcp_client_t *c)
 {
-    if (c->listen || c->closing || c->use_chan || c->mode != MODE_SESSION || !c->session) return;
+    if (c->no_listen || c->listen || c->closing || c->use_chan || c->mode != MODE_SESSION ||
+        !c->session)
+        return;
     xfer_t *x = xfer_new(c, NULL, X_LISTEN, "GET");
     c->listen = x;
     pa_http_req_header(x->req, "Accept: text/event-stream");
@@ -1433,6 +1436,7 @@ mcp_client_t *mcp_client_new(const mcp_client_cfg_t *cfg, char *err, size_t errl
     c->auth = cfg->auth;
     c->auth_self = cfg->auth_self;
     c->elicit_defaults = cfg->elicit_defaults;
+    c->no_listen = cfg->no_listen;
     c->progress_cap_ms = cfg->progress_cap_ms;
     c->on_connect = cfg->on_connect;
     c->max_message = cfg->max_message ? cfg->max_message : MCP_JSONRPC_MAX_BYTES_DEFAULT;

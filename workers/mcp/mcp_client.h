@@ -75,6 +75,10 @@ typedef struct {
     /* elicitation/create (and 2026-07-28 elicitation input requests): 1 accepts with the
      * requested schema's defaults; 0 declines. */
     int elicit_defaults;
+    /* 1: never open a session's GET stream (messages the server sends outside the answer of a
+     * request are then not received). Each such stream holds one of the engine's connections to
+     * the host for the session's life; a worker with many sessions on one host sets it. */
+    int no_listen;
     /* Progress notifications extend a request's timeout, but never past this many ms from the
      * start (0: 10 x the request's timeout). */
     long progress_cap_ms;

@@ -793,10 +793,17 @@ static int on_start(pa_worker_t *w, void *ud)
         pa_worker_set_status(w, "mcp_enrich", "skipped: " NO_SERVER_REASON);
         return 0;
     }
+    /* 16 connections per host for requests, plus one for the event stream each legacy SSE
+     * server holds open for ever (servers may share a host: their streams must not take every
+     * connection; Streamable HTTP sessions open no GET stream here, see no_listen) */
+    long streams = 0;
+    for (size_t i = 0; i < M->nservers; i++)
+        if (M->servers[i].conf->enabled && M->servers[i].conf->transport == MCP_TRANSPORT_SSE)
+            streams++;
     pa_http_cfg_t hc = {.connect_timeout_ms = M->cfg.connect_timeout_ms,
                         .timeout_ms = 600000,
                         .max_body = M->cfg.max_response,
-                        .max_host_connections = 16};
+                        .max_host_connections = 16 + streams};
     M->http = pa_http_new(pa_worker_loop(w), &hc, err, sizeof err);
     if (!M->http) {
         pa_error("cannot initialise libcurl", PA_S("error", err));
@@ -812,6 +819,7 @@ static int on_start(pa_worker_t *w, void *ud)
                                .client_name = "prospect-ai",
                                .auth = S->oauth ? mcp_oauth_ops() : NULL,
                                .auth_self = S->oauth,
+                               .no_listen = 1,
                                .max_message = M->cfg.max_response};
         S->client = mcp_client_new(&cc, err, sizeof err);
         if (!S->client)
