@@ -231,7 +231,8 @@ static char *store_key(const mcp_oauth_t *o)
 
 static void save_token(mcp_oauth_t *o, long expires_in)
 {
-    if (!o->store || !o->server_url) return;
+    /* a DPoP-bound token is useless without the provider's key, which is not kept */
+    if (!o->store || !o->server_url || o->token_dpop) return;
     json_t *j = json_pack("{s:s,s:s?,s:s?,s:s?,s:I}", "access_token", o->access_token,
                           "refresh_token", o->refresh_token, "scope", o->token_scope, "issuer",
                           o->token_issuer, "expires_at",
