@@ -24,13 +24,15 @@
  *   kind           RUN: a stage of a campaign run; runs take their stages in this table's order,
  *                  and each later stage receives the results of the earlier ones.
  *                  SEND: a RUN stage whose success is a message sent (the campaign's `sent`).
- *                  CALL: the one stage of a job that answers an API call (POST /api/llm/generate)
+ *                  CALL: the one stage of a job that answers an API call (POST /api/llm/generate;
+ *                  mcp_call: GET /api/mcp/tools, POST /api/mcp/enrich, /search-contacts, /call)
  */
 #define PA_STAGE_TABLE(X)                                                                          \
     X(enrich, mcp, 2, RUN)                                                                         \
     X(compose, llm, 3, RUN)                                                                        \
     X(submit, form, 3, SEND)                                                                       \
-    X(generate, llm, 3, CALL)
+    X(generate, llm, 3, CALL)                                                                      \
+    X(mcp_call, mcp, 2, CALL)
 
 typedef enum {
 #define PA_SVC_ENUM_(s) PA_SVC_##s,

@@ -127,6 +127,10 @@ static int load_engine(gw_config_t *c, char *err, size_t errlen)
         pa_env_long("LLM_GENERATE_RATE_PER_MIN", 600, 1, 1000000, &c->generate_rate_per_min, err,
                     errlen) < 0 ||
         pa_env_long("LLM_STREAM_KEEPALIVE_MS", 15000, 100, 600000, &c->stream_keepalive_ms, err,
+                    errlen) < 0 ||
+        pa_env_long("MCP_CALL_TIMEOUT_MS", 60000, 100, 3600000, &c->mcp_call_timeout_ms, err,
+                    errlen) < 0 ||
+        pa_env_long("MCP_CALL_RATE_PER_MIN", 600, 1, 1000000, &c->mcp_call_rate_per_min, err,
                     errlen) < 0)
         return -1;
     c->dispatch_bind = pa_strdup(pa_env_str("DISPATCH_BIND", "tcp://127.0.0.1:5555"));

@@ -46,7 +46,9 @@ typedef struct {
     long run_burst;
     long generate_timeout_ms;
     long generate_rate_per_min;
-    long stream_keepalive_ms; /* keep-alive comments of streamed generate answers */
+    long stream_keepalive_ms;   /* keep-alive comments of streamed generate answers */
+    long mcp_call_timeout_ms;   /* /api/mcp/...: answered 504 after this */
+    long mcp_call_rate_per_min; /* /api/mcp/...: token bucket per API key */
     char *gateway_id;
     char *curve_secret;
     char *curve_clients_dir;

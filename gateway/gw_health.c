@@ -30,6 +30,43 @@ static json_t *llm_breakers(gw_t *gw, size_t *open)
     return list;
 }
 
+/* The circuit breakers of the MCP servers of the live mcp workers (their status records'
+ * mcp_servers): [{worker, server, state, failures, retry_in_ms}], and in *open how many are not
+ * closed; NULL when Redis did not answer or no mcp worker has a server. */
+static json_t *mcp_breakers(gw_t *gw, size_t *open)
+{
+    pthread_mutex_lock(&gw->status_lock);
+    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "mcp");
+    pthread_mutex_unlock(&gw->status_lock);
+    json_t *list = NULL;
+    long long now = (long long)pa_wall_ms();
+    size_t i, k;
+    json_t *w, *e;
+    *open = 0;
+    json_array_foreach(live, i, w) {
+        const char *svc = json_string_value(json_object_get(w, "service"));
+        const char *v =
+            json_string_value(json_object_get(json_object_get(w, "status"), "mcp_servers"));
+        json_t *servers = svc && strcmp(svc, "mcp") == 0 && v ? json_loads(v, 0, NULL) : NULL;
+        json_array_foreach(servers, k, e) {
+            const char *st = json_string_value(json_object_get(e, "breaker_state"));
+            if (!st) continue;
+            long long until = json_integer_value(json_object_get(e, "open_until_ms"));
+            if (!list) list = json_array();
+            json_array_append_new(
+                list, json_pack("{s:s?, s:s?, s:s, s:I, s:I}", "worker",
+                                json_string_value(json_object_get(w, "id")), "server",
+                                json_string_value(json_object_get(e, "name")), "state", st,
+                                "failures", json_integer_value(json_object_get(e, "failures")),
+                                "retry_in_ms", (json_int_t)(until > now ? until - now : 0)));
+            if (strcmp(st, "closed") != 0) (*open)++;
+        }
+        json_decref(servers);
+    }
+    json_decref(live);
+    return list;
+}
+
 void gw_h_health(gw_t *gw, gw_req_t *r)
 {
     int up = gw_store_redis_up(gw->store), loaded = gw_store_loaded(gw->store);
@@ -76,6 +113,16 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
                       list ? list : "[]");
         free(list);
         json_decref(breakers);
+    }
+    /* the MCP servers' breakers: enrichment is best effort, so they never make it degraded */
+    size_t mopen = 0;
+    json_t *mb = up == 1 ? mcp_breakers(gw, &mopen) : NULL;
+    if (mb) {
+        char *list = json_dumps(mb, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        pa_buf_printf(&b, ",\"mcp\":{\"breakers_open\":%zu,\"breakers\":%s}", mopen,
+                      list ? list : "[]");
+        free(list);
+        json_decref(mb);
     }
     pa_buf_putc(&b, '}');
     gw_reply_buf(r, ok ? 200 : 503, &b);
@@ -152,6 +199,59 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
                   "half-open.\n# TYPE pa_llm_breakers_open gauge\npa_llm_breakers_open %zu\n",
                   open);
     json_decref(breakers);
+}
+
+/* The mcp workers' result cache (pa:mcp:cache:hits, :misses) and the circuit breaker of each
+ * MCP server of each live mcp worker (the mcp_servers field of its status record). */
+static void mcp_metrics(gw_t *gw, pa_buf_t *b)
+{
+    if (gw_store_redis_up(gw->store) != 1) return;
+    const char *pre = gw->cfg.prefix;
+    pthread_mutex_lock(&gw->status_lock);
+    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "mcp");
+    redisReply *c =
+        live ? pa_redis_cmd(gw->status_redis, "MGET %smcp:cache:hits %smcp:cache:misses", pre, pre)
+             : NULL;
+    pthread_mutex_unlock(&gw->status_lock);
+    if (c && c->type == REDIS_REPLY_ARRAY && c->elements == 2) {
+        static const char *const what[2] = {"hits", "misses"};
+        for (int i = 0; i < 2; i++)
+            pa_buf_printf(b,
+                          "# HELP pa_mcp_cache_%s_total MCP tool calls %s by the result cache "
+                          "(every mcp worker).\n# TYPE pa_mcp_cache_%s_total counter\n"
+                          "pa_mcp_cache_%s_total %lld\n",
+                          what[i], i ? "not answered" : "answered", what[i], what[i],
+                          c->element[i]->type == REDIS_REPLY_STRING ? atoll(c->element[i]->str)
+                                                                    : 0);
+    }
+    if (c) freeReplyObject(c);
+    int head = 0;
+    size_t i, k;
+    json_t *w, *e;
+    json_array_foreach(live, i, w) {
+        const char *svc = json_string_value(json_object_get(w, "service"));
+        const char *v =
+            json_string_value(json_object_get(json_object_get(w, "status"), "mcp_servers"));
+        json_t *servers = svc && strcmp(svc, "mcp") == 0 && v ? json_loads(v, 0, NULL) : NULL;
+        json_array_foreach(servers, k, e) {
+            const char *st = json_string_value(json_object_get(e, "breaker_state"));
+            if (!st) continue;
+            if (!head++)
+                pa_buf_puts(b, "# HELP pa_mcp_breaker_state Circuit breaker of each MCP server "
+                               "of each mcp worker: 0 closed, 1 half-open, 2 open.\n"
+                               "# TYPE pa_mcp_breaker_state gauge\n");
+            pa_buf_puts(b, "pa_mcp_breaker_state{worker=\"");
+            label(b, json_string_value(json_object_get(w, "id")));
+            pa_buf_puts(b, "\",server=\"");
+            label(b, json_string_value(json_object_get(e, "name")));
+            pa_buf_printf(b, "\"} %d\n",
+                          strcmp(st, "open") == 0        ? 2
+                          : strcmp(st, "half_open") == 0 ? 1
+                                                         : 0);
+        }
+        json_decref(servers);
+    }
+    json_decref(live);
 }
 
 /* Queue depths, read from Redis in one pipeline (nothing when Redis does not answer): a ready
@@ -278,6 +378,7 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                       "# TYPE pa_llm_streams gauge\npa_llm_streams %zu\n",
                       gw_streams_open(gw->streams));
     llm_metrics(gw, &b);
+    mcp_metrics(gw, &b);
     size_t len;
     char *s = pa_buf_detach(&b, &len);
     gw_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);

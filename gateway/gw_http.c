@@ -233,6 +233,15 @@ static const char *problem_title(const char *slug, int status)
         {"llm-failed", "LLM call failed"},
         {"llm-timeout", "LLM call timed out"},
         {"llm-unavailable", "LLM provider unavailable"},
+        {"no-mcp-worker", "No mcp worker"},
+        {"mcp-not-configured", "No MCP server configured"},
+        {"mcp-unknown-server", "Unknown MCP server"},
+        {"mcp-unknown-tool", "Unknown MCP tool"},
+        {"mcp-bad-arguments", "Invalid tool arguments"},
+        {"mcp-tool-error", "MCP tool failed"},
+        {"mcp-failed", "MCP call failed"},
+        {"mcp-timeout", "MCP call timed out"},
+        {"mcp-unavailable", "MCP server unavailable"},
         {"internal", "Internal error"},
     };
     for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)

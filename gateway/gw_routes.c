@@ -6,6 +6,7 @@
 #include "gw_import_api.h"
 #include "gw_jobs_api.h"
 #include "gw_llm_api.h"
+#include "gw_mcp_api.h"
 #include "gw_prospects_api.h"
 #include "gw_runs_api.h"
 #include "gw_workers.h"
@@ -29,6 +30,10 @@ static const gw_route_t routes[] = {
     {"GET", "/api/jobs/{id}/events", gw_h_job_events, GW_BODY_NONE, 0},
     {"GET", "/api/workers", gw_h_workers, GW_BODY_NONE, 0},
     {"POST", "/api/llm/generate", gw_h_llm_generate, GW_BODY_JSON, 0},
+    {"GET", "/api/mcp/tools", gw_h_mcp_tools, GW_BODY_NONE, 0},
+    {"POST", "/api/mcp/enrich", gw_h_mcp_enrich, GW_BODY_JSON, 0},
+    {"POST", "/api/mcp/search-contacts", gw_h_mcp_search_contacts, GW_BODY_JSON, 0},
+    {"POST", "/api/mcp/call", gw_h_mcp_call, GW_BODY_JSON, 0},
     {"GET", "/api/openapi.json", gw_h_openapi, GW_BODY_NONE, 0},
     {"GET", "/metrics", gw_h_metrics, GW_BODY_NONE, 0},
 };

@@ -3,6 +3,7 @@
 // docs/mcp-testing.md.
 //
 //   node server.mjs [--port N] [--page-size N] [--retry-ms N]   HTTP on 127.0.0.1
+//     (any form also takes --ttl-ms N: every successful tools/call result gets ttlMs N)
 //   node server.mjs --stdio [--page-size N]                     stdio
 //
 // Over HTTP, stdout gets one line, the port, once listening; the log goes to stderr. One
@@ -15,6 +16,8 @@
 //   /sse + /messages  the legacy HTTP+SSE transport (2024-11-05)
 //   /admin/log        GET: every HTTP request seen (method, path, MCP headers, JSON-RPC
 //                     methods and ids), oldest first; DELETE: empties it
+//   /admin/stats      GET: {requests, methods: {name: count}} over every request (the log keeps
+//                     only the last 10,000); DELETE: zeroes them
 //   /admin/expire-sessions  POST: forgets every session (the next request with one gets 404)
 //   /healthz          GET: 200
 import http from 'node:http';
@@ -32,7 +35,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
-const opts = { port: 0, pageSize: 4, retryMs: 200, stdio: false };
+const opts = { port: 0, pageSize: 4, retryMs: 200, stdio: false, ttlMs: undefined };
 for (let i = 2; i < process.argv.length; i++) {
     const a = process.argv[i];
     const num = () => {
@@ -44,10 +47,11 @@ for (let i = 2; i < process.argv.length; i++) {
     else if (a === '--page-size') opts.pageSize = Math.max(1, num());
     else if (a === '--retry-ms') opts.retryMs = num();
     else if (a === '--stdio') opts.stdio = true;
+    else if (a === '--ttl-ms') opts.ttlMs = num();
     else usage(`unknown argument ${a}`);
 }
 function usage(msg) {
-    console.error(`mcp-test-server: ${msg}\nusage: server.mjs [--stdio] [--port N] [--page-size N] [--retry-ms N]`);
+    console.error(`mcp-test-server: ${msg}\nusage: server.mjs [--stdio] [--port N] [--page-size N] [--retry-ms N] [--ttl-ms N]`);
     process.exit(2);
 }
 const log = (...a) => console.error('mcp-test-server:', ...a);
@@ -258,7 +262,10 @@ function newServer() {
     server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
         const tool = TOOLS.find((t) => t.name === req.params.name);
         if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${req.params.name}`);
-        return tool.handler(req.params.arguments ?? {}, extra);
+        const result = await tool.handler(req.params.arguments ?? {}, extra);
+        // --ttl-ms: every successful result says how long it may be cached (the worker's cache)
+        if (opts.ttlMs !== undefined && result && !result.isError) result.ttlMs = opts.ttlMs;
+        return result;
     });
     return server;
 }
@@ -296,6 +303,7 @@ function startHttp() {
     };
     const rpcError = (res, status, code, message) =>
         answer(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+    const stats = { requests: 0, methods: {} }; // every request counted, never capped
     const record = (req, url, parsed) => {
         const h = (n) => req.headers[n];
         const msgs = parsed === undefined ? [] : Array.isArray(parsed) ? parsed : [parsed];
@@ -311,6 +319,8 @@ function startHttp() {
             rpc: msgs.map((m) => ({ method: m?.method, id: m?.id }))
         });
         if (requests.length > 10000) requests.shift();
+        stats.requests++;
+        for (const m of msgs) if (m?.method) stats.methods[m.method] = (stats.methods[m.method] || 0) + 1;
     };
 
     async function streamable(req, res, url, parsed, { stateful, jsonAnswers }) {
@@ -383,6 +393,13 @@ function startHttp() {
                     return answer(res, 200, { ok: true });
                 }
                 return answer(res, 200, requests);
+            case '/admin/stats':
+                if (req.method === 'DELETE') {
+                    stats.requests = 0;
+                    stats.methods = {};
+                    return answer(res, 200, { ok: true });
+                }
+                return answer(res, 200, stats);
             case '/admin/expire-sessions': {
                 const n = sessions.size;
                 const all = [...sessions.values()];

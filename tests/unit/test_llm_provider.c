@@ -74,6 +74,33 @@ Test(llm_provider, the_prompt_carries_template_draft_sender_prospect_and_facts)
     json_decref(enrich);
 }
 
+Test(llm_provider, the_mcp_workers_bookkeeping_is_not_a_fact)
+{
+    json_t *enrich = json_loads("{\"domain\":\"acme.example\",\"company_info\":{\"name\":"
+                                "\"Acme\"},\"server\":\"s1\",\"tool\":\"lookup\","
+                                "\"cached\":true}",
+                                0, NULL);
+    json_t *skipped =
+        json_loads("{\"skipped\":true,\"reason\":\"no MCP server configured\"}", 0, NULL);
+    llm_fields_t f = {NULL, NULL, enrich};
+    pa_buf_t sys = PA_BUF_INIT, user = PA_BUF_INIT;
+    llm_prompt(&f, "T", "D", 100, &sys, &user);
+    cr_assert(strstr(user.data, "- domain: acme.example\n- company_info.name: Acme\n"), "%s",
+              user.data);
+    cr_assert(!strstr(user.data, "s1") && !strstr(user.data, "lookup") &&
+                  !strstr(user.data, "cached"),
+              "%s", user.data);
+    f.enrich = skipped;
+    pa_buf_free(&user);
+    llm_prompt(&f, "T", "D", 100, &sys, &user);
+    cr_assert(!strstr(user.data, "Facts about") && !strstr(user.data, "no MCP server"), "%s",
+              user.data);
+    pa_buf_free(&sys);
+    pa_buf_free(&user);
+    json_decref(enrich);
+    json_decref(skipped);
+}
+
 Test(llm_provider, enrichment_in_the_prompt_is_bounded)
 {
     json_t *enrich = json_object();

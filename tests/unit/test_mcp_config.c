@@ -372,3 +372,39 @@ Test(mcp_config, loads_a_file)
     cr_assert(strstr(err.message, "No such file"), "%s", err.message);
     cr_assert_null(cfg);
 }
+
+Test(mcp_config, oauth_of_a_remote_server)
+{
+    parse_ok(server_with("\"oauth\":{\"client_id\":\"prospect\",\"client_secret\":{\"env\":"
+                         "\"S_SECRET\"},\"client_credentials\":true,\"scope\":\"mcp:read\"}"));
+    const mcp_oauth_conf_t *a = &cfg->servers[0].oauth;
+    cr_assert(a->on && a->client_credentials);
+    cr_assert_str_eq(a->client_id, "prospect");
+    cr_assert_str_eq(a->client_secret.env, "S_SECRET");
+    cr_assert_str_eq(a->scope, "mcp:read");
+    cr_assert_null(a->redirect_uri);
+    parse_ok(server_with("\"oauth\":{}"));
+    cr_assert(cfg->servers[0].oauth.on && !cfg->servers[0].oauth.client_id);
+    parse_ok(server_with(""));
+    cr_assert_not(cfg->servers[0].oauth.on);
+    refused(server_with("\"oauth\":{\"client_id\":\"x\",\"client_secret\":\"s3cret\"}"),
+            "servers[0].oauth.client_secret", "never written in this file");
+    refused(server_with("\"oauth\":{\"client_secret\":{\"env\":\"S\"}}"),
+            "servers[0].oauth.client_secret", "needs client_id");
+    refused(server_with("\"oauth\":{\"client_id\":\"x\",\"client_credentials\":true}"),
+            "servers[0].oauth.client_credentials", "needs client_id and client_secret");
+    refused(server_with("\"oauth\":{\"redirect_uri\":\"ftp://x/\"}"),
+            "servers[0].oauth.redirect_uri", "http:// or https://");
+    refused(server_with("\"oauth\":{\"token\":\"x\"}"), "servers[0].oauth.token", "unknown field");
+    refused(server_with("\"oauth\":true"), "servers[0].oauth", "must be an object");
+    refused(stdio_with("\"oauth\":{}"), "servers[0].oauth", "only for the http and sse");
+    /* the secret's variable must be set, at start */
+    parse_ok(server_with("\"oauth\":{\"client_id\":\"x\",\"client_secret\":{\"env\":"
+                         "\"PA_TEST_OAUTH_SECRET_UNSET\"}}"));
+    unsetenv("PA_TEST_OAUTH_SECRET_UNSET");
+    cr_assert_eq(mcp_config_check_env(cfg, &err), -1);
+    cr_assert_str_eq(err.field, "servers[0].oauth.client_secret.env");
+    setenv("PA_TEST_OAUTH_SECRET_UNSET", "v", 1);
+    cr_assert_eq(mcp_config_check_env(cfg, &err), 0, "%s", err.message);
+    unsetenv("PA_TEST_OAUTH_SECRET_UNSET");
+}

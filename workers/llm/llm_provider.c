@@ -264,14 +264,20 @@ void llm_prompt(const llm_fields_t *f, const char *tmpl, const char *draft, size
         json_t *x;
         json_object_foreach((json_t *)vars, k, x) field(user, k, x);
     }
-    if (json_is_object(f->enrich) && json_object_size(f->enrich)) {
+    /* the mcp worker's enrich result without its bookkeeping (which server and tool answered,
+     * from the cache or not; a skipped enrichment's reason): facts only */
+    json_t *known = json_is_object(f->enrich) ? json_copy((json_t *)f->enrich) : NULL;
+    static const char *const notes[] = {"server", "tool", "cached", "skipped", "reason", NULL};
+    for (int i = 0; known && notes[i]; i++) json_object_del(known, notes[i]);
+    if (json_is_object(known) && json_object_size(known)) {
         pa_buf_puts(user, "\nFacts about the prospect's company:\n");
         facts_t fc = {user, user->len, 0, PA_BUF_INIT};
         pa_buf_reserve(&fc.path, 64);
-        facts(&fc, f->enrich, 0);
+        facts(&fc, known, 0);
         if (user->len == fc.start) pa_buf_puts(user, "- (none)\n");
         pa_buf_free(&fc.path);
     }
+    json_decref(known);
 }
 
 /* ---- request ------------------------------------------------------------------------------ */

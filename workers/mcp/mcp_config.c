@@ -363,6 +363,13 @@ static void server_free(mcp_server_conf_t *s)
         free(s->tools[t].tool);
         json_decref(s->tools[t].arguments);
     }
+    free(s->oauth.client_id);
+    free(s->oauth.client_secret.name);
+    free(s->oauth.client_secret.env);
+    free(s->oauth.client_secret.prefix);
+    free(s->oauth.scope);
+    free(s->oauth.client_metadata_url);
+    free(s->oauth.redirect_uri);
 }
 
 void mcp_config_free(mcp_config_t **c)
@@ -459,11 +466,66 @@ static int parse_tools(vctx_t *v, const json_t *o, const char *path, mcp_server_
     return 0;
 }
 
+/* "oauth": see mcp_oauth_conf_t. */
+static int parse_oauth(vctx_t *v, const json_t *o, const char *path, mcp_oauth_conf_t *a)
+{
+    static const char *const fields[] = {"client_id", "client_secret",       "client_credentials",
+                                         "scope",     "client_metadata_url", "redirect_uri",
+                                         NULL};
+    char f[300];
+    if (!json_is_object(o))
+        return fail(v, path,
+                    "must be an object {client_id?, client_secret?, client_credentials?, "
+                    "scope?, client_metadata_url?, redirect_uri?}");
+    if (only(v, o, path, fields) < 0) return -1;
+    a->on = 1;
+    static const char *const texts[] = {"client_id", "scope", "client_metadata_url",
+                                        "redirect_uri"};
+    char **dst[] = {&a->client_id, &a->scope, &a->client_metadata_url, &a->redirect_uri};
+    for (int i = 0; i < 4; i++) {
+        if (!json_object_get(o, texts[i])) continue;
+        snprintf(f, sizeof f, "%s.%s", path, texts[i]);
+        const char *x = str_member(v, o, texts[i], f, i >= 2 ? MCP_CONFIG_MAX_URL : 256, 1);
+        if (!x) return -1;
+        if (i >= 2 && !url_ok(x))
+            return fail(v, f, "must be an http:// or https:// URL with a host (no spaces)");
+        *dst[i] = pa_strdup(x);
+    }
+    json_t *sec = json_object_get(o, "client_secret");
+    snprintf(f, sizeof f, "%s.client_secret", path);
+    if (sec) {
+        if (json_is_string(sec))
+            return fail(v, f,
+                        "must be {\"env\": VARIABLE}: values (secrets) are never written in "
+                        "this file");
+        static const char *const ref_fields[] = {"env", NULL};
+        if (!json_is_object(sec)) return fail(v, f, "must be {\"env\": VARIABLE}");
+        if (only(v, sec, f, ref_fields) < 0) return -1;
+        char ff[320];
+        snprintf(ff, sizeof ff, "%s.env", f);
+        const char *env = str_member(v, sec, "env", ff, MAX_ENV_NAME, 1);
+        if (!env) return -1;
+        if (!env_name_ok(env))
+            return fail(v, ff, "not a variable name (A-Z a-z 0-9 _, not starting with a digit)");
+        if (!a->client_id) return fail(v, f, "needs client_id");
+        a->client_secret.name = pa_strdup("client_secret");
+        a->client_secret.env = pa_strdup(env);
+        a->client_secret.prefix = pa_strdup("");
+    }
+    json_t *cc = json_object_get(o, "client_credentials");
+    snprintf(f, sizeof f, "%s.client_credentials", path);
+    if (cc && !json_is_boolean(cc)) return fail(v, f, "must be true or false");
+    a->client_credentials = json_is_true(cc);
+    if (a->client_credentials && !a->client_secret.env)
+        return fail(v, f, "needs client_id and client_secret");
+    return 0;
+}
+
 static int parse_server(vctx_t *v, const json_t *o, size_t idx, mcp_config_t *c)
 {
-    static const char *const fields[] = {"name",       "transport", "url",     "command",
-                                         "args",       "env",       "headers", "protocol_version",
-                                         "timeout_ms", "enabled",   "tools",   NULL};
+    static const char *const fields[] = {
+        "name",       "transport", "url",   "command", "args", "env", "headers", "protocol_version",
+        "timeout_ms", "enabled",   "tools", "oauth",   NULL};
     mcp_server_conf_t *s = &c->servers[idx];
     char p[64], f[256];
     snprintf(p, sizeof p, "servers[%zu]", idx);
@@ -571,6 +633,11 @@ static int parse_server(vctx_t *v, const json_t *o, size_t idx, mcp_config_t *c)
     json_t *tools = json_object_get(o, "tools");
     snprintf(f, sizeof f, "%s.tools", p);
     if (tools && parse_tools(v, tools, f, s) < 0) return -1;
+
+    json_t *oauth = json_object_get(o, "oauth");
+    snprintf(f, sizeof f, "%s.oauth", p);
+    if (oauth && !remote) return fail(v, f, "only for the http and sse transports");
+    if (oauth && parse_oauth(v, oauth, f, &s->oauth) < 0) return -1;
     return 0;
 }
 
@@ -689,6 +756,17 @@ int mcp_config_check_env(const mcp_config_t *c, mcp_config_err_t *err)
                                 r[j].env);
                 free(x);
             }
+        }
+        const mcp_env_ref_t *sec = &s->oauth.client_secret;
+        if (sec->env) {
+            snprintf(f, sizeof f, "servers[%zu].oauth.client_secret.env", i);
+            if (!getenv(sec->env))
+                return fail(&v, f, "the environment variable %s is not set", sec->env);
+            char *x = mcp_env_ref_value(sec);
+            if (!x)
+                return fail(&v, f, "the environment variable %s holds a control character",
+                            sec->env);
+            free(x);
         }
     }
     return 0;

@@ -14,6 +14,8 @@
  *       "protocol_version": "auto",             "auto" (default: the newest the server takes)
  *                                               or one revision (mcp_protocol_versions)
  *       "timeout_ms": 30000,                    1 to 600000 per call (default 30000)
+ *       "oauth": {"client_id": "x", "client_secret": {"env": "X_SECRET"},
+ *                 "client_credentials": true},  http, sse: authorization (mcp_oauth_conf_t)
  *       "enabled": true,
  *       "tools": {
  *         "enrich_company":  {"tool": "company_lookup", "arguments": {"domain": "{{domain}}"}},
@@ -78,6 +80,22 @@ typedef struct {
     json_t *arguments; /* the template (owned) */
 } mcp_tool_map_t;
 
+/* "oauth" of a remote server (the MCP authorization specification; mcp_oauth.h does the flow):
+ * {"client_id"?: TEXT, "client_secret"?: {"env": NAME}, "client_credentials"?: BOOL,
+ *  "scope"?: TEXT, "client_metadata_url"?: URL, "redirect_uri"?: URL}. Without client_id the
+ * client registers itself (a client ID metadata document when client_metadata_url is given and
+ * the server supports them, else dynamic registration); client_secret needs client_id;
+ * client_credentials (machine to machine) needs both. */
+typedef struct {
+    int on; /* the server has "oauth" */
+    char *client_id;
+    mcp_env_ref_t client_secret; /* env NULL: none */
+    int client_credentials;
+    char *scope;
+    char *client_metadata_url;
+    char *redirect_uri;
+} mcp_oauth_conf_t;
+
 typedef struct {
     char *name;
     mcp_transport_t transport;
@@ -93,6 +111,7 @@ typedef struct {
     long timeout_ms;
     int enabled;
     mcp_tool_map_t tools[MCP_TOOL_COUNT];
+    mcp_oauth_conf_t oauth; /* http and sse */
 } mcp_server_conf_t;
 
 typedef struct {
