@@ -13,6 +13,8 @@
 //                                                  refresh_token, client_credentials, JWT-bearer;
 //                                                  client authentication checked (secret, none,
 //                                                  private_key_jwt ES256)
+//   With config dpop: /mcp and /token want DPoP proofs (ES256, checked: signature, htm, htu, iat,
+//   ath, the nonce when dpop_nonce is set, asked for with use_dpop_nonce), tokens are DPoP.
 //   POST /admin/config   JSON merged into the config below; POST /admin/revoke: every access
 //                        token becomes invalid; GET /admin/log: the requests seen (no secrets)
 import http from 'node:http';
@@ -32,6 +34,8 @@ const config = {
   jwt_client: null,                      // private_key_jwt: this client_id ...
   jwt_public_key: null,                  // ... whose assertions this PEM key verifies (ES256)
   valid_assertion: null,                 // the JWT-bearer grant's accepted assertion
+  dpop: false,                           // DPoP (RFC 9449): proofs required, DPoP-bound tokens
+  dpop_nonce: null,                      // ... and this nonce in them (asked for once)
 };
 const log = [];
 const codes = new Map();   // code -> {challenge, client_id, scope, resource}
@@ -54,6 +58,27 @@ function readBody(req) {
 }
 
 // The client's identity at the token endpoint: {id, method} or {error}.
+// A DPoP proof of a request: null when valid, else why not (RFC 9449 §4.3).
+function dpopCheck(req, url, token) {
+  const proof = req.headers.dpop;
+  if (!proof || proof.includes(',')) return 'no proof';
+  const [h64, p64, s64] = proof.split('.');
+  let header, claims;
+  try {
+    header = JSON.parse(Buffer.from(h64, 'base64url').toString());
+    claims = JSON.parse(Buffer.from(p64, 'base64url').toString());
+  } catch { return 'not a JWT'; }
+  if (header.typ !== 'dpop+jwt' || header.alg !== 'ES256' || !header.jwk || header.jwk.d) return 'bad header';
+  const key = crypto.createPublicKey({ key: header.jwk, format: 'jwk' });
+  if (!crypto.verify('sha256', Buffer.from(`${h64}.${p64}`), { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(s64 || '', 'base64url'))) return 'bad signature';
+  if (claims.htm !== req.method || claims.htu !== `${base}${url.pathname}`) return 'bad htm or htu';
+  if (Math.abs(Date.now() / 1000 - claims.iat) > 300 || typeof claims.jti !== 'string') return 'bad iat or jti';
+  if (token && claims.ath !== crypto.createHash('sha256').update(token).digest('base64url')) return 'bad ath';
+  if (config.dpop_nonce && claims.nonce !== config.dpop_nonce) return 'use_dpop_nonce';
+  return null;
+}
+
 function clientAuth(req, form) {
   const h = req.headers.authorization;
   if (form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
@@ -95,6 +120,18 @@ const server = http.createServer(async (req, res) => {
     tokens.clear();
     return json(res, 200, {});
   }
+  if (url.pathname === '/mcp' && config.dpop) {
+    const h = req.headers.authorization || '';
+    const token = h.startsWith('DPoP ') ? h.slice(5) : null;
+    const why = token ? dpopCheck(req, url, token) : 'no token';
+    entry.auth = !token ? 'none' : !tokens.has(token) ? 'invalid' : why ? `dpop: ${why}` : 'valid';
+    if (why === 'use_dpop_nonce' && tokens.has(token))
+      return json(res, 401, { error: 'use_dpop_nonce' }, { 'DPoP-Nonce': config.dpop_nonce,
+        'WWW-Authenticate': `DPoP error="use_dpop_nonce", resource_metadata="${prm}"` });
+    if (entry.auth !== 'valid')
+      return json(res, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': `DPoP resource_metadata="${prm}"` });
+    return json(res, 200, { ok: true });
+  }
   if (url.pathname === '/mcp') {
     const h = req.headers.authorization || '';
     entry.auth = h.startsWith('Bearer ') ? (tokens.has(h.slice(7)) ? 'valid' : 'invalid') : 'none';
@@ -115,6 +152,7 @@ const server = http.createServer(async (req, res) => {
       response_types_supported: ['code'], grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'], token_endpoint_auth_methods_supported: config.auth_methods,
       authorization_response_iss_parameter_supported: config.iss_supported,
+      ...(config.dpop ? { dpop_signing_alg_values_supported: ['ES256'] } : {}),
     });
   if (url.pathname === '/register' && req.method === 'POST') {
     const meta = JSON.parse(body);
@@ -152,6 +190,12 @@ const server = http.createServer(async (req, res) => {
     entry.client_auth = who.method || who.error;
     entry.resource = form.get('resource');
     if (who.error) return json(res, 401, { error: who.error });
+    if (config.dpop) {
+      entry.dpop = dpopCheck(req, url, null) || 'valid';
+      if (entry.dpop === 'use_dpop_nonce')
+        return json(res, 400, { error: 'use_dpop_nonce' }, { 'DPoP-Nonce': config.dpop_nonce });
+      if (entry.dpop !== 'valid') return json(res, 400, { error: 'invalid_dpop_proof' });
+    }
     let scope;
     if (grant === 'authorization_code') {
       const c = codes.get(form.get('code'));
@@ -176,7 +220,7 @@ const server = http.createServer(async (req, res) => {
     const rt = `rt-${n}-${crypto.randomBytes(8).toString('hex')}`;
     tokens.add(at);
     refresh.set(rt, scope);
-    return json(res, 200, { access_token: at, token_type: 'Bearer', expires_in: config.expires_in,
+    return json(res, 200, { access_token: at, token_type: config.dpop ? 'DPoP' : 'Bearer', expires_in: config.expires_in,
       refresh_token: rt, ...(scope ? { scope } : {}) }, { 'Cache-Control': 'no-store' });
   }
   json(res, 404, { error: 'not_found' });

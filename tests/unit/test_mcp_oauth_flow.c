@@ -468,6 +468,85 @@ Test(mcp_oauth_flow, no_protected_resource_metadata)
     json_decref(log);
 }
 
+/* ---- DPoP ---- */
+
+typedef struct {
+    int done;
+    long status;
+    char *www;
+} dpop_res_t;
+
+static void on_dpop_http(pa_http_req_t *r, const pa_http_res_t *res, void *ud)
+{
+    dpop_res_t *h = ud;
+    h->done = 1;
+    h->status = res->status;
+    ops->response(oa, res); /* as the client does, before a challenge */
+    const char *w = pa_http_res_header(res, "WWW-Authenticate");
+    h->www = w ? strdup(w) : NULL;
+}
+
+/* POST /mcp as the client does with a DPoP provider: the Authorization header and the proof
+ * (extra_header); every response shown to response(); a 401 answered by a challenge. */
+static long call_mcp_dpop(auth_res_t *a, int max_tries)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0;; i++) {
+        dpop_res_t h = {0};
+        pa_http_req_t *r = pa_http_req_new(http, "POST", mcp_url);
+        const char *v = ops->header(oa, mcp_url);
+        if (v) {
+            char line[4096];
+            snprintf(line, sizeof line, "Authorization: %s", v);
+            pa_http_req_header(r, line);
+            const char *extra = ops->extra_header(oa, "POST", mcp_url);
+            cr_assert(extra && strncmp(extra, "DPoP: ", 6) == 0);
+            pa_http_req_header(r, extra);
+        }
+        pa_http_req_json(r, "{}");
+        pa_http_start(r, on_dpop_http, &h);
+        run_until(&h.done);
+        if (h.status != 401 || i == max_tries) {
+            free(h.www);
+            return h.status;
+        }
+        a->done = 0;
+        ops->challenge(oa, mcp_url, h.status, h.www, on_auth, a);
+        free(h.www);
+        run_until(&a->done);
+        if (!a->ok) return 401;
+    }
+}
+
+Test(mcp_oauth_flow, dpop_with_nonces)
+{
+    config("{\"dpop\":true,\"dpop_nonce\":\"n-1\"}");
+    provider(NULL);
+    cr_assert_null(ops->extra_header(oa, "POST", mcp_url), "a proof without a token");
+    auth_res_t a;
+    cr_assert_eq(call_mcp_dpop(&a, 3), 200, "%s", a.error);
+    const char *h = ops->header(oa, mcp_url);
+    cr_assert(h && strncmp(h, "DPoP at-", 8) == 0, "%s", h ? h : "NULL");
+    /* two proofs differ (jti) */
+    char *p1 = strdup(ops->extra_header(oa, "POST", mcp_url));
+    cr_assert_str_neq(p1, ops->extra_header(oa, "POST", mcp_url));
+    free(p1);
+    json_t *log = server_log();
+    /* the token endpoint asked for its nonce once, then took the proof */
+    cr_assert_eq(count(log, "/token", "dpop", "use_dpop_nonce"), 1);
+    cr_assert_eq(count(log, "/token", "dpop", "valid"), 1);
+    /* the MCP server too (RFC 9449 §9): the same token again with its nonce */
+    cr_assert_eq(count(log, "/mcp", "auth", "dpop: use_dpop_nonce"), 1);
+    cr_assert_eq(count(log, "/mcp", "auth", "valid"), 1);
+    json_decref(log);
+    /* a Bearer challenge keeps Bearer tokens */
+    config("{\"dpop\":false}");
+    provider(NULL);
+    cr_assert_eq(call_mcp(&a), 200, "%s", a.error);
+    cr_assert(strncmp(ops->header(oa, mcp_url), "Bearer ", 7) == 0);
+    cr_assert_null(ops->extra_header(oa, "POST", mcp_url));
+}
+
 /* ---- the store ---- */
 
 static char stored_key[256], stored_value[4096];

@@ -157,13 +157,14 @@ Test(mcp_oauth_asm, accepted)
         "code\"],\"code_challenge_methods_supported\":[\"S256\"],\"authorization_response_iss_"
         "parameter_supported\":true,\"token_endpoint_auth_methods_supported\":[\"client_"
         "secret_post\",\"none\"],\"scopes_supported\":[\"mcp:basic\",\"offline_access\"],"
-        "\"client_id_metadata_document_supported\":true}";
+        "\"client_id_metadata_document_supported\":true,\"dpop_signing_alg_values_"
+        "supported\":[\"RS256\",\"ES256\"]}";
     cr_assert_eq(mcp_oauth_parse_as_metadata(j, strlen(j), &m, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(m.issuer, "http://localhost:4/tenant1");
     cr_assert_str_eq(m.token_endpoint, "http://localhost:4/tenant1/token");
     cr_assert_str_eq(m.registration_endpoint, "http://localhost:4/tenant1/register");
     cr_assert_eq(m.auth_methods, MCP_OAUTH_AUTH_POST | MCP_OAUTH_AUTH_NONE);
-    cr_assert(m.cimd_supported && m.iss_supported && m.s256_supported);
+    cr_assert(m.cimd_supported && m.iss_supported && m.s256_supported && m.dpop_es256);
     cr_assert_not(m.refresh_supported);
     cr_assert_str_eq(m.scopes_supported, "mcp:basic offline_access");
     mcp_oauth_asm_free(&m);
@@ -172,7 +173,7 @@ Test(mcp_oauth_asm, accepted)
     cr_assert_eq(mcp_oauth_parse_as_metadata(j, strlen(j), &m, err, sizeof err), 0, "%s", err);
     cr_assert_eq(m.auth_methods, MCP_OAUTH_AUTH_BASIC);
     cr_assert(m.refresh_supported);
-    cr_assert_not(m.cimd_supported || m.iss_supported || m.s256_supported);
+    cr_assert_not(m.cimd_supported || m.iss_supported || m.s256_supported || m.dpop_es256);
     cr_assert_null(m.authorization_endpoint);
     cr_assert_null(m.registration_endpoint);
     mcp_oauth_asm_free(&m);

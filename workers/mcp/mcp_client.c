@@ -92,6 +92,7 @@ struct xfer {
     xfer_t *prev, *next;
     xkind_t kind;
     pa_http_req_t *req;
+    const char *method; /* a literal: the request's method (for a DPoP proof) */
     pa_sse_t sse;
     int sse_on;
     int head_seen;
@@ -398,6 +399,10 @@ static void common_headers(mcp_client_t *c, xfer_t *x, int with_session)
             pa_buf_printf(&line, "Authorization: %s", v);
             pa_http_req_header(r, line.data);
             pa_buf_free(&line);
+            /* a DPoP proof (RFC 9449) beside it, when the provider binds its tokens */
+            const char *extra =
+                c->auth->extra_header ? c->auth->extra_header(c->auth_self, x->method, url) : NULL;
+            if (extra && *extra) pa_http_req_header(r, extra);
         }
     }
     if (with_session && c->session) {
@@ -480,6 +485,7 @@ static xfer_t *xfer_new(mcp_client_t *c, mcp_call_t *call, xkind_t kind, const c
     x->call = call;
     x->kind = kind;
     x->req = pa_http_req_new(c->http, method, c->server->url);
+    x->method = method;
     x->next = c->xfers;
     if (c->xfers) c->xfers->prev = x;
     c->xfers = x;
@@ -1267,6 +1273,7 @@ static void xfer_done(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
         return;
     }
     long st = res->status;
+    if (c->auth && c->auth->response) c->auth->response(c->auth_self, res);
     if ((st == 401 || st == 403) && c->auth && c->auth->challenge &&
         call->auth_tries < MAX_AUTH_TRIES) {
         call->auth_tries++;

@@ -60,6 +60,12 @@ typedef struct {
     /* The client no longer waits for the challenge whose done has ud (it is closing): done must
      * not be called for it. */
     void (*abandon)(void *self, void *ud);
+    /* Optional (NULL: none), for DPoP (RFC 9449). One more header line ("DPoP: <proof>") for a
+     * request (method, url) that carries header()'s value, or NULL; valid until the next call. */
+    const char *(*extra_header)(void *self, const char *method, const char *url);
+    /* Optional: every HTTP response of the server, before challenge() is called for it (its
+     * DPoP-Nonce header is kept for the next proofs). */
+    void (*response)(void *self, const pa_http_res_t *res);
 } mcp_auth_ops_t;
 
 /* ---- configuration ---- */

@@ -49,10 +49,9 @@ int mcp_conformance_auth(pa_loop_t *loop, pa_http_t *http, const char *scenario,
     } else if (strcmp(name, "pre-registration") == 0) {
         cfg.client_id = id;
         cfg.client_secret = secret;
-    } else if (strncmp(name, "dpop", 4) == 0) {
-        /* DPoP needs a proof per request (a DPoP header beside Authorization), which
-         * mcp_auth_ops_t does not carry: the Bearer flow runs and the scenario fails. */
     }
+    /* auth/dpop, auth/dpop-nonce: nothing to configure (DPoP follows the server's DPoP
+     * challenge; the client sends the proofs through mcp_auth_ops_t.extra_header). */
     *out = mcp_oauth_new(&cfg, err, errlen);
     json_decref(ctx);
     return *out ? 0 : -1;

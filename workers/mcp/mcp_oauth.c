@@ -13,11 +13,13 @@
 #include "mcp_oauth.h"
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,13 @@ struct mcp_oauth {
     int assertion_refused;    /* a JWT-bearer grant failed: not tried again (SEP-1933) */
     int legacy, legacy_tried; /* discovery without protected-resource metadata (2025-03-26) */
     int reachable;            /* an HTTP answer came during this discovery */
+    /* DPoP (RFC 9449): used when the server's challenge is DPoP and the authorization server
+     * signs ES256; one key per provider, made at first use */
+    EVP_PKEY *dpop_key;
+    char *dpop_header; /* the proofs' JOSE header (with the public key) */
+    int dpop_challenged, dpop_on, token_dpop, as_nonce_tried;
+    char *as_nonce, *rs_nonce, *extra;
+    char *code; /* the authorization code, kept for a retry with the server's nonce */
 
     /* what discovery found */
     char *server_url; /* the URL challenged */
@@ -84,6 +93,7 @@ struct mcp_oauth {
     pa_http_req_t *req;
     pa_timer_t *timer;
     char fail_msg[256];
+    int later_ok;
     char *cand[3];
     size_t n_cand, i_cand;
     long ch_status;
@@ -155,6 +165,7 @@ static void finish(mcp_oauth_t *o, int ok, const char *msg)
     char copy[256];
     snprintf(copy, sizeof copy, "%s", ok ? "" : (msg ? msg : "authorization failed"));
     o->busy = 0;
+    free_secret(&o->code);
     clear_cands(o);
     free(o->want_scope);
     o->want_scope = NULL;
@@ -171,18 +182,24 @@ static void finish(mcp_oauth_t *o, int ok, const char *msg)
     }
 }
 
-static void fail_later_cb(pa_loop_t *l, pa_timer_t *t, void *ud)
+static void later_cb(pa_loop_t *l, pa_timer_t *t, void *ud)
 {
     mcp_oauth_t *o = ud;
     o->timer = NULL;
-    finish(o, 0, o->fail_msg);
+    finish(o, o->later_ok, o->fail_msg);
 }
 
-/* Ends the flow with a failure from the loop (never inside challenge). */
+/* Ends the flow from the loop (never inside challenge). */
+static void later(mcp_oauth_t *o, int ok, const char *msg)
+{
+    o->later_ok = ok;
+    snprintf(o->fail_msg, sizeof o->fail_msg, "%s", msg ? msg : "");
+    if (!o->timer) o->timer = pa_loop_timer(o->loop, 0, 0, later_cb, o);
+}
+
 static void fail_later(mcp_oauth_t *o, const char *msg)
 {
-    snprintf(o->fail_msg, sizeof o->fail_msg, "%s", msg);
-    if (!o->timer) o->timer = pa_loop_timer(o->loop, 0, 0, fail_later_cb, o);
+    later(o, 0, msg);
 }
 
 /* ---- HTTP ---- */
@@ -214,7 +231,8 @@ static char *store_key(const mcp_oauth_t *o)
 
 static void save_token(mcp_oauth_t *o, long expires_in)
 {
-    if (!o->store || !o->server_url) return;
+    /* a DPoP-bound token is useless without the provider's key, which is not kept */
+    if (!o->store || !o->server_url || o->token_dpop) return;
     json_t *j = json_pack("{s:s,s:s?,s:s?,s:s?,s:I}", "access_token", o->access_token,
                           "refresh_token", o->refresh_token, "scope", o->token_scope, "issuer",
                           o->token_issuer, "expires_at",
@@ -244,7 +262,7 @@ static void make_header(mcp_oauth_t *o)
 {
     free_secret(&o->header);
     pa_buf_t b = PA_BUF_INIT;
-    pa_buf_printf(&b, "Bearer %s", o->access_token);
+    pa_buf_printf(&b, "%s %s", o->token_dpop ? "DPoP" : "Bearer", o->access_token);
     o->header = pa_buf_detach(&b, NULL);
 }
 
@@ -273,7 +291,18 @@ static void on_token(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
         finish(o, 0, m);
         return;
     }
-    if (!t.error && res->status == 200 && o->grant != GRANT_EXCHANGE &&
+    if (t.error && strcmp(t.error, "use_dpop_nonce") == 0 && o->dpop_on && !o->as_nonce_tried &&
+        pa_http_res_header(res, "DPoP-Nonce") && o->grant != GRANT_JWT &&
+        o->grant != GRANT_EXCHANGE) {
+        /* RFC 9449 §8: the same request again, with the server's nonce in the proof */
+        o->as_nonce_tried = 1;
+        set_str(&o->as_nonce, pa_http_res_header(res, "DPoP-Nonce"));
+        mcp_oauth_token_free(&t);
+        step_token(o, o->code);
+        return;
+    }
+    int dpop_token = !t.error && o->dpop_on && strcasecmp(t.token_type, "dpop") == 0;
+    if (!t.error && res->status == 200 && o->grant != GRANT_EXCHANGE && !dpop_token &&
         strcasecmp(t.token_type, "bearer") != 0) {
         mcp_oauth_token_free(&t);
         finish(o, 0, "token endpoint: the token is not a Bearer token");
@@ -313,6 +342,7 @@ static void on_token(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
     t.refresh_token = NULL;
     o->token_scope = t.scope ? xstrdup(t.scope) : xstrdup(o->want_scope);
     o->token_issuer = xstrdup(o->issuer);
+    o->token_dpop = dpop_token;
     make_header(o);
     long expires_in = t.expires_in;
     o->expires_at_ms = expiry(o, expires_in);
@@ -329,6 +359,8 @@ static char *b64url_str(const char *s)
     mcp_oauth_b64url((const unsigned char *)s, n, out);
     return out;
 }
+
+static char *jws_sign(EVP_PKEY *key, int es, const char *header, json_t *claims);
 
 /* A JWT of the claims, signed with the configured key: a new string, or NULL with err. */
 static char *sign_jwt(const mcp_oauth_t *o, json_t *claims, char *err, size_t errlen)
@@ -351,6 +383,16 @@ static char *sign_jwt(const mcp_oauth_t *o, json_t *claims, char *err, size_t er
     }
     char header[64];
     snprintf(header, sizeof header, "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
+    char *out = jws_sign(key, es, header, claims);
+    EVP_PKEY_free(key);
+    if (!out) snprintf(err, errlen, "private_key_jwt: signing failed");
+    return out;
+}
+
+/* A compact JWS of header (JSON text) and claims signed with key (ES256 when es, else RS256),
+ * or NULL. */
+static char *jws_sign(EVP_PKEY *key, int es, const char *header, json_t *claims)
+{
     char *payload = json_dumps(claims, JSON_COMPACT);
     char *h64 = b64url_str(header), *p64 = b64url_str(payload ? payload : "{}");
     free(payload);
@@ -369,7 +411,6 @@ static char *sign_jwt(const mcp_oauth_t *o, json_t *claims, char *err, size_t er
         ok = EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)input.data, input.len) == 1;
     }
     EVP_MD_CTX_free(ctx);
-    EVP_PKEY_free(key);
     unsigned char raw[64];
     const unsigned char *der = sig;
     if (ok && es) { /* JWS wants r || s, 32 bytes each, not DER (RFC 7518 §3.4) */
@@ -389,8 +430,6 @@ static char *sign_jwt(const mcp_oauth_t *o, json_t *claims, char *err, size_t er
         pa_buf_printf(&input, ".%s", s64);
         free(s64);
         out = pa_buf_detach(&input, NULL);
-    } else {
-        snprintf(err, errlen, "private_key_jwt: signing failed");
     }
     pa_buf_free(&input);
     free(sig);
@@ -398,6 +437,51 @@ static char *sign_jwt(const mcp_oauth_t *o, json_t *claims, char *err, size_t er
 }
 
 static void random_b64url(char *out, size_t nbytes);
+
+/* A DPoP proof (RFC 9449 §4.2) for a request (method, url): ath binds it to token (NULL at
+ * the token endpoint), nonce is the server's (NULL: none). NULL when no key can be made. */
+static char *dpop_proof(mcp_oauth_t *o, const char *method, const char *url, const char *token,
+                        const char *nonce)
+{
+    if (!o->dpop_key) {
+        o->dpop_key = EVP_EC_gen("P-256");
+        unsigned char pt[65];
+        size_t n = 0;
+        if (!o->dpop_key ||
+            EVP_PKEY_get_octet_string_param(o->dpop_key, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt,
+                                            &n) != 1 ||
+            n != 65 || pt[0] != 4) {
+            EVP_PKEY_free(o->dpop_key);
+            o->dpop_key = NULL;
+            return NULL;
+        }
+        char x[48], y[48];
+        mcp_oauth_b64url(pt + 1, 32, x);
+        mcp_oauth_b64url(pt + 33, 32, y);
+        json_t *h = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s}}", "typ", "dpop+jwt", "alg", "ES256",
+                              "jwk", "kty", "EC", "crv", "P-256", "x", x, "y", y);
+        o->dpop_header = h ? json_dumps(h, JSON_COMPACT) : NULL;
+        json_decref(h);
+        if (!o->dpop_header) return NULL;
+    }
+    char jti[32];
+    random_b64url(jti, 16);
+    size_t ulen = strcspn(url, "?#");
+    json_t *claims = json_pack("{s:s,s:s,s:s%,s:I}", "jti", jti, "htm", method, "htu", url, ulen,
+                               "iat", (json_int_t)time(NULL));
+    if (!claims) return NULL;
+    if (token) {
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *)token, strlen(token), md);
+        char ath[48];
+        mcp_oauth_b64url(md, sizeof md, ath);
+        json_object_set_new(claims, "ath", json_string(ath));
+    }
+    if (nonce) json_object_set_new(claims, "nonce", json_string(nonce));
+    char *proof = jws_sign(o->dpop_key, 1, o->dpop_header, claims);
+    json_decref(claims);
+    return proof;
+}
 
 /* private_key_jwt (RFC 7523 §2.2): iss and sub the client, aud the issuer; NULL on failure. */
 static char *client_assertion(mcp_oauth_t *o, const char *id)
@@ -488,6 +572,16 @@ static void step_token(mcp_oauth_t *o, const char *code)
         if (o->want_scope) pa_http_req_form(r, "scope", o->want_scope);
     }
     if (o->resource) pa_http_req_form(r, "resource", o->resource);
+    if (o->dpop_on) {
+        char *proof = dpop_proof(o, "POST", o->as.token_endpoint, NULL, o->as_nonce);
+        if (proof) {
+            pa_buf_t line = PA_BUF_INIT;
+            pa_buf_printf(&line, "DPoP: %s", proof);
+            pa_http_req_header(r, line.data);
+            pa_buf_free(&line);
+            free(proof);
+        }
+    }
     if (jwt) {
         pa_http_req_form(r, "client_assertion_type",
                          "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
@@ -540,11 +634,11 @@ static void on_authorize(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
         finish(o, 0, m);
         return;
     }
-    char *code = rd.code;
+    free_secret(&o->code);
+    o->code = rd.code;
     rd.code = NULL;
     mcp_oauth_redirect_free(&rd);
-    step_token(o, code);
-    free_secret(&code);
+    step_token(o, o->code);
 }
 
 static void add_param(pa_buf_t *b, const char *k, const char *v)
@@ -754,6 +848,8 @@ static void use_metadata(mcp_oauth_t *o, mcp_oauth_asm_t *m)
     mcp_oauth_asm_free(&o->as);
     o->as = *m;
     memset(m, 0, sizeof *m);
+    o->dpop_on = o->dpop_challenged && o->as.dpop_es256;
+    o->as_nonce_tried = 0;
     clear_cands(o);
     /* credentials of another authorization server are not used here */
     if (o->reg_issuer && strcmp(o->reg_issuer, o->issuer) != 0) drop_registration(o);
@@ -955,6 +1051,18 @@ static void op_challenge(void *self, const char *url, long status, const char *w
 
     mcp_oauth_challenge_t c;
     int have = mcp_oauth_parse_challenge(www, "Bearer", &c) == 0;
+    int dpop = !have && mcp_oauth_parse_challenge(www, "DPoP", &c) == 0;
+    if (dpop) {
+        have = 1;
+        o->dpop_challenged = 1;
+    }
+    if (dpop && status == 401 && c.error && strcmp(c.error, "use_dpop_nonce") == 0 &&
+        o->token_dpop && o->access_token && o->rs_nonce) {
+        /* RFC 9449 §9: the same token again, with the server's nonce (from response()) */
+        mcp_oauth_challenge_free(&c);
+        later(o, 1, NULL);
+        return;
+    }
     free(o->ch_scope);
     free(o->ch_resource_metadata);
     o->ch_scope = have ? c.scope : NULL;
@@ -1013,7 +1121,34 @@ static void op_abandon(void *self, void *ud)
     }
 }
 
-static const mcp_auth_ops_t ops = {op_header, op_challenge, op_abandon};
+static const char *op_extra_header(void *self, const char *method, const char *url)
+{
+    mcp_oauth_t *o = self;
+    if (!o->token_dpop || !o->access_token || !url) return NULL;
+    char *proof = dpop_proof(o, method ? method : "POST", url, o->access_token, o->rs_nonce);
+    if (!proof) return NULL;
+    free(o->extra);
+    pa_buf_t b = PA_BUF_INIT;
+    pa_buf_printf(&b, "DPoP: %s", proof);
+    o->extra = pa_buf_detach(&b, NULL);
+    free(proof);
+    return o->extra;
+}
+
+static void op_response(void *self, const pa_http_res_t *res)
+{
+    mcp_oauth_t *o = self;
+    const char *n = res ? pa_http_res_header(res, "DPoP-Nonce") : NULL;
+    if (n && *n && strlen(n) < 512 && !strpbrk(n, "\r\n")) set_str(&o->rs_nonce, n);
+}
+
+static const mcp_auth_ops_t ops = {
+    .header = op_header,
+    .challenge = op_challenge,
+    .abandon = op_abandon,
+    .extra_header = op_extra_header,
+    .response = op_response,
+};
 
 const mcp_auth_ops_t *mcp_oauth_ops(void)
 {
@@ -1119,6 +1254,12 @@ void mcp_oauth_destroy(mcp_oauth_t **op)
     free(o->idp_token_endpoint);
     free_secret(&o->idp_id_token);
     free(o->idp_client_id);
+    EVP_PKEY_free(o->dpop_key);
+    free(o->dpop_header);
+    free(o->as_nonce);
+    free(o->rs_nonce);
+    free(o->extra);
+    free_secret(&o->code);
     memset(o->verifier, 0, sizeof o->verifier);
     free(o);
 }

@@ -5,9 +5,9 @@
  * On a challenge: protected-resource metadata (RFC 9728) from the WWW-Authenticate
  * resource_metadata parameter, else the well-known paths (with the resource's path, then the
  * root); its resource must be the server's URL; authorization-server metadata (RFC 8414 and
- * OpenID Connect discovery, path-inserted then root variants), whose issuer must be the one asked
- * for; scopes from WWW-Authenticate, else the metadata's scopes_supported, else none (step-up on
- * 403 insufficient_scope, a bounded number of times); the client's identity: pre-registered
+ * OpenID Connect discovery, path-inserted, then OpenID path-appended), whose issuer must be the one
+ * asked for; scopes from WWW-Authenticate, else the metadata's scopes_supported, else none (step-up
+ * on 403 insufficient_scope, a bounded number of times); the client's identity: pre-registered
  * (client_id, client_secret), else a client ID metadata document URL when the server supports
  * them, else dynamic registration (RFC 7591); the grant: client_credentials when configured,
  * else the authorization code with PKCE S256 (headless: the authorization request is sent by

@@ -334,6 +334,7 @@ int mcp_oauth_parse_as_metadata(const char *body, size_t len, mcp_oauth_asm_t *o
         out->iss_supported =
             json_is_true(json_object_get(j, "authorization_response_iss_parameter_supported"));
         out->s256_supported = list_has(j, "code_challenge_methods_supported", "S256");
+        out->dpop_es256 = list_has(j, "dpop_signing_alg_values_supported", "ES256");
         out->refresh_supported = !json_is_array(json_object_get(j, "grant_types_supported")) ||
                                  list_has(j, "grant_types_supported", "refresh_token");
     }

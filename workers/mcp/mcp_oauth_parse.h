@@ -62,6 +62,7 @@ typedef struct {
     int iss_supported;           /* authorization_response_iss_parameter_supported */
     int s256_supported;          /* code_challenge_methods_supported has S256 (absent: 0) */
     int refresh_supported;       /* grant_types_supported has refresh_token (absent: 1) */
+    int dpop_es256;              /* dpop_signing_alg_values_supported has ES256 (RFC 9449) */
 } mcp_oauth_asm_t;
 
 /* 0, or -1 with err (no issuer or token_endpoint, a bad type). */
