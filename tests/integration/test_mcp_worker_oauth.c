@@ -75,7 +75,7 @@ Test(mcp_oauth, a_token_by_client_credentials_is_kept_in_redis_with_a_ttl)
     redisReply *ttl = pa_redis_cmd(R, "TTL %s", k->element[0]->str);
     cr_assert(ttl && ttl->integer > 0, "a TTL: %lld", ttl ? ttl->integer : -9);
     redisReply *val = pa_redis_cmd(R, "GET %s", k->element[0]->str);
-    json_t *tok = hr_jkeep(hr_jparse(val->str));
+    json_t *tok = hr_jparse(val->str);
     const char *at = hr_jstr(tok, "access_token");
     cr_assert(at && strncmp(at, "at-", 3) == 0, "%s", val->str);
     /* never in a log, nor the secret */

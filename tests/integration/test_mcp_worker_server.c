@@ -199,7 +199,7 @@ static json_t *breaker_of(void)
 {
     json_t *ws = json_object_get(hr_json(hr_get(gw, "/api/workers")), "workers");
     const char *v = hr_jstr(json_object_get(json_array_get(ws, 0), "status"), "mcp_servers");
-    return v ? json_array_get(hr_jkeep(hr_jparse(v)), 0) : NULL;
+    return v ? json_array_get(hr_jparse(v), 0) : NULL;
 }
 
 Test(mcp_server, the_breaker_opens_on_a_killed_server)
