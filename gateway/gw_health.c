@@ -18,26 +18,21 @@
 extern const char pa_openapi_json[];
 extern const size_t pa_openapi_json_len;
 
-/* The live llm workers' circuit breakers, from their status records, on the status
- * connection (see gw.h); NULL when Redis did not answer. */
-static json_t *llm_breakers(gw_t *gw, size_t *open)
+/* The live llm and mcp workers with their status records, read once per health answer on the
+ * status connection (see gw.h); NULL when Redis did not answer. */
+static json_t *live_workers(gw_t *gw)
 {
     pthread_mutex_lock(&gw->status_lock);
-    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "llm");
+    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "llm,mcp");
     pthread_mutex_unlock(&gw->status_lock);
-    json_t *list = live ? gw_workers_breakers(live, open) : NULL;
-    json_decref(live);
-    return list;
+    return live;
 }
 
-/* The circuit breakers of the MCP servers of the live mcp workers (their status records'
+/* The circuit breakers of the MCP servers of the live mcp workers in live (their status records'
  * mcp_servers): [{worker, server, state, failures, retry_in_ms}], and in *open how many are not
- * closed; NULL when Redis did not answer or no mcp worker has a server. */
-static json_t *mcp_breakers(gw_t *gw, size_t *open)
+ * closed; NULL when no mcp worker has a server. */
+static json_t *mcp_breakers(const json_t *live, size_t *open)
 {
-    pthread_mutex_lock(&gw->status_lock);
-    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "mcp");
-    pthread_mutex_unlock(&gw->status_lock);
     json_t *list = NULL;
     long long now = (long long)pa_wall_ms();
     size_t i, k;
@@ -63,7 +58,6 @@ static json_t *mcp_breakers(gw_t *gw, size_t *open)
         }
         json_decref(servers);
     }
-    json_decref(live);
     return list;
 }
 
@@ -76,7 +70,8 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
      * when every one of them is; the answer stays 200, as this gateway serves everything (its
      * own health is what load balancers and restart policies act on) */
     size_t open = 0;
-    json_t *breakers = up == 1 ? llm_breakers(gw, &open) : NULL;
+    json_t *live = up == 1 ? live_workers(gw) : NULL;
+    json_t *breakers = live ? gw_workers_breakers(live, &open) : NULL;
     int llm_down = breakers && json_array_size(breakers) && open == json_array_size(breakers);
     pa_buf_t b = PA_BUF_INIT;
     if (gw->cfg.nkeys && gw_key_index(r) < 0) {
@@ -90,6 +85,7 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
                       loaded ? "loaded" : "loading");
         pa_buf_free(&dur); /* the status says degraded: the reason is for the keyed view */
         json_decref(breakers);
+        json_decref(live);
         gw_reply_buf(r, ok ? 200 : 503, &b);
         gw_header(r, "Cache-Control", "no-store");
         if (!ok) gw_header(r, "Retry-After", "1");
@@ -116,7 +112,8 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
     }
     /* the MCP servers' breakers: enrichment is best effort, so they never make it degraded */
     size_t mopen = 0;
-    json_t *mb = up == 1 ? mcp_breakers(gw, &mopen) : NULL;
+    json_t *mb = live ? mcp_breakers(live, &mopen) : NULL;
+    json_decref(live);
     if (mb) {
         char *list = json_dumps(mb, JSON_COMPACT | JSON_PRESERVE_ORDER);
         pa_buf_printf(&b, ",\"mcp\":{\"breakers_open\":%zu,\"breakers\":%s}", mopen,
@@ -155,11 +152,11 @@ static void cache_metrics(const redisReply *c, pa_buf_t *b)
 }
 
 /* The llm workers' circuit breakers and response cache. */
-static void llm_metrics(gw_t *gw, pa_buf_t *b)
+static void llm_metrics(gw_t *gw, const json_t *live, pa_buf_t *b)
 {
     size_t open = 0;
-    if (gw_store_redis_up(gw->store) != 1) return; /* known to be away: do not wait for it */
-    json_t *breakers = llm_breakers(gw, &open);
+    if (!live) return; /* Redis is away */
+    json_t *breakers = gw_workers_breakers(live, &open);
     pthread_mutex_lock(&gw->status_lock);
     char hits[PA_KEY_MAX], misses[PA_KEY_MAX];
     redisReply *c = breakers ? pa_redis_cmd(gw->status_redis, "MGET %s %s",
@@ -203,12 +200,11 @@ static void llm_metrics(gw_t *gw, pa_buf_t *b)
 
 /* The mcp workers' result cache (pa:mcp:cache:hits, :misses) and the circuit breaker of each
  * MCP server of each live mcp worker (the mcp_servers field of its status record). */
-static void mcp_metrics(gw_t *gw, pa_buf_t *b)
+static void mcp_metrics(gw_t *gw, const json_t *live, pa_buf_t *b)
 {
-    if (gw_store_redis_up(gw->store) != 1) return;
+    if (!live) return; /* Redis is away */
     const char *pre = gw->cfg.prefix;
     pthread_mutex_lock(&gw->status_lock);
-    json_t *live = gw_workers_live(gw, gw->status_redis, 1, "mcp");
     redisReply *c =
         live ? pa_redis_cmd(gw->status_redis, "MGET %smcp:cache:hits %smcp:cache:misses", pre, pre)
              : NULL;
@@ -251,7 +247,6 @@ static void mcp_metrics(gw_t *gw, pa_buf_t *b)
         }
         json_decref(servers);
     }
-    json_decref(live);
 }
 
 /* Queue depths, read from Redis in one pipeline (nothing when Redis does not answer): a ready
@@ -377,8 +372,11 @@ void gw_h_metrics(gw_t *gw, gw_req_t *r)
                       "# HELP pa_llm_streams Open streamed answers of POST /api/llm/generate.\n"
                       "# TYPE pa_llm_streams gauge\npa_llm_streams %zu\n",
                       gw_streams_open(gw->streams));
-    llm_metrics(gw, &b);
-    mcp_metrics(gw, &b);
+    /* the live llm and mcp workers, read once (nothing when Redis is known to be away) */
+    json_t *live = gw_store_redis_up(gw->store) == 1 ? live_workers(gw) : NULL;
+    llm_metrics(gw, live, &b);
+    mcp_metrics(gw, live, &b);
+    json_decref(live);
     size_t len;
     char *s = pa_buf_detach(&b, &len);
     gw_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);

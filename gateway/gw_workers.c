@@ -8,10 +8,21 @@
 #include "pa_keys.h"
 #include "pa_time.h"
 
+/* service: NULL (any), one name, or several separated by commas ("llm,mcp") */
 static int of_service(const json_t *w, const char *service)
 {
+    if (!service) return 1;
     const char *svc = json_string_value(json_object_get(w, "service"));
-    return !service || (svc && strcmp(svc, service) == 0);
+    if (!svc) return 0;
+    size_t n = strlen(svc);
+    for (const char *p = service; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, svc, n) == 0) return 1;
+        if (!end) break;
+        p = end + 1;
+    }
+    return 0;
 }
 
 /* Adds the status record of each live worker of service (NULL: every one) as "status", read with

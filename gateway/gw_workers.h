@@ -12,9 +12,9 @@
 #include "gw_http.h"
 
 /* The workers some gateway heard from within 3 heartbeats, as a JSON array of their pa:workers
- * entries with "id" added and, when with_status, "status" for those of service (NULL: all): the
- * record's fields as strings, absent when the worker has none. NULL when Redis did not answer.
- * Caller decrefs. */
+ * entries with "id" added and, when with_status, "status" for those of service (NULL: all; several:
+ * "llm,mcp"): the record's fields as strings, absent when the worker has none. NULL when Redis did
+ * not answer. Caller decrefs. */
 json_t *gw_workers_live(gw_t *gw, pa_redis_t *rd, int with_status, const char *service);
 /* The circuit breakers the live llm workers publish in their status records: a JSON array of
  * {worker, provider, model, state, failures, retry_in_ms}, and in *open how many are not closed.
