@@ -1,19 +1,23 @@
 /* The MCP client (workers/mcp/mcp_client.c) on its other transports and on a second real
  * server: sessions over stdio (tests/mcp-server --stdio, and @modelcontextprotocol/
  * server-everything), over the legacy HTTP+SSE transport (the SDK server's /sse), the fallback
- * of an http server whose initialize is refused to that transport, a stdio child killed mid-call
- * (the call fails, the restarted child gets a new session), and server-everything over
+ * of an http server whose initialize is refused to that transport (at the configured URL, or at
+ * the origin's /sse when the configured URL is a base URL; a server with neither fails the
+ * request, and a probe cancelled, closed or destroyed frees everything), a stdio child killed
+ * mid-call (the call fails, the restarted child gets a new session), and server-everything over
  * Streamable HTTP. Servers run on 127.0.0.1 and are stopped by PID. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,6 +65,99 @@ static void start_server(const char *arg1, const char *arg2)
     cr_assert_gt(srv_port, 0, "the test server did not start (see %s)", logpath);
 }
 
+/* A tiny HTTP server of the test's own (a forked child): every request is answered 404 (when
+ * hang_get, a GET is never answered); it writes "METHOD TARGET\n" per request to a pipe
+ * (req_fd, non-blocking) for the test to read. */
+static int req_fd = -1;
+static char reqs[2048];
+
+static void tiny_serve(int ls, int out, int hang_get)
+{
+    for (;;) {
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0) continue;
+        char buf[8192];
+        size_t n = 0;
+        char *end = NULL;
+        while (n < sizeof buf - 1 && !end) {
+            ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+            if (r <= 0) break;
+            n += (size_t)r;
+            buf[n] = 0;
+            end = strstr(buf, "\r\n\r\n");
+        }
+        if (!end) {
+            close(fd);
+            continue;
+        }
+        char method[16] = "", target[256] = "";
+        sscanf(buf, "%15s %255s", method, target);
+        char line[300];
+        int ll = snprintf(line, sizeof line, "%s %s\n", method, target);
+        if (write(out, line, (size_t)ll) < 0) _exit(1);
+        const char *cl = strcasestr(buf, "\r\nContent-Length:");
+        size_t body = cl ? (size_t)atol(cl + 17) : 0, have = n - (size_t)(end + 4 - buf);
+        while (have < body) { /* read the body: closing with bytes unread would reset */
+            ssize_t r = read(fd, buf, sizeof buf);
+            if (r <= 0) break;
+            have += (size_t)r;
+        }
+        if (hang_get && strcmp(method, "GET") == 0) {
+            pause(); /* holds the connection until the test ends */
+            continue;
+        }
+        const char *resp = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
+                           "Content-Length: 9\r\nConnection: close\r\n\r\nnot here\n";
+        if (write(fd, resp, strlen(resp)) < 0) _exit(1);
+        close(fd);
+    }
+}
+
+static void start_tiny_server(int hang_get)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(ls, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(ls, 16), 0);
+    cr_assert_eq(getsockname(ls, (struct sockaddr *)&a, &al), 0);
+    srv_port = ntohs(a.sin_port);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    srv_pid = fork();
+    cr_assert_geq(srv_pid, 0);
+    if (srv_pid == 0) {
+        close(fds[0]);
+        tiny_serve(ls, fds[1], hang_get);
+        _exit(0);
+    }
+    close(ls);
+    close(fds[1]);
+    req_fd = fds[0];
+    fcntl(req_fd, F_SETFL, fcntl(req_fd, F_GETFL) | O_NONBLOCK);
+    reqs[0] = 0;
+}
+
+/* The requests the tiny server saw so far, one "METHOD TARGET" a line. */
+static const char *tiny_requests(void)
+{
+    size_t n = strlen(reqs);
+    ssize_t r;
+    while (n < sizeof reqs - 1 && (r = read(req_fd, reqs + n, sizeof reqs - 1 - n)) > 0)
+        n += (size_t)r;
+    reqs[n] = 0;
+    return reqs;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        if (*s == '\n') n++;
+    return n;
+}
+
 static void setup(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -87,6 +184,8 @@ static void teardown(void)
         kill(srv_pid, SIGTERM);
         waitpid(srv_pid, NULL, 0);
     }
+    if (req_fd >= 0) close(req_fd);
+    req_fd = -1;
     hr_cleanup();
     curl_global_cleanup();
 }
@@ -294,7 +393,126 @@ Test(mcp_client_chan, http_falls_back_to_legacy_sse)
     json_array_foreach(log, i, e)
         if (strcmp(hr_jstr(e, "method"), "GET") == 0 && strcmp(hr_jstr(e, "path"), "/sse") == 0)
             gets++;
-    cr_assert_eq(gets, 1, "%s", hr_jdump(log));
+    /* the probe's (given up at its head) and the channel's stream */
+    cr_assert_eq(gets, 2, "%s", hr_jdump(log));
+}
+
+/* Configured by its base URL, where Streamable HTTP and GET both answer 404: the event stream
+ * is found at the origin's /sse, and the messages go to the /messages it announces. */
+Test(mcp_client_chan, http_base_url_falls_back_to_the_origins_sse)
+{
+    start_server(NULL, NULL);
+    client = make_client(MCP_TRANSPORT_HTTP, "", 0, 0);
+    answer_t *a = list();
+    cr_assert_eq(a->status, MCP_OK, "%s", a->message);
+    cr_assert_eq(json_array_size(json_object_get(a->result, "tools")), 20);
+    cr_assert_str_eq(mcp_client_protocol(client), "2025-11-25");
+    a = call("add", "{\"a\": 20, \"b\": 22}", 0);
+    cr_assert_eq(a->status, MCP_OK, "%s", a->message);
+    cr_assert_str_eq(first_text(a->result), "42");
+    hr_resp_t *r = hr_http("GET", hr_fmt("http://127.0.0.1:%d/admin/log", srv_port), NULL, NULL, 0);
+    json_t *log = hr_json(r);
+    size_t i;
+    json_t *e;
+    int root_gets = 0, sse_gets = 0, messages = 0, lists = 0;
+    json_array_foreach(log, i, e) {
+        const char *m = hr_jstr(e, "method"), *path = hr_jstr(e, "path");
+        if (strcmp(m, "GET") == 0 && strcmp(path, "/") == 0) root_gets++;
+        if (strcmp(m, "GET") == 0 && strcmp(path, "/sse") == 0) sse_gets++;
+        if (strcmp(m, "POST") == 0 && strcmp(path, "/messages") == 0) {
+            messages++;
+            size_t j;
+            json_t *m1;
+            json_array_foreach(json_object_get(e, "rpc"), j, m1) {
+                const char *rpc = json_string_value(json_object_get(m1, "method"));
+                if (rpc && strcmp(rpc, "tools/list") == 0) lists++;
+            }
+        }
+    }
+    cr_assert_eq(root_gets, 1, "%s", hr_jdump(log)); /* the configured URL, probed once */
+    cr_assert_eq(sse_gets, 2, "%s", hr_jdump(log));  /* the probe's and the channel's */
+    cr_assert_geq(messages, 4, "%s", hr_jdump(log)); /* initialize, initialized, list..., add */
+    cr_assert_eq(lists, 5, "%s", hr_jdump(log));     /* its 5 pages, through /messages */
+}
+
+/* Neither the configured URL nor the origin's /sse serves an event stream: the request fails
+ * (MCP_ERR_TRANSPORT) well within its timeout, naming both, and nothing goes on trying. */
+Test(mcp_client_chan, http_without_any_event_stream_fails_naming_the_urls)
+{
+    start_tiny_server(0);
+    client = make_client(MCP_TRANSPORT_HTTP, "/mcp", 0, 0);
+    uint64_t t0 = hr_now_ms();
+    cr_assert_lt(npool, 32);
+    answer_t *w = &pool[npool++];
+    mcp_client_list_tools(client, 10000, on_answer, w);
+    run_until(&w->done, 12000);
+    cr_assert(w->done, "no answer");
+    cr_assert_lt(hr_now_ms() - t0, 5000);
+    cr_assert_eq(w->status, MCP_ERR_TRANSPORT, "%s: %s", mcp_status_name(w->status), w->message);
+    const char *u1 = hr_fmt("GET http://127.0.0.1:%d/mcp answered 404", srv_port);
+    const char *u2 = hr_fmt("GET http://127.0.0.1:%d/sse answered 404", srv_port);
+    cr_assert_not_null(strstr(w->message, u1), "%s", w->message);
+    cr_assert_not_null(strstr(w->message, u2), "%s", w->message);
+    /* the modern POST, initialize, then one GET of each URL; nothing after */
+    const char *seen = tiny_requests();
+    cr_assert_str_eq(seen, "POST /mcp\nPOST /mcp\nGET /mcp\nGET /sse\n", "%s", seen);
+    run_for(1500);
+    cr_assert_eq(count_lines(tiny_requests()), 4, "%s", tiny_requests());
+    cr_assert_not(mcp_client_ready(client));
+    /* the next request tries again from initialize (no modern POST: that was decided), and
+     * fails the same way */
+    answer_t *a = list();
+    cr_assert_eq(a->status, MCP_ERR_TRANSPORT, "%s", a->message);
+    cr_assert_str_eq(tiny_requests() + strlen("POST /mcp\nPOST /mcp\nGET /mcp\nGET /sse\n"),
+                     "POST /mcp\nGET /mcp\nGET /sse\n", "%s", tiny_requests());
+}
+
+/* The probe in flight (its GET never answered) when the request is cancelled and the client
+ * closed, or when the client is destroyed: everything is freed (ASan), no callback comes. */
+static void run_until_requests(int n)
+{
+    uint64_t end = hr_now_ms() + 5000;
+    while (count_lines(tiny_requests()) < n && hr_now_ms() < end) pa_loop_run_once(loop, 20);
+    cr_assert_eq(count_lines(tiny_requests()), n, "%s", tiny_requests());
+}
+
+static void on_closed(void *ud)
+{
+    *(int *)ud = 1;
+}
+
+Test(mcp_client_chan, probe_cancelled_then_closed)
+{
+    start_tiny_server(1);
+    client = make_client(MCP_TRANSPORT_HTTP, "", 0, 0);
+    cr_assert_lt(npool, 32);
+    answer_t *w = &pool[npool++];
+    mcp_call_t *c = mcp_client_list_tools(client, 10000, on_answer, w);
+    run_until_requests(3); /* POST /, POST /, GET / (held) */
+    mcp_call_cancel(c, "test");
+    answer_t *w2 = &pool[npool++];
+    mcp_client_list_tools(client, 10000, on_answer, w2); /* waits for the probe */
+    int closed = 0;
+    mcp_client_close(client, on_closed, &closed);
+    run_until(&closed, 5000);
+    cr_assert(closed);
+    cr_assert_not(w->done);
+    cr_assert(w2->done);
+    cr_assert_eq(w2->status, MCP_ERR_CLOSED, "%s", w2->message);
+    mcp_client_destroy(&client);
+}
+
+Test(mcp_client_chan, probe_destroyed)
+{
+    start_tiny_server(1);
+    client = make_client(MCP_TRANSPORT_HTTP, "/mcp", 0, 0);
+    cr_assert_lt(npool, 32);
+    answer_t *w = &pool[npool++];
+    mcp_client_list_tools(client, 10000, on_answer, w);
+    run_until_requests(3);
+    mcp_client_destroy(&client);
+    run_for(200);
+    cr_assert_not(w->done);
 }
 
 static void everything_checks(void)

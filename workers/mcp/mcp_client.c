@@ -10,9 +10,9 @@
  * detached until it ends.
  *
  * Over a channel (transports stdio and sse, or the fallback of an http server whose initialize is
- * refused with 400/404/405 to the legacy HTTP+SSE transport at the same URL) a session runs on
- * mcp_chan: the messages go through mcp_chan_send, the server's come through on_message, and no
- * transfer is involved. */
+ * refused with 400/404/405 to the legacy HTTP+SSE transport at the same URL or, when that URL
+ * serves no event stream, at the origin's /sse) a session runs on mcp_chan: the messages go through
+ * mcp_chan_send, the server's come through on_message, and no transfer is involved. */
 #include "mcp_client.h"
 #include "mcp_chan.h"
 
@@ -143,8 +143,18 @@ struct mcp_client {
     /* a message channel (stdio, sse, or the legacy fallback of http) */
     int use_chan;
     mcp_chan_t *chan;
-    mcp_server_conf_t chan_conf; /* the fallback's: the server's, with transport sse */
+    mcp_server_conf_t chan_conf; /* the fallback's: the server's, with transport sse and url
+                                  * sse_url (NULL until the probe found the event stream) */
     int chan_waiting;            /* initialize when the channel opens */
+    /* the fallback's probe: one GET of the configured url, then of the origin's /sse, judged by
+     * its head (200, text/event-stream) before the channel opens on the first that works */
+    pa_http_req_t *sse_probe; /* the GET in flight, or NULL */
+    char *sse_url;            /* the url probed now, then the channel's */
+    int sse_step;             /* 0: the configured url, 1: the origin's /sse */
+    int sse_seen, sse_ok;     /* the head came (in the data hook), and it was an event stream */
+    long sse_status;
+    long sse_init_status; /* what initialize answered (the fallback's cause) */
+    char sse_first[400];  /* what the configured url answered */
 };
 
 /* ---- small helpers ---- */
@@ -743,6 +753,7 @@ static void listen_ended(mcp_client_t *c, const pa_http_res_t *res, uint64_t liv
 }
 
 static int chan_start(mcp_client_t *c);
+static void sse_probe_begin(mcp_client_t *c);
 
 static void start_init(mcp_client_t *c)
 {
@@ -750,7 +761,10 @@ static void start_init(mcp_client_t *c)
     if (c->use_chan && (!c->chan || !mcp_chan_is_open(c->chan))) {
         c->conn = CONN_INIT; /* initialize goes when the channel opens */
         c->chan_waiting = 1;
-        if (!c->chan && chan_start(c) != 0) {
+        if (c->chan || c->sse_probe) return;
+        if (c->server->transport == MCP_TRANSPORT_HTTP && !c->chan_conf.url) {
+            sse_probe_begin(c); /* the fallback: where the event stream is, first */
+        } else if (chan_start(c) != 0) {
             c->conn = CONN_IDLE;
             c->chan_waiting = 0;
         }
@@ -794,9 +808,12 @@ static void init_answer(void *ud, const mcp_answer_t *a)
         if (!c->use_chan && !c->closing && c->server->transport == MCP_TRANSPORT_HTTP &&
             (a->status == MCP_ERR_TRANSPORT || a->status == MCP_ERR_RPC) &&
             (a->http_status == 400 || a->http_status == 404 || a->http_status == 405)) {
-            /* no Streamable HTTP here: the legacy HTTP+SSE transport at the same URL */
+            /* no Streamable HTTP here: the legacy HTTP+SSE transport at the same URL, else at
+             * the origin's /sse (probed first: sse_probe_begin) */
             c->chan_conf = *c->server;
             c->chan_conf.transport = MCP_TRANSPORT_SSE;
+            c->chan_conf.url = NULL;
+            c->sse_init_status = a->http_status;
             c->use_chan = 1;
             start_init(c);
             if (c->conn != CONN_IDLE) return;
@@ -1366,11 +1383,10 @@ static void chan_on_closed(void *ud, const char *why)
 
 static const mcp_chan_ops_t chan_ops = {chan_on_open, chan_on_message, chan_on_closed};
 
-/* Opens the channel: 0, or -1 (the waiting calls fail). */
-static int chan_start(mcp_client_t *c)
+/* The header lines a channel's requests to url carry: the server's configured headers and
+ * Authorization. NULL-terminated; free with lines_free. */
+static char **chan_header_lines(mcp_client_t *c, const mcp_server_conf_t *s, const char *url)
 {
-    const mcp_server_conf_t *s =
-        c->server->transport == MCP_TRANSPORT_HTTP ? &c->chan_conf : c->server;
     size_t n = 0;
     char **lines = pa_calloc(s->nheaders + 2, sizeof *lines);
     for (size_t i = 0; i < s->nheaders; i++) {
@@ -1381,14 +1397,29 @@ static int chan_start(mcp_client_t *c)
         free(v);
         lines[n++] = pa_buf_detach(&line, NULL);
     }
-    if (c->auth && c->auth->header && s->url) {
-        const char *v = c->auth->header(c->auth_self, s->url);
+    if (c->auth && c->auth->header && url) {
+        const char *v = c->auth->header(c->auth_self, url);
         if (v && *v) {
             pa_buf_t line = PA_BUF_INIT;
             pa_buf_printf(&line, "Authorization: %s", v);
             lines[n++] = pa_buf_detach(&line, NULL);
         }
     }
+    return lines;
+}
+
+static void lines_free(char **lines)
+{
+    for (size_t i = 0; lines && lines[i]; i++) free(lines[i]);
+    free(lines);
+}
+
+/* Opens the channel: 0, or -1 (the waiting calls fail). */
+static int chan_start(mcp_client_t *c)
+{
+    const mcp_server_conf_t *s =
+        c->server->transport == MCP_TRANSPORT_HTTP ? &c->chan_conf : c->server;
+    char **lines = chan_header_lines(c, s, s->url);
     mcp_chan_cfg_t cc = {.loop = c->loop,
                          .http = c->http,
                          .server = s,
@@ -1399,8 +1430,7 @@ static int chan_start(mcp_client_t *c)
                          .ud = c};
     char err[256];
     c->chan = mcp_chan_open(&cc, err, sizeof err);
-    for (size_t i = 0; i < n; i++) free(lines[i]);
-    free(lines);
+    lines_free(lines);
     if (!c->chan) {
         char msg[320];
         snprintf(msg, sizeof msg, "the channel could not open: %s", err);
@@ -1408,6 +1438,120 @@ static int chan_start(mcp_client_t *c)
         return -1;
     }
     return 0;
+}
+
+/* ---- the legacy fallback's probe ---- */
+
+/* The specification puts the legacy event stream at the configured URL; a server configured by
+ * its base URL usually has it at /sse. Before the channel opens (it would retry a wrong URL for
+ * ever without a word), one GET of each, judged by its head and not held open, tells which. */
+
+static void sse_probe_stop(mcp_client_t *c)
+{
+    if (c->sse_probe) pa_http_cancel(c->sse_probe);
+    c->sse_probe = NULL;
+}
+
+/* The fallback found no event stream: back to the state before it (the next request tries
+ * initialize again), the waiting requests failed with msg. */
+static void sse_fallback_failed(mcp_client_t *c, const char *msg)
+{
+    sse_probe_stop(c);
+    free(c->sse_url);
+    c->sse_url = NULL;
+    c->chan_conf.url = NULL;
+    c->use_chan = 0;
+    c->chan_waiting = 0;
+    c->conn = CONN_IDLE;
+    fail_waiting(c, MCP_ERR_TRANSPORT, msg);
+}
+
+static int sse_probe_data(pa_http_req_t *req, const pa_http_res_t *head, const char *data,
+                          size_t len, void *ud)
+{
+    mcp_client_t *c = ud;
+    c->sse_seen = 1;
+    c->sse_status = head->status;
+    c->sse_ok = head->status == 200 && is_sse(head->content_type);
+    return PA_HTTP_DATA_ABORT; /* the head is all we need: the stream is not held */
+}
+
+static void sse_probe_done(pa_http_req_t *req, const pa_http_res_t *res, void *ud);
+
+static void sse_probe_send(mcp_client_t *c)
+{
+    c->sse_seen = c->sse_ok = 0;
+    c->sse_status = 0;
+    pa_http_req_t *r = pa_http_req_new(c->http, "GET", c->sse_url);
+    pa_http_req_header(r, "Accept: text/event-stream");
+    pa_http_req_header(r, "Cache-Control: no-cache");
+    char **lines = chan_header_lines(c, &c->chan_conf, c->sse_url);
+    for (size_t i = 0; lines[i]; i++) pa_http_req_header(r, lines[i]);
+    lines_free(lines);
+    if (c->on_connect) pa_http_req_on_connect(r, c->on_connect);
+    pa_http_req_on_data(r, sse_probe_data);
+    pa_http_req_timeouts(r, 0, c->server->timeout_ms > 0 ? c->server->timeout_ms : 30000);
+    c->sse_probe = r;
+    pa_http_start(r, sse_probe_done, c);
+}
+
+/* What a probe's GET got, for the error: "GET url answered 404", "GET url failed: why". */
+static void sse_probe_describe(mcp_client_t *c, const pa_http_res_t *res, char *out, size_t n)
+{
+    if (c->sse_seen || (res->result == PA_HTTP_OK && res->status)) {
+        long st = c->sse_seen ? c->sse_status : res->status;
+        const char *why = st == 200 ? " (not an event stream)" : "";
+        snprintf(out, n, "GET %.160s answered %ld%s", c->sse_url, st, why);
+    } else {
+        snprintf(out, n, "GET %.160s failed: %.160s", c->sse_url, res->error);
+    }
+}
+
+static void sse_probe_done(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
+{
+    mcp_client_t *c = ud;
+    c->sse_probe = NULL;
+    int ok = c->sse_seen
+                 ? c->sse_ok
+                 : res->result == PA_HTTP_OK && res->status == 200 && is_sse(res->content_type);
+    if (ok) { /* the channel opens on it; initialize goes when it is up */
+        c->chan_conf.url = c->sse_url;
+        c->conn = CONN_IDLE;
+        start_init(c);
+        return;
+    }
+    char what[400];
+    sse_probe_describe(c, res, what, sizeof what);
+    if (c->sse_step == 0) { /* then the origin's /sse, unless that was the url */
+        char *next = pa_http_resolve(c->sse_url, "/sse");
+        char *here = pa_http_resolve(c->sse_url, c->sse_url);
+        int same = !next || (here && strcmp(next, here) == 0);
+        free(here);
+        if (!same) {
+            snprintf(c->sse_first, sizeof c->sse_first, "%s", what);
+            free(c->sse_url);
+            c->sse_url = next;
+            c->sse_step = 1;
+            sse_probe_send(c);
+            return;
+        }
+        free(next);
+    }
+    char msg[900];
+    snprintf(msg, sizeof msg,
+             "initialize answered HTTP %ld and no legacy HTTP+SSE event stream was found: %s%s%s",
+             c->sse_init_status, c->sse_step ? c->sse_first : "", c->sse_step ? "; " : "", what);
+    sse_fallback_failed(c, msg);
+}
+
+/* The fallback starts (start_init, the channel not yet configured): the configured url first. */
+static void sse_probe_begin(mcp_client_t *c)
+{
+    free(c->sse_url);
+    c->sse_url = pa_strdup(c->server->url);
+    c->sse_step = 0;
+    c->sse_first[0] = 0;
+    sse_probe_send(c);
 }
 
 /* ---- the client ---- */
@@ -1483,8 +1627,10 @@ void mcp_client_destroy(mcp_client_t **cp)
     mcp_client_t *c = *cp;
     *cp = NULL;
     listen_stop(c);
+    sse_probe_stop(c);
     free_all(c);
     mcp_chan_destroy(&c->chan, 0);
+    free(c->sse_url); /* after the channel, which was opened with it */
     pa_loop_timer_stop(c->loop, &c->close_timer);
     pa_loop_timer_stop(c->loop, &c->close_guard);
     free(c->client_name);
@@ -1511,6 +1657,7 @@ static void close_step_cb(pa_loop_t *l, pa_timer_t *t, void *ud)
     mcp_client_t *c = ud;
     c->close_timer = NULL;
     listen_stop(c);
+    sse_probe_stop(c);
     /* every request in flight: MCP_ERR_CLOSED */
     while (c->calls) {
         mcp_call_t *k = c->calls;

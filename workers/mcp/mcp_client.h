@@ -19,7 +19,9 @@
  * as the specification says: the modern form first unless configured, a 400 that is not a
  * modern error falls back to initialize, 400/404/405 there to the legacy HTTP+SSE transport; the
  * decision is kept for the client's life), "sse" (legacy HTTP+SSE) and "stdio" (a child process)
- * through a message channel (mcp_chan.h).
+ * through a message channel (mcp_chan.h). The legacy fallback's event stream is the configured
+ * URL when a GET there answers 200 with text/event-stream, else the origin's /sse (each probed
+ * once by its head; when neither is, the waiting requests fail MCP_ERR_TRANSPORT naming both).
  *
  * The connection is made lazily: the first request connects (and negotiates); requests made
  * meanwhile wait for it. Many requests may be in flight at once.
