@@ -184,9 +184,12 @@ static void set_proto(mcp_client_t *c, const char *v)
     snprintf(c->proto, sizeof c->proto, "%s", v ? v : "");
 }
 
+/* The clock read now, not the loop's time of the turn: a request made after the loop was held up
+ * (a blocking start-up, a synchronous Redis call) must not start with its deadline already past
+ * (its timer is set from the loop's time, which this refreshes too). */
 static uint64_t now_ms(mcp_client_t *c)
 {
-    return pa_loop_now(c->loop);
+    return pa_loop_update(c->loop);
 }
 
 static void call_link(mcp_client_t *c, mcp_call_t *call)
