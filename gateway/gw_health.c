@@ -206,8 +206,7 @@ static void mcp_metrics(gw_t *gw, const json_t *live, pa_buf_t *b)
     const char *pre = gw->cfg.prefix;
     pthread_mutex_lock(&gw->status_lock);
     redisReply *c =
-        live ? pa_redis_cmd(gw->status_redis, "MGET %smcp:cache:hits %smcp:cache:misses", pre, pre)
-             : NULL;
+        pa_redis_cmd(gw->status_redis, "MGET %smcp:cache:hits %smcp:cache:misses", pre, pre);
     pthread_mutex_unlock(&gw->status_lock);
     if (c && c->type == REDIS_REPLY_ARRAY && c->elements == 2) {
         static const char *const what[2] = {"hits", "misses"};
@@ -221,32 +220,24 @@ static void mcp_metrics(gw_t *gw, const json_t *live, pa_buf_t *b)
                                                                     : 0);
     }
     if (c) freeReplyObject(c);
-    int head = 0;
-    size_t i, k;
-    json_t *w, *e;
-    json_array_foreach(live, i, w) {
-        const char *svc = json_string_value(json_object_get(w, "service"));
-        const char *v =
-            json_string_value(json_object_get(json_object_get(w, "status"), "mcp_servers"));
-        json_t *servers = svc && strcmp(svc, "mcp") == 0 && v ? json_loads(v, 0, NULL) : NULL;
-        json_array_foreach(servers, k, e) {
-            const char *st = json_string_value(json_object_get(e, "breaker_state"));
-            if (!st) continue;
-            if (!head++)
-                pa_buf_puts(b, "# HELP pa_mcp_breaker_state Circuit breaker of each MCP server "
-                               "of each mcp worker: 0 closed, 1 half-open, 2 open.\n"
-                               "# TYPE pa_mcp_breaker_state gauge\n");
-            pa_buf_puts(b, "pa_mcp_breaker_state{worker=\"");
-            label(b, json_string_value(json_object_get(w, "id")));
-            pa_buf_puts(b, "\",server=\"");
-            label(b, json_string_value(json_object_get(e, "name")));
-            pa_buf_printf(b, "\"} %d\n",
-                          strcmp(st, "open") == 0        ? 2
-                          : strcmp(st, "half_open") == 0 ? 1
-                                                         : 0);
-        }
-        json_decref(servers);
+    size_t open, i;
+    json_t *list = mcp_breakers(live, &open), *e;
+    if (list)
+        pa_buf_puts(b, "# HELP pa_mcp_breaker_state Circuit breaker of each MCP server of each "
+                       "mcp worker: 0 closed, 1 half-open, 2 open.\n"
+                       "# TYPE pa_mcp_breaker_state gauge\n");
+    json_array_foreach(list, i, e) {
+        const char *st = json_string_value(json_object_get(e, "state"));
+        pa_buf_puts(b, "pa_mcp_breaker_state{worker=\"");
+        label(b, json_string_value(json_object_get(e, "worker")));
+        pa_buf_puts(b, "\",server=\"");
+        label(b, json_string_value(json_object_get(e, "server")));
+        pa_buf_printf(b, "\"} %d\n",
+                      strcmp(st, "open") == 0        ? 2
+                      : strcmp(st, "half_open") == 0 ? 1
+                                                     : 0);
     }
+    json_decref(list);
 }
 
 /* Queue depths, read from Redis in one pipeline (nothing when Redis does not answer): a ready
