@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_call.h"
 #include "gw_dispatch.h"
 #include "gw_events.h"
 #include "gw_llm_outcome.h"
@@ -31,13 +32,6 @@ typedef struct {
     const json_t *variables; /* NULL: none */
     int stream;
 } generate_in_t;
-
-/* A request waiting for its job's end (r->ctx). */
-typedef struct {
-    gw_events_t *events;
-    gw_waiter_t *waiter;
-    char job[72];
-} generate_wait_t;
 
 static int parse(gw_req_t *r, const json_t *body, generate_in_t *in)
 {
@@ -95,53 +89,13 @@ static void encode(const generate_in_t *in, char **input, char **ctx)
     json_decref(c);
 }
 
-/* Runs create.lua for a one-task generate job (unlisted, with the generate rate limit of the API
- * key). 0 with out filled, -1 when Redis failed (logged). */
-static int create_job(gw_t *gw, gw_req_t *r, const char *jid, const char *input, const char *ctx,
-                      pa_jobs_create_out_t *out)
-{
-    static const char *const target = "llm:generate";
-    char bkey[PA_KEY_MAX];
-    pa_jobs_create_in_t in = {
-        .prefix = gw->cfg.prefix,
-        .job = jid,
-        .idem_ttl_s = 60,
-        .max_queued = gw->cfg.max_queued,
-        .ctx = ctx,
-        .stages = "generate",
-        /* MAX_ATTEMPTS_COMPOSE, the run's llm stage's (an API call has no setting of its own) */
-        .max_attempts = {[PA_STAGE_generate] = gw->cfg.max_attempts[PA_STAGE_compose]},
-        .retention_s = 3600,
-        .unlisted = true,
-        .n = 1,
-        .targets = &target,
-        .inputs = &input,
-        .rate_key = pa_key_rate(bkey, gw->cfg.prefix, "gen", gw_key_index(r)),
-        .rate_per_ms = (double)gw->cfg.generate_rate_per_min / 60000.0,
-        .burst = gw->cfg.generate_rate_per_min / 6 + 1};
-    char err[256];
-    if (pa_jobs_create_call(gw_redis(gw), &in, out, err, sizeof err) == 0) return 0;
-    if (pa_redis_connected(gw_redis(gw))) pa_error("generate failed", PA_S("error", err));
-    return -1;
-}
-
-static void wait_free(void *ctx)
-{
-    generate_wait_t *w = ctx;
-    gw_events_unwait(w->events, &w->waiter);
-    free(w);
-}
-
 /* The suspended request is resumed: the job ended, or the deadline passed. */
-static void generate_done(gw_t *gw, gw_req_t *r)
+static void generate_done(gw_t *gw, gw_req_t *r, const char *job, int timed_out)
 {
-    generate_wait_t *w = r->ctx;
-    int timed_out = w->waiter && gw_waiter_timed_out(w->waiter);
-    gw_events_unwait(gw->events, &w->waiter);
     int status;
     long retry_after;
     char *body =
-        gw_generate_outcome(gw, w->job, timed_out, r->path, r->request_id, &status, &retry_after);
+        gw_generate_outcome(gw, job, timed_out, r->path, r->request_id, &status, &retry_after);
     gw_reply(r, status, status == 200 ? "application/json" : "application/problem+json", body,
              strlen(body));
     if (status == 503) {
@@ -151,37 +105,19 @@ static void generate_done(gw_t *gw, gw_req_t *r)
     }
 }
 
-/* 1 when the job is over (completed or cancelled). */
-static int job_over(gw_t *gw, const char *jid)
-{
-    char jk[PA_KEY_MAX];
-    redisReply *st =
-        pa_redis_cmd(gw_redis(gw), "HGET %s status", pa_key_job(jk, gw->cfg.prefix, jid));
-    int over = st && st->type == REDIS_REPLY_STRING &&
-               (strcmp(st->str, "completed") == 0 || strcmp(st->str, "cancelled") == 0);
-    if (st) freeReplyObject(st);
-    return over;
-}
-
 /* The job exists: answer now with a stream (st), or suspend until its end. */
 static void await_job(gw_t *gw, gw_req_t *r, const char *jid, gw_stream_t **st)
 {
-    if (gw->dispatch) gw_dispatch_wake(gw->dispatch);
     uint64_t deadline = pa_mono_ms() + (uint64_t)gw->cfg.generate_timeout_ms;
-    gw_waiter_t *waiter;
-    if (*st) { /* answered now: 200 text/event-stream, the end comes as an event */
-        waiter = gw_stream_respond(*st, r, deadline);
-        *st = NULL;
-    } else { /* answered when resumed */
-        generate_wait_t *w = pa_calloc(1, sizeof *w);
-        w->events = gw->events;
-        snprintf(w->job, sizeof w->job, "%s", jid);
-        r->ctx = w;
-        r->ctx_free = wait_free;
-        r->cont = generate_done;
-        waiter = w->waiter = gw_events_wait_job(gw->events, r, jid, deadline);
+    if (!*st) { /* answered when resumed */
+        gw_call_await(gw, r, jid, deadline, generate_done);
+        return;
     }
-    if (job_over(gw, jid)) gw_events_poke(gw->events, waiter); /* ended before the wait began */
+    /* answered now: 200 text/event-stream, the end comes as an event */
+    if (gw->dispatch) gw_dispatch_wake(gw->dispatch);
+    gw_waiter_t *waiter = gw_stream_respond(*st, r, deadline);
+    *st = NULL;
+    gw_call_poke_if_over(gw, jid, waiter);
 }
 
 void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
@@ -198,7 +134,15 @@ void gw_h_llm_generate(gw_t *gw, gw_req_t *r)
     /* a stream is listening before the job exists, so that its first deltas are not missed */
     if (in.stream) st = gw_stream_open(gw->streams, r, jid);
     pa_jobs_create_out_t out;
-    if (create_job(gw, r, jid, input, ctx, &out) < 0) {
+    const gw_call_t call = {.stage = "generate",
+                            /* MAX_ATTEMPTS_COMPOSE, the run's llm stage's (an API call has no
+                             * setting of its own) */
+                            .max_attempts = gw->cfg.max_attempts[PA_STAGE_compose],
+                            .target = "llm:generate",
+                            .ctx = ctx,
+                            .rate = "gen",
+                            .rate_per_min = gw->cfg.generate_rate_per_min};
+    if (gw_call_create(gw, r, &call, jid, input, &out) < 0) {
         gw_unavailable(r);
         goto done;
     }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_call.h"
 #include "gw_dispatch.h"
 #include "gw_events.h"
 #include "gw_valid.h"
@@ -32,12 +33,6 @@
 
 #define MAX_QUERY_CHARS 1000
 #define MAX_LIMIT 100
-
-typedef struct {
-    gw_events_t *events;
-    gw_waiter_t *waiter;
-    char job[72];
-} mcp_wait_t;
 
 /* 1 when s is a domain name: labels of letters, digits and '-' (not at either end), at least two,
  * at most 253 characters in all. */
@@ -80,34 +75,6 @@ static int check_ready(gw_t *gw, gw_req_t *r)
     gw_problem(r, 503, "no-mcp-worker", NULL,
                "no mcp-worker is connected; start prospect-mcp-worker");
     gw_header(r, "Retry-After", "5");
-    return -1;
-}
-
-static int create_job(gw_t *gw, gw_req_t *r, const char *jid, const char *input,
-                      pa_jobs_create_out_t *out)
-{
-    static const char *const target = "mcp:call";
-    char bkey[PA_KEY_MAX];
-    pa_jobs_create_in_t in = {
-        .prefix = gw->cfg.prefix,
-        .job = jid,
-        .idem_ttl_s = 60,
-        .max_queued = gw->cfg.max_queued,
-        .ctx = "{}",
-        .stages = "mcp_call",
-        /* MAX_ATTEMPTS_ENRICH, the run's mcp stage's: tries only after a worker is lost */
-        .max_attempts = {[PA_STAGE_mcp_call] = gw->cfg.max_attempts[PA_STAGE_enrich]},
-        .retention_s = 3600,
-        .unlisted = true,
-        .n = 1,
-        .targets = &target,
-        .inputs = &input,
-        .rate_key = pa_key_rate(bkey, gw->cfg.prefix, "mcp", gw_key_index(r)),
-        .rate_per_ms = (double)gw->cfg.mcp_call_rate_per_min / 60000.0,
-        .burst = gw->cfg.mcp_call_rate_per_min / 6 + 1};
-    char err[256];
-    if (pa_jobs_create_call(gw_redis(gw), &in, out, err, sizeof err) == 0) return 0;
-    if (pa_redis_connected(gw_redis(gw))) pa_error("mcp call failed", PA_S("error", err));
     return -1;
 }
 
@@ -219,32 +186,6 @@ static void answer(gw_t *gw, gw_req_t *r, const char *job, int timed_out)
     freeReplyObject(t);
 }
 
-static void wait_free(void *ctx)
-{
-    mcp_wait_t *w = ctx;
-    gw_events_unwait(w->events, &w->waiter);
-    free(w);
-}
-
-static void call_done(gw_t *gw, gw_req_t *r)
-{
-    mcp_wait_t *w = r->ctx;
-    int timed_out = w->waiter && gw_waiter_timed_out(w->waiter);
-    gw_events_unwait(gw->events, &w->waiter);
-    answer(gw, r, w->job, timed_out);
-}
-
-static int job_over(gw_t *gw, const char *jid)
-{
-    char jk[PA_KEY_MAX];
-    redisReply *st =
-        pa_redis_cmd(gw_redis(gw), "HGET %s status", pa_key_job(jk, gw->cfg.prefix, jid));
-    int over = st && st->type == REDIS_REPLY_STRING &&
-               (strcmp(st->str, "completed") == 0 || strcmp(st->str, "cancelled") == 0);
-    if (st) freeReplyObject(st);
-    return over;
-}
-
 /* Makes the job for input (stolen) and suspends r until it ends. */
 static void submit(gw_t *gw, gw_req_t *r, json_t *input)
 {
@@ -261,7 +202,15 @@ static void submit(gw_t *gw, gw_req_t *r, json_t *input)
     char jid[PA_ID_LEN + 3] = "j-";
     pa_id_new(jid + 2);
     pa_jobs_create_out_t out;
-    if (create_job(gw, r, jid, in, &out) < 0) {
+    const gw_call_t call = {.stage = "mcp_call",
+                            /* MAX_ATTEMPTS_ENRICH, the run's mcp stage's: tries only after a
+                             * worker is lost */
+                            .max_attempts = gw->cfg.max_attempts[PA_STAGE_enrich],
+                            .target = "mcp:call",
+                            .ctx = "{}",
+                            .rate = "mcp",
+                            .rate_per_min = gw->cfg.mcp_call_rate_per_min};
+    if (gw_call_create(gw, r, &call, jid, in, &out) < 0) {
         gw_unavailable(r);
         free(in);
         return;
@@ -278,16 +227,7 @@ static void submit(gw_t *gw, gw_req_t *r, json_t *input)
         gw_problem(r, 503, "queue-full", NULL, "the mcp queue is full (MAX_QUEUED_TASKS)");
         gw_header(r, "Retry-After", "5");
     } else {
-        if (gw->dispatch) gw_dispatch_wake(gw->dispatch);
-        mcp_wait_t *w = pa_calloc(1, sizeof *w);
-        w->events = gw->events;
-        snprintf(w->job, sizeof w->job, "%s", jid);
-        r->ctx = w;
-        r->ctx_free = wait_free;
-        r->cont = call_done;
-        uint64_t deadline = pa_mono_ms() + (uint64_t)gw->cfg.mcp_call_timeout_ms;
-        w->waiter = gw_events_wait_job(gw->events, r, jid, deadline);
-        if (job_over(gw, jid)) gw_events_poke(gw->events, w->waiter);
+        gw_call_await(gw, r, jid, pa_mono_ms() + (uint64_t)gw->cfg.mcp_call_timeout_ms, answer);
     }
     pa_jobs_leases_free(&out.leased);
 }
