@@ -28,7 +28,8 @@ int gw_call_create(gw_t *gw, gw_req_t *r, const gw_call_t *c, const char *jid, c
                               .n = 1,
                               .targets = &c->target,
                               .inputs = &input,
-                              .rate_key = pa_key_rate(bkey, gw->cfg.prefix, c->rate, gw_key_index(r)),
+                              .rate_key =
+                                  pa_key_rate(bkey, gw->cfg.prefix, c->rate, gw_key_index(r)),
                               .rate_per_ms = (double)c->rate_per_min / 60000.0,
                               .burst = c->rate_per_min / 6 + 1};
     in.max_attempts[stage] = c->max_attempts;
