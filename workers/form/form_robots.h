@@ -25,7 +25,7 @@ void form_robots_free(form_robots_t **r);
 
 typedef struct {
     bool allowed;
-    /* The deciding rule as written ("Disallow: /private/*", "Allow: /contact$"), or a sentence
+    /* The deciding rule as written ("Disallow: /private/" followed by "*", "Allow: /contact$"), or a sentence
      * when no rule decided ("no rule matches", "robots.txt answered 503: everything disallowed",
      * "robots.txt answered 404: everything allowed"). Points into r. */
     const char *rule;
