@@ -39,6 +39,7 @@ static pa_script_t suppressed_script = PA_SCRIPT(form_lua_suppressed);
 #define ORIGIN_MAX 300
 #define QUEUE_MAX 8
 #define SHORT_MESSAGE 200
+#define FORM_CONTACT_PLACEHOLDER "https://prospect-ai.example/bot"
 
 /* Paths tried, in order, when the home page links to no contact page. */
 static const char *const COMMON_PATHS[] = {"/contact",  "/contact-us", "/kontakt",
@@ -49,6 +50,7 @@ typedef struct {
     long robots_ttl_s, claim_ttl_s, max_pages, max_redirects;
     size_t max_body;
     const char *accept_language, *prefix;
+    int placeholder_contact; /* FORM_CONTACT_URL unset: the User-Agent's URL is a placeholder */
     char user_agent[512];
 } fw_cfg_t;
 
@@ -134,14 +136,20 @@ static int read_cfg(fw_cfg_t *c, char *err, size_t errlen)
     if (c->connect_timeout_ms > c->timeout_ms) c->connect_timeout_ms = c->timeout_ms;
     c->accept_language = pa_env_str("FORM_ACCEPT_LANGUAGE", "en-US,en;q=0.9");
     c->prefix = pa_env_str("REDIS_PREFIX", "pa:");
+    /* the User-Agent names the product and a contact URL: FORM_USER_AGENT whole, else built
+     * from FORM_CONTACT_URL (a placeholder until the operator sets it, said at start) */
     const char *ua = pa_env_str("FORM_USER_AGENT", NULL);
-    if (!ua || !*ua)
-        ua = "ProspectAI/" PA_VERSION " (+"
-             "https://github.com/prospect-ai/prospect-ai/blob/main/"
-             "docs/form-worker.md; contact-form outreach bot)";
-    if (strlen(ua) >= sizeof c->user_agent || strpbrk(ua, "\r\n")) {
-        snprintf(err, errlen, "FORM_USER_AGENT: at most %zu bytes on one line",
-                 sizeof c->user_agent - 1);
+    char built[sizeof c->user_agent];
+    if (!ua || !*ua) {
+        const char *contact = pa_env_str("FORM_CONTACT_URL", NULL);
+        c->placeholder_contact = !contact || !*contact;
+        if (c->placeholder_contact) contact = FORM_CONTACT_PLACEHOLDER;
+        snprintf(built, sizeof built, "ProspectAI/%s (+%s)", PA_VERSION, contact);
+        ua = built;
+    }
+    if (strlen(ua) >= sizeof c->user_agent - 1 || strpbrk(ua, "\r\n")) {
+        snprintf(err, errlen, "FORM_USER_AGENT / FORM_CONTACT_URL: at most %zu bytes on one line",
+                 sizeof c->user_agent - 2);
         return -1;
     }
     snprintf(c->user_agent, sizeof c->user_agent, "%s", ua);
@@ -1211,6 +1219,10 @@ int main(void)
         pa_warn("ALLOWED_PRIVATE_TARGETS is set: this worker WILL connect to these private "
                 "addresses and ports (tests and the bundled demo sites only)",
                 PA_S("allowed_private_targets", allowed));
+    if (F.cfg.placeholder_contact)
+        pa_warn("FORM_CONTACT_URL is not set: the User-Agent names a placeholder contact URL; set "
+                "it to a page that says who sends these messages and how to opt out",
+                PA_S("user_agent", F.cfg.user_agent));
     pa_info("form worker configured", PA_S("user_agent", F.cfg.user_agent),
             PA_I("rate_ms", F.cfg.rate_ms), PA_I("rate_burst", F.cfg.burst),
             PA_I("timeout_ms", F.cfg.timeout_ms), PA_I("max_body", F.cfg.max_body),
