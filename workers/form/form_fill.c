@@ -75,8 +75,6 @@ static const rule_t rules[] = {
     {K_NONE, "benutzername"},
     {K_NONE, "file name"},
     {K_NONE, "filename"},
-    {K_NONE, "~fax"},
-    {K_NONE, "telefax"},
     {K_NONE, "street"},
     {K_NONE, "straße"},
     {K_NONE, "postcode"},
@@ -157,6 +155,7 @@ static const rule_t rules[] = {
     {FORM_KIND_WEBSITE, "ウェブサイト"},
     {FORM_KIND_WEBSITE, "网站"},
     {FORM_KIND_WEBSITE, "~сайт"},
+    {FORM_KIND_WEBSITE, "=site"},
     /* company */
     {FORM_KIND_COMPANY, "company"},
     {FORM_KIND_COMPANY, "organization"},
@@ -239,6 +238,8 @@ static const rule_t rules[] = {
     {FORM_KIND_FIRST_NAME, "voornaam"},
     {FORM_KIND_FIRST_NAME, "primeiro nome"},
     {FORM_KIND_FIRST_NAME, "=名"},
+    {FORM_KIND_FIRST_NAME, "~first"}, /* WPForms' sub-fields: [first], "First" */
+    {FORM_KIND_LAST_NAME, "~last"},
     {FORM_KIND_FIRST_NAME, "=めい"},
     {FORM_KIND_FULL_NAME, "name"},
     {FORM_KIND_FULL_NAME, "~nom"},
@@ -401,7 +402,9 @@ form_kind_t form_classify_field(const form_field_desc_t *f)
     /* the words people read first, then the names; a first or last name beats "name" */
     form_kind_t k = FORM_KIND_OTHER;
     for (size_t i = 0; i < nsrc; i++) {
-        form_kind_t c = kind_of(srcs[i]);
+        form_kind_t c = srcs[i] == f->placeholder && f->placeholder && strchr(f->placeholder, '@')
+                            ? FORM_KIND_EMAIL /* "you@company.com" */
+                            : kind_of(srcs[i]);
         if (c == K_NONE) {
             if (k == FORM_KIND_OTHER) return FORM_KIND_OTHER;
             continue;
@@ -412,7 +415,6 @@ form_kind_t form_classify_field(const form_field_desc_t *f)
                  (c == FORM_KIND_FIRST_NAME || c == FORM_KIND_LAST_NAME))
             return c;
     }
-    if (k == FORM_KIND_OTHER && f->placeholder && strchr(f->placeholder, '@')) k = FORM_KIND_EMAIL;
     if (k == FORM_KIND_OTHER && is(tag, "textarea")) k = FORM_KIND_MESSAGE;
     if (is(tag, "textarea") && k != FORM_KIND_MESSAGE && k != FORM_KIND_CAPTCHA &&
         k != FORM_KIND_HONEYPOT)
@@ -704,5 +706,7 @@ int form_page_fill(form_page_t *p, int form, const form_sender_t *s, const char 
                        : "application/x-www-form-urlencoded";
     const char *action = fm->action && *fm->action ? fp_resolve(p, fm->action) : NULL;
     out->action = action ? action : p->url;
+    const char *hash = strchr(out->action, '#'); /* a browser does not send the fragment */
+    if (hash) out->action = pa_arena_strndup(a, out->action, (size_t)(hash - out->action));
     return 0;
 }
