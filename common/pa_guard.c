@@ -15,6 +15,7 @@
 #include <unicode/uchar.h>
 #include <unicode/uidna.h>
 #include <unicode/uscript.h>
+#include <unicode/uset.h>
 #include <unicode/uspoof.h>
 #include <unicode/utf8.h>
 
@@ -114,8 +115,7 @@ typedef int (*item_fn)(pa_guard_t *g, const char *item, size_t n, char *err, siz
 
 static int each_item(pa_guard_t *g, const char *s, item_fn fn, char *err, size_t errlen)
 {
-    size_t count = 0;
-    while (*s) {
+    for (size_t count = 1;; count++) {
         size_t n = strcspn(s, ",");
         const char *item = s;
         size_t len = n;
@@ -125,15 +125,14 @@ static int each_item(pa_guard_t *g, const char *s, item_fn fn, char *err, size_t
             say(err, errlen, "an empty item");
             return -1;
         }
-        if (++count > LIST_MAX) {
+        if (count > LIST_MAX) {
             say(err, errlen, "more than %d items", LIST_MAX);
             return -1;
         }
         if (fn(g, item, len, err, errlen) < 0) return -1;
-        s += n;
-        if (*s == ',') s++;
+        if (s[n] != ',') return 0;
+        s += n + 1;
     }
-    return 0;
 }
 
 static int add_port(pa_guard_t *g, const char *item, size_t n, char *err, size_t errlen)
@@ -238,9 +237,19 @@ static int open_icu(pa_guard_t *g, char *err, size_t errlen)
     }
     g->spoof = uspoof_open(&st);
     if (U_SUCCESS(st)) uspoof_setRestrictionLevel(g->spoof, USPOOF_HIGHLY_RESTRICTIVE);
+    /* only the characters UTS #39 recommends for identifiers (no symbols, no obsolete scripts) */
+    if (U_SUCCESS(st)) {
+        USet *chars = uset_openEmpty();
+        uset_addAll(chars, uspoof_getRecommendedSet(&st));
+        uset_addAll(chars, uspoof_getInclusionSet(&st));
+        if (U_SUCCESS(st)) uspoof_setAllowedChars(g->spoof, chars, &st);
+        uset_close(chars);
+    }
     if (U_SUCCESS(st))
         uspoof_setChecks(g->spoof,
-                         USPOOF_RESTRICTION_LEVEL | USPOOF_INVISIBLE | USPOOF_MIXED_NUMBERS, &st);
+                         USPOOF_RESTRICTION_LEVEL | USPOOF_INVISIBLE | USPOOF_MIXED_NUMBERS |
+                             USPOOF_CHAR_LIMIT,
+                         &st);
     if (U_FAILURE(st)) {
         say(err, errlen, "ICU: uspoof_open: %s", u_errorName(st));
         return -1;
@@ -258,7 +267,8 @@ pa_guard_t *pa_guard_new(const char *ports, const char *allowed_private, char *e
         pa_guard_free(&g);
         return NULL;
     }
-    if (allowed_private && each_item(g, allowed_private, add_private, why, sizeof why) < 0) {
+    if (allowed_private && *allowed_private &&
+        each_item(g, allowed_private, add_private, why, sizeof why) < 0) {
         say(err, errlen, "allowed private targets: %s", why);
         pa_guard_free(&g);
         return NULL;
@@ -387,6 +397,65 @@ static int has_non_ascii(const char *s, size_t n)
     return 0;
 }
 
+/* Is s[0..n) plain ASCII letters, digits and hyphens? */
+static int ascii_label(const char *s, int32_t n)
+{
+    for (int32_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return 0;
+    return n > 0;
+}
+
+/* UTS #39 on the Unicode form of a name (ascii: its punycode, for messages). Invisible
+ * characters and characters not recommended for identifiers are refused anywhere. Scripts are
+ * checked per label at the "highly restrictive" level; labels of different scripts may meet in
+ * one name (a Greek name under .gr, "пример.com"), except a label whose skeleton is plain ASCII,
+ * a lookalike of a Latin label (Cyrillic "аррӏе.com"). */
+static int spoof_check(const pa_guard_t *g, const char *ascii, const char *uni, int32_t un,
+                       char *reason, size_t reasonlen)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    int32_t checks = uspoof_check2UTF8(g->spoof, uni, un, NULL, &st);
+    if (U_FAILURE(st))
+        return refuse(reason, reasonlen, "host %s cannot be checked (ICU: %s)", ascii,
+                      u_errorName(st));
+    if (checks & USPOOF_INVISIBLE)
+        return refuse(reason, reasonlen, "host %s holds invisible characters", ascii);
+    if (checks & USPOOF_CHAR_LIMIT)
+        return refuse(reason, reasonlen,
+                      "host %s holds characters not recommended for identifiers (UTS #39)", ascii);
+    if (!checks) return 0;
+    char scripts[128];
+    for (int32_t s = 0; s < un;) {
+        int32_t e = s;
+        while (e < un && uni[e] != '.') e++;
+        const char *label = uni + s;
+        int32_t ln = e - s;
+        s = e + 1;
+        if (ln == 0 || ascii_label(label, ln)) continue;
+        checks = uspoof_check2UTF8(g->spoof, label, ln, NULL, &st);
+        char skel[HOST_MAX * 2];
+        int32_t kn = U_SUCCESS(st) && !checks
+                         ? uspoof_getSkeletonUTF8(g->spoof, 0, label, ln, skel, sizeof skel, &st)
+                         : 0;
+        if (U_FAILURE(st))
+            return refuse(reason, reasonlen, "host %s cannot be checked (ICU: %s)", ascii,
+                          u_errorName(st));
+        if (checks & USPOOF_MIXED_NUMBERS)
+            return refuse(reason, reasonlen, "host %s mixes digits of different numbering systems",
+                          ascii);
+        if (checks || (kn > 0 && kn < (int32_t)sizeof skel && ascii_label(skel, kn))) {
+            script_names(checks ? label : uni, checks ? ln : un, scripts, sizeof scripts);
+            if (strchr(scripts, ','))
+                return refuse(reason, reasonlen, "host %s mixes scripts (%s)", ascii, scripts);
+            return refuse(reason, reasonlen,
+                          "host %s holds characters outside the identifier profile (UTS #39)",
+                          ascii);
+        }
+    }
+    return 0;
+}
+
 /* UTS #46 errors that do not matter to us: hyphens where RFC 5891 does not want them (the WHATWG
  * URL standard sets CheckHyphens=false too: "r3---sn-abc.googlevideo.com" is a real name). */
 #define IDNA_IGNORED                                                                               \
@@ -437,25 +506,7 @@ static int check_name(const pa_guard_t *g, const char *raw, size_t rn, char *asc
     if (c >= 0 || c == -2)
         return refuse(reason, reasonlen, "host %s holds an invisible character (U+%04X)", ascii,
                       c >= 0 ? (unsigned)c : 0xFFFDu);
-    st = U_ZERO_ERROR;
-    int32_t checks = uspoof_check2UTF8(g->spoof, uni, un, NULL, &st);
-    if (U_FAILURE(st))
-        return refuse(reason, reasonlen, "host %s cannot be checked (ICU: %s)", ascii,
-                      u_errorName(st));
-    if (checks & USPOOF_INVISIBLE)
-        return refuse(reason, reasonlen, "host %s holds invisible characters", ascii);
-    if (checks & USPOOF_MIXED_NUMBERS)
-        return refuse(reason, reasonlen, "host %s mixes digits of different numbering systems",
-                      ascii);
-    if (checks) {
-        char scripts[128];
-        script_names(uni, un, scripts, sizeof scripts);
-        if (strchr(scripts, ','))
-            return refuse(reason, reasonlen, "host %s mixes scripts (%s)", ascii, scripts);
-        return refuse(reason, reasonlen,
-                      "host %s holds characters outside the identifier profile (UTS #39)", ascii);
-    }
-    return 0;
+    return spoof_check(g, ascii, uni, un, reason, reasonlen);
 }
 
 /* The URL's host checked: the canonical host for the origin goes to canon (a dotted quad, a
