@@ -9,10 +9,18 @@
  *   - its host is a name of at least two labels that is not special-use (localhost, *.localhost,
  *     *.local, *.internal, *.home.arpa, *.onion, *.test, *.invalid, *.example?, *.arpa, ...) and
  *     not an IP literal of a non-public class (pa_addr: every IPv4 spelling, IPv6, v4-mapped);
- *   - an IDN host (punycode or Unicode) mixes no scripts (ICU's spoof checker: a single script,
- *     or Latin with Han/Hiragana/Katakana, Latin with Han/Bopomofo, Latin with Han/Hangul, as
- *     UTS #39's "highly restrictive" level allows) and holds no invisible or default-ignorable
- *     characters.
+ *   - an IDN host (punycode or Unicode) is valid under UTS #46 (nontransitional, CheckBidi,
+ *     CheckJoiners; hyphen placement is not checked, as in the WHATWG URL standard), mixes no
+ *     scripts within a label (ICU's spoof checker: a single script, or Latin with
+ *     Han/Hiragana/Katakana, Latin with Han/Bopomofo, Latin with Han/Hangul, as UTS #39's
+ *     "highly restrictive" level allows) nor digits of two numbering systems, holds only
+ *     characters UTS #39 recommends for identifiers and no invisible or default-ignorable
+ *     characters; labels of different scripts may meet in one name ("пример.com", a Greek
+ *     name under .gr) unless a label's confusable skeleton is plain ASCII: Cyrillic "аррӏе.com"
+ *     looks like a Latin name and is refused ("mixes scripts (Cyrillic, Latin)").
+ * A port written with leading zeros (":0080") is read by curl as the decimal number it is (80):
+ * nothing wraps; 0, signs, hex and numbers past 65535 are refused. A host curl percent-decodes
+ * ("ex%61mple.com") is checked as decoded. One trailing dot is dropped from a name.
  * An address connected to is refused when pa_addr classes it as anything but public.
  * The exception, for tests and the bundled demo sites: ALLOWED_PRIVATE_TARGETS lists exactly
  * which non-public addresses and ports may be reached, e.g. "127.0.0.1:18400-18499,[::1]:18400";
