@@ -527,6 +527,8 @@ static int check_host(const pa_guard_t *g, const char *host, const char *zone, u
             return refuse(reason, reasonlen, "host %s is not a valid IPv6 address", host);
     } else {
         if (host[hn - 1] == '.') hn--; /* a fully qualified name: the same host */
+        if (hn == 0 || host[hn - 1] == '.')
+            return refuse(reason, reasonlen, "host %s is not a valid host name", host);
         char ascii[HOST_MAX];
         if (check_name(g, host, hn, ascii, sizeof ascii, reason, reasonlen) < 0) return -1;
         size_t an = strlen(ascii);

@@ -186,6 +186,8 @@ Test(guard, single_label_names)
 Test(guard, invalid_host_names)
 {
     refused("http://a..b.com/", "not a valid host name");
+    refused("http://example.com../", "not a valid host name");
+    refused("http://./", "");
     refused("http://exa~mple.com/", "not allowed in a host name");
     refused("http://xn--zz.com/", "not a valid host name");
     refused("http://1.2.3.256/", "host 1.2.3.256 is not a valid IPv4 address");
