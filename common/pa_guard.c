@@ -49,25 +49,14 @@ struct pa_guard {
     USpoofChecker *spoof;
 };
 
-/* A formatted message in buf (NULL or zero-sized: dropped). */
-static void say(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t n, const char *fmt, ...)
+/* A formatted message in buf (NULL or zero-sized: dropped); -1, for "return refuse(...)". */
+static int refuse(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char *buf, size_t n, const char *fmt, ...)
 {
-    if (!buf || n == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, n, fmt, ap);
-    va_end(ap);
-}
-
-static int refuse(char *reason, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int refuse(char *reason, size_t n, const char *fmt, ...)
-{
-    if (reason && n) {
+    if (buf && n) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(reason, n, fmt, ap);
+        vsnprintf(buf, n, fmt, ap);
         va_end(ap);
     }
     return -1;
@@ -121,14 +110,8 @@ static int each_item(pa_guard_t *g, const char *s, item_fn fn, char *err, size_t
         size_t len = n;
         while (len && is_blank(*item)) item++, len--;
         while (len && is_blank(item[len - 1])) len--;
-        if (len == 0) {
-            say(err, errlen, "an empty item");
-            return -1;
-        }
-        if (count > LIST_MAX) {
-            say(err, errlen, "more than %d items", LIST_MAX);
-            return -1;
-        }
+        if (len == 0) return refuse(err, errlen, "an empty item");
+        if (count > LIST_MAX) return refuse(err, errlen, "more than %d items", LIST_MAX);
         if (fn(g, item, len, err, errlen) < 0) return -1;
         if (s[n] != ',') return 0;
         s += n + 1;
@@ -138,10 +121,9 @@ static int each_item(pa_guard_t *g, const char *s, item_fn fn, char *err, size_t
 static int add_port(pa_guard_t *g, const char *item, size_t n, char *err, size_t errlen)
 {
     port_range_t r;
-    if (parse_range(item, n, &r) < 0) {
-        say(err, errlen, "'%.*s' is not a port (1-65535) or a range of ports (P-Q)", (int)n, item);
-        return -1;
-    }
+    if (parse_range(item, n, &r) < 0)
+        return refuse(err, errlen, "'%.*s' is not a port (1-65535) or a range of ports (P-Q)",
+                      (int)n, item);
     g->ports = pa_realloc(g->ports, (g->nports + 1) * sizeof *g->ports);
     g->ports[g->nports++] = r;
     return 0;
@@ -162,14 +144,12 @@ static int add_private(pa_guard_t *g, const char *item, size_t n, char *err, siz
         colon = memchr(item, ':', n);
     }
     size_t hl = colon ? (size_t)(colon - item) : 0;
-    if (!colon || hl == 0 || hl >= sizeof host ||
-        parse_range(colon + 1, n - hl - 1, &t.ports) < 0) {
-        say(err, errlen,
+    if (!colon || hl == 0 || hl >= sizeof host || parse_range(colon + 1, n - hl - 1, &t.ports) < 0)
+        return refuse(
+            err, errlen,
             "'%.*s' is not ADDRESS:PORT or ADDRESS:P-Q (IPv4 dotted, IPv6 in brackets, e.g. "
             "127.0.0.1:18400-18499 or [::1]:18400)",
             (int)n, item);
-        return -1;
-    }
     memcpy(host, item, hl);
     host[hl] = '\0';
     int ok;
@@ -187,23 +167,19 @@ static int add_private(pa_guard_t *g, const char *item, size_t n, char *err, siz
         t.family = AF_INET;
         ok = inet_pton(AF_INET, host, t.addr) == 1;
     }
-    if (!ok) {
-        say(err, errlen,
-            "'%.*s': '%.*s' is not an IPv4 address (dotted quad) or an IPv6 address "
-            "in brackets",
-            (int)n, item, (int)hl, item);
-        return -1;
-    }
+    if (!ok)
+        return refuse(err, errlen,
+                      "'%.*s': '%.*s' is not an IPv4 address (dotted quad) or an IPv6 address "
+                      "in brackets",
+                      (int)n, item, (int)hl, item);
     pa_addr_class_t c =
         t.family == AF_INET
             ? pa_addr_classify_v4(((uint32_t)t.addr[0] << 24) | ((uint32_t)t.addr[1] << 16) |
                                   ((uint32_t)t.addr[2] << 8) | t.addr[3])
             : pa_addr_classify_v6(t.addr);
-    if (c == PA_ADDR_PUBLIC) {
-        say(err, errlen, "'%.*s' is a public address (the list is for non-public ones)", (int)n,
-            item);
-        return -1;
-    }
+    if (c == PA_ADDR_PUBLIC)
+        return refuse(err, errlen, "'%.*s' is a public address (the list is for non-public ones)",
+                      (int)n, item);
     g->priv = pa_realloc(g->priv, (g->npriv + 1) * sizeof *g->priv);
     g->priv[g->npriv++] = t;
     return 0;
@@ -231,10 +207,7 @@ static int open_icu(pa_guard_t *g, char *err, size_t errlen)
     g->idna = uidna_openUTS46(UIDNA_CHECK_BIDI | UIDNA_CHECK_CONTEXTJ | UIDNA_CHECK_CONTEXTO |
                                   UIDNA_NONTRANSITIONAL_TO_ASCII | UIDNA_NONTRANSITIONAL_TO_UNICODE,
                               &st);
-    if (U_FAILURE(st)) {
-        say(err, errlen, "ICU: uidna_openUTS46: %s", u_errorName(st));
-        return -1;
-    }
+    if (U_FAILURE(st)) return refuse(err, errlen, "ICU: uidna_openUTS46: %s", u_errorName(st));
     g->spoof = uspoof_open(&st);
     if (U_SUCCESS(st)) uspoof_setRestrictionLevel(g->spoof, USPOOF_HIGHLY_RESTRICTIVE);
     /* only the characters UTS #39 recommends for identifiers (no symbols, no obsolete scripts) */
@@ -250,55 +223,46 @@ static int open_icu(pa_guard_t *g, char *err, size_t errlen)
                          USPOOF_RESTRICTION_LEVEL | USPOOF_INVISIBLE | USPOOF_MIXED_NUMBERS |
                              USPOOF_CHAR_LIMIT,
                          &st);
-    if (U_FAILURE(st)) {
-        say(err, errlen, "ICU: uspoof_open: %s", u_errorName(st));
-        return -1;
-    }
+    if (U_FAILURE(st)) return refuse(err, errlen, "ICU: uspoof_open: %s", u_errorName(st));
     return 0;
 }
 
-pa_guard_t *pa_guard_new(const char *ports, const char *allowed_private, char *err, size_t errlen)
+/* pa_guard_new with the names its messages give the two lists. */
+static pa_guard_t *guard_new(const char *ports, const char *allowed_private, const char *ports_name,
+                             const char *private_name, char *err, size_t errlen)
 {
     pa_guard_t *g = pa_calloc(1, sizeof *g);
     char why[200] = "";
     if (!ports || !*ports) ports = DEFAULT_PORTS;
-    if (each_item(g, ports, add_port, why, sizeof why) < 0 || g->nports == 0) {
-        say(err, errlen, "ports: %s", why[0] ? why : "no ports");
-        pa_guard_free(&g);
-        return NULL;
+    if (each_item(g, ports, add_port, why, sizeof why) < 0) {
+        refuse(err, errlen, "%s: %s", ports_name, why);
+    } else if (allowed_private && *allowed_private &&
+               each_item(g, allowed_private, add_private, why, sizeof why) < 0) {
+        refuse(err, errlen, "%s: %s", private_name, why);
+    } else if (open_icu(g, err, errlen) == 0) {
+        pa_buf_t b = PA_BUF_INIT;
+        for (size_t i = 0; i < g->nports; i++) {
+            if (i) pa_buf_puts(&b, ", ");
+            if (g->ports[i].lo == g->ports[i].hi) pa_buf_printf(&b, "%u", g->ports[i].lo);
+            else pa_buf_printf(&b, "%u-%u", g->ports[i].lo, g->ports[i].hi);
+        }
+        g->ports_text = pa_buf_detach(&b, NULL);
+        g->priv_text = pa_strdup(allowed_private ? allowed_private : "");
+        return g;
     }
-    if (allowed_private && *allowed_private &&
-        each_item(g, allowed_private, add_private, why, sizeof why) < 0) {
-        say(err, errlen, "allowed private targets: %s", why);
-        pa_guard_free(&g);
-        return NULL;
-    }
-    if (open_icu(g, err, errlen) < 0) {
-        pa_guard_free(&g);
-        return NULL;
-    }
-    pa_buf_t b = PA_BUF_INIT;
-    for (size_t i = 0; i < g->nports; i++) {
-        if (i) pa_buf_puts(&b, ", ");
-        if (g->ports[i].lo == g->ports[i].hi) pa_buf_printf(&b, "%u", g->ports[i].lo);
-        else pa_buf_printf(&b, "%u-%u", g->ports[i].lo, g->ports[i].hi);
-    }
-    g->ports_text = pa_buf_detach(&b, NULL);
-    g->priv_text = pa_strdup(allowed_private ? allowed_private : "");
-    return g;
+    pa_guard_free(&g);
+    return NULL;
+}
+
+pa_guard_t *pa_guard_new(const char *ports, const char *allowed_private, char *err, size_t errlen)
+{
+    return guard_new(ports, allowed_private, "ports", "allowed private targets", err, errlen);
 }
 
 pa_guard_t *pa_guard_from_env(char *err, size_t errlen)
 {
-    const char *ports = getenv("TARGET_PORTS"), *priv = getenv("ALLOWED_PRIVATE_TARGETS");
-    char why[300] = "";
-    pa_guard_t *g = pa_guard_new(ports, priv, why, sizeof why);
-    if (g) return g;
-    if (strncmp(why, "ports: ", 7) == 0) say(err, errlen, "TARGET_PORTS: %s", why + 7);
-    else if (strncmp(why, "allowed private targets: ", 25) == 0)
-        say(err, errlen, "ALLOWED_PRIVATE_TARGETS: %s", why + 25);
-    else say(err, errlen, "%s", why);
-    return NULL;
+    return guard_new(getenv("TARGET_PORTS"), getenv("ALLOWED_PRIVATE_TARGETS"), "TARGET_PORTS",
+                     "ALLOWED_PRIVATE_TARGETS", err, errlen);
 }
 
 const char *pa_guard_allowed_private(const pa_guard_t *g)
