@@ -19,8 +19,8 @@
 #include "pa_mem.h"
 
 #define CRAWL_DELAY_MAX_MS 60000L
-#define PATH_MAX_BYTES                                                                             \
-    8192 /* a longer path is compared on its first 8 KiB (pa_guard refuses longer URLs) */
+/* a longer path is compared on its first 8 KiB (pa_guard refuses longer URLs) */
+#define PATH_MAX_BYTES 8192
 
 typedef struct {
     size_t pat, patlen; /* the normalised pattern in the pool ('$' kept at its end) */
