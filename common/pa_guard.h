@@ -37,8 +37,7 @@ typedef struct pa_guard pa_guard_t;
 /* ports: a comma-separated list of ports and ranges ("80,443,8080,8443", NULL: that default);
  * allowed_private: the ALLOWED_PRIVATE_TARGETS list (NULL or "": none). NULL with a message
  * naming the bad item in err. */
-pa_guard_t *pa_guard_new(const char *ports, const char *allowed_private, char *err,
-                         size_t errlen);
+pa_guard_t *pa_guard_new(const char *ports, const char *allowed_private, char *err, size_t errlen);
 /* From the environment: TARGET_PORTS and ALLOWED_PRIVATE_TARGETS (err names the variable). */
 pa_guard_t *pa_guard_from_env(char *err, size_t errlen);
 void pa_guard_free(pa_guard_t **g);
@@ -51,8 +50,8 @@ const char *pa_guard_allowed_private(const pa_guard_t *g);
  * "host xn--80ak6aa92e.com mixes scripts (Cyrillic, Latin)", ...). When origin is not NULL it
  * gets the URL's origin on success: "scheme://host:port", lowercase, the port always written
  * (e.g. "https://example.com:443"), IDN hosts in punycode. */
-int pa_guard_url(const pa_guard_t *g, const char *url, char *origin, size_t originlen,
-                 char *reason, size_t reasonlen);
+int pa_guard_url(const pa_guard_t *g, const char *url, char *origin, size_t originlen, char *reason,
+                 size_t reasonlen);
 /* 0 when a connection to addr (port: its port) may be made; -1 with the reason
  * ("127.0.0.1 is a loopback address", "10.1.2.3:8080 is not in ALLOWED_PRIVATE_TARGETS"). */
 int pa_guard_addr(const pa_guard_t *g, const struct sockaddr *addr, socklen_t len, char *reason,
