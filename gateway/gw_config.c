@@ -169,6 +169,20 @@ static int load_engine(gw_config_t *c, char *err, size_t errlen)
         pa_warn("ALLOW_PRIVATE_TARGETS is on: runs may target LOOPBACK addresses (127.0.0.0/8, "
                 "::1, localhost); for tests and local demos only, NEVER in production",
                 PA_S("setting", "ALLOW_PRIVATE_TARGETS"));
+    const char *apt = pa_env_str("ALLOWED_PRIVATE_TARGETS", NULL);
+    if (apt && *apt) {
+        char why[300];
+        c->private_targets = pa_guard_new(NULL, apt, why, sizeof why);
+        if (!c->private_targets) {
+            snprintf(err, errlen, "ALLOWED_PRIVATE_TARGETS: %s",
+                     strncmp(why, "allowed private targets: ", 25) == 0 ? why + 25 : why);
+            return -1;
+        }
+        pa_warn("ALLOWED_PRIVATE_TARGETS is set: runs may target EXACTLY these non-public "
+                "addresses and ports (every other private address stays refused); for tests and "
+                "the bundled demo sites only, NEVER in production",
+                PA_S("setting", "ALLOWED_PRIVATE_TARGETS"), PA_S("value", apt));
+    }
     return 0;
 }
 
@@ -275,6 +289,7 @@ void gw_config_free(gw_config_t *c)
     free(c->curve_secret);
     free(c->curve_clients_dir);
     free(c->sender_json);
+    pa_guard_free(&c->private_targets);
     free(c->redis_url);
     free(c->prefix);
     for (size_t i = 0; i < c->nkeys; i++) free(c->keys[i]);

@@ -4,6 +4,7 @@
 #include "pa_stages.h"
 #include <stddef.h>
 
+#include "pa_guard.h"
 #include "pa_log.h"
 
 #define GW_MAX_KEYS 32
@@ -57,6 +58,9 @@ typedef struct {
     char *sender_json;
     /* ALLOW_PRIVATE_TARGETS=1 (tests and local demos only): runs may target loopback addresses */
     int allow_private_targets;
+    /* ALLOWED_PRIVATE_TARGETS ("127.0.0.1:18400-18499,[::1]:18400"): exactly which non-public
+     * addresses and ports a run may target (the demo sites, tests); NULL when unset */
+    pa_guard_t *private_targets;
 } gw_config_t;
 
 /* 0, or -1 with a message naming the variable in err. */

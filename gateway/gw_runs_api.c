@@ -131,12 +131,14 @@ static const char *target_object(gw_t *gw, gw_valid_t *v, const json_t *x, const
 }
 
 /* A target naming an internal address (loopback, private, link-local, CGNAT, metadata, ...) is
- * refused with its index and URL; loopback passes with ALLOW_PRIVATE_TARGETS (tests only). The
- * workers check again on the address they connect to (pa_addr_classify_sockaddr). */
+ * refused with its index and URL; loopback passes with ALLOW_PRIVATE_TARGETS (tests only), and
+ * an address and port ALLOWED_PRIVATE_TARGETS lists passes. The workers check again on the
+ * address they connect to (pa_addr_classify_sockaddr). */
 static int refuse_internal(gw_t *gw, gw_valid_t *v, const char *path, const char *url)
 {
     pa_addr_class_t c = gw_target_class(url);
     if (pa_addr_allowed(c, gw->cfg.allow_private_targets)) return 0;
+    if (gw_target_private_listed(gw->cfg.private_targets, url)) return 0;
     return gw_valid_fail(v, path,
                          "%s: %s names an internal address (%s); a run may only target public "
                          "web addresses",

@@ -151,3 +151,13 @@ pa_addr_class_t gw_target_class(const char *url)
     }
     return pa_addr_classify_host(h, n, NULL);
 }
+
+int gw_target_private_listed(const pa_guard_t *g, const char *url)
+{
+    pa_addr_class_t c = gw_target_class(url);
+    /* a non-public IP literal passes the guard only when listed with its port; a name is
+     * never an exception (what it resolves to is checked where it is connected to) */
+    if (!g || c == PA_ADDR_PUBLIC || c == PA_ADDR_INVALID) return 0;
+    char reason[8];
+    return pa_guard_url(g, url, NULL, 0, reason, sizeof reason) == 0;
+}

@@ -5,6 +5,7 @@
 
 #include "pa_addr.h"
 #include "pa_buf.h"
+#include "pa_guard.h"
 
 #define GW_TARGET_MAX 2048
 
@@ -19,5 +20,9 @@ int gw_target_normalize(const char *s, size_t n, pa_buf_t *out, char *err, size_
  * special-use names by name, any other name PA_ADDR_PUBLIC (what it resolves to is checked by the
  * worker that connects). */
 pa_addr_class_t gw_target_class(const char *url);
+
+/* 1 when a normalised URL names a non-public IP literal with a port that ALLOWED_PRIVATE_TARGETS
+ * (g, NULL when unset) lists, so that a run may target it; 0 otherwise. */
+int gw_target_private_listed(const pa_guard_t *g, const char *url);
 
 #endif

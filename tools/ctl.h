@@ -40,6 +40,9 @@ int ctl_cmd_workers(ctl_t *c, const ctl_args_t *a);
 int ctl_cmd_queues(ctl_t *c, const ctl_args_t *a);
 int ctl_cmd_dead(ctl_t *c, const ctl_args_t *a);
 int ctl_cmd_watch(ctl_t *c, const ctl_args_t *a);
+/* robots-check and check-target (ctl_check.c): no Redis; argv[0] is the command's name. */
+int ctl_cmd_robots_check(int argc, char **argv);
+int ctl_cmd_check_target(int argc, char **argv);
 
 /* ---- Redis ---------------------------------------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /* prospectctl: the operator CLI of Prospect AI. It reads the job engine's keys straight from
  * Redis (docs/redis-keys.md) and prints them as tables or JSON; `requeue` is its one write, and
- * it goes through the engine's own requeue script. */
+ * it goes through the engine's own requeue script. `robots-check` and `check-target` answer
+ * with the form worker's own robots.txt parser and SSRF guard, without Redis (ctl_check.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +44,19 @@ static const char usage_text[] =
     "  watch [--job ID] [--count N]      print state changes as they happen, until Ctrl-C or\n"
     "                                    N events\n"
     "\n"
+    "commands without Redis (the form worker's own rules):\n"
+    "  robots-check [--status CODE] ROBOTS_FILE USER_AGENT URL\n"
+    "                                    may the form worker fetch URL under that robots.txt\n"
+    "                                    (a file, - for stdin)? (URL: a whole URL or a path)\n"
+    "                                    prints allow or disallow and the deciding rule;\n"
+    "                                    --status: the HTTP status robots.txt came with\n"
+    "                                    (4xx allows all, 5xx or 0 = unreachable disallows all)\n"
+    "  check-target [--resolve HOST=ADDR]... URL\n"
+    "                                    would the SSRF guard let the worker reach URL? prints\n"
+    "                                    allowed or refused: REASON; checks every address the\n"
+    "                                    host resolves to (--resolve pins one, as curl's does);\n"
+    "                                    reads TARGET_PORTS and ALLOWED_PRIVATE_TARGETS\n"
+    "\n"
     "options:\n"
     "  --redis URL   redis[s]://[user@]host[:port][/db] or unix:///path, without a password\n"
     "                (default $REDIS_URL, else " DEFAULT_URL ")\n"
@@ -60,7 +74,7 @@ static const char usage_text[] =
     "rediss:// (TLS) reads REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY, REDIS_TLS_SERVER_NAME.\n"
     "\n"
     "exit status: 0 done; 1 Redis unreachable or failing, unknown job or task, task not\n"
-    "             requeued; 2 bad usage\n";
+    "             requeued, disallow, refused; 2 bad usage\n";
 
 /* ---- helpers shared by the commands (ctl.h) ---------------------------------------------- */
 
@@ -319,9 +333,26 @@ static int terminal_width(void)
     return n > 0 && n < 10000 ? (int)n : 80;
 }
 
+/* The index of the command word (past the global options and their values), or argc. */
+static int command_index(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) return i + 1 < argc ? i + 1 : argc;
+        if (a[0] != '-' || !a[1]) return i;
+        if ((strcmp(a, "--redis") == 0 || strcmp(a, "--prefix") == 0) && i + 1 < argc) i++;
+    }
+    return argc;
+}
+
 int main(int argc, char **argv)
 {
     pa_mem_install_hooks(); /* out of memory aborts in jansson and hiredis too */
+    int ci = command_index(argc, argv);
+    if (ci < argc && strcmp(argv[ci], "robots-check") == 0)
+        return ctl_cmd_robots_check(argc - ci, argv + ci);
+    if (ci < argc && strcmp(argv[ci], "check-target") == 0)
+        return ctl_cmd_check_target(argc - ci, argv + ci);
     cli_t cli;
     memset(&cli, 0, sizeof cli);
     cli.a.limit = -1;

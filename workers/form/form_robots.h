@@ -17,20 +17,22 @@ typedef struct form_robots form_robots_t;
 
 /* status: the HTTP status robots.txt was fetched with (200...), or 0 when it could not be fetched
  * (connection refused, timeout, too many redirects...). body may be NULL for a status without one.
+ * A 3xx status (a redirect chain the caller did not follow to its end) counts as unavailable, as
+ * 4xx does (RFC 9309 2.3.1.2). Any other status (1xx, 600...) disallows everything.
  * user_agent: the worker's User-Agent or its product token ("ProspectAI/1.0 (+https://...)":
  * the token is the part before the first '/' or blank). NULL only when out of memory. */
-form_robots_t *form_robots_parse(long status, const char *body, size_t len,
-                                 const char *user_agent);
+form_robots_t *form_robots_parse(long status, const char *body, size_t len, const char *user_agent);
 void form_robots_free(form_robots_t **r);
 
 typedef struct {
     bool allowed;
-    /* The deciding rule as written ("Disallow: /private/" followed by "*", "Allow: /contact$"), or a sentence
-     * when no rule decided ("no rule matches", "robots.txt answered 503: everything disallowed",
-     * "robots.txt answered 404: everything allowed"). Points into r. */
+    /* The deciding rule as written ("Disallow: /private/", "Allow: /contact$", "Disallow: *.pdf$"),
+     * or a sentence when no rule decided ("no rule matches", "robots.txt answered 503: everything
+     * disallowed", "robots.txt answered 404: everything allowed"). Points into r. */
     const char *rule;
     int line; /* the rule's line number (1-based), 0 when none */
-    const char *group; /* the user-agent line(s) of the group that applied, or "" */
+    /* the user-agent line(s) of the group(s) that applied, ", "-separated, or "" */
+    const char *group;
 } form_robots_verdict_t;
 
 /* May `path` (a URL's path with its query, e.g. "/contact?x=1", or a whole URL: its path and
