@@ -168,12 +168,17 @@ export const b64url = (n) => crypto.randomBytes(n).toString('base64url');
 // ---- the manifest's value specs ---------------------------------------------------------------
 // "$sender.<member>", "$message" (any non-empty text when message is null), "$subject", "$any" (a
 // token the server checks itself: any non-empty value), "" (empty: a honeypot or a file),
-// "$captcha" (a CAPTCHA's own field: absent or empty), or a literal.
+// "$captcha" (a CAPTCHA's answer field: absent or empty, never filled), "$captcha_token" (a
+// CAPTCHA's hidden field: absent, or any value), or a literal.
+// posted: [[name, value]...], or [{name, value, kind}...] as a worker's result lists them (there
+// a field of kind "captcha" that expect does not name is ignored).
 // Returns a list of problems (empty: the posted fields are exactly the expected ones).
 export function matchFields(expect, posted, message = null) {
   const problems = [];
   const seen = new Map();
-  for (const [k, v] of posted) {
+  for (const e of posted) {
+    const [k, v] = Array.isArray(e) ? e : [e.name, e.value ?? ''];
+    if (!Array.isArray(e) && e.kind === 'captcha' && !(k in expect)) continue;
     if (!seen.has(k)) seen.set(k, []);
     seen.get(k).push(v);
   }
@@ -183,6 +188,10 @@ export function matchFields(expect, posted, message = null) {
     if (spec === '$captcha') {
       if (vals.length > 1 || (vals.length === 1 && vals[0] !== ''))
         problems.push(`${name}: a CAPTCHA field must be absent or empty, got ${JSON.stringify(vals)}`);
+      continue;
+    }
+    if (spec === '$captcha_token') {
+      if (vals.length > 1) problems.push(`${name}: posted ${vals.length} times`);
       continue;
     }
     if (vals.length !== 1) {
@@ -207,7 +216,7 @@ export function resolveSpec(name, spec, message, tokens) {
   if (spec === '$any') return tokens[name];
   if (spec === '$message') return message;
   if (spec === '$subject') return SUBJECT;
-  if (spec === '$captcha') return undefined;
+  if (spec === '$captcha' || spec === '$captcha_token') return undefined;
   if (spec.startsWith('$sender.')) return SENDER[spec.slice(8)];
   return spec;
 }

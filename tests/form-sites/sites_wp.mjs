@@ -294,7 +294,7 @@ ${cf7Area('Your message', 'your-message', errors)}
     form: { action: '/contact/', captcha: 'recaptcha_v3', failure: () => contact(null, 'spam', CF7_SPAM) },
     expect: {
       outcome: 'captcha_required', reason: 'captcha', captcha: 'recaptcha_v3', posts: 0,
-      fields: { ...cf7Hidden(77, 12), _wpcf7_recaptcha_response: '$captcha', 'your-name': '$sender.name',
+      fields: { ...cf7Hidden(77, 12), _wpcf7_recaptcha_response: '$captcha_token', 'your-name': '$sender.name',
                 'your-email': '$sender.email', 'your-message': '$message' },
     },
   };
@@ -320,7 +320,7 @@ ${cf7Area('Your message', 'your-message', errors)}
     expect: {
       outcome: 'captcha_required', reason: 'captcha', captcha: 'math', posts: 0,
       fields: { ...cf7Hidden(5, 9, 'en_GB'), 'your-name': '$sender.name', 'your-email': '$sender.email',
-                'your-message': '$message', 'quiz-math': '$captcha', '_wpcf7_quiz_answer_quiz-math': '$captcha' },
+                'your-message': '$message', 'quiz-math': '$captcha', '_wpcf7_quiz_answer_quiz-math': '$captcha_token' },
     },
   };
 }
