@@ -74,7 +74,7 @@ ${o.outro || ''}
   return {
     name: o.name, builder: o.builder || 'custom', charset: o.charset || 'utf-8', contentType: o.contentType,
     contact: o.contactExpected === undefined ? o.contact : o.contactExpected, path: o.path || '/',
-    notes: o.notes, robots: o.robots === undefined ? 'User-agent: *\nDisallow: /admin/\n' : o.robots,
+    notes: o.notes, robots: o.robots === undefined ? 'User-agent: *\nDisallow: /admin/\n' : o.robots, robotsStatus: o.robotsStatus,
     pages, redirects: o.redirects, distractors: o.distractors, form, expect: o.expect,
   };
 }

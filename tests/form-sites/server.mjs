@@ -8,6 +8,7 @@
 //     (exit 3 when a port is taken). --delay-ms delays every answer of the sites (not the admin's).
 //     --bench N: N copies of one plain contact site (bench-0 ... bench-<N-1>) on P..P+N-1.
 //   node server.mjs --manifest    prints sites.json (made from the sites' definitions)
+//   node server.mjs --table       prints the sites as a Markdown table (README.md)
 //
 // Admin (port P-1):
 //   GET  /admin/posts[?site=]     every form submission received, in order: {site, method, path,
@@ -30,6 +31,15 @@ const opt = (name, def) => {
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
 };
 
+if (argv.includes('--table')) {
+  const rows = manifest().map((m, i) => {
+    const e = m.expect;
+    const out = [e.outcome, e.reason, e.embed || e.captcha].filter(Boolean).join(' / ');
+    return `| ${i} | ${m.name} | ${m.builder} | ${m.charset} | ${out} | ${e.posts} |`;
+  });
+  process.stdout.write(['| # | site | builder | charset | expected | posts |', '|---|---|---|---|---|---|', ...rows].join('\n') + '\n');
+  process.exit(0);
+}
 if (argv.includes('--manifest')) {
   process.stdout.write(JSON.stringify(manifest(), null, 2) + '\n');
   process.exit(0);
@@ -193,7 +203,7 @@ function handleSite(site, req, res, body) {
   const form = site.form;
   if (url.pathname === '/robots.txt' && (req.method === 'GET' || req.method === 'HEAD')) {
     if (site.robots == null) return send(site, ctx, res, { ...notFound(site), type: 'text/html; charset=utf-8' });
-    return send(site, ctx, res, { body: Buffer.from(site.robots, 'utf8'), type: 'text/plain; charset=utf-8' });
+    return send(site, ctx, res, { status: site.robotsStatus || 200, body: Buffer.from(site.robots, 'utf8'), type: 'text/plain; charset=utf-8' });
   }
   const redir = site.redirects && site.redirects[url.pathname];
   if (redir) return send(site, ctx, res, { status: redir[0], redirect: redir[1], body: 'Moved' });

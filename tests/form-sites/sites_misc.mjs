@@ -105,6 +105,22 @@ const robotsDelay = () => plainSite({
   expect: { outcome: 'submitted', posts: 1, confirm: 'Your message was sent.', crawl_delay_ms: 1000, form: post('/contact'), fields: stdExpect },
 });
 
+const robots5xx = () => plainSite({
+  name: 'robots-5xx', brand: 'Foxglove Pottery', contact: '/contact', action: '/contact', fields: std(),
+  required: ['name', 'email', 'message'], emails: ['email'], robots: 'Service Unavailable', robotsStatus: 503,
+  thanks: { html: '<h1>Thank you!</h1><p>Your message was sent.</p>' },
+  notes: 'robots.txt answers 503: RFC 9309 reads that as everything disallowed, so nothing but /robots.txt may be fetched.',
+  expect: { outcome: 'skipped', reason: 'robots', posts: 0, fields: {} },
+});
+const robotsAgent = () => plainSite({
+  name: 'robots-agent-group', brand: 'Hollowell Tea Merchants', contact: '/contact', action: '/contact', fields: std(),
+  required: ['name', 'email', 'message'], emails: ['email'],
+  robots: '# Everyone is welcome but the sales bots\nUser-agent: *\nAllow: /\n\nUser-agent: ProspectAI\nUser-agent: prospect-ai\nDisallow: /contact\nDisallow: /shop/\n',
+  thanks: { html: '<h1>Thank you!</h1><p>Your message was sent.</p>' },
+  notes: 'robots.txt allows every agent but has a group for the product tokens "ProspectAI" and "prospect-ai" (the worker\'s User-Agent must carry one of them) disallowing /contact: the named group applies, not "*".',
+  expect: { outcome: 'skipped', reason: 'robots', posts: 0, fields: {} },
+});
+
 // ---- opt-out notices and no form -------------------------------------------------------------------
 const optOut = (name, brand, lang, navText, contact, notice, fields, expectOpt, notes) => plainSite({
   name, brand, lang, contact, action: contact, nav: [['/', lang === 'ja' ? 'ホーム' : 'Home'], [contact, navText]],
@@ -314,7 +330,7 @@ const offscreen = () => plainSite({
 });
 
 export const MISC_SITES = [
-  phpPrg(), upload(), ...captchas(), robotsDisallow(), robotsDelay(), ...optOuts(), noForm(), germanLatin1(),
+  phpPrg(), upload(), ...captchas(), robotsDisallow(), robotsDelay(), robots5xx(), robotsAgent(), ...optOuts(), noForm(), germanLatin1(),
   win1252(), shiftJis(), french(), spanish(), italian(), dutch(), commonPath(), redirectChain(), unfillable(),
   alwaysInvalid(), offscreen(),
 ];
