@@ -174,6 +174,13 @@ async function checkSite(m, def, port, adminPort) {
   const cp = await b.go('GET', entry);
   ok(cp.status === 200 && cp.path === m.contact, `${m.name}: ${entry} leads to ${m.contact} (${cp.status} at ${cp.path}, chain ${cp.chain})`);
   if (m.name === 'redirect-chain') ok(cp.chain.join(',') === '301,301,200', `${m.name}: two 301s (${cp.chain})`);
+  for (const [what, pg] of [['start page', home], ['contact page', cp]]) {
+    const ids = [...pg.text.replace(/<script[\s\S]*?<\/script>/gi, '').matchAll(/\sid=["']([^"']+)["']/g)].map((x) => x[1]);
+    const dup = ids.filter((x, i) => ids.indexOf(x) !== i);
+    ok(dup.length === 0, `${m.name}: the ${what}'s ids are unique (${dup})`);
+    const fors = [...pg.text.matchAll(/<label[^>]*\sfor=["']([^"']+)["']/g)].map((x) => x[1]);
+    ok(fors.every((f) => ids.includes(f)), `${m.name}: every label's for= names an element of the ${what} (${fors.filter((f) => !ids.includes(f))})`);
+  }
   const charset = (/charset=([\w-]+)/i.exec(cp.headers['content-type'] || '') || [])[1] || null;
   if (m.charset !== 'utf-8' && m.name !== 'win1252-quotes') ok(charset && charset.toLowerCase() === m.charset.toLowerCase(), `${m.name}: served as ${m.charset} (${charset})`);
   if (m.name === 'win1252-quotes') ok(!charset && cp.body.includes(Buffer.from([0x92])) && cp.text.includes('What’s on your mind?'), `${m.name}: Windows-1252 bytes, charset only in the meta`);
