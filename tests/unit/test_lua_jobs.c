@@ -1393,6 +1393,10 @@ Test(lua_jobs, key_names_match_the_documented_layout)
     cr_assert_str_eq(pa_key_delayed(k, P), "pa:delayed");
     cr_assert_str_eq(pa_key_dead(k, P), "pa:dead");
     cr_assert_str_eq(pa_key_llm_stream(k, P, "*"), "pa:llm:stream:*"); /* the gateways' pattern */
+    cr_assert_str_eq(pa_key_handoffs(k, P, 0), "pa:handoffs");
+    cr_assert_str_eq(pa_key_handoffs(k, P, 1), "pa:handoffs:done");
+    cr_assert_str_eq(pa_key_suppress(k, P, "domains"), "pa:suppress:domains");
+    cr_assert_str_eq(pa_key_suppress(k, P, "meta"), "pa:suppress:meta");
     /* the scripts name the same keys: a created task is where pa_keys says */
     create("j-1", 1, "enrich");
     cr_assert_eq(EXISTS(pa_key_task_n(k, P, "j-1", 1)), 1);
