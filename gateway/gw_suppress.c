@@ -84,8 +84,12 @@ static int host_normalize(const char *h, size_t n, char out[GW_SUPPRESS_VALUE_MA
                           size_t errlen)
 {
     if (n && h[n - 1] == '.') n--;
+    /* an ASCII name without A-labels is checked here; one with them ("xn--", which must decode
+     * to a valid U-label) or with non-ASCII characters goes through UTS #46 */
     int ascii = 1;
-    for (size_t i = 0; i < n && ascii; i++) ascii = (unsigned char)h[i] < 0x80;
+    for (size_t i = 0; i < n && ascii; i++)
+        ascii = (unsigned char)h[i] < 0x80 &&
+                !((i == 0 || h[i - 1] == '.') && n - i >= 4 && strncasecmp(h + i, "xn--", 4) == 0);
     if (ascii) {
         if (n > HOST_MAX) {
             snprintf(err, errlen, "a host name is 1 to %d characters", HOST_MAX);

@@ -307,13 +307,7 @@ static int add_csv(adder_t *a)
     const char *s = a->r->body.data ? a->r->body.data : "";
     size_t n = a->r->body.len, pos = 0, lines = 0;
     if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) pos = 3; /* a UTF-8 byte order mark */
-    size_t rows = gw_csv_count(s, n);
-    if (rows > (size_t)a->gw->cfg.import_max_rows + 1) {
-        gw_problem(a->r, 413, "payload-too-large", NULL,
-                   "%zu rows; at most %ld per request (IMPORT_MAX_ROWS)", rows,
-                   a->gw->cfg.import_max_rows);
-        return -1;
-    }
+    size_t rows = gw_csv_count(s, n); /* the header among them, when there is one */
     pa_buf_t text = PA_BUF_INIT;
     gw_csv_rec_t rec;
     char err[128];
@@ -333,6 +327,13 @@ static int add_csv(adder_t *a)
             first = 0;
             int h = csv_header(a, &text, &rec, col);
             if (h < 0) {
+                rc = -1;
+                break;
+            }
+            if (rows - (size_t)h > (size_t)a->gw->cfg.import_max_rows) {
+                gw_problem(a->r, 413, "payload-too-large", NULL,
+                           "%zu rows; at most %ld per request (IMPORT_MAX_ROWS)", rows - (size_t)h,
+                           a->gw->cfg.import_max_rows);
                 rc = -1;
                 break;
             }
