@@ -147,3 +147,13 @@ char *pa_key_llm_cache(char out[PA_KEY_MAX], const char *prefix, const char *nam
 {
     return fmt(out, PA_KEY_MAX, "%sllm:cache:%s", prefix, name);
 }
+
+char *pa_key_handoffs(char out[PA_KEY_MAX], const char *prefix, int done)
+{
+    return fmt(out, PA_KEY_MAX, "%shandoffs%s", prefix, done ? ":done" : "");
+}
+
+char *pa_key_suppress(char out[PA_KEY_MAX], const char *prefix, const char *sub)
+{
+    return fmt(out, PA_KEY_MAX, "%ssuppress:%s", prefix, sub);
+}

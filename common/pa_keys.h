@@ -59,4 +59,10 @@ char *pa_key_llm_stream(char out[PA_KEY_MAX], const char *prefix, const char *jo
 /* llm:cache:<name>: the response cache's entry <sha256>, or its counters "hits" and "misses" */
 char *pa_key_llm_cache(char out[PA_KEY_MAX], const char *prefix, const char *name);
 
+/* ---- form hand-offs and suppressions ---- */
+/* handoffs (open: task keys scored by when they were handed off), handoffs:done (completed) */
+char *pa_key_handoffs(char out[PA_KEY_MAX], const char *prefix, int done);
+/* suppress:<sub>: the sets "domains" and "emails", the hash "meta", the listing's "index" */
+char *pa_key_suppress(char out[PA_KEY_MAX], const char *prefix, const char *sub);
+
 #endif

@@ -2,6 +2,7 @@
 #include "gw_routes.h"
 
 #include "gw_campaigns_api.h"
+#include "gw_handoffs_api.h"
 #include "gw_health.h"
 #include "gw_import_api.h"
 #include "gw_jobs_api.h"
@@ -9,6 +10,7 @@
 #include "gw_mcp_api.h"
 #include "gw_prospects_api.h"
 #include "gw_runs_api.h"
+#include "gw_suppressions_api.h"
 #include "gw_workers.h"
 
 static const gw_route_t routes[] = {
@@ -29,6 +31,12 @@ static const gw_route_t routes[] = {
     {"POST", "/api/jobs/{id}/cancel", gw_h_job_cancel, GW_BODY_NONE, 0},
     {"GET", "/api/jobs/{id}/events", gw_h_job_events, GW_BODY_NONE, 0},
     {"GET", "/api/workers", gw_h_workers, GW_BODY_NONE, 0},
+    {"GET", "/api/handoffs", gw_h_handoffs_list, GW_BODY_NONE, 0},
+    {"POST", "/api/handoffs/{id}/complete", gw_h_handoff_complete, GW_BODY_JSON, 0},
+    {"GET", "/api/suppressions", gw_h_suppressions_list, GW_BODY_NONE, 0},
+    {"POST", "/api/suppressions", gw_h_suppressions_add, GW_BODY_IMPORT, 0},
+    {"DELETE", "/api/suppressions", gw_h_suppressions_delete, GW_BODY_NONE, 0},
+    {"DELETE", "/api/suppressions/{id}", gw_h_suppression_delete, GW_BODY_NONE, 0},
     {"POST", "/api/llm/generate", gw_h_llm_generate, GW_BODY_JSON, 0},
     {"GET", "/api/mcp/tools", gw_h_mcp_tools, GW_BODY_NONE, 0},
     {"POST", "/api/mcp/enrich", gw_h_mcp_enrich, GW_BODY_JSON, 0},

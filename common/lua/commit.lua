@@ -5,6 +5,20 @@
 --       then n x (task key, lease, outcome, result JSON or '', error or '', retry delay ms)
 -- outcome: succeeded | retry | failed | captcha_required | skipped | uncertain
 -- (common/pa_jobs.c's pa_jobs_commit_append writes this list)
+-- A task that ends captcha_required joins the hand-off queue (pa:handoffs, scored by now), for a
+-- person to finish its form (GET /api/handoffs). A submit that was a dry run (its result's
+-- "outcome" is "dry_run") sent nothing: the campaign's sent count does not move.
+local K_HANDOFFS = P..'handoffs'
+
+-- 1 when a result says it was a dry run: a plain find first (no JSON decoding of the usual
+-- result), then the result's own top-level member, so that a value quoting the words does not
+-- count.
+local function dry_run(result)
+  if result == '' or not string.find(result, '"dry_run"', 1, true) then return false end
+  local ok, r = pcall(cjson.decode, result)
+  return ok and type(r) == 'table' and (r.outcome == 'dry_run' or r.dry_run == true)
+end
+
 local wid, now, iso, n = ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local out, jobs, ended = {}, {}, {}
 for i = 0, n - 1 do
@@ -54,7 +68,7 @@ for i = 0, n - 1 do
         evstage = nxt
         redis.call('LPUSH', k_stage_ready(nxt), tk)
       end
-      if SENDS[stage] and m.campaign ~= '' then
+      if SENDS[stage] and m.campaign ~= '' and not dry_run(result) then
         -- the one place a campaign's sent count moves: once per task, guarded by the lease
         redis.call('HINCRBY', k_campaign(m.campaign), 'sent', 1)
       end
@@ -73,6 +87,7 @@ for i = 0, n - 1 do
     end
     if err ~= '' then f[#f + 1] = 'error'; f[#f + 1] = err end
     f[#f + 1] = 'state'; f[#f + 1] = new
+    if new == 'captcha_required' then redis.call('ZADD', K_HANDOFFS, now, tk) end
     redis.call('HSET', key, unpack(f))
     move(jk, 'running', new)
     if err ~= '' then event(job, tid, evstage, new, attempt, 'error', err)

@@ -710,6 +710,57 @@ Test(lua_jobs, commit_of_a_preview_run_sends_nothing)
     pa_jobs_leases_free(&l);
 }
 
+/* A dry run posted nothing: a submit whose result says "outcome":"dry_run" (or "dry_run":true)
+ * succeeds without moving the campaign's sent count; a result that only quotes the words (a field
+ * value) is a real send. */
+Test(lua_jobs, commit_of_a_dry_run_submit_does_not_count_sent)
+{
+    freeReplyObject(cmd2("HSET %s sent %s", P "campaign:c-1", "5"));
+    create("j-1", 4, "submit");
+    pa_jobs_leases_t l = dispatch("form", 4, "w-1");
+    cr_assert_eq(l.n, 4);
+    cr_assert(commit("w-1", &l.tasks[0], PA_JOBS_OUT_SUCCEEDED,
+                     "{\"outcome\":\"dry_run\",\"request\":{\"method\":\"POST\"}}", NULL));
+    cr_assert_eq(hnum(P "campaign:c-1", "sent"), 5, "a dry run counted as sent");
+    cr_assert(commit("w-1", &l.tasks[1], PA_JOBS_OUT_SUCCEEDED, "{\"dry_run\":true}", NULL));
+    cr_assert_eq(hnum(P "campaign:c-1", "sent"), 5, "a dry run counted as sent");
+    cr_assert(commit("w-1", &l.tasks[2], PA_JOBS_OUT_SUCCEEDED,
+                     "{\"outcome\":\"submitted\",\"fields\":[{\"name\":\"m\",\"value\":"
+                     "\"\\\"dry_run\\\"\"}],\"evidence\":{\"dry_run\":false}}",
+                     NULL));
+    cr_assert_eq(hnum(P "campaign:c-1", "sent"), 6, "a real send quoting dry_run not counted");
+    cr_assert(
+        commit("w-1", &l.tasks[3], PA_JOBS_OUT_SUCCEEDED, "{\"outcome\":\"submitted\"}", NULL));
+    cr_assert_eq(hnum(P "campaign:c-1", "sent"), 7);
+    cr_assert_eq(hnum(kjob("j-1"), "succeeded"), 4, "a dry run still succeeds");
+    pa_jobs_leases_free(&l);
+}
+
+/* A task that ends captcha_required joins the hand-off queue, scored by the commit's time; no
+ * other outcome does. */
+Test(lua_jobs, commit_of_captcha_required_adds_the_task_to_the_handoffs)
+{
+    freeReplyObject(cmd2("HSET %s sent %s", P "campaign:c-1", "5"));
+    create("j-1", 3, "submit");
+    pa_jobs_leases_t l = dispatch("form", 3, "w-1");
+    cr_assert_eq(l.n, 3);
+    cr_assert(commit_at("w-1", &l.tasks[0], NULL, PA_JOBS_OUT_CAPTCHA_REQUIRED,
+                        "{\"outcome\":\"captcha_required\",\"reason\":\"captcha\"}",
+                        "captcha: a reCAPTCHA guards the form", 0, T0 + 42));
+    cr_assert(commit("w-1", &l.tasks[1], PA_JOBS_OUT_SKIPPED, NULL, "robots: disallowed"));
+    cr_assert(commit("w-1", &l.tasks[2], PA_JOBS_OUT_SUCCEEDED, "{}", NULL));
+    cr_assert_str_eq(hget(ktask("j-1", 1), "state"), "captcha_required");
+    cr_assert_eq(ZCARD(P "handoffs"), 1);
+    cr_assert_eq(ZSCORE(P "handoffs", "j-1:000001"), (long long)(T0 + 42));
+    cr_assert_eq(hnum(kjob("j-1"), "captcha_required"), 1);
+    cr_assert_eq(hnum(P "campaign:c-1", "sent"), 6, "a hand-off is not sent");
+    /* a stale commit of the same outcome adds nothing */
+    cr_assert_not(
+        commit_at("w-1", &l.tasks[1], "1", PA_JOBS_OUT_CAPTCHA_REQUIRED, "{}", "x", 0, T0 + 50));
+    cr_assert_eq(ZCARD(P "handoffs"), 1);
+    pa_jobs_leases_free(&l);
+}
+
 Test(lua_jobs, commit_with_a_stale_lease_is_refused_and_changes_nothing)
 {
     create("j-1", 1, "enrich");
@@ -1342,6 +1393,10 @@ Test(lua_jobs, key_names_match_the_documented_layout)
     cr_assert_str_eq(pa_key_delayed(k, P), "pa:delayed");
     cr_assert_str_eq(pa_key_dead(k, P), "pa:dead");
     cr_assert_str_eq(pa_key_llm_stream(k, P, "*"), "pa:llm:stream:*"); /* the gateways' pattern */
+    cr_assert_str_eq(pa_key_handoffs(k, P, 0), "pa:handoffs");
+    cr_assert_str_eq(pa_key_handoffs(k, P, 1), "pa:handoffs:done");
+    cr_assert_str_eq(pa_key_suppress(k, P, "domains"), "pa:suppress:domains");
+    cr_assert_str_eq(pa_key_suppress(k, P, "meta"), "pa:suppress:meta");
     /* the scripts name the same keys: a created task is where pa_keys says */
     create("j-1", 1, "enrich");
     cr_assert_eq(EXISTS(pa_key_task_n(k, P, "j-1", 1)), 1);

@@ -2,7 +2,11 @@
  * runtime, and using every facility it offers (timers, per-task arenas, cancellation, claims,
  * the status record, the attempt numbers). It serves one service (TEST_WORKER_SERVICE: mcp, llm
  * or form) and does what each task's input asks in variables.test_<stage> (or variables.test):
- *   ok (the default), fail, retry, retry_once, stall, crash, captcha, skip, uncertain, slow:<ms>;
+ *   ok (the default), fail, retry, retry_once, stall, crash, skip, uncertain, slow:<ms>;
+ *   captcha         ends captcha_required with the submit stage's result shape (docs/api.md,
+ *                   "Hand-offs"): reason "captcha", page_url <target>contact, the form, a
+ *                   recaptcha_v2 captcha and every prefilled field (the job's sender, the
+ *                   composed message or the template), as the form worker hands a task off;
  *   transient       a transient failure unless this is the stage's last attempt, which succeeds;
  *   wait_cancel     runs until the task is cancelled (on_cancel ends it);
  *   claim           takes the claim "test:<task key>" and succeeds when it got it (PA_CLAIM_OK),
@@ -103,6 +107,46 @@ static char *result_of(tt_t *tt, const char *claim)
     return s;
 }
 
+/* A string member of o, or def. */
+static const char *str_or(const json_t *o, const char *k, const char *def)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : def;
+}
+
+/* What a form worker hands off when a CAPTCHA guards the form (the submit stage's result for
+ * captcha_required): the page, the form, the CAPTCHA's kind and evidence, and every value it
+ * would have posted, in full. The values come from the job's sender and the composed message
+ * (the template when no compose stage ran). Caller frees. */
+static char *captcha_result(tt_t *tt)
+{
+    pa_task_t *t = tt->t;
+    const json_t *ctx = pa_task_context(t);
+    const json_t *sender = json_object_get(ctx, "sender");
+    const char *msg = str_or(pa_task_result(t, "compose"), "message", NULL);
+    if (!msg) msg = str_or(ctx, "template", "");
+    const char *base = t->target && *t->target ? t->target : "https://example.invalid/";
+    char page[2100];
+    snprintf(page, sizeof page, "%s%scontact", base, base[strlen(base) - 1] == '/' ? "" : "/");
+    json_t *fields = json_pack(
+        "[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]",
+        "name", "your-name", "kind", "full_name", "label", "Your name", "value",
+        str_or(sender, "name", ""), "name", "your-email", "kind", "email", "label", "Your e-mail",
+        "value", str_or(sender, "email", ""), "name", "your-subject", "kind", "subject", "label",
+        "Subject", "value", "Enquiry", "name", "your-message", "kind", "message", "label",
+        "Your message", "value", msg);
+    json_t *r = json_pack(
+        "{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:o, s:{s:s, s:s}, s:s, s:s, s:i}", "outcome",
+        "captcha_required", "reason", "captcha", "detail", "test: captcha", "page_url", page,
+        "form", "action", page, "method", "POST", "enctype", "application/x-www-form-urlencoded",
+        "why", "test: the only form", "fields", fields, "captcha", "kind", "recaptcha_v2",
+        "evidence", "<div class=\"g-recaptcha\" data-sitekey=\"test-key\"></div>", "worker",
+        pa_worker_id(tt->w), "stage", t->stage, "attempt", (int)t->attempt);
+    char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+    json_decref(r);
+    return s;
+}
+
 static void finish(tt_t *tt)
 {
     pa_worker_t *w = tt->w;
@@ -118,9 +162,11 @@ static void finish(tt_t *tt)
     else if (strcmp(mode, "transient") == 0 && !t->last_attempt)
         pa_worker_done(w, t, PA_OUT_RETRY, NULL, "test: transient failure before the last attempt",
                        0);
-    else if (strcmp(mode, "captcha") == 0)
-        pa_worker_done(w, t, PA_OUT_CAPTCHA_REQUIRED, result, "test: captcha", 0);
-    else if (strcmp(mode, "skip") == 0)
+    else if (strcmp(mode, "captcha") == 0) {
+        char *handoff = captcha_result(tt);
+        pa_worker_done(w, t, PA_OUT_CAPTCHA_REQUIRED, handoff, "captcha: test: captcha", 0);
+        free(handoff);
+    } else if (strcmp(mode, "skip") == 0)
         pa_worker_done(w, t, PA_OUT_SKIPPED, result, "test: skipped", 0);
     else if (strcmp(mode, "uncertain") == 0)
         pa_worker_done(w, t, PA_OUT_UNCERTAIN, result, "test: uncertain", 0);
