@@ -175,7 +175,9 @@ static int domain_normalize(const char *s, size_t n, char out[GW_SUPPRESS_VALUE_
 static int email_normalize(const char *s, size_t n, char out[GW_SUPPRESS_VALUE_MAX], char *err,
                            size_t errlen)
 {
-    if (n >= 7 && strncasecmp(s, "mailto:", 7) == 0) s += 7, n -= 7;
+    /* every "mailto:" in front, so that no result starts with one (normalising it again would
+     * change it) */
+    while (n >= 7 && strncasecmp(s, "mailto:", 7) == 0) s += 7, n -= 7;
     if (!gw_email_valid(s, n)) {
         snprintf(err, errlen, "must be an address like name@example.com");
         return -1;

@@ -370,6 +370,15 @@ void gw_h_suppressions_add(gw_t *gw, gw_req_t *r)
                    "expected Content-Type: application/json or text/csv");
         return;
     }
+    /* a JSON body is parsed whole (a tree several times its size): the JSON bound, not the
+     * import's; a long list goes as CSV, read a record at a time */
+    if (!is_csv && r->body.len > gw->cfg.max_body) {
+        gw_problem(r, 413, "payload-too-large", NULL,
+                   "a JSON body is at most %zu bytes (MAX_BODY_BYTES); send a long list as "
+                   "text/csv (up to IMPORT_MAX_BYTES)",
+                   gw->cfg.max_body);
+        return;
+    }
     adder_t *a = pa_calloc(1, sizeof *a);
     a->gw = gw;
     a->r = r;

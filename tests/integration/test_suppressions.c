@@ -313,7 +313,8 @@ Test(suppressions, delete_removes_the_normalised_value_then_answers_404)
 
 Test(suppressions, bad_bodies_get_precise_problems_and_write_nothing)
 {
-    start((const char *[]){"IMPORT_MAX_ROWS=5", "IMPORT_MAX_BYTES=2048", NULL});
+    start((const char *[]){"IMPORT_MAX_ROWS=5", "IMPORT_MAX_BYTES=2048", "MAX_BODY_BYTES=1024",
+                           NULL});
     hr_assert_problem(post_as("text/plain", "acme.example"), 415, "unsupported-media-type", NULL);
     hr_assert_problem(post_as("application/x-ndjson", "\"acme.example\""), 415,
                       "unsupported-media-type", NULL);
@@ -355,6 +356,10 @@ Test(suppressions, bad_bodies_get_precise_problems_and_write_nothing)
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     hr_assert_problem(post_as("text/csv", big), 413, "payload-too-large", NULL);
+    /* a JSON body has the JSON bound (MAX_BODY_BYTES, at least 1024: set below the import's) */
+    hr_resp_t *jr = hr_post(gw, S, hr_fmt("{\"value\":\"a.example\",\"reason\":\"%.1500s\"}", big));
+    hr_assert_problem(jr, 413, "payload-too-large", NULL);
+    cr_assert(strstr(hr_jstr(hr_json(jr), "detail"), "MAX_BODY_BYTES"), "%s", hr_describe(jr));
     cr_assert_eq(af_int(adm, "EXISTS pa:suppress:domains pa:suppress:emails pa:suppress:meta "
                              "pa:suppress:index"),
                  0, "a refused request wrote something");

@@ -115,6 +115,7 @@ Test(suppress, emails_are_lowercased_and_their_domain_normalised)
         {"ada@analytical-engines.example", "ada@analytical-engines.example"},
         {" Ada.Lovelace@Analytical-Engines.EXAMPLE ", "ada.lovelace@analytical-engines.example"},
         {"mailto:Bob@acme.example", "bob@acme.example"},
+        {"mailto:MAILTO:bob@acme.example", "bob@acme.example"}, /* found by fuzz_suppress */
         {"bob@Bücher.example", "bob@xn--bcher-kva.example"},
         {"Bob+Sales@acme.example", "bob+sales@acme.example"},
     };
