@@ -1,5 +1,6 @@
 /* Growable byte buffer and the aborting allocation wrappers. */
 #include "pa_buf.h"
+#include "pa_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,20 @@ void pa_buf_json_str(pa_buf_t *b, const char *s, size_t n)
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            /* a JSON text is UTF-8: a malformed sequence (a worker's text cut in two, say)
+             * becomes U+FFFD rather than making the whole answer unreadable */
+            uint32_t cp;
+            size_t k = pa_utf8_decode(s + i, n - i, &cp);
+            if (k) {
+                i += k - 1;
+                continue;
+            }
+            pa_buf_put(b, s + start, i - start);
+            pa_buf_put(b, "\\ufffd", 6);
+            start = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\') continue;
         pa_buf_put(b, s + start, i - start);
         start = i + 1;

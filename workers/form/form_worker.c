@@ -227,21 +227,16 @@ static json_t *short_text(const char *s)
     return j;
 }
 
-enum { FIELDS_SENT = 0, FIELDS_PERSON, FIELDS_FULL };
+enum { FIELDS_SENT = 0, FIELDS_FULL };
 
-/* The fields of the fill as [{name, kind, label, value}]: FIELDS_SENT is what is sent with the
- * message shortened (evidence), FIELDS_PERSON only what a person types, every value in full (a
- * hand-off), FIELDS_FULL everything sent, in full (a dry run's request). */
+/* The fields of the fill as [{name, kind, label, value}] in document order: FIELDS_SENT is what
+ * is sent with the message shortened (evidence), FIELDS_FULL every value in full (a hand-off's
+ * prefilled values, a dry run's request). */
 static json_t *fields_json(const form_fill_t *fl, int mode)
 {
-    int for_person = mode == FIELDS_PERSON;
     json_t *a = json_array();
     for (size_t i = 0; i < fl->npairs; i++) {
         const form_pair_t *p = &fl->pairs[i];
-        if (for_person && (p->kind == FORM_KIND_HIDDEN || p->kind == FORM_KIND_HONEYPOT ||
-                           p->kind == FORM_KIND_SUBMIT || p->kind == FORM_KIND_FILE ||
-                           p->kind == FORM_KIND_CAPTCHA))
-            continue;
         const char *v = p->value ? p->value : "";
         json_t *o = json_pack("{s:s, s:s, s:s}", "name", p->name ? p->name : "", "kind",
                               form_kind_name(p->kind), "label", p->label ? p->label : "");
@@ -266,6 +261,19 @@ static const char *outcome_word(pa_outcome_t o)
     return "failed";
 }
 
+/* Cuts s back to its last whole UTF-8 character (snprintf may have cut one in two). */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), k = n;
+    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80 && n - k < 3) k--;
+    if (k > 0 && (unsigned char)s[k - 1] >= 0xC0) {
+        /* a lead byte: keep it only when its whole sequence is there */
+        unsigned char c = (unsigned char)s[k - 1];
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (n - (k - 1) < need) s[k - 1] = '\0';
+    }
+}
+
 /* Ends the task: result (stolen; may be NULL) gets outcome, reason and detail; the task's error
  * is "<reason>: <detail>". */
 static void finish(ft_t *f, pa_outcome_t o, json_t *r, const char *reason, const char *detail,
@@ -276,6 +284,12 @@ static void finish(ft_t *f, pa_outcome_t o, json_t *r, const char *reason, const
         json_decref(r);
         return;
     }
+    char dbuf[600];
+    if (detail) {
+        snprintf(dbuf, sizeof dbuf, "%s", detail);
+        utf8_trim(dbuf);
+        detail = dbuf;
+    }
     if (!r) r = json_object();
     if (!json_object_get(r, "outcome"))
         json_object_set_new(r, "outcome", json_string(outcome_word(o)));
@@ -285,9 +299,11 @@ static void finish(ft_t *f, pa_outcome_t o, json_t *r, const char *reason, const
         json_object_set_new(r, "page_url", json_string(form_page_url(f->page)));
     char *s = json_dumps(r, JSON_COMPACT);
     json_decref(r);
-    char err[600] = "";
-    if (o != PA_OUT_SUCCEEDED)
+    char err[700] = "";
+    if (o != PA_OUT_SUCCEEDED) {
         snprintf(err, sizeof err, "%s: %s", reason ? reason : "error", detail ? detail : "");
+        utf8_trim(err);
+    }
     F->outcomes[o]++;
     pa_info(
         "target done", PA_S("task_id", f->key), PA_S("target", f->target),
@@ -730,7 +746,7 @@ static void use_form(ft_t *f)
     }
     if (a.captcha) {
         json_t *r = json_pack("{s:o, s:o, s:{s:s, s:s}}", "form", form_json(f), "fields",
-                              fields_json(&f->fill, FIELDS_PERSON), "captcha", "kind", a.captcha,
+                              fields_json(&f->fill, FIELDS_FULL), "captcha", "kind", a.captcha,
                               "evidence", a.captcha_evidence ? a.captcha_evidence : "");
         char d[200];
         snprintf(d, sizeof d, "the form has a CAPTCHA (%s): handed to a person", a.captcha);

@@ -1,0 +1,138 @@
+/* The form worker end to end against the fixture corpus (tests/form-sites: 25+ websites modelled
+ * on real form builders, one origin each on 127.0.0.1): one campaign run over every site through
+ * the real gateway, Redis, llm worker (template provider) and prospect-form-worker. For each site
+ * the task ends as the manifest (tests/form-sites/sites.json) says — submitted, a CAPTCHA hand-off,
+ * skipped (robots, opt-out, no form, JavaScript only), failed (unfillable, validation errors) —
+ * and the fixture server received exactly the expected fields, with the CSRF cookie, a Referer,
+ * an Accept-Language and the configured User-Agent; sites that must not be posted to received no
+ * post at all. A dry run of the same sites posts nothing and stores each request it would send. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "form_fixture.h"
+
+static hr_redis_t *rd;
+static hr_gateway_t *gw;
+static fs_server_t *srv;
+
+TestSuite(form_sites, .fini = lf_cleanup, .timeout = 240);
+
+static void start(void)
+{
+    srv = fs_server(NULL);
+    rd = hr_redis_start(NULL);
+    gw =
+        hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", "ALLOW_PRIVATE_TARGETS=1", NULL});
+    lf_llm_worker(rd, gw, NULL);
+    ff_worker("form-1", rd, gw, srv, NULL);
+}
+
+/* Every site of the manifest as run targets, each with its manifest name in variables.site. */
+static const char *all_targets(void)
+{
+    json_t *sites = fs_manifest();
+    pa_buf_t b = PA_BUF_INIT;
+    pa_buf_putc(&b, '[');
+    size_t i;
+    json_t *s;
+    json_array_foreach(sites, i, s) {
+        const char *name = hr_jstr(s, "name");
+        pa_buf_printf(&b,
+                      "%s{\"url\":\"%s\",\"company\":\"Site %zu\",\"variables\":{\"site\":\"%s\"}}",
+                      i ? "," : "", fs_url(srv, name, hr_jstr(s, "path")), i, name);
+    }
+    pa_buf_putc(&b, ']');
+    const char *t = hr_fmt("%s", b.data);
+    pa_buf_free(&b);
+    return t;
+}
+
+/* The task of a site (by its URL). */
+static json_t *task_of(json_t *tasks, const json_t *site)
+{
+    const char *url = fs_url(srv, hr_jstr(site, "name"), hr_jstr(site, "path"));
+    json_t *t = lf_task_by_target(tasks, url);
+    cr_assert(t, "no task for %s (%s)", hr_jstr(site, "name"), url);
+    return t;
+}
+
+Test(form_sites, every_site_ends_as_its_manifest_says)
+{
+    start();
+    const char *jid = ff_run(gw, all_targets(), "");
+    json_t *job = lf_wait_completed(gw, jid, 180000);
+    if (getenv("FF_DUMP")) {
+        hr_resp_t *rr = hr_get(gw, hr_fmt("/api/jobs/%s/tasks?limit=100", jid));
+        FILE *fp = fopen(getenv("FF_DUMP"), "w");
+        fwrite(rr->body, 1, rr->len, fp);
+        fclose(fp);
+    }
+    json_t *tasks = lf_tasks(gw, jid);
+    json_t *sites = fs_manifest();
+    cr_assert_eq(json_array_size(tasks), json_array_size(sites), "%s", hr_jdump(job));
+    size_t i, submitted = 0;
+    json_t *site;
+    json_array_foreach(sites, i, site) {
+        const char *name = hr_jstr(site, "name");
+        if (getenv("FF_SKIP") && strstr(getenv("FF_SKIP"), name)) continue;
+        json_t *exp = json_object_get(site, "expect");
+        const char *outcome = hr_jstr(exp, "outcome");
+        json_t *t = task_of(tasks, site);
+        json_t *res = ff_submit(t);
+        cr_assert(res, "%s: the task has no submit result: %s", name, hr_jdump(t));
+        cr_assert_str_eq(hr_jstr(t, "state"), ff_state_of(outcome), "%s: %s", name, hr_jdump(t));
+        fs_expect_result(site, res);
+        if (hr_jstr(exp, "captcha")) {
+            /* a hand-off carries the page and every value a person pastes */
+            cr_assert(hr_jstr(res, "page_url"), "%s: no page_url: %s", name, hr_jdump(res));
+            if (json_object_get(exp, "fields"))
+                fs_expect_fields(json_object_get(exp, "fields"), json_object_get(res, "fields"),
+                                 NULL, NULL);
+        }
+        const char *msg =
+            hr_jstr(json_object_get(json_object_get(t, "results"), "compose"), "message");
+        fs_expect_posts(srv, site, NULL, msg);
+        json_t *posts = fs_posts(srv, name);
+        if (strcmp(outcome, "submitted") == 0) submitted++;
+        size_t k;
+        json_t *p;
+        json_array_foreach(posts, k, p) {
+            json_t *h = json_object_get(p, "headers");
+            const char *ref = hr_jstr(h, "referer"), *al = hr_jstr(h, "accept-language"),
+                       *ua = hr_jstr(h, "user-agent");
+            cr_assert(ref && strncmp(ref, "http://127.0.0.1:", 17) == 0, "%s: referer %s", name,
+                      ref);
+            cr_assert(al && *al, "%s: no Accept-Language", name);
+            cr_assert(ua && strstr(ua, "ProspectAI/1.0-test"), "%s: user-agent %s", name, ua);
+        }
+    }
+    cr_expect_gt(submitted, 10, "only %zu sites submitted", submitted);
+    lf_finish();
+}
+
+Test(form_sites, a_dry_run_posts_nothing_and_keeps_the_request)
+{
+    start();
+    const char *jid = ff_run(gw, all_targets(), "\"dry_run\":true");
+    lf_wait_completed(gw, jid, 180000);
+    json_t *tasks = lf_tasks(gw, jid);
+    json_t *sites = fs_manifest();
+    size_t i, dry = 0;
+    json_t *site;
+    json_array_foreach(sites, i, site) {
+        const char *name = hr_jstr(site, "name");
+        cr_expect_eq(json_array_size(fs_posts(srv, name)), 0, "%s was posted to in a dry run",
+                     name);
+        json_t *exp = json_object_get(site, "expect");
+        if (strcmp(hr_jstr(exp, "outcome"), "submitted") != 0) continue;
+        json_t *res = ff_submit(task_of(tasks, site));
+        cr_expect_str_eq(hr_jstr(res, "outcome"), "dry_run", "%s: %s", name, hr_jdump(res));
+        json_t *req = json_object_get(res, "request");
+        cr_expect(hr_jstr(req, "url") && hr_jstr(req, "method"), "%s: %s", name, hr_jdump(res));
+        cr_expect_gt(json_array_size(json_object_get(req, "fields")), 0, "%s", name);
+        dry++;
+    }
+    cr_expect_gt(dry, 10);
+    /* a dry run sends nothing: the campaign-less run's job counts succeeded, no post anywhere */
+    lf_finish();
+}
