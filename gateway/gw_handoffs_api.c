@@ -109,10 +109,8 @@ static void render(pa_buf_t *b, const char *tk, double score, const char *target
     if (target) pa_buf_json_str(b, target, strlen(target));
     else pa_buf_puts(b, "null");
     put_member(b, "page_url", res, 0);
-    const char *reason = json_string_value(json_object_get(res, "reason"));
-    if (!reason) reason = "captcha_required";
-    pa_buf_puts(b, ",\"reason\":");
-    pa_buf_json_str(b, reason, strlen(reason));
+    /* why a person must finish it: the task's state (the CAPTCHA's kind is in "captcha") */
+    pa_buf_puts(b, ",\"reason\":\"captcha_required\"");
     put_member(b, "detail", res, 0);
     put_member(b, "captcha", res, 0);
     put_member(b, "form", res, 0);

@@ -125,7 +125,7 @@ Test(handoffs, captcha_tasks_are_listed_with_every_value_and_completed_once)
     cr_assert_str_eq(hr_jstr(h, "task"), "000001");
     cr_assert_str_eq(hr_jstr(h, "target"), "https://captcha1.example/");
     cr_assert_str_eq(hr_jstr(h, "page_url"), "https://captcha1.example/contact");
-    cr_assert_str_eq(hr_jstr(h, "reason"), "captcha");
+    cr_assert_str_eq(hr_jstr(h, "reason"), "captcha_required");
     cr_assert_str_eq(hr_jstr(h, "detail"), "test: captcha");
     json_t *cap = json_object_get(h, "captcha");
     cr_assert_str_eq(hr_jstr(cap, "kind"), "recaptcha_v2", "%s", hr_jdump(h));
