@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "acl_fixture.h"
 #include "form_fixture.h"
 
 static hr_redis_t *rd;
@@ -134,5 +135,56 @@ Test(form_sites, a_dry_run_posts_nothing_and_keeps_the_request)
     }
     cr_expect_gt(dry, 10);
     /* a dry run sends nothing: the campaign-less run's job counts succeeded, no post anywhere */
+    lf_finish();
+}
+
+/* The form worker as the ACL user docs/redis-keys.md gives it (pa-form-worker: the engine's keys,
+ * its pa:form:* keys, the suppression lists read-only), the gateway as pa-gateway, the llm worker
+ * as pa-worker: a posted form, a hand-off, a robots skip and a suppressed target all work. */
+Test(form_sites, the_form_worker_works_as_its_own_redis_user)
+{
+    srv = fs_server(
+        (const char *[]){"--sites", "php-prg,recaptcha-v2,robots-disallow,no-form", NULL});
+    rd = af_redis_start();
+    pa_redis_t *adm = af_admin(rd);
+    af_acl_from_docs(adm, "pa-gateway", "gw-pw-1");
+    af_acl_from_docs(adm, "pa-worker", "wk-pw-1");
+    af_acl_from_docs(adm, "pa-form-worker", "fw-pw-1");
+    gw = hr_gateway_start(
+        rd, (const char *[]){hr_fmt("REDIS_URL=%s", af_user_url(rd, "pa-gateway", "gw-pw-1")),
+                             "HEARTBEAT_MS=200", "ALLOW_PRIVATE_TARGETS=1", NULL});
+    lf_llm_worker(
+        rd, gw,
+        (const char *[]){hr_fmt("REDIS_URL=%s", af_user_url(rd, "pa-worker", "wk-pw-1")), NULL});
+    ff_worker("form-1", rd, gw, srv,
+              (const char *[]){hr_fmt("REDIS_URL=%s", af_user_url(rd, "pa-form-worker", "fw-pw-1")),
+                               NULL});
+    hr_resp_t *r = hr_post(gw, "/api/suppressions", "{\"emails\":[\"no@thanks.example\"]}");
+    cr_assert(r->status == 200 || r->status == 201, "%s", hr_describe(r));
+    const char *names[] = {"php-prg", "recaptcha-v2", "robots-disallow", "no-form"};
+    pa_buf_t b = PA_BUF_INIT;
+    pa_buf_putc(&b, '[');
+    for (int i = 0; i < 4; i++) pa_buf_printf(&b, "{\"url\":\"%s\"},", fs_url(srv, names[i], "/"));
+    pa_buf_printf(&b, "{\"url\":\"%s\",\"email\":\"no@thanks.example\"}]",
+                  fs_url(srv, "php-prg", "/?again=1"));
+    const char *jid = ff_run(gw, b.data, "");
+    pa_buf_free(&b);
+    lf_wait_completed(gw, jid, 60000);
+    json_t *tasks = lf_tasks(gw, jid);
+    for (int i = 0; i < 4; i++) {
+        json_t *t = lf_task_by_target(tasks, fs_url(srv, names[i], "/"));
+        cr_assert(t, "%s: no task", names[i]);
+        fs_expect_result(fs_site(names[i]), ff_submit(t));
+    }
+    json_t *t = lf_task_by_target(tasks, fs_url(srv, "php-prg", "/?again=1"));
+    cr_assert(t);
+    cr_assert_str_eq(hr_jstr(ff_submit(t), "reason"), "suppressed", "%s", hr_jdump(t));
+    cr_assert_eq(json_array_size(fs_posts(srv, "php-prg")), 1);
+    cr_assert_eq(af_int(adm, "ZCARD pa:handoffs"), 1);
+    /* the robots.txt cache the worker wrote as its own user */
+    cr_assert_eq(
+        af_int(adm, "EXISTS pa:form:robots:http://127.0.0.1:%d", fs_port(srv, "robots-disallow")),
+        1);
+    pa_redis_destroy(&adm);
     lf_finish();
 }

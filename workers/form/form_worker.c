@@ -31,12 +31,12 @@
 #include "pa_time.h"
 #include "pa_worker.h"
 
-extern const char form_lua_gate[], form_lua_unlock[], form_lua_suppressed[];
+extern const char form_lua_gate[], form_lua_unlock[];
 static pa_script_t gate_script = PA_SCRIPT(form_lua_gate);
 static pa_script_t unlock_script = PA_SCRIPT(form_lua_unlock);
-static pa_script_t suppressed_script = PA_SCRIPT(form_lua_suppressed);
 
 #define ORIGIN_MAX 300
+#define FORM_MAX_DOMAINS 32 /* a host and its parents, the e-mail's domain and its parents */
 #define QUEUE_MAX 8
 #define SHORT_MESSAGE 200
 #define FORM_CONTACT_PLACEHOLDER "https://prospect-ai.example/bot"
@@ -106,6 +106,11 @@ struct ft {
     char refused[300];  /* why the guard refused a hop or an address */
     char *embed;        /* a JavaScript form embed seen on a page */
     char *opt_out;      /* an opt-out notice seen on an earlier page of the site */
+    /* the suppression check: the domains asked about (pointing into hostbuf and email) */
+    char hostbuf[ORIGIN_MAX];
+    const char *domains[FORM_MAX_DOMAINS];
+    size_t ndomains;
+    char suppressed[400]; /* what matched ("the domain x"), or "\x01<why>" when Redis failed */
     json_t *emails, *phones;
     /* the contact form */
     form_page_t *page;
@@ -1001,6 +1006,21 @@ static void visit_next(ft_t *f)
 
 /* ---- the start: inputs, guard, suppressions ----------------------------------------------- */
 
+/* The suppression check: SISMEMBER of the prospect's e-mail (when it has one), then SMISMEMBER of
+ * the domains, sent together; the answers come in that order, the second decides. Plain read
+ * commands, so that the form worker's ACL user only reads the lists (a script's keys would need
+ * write access too). */
+static void on_suppressed_email(redisReply *rep, void *ud)
+{
+    ft_t *f = ud;
+    if (f->t && rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)
+        snprintf(f->suppressed, sizeof f->suppressed, "the e-mail %s", f->email);
+    else if (f->t && (!rep || rep->type == REDIS_REPLY_ERROR))
+        snprintf(f->suppressed, sizeof f->suppressed, "\x01%s",
+                 rep ? rep->str : "Redis did not answer");
+    ft_release(f);
+}
+
 static void on_suppressed(redisReply *rep, void *ud)
 {
     ft_t *f = ud;
@@ -1009,13 +1029,22 @@ static void on_suppressed(redisReply *rep, void *ud)
         return;
     }
     ft_release(f);
-    if (!rep || rep->type == REDIS_REPLY_ERROR) {
-        transient(f, "redis", rep ? rep->str : "Redis did not answer", 0);
+    if (f->suppressed[0] == '\x01' || !rep || rep->type == REDIS_REPLY_ERROR) {
+        transient(f, "redis",
+                  f->suppressed[0] == '\x01' ? f->suppressed + 1
+                  : rep                      ? rep->str
+                                             : "Redis did not answer",
+                  0);
         return;
     }
-    if (rep->type == REDIS_REPLY_STRING) {
-        char d[400];
-        snprintf(d, sizeof d, "%.*s is on the suppression list", (int)rep->len, rep->str);
+    for (size_t i = 0; !f->suppressed[0] && rep->type == REDIS_REPLY_ARRAY && i < rep->elements &&
+                       i < f->ndomains;
+         i++)
+        if (rep->element[i]->type == REDIS_REPLY_INTEGER && rep->element[i]->integer == 1)
+            snprintf(f->suppressed, sizeof f->suppressed, "the domain %s", f->domains[i]);
+    if (f->suppressed[0]) {
+        char d[sizeof f->suppressed + 40];
+        snprintf(d, sizeof d, "%s is on the suppression list", f->suppressed);
         finish(f, PA_OUT_SKIPPED, NULL, "suppressed", d, 0);
         return;
     }
@@ -1055,12 +1084,22 @@ static void check_suppressed(ft_t *f)
     snprintf(dk, sizeof dk, "%ssuppress:domains", F->cfg.prefix);
     snprintf(ek, sizeof ek, "%ssuppress:emails", F->cfg.prefix);
     origin_host(f->home_origin, host, sizeof host);
-    const char *argv[40] = {dk, ek, f->email ? f->email : ""};
-    size_t n = add_domains(argv, 3, 20, host);
+    snprintf(f->hostbuf, sizeof f->hostbuf, "%s", host);
+    const char *argv[2 + FORM_MAX_DOMAINS] = {"SMISMEMBER", dk};
+    int ip = f->hostbuf[0] == '[' || strspn(f->hostbuf, "0123456789.") == strlen(f->hostbuf);
+    size_t n = ip ? 2 : add_domains(argv, 2, 2 + FORM_MAX_DOMAINS / 2, f->hostbuf);
     const char *at = f->email ? strrchr(f->email, '@') : NULL;
-    if (at) n = add_domains(argv, n, 38, at + 1);
+    if (at) n = add_domains(argv, n, 2 + FORM_MAX_DOMAINS, at + 1);
+    f->ndomains = n - 2;
+    memcpy(f->domains, argv + 2, f->ndomains * sizeof *argv);
+    if (f->email) {
+        f->refs++;
+        if (pa_aredis_cmd(F->redis, on_suppressed_email, f, "SISMEMBER %s %s", ek, f->email) < 0)
+            f->refs--;
+    }
     f->refs++;
-    if (pa_aredis_eval(F->redis, &suppressed_script, on_suppressed, f, 2, (int)n, argv, NULL) < 0) {
+    if (f->ndomains == 0) argv[n++] = "-"; /* an IP literal: no domain (SMISMEMBER wants one) */
+    if (pa_aredis_argv(F->redis, on_suppressed, f, (int)n, argv, NULL) < 0) {
         f->refs--;
         transient(f, "redis", "the Redis client is closing", 0);
     }
