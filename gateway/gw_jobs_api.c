@@ -266,6 +266,14 @@ static void render_task(pa_buf_t *b, long long i, const redisReply *h, const cha
     put_str_or_null(b, "error", hget(h, "error"));
     const char *upd = hget(h, "updated");
     put_str_or_null(b, "updated", upd ? upd : (*created ? created : NULL));
+    /* a CAPTCHA hand-off a person completed (POST /api/handoffs/{id}/complete) */
+    if (hget(h, "handoff")) {
+        pa_buf_puts(b, ",\"handoff\":{\"status\":");
+        pa_buf_json_str(b, hget(h, "handoff"), strlen(hget(h, "handoff")));
+        put_str_or_null(b, "completed_at", hget(h, "handoff_done_at"));
+        put_str_or_null(b, "note", hget(h, "handoff_note"));
+        pa_buf_putc(b, '}');
+    }
     pa_buf_puts(b, ",\"results\":{");
     int first = 1;
     for (int k = 0; k < PA_NSTAGES; k++) {

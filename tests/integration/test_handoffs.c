@@ -170,6 +170,13 @@ Test(handoffs, captcha_tasks_are_listed_with_every_value_and_completed_once)
     cr_assert_str_eq(af_str(adm, "HGET pa:task:%s:000001 handoff_done_at", jid), when);
     cr_assert_str_eq(af_str(adm, "HGET pa:task:%s:000001 state", jid), "captcha_required",
                      "completing a hand-off does not change the task's outcome");
+    /* and the job's tasks show it */
+    json_t *done =
+        jf_task_by_target(jf_tasks(gw, jid, "captcha_required"), "https://captcha1.example/");
+    json_t *ho = json_object_get(done, "handoff");
+    cr_assert_str_eq(hr_jstr(ho, "status"), "done", "%s", hr_jdump(done));
+    cr_assert_str_eq(hr_jstr(ho, "note"), note);
+    cr_assert_str_eq(hr_jstr(ho, "completed_at"), when);
     /* again: 409, saying when */
     r = complete(id1, NULL);
     hr_assert_problem(r, 409, "conflict", NULL);
