@@ -754,6 +754,16 @@ static void use_form(ft_t *f)
                               fields_json(&f->fill, FIELDS_FULL), "captcha", "kind", a.captcha,
                               "evidence", a.captcha_evidence ? a.captcha_evidence : "");
         char d[200];
+        if (f->dry_run) {
+            /* a dry run hands nothing to a person: it says what a real run would do */
+            json_object_set_new(r, "outcome", json_string("dry_run"));
+            json_object_set_new(r, "would", json_string("captcha_required"));
+            snprintf(d, sizeof d,
+                     "dry run: the form has a CAPTCHA (%s); a real run hands it to a person",
+                     a.captcha);
+            finish(f, PA_OUT_SUCCEEDED, r, NULL, d, 0);
+            return;
+        }
         snprintf(d, sizeof d, "the form has a CAPTCHA (%s): handed to a person", a.captcha);
         finish(f, PA_OUT_CAPTCHA_REQUIRED, r, "captcha", d, 0);
         return;
@@ -764,19 +774,21 @@ static void use_form(ft_t *f)
                f->refused, 0);
         return;
     }
-    if (f->dry_run) {
-        json_t *r = json_pack("{s:s, s:o, s:o, s:{s:s, s:s, s:s, s:o}}", "outcome", "dry_run",
-                              "form", form_json(f), "fields", fields_json(&f->fill, FIELDS_SENT),
-                              "request", "method", f->fill.method, "url", f->fill.action, "enctype",
-                              f->fill.enctype, "fields", fields_json(&f->fill, FIELDS_FULL));
-        finish(f, PA_OUT_SUCCEEDED, r, NULL, "dry run: the form was filled, not sent", 0);
-        return;
-    }
-    snprintf(f->origin, sizeof f->origin, "%s", o);
+    /* the action is checked against robots.txt when it is on the origin whose rules we have */
     if (strcmp(f->robots_origin, o) == 0 && !robots_allows(f, f->fill.action)) {
         finish(f, PA_OUT_SKIPPED, NULL, "robots", f->robots_rule, 0);
         return;
     }
+    if (f->dry_run) {
+        json_t *r =
+            json_pack("{s:s, s:s, s:o, s:o, s:{s:s, s:s, s:s, s:o}}", "outcome", "dry_run", "would",
+                      "submit", "form", form_json(f), "fields", fields_json(&f->fill, FIELDS_SENT),
+                      "request", "method", f->fill.method, "url", f->fill.action, "enctype",
+                      f->fill.enctype, "fields", fields_json(&f->fill, FIELDS_FULL));
+        finish(f, PA_OUT_SUCCEEDED, r, NULL, "dry run: the form was filled, not sent", 0);
+        return;
+    }
+    snprintf(f->origin, sizeof f->origin, "%s", o);
     gate(f, claim);
 }
 
