@@ -205,6 +205,9 @@ function handleSite(site, req, res, body) {
     if (site.robots == null) return send(site, ctx, res, { ...notFound(site), type: 'text/html; charset=utf-8' });
     return send(site, ctx, res, { status: site.robotsStatus || 200, body: Buffer.from(site.robots, 'utf8'), type: 'text/plain; charset=utf-8' });
   }
+  // any site: /__redirect?to=<url> answers 302 to that URL (the SSRF tests' open redirect)
+  if (url.pathname === '/__redirect' && url.searchParams.get('to'))
+    return send(site, ctx, res, { status: 302, redirect: url.searchParams.get('to'), body: 'Moved' });
   const redir = site.redirects && site.redirects[url.pathname];
   if (redir) return send(site, ctx, res, { status: redir[0], redirect: redir[1], body: 'Moved' });
   if (isSubmission(site, form, ctx, url)) {

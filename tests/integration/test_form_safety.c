@@ -147,6 +147,31 @@ Test(form_safety, a_private_address_outside_the_allow_list_is_never_connected_to
     lf_finish();
 }
 
+Test(form_safety, a_redirect_to_a_private_address_is_refused_before_connecting)
+{
+    start(NULL, NULL);
+    const char *site = site_with("submitted");
+    int port = rf_free_port();
+    int fd = listen_on(port);
+    /* the home page redirects to a loopback port outside the allow-list, and to 10.0.0.1 */
+    const char *to1 = hr_fmt("http://127.0.0.1:%d/contact", port);
+    const char *jid = ff_run(gw,
+                             hr_fmt("[{\"url\":\"%s\"},{\"url\":\"%s\"}]",
+                                    fs_url(srv, site, hr_fmt("/__redirect?to=%s", to1)),
+                                    fs_url(srv, site, "/__redirect?to=http://10.0.0.1/")),
+                             "");
+    lf_wait_completed(gw, jid, 60000);
+    size_t i;
+    json_t *t;
+    json_array_foreach(lf_tasks(gw, jid), i, t) {
+        cr_expect_str_eq(hr_jstr(t, "state"), "failed", "%s", hr_jdump(t));
+        cr_expect_str_eq(hr_jstr(ff_submit(t), "reason"), "refused_target", "%s", hr_jdump(t));
+    }
+    cr_expect_eq(accepted(fd), 0, "the worker followed a redirect to a refused address");
+    close(fd);
+    lf_finish();
+}
+
 Test(form_safety, no_form_is_posted_after_cancel_has_answered)
 {
     /* 24 slow sites (every answer 400 ms): the cancel comes while most are on their way */
