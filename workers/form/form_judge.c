@@ -93,7 +93,7 @@ static const char *fmt(pa_arena_t *a, const char *f, const char *x)
 {
     char b[400];
     snprintf(b, sizeof b, f, x);
-    return pa_arena_strdup(a, b);
+    return fp_utf8_fix(pa_arena_strdup(a, b));
 }
 
 void form_page_judge(form_page_t *sent, int form, form_page_t *answer, long status,
@@ -137,7 +137,7 @@ void form_page_judge(form_page_t *sent, int form, form_page_t *answer, long stat
             char b[300];
             snprintf(b, sizeof b, "the form came back with %zu validation error%s: %.200s", n,
                      n == 1 ? "" : "s", errs[0]);
-            out->why = pa_arena_strdup(a, b);
+            out->why = fp_utf8_fix(pa_arena_strdup(a, b));
             out->excerpt = fp_strcut(a, errs[0], strlen(errs[0]), 300);
             return;
         }

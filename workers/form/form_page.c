@@ -14,6 +14,7 @@
 #include "pa_buf.h"
 #include "pa_http.h"
 #include "pa_mem.h"
+#include "pa_utf8.h"
 
 /* ---- text helpers ------------------------------------------------------------------------- */
 
@@ -48,24 +49,34 @@ static bool alnum(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
 }
 
+static unsigned tri(const unsigned char *u)
+{
+    return (u[0] * 961u + u[1] * 31u + u[2]) & 1023u;
+}
+
 int fp_find_phrase(const char *hay, size_t len, const char *const *phrases, size_t n, size_t *at)
 {
-    /* candidates by first byte, so each position costs one table look-up */
-    unsigned char first[256] = {0};
-    for (size_t j = 0; j < n; j++) first[(unsigned char)phrases[j][0]] = 1;
-    const unsigned char *h = (const unsigned char *)hay;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = h[i];
-        if (!first[c]) continue;
-        if (c < 0x80 ? (alnum(c) && i > 0 && alnum(h[i - 1])) : (c & 0xC0) == 0x80) continue;
-        for (size_t j = 0; j < n; j++) {
-            size_t k = strlen(phrases[j]);
-            if ((unsigned char)phrases[j][0] == c && k <= len - i &&
-                memcmp(hay + i, phrases[j], k) == 0) {
+    /* the phrases chained by their first three bytes (hashed), so a position costs one look-up
+     * and only phrases that start like it are compared; positions inside a word are skipped */
+    short head[1024], next[256];
+    size_t plen[256];
+    if (n > 256) n = 256;
+    memset(head, -1, sizeof head);
+    for (size_t j = n; j-- > 0;) {
+        plen[j] = strlen(phrases[j]);
+        if (plen[j] < 3) continue; /* phrases have three bytes at least */
+        unsigned h = tri((const unsigned char *)phrases[j]);
+        next[j] = head[h], head[h] = (short)j;
+    }
+    const unsigned char *u = (const unsigned char *)hay;
+    for (size_t i = 0; i + 3 <= len; i++) {
+        unsigned char c = u[i];
+        if (c < 0x80 ? (alnum(c) && i > 0 && alnum(u[i - 1])) : (c & 0xC0) == 0x80) continue;
+        for (short j = head[tri(u + i)]; j >= 0; j = next[j])
+            if (plen[j] <= len - i && memcmp(hay + i, phrases[j], plen[j]) == 0) {
                 if (at) *at = i;
-                return (int)j;
+                return j;
             }
-        }
     }
     return -1;
 }
@@ -80,13 +91,28 @@ bool fp_has_word(const char *hay, const char *kw)
     return false;
 }
 
+char *fp_utf8_fix(char *s)
+{
+    size_t k = 0, n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = pa_utf8_decode(s + i, n - i, &cp);
+        if (!l) { /* a sequence cut by a byte bound, or not UTF-8: dropped */
+            i++;
+            continue;
+        }
+        memmove(s + k, s + i, l);
+        k += l, i += l;
+    }
+    s[k] = 0;
+    return s;
+}
+
 char *fp_strcut(pa_arena_t *a, const char *s, size_t n, size_t max)
 {
     while (n && (*s == ' ' || *s == '\n')) s++, n--;
-    if (n > max) {
-        n = max;
-        while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    }
+    if (n > max) n = max;
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* s[n] is in the buffer: cut there */
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\n')) n--;
     return pa_arena_strndup(a, s, n);
 }
@@ -239,18 +265,6 @@ static bool style_hides(const char *style)
     return false;
 }
 
-/* Does the class list hold token tok? */
-static bool has_class(const char *klass, const char *tok)
-{
-    if (!klass) return false;
-    size_t k = strlen(tok);
-    for (const char *s = klass; (s = strstr(s, tok)); s++)
-        if ((s == klass || isspace((unsigned char)s[-1])) &&
-            (!s[k] || isspace((unsigned char)s[k])))
-            return true;
-    return false;
-}
-
 static bool contains_ci(const char *s, const char *needle)
 {
     return s && strcasestr(s, needle);
@@ -263,7 +277,8 @@ static void add_signal(form_page_t *p, fp_sig_type_t t, const char *kind, const 
             strcmp(p->signals[i].kind, kind) == 0)
             return;
     if (p->nsignals == FP_MAX_SIGNALS) return;
-    p->signals[p->nsignals++] = (fp_signal_t){t, kind, pa_arena_strndup(p->arena, ev, 200), form};
+    p->signals[p->nsignals++] =
+        (fp_signal_t){t, kind, fp_utf8_fix(pa_arena_strndup(p->arena, ev, 200)), form};
 }
 
 /* Embeds and CAPTCHA services by a script's or an iframe's URL. */
@@ -340,88 +355,148 @@ static void script_signals(form_page_t *p, const char *s, size_t n, int form)
             add_signal(p, calls[i].t, calls[i].kind, calls[i].needle, form);
 }
 
-/* Class tokens that show a CAPTCHA, an embed, a validation message or a honeypot. */
-static void class_signals(walk_t *w, const attrs_t *a, const frame_t *f, unsigned *flags)
+/* What a class token says. */
+enum { C_CAPTCHA, C_EMBED, C_HIDE, C_HPCLS, C_REQ, C_INVALID, C_ERR, C_ERR_SOFT };
+typedef struct {
+    const char *name;
+    unsigned char len, what;
+    const char *kind;
+} cls_t;
+#define C(s, w, k)                                                                                 \
+    {                                                                                              \
+        s, sizeof s - 1, w, k                                                                      \
+    }
+static const cls_t classes[] = {
+    C("g-recaptcha", C_CAPTCHA, "recaptcha_v2"),
+    C("ginput_recaptcha", C_CAPTCHA, "recaptcha_v2"),
+    C("h-captcha", C_CAPTCHA, "hcaptcha"),
+    C("cf-turnstile", C_CAPTCHA, "turnstile"),
+    C("frc-captcha", C_CAPTCHA, "friendly_captcha"),
+    C("wpforms-captcha-math", C_CAPTCHA, "math"),
+    C("nf-form-cont", C_EMBED, "ninja_forms"),
+    C("hbspt-form", C_EMBED, "hubspot"),
+    C("hs-form-frame", C_EMBED, "hubspot"),
+    C("typeform-widget", C_EMBED, "typeform"),
+    C("pipedriveWebForms", C_EMBED, "pipedrive"),
+    C("cognito", C_EMBED, "cognito"),
+    C("elementor-widget-form", C_EMBED, "elementor"),
+    C("sqs-block-form", C_EMBED, "squarespace"),
+    C("wixui-form", C_EMBED, "wix"),
+    /* builders' parts their stylesheets hide: messages shown after a post by script (not page
+     * text); honeypot containers and utility classes (their fields are hidden) */
+    C("w-form-done", C_HIDE, NULL),
+    C("w-form-fail", C_HIDE, NULL),
+    C("screen-reader-response", C_HIDE, NULL),
+    C("gform_validation_container", C_HPCLS, NULL),
+    C("wpforms-field-hp", C_HPCLS, NULL),
+    C("frm_verify", C_HPCLS, NULL),
+    C("hidden", C_HPCLS, NULL),
+    C("d-none", C_HPCLS, NULL),
+    C("elementor-field-type-honeypot", C_HPCLS, NULL),
+    C("akismet-fields-container", C_HPCLS, NULL),
+    C("honeypot", C_HPCLS, NULL),
+    C("hp-field", C_HPCLS, NULL),
+    C("nf-field-hp", C_HPCLS, NULL),
+    C("hide", C_HPCLS, NULL),
+    C("sr-only", C_HPCLS, NULL),
+    C("visually-hidden", C_HPCLS, NULL),
+    C("gfield_contains_required", C_REQ, NULL),
+    C("wpforms-field-required", C_REQ, NULL),
+    C("is-required", C_REQ, NULL),
+    C("required-field", C_REQ, NULL),
+    C("field-required", C_REQ, NULL),
+    C("form-required", C_REQ, NULL),
+    C("required", C_REQ, NULL),
+    C("wpcf7-validates-as-required", C_REQ, NULL),
+    C("is-invalid", C_INVALID, NULL),
+    C("gfield_error", C_INVALID, NULL),
+    C("has-error", C_INVALID, NULL),
+    /* validation messages (the judge's) */
+    C("field_with_errors", C_ERR, NULL),
+    C("wpcf7-not-valid-tip", C_ERR, NULL),
+    C("errorlist", C_ERR, NULL),
+    C("gfield_validation_message", C_ERR, NULL),
+    C("validation_message", C_ERR, NULL),
+    C("validation_error", C_ERR, NULL),
+    C("gform_validation_errors", C_ERR, NULL),
+    C("wpforms-error", C_ERR, NULL),
+    C("nf-error-msg", C_ERR, NULL),
+    C("error-message", C_ERR, NULL),
+    C("error_message", C_ERR, NULL),
+    C("errormessage", C_ERR, NULL),
+    C("field-error", C_ERR, NULL),
+    C("form-error", C_ERR, NULL),
+    C("errors", C_ERR, NULL),
+    C("error", C_ERR, NULL),
+    C("alert-danger", C_ERR, NULL),
+    C("alert-error", C_ERR, NULL),
+    C("messages--error", C_ERR, NULL),
+    C("form-item--error-message", C_ERR, NULL),
+    C("hs-error-msg", C_ERR, NULL),
+    C("help-block-error", C_ERR, NULL),
+    C("text-danger", C_ERR, NULL),
+    C("invalid-feedback", C_ERR_SOFT, NULL),
+};
+#undef C
+
+/* The class list's tokens, each looked up once: signals, flags, and whether the element is a
+ * validation message (F_ERR_MSG / F_ERR_SOFT). */
+static unsigned class_signals(walk_t *w, const attrs_t *a, const frame_t *f, unsigned *flags)
 {
     form_page_t *p = w->p;
-    const char *k = a->klass;
+    unsigned err = 0;
     char ev[160];
-    static const struct {
-        const char *cls, *kind;
-    } captchas[] = {{"g-recaptcha", "recaptcha_v2"},     {"ginput_recaptcha", "recaptcha_v2"},
-                    {"h-captcha", "hcaptcha"},           {"cf-turnstile", "turnstile"},
-                    {"frc-captcha", "friendly_captcha"}, {"wpforms-captcha-math", "math"}};
-    for (size_t i = 0; i < sizeof captchas / sizeof *captchas; i++)
-        if (has_class(k, captchas[i].cls)) {
-            snprintf(ev, sizeof ev, "div.%s%s", captchas[i].cls,
-                     a->sitekey ? "[data-sitekey]" : "");
-            add_signal(p, FP_SIG_CAPTCHA, captchas[i].kind, ev, f->form);
+    for (const char *s = a->klass; *s;) {
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f') s++;
+        const char *e = s;
+        while (*e && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r' && *e != '\f') e++;
+        size_t n = (size_t)(e - s);
+        for (size_t i = 0; n && i < sizeof classes / sizeof *classes; i++) {
+            const cls_t *c = &classes[i];
+            if (c->len != n || c->name[0] != s[0] || memcmp(c->name, s, n) != 0) continue;
+            switch (c->what) {
+            case C_CAPTCHA:
+                snprintf(ev, sizeof ev, "div.%s%s", c->name, a->sitekey ? "[data-sitekey]" : "");
+                add_signal(p, FP_SIG_CAPTCHA, c->kind, ev, f->form);
+                break;
+            case C_EMBED:
+                snprintf(ev, sizeof ev, ".%s", c->name);
+                add_signal(p, FP_SIG_EMBED, c->kind, ev, f->form);
+                break;
+            case C_HIDE: *flags |= F_HIDDEN; break;
+            case C_HPCLS: *flags |= F_CSSCLS; break;
+            case C_REQ: *flags |= F_REQ; break;
+            case C_INVALID: p->has_invalid = true; break;
+            case C_ERR: err |= F_ERR_MSG; break;
+            case C_ERR_SOFT: err |= F_ERR_SOFT; break;
+            }
+            break;
         }
-    static const struct {
-        const char *cls, *kind;
-    } embeds[] = {{"nf-form-cont", "ninja_forms"},
-                  {"hbspt-form", "hubspot"},
-                  {"hs-form-frame", "hubspot"},
-                  {"typeform-widget", "typeform"},
-                  {"pipedriveWebForms", "pipedrive"},
-                  {"cognito", "cognito"},
-                  {"elementor-widget-form", "elementor"},
-                  {"sqs-block-form", "squarespace"},
-                  {"wixui-form", "wix"}};
-    for (size_t i = 0; i < sizeof embeds / sizeof *embeds; i++)
-        if (has_class(k, embeds[i].cls)) {
-            snprintf(ev, sizeof ev, ".%s", embeds[i].cls);
-            add_signal(p, FP_SIG_EMBED, embeds[i].kind, ev, f->form);
-        }
-    if (a->typeform) add_signal(p, FP_SIG_EMBED, "typeform", "[data-tf-widget]", f->form);
-    /* builders' parts their stylesheets hide: messages shown after a post by script (not
-     * page text), honeypot containers and utility classes (their fields are hidden) */
-    static const char *const hiding[] = {"w-form-done", "w-form-fail", "screen-reader-response"};
-    for (size_t i = 0; i < sizeof hiding / sizeof *hiding; i++)
-        if (has_class(k, hiding[i])) *flags |= F_HIDDEN;
-    static const char *const hp[] = {"gform_validation_container",
-                                     "wpforms-field-hp",
-                                     "frm_verify",
-                                     "hidden",
-                                     "d-none",
-                                     "elementor-field-type-honeypot",
-                                     "akismet-fields-container",
-                                     "honeypot",
-                                     "hp-field",
-                                     "nf-field-hp",
-                                     "hide",
-                                     "sr-only",
-                                     "visually-hidden"};
-    for (size_t i = 0; i < sizeof hp / sizeof *hp; i++)
-        if (has_class(k, hp[i])) *flags |= F_CSSCLS;
-    static const char *const req[] = {
-        "gfield_contains_required", "wpforms-field-required", "is-required", "required-field",
-        "field-required",           "form-required",          "required"};
-    for (size_t i = 0; i < sizeof req / sizeof *req; i++)
-        if (has_class(k, req[i])) *flags |= F_REQ;
-    if (has_class(k, "is-invalid") || has_class(k, "field_with_errors") ||
-        has_class(k, "gfield_error") || has_class(k, "has-error"))
-        p->has_invalid = true;
+        s = e;
+    }
+    return err & F_ERR_MSG ? F_ERR_MSG : err;
 }
 
 static void text_put(walk_t *w, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
+    pa_buf_reserve(&w->text, n + 2); /* a blank before, the NUL after */
+    char *o = w->text.data + w->text.len;
+    bool space = w->space;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = u[i];
-        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f') {
-            w->space = true;
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' ||
+            (c == 0xC2 && i + 1 < n && u[i + 1] == 0xA0 && ++i)) { /* no-break space too */
+            space = true;
             continue;
         }
-        if (c == 0xC2 && i + 1 < n && u[i + 1] == 0xA0) { /* no-break space */
-            w->space = true, i++;
-            continue;
-        }
-        if (w->space && w->text.len && w->text.data[w->text.len - 1] != ' ')
-            pa_buf_putc(&w->text, ' ');
-        w->space = false;
-        pa_buf_putc(&w->text, (char)c);
+        if (space && o > w->text.data && o[-1] != ' ') *o++ = ' ';
+        space = false;
+        *o++ = (char)c;
     }
+    w->text.len = (size_t)(o - w->text.data);
+    w->text.data[w->text.len] = 0;
+    w->space = space;
 }
 
 /* The text of an element's own text children (options, textareas, titles, scripts). */
@@ -481,7 +556,7 @@ static bool is_inline(GumboTag t)
 
 static const char *dup(form_page_t *p, const char *s)
 {
-    return s ? pa_arena_strndup(p->arena, s, 2048) : NULL;
+    return s ? fp_utf8_fix(pa_arena_strndup(p->arena, s, 2048)) : NULL;
 }
 
 static void add_contact(form_page_t *p, const char **list, size_t *n, const char *v, size_t len)
@@ -491,7 +566,7 @@ static void add_contact(form_page_t *p, const char **list, size_t *n, const char
     if (!len || len > 254 || *n == FP_MAX_CONTACTS) return;
     for (size_t i = 0; i < *n; i++)
         if (strlen(list[i]) == len && strncasecmp(list[i], v, len) == 0) return;
-    list[(*n)++] = pa_arena_strndup(p->arena, v, len);
+    list[(*n)++] = fp_utf8_fix(pa_arena_strndup(p->arena, v, len));
 }
 
 /* A mailto: or tel: link's address, percent-decoded. */
@@ -585,7 +660,8 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     unsigned flags = f->flags;
     if (a.hidden || (a.style && style_hides(a.style))) flags |= F_HIDDEN;
     if (a.aria_hidden && strcmp(a.aria_hidden, "true") == 0) flags |= F_ARIA_HIDDEN;
-    if (a.klass) class_signals(w, &a, f, &flags);
+    unsigned err = a.klass ? class_signals(w, &a, f, &flags) : 0;
+    if (a.typeform) add_signal(p, FP_SIG_EMBED, "typeform", "[data-tf-widget]", f->form);
     if (a.role && (strcmp(a.role, "navigation") == 0 || strcmp(a.role, "banner") == 0 ||
                    strcmp(a.role, "contentinfo") == 0))
         flags |= F_NAV;
@@ -699,7 +775,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         }
         *fl = (fp_field_t){.form = f->form, .wrap_label = f->label, .maxlength = -1};
         fl->d.tag = gumbo_normalized_tagname(tag);
-        fl->d.type = a.type ? pa_arena_strdup(p->arena, type) : NULL;
+        fl->d.type = a.type ? fp_utf8_fix(pa_arena_strdup(p->arena, type)) : NULL;
         fl->d.name = dup(p, a.name);
         fl->d.id = dup(p, a.id);
         fl->d.autocomplete = dup(p, a.autocomplete);
@@ -711,8 +787,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         fl->form_attr = dup(p, a.form);
         fl->maxlength = a.maxlength ? strtol(a.maxlength, NULL, 10) : -1;
         fl->required = a.required || (a.aria_required && strcmp(a.aria_required, "true") == 0) ||
-                       (flags & F_REQ) || has_class(a.klass, "wpcf7-validates-as-required") ||
-                       has_class(a.klass, "required");
+                       (flags & F_REQ);
         fl->checked = a.checked;
         fl->disabled = a.disabled;
         fl->aria_invalid = a.aria_invalid && strcmp(a.aria_invalid, "true") == 0;
@@ -722,11 +797,11 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
             pa_buf_t b = PA_BUF_INIT;
             own_text(node, &b);
             /* the parser drops a newline right after <textarea> already */
-            fl->value = pa_arena_strndup(p->arena, b.data ? b.data : "", 65536);
+            fl->value = fp_utf8_fix(pa_arena_strndup(p->arena, b.data ? b.data : "", 65536));
             pa_buf_free(&b);
             flags |= F_NOTEXT;
         } else {
-            fl->value = a.value ? pa_arena_strndup(p->arena, a.value, 65536) : NULL;
+            fl->value = a.value ? fp_utf8_fix(pa_arena_strndup(p->arena, a.value, 65536)) : NULL;
         }
         if (tag == GUMBO_TAG_SELECT) {
             fl->opt0 = p->noptions;
@@ -772,35 +847,9 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     default: break;
     }
     /* validation messages (the judge's): shown, non-empty, outermost */
-    static const char *const errs[] = {"wpcf7-not-valid-tip",
-                                       "errorlist",
-                                       "gfield_validation_message",
-                                       "validation_message",
-                                       "validation_error",
-                                       "wpforms-error",
-                                       "nf-error-msg",
-                                       "error-message",
-                                       "error_message",
-                                       "errormessage",
-                                       "field-error",
-                                       "form-error",
-                                       "errors",
-                                       "error",
-                                       "alert-danger",
-                                       "alert-error",
-                                       "messages--error",
-                                       "form-item--error-message",
-                                       "hs-error-msg",
-                                       "field_with_errors",
-                                       "help-block-error",
-                                       "text-danger",
-                                       "invalid-feedback"};
-    if (!(flags & (F_HIDDEN | F_CSSCLS | F_ERR)) && (a.klass || a.role)) {
-        bool err = a.role && strcmp(a.role, "alert") == 0;
-        for (size_t i = 0; !err && a.klass && i < sizeof errs / sizeof *errs; i++)
-            err = has_class(a.klass, errs[i]);
-        if (err) flags |= F_ERR | (has_class(a.klass, "invalid-feedback") ? F_ERR_SOFT : F_ERR_MSG);
-    }
+    if (a.role && strcmp(a.role, "alert") == 0) err |= F_ERR_MSG;
+    if (err && !(flags & (F_HIDDEN | F_CSSCLS | F_ERR)))
+        flags |= F_ERR | (err & F_ERR_MSG ? F_ERR_MSG : F_ERR_SOFT);
     return flags;
 }
 
@@ -1452,7 +1501,7 @@ static const char *pick_captcha(form_page_t *p, int form, const char **evidence)
                 char ev[240];
                 snprintf(ev, sizeof ev, "a maths question by field %s: %.160s",
                          f->d.name ? f->d.name : "?", srcs[j]);
-                *evidence = pa_arena_strdup(p->arena, ev);
+                *evidence = fp_utf8_fix(pa_arena_strdup(p->arena, ev));
                 return "math";
             }
     }
@@ -1519,7 +1568,7 @@ void form_page_analyze(form_page_t *p, form_analysis_t *out)
         if (!p->nforms) pa_buf_puts(&why, "the page has no form");
         else pa_buf_printf(&why, "no contact form%s", rejected.data ? rejected.data : "");
     }
-    a->why = pa_arena_strdup(p->arena, why.data ? why.data : "");
+    a->why = fp_utf8_fix(pa_arena_strdup(p->arena, why.data ? why.data : ""));
     pa_buf_free(&why);
     pa_buf_free(&rejected);
     a->captcha = pick_captcha(p, a->form, &a->captcha_evidence);

@@ -115,6 +115,8 @@ void fp_fold(char *dst, const char *s, size_t n, bool words);
 int fp_find_phrase(const char *hay, size_t len, const char *const *phrases, size_t n, size_t *at);
 /* hay (folded, words) holds kw as a whole word (bounded by non-alphanumerics). */
 bool fp_has_word(const char *hay, const char *kw);
+/* s with malformed or cut UTF-8 sequences dropped, in place (after a byte-bounded printf). */
+char *fp_utf8_fix(char *s);
 /* An arena copy of s[0..n) cut to at most max bytes on a character boundary, blanks trimmed. */
 char *fp_strcut(pa_arena_t *a, const char *s, size_t n, size_t max);
 /* Analysis helpers shared with form_fill.c and form_judge.c. */
