@@ -282,6 +282,10 @@ Test(form_page_embed, builders_that_render_the_form_in_the_browser)
          "data-key=\"x\" data-form=\"1\"></script></div>",
          "cognito"},
         {"<script src=\"https://acme.formstack.com/forms/js.php/contact\"></script>", "formstack"},
+        {"<div class=\"elementor-element elementor-widget elementor-widget-form\" "
+         "data-widget_type=\"form.default\"><div class=\"elementor-widget-container\"></div>"
+         "</div>",
+         "elementor"},
     };
     for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
         form_page_t *p = parse(pages[i][0]);

@@ -534,6 +534,24 @@ Test(form_fill, japanese_form_in_a_table)
     form_page_free(&p);
 }
 
+Test(form_fill, defaults_get_and_the_page_url_files_go_empty_disabled_fields_stay_home)
+{
+    form_page_t *p = parse("<form><input type=hidden name=token value=\"a b&c\"><input "
+                           "name=email type=email><input name=old disabled value=x><textarea "
+                           "name=message>Write here</textarea><input type=file name=cv><input "
+                           "type=reset name=r><input type=image name=go src=go.png></form>");
+    form_fill_t f = fill_contact(p, &ADA);
+    cr_assert_str_eq(f.method, "GET");
+    cr_assert_str_eq(f.action, URL);
+    cr_assert_null(f.unfillable);
+    cr_assert_str_eq(sent(&f), "token=a b&c&email=ada@analytical-engines.example&"
+                               "message=" MESSAGE "&cv=<file>&go.x=1&go.y=1");
+    cr_assert(f.pairs[3].file);
+    cr_assert_eq(f.pairs[3].kind, FORM_KIND_FILE);
+    cr_assert_str_eq(f.pairs[3].value, "");
+    form_page_free(&p);
+}
+
 /* ---- judging the answer ---- */
 
 static const char *DJANGO =

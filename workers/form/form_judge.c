@@ -100,9 +100,14 @@ void form_page_judge(form_page_t *sent, int form, form_page_t *answer, long stat
                      const char *final_url, form_judgement_t *out)
 {
     form_page_t *p = answer ? answer : sent;
-    pa_arena_t *a = p->arena;
     memset(out, 0, sizeof *out);
     out->verdict = FORM_JUDGE_UNCERTAIN;
+    if (!p || !sent) {
+        out->why = "no page to judge";
+        out->excerpt = "";
+        return;
+    }
+    pa_arena_t *a = p->arena;
     out->excerpt = answer ? fp_strcut(a, answer->text, answer->text_len, 300) : "";
     /* validation messages new on the answer */
     if (answer) {

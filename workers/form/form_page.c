@@ -187,7 +187,19 @@ typedef struct {
     frame_t *st;
     size_t depth, cap;
     size_t order;
+    size_t forms_cap, fields_cap, options_cap, labels_cap, links_cap; /* the page's arrays */
 } walk_t;
+
+/* Room for one more element in a growable array of at most max: false when it is full. */
+#define ROOM(arr, n, cap, max) ((n) < (cap) || grow((void **)&(arr), &(cap), sizeof *(arr), max))
+static bool grow(void **a, size_t *cap, size_t size, size_t max)
+{
+    if (*cap >= max) return false;
+    size_t c = *cap ? *cap * 2 : 16;
+    *a = pa_realloc(*a, (c < max ? c : max) * size);
+    *cap = c < max ? c : max;
+    return true;
+}
 
 /* The attributes the walk looks at, in one pass over an element's list. */
 typedef struct {
@@ -722,8 +734,8 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     case GUMBO_TAG_A:
         if (a.href) {
             href_contact(p, a.href);
-            if (p->nlinks < FP_MAX_LINKS && strncasecmp(a.href, "mailto:", 7) != 0 &&
-                strncasecmp(a.href, "tel:", 4) != 0 &&
+            if (ROOM(p->links, p->nlinks, w->links_cap, FP_MAX_LINKS) &&
+                strncasecmp(a.href, "mailto:", 7) != 0 && strncasecmp(a.href, "tel:", 4) != 0 &&
                 strncasecmp(a.href, "javascript:", 11) != 0) {
                 /* the tree's strings for now: copied when the link turns out a candidate */
                 p->links[p->nlinks] = (fp_link_t){.href = a.href,
@@ -736,7 +748,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         }
         break;
     case GUMBO_TAG_FORM:
-        if (f->form < 0 && p->nforms < FP_MAX_FORMS) {
+        if (f->form < 0 && ROOM(p->forms, p->nforms, w->forms_cap, FP_MAX_FORMS)) {
             fp_form_t *fm = &p->forms[p->nforms];
             *fm = (fp_form_t){.action = dup(p, a.action),
                               .method = dup(p, a.method),
@@ -754,7 +766,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         }
         break;
     case GUMBO_TAG_LABEL:
-        if (p->nlabels < FP_MAX_LABELS) {
+        if (ROOM(p->labels, p->nlabels, w->labels_cap, FP_MAX_LABELS)) {
             p->labels[p->nlabels] =
                 (fp_label_t){.for_id = a.for_ ? dup(p, a.for_) : NULL, .start = w->text.len};
             f->label = (int)p->nlabels++;
@@ -764,7 +776,8 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     case GUMBO_TAG_TEXTAREA:
     case GUMBO_TAG_SELECT:
     case GUMBO_TAG_BUTTON: {
-        if ((f->form < 0 && !a.form) || p->nfields == FP_MAX_FIELDS) break;
+        if ((f->form < 0 && !a.form) || !ROOM(p->fields, p->nfields, w->fields_cap, FP_MAX_FIELDS))
+            break;
         fp_field_t *fl = &p->fields[p->nfields];
         char type[24] = "";
         if (a.type) {
@@ -832,7 +845,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         break;
     }
     case GUMBO_TAG_OPTION:
-        if (f->select >= 0 && p->noptions < FP_MAX_OPTIONS) {
+        if (f->select >= 0 && ROOM(p->options, p->noptions, w->options_cap, FP_MAX_OPTIONS)) {
             pa_buf_t b = PA_BUF_INIT;
             own_text(node, &b);
             fp_option_t *o = &p->options[p->noptions++];
@@ -872,8 +885,9 @@ static void leave_element(walk_t *w, frame_t *f)
             l->text = fp_strcut(p->arena, t, tn, FP_LABEL_MAX);
             l->href = dup(p, l->href), l->rel = dup(p, l->rel);
             l->aria = dup(p, l->aria), l->title = dup(p, l->title);
-        } else if ((size_t)f->link == p->nlinks - 1) {
-            p->nlinks--; /* not a candidate */
+        } else { /* not a candidate: nothing may point into the tree once it is gone */
+            *l = (fp_link_t){.score = 0};
+            if ((size_t)f->link == p->nlinks - 1) p->nlinks--;
         }
     } else if (tag == GUMBO_TAG_LABEL && f->label >= 0 && f->label != parent->label) {
         p->labels[f->label].text = fp_strcut(p->arena, t, tn, FP_LABEL_MAX);
@@ -1095,28 +1109,26 @@ form_page_t *form_page_parse(const char *body, size_t len, const char *content_t
     p->url = pa_arena_strdup(p->arena, url ? url : "");
     p->charset = charset;
     p->lang = p->title = "";
-    p->forms = pa_arena_alloc(p->arena, FP_MAX_FORMS * sizeof *p->forms);
-    p->fields = pa_calloc(FP_MAX_FIELDS, sizeof *p->fields);
-    p->options = pa_calloc(FP_MAX_OPTIONS, sizeof *p->options);
-    p->labels = pa_calloc(FP_MAX_LABELS, sizeof *p->labels);
-    p->links = pa_arena_alloc(p->arena, FP_MAX_LINKS * sizeof *p->links);
     walk_t w = {.p = p};
     if (out) walk(&w, out->document);
     finish(p, &w);
     pa_buf_free(&w.text);
     bump_destroy(&bump); /* the tree, every piece of it */
     free(dec);
-
-    /* the arrays, shrunk into the arena */
-    fp_field_t *fields = pa_arena_alloc(p->arena, (p->nfields + 1) * sizeof *fields);
-    memcpy(fields, p->fields, p->nfields * sizeof *fields);
-    free(p->fields);
-    p->fields = fields;
-    fp_option_t *opts = pa_arena_alloc(p->arena, (p->noptions + 1) * sizeof *opts);
-    memcpy(opts, p->options, p->noptions * sizeof *opts);
-    free(p->options);
-    p->options = opts;
-    free(p->labels); /* the fields hold their labels' text */
+    /* the arrays, moved into the arena (the labels are in their fields by now) */
+#define KEEP(arr, n)                                                                               \
+    do {                                                                                           \
+        void *k = pa_arena_alloc(p->arena, ((n) + 1) * sizeof *(arr));                             \
+        if (n) memcpy(k, arr, (n) * sizeof *(arr));                                                \
+        free(arr);                                                                                 \
+        arr = k;                                                                                   \
+    } while (0)
+    KEEP(p->forms, p->nforms);
+    KEEP(p->fields, p->nfields);
+    KEEP(p->options, p->noptions);
+    KEEP(p->links, p->nlinks);
+#undef KEEP
+    free(p->labels);
     p->labels = NULL;
     p->nlabels = 0;
     p->kinds = pa_arena_alloc(p->arena, (p->nfields + 1) * sizeof *p->kinds);
@@ -1230,6 +1242,7 @@ size_t form_page_contact_links(form_page_t *p, const char **urls, size_t max)
         p->contact_urls = pa_arena_alloc(p->arena, (p->nlinks + 1) * sizeof *p->contact_urls);
         size_t self = strcspn(p->url, "#");
         for (size_t i = 0; i < p->nlinks; i++) {
+            if (!order[i]->score) continue;
             char *u = pa_http_resolve(p->base, order[i]->href);
             if (!u) continue;
             u[strcspn(u, "#")] = 0;

@@ -17,10 +17,13 @@ typedef struct form_page form_page_t;
 
 /* Parses body[0..len) fetched from url (absolute; links, <base href> and actions are resolved
  * against it). content_type: the response's Content-Type header or NULL; the charset comes from
- * it, else a BOM, else <meta charset> / <meta http-equiv> in the first 1024 bytes, else UTF-8 with
- * a Windows-1252 fallback when the bytes are not valid UTF-8; UTF-8, ISO-8859-1, Windows-1252 and
- * Shift_JIS at least (iconv), invalid sequences replaced. NULL (err says why) only when the page
- * cannot be had at all (out of memory, a body over the bound): broken markup still parses. */
+ * a BOM (which wins, as in the HTML standard and browsers), else it, else <meta charset> /
+ * <meta http-equiv> in the first 1024 bytes, else UTF-8 with a Windows-1252 fallback when the
+ * bytes are not valid UTF-8; UTF-8, ISO-8859-1 (read as Windows-1252, as browsers do; reported
+ * as "iso-8859-1"), Windows-1252 and Shift_JIS at least (and EUC-JP, GBK, Big5, EUC-KR, KOI8,
+ * ISO-8859-x, Windows-125x, UTF-16 by iconv), invalid sequences replaced by U+FFFD. NULL (err says
+ * why) only when the page cannot be had at all (out of memory, a body over the bound): broken
+ * markup still parses. */
 form_page_t *form_page_parse(const char *body, size_t len, const char *content_type,
                              const char *url, char *err, size_t errlen);
 void form_page_free(form_page_t **p);
@@ -51,17 +54,18 @@ typedef enum {
 
 typedef struct {
     form_verdict_t verdict;
-    int form;        /* FORM_VERDICT_CONTACT: the chosen form's index; -1 otherwise */
-    const char *why; /* one sentence: why this form, or why none (e.g. "form 2: a message
-                        textarea and an e-mail field; form 1 is a search form") */
+    int form;          /* FORM_VERDICT_CONTACT: the chosen form's index; -1 otherwise */
+    const char *why;   /* one sentence: why this form, or why none (e.g. "form 2: a message
+                          textarea and an e-mail field; form 1 is a search form") */
     const char *embed; /* JS_REQUIRED: "hubspot", "typeform", "wix", "ninja_forms", "jotform",
                           "google_forms", "formstack", "pipedrive", "cognito", "marketo", ... */
     /* A CAPTCHA on or for the chosen form (or the page when none is chosen): NULL, or
      * "recaptcha_v2", "recaptcha_v3", "hcaptcha", "turnstile", "friendly_captcha", "math",
      * "image"; captcha_evidence says what showed it (e.g. "div.g-recaptcha[data-sitekey]"). */
     const char *captcha, *captcha_evidence;
-    /* A notice near the form (or on a page with none) asking not to be sent sales messages
-     * ("no solicitations", "keine Werbung", "営業お断り", ...): the phrase as found, or NULL. */
+    /* A notice on the page (near the form or anywhere else on it: a page that asks, asks)
+     * asking not to be sent sales messages ("no solicitations", "keine Werbung", "営業お断り",
+     * ...): the phrase as found, to the end of its sentence (at most 120 bytes), or NULL. */
     const char *opt_out;
     /* E-mail addresses (mailto: links and text) and phone numbers (tel: links and text) on the
      * page, each once, at most 16 of each. */
@@ -158,8 +162,8 @@ typedef enum {
 
 typedef struct {
     form_judge_t verdict;
-    const char *why;     /* one sentence */
-    const char *excerpt; /* a short excerpt of the answer's text (at most 300 bytes) */
+    const char *why;           /* one sentence */
+    const char *excerpt;       /* a short excerpt of the answer's text (at most 300 bytes) */
     const char *const *errors; /* FAILED: the validation messages found (at most 16) */
     size_t nerrors;
 } form_judgement_t;
