@@ -552,6 +552,29 @@ Test(form_fill, defaults_get_and_the_page_url_files_go_empty_disabled_fields_sta
     form_page_free(&p);
 }
 
+Test(form_fill, a_table_cell_before_a_field_names_it_when_nothing_else_does)
+{
+    form_page_t *p = parse("<form method=post action=send.php><p>下記フォームよりお問い合わせくだ"
+                           "さい。</p><table><tr><th>会社名</th><td><input name=item01></td></tr>"
+                           "<tr><th>お名前<span class=req>必須</span></th><td><input "
+                           "name=item02></td></tr><tr><th>フリガナ</th><td><input name=item03>"
+                           "</td></tr><tr><th>メールアドレス<span>必須</span></th><td><input "
+                           "name=item04></td></tr><tr><th>お問い合わせ内容</th><td><textarea "
+                           "name=item05></textarea></td></tr></table><p>7 + 2 = <input "
+                           "name=item06 size=2></p><input type=submit value=送信></form>");
+    form_analysis_t a;
+    form_page_analyze(p, &a);
+    cr_assert_str_eq(a.captcha, "math", "%s", a.captcha ? a.captcha : "none");
+    form_fill_t f = fill_contact(p, &ADA);
+    cr_assert_null(f.unfillable, "%s", f.unfillable);
+    cr_assert_str_eq(sent(&f), "item01=Analytical Engines Ltd&item02=Ada Lovelace&item03=&"
+                               "item04=ada@analytical-engines.example&item05=" MESSAGE "&item06=");
+    cr_assert_eq(f.pairs[1].kind, FORM_KIND_FULL_NAME);
+    cr_assert_str_eq(f.pairs[1].label, "お名前必須");
+    cr_assert_eq(f.pairs[5].kind, FORM_KIND_CAPTCHA);
+    form_page_free(&p);
+}
+
 /* ---- judging the answer ---- */
 
 static const char *DJANGO =

@@ -387,8 +387,10 @@ form_kind_t form_classify_field(const form_field_desc_t *f)
     if (is(type, "button") || is(type, "reset")) return FORM_KIND_OTHER;
     if (is(type, "hidden")) return FORM_KIND_HIDDEN;
     if (is(type, "file")) return FORM_KIND_FILE;
-    const char *srcs[] = {f->label, f->aria_label, f->name, f->id, f->placeholder};
-    const size_t nsrc = sizeof srcs / sizeof *srcs;
+    /* the words people read first, then the names, then the text before the field; traps and
+     * CAPTCHAs by what names the field itself (a reCAPTCHA notice above a field is not one) */
+    const char *srcs[] = {f->label, f->aria_label, f->name, f->id, f->placeholder, f->near};
+    const size_t nsrc = sizeof srcs / sizeof *srcs, nnamed = nsrc - 1;
     form_kind_t ks[sizeof srcs / sizeof *srcs];
     for (size_t i = 0; i < nsrc; i++)
         ks[i] = srcs[i] == f->placeholder && f->placeholder && strchr(f->placeholder, '@')
@@ -396,7 +398,7 @@ form_kind_t form_classify_field(const form_field_desc_t *f)
                     : kind_of(srcs[i]);
     /* traps: hidden from people, or named and labelled as one */
     if (f->hidden_by_css && !is(tag, "select")) return FORM_KIND_HONEYPOT;
-    for (size_t i = 0; i < nsrc; i++)
+    for (size_t i = 0; i < nnamed; i++)
         if (ks[i] == FORM_KIND_HONEYPOT) return FORM_KIND_HONEYPOT;
     bool textlike = is(tag, "textarea") || (is(tag, "input") && !is(type, "checkbox") &&
                                             !is(type, "radio") && !is(type, "select-one"));
@@ -407,7 +409,7 @@ form_kind_t form_classify_field(const form_field_desc_t *f)
          is(f->autocomplete, "new-password")))
         return FORM_KIND_HONEYPOT;
     for (size_t i = 0; i < nsrc; i++)
-        if (ks[i] == FORM_KIND_CAPTCHA || fp_is_math(i == 2 || i == 3 ? NULL : srcs[i]))
+        if ((i < nnamed && ks[i] == FORM_KIND_CAPTCHA) || (i != 2 && i != 3 && fp_is_math(srcs[i])))
             return FORM_KIND_CAPTCHA;
     if (is(type, "checkbox")) {
         for (size_t i = 0; i < 4; i++)
@@ -545,8 +547,8 @@ static void add_pair(pairs_t *ps, const char *name, const char *value, form_kind
 
 static const char *label_of(const fp_field_t *f)
 {
-    const char *srcs[] = {f->d.label, f->d.aria_label, f->d.placeholder, f->d.name};
-    for (size_t i = 0; i < 4; i++)
+    const char *srcs[] = {f->d.label, f->d.aria_label, f->d.placeholder, f->d.near, f->d.name};
+    for (size_t i = 0; i < 5; i++)
         if (srcs[i] && *srcs[i]) return srcs[i];
     return "";
 }
@@ -557,8 +559,10 @@ static bool label_says_required(const fp_field_t *f)
     static const char *const req[] = {"required",    "pflicht",      "obligatoire",
                                       "obligatorio", "obbligatorio", "verplicht",
                                       "obrigatório", "必須",         "必填"};
-    const char *srcs[] = {f->d.label, f->d.placeholder, f->d.aria_label};
-    for (size_t i = 0; i < 3; i++) {
+    /* the text before the field counts when it is all the label there is, and short */
+    const char *near = !f->d.label && f->d.near && strlen(f->d.near) <= 40 ? f->d.near : NULL;
+    const char *srcs[] = {f->d.label, f->d.placeholder, f->d.aria_label, near};
+    for (size_t i = 0; i < 4; i++) {
         if (!srcs[i]) continue;
         if (strchr(srcs[i], '*')) return true;
         if (has_any(srcs[i], req, sizeof req / sizeof *req)) return true;

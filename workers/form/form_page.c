@@ -767,8 +767,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         break;
     case GUMBO_TAG_LABEL:
         if (ROOM(p->labels, p->nlabels, w->labels_cap, FP_MAX_LABELS)) {
-            p->labels[p->nlabels] =
-                (fp_label_t){.for_id = a.for_ ? dup(p, a.for_) : NULL, .start = w->text.len};
+            p->labels[p->nlabels] = (fp_label_t){.for_id = a.for_ ? dup(p, a.for_) : NULL};
             f->label = (int)p->nlabels++;
         }
         break;
@@ -916,7 +915,6 @@ static void leave_element(walk_t *w, frame_t *f)
 
 static void walk(walk_t *w, GumboNode *root)
 {
-    form_page_t *p = w->p;
     w->cap = 64;
     w->st = pa_malloc(w->cap * sizeof *w->st);
     w->st[0] =
@@ -955,7 +953,6 @@ static void walk(walk_t *w, GumboNode *root)
         c->flags = enter_element(w, n, c);
         if (n->v.element.tag == GUMBO_TAG_BR) w->space = true;
         c->text_start = w->text.len;
-        (void)p;
         w->depth++;
     }
     free(w->st);
@@ -1049,9 +1046,15 @@ static void finish(form_page_t *p, walk_t *w)
                     f->d.label = p->labels[j].text;
         if (!f->d.label && f->wrap_label >= 0) f->d.label = p->labels[f->wrap_label].text;
         if (f->d.label && !*f->d.label) f->d.label = NULL;
-        size_t at = f->text_at, from = at > FP_NEAR_MAX ? at - FP_NEAR_MAX : 0;
+        /* the text since the previous field of its form (or the form's start) */
+        size_t at = f->text_at, from = at > FP_NEAR_MAX ? at - FP_NEAR_MAX : 0, prev = 0;
+        for (size_t j = i; j-- > 0 && !prev;)
+            if (p->fields[j].form == f->form) prev = p->fields[j].text_at;
+        if (!prev && f->form >= 0) prev = p->forms[f->form].text_start;
+        if (prev > from && prev <= at) from = prev;
         while (from < at && ((unsigned char)t[from] & 0xC0) == 0x80) from++;
         f->near = fp_strcut(p->arena, t + from, at - from, FP_NEAR_MAX);
+        f->d.near = *f->near ? f->near : NULL;
         if (f->form < 0 && f->form_attr)
             for (size_t j = 0; j < p->nforms; j++)
                 if (p->forms[j].id && strcmp(p->forms[j].id, f->form_attr) == 0) f->form = (int)j;

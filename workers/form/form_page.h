@@ -114,6 +114,9 @@ typedef struct {
     const char *name, *id, *autocomplete, *label, *aria_label, *placeholder, *klass;
     bool hidden_by_css; /* display:none / visibility:hidden / off-screen, on it or an ancestor */
     long tabindex;      /* 0 when absent */
+    /* The text between the previous field and this one (a table cell's "お名前", a paragraph's
+     * "What is 3 + 4?"), read last, when nothing else names the field; NULL when absent. */
+    const char *near;
 } form_field_desc_t;
 /* The kind of one field (pure; unit-tested in several languages). */
 form_kind_t form_classify_field(const form_field_desc_t *f);

@@ -31,7 +31,7 @@ typedef struct {
 typedef struct {
     form_field_desc_t d;
     const char *value; /* value attribute, a textarea's content, or NULL */
-    const char *near;  /* the text just before the field */
+    const char *near;  /* the text since the previous field (also d.near) */
     const char *form_attr;
     int form;       /* the form it belongs to, or -1 */
     int wrap_label; /* the label around it, or -1 */
@@ -57,7 +57,6 @@ typedef struct {
 
 typedef struct {
     const char *for_id, *text;
-    size_t start;
 } fp_label_t;
 
 /* What a CAPTCHA or a JavaScript embed left in the markup. */
