@@ -46,39 +46,58 @@ void fp_fold(char *dst, const char *s, size_t n, bool words)
 
 static bool alnum(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+    return (unsigned)((c | 32) - 'a') < 26 || (unsigned)(c - '0') < 10;
 }
 
 static unsigned tri(const unsigned char *u)
 {
-    return (u[0] * 961u + u[1] * 31u + u[2]) & 1023u;
+    return (u[0] * 961u + u[1] * 31u + u[2]) & (FP_INDEX_HEADS - 1);
+}
+
+void fp_index(fp_index_t *x, const char *const *phrases, size_t n)
+{
+    /* the phrases chained by their first three bytes (hashed), so a position costs one look-up
+     * and only phrases that start like it are compared */
+    x->phrases = phrases;
+    x->n = n < FP_INDEX_MAX ? n : FP_INDEX_MAX;
+    memset(x->head, -1, sizeof x->head);
+    for (size_t j = x->n; j-- > 0;) {
+        size_t l = strlen(phrases[j]);
+        x->len[j] = (unsigned char)(l < 255 ? l : 255);
+        if (l < 3 || l > 255) continue; /* three bytes at least */
+        unsigned h = tri((const unsigned char *)phrases[j]);
+        x->next[j] = x->head[h], x->head[h] = (short)j;
+    }
+}
+
+int fp_find(const fp_index_t *x, const char *hay, size_t len, size_t *at)
+{
+    const unsigned char *u = (const unsigned char *)hay;
+    size_t i = 0; /* hay's first byte starts a word */
+    while (i + 3 <= len) {
+        unsigned char c = u[i];
+        if ((c & 0xC0) == 0x80 || c == ' ') { /* inside a UTF-8 sequence, or a blank */
+            i++;
+            continue;
+        }
+        /* a word's start (or any character outside ASCII words) */
+        for (short j = x->head[tri(u + i)]; j >= 0; j = x->next[j])
+            if (x->len[j] <= len - i && memcmp(hay + i, x->phrases[j], x->len[j]) == 0) {
+                if (at) *at = i;
+                return j;
+            }
+        i++;
+        if (alnum(c))
+            while (i < len && alnum(u[i])) i++; /* the rest of the word */
+    }
+    return -1;
 }
 
 int fp_find_phrase(const char *hay, size_t len, const char *const *phrases, size_t n, size_t *at)
 {
-    /* the phrases chained by their first three bytes (hashed), so a position costs one look-up
-     * and only phrases that start like it are compared; positions inside a word are skipped */
-    short head[1024], next[256];
-    size_t plen[256];
-    if (n > 256) n = 256;
-    memset(head, -1, sizeof head);
-    for (size_t j = n; j-- > 0;) {
-        plen[j] = strlen(phrases[j]);
-        if (plen[j] < 3) continue; /* phrases have three bytes at least */
-        unsigned h = tri((const unsigned char *)phrases[j]);
-        next[j] = head[h], head[h] = (short)j;
-    }
-    const unsigned char *u = (const unsigned char *)hay;
-    for (size_t i = 0; i + 3 <= len; i++) {
-        unsigned char c = u[i];
-        if (c < 0x80 ? (alnum(c) && i > 0 && alnum(u[i - 1])) : (c & 0xC0) == 0x80) continue;
-        for (short j = head[tri(u + i)]; j >= 0; j = next[j])
-            if (plen[j] <= len - i && memcmp(hay + i, phrases[j], plen[j]) == 0) {
-                if (at) *at = i;
-                return j;
-            }
-    }
-    return -1;
+    fp_index_t x;
+    fp_index(&x, phrases, n);
+    return fp_find(&x, hay, len, at);
 }
 
 bool fp_has_word(const char *hay, const char *kw)
@@ -188,6 +207,7 @@ typedef struct {
     size_t depth, cap;
     size_t order;
     size_t forms_cap, fields_cap, options_cap, labels_cap, links_cap; /* the page's arrays */
+    fp_index_t contact, success; /* made once per page, used per link and per message */
 } walk_t;
 
 /* Room for one more element in a growable array of at most max: false when it is full. */
@@ -626,21 +646,21 @@ static const char *const contact_slugs[] = {
     "get-in-touch", "fale-conosco", "svyaz",     "lianxi",
 };
 
-static int has_contact_word(const char *s, size_t max)
+static int has_contact_word(const fp_index_t *x, const char *s, size_t max)
 {
     if (!s || !*s) return 0;
     char f[FP_LABEL_MAX + 1];
     size_t n = strnlen(s, max < FP_LABEL_MAX ? max : FP_LABEL_MAX);
     fp_fold(f, s, n, false);
-    return fp_find_phrase(f, n, contact_words, sizeof contact_words / sizeof *contact_words,
-                          NULL) >= 0;
+    return fp_find(x, f, n, NULL) >= 0;
 }
 
-static int link_score(const fp_link_t *l, bool nav)
+static int link_score(const fp_index_t *x, const fp_link_t *l, bool nav)
 {
     int s = 0;
-    if (has_contact_word(l->text, FP_LABEL_MAX)) s += strlen(l->text) <= 30 ? 12 : 8;
-    if (has_contact_word(l->aria, FP_LABEL_MAX) || has_contact_word(l->title, FP_LABEL_MAX)) s += 6;
+    if (has_contact_word(x, l->text, FP_LABEL_MAX)) s += strlen(l->text) <= 30 ? 12 : 8;
+    if (has_contact_word(x, l->aria, FP_LABEL_MAX) || has_contact_word(x, l->title, FP_LABEL_MAX))
+        s += 6;
     if (l->rel && contains_ci(l->rel, "contact")) s += 4;
     /* the path (before ? and #) */
     size_t n = strcspn(l->href, "?#");
@@ -879,7 +899,7 @@ static void leave_element(walk_t *w, frame_t *f)
         memcpy(text, t, k);
         text[k] = 0;
         l->text = text;
-        l->score = link_score(l, (f->flags & F_NAV) != 0);
+        l->score = link_score(&w->contact, l, (f->flags & F_NAV) != 0);
         if (l->score) {
             l->text = fp_strcut(p->arena, t, tn, FP_LABEL_MAX);
             l->href = dup(p, l->href), l->rel = dup(p, l->rel);
@@ -904,7 +924,7 @@ static void leave_element(walk_t *w, frame_t *f)
         char folded[201];
         fp_fold(folded, t, mn, false);
         /* an alert that says thanks is not an error */
-        if (*n < FP_MAX_ERRORS && fp_find_phrase(folded, mn, fp_success, fp_nsuccess, NULL) < 0) {
+        if (*n < FP_MAX_ERRORS && fp_find(&w->success, folded, mn, NULL) < 0) {
             char *msg = fp_strcut(p->arena, t, tn, 200);
             bool seen = !*msg;
             for (size_t i = 0; i < *n; i++) seen = seen || strcmp(list[i], msg) == 0;
@@ -915,6 +935,8 @@ static void leave_element(walk_t *w, frame_t *f)
 
 static void walk(walk_t *w, GumboNode *root)
 {
+    fp_index(&w->contact, contact_words, sizeof contact_words / sizeof *contact_words);
+    fp_index(&w->success, fp_success, fp_nsuccess);
     w->cap = 64;
     w->st = pa_malloc(w->cap * sizeof *w->st);
     w->st[0] =
@@ -1014,10 +1036,12 @@ static void text_phones(form_page_t *p, const char *t, const char *folded, size_
     static const char *const kws[] = {"tel",      "phone",    "telefon",  "téléphone", "teléfono",
                                       "telefone", "telefono", "telefoon", "電話",      "call us",
                                       "mobile",   "handy",    "fon",      "tél",       "телефон"};
+    fp_index_t x;
+    fp_index(&x, kws, sizeof kws / sizeof *kws);
     size_t off = 0;
     while (off < n && p->nphones < FP_MAX_CONTACTS) {
         size_t at;
-        int k = fp_find_phrase(folded + off, n - off, kws, sizeof kws / sizeof *kws, &at);
+        int k = fp_find(&x, folded + off, n - off, &at);
         if (k < 0) break;
         size_t i = off + at + strlen(kws[k]), lim = i + 24 < n ? i + 24 : n;
         while (i < lim && !(isdigit((unsigned char)t[i]) || t[i] == '+' || t[i] == '(')) i++;

@@ -110,7 +110,18 @@ size_t fp_decode(const char *body, size_t len, const char *content_type, char **
  * camelCase boundary... is not marked (firstName folds to firstname). */
 void fp_fold(char *dst, const char *s, size_t n, bool words);
 /* The first of phrases[0..n) found in hay (folded) at a word start: its index, or -1; *at gets
- * its offset. */
+ * its offset. Phrases have three bytes at least; an index of them is made once for many
+ * searches (fp_index, fp_find), or for one (fp_find_phrase). */
+#define FP_INDEX_HEADS 1024
+#define FP_INDEX_MAX 256
+typedef struct {
+    const char *const *phrases;
+    size_t n;
+    short head[FP_INDEX_HEADS], next[FP_INDEX_MAX];
+    unsigned char len[FP_INDEX_MAX];
+} fp_index_t;
+void fp_index(fp_index_t *x, const char *const *phrases, size_t n);
+int fp_find(const fp_index_t *x, const char *hay, size_t len, size_t *at);
 int fp_find_phrase(const char *hay, size_t len, const char *const *phrases, size_t n, size_t *at);
 /* hay (folded, words) holds kw as a whole word (bounded by non-alphanumerics). */
 bool fp_has_word(const char *hay, const char *kw);
