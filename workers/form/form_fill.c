@@ -547,7 +547,9 @@ static void add_pair(pairs_t *ps, const char *name, const char *value, form_kind
 
 static const char *label_of(const fp_field_t *f)
 {
-    const char *srcs[] = {f->d.label, f->d.aria_label, f->d.placeholder, f->d.near, f->d.name};
+    bool hidden = f->d.type && strcmp(f->d.type, "hidden") == 0; /* no text before it is its */
+    const char *srcs[] = {f->d.label, f->d.aria_label, f->d.placeholder, hidden ? NULL : f->d.near,
+                          f->d.name};
     for (size_t i = 0; i < 5; i++)
         if (srcs[i] && *srcs[i]) return srcs[i];
     return "";
