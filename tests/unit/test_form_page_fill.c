@@ -674,6 +674,36 @@ Test(form_judge, validation_errors_are_recorded)
     form_page_free(&s);
 }
 
+Test(form_judge, rails_scaffold_errors_and_its_form)
+{
+    const char *form =
+        "<form action=\"/messages\" accept-charset=\"UTF-8\" method=\"post\"><input "
+        "type=\"hidden\" name=\"authenticity_token\" value=\"Zx9=\" autocomplete=\"off\">%s"
+        "<div class=\"field\">%s<label for=\"message_name\">Name</label>%s<input "
+        "type=\"text\" name=\"message[name]\" id=\"message_name\"></div><div "
+        "class=\"field\"><label for=\"message_email\">Email</label><input type=\"email\" "
+        "name=\"message[email]\" id=\"message_email\"></div><div class=\"field\"><label "
+        "for=\"message_body\">Body</label><textarea name=\"message[body]\" "
+        "id=\"message_body\"></textarea></div><input type=\"submit\" name=\"commit\" "
+        "value=\"Send\" data-disable-with=\"Send\"></form>";
+    char html[4096];
+    snprintf(html, sizeof html, form, "", "", "");
+    form_page_t *s = parse(html), *a;
+    form_fill_t f = fill_contact(s, &ADA);
+    cr_assert_str_eq(sent(&f), "authenticity_token=Zx9=&message[name]=Ada Lovelace&"
+                               "message[email]=ada@analytical-engines.example&"
+                               "message[body]=" MESSAGE "&commit=Send");
+    snprintf(html, sizeof html, form,
+             "<div id=\"error_explanation\"><h2>1 error prohibited this message from being "
+             "saved:</h2><ul><li>Name can't be blank</li></ul></div>",
+             "<div class=\"field_with_errors\">", "</div>");
+    form_judgement_t j = judge(s, html, 422, "https://www.acme.example/messages", &a);
+    cr_assert_eq(j.verdict, FORM_JUDGE_FAILED, "%s", j.why);
+    cr_assert(strstr(j.errors[0], "Name can't be blank"), "%s", j.errors[0]);
+    form_page_free(&a);
+    form_page_free(&s);
+}
+
 Test(form_judge, uncertain_when_nothing_changed_or_the_server_failed)
 {
     /* Bootstrap's feedback text and Webflow's hidden thanks are on every copy of the page */

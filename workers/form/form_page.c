@@ -879,7 +879,9 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     default: break;
     }
     /* validation messages (the judge's): shown, non-empty, outermost */
-    if (a.role && strcmp(a.role, "alert") == 0) err |= F_ERR_MSG;
+    if ((a.role && strcmp(a.role, "alert") == 0) ||
+        (a.id && (strcmp(a.id, "error_explanation") == 0 || strcmp(a.id, "errorExplanation") == 0)))
+        err |= F_ERR_MSG; /* Rails' scaffold puts its list of errors in #error_explanation */
     if (err && !(flags & (F_HIDDEN | F_CSSCLS | F_ERR)))
         flags |= F_ERR | (err & F_ERR_MSG ? F_ERR_MSG : F_ERR_SOFT);
     return flags;
