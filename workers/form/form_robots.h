@@ -19,7 +19,8 @@ typedef struct form_robots form_robots_t;
  * (connection refused, timeout, too many redirects...). body may be NULL for a status without one.
  * user_agent: the worker's User-Agent or its product token ("ProspectAI/1.0 (+https://...)":
  * the token is the part before the first '/' or blank). NULL only when out of memory. */
-form_robots_t *form_robots_parse(long status, const char *body, size_t len, const char *user_agent);
+form_robots_t *form_robots_parse(long status, const char *body, size_t len,
+                                 const char *user_agent);
 void form_robots_free(form_robots_t **r);
 
 typedef struct {
@@ -28,7 +29,7 @@ typedef struct {
      * when no rule decided ("no rule matches", "robots.txt answered 503: everything disallowed",
      * "robots.txt answered 404: everything allowed"). Points into r. */
     const char *rule;
-    int line;          /* the rule's line number (1-based), 0 when none */
+    int line; /* the rule's line number (1-based), 0 when none */
     const char *group; /* the user-agent line(s) of the group that applied, or "" */
 } form_robots_verdict_t;
 
