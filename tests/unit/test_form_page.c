@@ -103,6 +103,7 @@ Test(form_page, text_leaves_out_scripts_styles_and_hidden_parts)
     cr_assert_str_eq(form_page_text(p), "Hallo Welt !");
     cr_assert_str_eq(form_page_lang(p), "de");
     cr_assert_str_eq(form_page_url(p), URL);
+    cr_assert(form_page_memory(p) > 0 && form_page_memory(p) < 16384, "%zu", form_page_memory(p));
     form_page_free(&p);
 }
 

@@ -127,6 +127,13 @@ char *fp_utf8_fix(char *s)
     return s;
 }
 
+char *fp_folded(const form_page_t *p)
+{
+    char *f = pa_malloc(p->text_len + 1);
+    fp_fold(f, p->text, p->text_len, false);
+    return f;
+}
+
 char *fp_strcut(pa_arena_t *a, const char *s, size_t n, size_t max)
 {
     while (n && (*s == ' ' || *s == '\n')) s++, n--;
@@ -1104,9 +1111,6 @@ static void finish(form_page_t *p, walk_t *w)
     text_phones(p, t, folded, n);
     p->text = fp_strcut(p->arena, t, n, FP_TEXT_MAX);
     p->text_len = strlen(p->text);
-    char *pf = pa_arena_alloc(p->arena, p->text_len + 1);
-    memcpy(pf, folded, p->text_len);
-    p->folded = pf;
     free(folded);
 }
 
@@ -1205,6 +1209,10 @@ const char *form_page_text(const form_page_t *p)
 size_t form_page_nforms(const form_page_t *p)
 {
     return p->nforms;
+}
+size_t form_page_memory(const form_page_t *p)
+{
+    return sizeof *p + pa_arena_used(p->arena);
 }
 
 /* ---- contact links ------------------------------------------------------------------------ */
@@ -1615,8 +1623,9 @@ void form_page_analyze(form_page_t *p, form_analysis_t *out)
     pa_buf_free(&rejected);
     a->captcha = pick_captcha(p, a->form, &a->captcha_evidence);
     size_t at;
-    int k =
-        fp_find_phrase(p->folded, p->text_len, opt_outs, sizeof opt_outs / sizeof *opt_outs, &at);
+    char *folded = fp_folded(p);
+    int k = fp_find_phrase(folded, p->text_len, opt_outs, sizeof opt_outs / sizeof *opt_outs, &at);
+    free(folded);
     if (k >= 0) { /* the phrase as found, to the end of its sentence */
         size_t n = strlen(opt_outs[k]);
         while (at + n < p->text_len && n < 120 && !strchr(".!\n", p->text[at + n])) n++;

@@ -36,6 +36,9 @@ const char *form_page_title(const form_page_t *p);   /* <title>, whitespace coll
  * collapsed, at most 64 KiB (cut on a character boundary). */
 const char *form_page_text(const form_page_t *p);
 size_t form_page_nforms(const form_page_t *p);
+/* Bytes the page holds while it lives (its text, forms, fields, links: the parse tree is gone
+ * by the time form_page_parse returns), for the worker's memory budget. */
+size_t form_page_memory(const form_page_t *p);
 
 /* Links that lead to a contact page, best first, at most max: absolute http(s) URLs on the
  * page's own site (the same host, or the host with/without "www."), no fragment, each once, not

@@ -69,7 +69,7 @@ typedef struct {
 
 struct form_page {
     pa_arena_t *arena;
-    const char *url, *base, *charset, *lang, *title, *text, *folded; /* folded: text, lowercased */
+    const char *url, *base, *charset, *lang, *title, *text;
     size_t text_len;
     fp_form_t *forms;
     size_t nforms;
@@ -127,6 +127,8 @@ int fp_find_phrase(const char *hay, size_t len, const char *const *phrases, size
 bool fp_has_word(const char *hay, const char *kw);
 /* s with malformed or cut UTF-8 sequences dropped, in place (after a byte-bounded printf). */
 char *fp_utf8_fix(char *s);
+/* The page's text lowercased by fp_fold (same offsets as the text); the caller frees. */
+char *fp_folded(const form_page_t *p);
 /* An arena copy of s[0..n) cut to at most max bytes on a character boundary, blanks trimmed. */
 char *fp_strcut(pa_arena_t *a, const char *s, size_t n, size_t max);
 /* Analysis helpers shared with form_fill.c and form_judge.c. */

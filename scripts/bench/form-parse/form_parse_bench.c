@@ -108,8 +108,10 @@ int main(int argc, char **argv)
     form_page_t *p =
         form_page_parse(body, len, NULL, "https://www.acme.example/contact/", err, sizeof err);
     form_page_analyze(p, &a);
-    printf("page: %s, %zu bytes (%zu of visible text), %zu forms, verdict %d (%s)\n", path, len,
-           strlen(form_page_text(p)), form_page_nforms(p), a.verdict, a.why);
+    printf("page: %s, %zu bytes (%zu of visible text), %zu forms, verdict %d (%s); the parsed "
+           "page holds %zu bytes\n",
+           path, len, strlen(form_page_text(p)), form_page_nforms(p), a.verdict, a.why,
+           form_page_memory(p));
     form_page_free(&p);
     double r[99];
     for (int i = 0; i < runs; i++) {
