@@ -103,6 +103,7 @@ Test(form_page, text_leaves_out_scripts_styles_and_hidden_parts)
     cr_assert_str_eq(form_page_text(p), "Hallo Welt !");
     cr_assert_str_eq(form_page_lang(p), "de");
     cr_assert_str_eq(form_page_url(p), URL);
+    cr_assert(form_page_memory(p) > 0 && form_page_memory(p) < 16384, "%zu", form_page_memory(p));
     form_page_free(&p);
 }
 
@@ -247,6 +248,23 @@ Test(form_page_choice, no_form_records_the_emails_and_phones_on_the_page)
     form_page_free(&p);
 }
 
+Test(form_page_choice, fields_outside_the_form_by_its_id_and_a_bounded_number_of_forms)
+{
+    form_page_t *p =
+        parse("<form id=\"f1\" method=\"post\" action=\"/send\"></form><p><label "
+              "for=m>Message</label><textarea id=m form=\"f1\" name=\"msg\"></textarea>"
+              "<input form=\"f1\" type=\"email\" name=\"e\"></p>");
+    form_analysis_t a = analyze(p);
+    cr_assert_eq(a.verdict, FORM_VERDICT_CONTACT, "%s", a.why);
+    form_page_free(&p);
+    char html[16384];
+    size_t n = 0;
+    for (int i = 0; i < 100; i++) n += (size_t)snprintf(html + n, sizeof html - n, "<form></form>");
+    p = parse(html);
+    cr_assert_eq(form_page_nforms(p), 64);
+    form_page_free(&p);
+}
+
 /* ---- JavaScript embeds ---- */
 
 Test(form_page_embed, builders_that_render_the_form_in_the_browser)
@@ -282,6 +300,10 @@ Test(form_page_embed, builders_that_render_the_form_in_the_browser)
          "data-key=\"x\" data-form=\"1\"></script></div>",
          "cognito"},
         {"<script src=\"https://acme.formstack.com/forms/js.php/contact\"></script>", "formstack"},
+        {"<div class=\"elementor-element elementor-widget elementor-widget-form\" "
+         "data-widget_type=\"form.default\"><div class=\"elementor-widget-container\"></div>"
+         "</div>",
+         "elementor"},
     };
     for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
         form_page_t *p = parse(pages[i][0]);

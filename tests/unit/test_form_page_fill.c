@@ -534,6 +534,47 @@ Test(form_fill, japanese_form_in_a_table)
     form_page_free(&p);
 }
 
+Test(form_fill, defaults_get_and_the_page_url_files_go_empty_disabled_fields_stay_home)
+{
+    form_page_t *p = parse("<form><input type=hidden name=token value=\"a b&c\"><input "
+                           "name=email type=email><input name=old disabled value=x><textarea "
+                           "name=message>Write here</textarea><input type=file name=cv><input "
+                           "type=reset name=r><input type=image name=go src=go.png></form>");
+    form_fill_t f = fill_contact(p, &ADA);
+    cr_assert_str_eq(f.method, "GET");
+    cr_assert_str_eq(f.action, URL);
+    cr_assert_null(f.unfillable);
+    cr_assert_str_eq(sent(&f), "token=a b&c&email=ada@analytical-engines.example&"
+                               "message=" MESSAGE "&cv=<file>&go.x=1&go.y=1");
+    cr_assert(f.pairs[3].file);
+    cr_assert_eq(f.pairs[3].kind, FORM_KIND_FILE);
+    cr_assert_str_eq(f.pairs[3].value, "");
+    form_page_free(&p);
+}
+
+Test(form_fill, a_table_cell_before_a_field_names_it_when_nothing_else_does)
+{
+    form_page_t *p = parse("<form method=post action=send.php><p>下記フォームよりお問い合わせくだ"
+                           "さい。</p><table><tr><th>会社名</th><td><input name=item01></td></tr>"
+                           "<tr><th>お名前<span class=req>必須</span></th><td><input "
+                           "name=item02></td></tr><tr><th>フリガナ</th><td><input name=item03>"
+                           "</td></tr><tr><th>メールアドレス<span>必須</span></th><td><input "
+                           "name=item04></td></tr><tr><th>お問い合わせ内容</th><td><textarea "
+                           "name=item05></textarea></td></tr></table><p>7 + 2 = <input "
+                           "name=item06 size=2></p><input type=submit value=送信></form>");
+    form_analysis_t a;
+    form_page_analyze(p, &a);
+    cr_assert_str_eq(a.captcha, "math", "%s", a.captcha ? a.captcha : "none");
+    form_fill_t f = fill_contact(p, &ADA);
+    cr_assert_null(f.unfillable, "%s", f.unfillable);
+    cr_assert_str_eq(sent(&f), "item01=Analytical Engines Ltd&item02=Ada Lovelace&item03=&"
+                               "item04=ada@analytical-engines.example&item05=" MESSAGE "&item06=");
+    cr_assert_eq(f.pairs[1].kind, FORM_KIND_FULL_NAME);
+    cr_assert_str_eq(f.pairs[1].label, "お名前必須");
+    cr_assert_eq(f.pairs[5].kind, FORM_KIND_CAPTCHA);
+    form_page_free(&p);
+}
+
 /* ---- judging the answer ---- */
 
 static const char *DJANGO =
@@ -629,6 +670,36 @@ Test(form_judge, validation_errors_are_recorded)
               200, URL, &a);
     cr_assert_eq(j.verdict, FORM_JUDGE_FAILED);
     cr_assert_str_eq(j.errors[0], "Please fill out this field.");
+    form_page_free(&a);
+    form_page_free(&s);
+}
+
+Test(form_judge, rails_scaffold_errors_and_its_form)
+{
+    const char *form =
+        "<form action=\"/messages\" accept-charset=\"UTF-8\" method=\"post\"><input "
+        "type=\"hidden\" name=\"authenticity_token\" value=\"Zx9=\" autocomplete=\"off\">%s"
+        "<div class=\"field\">%s<label for=\"message_name\">Name</label>%s<input "
+        "type=\"text\" name=\"message[name]\" id=\"message_name\"></div><div "
+        "class=\"field\"><label for=\"message_email\">Email</label><input type=\"email\" "
+        "name=\"message[email]\" id=\"message_email\"></div><div class=\"field\"><label "
+        "for=\"message_body\">Body</label><textarea name=\"message[body]\" "
+        "id=\"message_body\"></textarea></div><input type=\"submit\" name=\"commit\" "
+        "value=\"Send\" data-disable-with=\"Send\"></form>";
+    char html[4096];
+    snprintf(html, sizeof html, form, "", "", "");
+    form_page_t *s = parse(html), *a;
+    form_fill_t f = fill_contact(s, &ADA);
+    cr_assert_str_eq(sent(&f), "authenticity_token=Zx9=&message[name]=Ada Lovelace&"
+                               "message[email]=ada@analytical-engines.example&"
+                               "message[body]=" MESSAGE "&commit=Send");
+    snprintf(html, sizeof html, form,
+             "<div id=\"error_explanation\"><h2>1 error prohibited this message from being "
+             "saved:</h2><ul><li>Name can't be blank</li></ul></div>",
+             "<div class=\"field_with_errors\">", "</div>");
+    form_judgement_t j = judge(s, html, 422, "https://www.acme.example/messages", &a);
+    cr_assert_eq(j.verdict, FORM_JUDGE_FAILED, "%s", j.why);
+    cr_assert(strstr(j.errors[0], "Name can't be blank"), "%s", j.errors[0]);
     form_page_free(&a);
     form_page_free(&s);
 }

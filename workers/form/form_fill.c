@@ -1,5 +1,6 @@
 /* What each field is for (form_classify_field), and the form filled as a careful person would. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,36 @@ static bool match(const char *hay, const char *kw)
     return strstr(hay, kw) != NULL;
 }
 
+/* The pairs of bytes a text holds, hashed into 1024 bits: a keyword whose first pairs are not
+ * there cannot match, which spares most of the rules' searches. */
+typedef struct {
+    uint64_t bits[16];
+} pairs_seen_t;
+
+static unsigned pair_hash(unsigned char a, unsigned char b)
+{
+    return (a * 31u + b) & 1023u;
+}
+
+static void pairs_of(const char *s, pairs_seen_t *g)
+{
+    memset(g, 0, sizeof *g);
+    for (const unsigned char *u = (const unsigned char *)s; u[0] && u[1]; u++) {
+        unsigned h = pair_hash(u[0], u[1]);
+        g->bits[h >> 6] |= 1ull << (h & 63);
+    }
+}
+
+static bool may_hold(const pairs_seen_t *g, const char *kw)
+{
+    const unsigned char *u = (const unsigned char *)kw + (kw[0] == '~' || kw[0] == '=');
+    for (int i = 0; i < 2 && u[i] && u[i + 1]; i++) {
+        unsigned h = pair_hash(u[i], u[i + 1]);
+        if (!(g->bits[h >> 6] & (1ull << (h & 63)))) return false;
+    }
+    return true;
+}
+
 /* The kind a text names (folded, words), or FORM_KIND_OTHER. */
 static form_kind_t kind_of(const char *s)
 {
@@ -323,8 +354,10 @@ static form_kind_t kind_of(const char *s)
     char f[FP_LABEL_MAX + 1];
     size_t n = strnlen(s, FP_LABEL_MAX);
     fp_fold(f, s, n, true);
+    pairs_seen_t g;
+    pairs_of(f, &g);
     for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
-        if (match(f, rules[i].kw)) return rules[i].kind;
+        if (may_hold(&g, rules[i].kw) && match(f, rules[i].kw)) return rules[i].kind;
     return FORM_KIND_OTHER;
 }
 
@@ -334,8 +367,10 @@ static bool has_any(const char *s, const char *const *words, size_t n)
     char f[FP_LABEL_MAX + 1];
     size_t k = strnlen(s, FP_LABEL_MAX);
     fp_fold(f, s, k, true);
+    pairs_seen_t g;
+    pairs_of(f, &g);
     for (size_t i = 0; i < n; i++)
-        if (match(f, words[i])) return true;
+        if (may_hold(&g, words[i]) && match(f, words[i])) return true;
     return false;
 }
 
@@ -352,12 +387,19 @@ form_kind_t form_classify_field(const form_field_desc_t *f)
     if (is(type, "button") || is(type, "reset")) return FORM_KIND_OTHER;
     if (is(type, "hidden")) return FORM_KIND_HIDDEN;
     if (is(type, "file")) return FORM_KIND_FILE;
-    const char *srcs[] = {f->label, f->aria_label, f->name, f->id, f->placeholder};
-    const size_t nsrc = sizeof srcs / sizeof *srcs;
+    /* the words people read first, then the names, then the text before the field; traps and
+     * CAPTCHAs by what names the field itself (a reCAPTCHA notice above a field is not one) */
+    const char *srcs[] = {f->label, f->aria_label, f->name, f->id, f->placeholder, f->near};
+    const size_t nsrc = sizeof srcs / sizeof *srcs, nnamed = nsrc - 1;
+    form_kind_t ks[sizeof srcs / sizeof *srcs];
+    for (size_t i = 0; i < nsrc; i++)
+        ks[i] = srcs[i] == f->placeholder && f->placeholder && strchr(f->placeholder, '@')
+                    ? FORM_KIND_EMAIL /* "you@company.com" */
+                    : kind_of(srcs[i]);
     /* traps: hidden from people, or named and labelled as one */
     if (f->hidden_by_css && !is(tag, "select")) return FORM_KIND_HONEYPOT;
-    for (size_t i = 0; i < nsrc; i++)
-        if (kind_of(srcs[i]) == FORM_KIND_HONEYPOT) return FORM_KIND_HONEYPOT;
+    for (size_t i = 0; i < nnamed; i++)
+        if (ks[i] == FORM_KIND_HONEYPOT) return FORM_KIND_HONEYPOT;
     bool textlike = is(tag, "textarea") || (is(tag, "input") && !is(type, "checkbox") &&
                                             !is(type, "radio") && !is(type, "select-one"));
     if (f->tabindex < 0 && textlike && !f->label && !f->placeholder && !f->aria_label)
@@ -367,7 +409,7 @@ form_kind_t form_classify_field(const form_field_desc_t *f)
          is(f->autocomplete, "new-password")))
         return FORM_KIND_HONEYPOT;
     for (size_t i = 0; i < nsrc; i++)
-        if (kind_of(srcs[i]) == FORM_KIND_CAPTCHA || fp_is_math(i == 2 || i == 3 ? NULL : srcs[i]))
+        if ((i < nnamed && ks[i] == FORM_KIND_CAPTCHA) || (i != 2 && i != 3 && fp_is_math(srcs[i])))
             return FORM_KIND_CAPTCHA;
     if (is(type, "checkbox")) {
         for (size_t i = 0; i < 4; i++)
@@ -402,9 +444,7 @@ form_kind_t form_classify_field(const form_field_desc_t *f)
     /* the words people read first, then the names; a first or last name beats "name" */
     form_kind_t k = FORM_KIND_OTHER;
     for (size_t i = 0; i < nsrc; i++) {
-        form_kind_t c = srcs[i] == f->placeholder && f->placeholder && strchr(f->placeholder, '@')
-                            ? FORM_KIND_EMAIL /* "you@company.com" */
-                            : kind_of(srcs[i]);
+        form_kind_t c = ks[i];
         if (c == K_NONE) {
             if (k == FORM_KIND_OTHER) return FORM_KIND_OTHER;
             continue;
@@ -476,11 +516,14 @@ static int option_score(const char *value, const char *text)
     char f[2 * FP_LABEL_MAX + 2];
     snprintf(f, sizeof f, "%s %s", text ? text : "", value ? value : "");
     fp_fold(f, f, strlen(f), true);
+    pairs_seen_t g;
+    pairs_of(f, &g);
     for (size_t i = 0; i < sizeof never / sizeof *never; i++)
-        if (strstr(f, never[i])) return 0;
+        if (may_hold(&g, never[i]) && strstr(f, never[i])) return 0;
     int best = 0;
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (strstr(f, words[i].kw) && words[i].score > best) best = words[i].score;
+        if (words[i].score > best && may_hold(&g, words[i].kw) && strstr(f, words[i].kw))
+            best = words[i].score;
     return best;
 }
 
@@ -504,8 +547,10 @@ static void add_pair(pairs_t *ps, const char *name, const char *value, form_kind
 
 static const char *label_of(const fp_field_t *f)
 {
-    const char *srcs[] = {f->d.label, f->d.aria_label, f->d.placeholder, f->d.name};
-    for (size_t i = 0; i < 4; i++)
+    bool hidden = f->d.type && strcmp(f->d.type, "hidden") == 0; /* no text before it is its */
+    const char *srcs[] = {f->d.label, f->d.aria_label, f->d.placeholder, hidden ? NULL : f->d.near,
+                          f->d.name};
+    for (size_t i = 0; i < 5; i++)
         if (srcs[i] && *srcs[i]) return srcs[i];
     return "";
 }
@@ -516,8 +561,10 @@ static bool label_says_required(const fp_field_t *f)
     static const char *const req[] = {"required",    "pflicht",      "obligatoire",
                                       "obligatorio", "obbligatorio", "verplicht",
                                       "obrigatório", "必須",         "必填"};
-    const char *srcs[] = {f->d.label, f->d.placeholder, f->d.aria_label};
-    for (size_t i = 0; i < 3; i++) {
+    /* the text before the field counts when it is all the label there is, and short */
+    const char *near = !f->d.label && f->d.near && strlen(f->d.near) <= 40 ? f->d.near : NULL;
+    const char *srcs[] = {f->d.label, f->d.placeholder, f->d.aria_label, near};
+    for (size_t i = 0; i < 4; i++) {
         if (!srcs[i]) continue;
         if (strchr(srcs[i], '*')) return true;
         if (has_any(srcs[i], req, sizeof req / sizeof *req)) return true;

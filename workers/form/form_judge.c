@@ -2,6 +2,7 @@
  * validation errors (new ones, the form shown again), or cannot tell. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "form_page_int.h"
@@ -35,17 +36,17 @@ static size_t count(const char *hay, size_t n, const char *phrase)
     return c;
 }
 
-/* The first phrase of list found in the answer more often than on the sent page. */
-static int new_phrase(const form_page_t *ans, const form_page_t *sent, const char *const *list,
-                      size_t n, size_t *at)
+/* The first phrase of list found in the answer (folded: ans, an) more often than on the sent
+ * page (sf, sn). */
+static int new_phrase(const char *ans, size_t an, const char *sf, size_t sn,
+                      const char *const *list, size_t n, size_t *at)
 {
     size_t off = 0;
-    while (off < ans->text_len) {
+    while (off < an) {
         size_t a;
-        int k = fp_find_phrase(ans->folded + off, ans->text_len - off, list, n, &a);
+        int k = fp_find_phrase(ans + off, an - off, list, n, &a);
         if (k < 0) return -1;
-        if (!sent || count(ans->folded, ans->text_len, list[k]) >
-                         count(sent->folded, sent->text_len, list[k])) {
+        if (count(ans, an, list[k]) > count(sf, sn, list[k])) {
             *at = off + a;
             return k;
         }
@@ -93,16 +94,21 @@ static const char *fmt(pa_arena_t *a, const char *f, const char *x)
 {
     char b[400];
     snprintf(b, sizeof b, f, x);
-    return pa_arena_strdup(a, b);
+    return fp_utf8_fix(pa_arena_strdup(a, b));
 }
 
 void form_page_judge(form_page_t *sent, int form, form_page_t *answer, long status,
                      const char *final_url, form_judgement_t *out)
 {
     form_page_t *p = answer ? answer : sent;
-    pa_arena_t *a = p->arena;
     memset(out, 0, sizeof *out);
     out->verdict = FORM_JUDGE_UNCERTAIN;
+    if (!p || !sent) {
+        out->why = "no page to judge";
+        out->excerpt = "";
+        return;
+    }
+    pa_arena_t *a = p->arena;
     out->excerpt = answer ? fp_strcut(a, answer->text, answer->text_len, 300) : "";
     /* validation messages new on the answer */
     if (answer) {
@@ -124,20 +130,26 @@ void form_page_judge(form_page_t *sent, int form, form_page_t *answer, long stat
                                     answer->fields[i].d.label  ? answer->fields[i].d.label
                                     : answer->fields[i].d.name ? answer->fields[i].d.name
                                                                : "a field");
-        bool again = sent && form_again(sent, form, answer);
+        bool again = form_again(sent, form, answer);
+        char *af = fp_folded(answer), *sf = fp_folded(sent);
         size_t at;
-        int k;
+        int k = -1;
         if (!n && again &&
-            (k = new_phrase(answer, sent, complaints, sizeof complaints / sizeof *complaints,
-                            &at)) >= 0)
+            (k = new_phrase(af, answer->text_len, sf, sent->text_len, complaints,
+                            sizeof complaints / sizeof *complaints, &at)) >= 0)
             errs[n++] = excerpt(answer, at);
+        int thanks = n || status >= 400 ? -1
+                                        : new_phrase(af, answer->text_len, sf, sent->text_len,
+                                                     fp_success, fp_nsuccess, &at);
+        free(af);
+        free(sf);
         if (n) {
             out->verdict = FORM_JUDGE_FAILED;
             out->errors = errs, out->nerrors = n;
             char b[300];
             snprintf(b, sizeof b, "the form came back with %zu validation error%s: %.200s", n,
                      n == 1 ? "" : "s", errs[0]);
-            out->why = pa_arena_strdup(a, b);
+            out->why = fp_utf8_fix(pa_arena_strdup(a, b));
             out->excerpt = fp_strcut(a, errs[0], strlen(errs[0]), 300);
             return;
         }
@@ -147,9 +159,9 @@ void form_page_judge(form_page_t *sent, int form, form_page_t *answer, long stat
             out->why = pa_arena_strdup(a, b);
             return;
         }
-        if ((k = new_phrase(answer, sent, fp_success, fp_nsuccess, &at)) >= 0) {
+        if (thanks >= 0) {
             out->verdict = FORM_JUDGE_SUCCESS;
-            out->why = fmt(a, "the answer thanks us (\"%s\")", fp_success[k]);
+            out->why = fmt(a, "the answer thanks us (\"%s\")", fp_success[thanks]);
             out->excerpt = excerpt(answer, at);
             return;
         }
@@ -181,9 +193,11 @@ void form_page_judge(form_page_t *sent, int form, form_page_t *answer, long stat
                                               "failed",    "invalid", "could not",
                                               "try again", "エラー",  "失敗"};
         size_t at;
-        if (fp_find_phrase(answer->folded, answer->text_len, trouble,
-                           sizeof trouble / sizeof *trouble, &at) < 0 &&
-            answer->text_len < 2000) {
+        char *af = fp_folded(answer);
+        int k =
+            fp_find_phrase(af, answer->text_len, trouble, sizeof trouble / sizeof *trouble, &at);
+        free(af);
+        if (k < 0 && answer->text_len < 2000) {
             out->verdict = FORM_JUDGE_SUCCESS;
             out->why = "the form was replaced by a message";
             return;

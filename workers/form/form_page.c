@@ -14,6 +14,7 @@
 #include "pa_buf.h"
 #include "pa_http.h"
 #include "pa_mem.h"
+#include "pa_utf8.h"
 
 /* ---- text helpers ------------------------------------------------------------------------- */
 
@@ -45,29 +46,58 @@ void fp_fold(char *dst, const char *s, size_t n, bool words)
 
 static bool alnum(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+    return (unsigned)((c | 32) - 'a') < 26 || (unsigned)(c - '0') < 10;
+}
+
+static unsigned tri(const unsigned char *u)
+{
+    return (u[0] * 961u + u[1] * 31u + u[2]) & (FP_INDEX_HEADS - 1);
+}
+
+void fp_index(fp_index_t *x, const char *const *phrases, size_t n)
+{
+    /* the phrases chained by their first three bytes (hashed), so a position costs one look-up
+     * and only phrases that start like it are compared */
+    x->phrases = phrases;
+    x->n = n < FP_INDEX_MAX ? n : FP_INDEX_MAX;
+    memset(x->head, -1, sizeof x->head);
+    for (size_t j = x->n; j-- > 0;) {
+        size_t l = strlen(phrases[j]);
+        x->len[j] = (unsigned char)(l < 255 ? l : 255);
+        if (l < 3 || l > 255) continue; /* three bytes at least */
+        unsigned h = tri((const unsigned char *)phrases[j]);
+        x->next[j] = x->head[h], x->head[h] = (short)j;
+    }
+}
+
+int fp_find(const fp_index_t *x, const char *hay, size_t len, size_t *at)
+{
+    const unsigned char *u = (const unsigned char *)hay;
+    size_t i = 0; /* hay's first byte starts a word */
+    while (i + 3 <= len) {
+        unsigned char c = u[i];
+        if ((c & 0xC0) == 0x80 || c == ' ') { /* inside a UTF-8 sequence, or a blank */
+            i++;
+            continue;
+        }
+        /* a word's start (or any character outside ASCII words) */
+        for (short j = x->head[tri(u + i)]; j >= 0; j = x->next[j])
+            if (x->len[j] <= len - i && memcmp(hay + i, x->phrases[j], x->len[j]) == 0) {
+                if (at) *at = i;
+                return j;
+            }
+        i++;
+        if (alnum(c))
+            while (i < len && alnum(u[i])) i++; /* the rest of the word */
+    }
+    return -1;
 }
 
 int fp_find_phrase(const char *hay, size_t len, const char *const *phrases, size_t n, size_t *at)
 {
-    /* candidates by first byte, so each position costs one table look-up */
-    unsigned char first[256] = {0};
-    for (size_t j = 0; j < n; j++) first[(unsigned char)phrases[j][0]] = 1;
-    const unsigned char *h = (const unsigned char *)hay;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = h[i];
-        if (!first[c]) continue;
-        if (c < 0x80 ? (alnum(c) && i > 0 && alnum(h[i - 1])) : (c & 0xC0) == 0x80) continue;
-        for (size_t j = 0; j < n; j++) {
-            size_t k = strlen(phrases[j]);
-            if ((unsigned char)phrases[j][0] == c && k <= len - i &&
-                memcmp(hay + i, phrases[j], k) == 0) {
-                if (at) *at = i;
-                return (int)j;
-            }
-        }
-    }
-    return -1;
+    fp_index_t x;
+    fp_index(&x, phrases, n);
+    return fp_find(&x, hay, len, at);
 }
 
 bool fp_has_word(const char *hay, const char *kw)
@@ -80,13 +110,35 @@ bool fp_has_word(const char *hay, const char *kw)
     return false;
 }
 
+char *fp_utf8_fix(char *s)
+{
+    size_t k = 0, n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = pa_utf8_decode(s + i, n - i, &cp);
+        if (!l) { /* a sequence cut by a byte bound, or not UTF-8: dropped */
+            i++;
+            continue;
+        }
+        memmove(s + k, s + i, l);
+        k += l, i += l;
+    }
+    s[k] = 0;
+    return s;
+}
+
+char *fp_folded(const form_page_t *p)
+{
+    char *f = pa_malloc(p->text_len + 1);
+    fp_fold(f, p->text, p->text_len, false);
+    return f;
+}
+
 char *fp_strcut(pa_arena_t *a, const char *s, size_t n, size_t max)
 {
     while (n && (*s == ' ' || *s == '\n')) s++, n--;
-    if (n > max) {
-        n = max;
-        while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    }
+    if (n > max) n = max;
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* s[n] is in the buffer: cut there */
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\n')) n--;
     return pa_arena_strndup(a, s, n);
 }
@@ -161,7 +213,20 @@ typedef struct {
     frame_t *st;
     size_t depth, cap;
     size_t order;
+    size_t forms_cap, fields_cap, options_cap, labels_cap, links_cap; /* the page's arrays */
+    fp_index_t contact, success; /* made once per page, used per link and per message */
 } walk_t;
+
+/* Room for one more element in a growable array of at most max: false when it is full. */
+#define ROOM(arr, n, cap, max) ((n) < (cap) || grow((void **)&(arr), &(cap), sizeof *(arr), max))
+static bool grow(void **a, size_t *cap, size_t size, size_t max)
+{
+    if (*cap >= max) return false;
+    size_t c = *cap ? *cap * 2 : 16;
+    *a = pa_realloc(*a, (c < max ? c : max) * size);
+    *cap = c < max ? c : max;
+    return true;
+}
 
 /* The attributes the walk looks at, in one pass over an element's list. */
 typedef struct {
@@ -239,18 +304,6 @@ static bool style_hides(const char *style)
     return false;
 }
 
-/* Does the class list hold token tok? */
-static bool has_class(const char *klass, const char *tok)
-{
-    if (!klass) return false;
-    size_t k = strlen(tok);
-    for (const char *s = klass; (s = strstr(s, tok)); s++)
-        if ((s == klass || isspace((unsigned char)s[-1])) &&
-            (!s[k] || isspace((unsigned char)s[k])))
-            return true;
-    return false;
-}
-
 static bool contains_ci(const char *s, const char *needle)
 {
     return s && strcasestr(s, needle);
@@ -263,7 +316,8 @@ static void add_signal(form_page_t *p, fp_sig_type_t t, const char *kind, const 
             strcmp(p->signals[i].kind, kind) == 0)
             return;
     if (p->nsignals == FP_MAX_SIGNALS) return;
-    p->signals[p->nsignals++] = (fp_signal_t){t, kind, pa_arena_strndup(p->arena, ev, 200), form};
+    p->signals[p->nsignals++] =
+        (fp_signal_t){t, kind, fp_utf8_fix(pa_arena_strndup(p->arena, ev, 200)), form};
 }
 
 /* Embeds and CAPTCHA services by a script's or an iframe's URL. */
@@ -340,88 +394,148 @@ static void script_signals(form_page_t *p, const char *s, size_t n, int form)
             add_signal(p, calls[i].t, calls[i].kind, calls[i].needle, form);
 }
 
-/* Class tokens that show a CAPTCHA, an embed, a validation message or a honeypot. */
-static void class_signals(walk_t *w, const attrs_t *a, const frame_t *f, unsigned *flags)
+/* What a class token says. */
+enum { C_CAPTCHA, C_EMBED, C_HIDE, C_HPCLS, C_REQ, C_INVALID, C_ERR, C_ERR_SOFT };
+typedef struct {
+    const char *name;
+    unsigned char len, what;
+    const char *kind;
+} cls_t;
+#define C(s, w, k)                                                                                 \
+    {                                                                                              \
+        s, sizeof s - 1, w, k                                                                      \
+    }
+static const cls_t classes[] = {
+    C("g-recaptcha", C_CAPTCHA, "recaptcha_v2"),
+    C("ginput_recaptcha", C_CAPTCHA, "recaptcha_v2"),
+    C("h-captcha", C_CAPTCHA, "hcaptcha"),
+    C("cf-turnstile", C_CAPTCHA, "turnstile"),
+    C("frc-captcha", C_CAPTCHA, "friendly_captcha"),
+    C("wpforms-captcha-math", C_CAPTCHA, "math"),
+    C("nf-form-cont", C_EMBED, "ninja_forms"),
+    C("hbspt-form", C_EMBED, "hubspot"),
+    C("hs-form-frame", C_EMBED, "hubspot"),
+    C("typeform-widget", C_EMBED, "typeform"),
+    C("pipedriveWebForms", C_EMBED, "pipedrive"),
+    C("cognito", C_EMBED, "cognito"),
+    C("elementor-widget-form", C_EMBED, "elementor"),
+    C("sqs-block-form", C_EMBED, "squarespace"),
+    C("wixui-form", C_EMBED, "wix"),
+    /* builders' parts their stylesheets hide: messages shown after a post by script (not page
+     * text); honeypot containers and utility classes (their fields are hidden) */
+    C("w-form-done", C_HIDE, NULL),
+    C("w-form-fail", C_HIDE, NULL),
+    C("screen-reader-response", C_HIDE, NULL),
+    C("gform_validation_container", C_HPCLS, NULL),
+    C("wpforms-field-hp", C_HPCLS, NULL),
+    C("frm_verify", C_HPCLS, NULL),
+    C("hidden", C_HPCLS, NULL),
+    C("d-none", C_HPCLS, NULL),
+    C("elementor-field-type-honeypot", C_HPCLS, NULL),
+    C("akismet-fields-container", C_HPCLS, NULL),
+    C("honeypot", C_HPCLS, NULL),
+    C("hp-field", C_HPCLS, NULL),
+    C("nf-field-hp", C_HPCLS, NULL),
+    C("hide", C_HPCLS, NULL),
+    C("sr-only", C_HPCLS, NULL),
+    C("visually-hidden", C_HPCLS, NULL),
+    C("gfield_contains_required", C_REQ, NULL),
+    C("wpforms-field-required", C_REQ, NULL),
+    C("is-required", C_REQ, NULL),
+    C("required-field", C_REQ, NULL),
+    C("field-required", C_REQ, NULL),
+    C("form-required", C_REQ, NULL),
+    C("required", C_REQ, NULL),
+    C("wpcf7-validates-as-required", C_REQ, NULL),
+    C("is-invalid", C_INVALID, NULL),
+    C("gfield_error", C_INVALID, NULL),
+    C("has-error", C_INVALID, NULL),
+    /* validation messages (the judge's) */
+    C("field_with_errors", C_ERR, NULL),
+    C("wpcf7-not-valid-tip", C_ERR, NULL),
+    C("errorlist", C_ERR, NULL),
+    C("gfield_validation_message", C_ERR, NULL),
+    C("validation_message", C_ERR, NULL),
+    C("validation_error", C_ERR, NULL),
+    C("gform_validation_errors", C_ERR, NULL),
+    C("wpforms-error", C_ERR, NULL),
+    C("nf-error-msg", C_ERR, NULL),
+    C("error-message", C_ERR, NULL),
+    C("error_message", C_ERR, NULL),
+    C("errormessage", C_ERR, NULL),
+    C("field-error", C_ERR, NULL),
+    C("form-error", C_ERR, NULL),
+    C("errors", C_ERR, NULL),
+    C("error", C_ERR, NULL),
+    C("alert-danger", C_ERR, NULL),
+    C("alert-error", C_ERR, NULL),
+    C("messages--error", C_ERR, NULL),
+    C("form-item--error-message", C_ERR, NULL),
+    C("hs-error-msg", C_ERR, NULL),
+    C("help-block-error", C_ERR, NULL),
+    C("text-danger", C_ERR, NULL),
+    C("invalid-feedback", C_ERR_SOFT, NULL),
+};
+#undef C
+
+/* The class list's tokens, each looked up once: signals, flags, and whether the element is a
+ * validation message (F_ERR_MSG / F_ERR_SOFT). */
+static unsigned class_signals(walk_t *w, const attrs_t *a, const frame_t *f, unsigned *flags)
 {
     form_page_t *p = w->p;
-    const char *k = a->klass;
+    unsigned err = 0;
     char ev[160];
-    static const struct {
-        const char *cls, *kind;
-    } captchas[] = {{"g-recaptcha", "recaptcha_v2"},     {"ginput_recaptcha", "recaptcha_v2"},
-                    {"h-captcha", "hcaptcha"},           {"cf-turnstile", "turnstile"},
-                    {"frc-captcha", "friendly_captcha"}, {"wpforms-captcha-math", "math"}};
-    for (size_t i = 0; i < sizeof captchas / sizeof *captchas; i++)
-        if (has_class(k, captchas[i].cls)) {
-            snprintf(ev, sizeof ev, "div.%s%s", captchas[i].cls,
-                     a->sitekey ? "[data-sitekey]" : "");
-            add_signal(p, FP_SIG_CAPTCHA, captchas[i].kind, ev, f->form);
+    for (const char *s = a->klass; *s;) {
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f') s++;
+        const char *e = s;
+        while (*e && *e != ' ' && *e != '\t' && *e != '\n' && *e != '\r' && *e != '\f') e++;
+        size_t n = (size_t)(e - s);
+        for (size_t i = 0; n && i < sizeof classes / sizeof *classes; i++) {
+            const cls_t *c = &classes[i];
+            if (c->len != n || c->name[0] != s[0] || memcmp(c->name, s, n) != 0) continue;
+            switch (c->what) {
+            case C_CAPTCHA:
+                snprintf(ev, sizeof ev, "div.%s%s", c->name, a->sitekey ? "[data-sitekey]" : "");
+                add_signal(p, FP_SIG_CAPTCHA, c->kind, ev, f->form);
+                break;
+            case C_EMBED:
+                snprintf(ev, sizeof ev, ".%s", c->name);
+                add_signal(p, FP_SIG_EMBED, c->kind, ev, f->form);
+                break;
+            case C_HIDE: *flags |= F_HIDDEN; break;
+            case C_HPCLS: *flags |= F_CSSCLS; break;
+            case C_REQ: *flags |= F_REQ; break;
+            case C_INVALID: p->has_invalid = true; break;
+            case C_ERR: err |= F_ERR_MSG; break;
+            case C_ERR_SOFT: err |= F_ERR_SOFT; break;
+            }
+            break;
         }
-    static const struct {
-        const char *cls, *kind;
-    } embeds[] = {{"nf-form-cont", "ninja_forms"},
-                  {"hbspt-form", "hubspot"},
-                  {"hs-form-frame", "hubspot"},
-                  {"typeform-widget", "typeform"},
-                  {"pipedriveWebForms", "pipedrive"},
-                  {"cognito", "cognito"},
-                  {"elementor-widget-form", "elementor"},
-                  {"sqs-block-form", "squarespace"},
-                  {"wixui-form", "wix"}};
-    for (size_t i = 0; i < sizeof embeds / sizeof *embeds; i++)
-        if (has_class(k, embeds[i].cls)) {
-            snprintf(ev, sizeof ev, ".%s", embeds[i].cls);
-            add_signal(p, FP_SIG_EMBED, embeds[i].kind, ev, f->form);
-        }
-    if (a->typeform) add_signal(p, FP_SIG_EMBED, "typeform", "[data-tf-widget]", f->form);
-    /* builders' parts their stylesheets hide: messages shown after a post by script (not
-     * page text), honeypot containers and utility classes (their fields are hidden) */
-    static const char *const hiding[] = {"w-form-done", "w-form-fail", "screen-reader-response"};
-    for (size_t i = 0; i < sizeof hiding / sizeof *hiding; i++)
-        if (has_class(k, hiding[i])) *flags |= F_HIDDEN;
-    static const char *const hp[] = {"gform_validation_container",
-                                     "wpforms-field-hp",
-                                     "frm_verify",
-                                     "hidden",
-                                     "d-none",
-                                     "elementor-field-type-honeypot",
-                                     "akismet-fields-container",
-                                     "honeypot",
-                                     "hp-field",
-                                     "nf-field-hp",
-                                     "hide",
-                                     "sr-only",
-                                     "visually-hidden"};
-    for (size_t i = 0; i < sizeof hp / sizeof *hp; i++)
-        if (has_class(k, hp[i])) *flags |= F_CSSCLS;
-    static const char *const req[] = {
-        "gfield_contains_required", "wpforms-field-required", "is-required", "required-field",
-        "field-required",           "form-required",          "required"};
-    for (size_t i = 0; i < sizeof req / sizeof *req; i++)
-        if (has_class(k, req[i])) *flags |= F_REQ;
-    if (has_class(k, "is-invalid") || has_class(k, "field_with_errors") ||
-        has_class(k, "gfield_error") || has_class(k, "has-error"))
-        p->has_invalid = true;
+        s = e;
+    }
+    return err & F_ERR_MSG ? F_ERR_MSG : err;
 }
 
 static void text_put(walk_t *w, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
+    pa_buf_reserve(&w->text, n + 2); /* a blank before, the NUL after */
+    char *o = w->text.data + w->text.len;
+    bool space = w->space;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = u[i];
-        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f') {
-            w->space = true;
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' ||
+            (c == 0xC2 && i + 1 < n && u[i + 1] == 0xA0 && ++i)) { /* no-break space too */
+            space = true;
             continue;
         }
-        if (c == 0xC2 && i + 1 < n && u[i + 1] == 0xA0) { /* no-break space */
-            w->space = true, i++;
-            continue;
-        }
-        if (w->space && w->text.len && w->text.data[w->text.len - 1] != ' ')
-            pa_buf_putc(&w->text, ' ');
-        w->space = false;
-        pa_buf_putc(&w->text, (char)c);
+        if (space && o > w->text.data && o[-1] != ' ') *o++ = ' ';
+        space = false;
+        *o++ = (char)c;
     }
+    w->text.len = (size_t)(o - w->text.data);
+    w->text.data[w->text.len] = 0;
+    w->space = space;
 }
 
 /* The text of an element's own text children (options, textareas, titles, scripts). */
@@ -481,7 +595,7 @@ static bool is_inline(GumboTag t)
 
 static const char *dup(form_page_t *p, const char *s)
 {
-    return s ? pa_arena_strndup(p->arena, s, 2048) : NULL;
+    return s ? fp_utf8_fix(pa_arena_strndup(p->arena, s, 2048)) : NULL;
 }
 
 static void add_contact(form_page_t *p, const char **list, size_t *n, const char *v, size_t len)
@@ -491,7 +605,7 @@ static void add_contact(form_page_t *p, const char **list, size_t *n, const char
     if (!len || len > 254 || *n == FP_MAX_CONTACTS) return;
     for (size_t i = 0; i < *n; i++)
         if (strlen(list[i]) == len && strncasecmp(list[i], v, len) == 0) return;
-    list[(*n)++] = pa_arena_strndup(p->arena, v, len);
+    list[(*n)++] = fp_utf8_fix(pa_arena_strndup(p->arena, v, len));
 }
 
 /* A mailto: or tel: link's address, percent-decoded. */
@@ -539,21 +653,21 @@ static const char *const contact_slugs[] = {
     "get-in-touch", "fale-conosco", "svyaz",     "lianxi",
 };
 
-static int has_contact_word(const char *s, size_t max)
+static int has_contact_word(const fp_index_t *x, const char *s, size_t max)
 {
     if (!s || !*s) return 0;
     char f[FP_LABEL_MAX + 1];
     size_t n = strnlen(s, max < FP_LABEL_MAX ? max : FP_LABEL_MAX);
     fp_fold(f, s, n, false);
-    return fp_find_phrase(f, n, contact_words, sizeof contact_words / sizeof *contact_words,
-                          NULL) >= 0;
+    return fp_find(x, f, n, NULL) >= 0;
 }
 
-static int link_score(const fp_link_t *l, bool nav)
+static int link_score(const fp_index_t *x, const fp_link_t *l, bool nav)
 {
     int s = 0;
-    if (has_contact_word(l->text, FP_LABEL_MAX)) s += strlen(l->text) <= 30 ? 12 : 8;
-    if (has_contact_word(l->aria, FP_LABEL_MAX) || has_contact_word(l->title, FP_LABEL_MAX)) s += 6;
+    if (has_contact_word(x, l->text, FP_LABEL_MAX)) s += strlen(l->text) <= 30 ? 12 : 8;
+    if (has_contact_word(x, l->aria, FP_LABEL_MAX) || has_contact_word(x, l->title, FP_LABEL_MAX))
+        s += 6;
     if (l->rel && contains_ci(l->rel, "contact")) s += 4;
     /* the path (before ? and #) */
     size_t n = strcspn(l->href, "?#");
@@ -585,7 +699,8 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     unsigned flags = f->flags;
     if (a.hidden || (a.style && style_hides(a.style))) flags |= F_HIDDEN;
     if (a.aria_hidden && strcmp(a.aria_hidden, "true") == 0) flags |= F_ARIA_HIDDEN;
-    if (a.klass) class_signals(w, &a, f, &flags);
+    unsigned err = a.klass ? class_signals(w, &a, f, &flags) : 0;
+    if (a.typeform) add_signal(p, FP_SIG_EMBED, "typeform", "[data-tf-widget]", f->form);
     if (a.role && (strcmp(a.role, "navigation") == 0 || strcmp(a.role, "banner") == 0 ||
                    strcmp(a.role, "contentinfo") == 0))
         flags |= F_NAV;
@@ -646,8 +761,8 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     case GUMBO_TAG_A:
         if (a.href) {
             href_contact(p, a.href);
-            if (p->nlinks < FP_MAX_LINKS && strncasecmp(a.href, "mailto:", 7) != 0 &&
-                strncasecmp(a.href, "tel:", 4) != 0 &&
+            if (ROOM(p->links, p->nlinks, w->links_cap, FP_MAX_LINKS) &&
+                strncasecmp(a.href, "mailto:", 7) != 0 && strncasecmp(a.href, "tel:", 4) != 0 &&
                 strncasecmp(a.href, "javascript:", 11) != 0) {
                 /* the tree's strings for now: copied when the link turns out a candidate */
                 p->links[p->nlinks] = (fp_link_t){.href = a.href,
@@ -660,7 +775,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         }
         break;
     case GUMBO_TAG_FORM:
-        if (f->form < 0 && p->nforms < FP_MAX_FORMS) {
+        if (f->form < 0 && ROOM(p->forms, p->nforms, w->forms_cap, FP_MAX_FORMS)) {
             fp_form_t *fm = &p->forms[p->nforms];
             *fm = (fp_form_t){.action = dup(p, a.action),
                               .method = dup(p, a.method),
@@ -678,9 +793,8 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         }
         break;
     case GUMBO_TAG_LABEL:
-        if (p->nlabels < FP_MAX_LABELS) {
-            p->labels[p->nlabels] =
-                (fp_label_t){.for_id = a.for_ ? dup(p, a.for_) : NULL, .start = w->text.len};
+        if (ROOM(p->labels, p->nlabels, w->labels_cap, FP_MAX_LABELS)) {
+            p->labels[p->nlabels] = (fp_label_t){.for_id = a.for_ ? dup(p, a.for_) : NULL};
             f->label = (int)p->nlabels++;
         }
         break;
@@ -688,7 +802,8 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     case GUMBO_TAG_TEXTAREA:
     case GUMBO_TAG_SELECT:
     case GUMBO_TAG_BUTTON: {
-        if ((f->form < 0 && !a.form) || p->nfields == FP_MAX_FIELDS) break;
+        if ((f->form < 0 && !a.form) || !ROOM(p->fields, p->nfields, w->fields_cap, FP_MAX_FIELDS))
+            break;
         fp_field_t *fl = &p->fields[p->nfields];
         char type[24] = "";
         if (a.type) {
@@ -699,7 +814,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         }
         *fl = (fp_field_t){.form = f->form, .wrap_label = f->label, .maxlength = -1};
         fl->d.tag = gumbo_normalized_tagname(tag);
-        fl->d.type = a.type ? pa_arena_strdup(p->arena, type) : NULL;
+        fl->d.type = a.type ? fp_utf8_fix(pa_arena_strdup(p->arena, type)) : NULL;
         fl->d.name = dup(p, a.name);
         fl->d.id = dup(p, a.id);
         fl->d.autocomplete = dup(p, a.autocomplete);
@@ -711,8 +826,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         fl->form_attr = dup(p, a.form);
         fl->maxlength = a.maxlength ? strtol(a.maxlength, NULL, 10) : -1;
         fl->required = a.required || (a.aria_required && strcmp(a.aria_required, "true") == 0) ||
-                       (flags & F_REQ) || has_class(a.klass, "wpcf7-validates-as-required") ||
-                       has_class(a.klass, "required");
+                       (flags & F_REQ);
         fl->checked = a.checked;
         fl->disabled = a.disabled;
         fl->aria_invalid = a.aria_invalid && strcmp(a.aria_invalid, "true") == 0;
@@ -722,11 +836,11 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
             pa_buf_t b = PA_BUF_INIT;
             own_text(node, &b);
             /* the parser drops a newline right after <textarea> already */
-            fl->value = pa_arena_strndup(p->arena, b.data ? b.data : "", 65536);
+            fl->value = fp_utf8_fix(pa_arena_strndup(p->arena, b.data ? b.data : "", 65536));
             pa_buf_free(&b);
             flags |= F_NOTEXT;
         } else {
-            fl->value = a.value ? pa_arena_strndup(p->arena, a.value, 65536) : NULL;
+            fl->value = a.value ? fp_utf8_fix(pa_arena_strndup(p->arena, a.value, 65536)) : NULL;
         }
         if (tag == GUMBO_TAG_SELECT) {
             fl->opt0 = p->noptions;
@@ -757,7 +871,7 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
         break;
     }
     case GUMBO_TAG_OPTION:
-        if (f->select >= 0 && p->noptions < FP_MAX_OPTIONS) {
+        if (f->select >= 0 && ROOM(p->options, p->noptions, w->options_cap, FP_MAX_OPTIONS)) {
             pa_buf_t b = PA_BUF_INIT;
             own_text(node, &b);
             fp_option_t *o = &p->options[p->noptions++];
@@ -772,35 +886,11 @@ static unsigned enter_element(walk_t *w, GumboNode *node, frame_t *f)
     default: break;
     }
     /* validation messages (the judge's): shown, non-empty, outermost */
-    static const char *const errs[] = {"wpcf7-not-valid-tip",
-                                       "errorlist",
-                                       "gfield_validation_message",
-                                       "validation_message",
-                                       "validation_error",
-                                       "wpforms-error",
-                                       "nf-error-msg",
-                                       "error-message",
-                                       "error_message",
-                                       "errormessage",
-                                       "field-error",
-                                       "form-error",
-                                       "errors",
-                                       "error",
-                                       "alert-danger",
-                                       "alert-error",
-                                       "messages--error",
-                                       "form-item--error-message",
-                                       "hs-error-msg",
-                                       "field_with_errors",
-                                       "help-block-error",
-                                       "text-danger",
-                                       "invalid-feedback"};
-    if (!(flags & (F_HIDDEN | F_CSSCLS | F_ERR)) && (a.klass || a.role)) {
-        bool err = a.role && strcmp(a.role, "alert") == 0;
-        for (size_t i = 0; !err && a.klass && i < sizeof errs / sizeof *errs; i++)
-            err = has_class(a.klass, errs[i]);
-        if (err) flags |= F_ERR | (has_class(a.klass, "invalid-feedback") ? F_ERR_SOFT : F_ERR_MSG);
-    }
+    if ((a.role && strcmp(a.role, "alert") == 0) ||
+        (a.id && (strcmp(a.id, "error_explanation") == 0 || strcmp(a.id, "errorExplanation") == 0)))
+        err |= F_ERR_MSG; /* Rails' scaffold puts its list of errors in #error_explanation */
+    if (err && !(flags & (F_HIDDEN | F_CSSCLS | F_ERR)))
+        flags |= F_ERR | (err & F_ERR_MSG ? F_ERR_MSG : F_ERR_SOFT);
     return flags;
 }
 
@@ -818,13 +908,14 @@ static void leave_element(walk_t *w, frame_t *f)
         memcpy(text, t, k);
         text[k] = 0;
         l->text = text;
-        l->score = link_score(l, (f->flags & F_NAV) != 0);
+        l->score = link_score(&w->contact, l, (f->flags & F_NAV) != 0);
         if (l->score) {
             l->text = fp_strcut(p->arena, t, tn, FP_LABEL_MAX);
             l->href = dup(p, l->href), l->rel = dup(p, l->rel);
             l->aria = dup(p, l->aria), l->title = dup(p, l->title);
-        } else if ((size_t)f->link == p->nlinks - 1) {
-            p->nlinks--; /* not a candidate */
+        } else { /* not a candidate: nothing may point into the tree once it is gone */
+            *l = (fp_link_t){.score = 0};
+            if ((size_t)f->link == p->nlinks - 1) p->nlinks--;
         }
     } else if (tag == GUMBO_TAG_LABEL && f->label >= 0 && f->label != parent->label) {
         p->labels[f->label].text = fp_strcut(p->arena, t, tn, FP_LABEL_MAX);
@@ -842,7 +933,7 @@ static void leave_element(walk_t *w, frame_t *f)
         char folded[201];
         fp_fold(folded, t, mn, false);
         /* an alert that says thanks is not an error */
-        if (*n < FP_MAX_ERRORS && fp_find_phrase(folded, mn, fp_success, fp_nsuccess, NULL) < 0) {
+        if (*n < FP_MAX_ERRORS && fp_find(&w->success, folded, mn, NULL) < 0) {
             char *msg = fp_strcut(p->arena, t, tn, 200);
             bool seen = !*msg;
             for (size_t i = 0; i < *n; i++) seen = seen || strcmp(list[i], msg) == 0;
@@ -853,7 +944,8 @@ static void leave_element(walk_t *w, frame_t *f)
 
 static void walk(walk_t *w, GumboNode *root)
 {
-    form_page_t *p = w->p;
+    fp_index(&w->contact, contact_words, sizeof contact_words / sizeof *contact_words);
+    fp_index(&w->success, fp_success, fp_nsuccess);
     w->cap = 64;
     w->st = pa_malloc(w->cap * sizeof *w->st);
     w->st[0] =
@@ -892,7 +984,6 @@ static void walk(walk_t *w, GumboNode *root)
         c->flags = enter_element(w, n, c);
         if (n->v.element.tag == GUMBO_TAG_BR) w->space = true;
         c->text_start = w->text.len;
-        (void)p;
         w->depth++;
     }
     free(w->st);
@@ -954,10 +1045,12 @@ static void text_phones(form_page_t *p, const char *t, const char *folded, size_
     static const char *const kws[] = {"tel",      "phone",    "telefon",  "téléphone", "teléfono",
                                       "telefone", "telefono", "telefoon", "電話",      "call us",
                                       "mobile",   "handy",    "fon",      "tél",       "телефон"};
+    fp_index_t x;
+    fp_index(&x, kws, sizeof kws / sizeof *kws);
     size_t off = 0;
     while (off < n && p->nphones < FP_MAX_CONTACTS) {
         size_t at;
-        int k = fp_find_phrase(folded + off, n - off, kws, sizeof kws / sizeof *kws, &at);
+        int k = fp_find(&x, folded + off, n - off, &at);
         if (k < 0) break;
         size_t i = off + at + strlen(kws[k]), lim = i + 24 < n ? i + 24 : n;
         while (i < lim && !(isdigit((unsigned char)t[i]) || t[i] == '+' || t[i] == '(')) i++;
@@ -986,9 +1079,15 @@ static void finish(form_page_t *p, walk_t *w)
                     f->d.label = p->labels[j].text;
         if (!f->d.label && f->wrap_label >= 0) f->d.label = p->labels[f->wrap_label].text;
         if (f->d.label && !*f->d.label) f->d.label = NULL;
-        size_t at = f->text_at, from = at > FP_NEAR_MAX ? at - FP_NEAR_MAX : 0;
+        /* the text since the previous field of its form (or the form's start) */
+        size_t at = f->text_at, from = at > FP_NEAR_MAX ? at - FP_NEAR_MAX : 0, prev = 0;
+        for (size_t j = i; j-- > 0 && !prev;)
+            if (p->fields[j].form == f->form) prev = p->fields[j].text_at;
+        if (!prev && f->form >= 0) prev = p->forms[f->form].text_start;
+        if (prev > from && prev <= at) from = prev;
         while (from < at && ((unsigned char)t[from] & 0xC0) == 0x80) from++;
         f->near = fp_strcut(p->arena, t + from, at - from, FP_NEAR_MAX);
+        f->d.near = *f->near ? f->near : NULL;
         if (f->form < 0 && f->form_attr)
             for (size_t j = 0; j < p->nforms; j++)
                 if (p->forms[j].id && strcmp(p->forms[j].id, f->form_attr) == 0) f->form = (int)j;
@@ -1012,9 +1111,6 @@ static void finish(form_page_t *p, walk_t *w)
     text_phones(p, t, folded, n);
     p->text = fp_strcut(p->arena, t, n, FP_TEXT_MAX);
     p->text_len = strlen(p->text);
-    char *pf = pa_arena_alloc(p->arena, p->text_len + 1);
-    memcpy(pf, folded, p->text_len);
-    p->folded = pf;
     free(folded);
 }
 
@@ -1046,28 +1142,26 @@ form_page_t *form_page_parse(const char *body, size_t len, const char *content_t
     p->url = pa_arena_strdup(p->arena, url ? url : "");
     p->charset = charset;
     p->lang = p->title = "";
-    p->forms = pa_arena_alloc(p->arena, FP_MAX_FORMS * sizeof *p->forms);
-    p->fields = pa_calloc(FP_MAX_FIELDS, sizeof *p->fields);
-    p->options = pa_calloc(FP_MAX_OPTIONS, sizeof *p->options);
-    p->labels = pa_calloc(FP_MAX_LABELS, sizeof *p->labels);
-    p->links = pa_arena_alloc(p->arena, FP_MAX_LINKS * sizeof *p->links);
     walk_t w = {.p = p};
     if (out) walk(&w, out->document);
     finish(p, &w);
     pa_buf_free(&w.text);
     bump_destroy(&bump); /* the tree, every piece of it */
     free(dec);
-
-    /* the arrays, shrunk into the arena */
-    fp_field_t *fields = pa_arena_alloc(p->arena, (p->nfields + 1) * sizeof *fields);
-    memcpy(fields, p->fields, p->nfields * sizeof *fields);
-    free(p->fields);
-    p->fields = fields;
-    fp_option_t *opts = pa_arena_alloc(p->arena, (p->noptions + 1) * sizeof *opts);
-    memcpy(opts, p->options, p->noptions * sizeof *opts);
-    free(p->options);
-    p->options = opts;
-    free(p->labels); /* the fields hold their labels' text */
+    /* the arrays, moved into the arena (the labels are in their fields by now) */
+#define KEEP(arr, n)                                                                               \
+    do {                                                                                           \
+        void *k = pa_arena_alloc(p->arena, ((n) + 1) * sizeof *(arr));                             \
+        if (n) memcpy(k, arr, (n) * sizeof *(arr));                                                \
+        free(arr);                                                                                 \
+        arr = k;                                                                                   \
+    } while (0)
+    KEEP(p->forms, p->nforms);
+    KEEP(p->fields, p->nfields);
+    KEEP(p->options, p->noptions);
+    KEEP(p->links, p->nlinks);
+#undef KEEP
+    free(p->labels);
     p->labels = NULL;
     p->nlabels = 0;
     p->kinds = pa_arena_alloc(p->arena, (p->nfields + 1) * sizeof *p->kinds);
@@ -1115,6 +1209,10 @@ const char *form_page_text(const form_page_t *p)
 size_t form_page_nforms(const form_page_t *p)
 {
     return p->nforms;
+}
+size_t form_page_memory(const form_page_t *p)
+{
+    return sizeof *p + pa_arena_used(p->arena);
 }
 
 /* ---- contact links ------------------------------------------------------------------------ */
@@ -1181,6 +1279,7 @@ size_t form_page_contact_links(form_page_t *p, const char **urls, size_t max)
         p->contact_urls = pa_arena_alloc(p->arena, (p->nlinks + 1) * sizeof *p->contact_urls);
         size_t self = strcspn(p->url, "#");
         for (size_t i = 0; i < p->nlinks; i++) {
+            if (!order[i]->score) continue;
             char *u = pa_http_resolve(p->base, order[i]->href);
             if (!u) continue;
             u[strcspn(u, "#")] = 0;
@@ -1452,7 +1551,7 @@ static const char *pick_captcha(form_page_t *p, int form, const char **evidence)
                 char ev[240];
                 snprintf(ev, sizeof ev, "a maths question by field %s: %.160s",
                          f->d.name ? f->d.name : "?", srcs[j]);
-                *evidence = pa_arena_strdup(p->arena, ev);
+                *evidence = fp_utf8_fix(pa_arena_strdup(p->arena, ev));
                 return "math";
             }
     }
@@ -1519,13 +1618,14 @@ void form_page_analyze(form_page_t *p, form_analysis_t *out)
         if (!p->nforms) pa_buf_puts(&why, "the page has no form");
         else pa_buf_printf(&why, "no contact form%s", rejected.data ? rejected.data : "");
     }
-    a->why = pa_arena_strdup(p->arena, why.data ? why.data : "");
+    a->why = fp_utf8_fix(pa_arena_strdup(p->arena, why.data ? why.data : ""));
     pa_buf_free(&why);
     pa_buf_free(&rejected);
     a->captcha = pick_captcha(p, a->form, &a->captcha_evidence);
     size_t at;
-    int k =
-        fp_find_phrase(p->folded, p->text_len, opt_outs, sizeof opt_outs / sizeof *opt_outs, &at);
+    char *folded = fp_folded(p);
+    int k = fp_find_phrase(folded, p->text_len, opt_outs, sizeof opt_outs / sizeof *opt_outs, &at);
+    free(folded);
     if (k >= 0) { /* the phrase as found, to the end of its sentence */
         size_t n = strlen(opt_outs[k]);
         while (at + n < p->text_len && n < 120 && !strchr(".!\n", p->text[at + n])) n++;

@@ -17,10 +17,13 @@ typedef struct form_page form_page_t;
 
 /* Parses body[0..len) fetched from url (absolute; links, <base href> and actions are resolved
  * against it). content_type: the response's Content-Type header or NULL; the charset comes from
- * it, else a BOM, else <meta charset> / <meta http-equiv> in the first 1024 bytes, else UTF-8 with
- * a Windows-1252 fallback when the bytes are not valid UTF-8; UTF-8, ISO-8859-1, Windows-1252 and
- * Shift_JIS at least (iconv), invalid sequences replaced. NULL (err says why) only when the page
- * cannot be had at all (out of memory, a body over the bound): broken markup still parses. */
+ * a BOM (which wins, as in the HTML standard and browsers), else it, else <meta charset> /
+ * <meta http-equiv> in the first 1024 bytes, else UTF-8 with a Windows-1252 fallback when the
+ * bytes are not valid UTF-8; UTF-8, ISO-8859-1 (read as Windows-1252, as browsers do; reported
+ * as "iso-8859-1"), Windows-1252 and Shift_JIS at least (and EUC-JP, GBK, Big5, EUC-KR, KOI8,
+ * ISO-8859-x, Windows-125x, UTF-16 by iconv), invalid sequences replaced by U+FFFD. NULL (err says
+ * why) only when the page cannot be had at all (out of memory, a body over the bound): broken
+ * markup still parses. */
 form_page_t *form_page_parse(const char *body, size_t len, const char *content_type,
                              const char *url, char *err, size_t errlen);
 void form_page_free(form_page_t **p);
@@ -33,6 +36,9 @@ const char *form_page_title(const form_page_t *p);   /* <title>, whitespace coll
  * collapsed, at most 64 KiB (cut on a character boundary). */
 const char *form_page_text(const form_page_t *p);
 size_t form_page_nforms(const form_page_t *p);
+/* Bytes the page holds while it lives (its text, forms, fields, links: the parse tree is gone
+ * by the time form_page_parse returns), for the worker's memory budget. */
+size_t form_page_memory(const form_page_t *p);
 
 /* Links that lead to a contact page, best first, at most max: absolute http(s) URLs on the
  * page's own site (the same host, or the host with/without "www."), no fragment, each once, not
@@ -51,17 +57,18 @@ typedef enum {
 
 typedef struct {
     form_verdict_t verdict;
-    int form;        /* FORM_VERDICT_CONTACT: the chosen form's index; -1 otherwise */
-    const char *why; /* one sentence: why this form, or why none (e.g. "form 2: a message
-                        textarea and an e-mail field; form 1 is a search form") */
+    int form;          /* FORM_VERDICT_CONTACT: the chosen form's index; -1 otherwise */
+    const char *why;   /* one sentence: why this form, or why none (e.g. "form 2: a message
+                          textarea and an e-mail field; form 1 is a search form") */
     const char *embed; /* JS_REQUIRED: "hubspot", "typeform", "wix", "ninja_forms", "jotform",
                           "google_forms", "formstack", "pipedrive", "cognito", "marketo", ... */
     /* A CAPTCHA on or for the chosen form (or the page when none is chosen): NULL, or
      * "recaptcha_v2", "recaptcha_v3", "hcaptcha", "turnstile", "friendly_captcha", "math",
      * "image"; captcha_evidence says what showed it (e.g. "div.g-recaptcha[data-sitekey]"). */
     const char *captcha, *captcha_evidence;
-    /* A notice near the form (or on a page with none) asking not to be sent sales messages
-     * ("no solicitations", "keine Werbung", "営業お断り", ...): the phrase as found, or NULL. */
+    /* A notice on the page (near the form or anywhere else on it: a page that asks, asks)
+     * asking not to be sent sales messages ("no solicitations", "keine Werbung", "営業お断り",
+     * ...): the phrase as found, to the end of its sentence (at most 120 bytes), or NULL. */
     const char *opt_out;
     /* E-mail addresses (mailto: links and text) and phone numbers (tel: links and text) on the
      * page, each once, at most 16 of each. */
@@ -110,6 +117,9 @@ typedef struct {
     const char *name, *id, *autocomplete, *label, *aria_label, *placeholder, *klass;
     bool hidden_by_css; /* display:none / visibility:hidden / off-screen, on it or an ancestor */
     long tabindex;      /* 0 when absent */
+    /* The text between the previous field and this one (a table cell's "お名前", a paragraph's
+     * "What is 3 + 4?"), read last, when nothing else names the field; NULL when absent. */
+    const char *near;
 } form_field_desc_t;
 /* The kind of one field (pure; unit-tested in several languages). */
 form_kind_t form_classify_field(const form_field_desc_t *f);
@@ -158,8 +168,8 @@ typedef enum {
 
 typedef struct {
     form_judge_t verdict;
-    const char *why;     /* one sentence */
-    const char *excerpt; /* a short excerpt of the answer's text (at most 300 bytes) */
+    const char *why;           /* one sentence */
+    const char *excerpt;       /* a short excerpt of the answer's text (at most 300 bytes) */
     const char *const *errors; /* FAILED: the validation messages found (at most 16) */
     size_t nerrors;
 } form_judgement_t;

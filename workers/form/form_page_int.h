@@ -31,7 +31,7 @@ typedef struct {
 typedef struct {
     form_field_desc_t d;
     const char *value; /* value attribute, a textarea's content, or NULL */
-    const char *near;  /* the text just before the field */
+    const char *near;  /* the text since the previous field (also d.near) */
     const char *form_attr;
     int form;       /* the form it belongs to, or -1 */
     int wrap_label; /* the label around it, or -1 */
@@ -57,7 +57,6 @@ typedef struct {
 
 typedef struct {
     const char *for_id, *text;
-    size_t start;
 } fp_label_t;
 
 /* What a CAPTCHA or a JavaScript embed left in the markup. */
@@ -70,7 +69,7 @@ typedef struct {
 
 struct form_page {
     pa_arena_t *arena;
-    const char *url, *base, *charset, *lang, *title, *text, *folded; /* folded: text, lowercased */
+    const char *url, *base, *charset, *lang, *title, *text;
     size_t text_len;
     fp_form_t *forms;
     size_t nforms;
@@ -111,10 +110,25 @@ size_t fp_decode(const char *body, size_t len, const char *content_type, char **
  * camelCase boundary... is not marked (firstName folds to firstname). */
 void fp_fold(char *dst, const char *s, size_t n, bool words);
 /* The first of phrases[0..n) found in hay (folded) at a word start: its index, or -1; *at gets
- * its offset. */
+ * its offset. Phrases have three bytes at least; an index of them is made once for many
+ * searches (fp_index, fp_find), or for one (fp_find_phrase). */
+#define FP_INDEX_HEADS 1024
+#define FP_INDEX_MAX 256
+typedef struct {
+    const char *const *phrases;
+    size_t n;
+    short head[FP_INDEX_HEADS], next[FP_INDEX_MAX];
+    unsigned char len[FP_INDEX_MAX];
+} fp_index_t;
+void fp_index(fp_index_t *x, const char *const *phrases, size_t n);
+int fp_find(const fp_index_t *x, const char *hay, size_t len, size_t *at);
 int fp_find_phrase(const char *hay, size_t len, const char *const *phrases, size_t n, size_t *at);
 /* hay (folded, words) holds kw as a whole word (bounded by non-alphanumerics). */
 bool fp_has_word(const char *hay, const char *kw);
+/* s with malformed or cut UTF-8 sequences dropped, in place (after a byte-bounded printf). */
+char *fp_utf8_fix(char *s);
+/* The page's text lowercased by fp_fold (same offsets as the text); the caller frees. */
+char *fp_folded(const form_page_t *p);
 /* An arena copy of s[0..n) cut to at most max bytes on a character boundary, blanks trimmed. */
 char *fp_strcut(pa_arena_t *a, const char *s, size_t n, size_t max);
 /* Analysis helpers shared with form_fill.c and form_judge.c. */
