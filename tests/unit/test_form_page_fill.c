@@ -724,3 +724,23 @@ Test(form_judge, uncertain_when_nothing_changed_or_the_server_failed)
     cr_assert_eq(j.verdict, FORM_JUDGE_UNCERTAIN);
     form_page_free(&s);
 }
+
+Test(form_judge, a_thank_you_block_the_answer_shows_is_success)
+{
+    /* Webflow's answer: the stylesheet hides .w-form-done, the answer's inline style shows it and
+     * hides the form */
+    const char *page = "<style>.w-form-done{display:none}</style><form method=get>"
+                       "<input type=email name=Email><textarea name=Message></textarea></form>"
+                       "<div class=\"w-form-done\">Thank you! Your submission has been received!"
+                       "</div>";
+    const char *answer = "<style>.w-form-done{display:none}</style><form method=get "
+                         "style=\"display:none\"><input type=email name=Email>"
+                         "<textarea name=Message></textarea></form><div class=\"w-form-done\" "
+                         "style=\"display: block\">Thank you! Your submission has been received!"
+                         "</div>";
+    form_page_t *s = parse(page), *a;
+    form_judgement_t j = judge(s, answer, 200, URL, &a);
+    cr_assert_eq(j.verdict, FORM_JUDGE_SUCCESS, "%s", j.why);
+    form_page_free(&a);
+    form_page_free(&s);
+}

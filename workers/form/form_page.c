@@ -304,6 +304,20 @@ static bool style_hides(const char *style)
     return false;
 }
 
+/* Inline CSS that shows an element a stylesheet hides (display: anything but none): a builder's
+ * thank-you block that the server's answer shows (Webflow's .w-form-done with display:block). */
+static bool style_shows(const char *style)
+{
+    const char *d = strcasestr(style, "display");
+    if (!d) return false;
+    d += 7;
+    while (*d == ' ' || *d == '\t') d++;
+    if (*d != ':') return false;
+    d++;
+    while (*d == ' ' || *d == '\t') d++;
+    return *d && strncasecmp(d, "none", 4) != 0;
+}
+
 static bool contains_ci(const char *s, const char *needle)
 {
     return s && strcasestr(s, needle);
@@ -502,7 +516,9 @@ static unsigned class_signals(walk_t *w, const attrs_t *a, const frame_t *f, uns
                 snprintf(ev, sizeof ev, ".%s", c->name);
                 add_signal(p, FP_SIG_EMBED, c->kind, ev, f->form);
                 break;
-            case C_HIDE: *flags |= F_HIDDEN; break;
+            case C_HIDE:
+                if (!(a->style && style_shows(a->style))) *flags |= F_HIDDEN;
+                break;
             case C_HPCLS: *flags |= F_CSSCLS; break;
             case C_REQ: *flags |= F_REQ; break;
             case C_INVALID: p->has_invalid = true; break;
