@@ -203,8 +203,10 @@ Test(health, never_says_redis_down_while_redis_is_up)
         }
         answers++;
         const char *redis = hr_jstr(hr_json(r), "redis");
-        cr_assert(redis && strcmp(redis, "up") == 0, "redis is up but health answer %d says: %s",
-                  answers, hr_describe(r));
+        /* "starting" before the gateway's first contact with Redis (a loaded machine can
+         * answer HTTP first), "up" after; never "down" */
+        cr_assert(redis && (strcmp(redis, "up") == 0 || strcmp(redis, "starting") == 0),
+                  "redis is up but health answer %d says: %s", answers, hr_describe(r));
         hr_sleep_ms(2);
     }
     cr_assert_gt(answers, 0, "no answer within 1.5 s");
