@@ -195,6 +195,15 @@ Test(form_sites, the_form_worker_works_as_its_own_redis_user)
     cr_assert_eq(
         af_int(adm, "EXISTS pa:form:robots:http://127.0.0.1:%d", fs_port(srv, "robots-disallow")),
         1);
+    /* the worker's status record counts its outcomes (published at its next heartbeat) */
+    uint64_t deadline = hr_now_ms() + 5000;
+    const char *st;
+    while (!(st = af_str(adm, "HGET pa:worker:form-1:status form_outcomes")) ||
+           !strstr(st, "\"captcha_required\":1")) {
+        cr_assert_lt(hr_now_ms(), deadline, "status record: %s", st ? st : "(none)");
+        hr_sleep_ms(50);
+    }
+    cr_assert(strstr(st, "\"succeeded\":1") && strstr(st, "\"skipped\":3"), "%s", st);
     pa_redis_destroy(&adm);
     lf_finish();
 }

@@ -310,6 +310,14 @@ static void finish(ft_t *f, pa_outcome_t o, json_t *r, const char *reason, const
         utf8_trim(err);
     }
     F->outcomes[o]++;
+    char st[200];
+    snprintf(st, sizeof st,
+             "{\"succeeded\":%lu,\"retry\":%lu,\"failed\":%lu,\"captcha_required\":%lu,"
+             "\"skipped\":%lu,\"uncertain\":%lu}",
+             F->outcomes[PA_OUT_SUCCEEDED], F->outcomes[PA_OUT_RETRY], F->outcomes[PA_OUT_FAILED],
+             F->outcomes[PA_OUT_CAPTCHA_REQUIRED], F->outcomes[PA_OUT_SKIPPED],
+             F->outcomes[PA_OUT_UNCERTAIN]);
+    pa_worker_set_status(F->w, "form_outcomes", st); /* published with the next heartbeat */
     pa_info(
         "target done", PA_S("task_id", f->key), PA_S("target", f->target),
         PA_S("outcome", s && strstr(s, "\"outcome\":\"dry_run\"") ? "dry_run" : outcome_word(o)),
