@@ -207,3 +207,25 @@ Test(form_sites, the_form_worker_works_as_its_own_redis_user)
     pa_redis_destroy(&adm);
     lf_finish();
 }
+
+/* A run without the compose stage sends its template rendered for each target (as the template
+ * provider renders it), never the raw placeholders. */
+Test(form_sites, a_run_without_compose_sends_the_rendered_template)
+{
+    srv = fs_server((const char *[]){"--sites", "php-prg", NULL});
+    rd = hr_redis_start(NULL);
+    gw =
+        hr_gateway_start(rd, (const char *[]){"HEARTBEAT_MS=200", "ALLOW_PRIVATE_TARGETS=1", NULL});
+    ff_worker("form-1", rd, gw, srv, NULL);
+    const char *jid =
+        lf_run(gw, hr_fmt("{\"message_template\":\"" FF_TEMPLATE "\",\"sender\":" FF_SENDER
+                          ",\"targets\":[{\"url\":\"%s\",\"company\":\"Rendered Co\"}],"
+                          "\"options\":{\"enrich\":false,\"stages\":[\"submit\"]}}",
+                          fs_url(srv, "php-prg", "/")));
+    lf_wait_completed(gw, jid, 60000);
+    json_t *t = json_array_get(lf_tasks(gw, jid), 0);
+    cr_assert_str_eq(hr_jstr(t, "state"), "succeeded", "%s", hr_jdump(t));
+    fs_expect_posts(srv, fs_site("php-prg"), NULL,
+                    "Hello Rendered Co, we build engines that compute. May we talk?");
+    lf_finish();
+}

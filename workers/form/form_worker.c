@@ -22,6 +22,7 @@
 
 #include "form_page.h"
 #include "form_robots.h"
+#include "llm_template.h"
 #include "pa_buf.h"
 #include "pa_config.h"
 #include "pa_guard.h"
@@ -1181,14 +1182,30 @@ static void on_submit(fw_t *F, pa_task_t *t)
                                 .company = jstr(f->sender_j, "company"),
                                 .website = jstr(f->sender_j, "website"),
                                 .title = jstr(f->sender_j, "title")};
+    /* the composed message; a run without the compose stage sends its template rendered for
+     * this target as the template provider renders it (never the raw {{...}}) */
     const char *msg = jstr(pa_task_result(t, "compose"), "message");
-    if (!msg) msg = jstr(ctx, "template");
+    pa_buf_t rendered = PA_BUF_INIT;
+    if (!msg && jstr(ctx, "template")) {
+        const json_t *tmpl = json_object_get(ctx, "template");
+        llm_fields_t lf = {in, f->sender_j, pa_task_result(t, "enrich")};
+        char terr[300];
+        if (llm_compose_template(json_string_value(tmpl), json_string_length(tmpl), &lf,
+                                 LLM_MAX_CHARS_DEFAULT, &rendered, terr, sizeof terr) < 0) {
+            pa_buf_free(&rendered);
+            finish(f, PA_OUT_FAILED, NULL, "no_message", terr, 0);
+            return;
+        }
+        msg = rendered.data;
+    }
     if (!msg || !f->sender.email) {
+        pa_buf_free(&rendered);
         finish(f, PA_OUT_FAILED, NULL, "no_message",
                !msg ? "the task has no composed message" : "the run's sender has no e-mail", 0);
         return;
     }
     f->message = pa_strdup(msg);
+    pa_buf_free(&rendered);
     char subj[300];
     const char *who = f->sender.company ? f->sender.company : f->sender.name;
     if (who) snprintf(subj, sizeof subj, "Enquiry from %s", who);
