@@ -172,7 +172,11 @@ static void *bump_alloc(void *ud, size_t n)
     return p;
 }
 
-static void bump_free(void *ud, void *p) {}
+static void bump_free(void *ud, void *p)
+{
+    (void)ud; /* gumbo's frees: the bump allocator releases everything at once */
+    (void)p;
+}
 
 static void bump_destroy(bump_t *b)
 {
