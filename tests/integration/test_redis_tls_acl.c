@@ -7,6 +7,7 @@
 #include <hiredis/sds.h>
 
 #include "../llm-server/llm_fixture.h"
+#include "acl_fixture.h" /* af_acl_from_docs: the documented ACL lines */
 #include "pa_redis.h"
 
 static hr_redis_t *rd;
@@ -41,33 +42,6 @@ static pa_redis_t *admin(void)
     return r;
 }
 
-/* Runs the documented `ACL SETUSER <user> ...` lines (docs/redis-keys.md) for user, with password
- * in place of the placeholder, plus the given extra rules. */
-static void acl_from_docs(pa_redis_t *a, const char *user, const char *password)
-{
-    const char *doc = hr_read_file(PA_SOURCE_DIR "/docs/redis-keys.md");
-    const char *want = hr_fmt("ACL SETUSER %s reset ", user);
-    const char *line = strstr(doc, want);
-    cr_assert_not_null(line, "docs/redis-keys.md has no '%s' line", want);
-    size_t len = strcspn(line, "\n");
-    int argc = 0;
-    sds *argv = sdssplitargs(hr_fmt("%.*s", (int)len, line), &argc);
-    cr_assert_not_null(argv);
-    const char **av = calloc((size_t)argc, sizeof *av);
-    for (int i = 0; i < argc; i++) {
-        av[i] = argv[i];
-        if (argv[i][0] == '>' && strspn(argv[i] + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") > 3)
-            av[i] = hr_fmt(">%s", password);
-    }
-    redisReply *rep = pa_redis_argv(a, argc, av, NULL);
-    free(av);
-    sdsfreesplitres(argv, argc);
-    cr_assert_not_null(rep, "%s", pa_redis_errstr(a));
-    cr_assert_eq(rep->type, REDIS_REPLY_STATUS, "ACL SETUSER %s: %s", user,
-                 rep->str ? rep->str : "?");
-    freeReplyObject(rep);
-}
-
 static void init(void)
 {
     certs = hr_tls_certs();
@@ -97,8 +71,8 @@ static int connections_of(pa_redis_t *a, const char *user)
 Test(redis_tls_acl, the_gateway_and_the_llm_worker_work_over_tls_as_their_own_users)
 {
     pa_redis_t *a = admin();
-    acl_from_docs(a, "pa-gateway", "gw-pw-1");
-    acl_from_docs(a, "pa-worker", "wk-pw-1");
+    af_acl_from_docs(a, "pa-gateway", "gw-pw-1");
+    af_acl_from_docs(a, "pa-worker", "wk-pw-1");
     const char *const *tls = tls_env("ca.crt");
     hr_gateway_t *gw = hr_gateway_start(
         rd, (const char *[]){hr_fmt("REDIS_URL=%s", user_url("pa-gateway", "gw-pw-1")), tls[0],
@@ -147,7 +121,7 @@ Test(redis_tls_acl, the_gateway_and_the_llm_worker_work_over_tls_as_their_own_us
     freeReplyObject(rep);
     pa_redis_destroy(&w);
     /* prospectctl as the read-only operator user: it reads; it cannot write */
-    acl_from_docs(a, "pa-ctl", "ctl-pw-1");
+    af_acl_from_docs(a, "pa-ctl", "ctl-pw-1");
     const char *v[16];
     size_t n = lf_envbase(v, 16);
     lf_envset(v, &n, 16, hr_fmt("REDIS_URL=%s", user_url("pa-ctl", "ctl-pw-1")));
@@ -171,7 +145,7 @@ Test(redis_tls_acl, the_gateway_and_the_llm_worker_work_over_tls_as_their_own_us
 Test(redis_tls_acl, a_redis_signed_by_an_untrusted_ca_is_never_talked_to)
 {
     pa_redis_t *a = admin();
-    acl_from_docs(a, "pa-gateway", "gw-pw-2");
+    af_acl_from_docs(a, "pa-gateway", "gw-pw-2");
     pa_redis_destroy(&a);
     const char *const *tls = tls_env("other-ca.crt");
     hr_gateway_t *gw = hr_gateway_spawn(

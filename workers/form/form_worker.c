@@ -194,6 +194,15 @@ static void ft_release(ft_t *f)
     free(f);
 }
 
+/* A Redis answer for f came back: drops the reference the call held; 0 when the task has ended
+ * meanwhile (f may be gone: ignore the answer). */
+static int ft_answered(ft_t *f)
+{
+    int live = f->t != NULL;
+    ft_release(f);
+    return live;
+}
+
 /* Lets go of the task (done, cancelled, or the worker stops): its transfers and timer stop, the
  * origin's lock is given back. */
 static void ft_end(ft_t *f)
@@ -341,8 +350,6 @@ static void gate(ft_t *f, step_fn then);
 
 static void on_gate_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
 {
-    (void)l;
-    (void)t;
     ft_t *f = ud;
     pa_loop_timer_stop(pa_worker_loop(f->F->w), &f->timer);
     gate(f, f->after_gate);
@@ -357,11 +364,7 @@ static void wait_then_gate(ft_t *f, long ms)
 static void on_gate(redisReply *rep, void *ud)
 {
     ft_t *f = ud;
-    if (!f->t) {
-        ft_release(f);
-        return;
-    }
-    ft_release(f);
+    if (!ft_answered(f)) return;
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
         rep->element[0]->type != REDIS_REPLY_INTEGER) {
         transient(f, "redis",
@@ -440,9 +443,6 @@ static int robots_allows(ft_t *f, const char *url)
 static int on_page_redirect(pa_http_req_t *req, const char *from, const char *to, long status,
                             void *ud)
 {
-    (void)req;
-    (void)from;
-    (void)status;
     ft_t *f = ud;
     char o[ORIGIN_MAX];
     if (guard_url(f, to, o, sizeof o) < 0) return -1;
@@ -462,9 +462,6 @@ static int on_page_redirect(pa_http_req_t *req, const char *from, const char *to
 static int on_post_redirect(pa_http_req_t *req, const char *from, const char *to, long status,
                             void *ud)
 {
-    (void)req;
-    (void)from;
-    (void)status;
     ft_t *f = ud;
     char o[ORIGIN_MAX];
     return guard_url(f, to, o, sizeof o);
@@ -473,9 +470,6 @@ static int on_post_redirect(pa_http_req_t *req, const char *from, const char *to
 static int on_connect(pa_http_req_t *req, const struct sockaddr *addr, const char *ip, int port,
                       void *ud)
 {
-    (void)req;
-    (void)ip;
-    (void)port;
     ft_t *f = ud;
     socklen_t len =
         addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -516,7 +510,6 @@ static void robots_use(ft_t *f, long status, const char *body, size_t len)
 
 static void on_robots_fetched(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
 {
-    (void)req;
     ft_t *f = ud;
     fw_t *F = f->F;
     f->req = NULL;
@@ -555,11 +548,7 @@ static void fetch_robots(ft_t *f)
 static void on_robots_cached(redisReply *rep, void *ud)
 {
     ft_t *f = ud;
-    if (!f->t) {
-        ft_release(f);
-        return;
-    }
-    ft_release(f);
+    if (!ft_answered(f)) return;
     if (rep && rep->type == REDIS_REPLY_STRING) {
         char *nl = memchr(rep->str, '\n', rep->len);
         if (nl) {
@@ -604,7 +593,6 @@ static json_t *form_json(ft_t *f)
 
 static void on_posted(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
 {
-    (void)req;
     ft_t *f = ud;
     f->req = NULL;
     json_t *r =
@@ -701,8 +689,6 @@ static void post(ft_t *f)
 
 static void on_claim(pa_worker_t *w, pa_task_t *t, pa_claim_t c, void *ud)
 {
-    (void)w;
-    (void)t;
     ft_t *f = ud;
     switch (c) {
     case PA_CLAIM_OK: post(f); return;
@@ -820,26 +806,23 @@ static void push_url(ft_t *f, const char *url, int front)
     f->nq++;
 }
 
+/* Appends each of v[0..n) not already in arr, up to 16 in all. */
+static void add_unique(json_t *arr, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n && json_array_size(arr) < 16; i++) {
+        size_t k;
+        json_t *e;
+        int seen = 0;
+        json_array_foreach(arr, k, e) seen |= strcmp(json_string_value(e), v[i]) == 0;
+        if (!seen) json_array_append_new(arr, json_string(v[i]));
+    }
+}
+
+/* The e-mail addresses and phone numbers of every page visited, for a person. */
 static void add_contacts(ft_t *f, const form_analysis_t *a)
 {
-    for (size_t i = 0; i < a->nemails && json_array_size(f->emails) < 16; i++) {
-        json_t *s = json_string(a->emails[i]);
-        size_t k;
-        json_t *v;
-        int seen = 0;
-        json_array_foreach(f->emails, k, v) seen |= json_equal(v, s);
-        if (seen) json_decref(s);
-        else json_array_append_new(f->emails, s);
-    }
-    for (size_t i = 0; i < a->nphones && json_array_size(f->phones) < 16; i++) {
-        json_t *s = json_string(a->phones[i]);
-        size_t k;
-        json_t *v;
-        int seen = 0;
-        json_array_foreach(f->phones, k, v) seen |= json_equal(v, s);
-        if (seen) json_decref(s);
-        else json_array_append_new(f->phones, s);
-    }
+    add_unique(f->emails, a->emails, a->nemails);
+    add_unique(f->phones, a->phones, a->nphones);
 }
 
 /* No page had a contact form: skipped, and why. */
@@ -868,7 +851,6 @@ static void fetch_page(ft_t *f);
 
 static void on_page(pa_http_req_t *req, const pa_http_res_t *res, void *ud)
 {
-    (void)req;
     ft_t *f = ud;
     f->req = NULL;
     int home = !f->home_done;
@@ -1045,11 +1027,7 @@ static void on_suppressed_email(redisReply *rep, void *ud)
 static void on_suppressed(redisReply *rep, void *ud)
 {
     ft_t *f = ud;
-    if (!f->t) {
-        ft_release(f);
-        return;
-    }
-    ft_release(f);
+    if (!ft_answered(f)) return;
     if (f->suppressed[0] == '\x01' || !rep || rep->type == REDIS_REPLY_ERROR) {
         transient(f, "redis",
                   f->suppressed[0] == '\x01' ? f->suppressed + 1
@@ -1234,7 +1212,6 @@ static void on_task(pa_worker_t *w, pa_task_t *t, void *ud)
 
 static void on_cancel(pa_worker_t *w, pa_task_t *t, const char *reason, void *ud)
 {
-    (void)ud;
     ft_t *f = t->user;
     char why[200];
     snprintf(why, sizeof why, "form: cancelled (%s)", reason ? reason : "?");
@@ -1264,7 +1241,6 @@ static int on_start(pa_worker_t *w, void *ud)
 
 static void on_stop(pa_worker_t *w, void *ud)
 {
-    (void)w;
     fw_t *F = ud;
     F->stopping = 1;
     while (F->tasks) ft_end(F->tasks);
