@@ -2,6 +2,9 @@
 # Every target first installs missing Debian packages (scripts/install-deps is quiet when
 # everything is there).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Tests run two at a time: most of their time is waiting on processes and sockets, not CPU (every
+# test uses its own free ports, Redis, gateway and workers; the MCP conformance runs take a lock).
+CTEST_JOBS ?= 2
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build build-asan run test test-unit test-asan bench fuzz clean format check-format
@@ -26,10 +29,10 @@ run: build
 # AddressSanitizer + UndefinedBehaviorSanitizer (leak detection on).
 test: check-format build build-asan
 	@echo "== tests (release build) =="
-	@ctest --test-dir build --output-on-failure --timeout 300
+	@ctest --test-dir build -j$(CTEST_JOBS) --output-on-failure --timeout 300
 	@echo "== tests (ASan + UBSan build) =="
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir build-asan --output-on-failure --timeout 600
+	  ctest --test-dir build-asan -j$(CTEST_JOBS) --output-on-failure --timeout 600
 
 test-unit: build
 	@ctest --test-dir build --output-on-failure -R '^unit\.'

@@ -218,8 +218,9 @@ Test(form_safety, no_form_is_posted_after_cancel_has_answered)
     json_t *p;
     json_array_foreach(posts, i, p) {
         double t = json_number_value(json_object_get(p, "time"));
-        /* a post whose claim was taken before the cancel may still be arriving */
-        cr_expect_leq(t, (double)answered + 300,
+        /* a post whose claim was taken before the cancel may still be arriving (its request starts
+         * at once, but a loaded machine may take a while to send it) */
+        cr_expect_leq(t, (double)answered + 1000,
                       "a form was posted %.0f ms after the cancel answered", t - (double)answered);
     }
     lf_finish();
