@@ -79,12 +79,23 @@ export function encode(text, charset) {
 }
 
 // Bytes of a posted value: UTF-8 when they are valid UTF-8, else the site's charset (a browser
-// sends the page's charset; a worker may send UTF-8: both are read right).
+// sends the page's charset; a worker may send UTF-8: both are read right). Which one non-ASCII
+// bytes were read as is noted for the post's record (takeEncodings).
+let seenEncodings = new Set();
+export function takeEncodings() {
+  const e = [...seenEncodings].sort();
+  seenEncodings = new Set();
+  return e.length ? e.join(',') : 'ascii';
+}
 export function decodeValue(bytes, charset) {
+  const ascii = bytes.every((b) => b < 0x80);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const s = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (!ascii) seenEncodings.add('utf-8');
+    return s;
   } catch {
     const cs = (charset || 'windows-1252').toLowerCase();
+    seenEncodings.add(cs === 'utf-8' ? 'windows-1252' : cs);
     return decodeAs(bytes, cs === 'utf-8' ? 'windows-1252' : cs);
   }
 }

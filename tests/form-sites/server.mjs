@@ -23,7 +23,7 @@
 // SIGTERM and SIGINT stop it (exit 0).
 import http from 'node:http';
 import { SITES, benchSite, manifest } from './sites.mjs';
-import { encode, matchFields, parseCookies, parseMultipart, parseUrlencoded } from './lib.mjs';
+import { encode, matchFields, parseCookies, parseMultipart, parseUrlencoded, takeEncodings } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => {
@@ -132,10 +132,15 @@ function makeCtx(site, req, url, body) {
 }
 
 function fieldsOf(site, ctx, req, url, body) {
-  if (ctx.method === 'GET') return { fields: parseUrlencoded(url.search.slice(1), site.charset), files: [] };
-  const ct = req.headers['content-type'] || '';
-  if (/^multipart\/form-data/i.test(ct)) return parseMultipart(body, ct, site.charset) || { fields: [], files: [], bad: true };
-  return { fields: parseUrlencoded(body, site.charset), files: [] };
+  takeEncodings();
+  let r;
+  if (ctx.method === 'GET') r = { fields: parseUrlencoded(url.search.slice(1), site.charset), files: [] };
+  else if (/^multipart\/form-data/i.test(req.headers['content-type'] || ''))
+    r = parseMultipart(body, req.headers['content-type'], site.charset) || { fields: [], files: [], bad: true };
+  else r = { fields: parseUrlencoded(body, site.charset), files: [] };
+  // what the values' non-ASCII bytes were read as: "utf-8", the site's charset, or "ascii"
+  r.encoding = takeEncodings();
+  return r;
 }
 
 // The site's own judgement of a submission: null (accepted) or [reason, errors].
@@ -169,7 +174,7 @@ function record(site, ctx, req, path, parsed, extra) {
   const h = req.headers;
   const rec = {
     site: site.name, method: ctx.method, path, content_type: h['content-type'] || null,
-    fields: parsed.fields, files: parsed.files,
+    fields: parsed.fields, files: parsed.files, encoding: parsed.encoding,
     headers: { cookie: h.cookie || null, referer: h.referer || null,
                'accept-language': h['accept-language'] || null,
                'user-agent': h['user-agent'] || null, origin: h.origin || null },

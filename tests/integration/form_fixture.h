@@ -15,7 +15,9 @@
     "{\"name\":\"Ada Lovelace\",\"email\":\"ada@analytical-engines.example\",\"phone\":\"+44 20 "  \
     "7946 0000\",\"company\":\"Analytical Engines Ltd\",\"website\":\"https://"                    \
     "analytical-engines.example\",\"title\":\"Head of Partnerships\"}"
-#define FF_TEMPLATE "Hello {{company|there}}, we build engines that compute. May we talk?"
+/* with non-ASCII characters every corpus charset holds (Windows-1252 and Shift_JIS both have ° and
+ * ×), so that a post's encoding shows */
+#define FF_TEMPLATE "Hello {{company|there}}, our engines run at 40°C × 2. May we talk?"
 
 /* prospect-form-worker named name, reaching the fixture server's sites (and no other private
  * address), then env (may be NULL). */

@@ -8,6 +8,7 @@
  * post at all. A dry run of the same sites posts nothing and stores each request it would send. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <strings.h>
 
 #include "acl_fixture.h"
 #include "form_fixture.h"
@@ -98,6 +99,11 @@ Test(form_sites, every_site_ends_as_its_manifest_says)
                       ref);
             cr_assert(al && *al, "%s: no Accept-Language", name);
             cr_assert(ua && strstr(ua, "ProspectAI/1.0-test"), "%s: user-agent %s", name, ua);
+            /* in the page's charset, as a browser posts it (the message holds ° and ×) */
+            const char *cs = hr_jstr(site, "charset"), *enc = hr_jstr(p, "encoding");
+            const char *want = !cs || strcasecmp(cs, "utf-8") == 0 ? "utf-8" : cs;
+            cr_assert(enc && strcasecmp(enc, want) == 0, "%s: posted as %s, the page is %s: %s",
+                      name, enc, want, hr_jdump(p));
         }
     }
     cr_expect_gt(submitted, 10, "only %zu sites submitted", submitted);
@@ -226,6 +232,6 @@ Test(form_sites, a_run_without_compose_sends_the_rendered_template)
     json_t *t = json_array_get(lf_tasks(gw, jid), 0);
     cr_assert_str_eq(hr_jstr(t, "state"), "succeeded", "%s", hr_jdump(t));
     fs_expect_posts(srv, fs_site("php-prg"), NULL,
-                    "Hello Rendered Co, we build engines that compute. May we talk?");
+                    "Hello Rendered Co, our engines run at 40°C × 2. May we talk?");
     lf_finish();
 }

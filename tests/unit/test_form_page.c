@@ -452,3 +452,26 @@ Test(form_page, analysis_is_made_once_and_deep_or_broken_markup_still_parses)
     cr_assert_eq(analyze(p).verdict, FORM_VERDICT_CONTACT);
     form_page_free(&p);
 }
+
+Test(form_encode, a_post_goes_in_the_pages_charset_with_references_for_the_rest)
+{
+    size_t n;
+    /* a Shift_JIS page: ° and 日本 in Shift_JIS, ü (not in it) as a reference, as browsers do */
+    form_page_t *p = parse_ct("<p>x</p>", 8, "text/html; charset=Shift_JIS");
+    const char *e = form_page_encode(p, "40\xC2\xB0 \xE6\x97\xA5\xE6\x9C\xAC \xC3\xBC", &n);
+    cr_assert_eq(n, 16, "%zu", n);
+    cr_assert(memcmp(e, "40\x81\x8B \x93\xFA\x96\x7B &#252;", n) == 0, "%.*s", (int)n, e);
+    form_page_free(&p);
+    /* a Latin-1 page (sent as Windows-1252): é in one byte, € too, 日 as a reference */
+    p = parse_ct("<p>x</p>", 8, "text/html; charset=iso-8859-1");
+    e = form_page_encode(p, "\xC3\xA9\xE2\x82\xAC\xE6\x97\xA5", &n);
+    cr_assert_eq(n, 10, "%zu", n);
+    cr_assert(memcmp(e, "\xE9\x80&#26085;", n) == 0, "%.*s", (int)n, e);
+    form_page_free(&p);
+    /* a UTF-8 page: the text itself */
+    p = parse("<p>x</p>");
+    const char *t = "caf\xC3\xA9";
+    cr_assert_eq(form_page_encode(p, t, &n), t);
+    cr_assert_eq(n, 5);
+    form_page_free(&p);
+}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -262,4 +263,58 @@ size_t fp_decode(const char *body, size_t len, const char *content_type, char **
     char *o = pa_malloc(len * 3 + 1);
     *out = o;
     return cp1252(body, len, o);
+}
+
+/* ---- encoding a post's values in the page's charset ---- */
+
+char *fp_encode(const char *charset, const char *s, size_t n, size_t *outlen)
+{
+    const cs_t *cs = charset ? lookup(charset, strlen(charset)) : NULL;
+    /* UTF-8 pages (and UTF-16 ones, which browsers answer in UTF-8) send the text as it is */
+    if (!cs || cs == &charsets[0] || strncmp(cs->name, "utf-16", 6) == 0) return NULL;
+    /* Latin-1 is read as Windows-1252 (the standard's rule): encode it so too */
+    iconv_t cd = iconv_open(cs->iconv ? cs->iconv : "CP1252", "UTF-8");
+    if (cd == (iconv_t)-1) return NULL;
+    size_t cap = n * 4 + 16;
+    char *o = pa_malloc(cap), *op = o, *ip = (char *)s;
+    size_t in = n, left = cap - 1;
+    while (in) {
+        if (iconv(cd, &ip, &in, &op, &left) != (size_t)-1) break;
+        if (errno == E2BIG) { /* numeric references can outgrow the guess */
+            size_t used = (size_t)(op - o);
+            cap = cap * 2 + 16;
+            o = pa_realloc(o, cap);
+            op = o + used;
+            left = cap - used - 1;
+            continue;
+        }
+        /* a character the charset cannot hold: a numeric character reference, as browsers do */
+        uint32_t cp;
+        size_t k = pa_utf8_decode(ip, in, &cp);
+        if (!k) k = 1, cp = 0xFFFD;
+        char ref[16];
+        int rn = snprintf(ref, sizeof ref, "&#%u;", (unsigned)cp);
+        if (left < (size_t)rn) {
+            size_t used = (size_t)(op - o);
+            cap = cap * 2 + 16;
+            o = pa_realloc(o, cap);
+            op = o + used;
+            left = cap - used - 1;
+        }
+        memcpy(op, ref, (size_t)rn);
+        op += rn, left -= (size_t)rn, ip += k, in -= k;
+        iconv(cd, NULL, NULL, NULL, NULL);
+    }
+    /* the shift sequence back to the initial state (ISO-2022-JP) */
+    if (left < 8) {
+        size_t used = (size_t)(op - o);
+        o = pa_realloc(o, cap + 16);
+        op = o + used;
+        left += 16;
+    }
+    iconv(cd, NULL, NULL, &op, &left);
+    iconv_close(cd);
+    *op = '\0';
+    *outlen = (size_t)(op - o);
+    return o;
 }

@@ -1214,6 +1214,21 @@ const char *form_page_charset(const form_page_t *p)
 {
     return p->charset;
 }
+
+const char *form_page_encode(form_page_t *p, const char *text, size_t *len)
+{
+    size_t n = strlen(text), k;
+    char *e = fp_encode(p->charset, text, n, &k);
+    if (!e) {
+        *len = n;
+        return text;
+    }
+    char *kept = pa_arena_alloc(p->arena, k + 1);
+    memcpy(kept, e, k + 1);
+    free(e);
+    *len = k;
+    return kept;
+}
 const char *form_page_lang(const form_page_t *p)
 {
     return p->lang;

@@ -157,6 +157,12 @@ typedef struct {
 int form_page_fill(form_page_t *p, int form, const form_sender_t *s, const char *subject,
                    const char *message, form_fill_t *out);
 
+/* text (UTF-8) as the form posts it: in the page's charset, as a browser sends a form (a
+ * Shift_JIS page's form in Shift_JIS), characters the charset cannot hold as "&#N;" references;
+ * the text itself on a UTF-8 page. The bytes point into the page (or are text); *len their
+ * length (they hold no NUL unless text did). */
+const char *form_page_encode(form_page_t *p, const char *text, size_t *len);
+
 /* ---- the answer to a post ---- */
 
 typedef enum {

@@ -98,6 +98,10 @@ struct form_page {
 };
 
 /* ---- form_charset.c ---- */
+/* s[0..n) (UTF-8) in charset, for a form post: a malloc'd string (caller frees; *outlen its
+ * length), characters the charset cannot hold as &#N; references; NULL when the text goes as it
+ * is (a UTF-8 or UTF-16 page, an unknown charset). */
+char *fp_encode(const char *charset, const char *s, size_t n, size_t *outlen);
 /* body decoded to UTF-8 (NUL-terminated, invalid sequences replaced by U+FFFD) into *out (the
  * caller frees; NULL when it is the body itself, valid UTF-8 already); the charset's name in
  * *charset (static). Returns the decoded length. */

@@ -647,8 +647,12 @@ static void post(ft_t *f)
         if (hash) b.len = (size_t)(hash - b.data), b.data[b.len] = '\0';
         pa_buf_putc(&b, strchr(b.data, '?') ? '&' : '?');
         for (size_t i = 0; i < fl->npairs; i++) {
-            char *n = curl_easy_escape(NULL, fl->pairs[i].name, 0);
-            char *v = curl_easy_escape(NULL, fl->pairs[i].value ? fl->pairs[i].value : "", 0);
+            size_t nl, vl;
+            const char *name = form_page_encode(f->page, fl->pairs[i].name, &nl);
+            const char *val =
+                form_page_encode(f->page, fl->pairs[i].value ? fl->pairs[i].value : "", &vl);
+            char *n = curl_easy_escape(NULL, name, (int)nl);
+            char *v = curl_easy_escape(NULL, val, (int)vl);
             pa_buf_printf(&b, "%s%s=%s", i ? "&" : "", n ? n : "", v ? v : "");
             curl_free(n);
             curl_free(v);
@@ -659,12 +663,15 @@ static void post(ft_t *f)
         r = request(f, "POST", fl->action, 1);
         int multipart = strcmp(fl->enctype, "multipart/form-data") == 0;
         for (size_t i = 0; i < fl->npairs; i++) {
+            /* in the page's charset, as a browser posts a form */
             const form_pair_t *p = &fl->pairs[i];
-            const char *v = p->value ? p->value : "";
+            size_t nl, vl;
+            const char *name = form_page_encode(f->page, p->name, &nl);
+            const char *v = form_page_encode(f->page, p->value ? p->value : "", &vl);
             if (multipart && p->file)
-                pa_http_req_part(r, p->name, "", 0, "", "application/octet-stream");
-            else if (multipart) pa_http_req_part(r, p->name, v, strlen(v), NULL, NULL);
-            else pa_http_req_form(r, p->name, v);
+                pa_http_req_part(r, name, "", 0, "", "application/octet-stream");
+            else if (multipart) pa_http_req_part(r, name, v, vl, NULL, NULL);
+            else pa_http_req_form(r, name, v);
         }
         if (fl->npairs == 0 && !multipart)
             pa_http_req_body(r, "application/x-www-form-urlencoded", "", 0);
