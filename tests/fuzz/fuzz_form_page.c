@@ -78,6 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             utf8(fill.pairs[i].name, 1 << 20, "name");
             utf8(fill.pairs[i].value, 1 << 20, "value");
             utf8(form_kind_name(fill.pairs[i].kind), 32, "kind");
+            /* the value as it would be posted, in the page's charset: bounded, NUL-terminated */
+            size_t n;
+            const char *e = form_page_encode(p, fill.pairs[i].value, &n);
+            CHECK(e && strlen(e) == n && n <= strlen(fill.pairs[i].value) * 10 + 16, "encode");
         }
     }
     form_fill_t none;
