@@ -128,7 +128,7 @@ static int read_cfg(fw_cfg_t *c, char *err, size_t errlen)
     if (pa_env_long("FORM_RATE_MS", 2000, 0, 3600000, &c->rate_ms, err, errlen) < 0 ||
         pa_env_long("FORM_RATE_BURST", 1, 1, 1000, &c->burst, err, errlen) < 0 ||
         pa_env_long("FORM_LOCK_MS", 60000, 0, 3600000, &c->lock_ms, err, errlen) < 0 ||
-        pa_env_long("FORM_LOCK_WAIT_MS", 30000, 0, 3600000, &c->lock_wait_ms, err, errlen) < 0 ||
+        pa_env_long("FORM_LOCK_WAIT_MS", 600000, 0, 3600000, &c->lock_wait_ms, err, errlen) < 0 ||
         pa_env_long("FORM_TIMEOUT_MS", 15000, 100, 600000, &c->timeout_ms, err, errlen) < 0 ||
         pa_env_long("FORM_CONNECT_TIMEOUT_MS", 10000, 100, 600000, &c->connect_timeout_ms, err,
                     errlen) < 0 ||
