@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int env_safe(const char *z85) { return !strpbrk(z85, "$#"); }
+static int env_safe(const char *z85)
+{
+    return !strpbrk(z85, "$#");
+}
 
 int main(int argc, char **argv)
 {
