@@ -3,7 +3,7 @@
  * name, also writes the public certificate there in czmq's format (a file for the gateway's
  * CURVE_CLIENTS_DIR). Keys holding '$' or '#' are drawn again, so either key can stand unquoted
  * in a compose .env file or a shell (Z85 has both; this costs under 3 bits of the 256). Built
- * into the deploy image only (deploy/Dockerfile). */
+ * by CMake (tools/CMakeLists.txt) and into the deploy image (deploy/Dockerfile). */
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
