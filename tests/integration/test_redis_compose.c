@@ -1,9 +1,9 @@
 /* deploy/docker-compose.yml's redis service, run for real without Docker: its command (as compose
- * hands it to /bin/sh, `$$` unescaped) with a stand-in docker-entrypoint.sh that adds a free
- * 127.0.0.1 port and a temporary directory, and REDIS_PASSWORD in the environment. The Redis it
- * starts asks for the password, runs in protected mode with the AOF on and the fsync asked for, the
- * password is on no command line, the healthcheck passes with it, and the gateway's REDIS_URL
- * carries it. The file is read with python3-yaml. */
+ * hands it to /bin/sh, `$$` unescaped) with a stand-in redis-server that adds a free 127.0.0.1
+ * port and a temporary directory to the real one's options, and REDIS_PASSWORD in the environment.
+ * The Redis it starts asks for the password, runs in protected mode with the AOF on and the fsync
+ * asked for, the password is on no command line, the healthcheck passes with it, and the gateway's
+ * REDIS_URL carries it. The file is read with python3-yaml. */
 #include <criterion/criterion.h>
 #include <hiredis/hiredis.h>
 
@@ -33,8 +33,11 @@ static const char extract[] =
     "un = lambda s: s.replace('$$', '$')\n"
     "open(d + '/command.sh', 'w').write(un(r['command'][0]))\n"
     "h = r['healthcheck']['test']\n"
-    "assert h[0] == 'CMD-SHELL', h\n"
-    "open(d + '/health.sh', 'w').write(un(h[1]))\n"
+    "# the string form is CMD-SHELL's (podman-compose wants it with replicas)\n"
+    "if not isinstance(h, str):\n"
+    "    assert h[0] == 'CMD-SHELL', h\n"
+    "    h = h[1]\n"
+    "open(d + '/health.sh', 'w').write(un(h))\n"
     "json.dump({'ports': 'ports' in r, 'redis_password': r['environment']['REDIS_PASSWORD'],\n"
     "           'gateway_url': g['environment']['REDIS_URL'],\n"
     "           'command': json.dumps(r['command'])}, open(d + '/facts.json', 'w'))\n";
@@ -89,23 +92,33 @@ Test(redis_compose, the_redis_service_wants_its_password_and_keeps_it_off_comman
     cr_assert_null(strstr(hr_jstr(facts, "command"), "requirepass\", "),
                    "the password is an argument of redis-server");
 
-    /* stand-ins for the image's entrypoint (adds a port and a directory) and chown (no root) */
+    /* stand-ins for redis-server (the real one, with a port, a directory and no snapshots added
+     * after the command's own options: the last one given wins) and chown (no root) */
     int port = rf_free_port();
-    f = fopen(hr_fmt("%s/docker-entrypoint.sh", dir), "w");
+    const char *real = NULL;
+    char *path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin"), *save = NULL;
+    for (char *d = strtok_r(path, ":", &save); d && !real; d = strtok_r(NULL, ":", &save))
+        if (access(hr_fmt("%s/redis-server", d), X_OK) == 0) real = hr_fmt("%s/redis-server", d);
+    free(path);
+    cr_assert_not_null(real, "redis-server is not in PATH");
+    f = fopen(hr_fmt("%s/redis-server", dir), "w");
     cr_assert_not_null(f);
-    fprintf(f, "#!/bin/sh\nexec \"$@\" --port %d --bind 127.0.0.1 --dir %s --save ''\n", port, dir);
+    fprintf(f, "#!/bin/sh\nexec %s \"$@\" --port %d --bind 127.0.0.1 --dir %s --save ''\n", real,
+            port, dir);
     fclose(f);
     f = fopen(hr_fmt("%s/chown", dir), "w");
     cr_assert_not_null(f);
     fputs("#!/bin/sh\nexit 0\n", f);
     fclose(f);
-    chmod(hr_fmt("%s/docker-entrypoint.sh", dir), 0755);
+    chmod(hr_fmt("%s/redis-server", dir), 0755);
     chmod(hr_fmt("%s/chown", dir), 0755);
     const char *pw = hr_fmt("c0mp0se%llx", (unsigned long long)hr_now_ms());
     const char *cmd = hr_read_file(hr_fmt("%s/command.sh", dir));
     cmd = replace(cmd, "/tmp/auth.conf", hr_fmt("%s/auth.conf", dir));
     while (strstr(cmd, "/tmp/auth.conf"))
         cmd = replace(cmd, "/tmp/auth.conf", hr_fmt("%s/auth.conf", dir));
+    /* the volume's mount point is the test's directory (redis-server changes into it at once) */
+    if (strstr(cmd, "--dir /data")) cmd = replace(cmd, "--dir /data", hr_fmt("--dir %s", dir));
     const char *env[] = {hr_fmt("PATH=%s:%s", dir, getenv("PATH")), hr_fmt("REDIS_PASSWORD=%s", pw),
                          "REDIS_APPENDFSYNC=always", NULL};
     redis_pid = sh_run(cmd, env, log, 0);
