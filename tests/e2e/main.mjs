@@ -1,7 +1,7 @@
 // tests/e2e/run's node half (the shell half installs what is missing and builds the dashboard):
 // starts the stack, opens chromium, runs the tests (tests.mjs), the screenshots
 // (screenshots.mjs) or the measurements (bench.mjs), and stops everything it started.
-import { launch } from './lib/browser.mjs';
+import { launch, trackRequests } from './lib/browser.mjs';
 import { Runner } from './lib/runner.mjs';
 import { Stack, log, stopAllSync } from './lib/stack.mjs';
 
@@ -59,6 +59,7 @@ async function runTests() {
     b = await browser();
     const context = await b.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     const page = await context.newPage();
+    trackRequests(page);
     page.setDefaultTimeout(15000);
     const runner = new Runner({ stack, context, page });
     const only = opt('--only')?.split(',').filter(Boolean);

@@ -1,6 +1,6 @@
 // The dashboard's end-to-end tests (issue 13), in order, on one stack and one page (tests/e2e/run).
 // Each test can run alone (--only): it sets the API key through the page when the page has none.
-import { numbersIn, progressOf, tid, PROGRESS_FN } from './lib/browser.mjs';
+import { numbersIn, progressOf, settle, tid, PROGRESS_FN } from './lib/browser.mjs';
 import { check, checkEq, eventually } from './lib/runner.mjs';
 
 export const PROSPECTS = 1000;
@@ -29,6 +29,12 @@ async function open(t, path = '/') {
   }
 }
 
+// The text of the first element with this data-testid now, null when there is none (no wait).
+async function textOf(page, id) {
+  const l = tid(page, id);
+  return (await l.count()) ? (await l.first().textContent()) ?? '' : null;
+}
+
 // Types the key into the page's key field and saves it (what a person does).
 async function enterKey(page, key) {
   const input = tid(page, 'api-key-input');
@@ -47,7 +53,9 @@ async function ensureKey(t) {
   const stored = await page.evaluate(() => localStorage.getItem('pa.apiKey'));
   if (stored === t.stack.apiKey || stored === JSON.stringify(stack.apiKey)) return;
   await enterKey(page, stack.apiKey);
-  await tid(page, 'prospects-row').first().waitFor();
+  await eventually('the key is taken (no api-banner)', async () => !(await tid(page, 'api-banner').isVisible()), {
+    describe: async () => `api-banner: ${await textOf(page, 'api-banner')}`,
+  });
 }
 
 // The last request the page made to GET /api/prospects, and its answer.
@@ -82,7 +90,7 @@ async function matchesApi(t, seen, want) {
     const api = await stack.api('GET', q.url.pathname + q.url.search);
     const ids = await rowIds(page);
     const total = Number(api.headers.get('x-total-count'));
-    const totalText = await tid(page, 'prospects-total').textContent();
+    const totalText = (await textOf(page, 'prospects-total')) || '';
     last = { query: q.url.search, apiIds: api.json.map((x) => x.id), ids, total, totalText, link: api.headers.get('link') };
     return api.status === 200 && JSON.stringify(ids) === JSON.stringify(last.apiIds) && numbersIn(totalText).includes(total) && last;
   }, { timeoutMs: 15000, describe: () => `last seen: ${JSON.stringify(last || { requests: seen.map((s) => s.url.search) })}` });
@@ -156,9 +164,9 @@ async function startRun(t, { targets, dryRun }) {
 async function watchCompleted(t, jobId, { timeoutMs = 60000 } = {}) {
   const { page } = t;
   await page.waitForURL(new RegExp(`/jobs/${jobId}$`), { timeout: 10000 });
-  await eventually('the job page shows status completed', async () => /completed/i.test((await tid(page, 'job-status').textContent()) || ''), {
+  await eventually('the job page shows status completed', async () => /completed/i.test((await textOf(page, 'job-status')) || ''), {
     timeoutMs,
-    describe: async () => `job-status: ${await tid(page, 'job-status').textContent().catch(() => '(none)')}; API: ${JSON.stringify((await t.stack.api('GET', `/api/jobs/${jobId}`)).json)}`,
+    describe: async () => `job-status: ${await textOf(page, 'job-status')}; API: ${JSON.stringify((await t.stack.api('GET', `/api/jobs/${jobId}`)).json)}`,
   });
   return page.evaluate(() => ({ mark: window.__e2eMark, timeline: window.__e2eTimeline }));
 }
@@ -174,6 +182,9 @@ export const TESTS = [
       await t.step('open / without a key: the page asks for one', async () => {
         await page.goto(stack.url + '/');
         await tid(page, 'api-key-input').waitFor({ state: 'attached' });
+        await eventually('api-banner asks for a key', async () => /key/i.test((await textOf(page, 'api-banner')) || ''), {
+          describe: async () => `api-banner: ${await textOf(page, 'api-banner')}`,
+        });
       });
       await t.step('type the key and save it: the rows appear, the key is in localStorage', async () => {
         await enterKey(page, stack.apiKey);
@@ -268,8 +279,8 @@ export const TESTS = [
       });
       await t.step(`search "${tag}": the new prospects are found`, async () => {
         await tid(page, 'prospects-search').fill(tag);
-        await eventually(`prospects-total shows ${rows - 1}`, async () => numbersIn((await tid(page, 'prospects-total').textContent()) || '').includes(rows - 1), {
-          describe: async () => `prospects-total: ${await tid(page, 'prospects-total').textContent()}`,
+        await eventually(`prospects-total shows ${rows - 1}`, async () => numbersIn((await textOf(page, 'prospects-total')) || '').includes(rows - 1), {
+          describe: async () => `prospects-total: ${await textOf(page, 'prospects-total')}`,
         });
         const ids = await rowIds(page);
         check(ids.length > 0, 'no row');
@@ -380,8 +391,8 @@ export const TESTS = [
       await ensureKey(t);
       await t.step('a wrong key: a message says the key is refused', async () => {
         await enterKey(page, 'wrong-key-0123456789abcdef');
-        await eventually('api-banner says the key is refused', async () => /key|unauthori[sz]ed|401/i.test((await tid(page, 'api-banner').textContent().catch(() => '')) || ''), {
-          describe: async () => `api-banner: ${await tid(page, 'api-banner').textContent().catch(() => '(none)')}`,
+        await eventually('api-banner says the key is refused', async () => /key|unauthori[sz]ed|401/i.test((await textOf(page, 'api-banner')) || ''), {
+          describe: async () => `api-banner: ${await textOf(page, 'api-banner')}`,
         });
       });
       await t.step('the right key again: the message goes, the rows come back', async () => {
@@ -392,9 +403,9 @@ export const TESTS = [
       await t.step('the gateway stopped: an in-app navigation shows "API unreachable"', async () => {
         await stack.stopGateway();
         await tid(page, 'nav-jobs').click();
-        await eventually('api-banner says unreachable', async () => /unreachable/i.test((await tid(page, 'api-banner').textContent().catch(() => '')) || ''), {
+        await eventually('api-banner says unreachable', async () => /unreachable/i.test((await textOf(page, 'api-banner')) || ''), {
           timeoutMs: 20000,
-          describe: async () => `api-banner: ${await tid(page, 'api-banner').textContent().catch(() => '(none)')}`,
+          describe: async () => `api-banner: ${await textOf(page, 'api-banner')}`,
         });
       });
       await t.step('the gateway back: retry clears the banner', async () => {
@@ -423,10 +434,12 @@ export const TESTS = [
         await t.step(`load ${p}`, async () => {
           const r = await page.goto(stack.url + p);
           checkEq(r.status(), 200, `GET ${p}`);
-          await page.waitForLoadState('networkidle').catch(() => {});
+          await page.locator('main h1, main h2').first().waitFor();
+          await settle(page);
           const bodyText = await page.locator('body').innerText();
           check(bodyText.trim().length > 0, `${p} renders nothing`);
-          check(!(await tid(page, 'api-banner').isVisible()), `${p} shows api-banner: ${await tid(page, 'api-banner').textContent().catch(() => '')}`);
+          const banner = await textOf(page, 'api-banner');
+          check(banner === null, `${p} shows api-banner: ${banner}`);
         });
       }
       check(violations.length === 0, `CSP violations: ${violations.join(' | ')}`);

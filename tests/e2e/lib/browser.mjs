@@ -49,3 +49,32 @@ export async function progressOf(locator) {
 export function numbersIn(text) {
   return (text.match(/\d[\d,.\u00a0\u202f' ]*\d|\d/g) || []).map((s) => Number(s.replace(/[^\d]/g, '')));
 }
+
+// Waits until the page has had no request in flight (streams of events aside) for quietMs, at
+// most timeoutMs (then goes on: a page that polls is never quiet for long). Playwright's
+// 'networkidle' never comes while an event stream is open.
+const inflight = new WeakMap();
+export function trackRequests(page) {
+  if (inflight.has(page)) return;
+  const s = { n: 0, last: Date.now() };
+  inflight.set(page, s);
+  const streaming = (r) => /\/events(\?|$)/.test(r.url()) || r.resourceType() === 'eventsource';
+  page.on('request', (r) => {
+    if (!streaming(r)) s.n++, (s.last = Date.now());
+  });
+  const done = (r) => {
+    if (!streaming(r)) s.n = Math.max(0, s.n - 1), (s.last = Date.now());
+  };
+  page.on('requestfinished', done);
+  page.on('requestfailed', done);
+}
+export async function settle(page, { quietMs = 300, timeoutMs = 10000 } = {}) {
+  trackRequests(page);
+  const s = inflight.get(page);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (s.n === 0 && Date.now() - s.last >= quietMs) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}

@@ -18,6 +18,10 @@ export class Runner {
     this.pageErrors = [];
     this.consoleErrors = [];
     page.on('pageerror', (e) => this.pageErrors.push(`${e.name}: ${e.message}`));
+    this.badResponses = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) this.badResponses.push(`${r.request().method()} ${new URL(r.url()).pathname}${new URL(r.url()).search} ${r.status()}`);
+    });
     page.on('console', (m) => {
       if (m.type() === 'error') this.consoleErrors.push(m.text());
     });
@@ -63,6 +67,7 @@ export class Runner {
         process.stdout.write(msg.replace(/^/gm, '  # ') + '\n');
         if (shot) process.stdout.write(`  # screenshot: ${shot}\n`);
         if (this.pageErrors.length) process.stdout.write(`  # page errors: ${this.pageErrors.slice(-5).join(' | ')}\n`);
+        if (this.badResponses.length) process.stdout.write(`  # answers >= 400: ${this.badResponses.slice(-6).join(' | ')}\n`);
         if (this.consoleErrors.length) process.stdout.write(`  # console errors: ${this.consoleErrors.slice(-5).join(' | ')}\n`);
       }
     }
