@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useProspectList } from '../../hooks/useProspectList';
+import { isBannerError } from '../../services/api';
 import type { Prospect } from '../../types';
 import ErrorMessage from '../UI/ErrorMessage';
 import PageHeader from '../UI/PageHeader';
@@ -39,8 +40,18 @@ export default function ProspectsPage() {
           This gateway does not sort prospects yet: they are listed by id.
         </p>
       )}
-      {list.error != null && <ErrorMessage error={list.error} onRetry={list.reload} className="mb-3" />}
-      <ProspectsTable rows={list.rows} sort={list.sort} onSort={list.setSort} onEdit={setEditing} loading={list.loading} />
+      {/* 401 and "unreachable" are the banner's; other problems are shown here. */}
+      {list.error != null && !isBannerError(list.error) && (
+        <ErrorMessage error={list.error} onRetry={list.reload} className="mb-3" />
+      )}
+      <ProspectsTable
+        rows={list.rows}
+        sort={list.sortSupported ? list.sort : null}
+        onSort={list.sortSupported ? list.setSort : undefined}
+        onEdit={setEditing}
+        loading={list.loading}
+        emptyText={list.error != null ? 'No prospects to show.' : undefined}
+      />
       <ProspectPager list={list} />
       {editing && (
         <ProspectEditor

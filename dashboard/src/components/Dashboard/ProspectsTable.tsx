@@ -7,8 +7,10 @@ import Badge from '../UI/Badge';
 export interface Selection {
   isSelected: (id: string) => boolean;
   toggle: (p: Prospect) => void;
-  /** Selects (or unselects) every row of the page. */
+  /** Selects (or unselects) every selectable row of the page. */
   setPage: (rows: Prospect[], selected: boolean) => void;
+  /** Rows that cannot be picked (e.g. no website to target) and why; default: all can. */
+  disabledReason?: (p: Prospect) => string | null;
 }
 
 const COLUMNS: { key: ProspectSortKey; label: string; className?: string }[] = [
@@ -62,6 +64,7 @@ export default function ProspectsTable({
   selection,
   onEdit,
   loading,
+  emptyText = 'No prospect matches.',
 }: {
   rows: Prospect[];
   sort: ProspectSort | null;
@@ -69,8 +72,10 @@ export default function ProspectsTable({
   selection?: Selection;
   onEdit?: (p: Prospect) => void;
   loading?: boolean;
+  emptyText?: string;
 }) {
-  const allOnPage = rows.length > 0 && !!selection && rows.every((r) => selection.isSelected(r.id));
+  const selectable = selection ? rows.filter((r) => !selection.disabledReason?.(r)) : [];
+  const allOnPage = selectable.length > 0 && !!selection && selectable.every((r) => selection.isSelected(r.id));
   const someOnPage = !!selection && rows.some((r) => selection.isSelected(r.id));
   const headBox = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -92,8 +97,8 @@ export default function ProspectsTable({
                   title="Select all on this page"
                   className="h-4 w-4 rounded border-slate-300 text-indigo-600"
                   checked={allOnPage}
-                  disabled={rows.length === 0}
-                  onChange={(e) => selection.setPage(rows, e.target.checked)}
+                  disabled={selectable.length === 0}
+                  onChange={(e) => selection.setPage(selectable, e.target.checked)}
                 />
               </th>
             )}
@@ -114,12 +119,13 @@ export default function ProspectsTable({
           {rows.length === 0 && !loading && (
             <tr>
               <td colSpan={COLUMNS.length + 1 + (selection ? 1 : 0) + (onEdit ? 1 : 0)} className="td py-8 text-center text-slate-500">
-                No prospect matches.
+                {emptyText}
               </td>
             </tr>
           )}
           {rows.map((p) => {
             const sel = selection?.isSelected(p.id) ?? false;
+            const why = selection?.disabledReason?.(p) ?? null;
             return (
               <tr
                 key={p.id}
@@ -133,8 +139,10 @@ export default function ProspectsTable({
                     <input
                       type="checkbox"
                       aria-label={`Select ${p.name}`}
-                      className="h-4 w-4 rounded border-slate-300 text-indigo-600"
+                      title={why ?? undefined}
+                      className="h-4 w-4 rounded border-slate-300 text-indigo-600 disabled:opacity-40"
                       checked={sel}
+                      disabled={!!why && !sel}
                       onChange={() => selection.toggle(p)}
                     />
                   </td>
@@ -150,7 +158,7 @@ export default function ProspectsTable({
                       href={p.website}
                       target="_blank"
                       rel="noopener noreferrer"
-                      className="block max-w-[14rem] truncate text-xs text-indigo-600 hover:underline dark:text-indigo-400"
+                      className="block max-w-[12rem] truncate text-xs text-indigo-600 hover:underline dark:text-indigo-400"
                     >
                       {p.website.replace(/^https?:\/\//, '').replace(/\/$/, '')}
                     </a>
@@ -162,7 +170,7 @@ export default function ProspectsTable({
                 <td className="td">{p.industry ?? <span className="text-slate-400">—</span>}</td>
                 <td className="td whitespace-nowrap tabular-nums">{p.lastContactDate ?? <span className="text-slate-400">—</span>}</td>
                 <td className="td whitespace-nowrap font-mono text-xs text-slate-500 dark:text-slate-400">{p.id}</td>
-                <td className="td max-w-[16rem] truncate text-xs" title={p.email ?? undefined}>
+                <td className="td max-w-[13rem] truncate text-xs" title={p.email ?? undefined}>
                   {p.email ?? <span className="text-slate-400">—</span>}
                 </td>
                 {onEdit && (

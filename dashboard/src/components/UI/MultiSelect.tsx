@@ -70,7 +70,7 @@ export default function MultiSelect({
     <div ref={box} className="relative" data-testid={testId}>
       <button
         type="button"
-        className={cn('btn-secondary w-full justify-between', value.length > 0 && 'border-indigo-400 dark:border-indigo-500')}
+        className={cn('btn-secondary w-full', value.length > 0 && 'border-indigo-400 dark:border-indigo-500')}
         aria-haspopup="true"
         aria-expanded={open}
         aria-controls={`${id}-panel`}
@@ -78,7 +78,7 @@ export default function MultiSelect({
       >
         <span className="text-slate-500 dark:text-slate-400">{label}:</span>
         <span className="max-w-[12rem] truncate">{summary}</span>
-        <span aria-hidden="true" className="text-xs">
+        <span aria-hidden="true" className="ml-auto text-xs">
           ▾
         </span>
       </button>
