@@ -339,7 +339,7 @@ export default function JobPage({ id }: { id: string }) {
         </div>
         <div className="mt-3 flex flex-wrap gap-2 text-xs text-slate-500">
           {Array.isArray(job?.stages) && job.stages.length > 0 && <span>Stages: {job.stages.join(' → ')}</span>}
-          {opts.dry_run === true && <Badge value="dry run" className="bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300" />}
+          {opts.dry_run === true && <span className="rounded-full bg-amber-100 px-2 py-0.5 font-medium text-amber-800 dark:bg-amber-900/50 dark:text-amber-300">dry run</span>}
           {job?.usage && (job.usage.prompt_tokens || job.usage.completion_tokens) ? (
             <span>
               LLM tokens: {formatNumber(job.usage.prompt_tokens ?? 0)} in / {formatNumber(job.usage.completion_tokens ?? 0)} out
