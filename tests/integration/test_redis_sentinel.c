@@ -466,7 +466,7 @@ Test(sentinel, a_failover_mid_job_loses_no_accepted_write_and_posts_no_form_twic
                          "%d unanswered)",
                          refused, unanswered);
         }
-        hr_sleep_ms(50);
+        hr_sleep_ms(100);
     }
     hr_http_timeout_ms = saved_timeout;
     uint64_t t_loop = hr_now_ms();
