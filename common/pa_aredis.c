@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 
 #include "pa_buf.h"
+#include "pa_log.h"
 #include "pa_mem.h"
+#include "pa_sentinel.h"
 #include "pa_tls.h"
 
 /* Exported by hiredis 0.14 (async.c) but declared in no installed header: hands the replies in
@@ -55,10 +57,12 @@ struct pa_aredis {
     char *user;     /* NULL: AUTH with the password alone */
     char *password; /* NULL: no AUTH */
     int db;
-    pa_tls_ctx_t *tls; /* rediss:// */
-    pa_ssl_t *ssl;     /* the session on the connection's socket (made once TCP is connected) */
-    int tls_up;        /* handshake done */
-    long tls_wait;     /* what the last TLS call waits for: PA_TLS_WANT_READ / _WRITE, or 0 */
+    pa_tls_ctx_t *tls;       /* rediss:// */
+    pa_sentinel_t *sentinel; /* REDIS_SENTINELS: host and port come from the sentinels */
+    int had_master;          /* the sentinels named one before */
+    pa_ssl_t *ssl; /* the session on the connection's socket (made once TCP is connected) */
+    int tls_up;    /* handshake done */
+    long tls_wait; /* what the last TLS call waits for: PA_TLS_WANT_READ / _WRITE, or 0 */
     int timeout_ms;
     unsigned backoff_ms;
     uint64_t since; /* CONNECTING: when it started; DOWN: when to try again */
@@ -82,7 +86,16 @@ static int parse_url(pa_aredis_t *a, const char *url, char *err, size_t errlen)
     pa_redis_url_t u;
     if (pa_redis_url_parse(url, &u, err, errlen) < 0) return -1;
     if (pa_redis_url_password_file(&u, err, errlen) < 0 ||
+        pa_sentinel_from_env(&a->sentinel, err, errlen) < 0 ||
         (u.tls && !(a->tls = pa_tls_ctx_from_env(u.host, err, errlen)))) {
+        pa_redis_url_free(&u);
+        return -1;
+    }
+    if (a->sentinel && (u.tls || !u.port)) {
+        snprintf(err, errlen,
+                 "REDIS_SENTINELS: not supported with a %s REDIS_URL (the sentinels name a TCP "
+                 "master; give REDIS_URL as redis://[[user]:password@]host/db, its host unused)",
+                 u.tls ? "rediss:// (TLS)" : "unix://");
         pa_redis_url_free(&u);
         return -1;
     }
@@ -268,8 +281,37 @@ static void on_setup_reply(redisReply *rep, void *ud)
     }
 }
 
+/* With sentinels: the server they named must say it is the master (a failover may be under way).
+ * An ACL that refuses ROLE leaves nothing to check: the sentinels' word is taken. */
+static void on_role_reply(redisReply *rep, void *ud)
+{
+    pa_aredis_t *a = ud;
+    char role[32];
+    if (!rep || !a->ac || pa_redis_role_is_master(rep, role, sizeof role) != 0) return;
+    char why[200];
+    snprintf(why, sizeof why, "%s:%d is not the master, its role: %s", a->host, a->port, role);
+    drop(a, why);
+}
+
 static void connect_now(pa_aredis_t *a)
 {
+    if (a->sentinel) {
+        /* Blocking, but short: each sentinel gets at most 300 ms (a sentinel that refuses answers
+         * at once; only an unreachable host that drops packets costs the time). */
+        char why[240], *host = NULL;
+        int port;
+        int tmo = a->timeout_ms < 300 ? a->timeout_ms : 300;
+        if (pa_sentinel_master(a->sentinel, tmo, &host, &port, why, sizeof why) < 0) {
+            went_down(a, why);
+            return;
+        }
+        if (a->had_master && (port != a->port || strcmp(host, a->host) != 0))
+            pa_info("redis master moved (from the sentinels)", PA_S("from_host", a->host),
+                    PA_I("from_port", a->port), PA_S("host", host), PA_I("port", port));
+        free(a->host);
+        a->host = host, a->port = port;
+        a->had_master = 1;
+    }
     redisAsyncContext *ac =
         a->port ? redisAsyncConnect(a->host, a->port) : redisAsyncConnectUnix(a->host);
     if (!ac || ac->err) {
@@ -303,6 +345,10 @@ static void connect_now(pa_aredis_t *a)
     if (a->password)
         send_argv(a, cmd_new(a, on_setup_reply, a, CMD_USER), a->user ? 3 : 2, auth, NULL);
     if (a->db) send_argv(a, cmd_new(a, on_setup_reply, a, CMD_USER), 2, sel, NULL);
+    if (a->sentinel) {
+        const char *role[] = {"ROLE"};
+        send_argv(a, cmd_new(a, on_role_reply, a, CMD_USER), 1, role, NULL);
+    }
     ev_add_write(a);
     arm(a);
 }
@@ -468,8 +514,21 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
         cmd_unlink(a, c);
         rep = NULL;
     }
+    char why[200];
+    int not_master = a->sentinel && rep && rep->type == REDIS_REPLY_ERROR &&
+                     pa_redis_err_not_master(rep->str) && a->ac == ac && !a->destroying;
+    if (not_master) { /* not an answer: the sentinels are asked again */
+        snprintf(why, sizeof why, "%s:%d is not the master: %.120s", a->host, a->port, rep->str);
+        rep = NULL;
+    }
     if (c->fn) c->fn(rep, c->ud);
     cmd_free(c);
+    if (not_master && a->ac == ac) {
+        drop(a, why);
+        a->since = pa_loop_now(a->loop); /* at once: the sentinels know where the master went */
+        arm(a);
+        return;
+    }
     if (a->ac && !a->timer && !a->destroying) arm(a);
 }
 
@@ -595,6 +654,7 @@ void pa_aredis_destroy(pa_aredis_t **ap)
     pa_loop_timer_stop(a->loop, &a->fail_timer);
     pa_tls_free(&a->ssl);
     pa_tls_ctx_free(&a->tls);
+    pa_sentinel_free(&a->sentinel);
     free(a->host);
     free(a->user);
     free(a->password);

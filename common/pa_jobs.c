@@ -28,6 +28,7 @@ SCRIPT(requeue)
 SCRIPT(leased)
 SCRIPT(claim)
 SCRIPT(reconcile)
+SCRIPT(unclaim)
 
 const char *const pa_task_states[PA_NSTATES] = {"queued",  "running",    "succeeded",
                                                 "failed",  "retry_wait", "captcha_required",
@@ -673,6 +674,16 @@ int pa_jobs_claim_parse(const redisReply *rep, pa_jobs_claim_out_t *out, char *e
     else if (strcmp(rep->str, "stale") == 0) out->status = PA_JOBS_CLAIM_STALE;
     else return fail(err, errlen, "unexpected answer from claim: %s", rep->str);
     return 0;
+}
+
+void pa_jobs_unclaim_args(const pa_jobs_unclaim_in_t *in, pa_jobs_args_t *a)
+{
+    args_init(a, 4, 0);
+    /* ARGV as unclaim.lua reads it */
+    arg(a, in->prefix);
+    arg(a, in->key);
+    arg(a, in->lease);
+    arg(a, in->name);
 }
 
 int pa_jobs_claim_call(pa_redis_t *r, const pa_jobs_claim_in_t *in, pa_jobs_claim_out_t *out,

@@ -33,6 +33,7 @@ extern pa_script_t pa_jobs_cancel;      /* cancel a job */
 extern pa_script_t pa_jobs_requeue;     /* an operator retries a failed task */
 extern pa_script_t pa_jobs_leased;      /* how many tasks are leased (read-only) */
 extern pa_script_t pa_jobs_claim;       /* the atomic check before a side effect */
+extern pa_script_t pa_jobs_unclaim;     /* gives a claim back (not acknowledged by replicas) */
 extern pa_script_t pa_jobs_reconcile;   /* release what a reconnected worker does not hold */
 
 #define PA_NSTATES 9
@@ -370,6 +371,15 @@ int pa_jobs_claim_call(pa_redis_t *r, const pa_jobs_claim_in_t *in, pa_jobs_clai
 void pa_jobs_claim_args(const pa_jobs_claim_in_t *in, pa_jobs_args_t *a);
 int pa_jobs_claim_parse(const redisReply *reply, pa_jobs_claim_out_t *out, char *err,
                         size_t errlen);
+
+/* unclaim.lua: gives back the claim `name` while it is still task key's under lease. */
+typedef struct {
+    const char *prefix;
+    const char *key;   /* the task, "J:T" */
+    const char *lease; /* the lease that took it */
+    const char *name;
+} pa_jobs_unclaim_in_t;
+void pa_jobs_unclaim_args(const pa_jobs_unclaim_in_t *in, pa_jobs_args_t *a);
 
 /* ---- cancel, requeue ------------------------------------------------------------------------ */
 

@@ -13,6 +13,8 @@
 #include <hiredis/sds.h>
 
 #include "pa_buf.h"
+#include "pa_log.h"
+#include "pa_sentinel.h"
 #include "pa_tls.h"
 #include "pa_time.h"
 
@@ -30,8 +32,10 @@ struct pa_redis {
     char *url_safe;
     uint64_t next_try_ms;
     unsigned backoff_ms;
-    pa_tls_ctx_t *tls; /* rediss:// */
-    pa_ssl_t *ssl;     /* the session on c's socket while connected over TLS */
+    pa_tls_ctx_t *tls;       /* rediss:// */
+    pa_ssl_t *ssl;           /* the session on c's socket while connected over TLS */
+    pa_sentinel_t *sentinel; /* REDIS_SENTINELS: host and port come from the sentinels */
+    int had_master;          /* the sentinels named one before */
     char err[256];
 };
 
@@ -184,11 +188,24 @@ static int parse_url(pa_redis_t *r, const char *url, char *err, size_t errlen)
         pa_redis_url_free(&u);
         return -1;
     }
+    if (pa_sentinel_from_env(&r->sentinel, err, errlen) < 0) {
+        pa_redis_url_free(&u);
+        return -1;
+    }
+    if (r->sentinel && (u.tls || !u.port)) {
+        snprintf(err, errlen,
+                 "REDIS_SENTINELS: not supported with a %s REDIS_URL (the sentinels name a TCP "
+                 "master; give REDIS_URL as redis://[[user]:password@]host/db, its host unused)",
+                 u.tls ? "rediss:// (TLS)" : "unix://");
+        pa_redis_url_free(&u);
+        return -1;
+    }
     if (u.tls && !(r->tls = pa_tls_ctx_from_env(u.host, err, errlen))) {
         pa_redis_url_free(&u);
         return -1;
     }
-    r->url_safe = pa_redis_url_safe_str(&u, url);
+    r->url_safe = r->sentinel ? pa_sentinel_url_safe(r->sentinel, u.user, u.password != NULL, u.db)
+                              : pa_redis_url_safe_str(&u, url);
     r->host = u.host, r->port = u.port, r->user = u.user, r->password = u.password, r->db = u.db;
     return 0;
 }
@@ -212,6 +229,7 @@ void pa_redis_destroy(pa_redis_t **rp)
     pa_tls_free(&r->ssl);
     if (r->c) redisFree(r->c);
     pa_tls_ctx_free(&r->tls);
+    pa_sentinel_free(&r->sentinel);
     free(r->host);
     free(r->user);
     free(r->password);
@@ -402,11 +420,40 @@ static int setup(pa_redis_t *r)
     return 0;
 }
 
+/* With sentinels: the server they named must say it is the master (a failover may be under way).
+ * An ACL that refuses ROLE leaves nothing to check: the sentinels' word is taken. */
+static int role_check(pa_redis_t *r)
+{
+    const char *av[] = {"ROLE"};
+    redisReply *rep = argv_cmd(r, 1, av, NULL);
+    char role[32];
+    int m = pa_redis_role_is_master(rep, role, sizeof role);
+    if (!rep || m == 0)
+        snprintf(r->err, sizeof r->err, "redis: %s:%d %s%s", r->host, r->port,
+                 rep ? "is not the master, its role: " : "did not answer ROLE", rep ? role : "");
+    if (rep) freeReplyObject(rep);
+    return rep && m != 0 ? 0 : -1;
+}
+
 /* Connects when not connected and the backoff allows; 0 when connected. */
 static int ensure(pa_redis_t *r)
 {
     if (r->c) return 0;
     if (pa_mono_ms() < r->next_try_ms) return -1;
+    if (r->sentinel) {
+        char why[240], *host = NULL;
+        int port;
+        if (pa_sentinel_master(r->sentinel, r->timeout_ms, &host, &port, why, sizeof why) < 0) {
+            drop(r, why);
+            return -1;
+        }
+        if (r->host && (port != r->port || strcmp(host, r->host) != 0) && r->had_master)
+            pa_info("redis master moved (from the sentinels)", PA_S("from_host", r->host),
+                    PA_I("from_port", r->port), PA_S("host", host), PA_I("port", port));
+        free(r->host);
+        r->host = host, r->port = port;
+        r->had_master = 1;
+    }
     struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
     r->c = r->port ? redisConnectWithTimeout(r->host, r->port, tv)
                    : redisConnectUnixWithTimeout(r->host, tv);
@@ -423,10 +470,10 @@ static int ensure(pa_redis_t *r)
             return -1;
         }
     }
-    if (setup(r) < 0) {
+    if (setup(r) < 0 || (r->sentinel && role_check(r) < 0)) {
         char why[sizeof r->err];
         memcpy(why, r->err, sizeof why);
-        drop(r, why + 7); /* past the "redis: " that setup() wrote */
+        drop(r, why + 7); /* past the "redis: " that setup() and role_check() wrote */
         return -1;
     }
     r->backoff_ms = BACKOFF_MIN_MS;
@@ -441,7 +488,19 @@ static redisReply *check(pa_redis_t *r, void *reply)
         return NULL;
     }
     redisReply *rep = reply;
-    if (rep->type == REDIS_REPLY_ERROR) snprintf(r->err, sizeof r->err, "%s", rep->str);
+    if (rep->type == REDIS_REPLY_ERROR) {
+        snprintf(r->err, sizeof r->err, "%s", rep->str);
+        if (r->sentinel && pa_redis_err_not_master(rep->str)) {
+            /* not the master any more: not an answer; the sentinels are asked again */
+            char why[200];
+            snprintf(why, sizeof why, "%s:%d is not the master: %.120s", r->host, r->port,
+                     rep->str);
+            freeReplyObject(rep);
+            drop(r, why);
+            r->next_try_ms = 0; /* at once: the sentinels know where the master went */
+            return NULL;
+        }
+    }
     return rep;
 }
 

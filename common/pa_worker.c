@@ -107,6 +107,8 @@ struct pa_worker {
     char instance[33]; /* 128 random bits in hex, this process's: HELLO and the alive record */
     char *prefix;
     pa_redis_t *redis;
+    int redis_timeout_ms;
+    long wait_replicas; /* REDIS_WAIT_REPLICAS: replicas a claim must reach before its effect */
     pa_loop_t *loop;
     gwconn_t gws[MAX_GW];
     int ngw;
@@ -673,12 +675,53 @@ typedef struct {
     held_t *h;
     pa_claim_fn fn;
     void *ud;
+    char *name; /* REDIS_WAIT_REPLICAS: the claim's name, to give it back */
 } claim_t;
 
 const char *pa_claim_name(pa_claim_t c)
 {
     static const char *const names[] = {"ok", "taken", "cancelled", "stale", "error"};
     return c <= PA_CLAIM_ERROR ? names[c] : "?";
+}
+
+static void claim_done(claim_t *c, pa_claim_t result)
+{
+    pa_worker_t *w = c->w;
+    held_t *h = c->h;
+    if (!w->destroying && !h->done && !h->finished) {
+        c->fn(w, &h->t, result, c->ud);
+        if (result == PA_CLAIM_CANCELLED) void_task(w, h, "job cancelled");
+    }
+    held_unpin(h);
+    free(c->name);
+    free(c);
+}
+
+/* WAIT's answer (REDIS_WAIT_REPLICAS): the claim holds only once that many replicas have it, so
+ * that a failover to one of them cannot forget it and let a later try post again. Short of that,
+ * the claim is given back (nothing was posted under it) and the task tries again later. */
+static void wait_answered(redisReply *r, void *ud)
+{
+    claim_t *c = ud;
+    pa_worker_t *w = c->w;
+    long long got = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (got >= w->wait_replicas) {
+        claim_done(c, PA_CLAIM_OK);
+        return;
+    }
+    pa_warn("claim not acknowledged by the replicas: given back, not posted",
+            PA_S("task_id", c->h->t.key), PA_I("replicas", got < 0 ? 0 : got),
+            PA_I("wanted", w->wait_replicas),
+            PA_S("error",
+                 r ? (r->type == REDIS_REPLY_ERROR ? r->str : "") : pa_aredis_errstr(w->aredis)));
+    if (!w->destroying) {
+        pa_jobs_unclaim_in_t in = {w->prefix, c->h->t.key, c->h->t.lease, c->name};
+        pa_jobs_args_t a;
+        pa_jobs_unclaim_args(&in, &a);
+        pa_aredis_eval(w->aredis, &pa_jobs_unclaim, NULL, NULL, 0, a.argc, a.argv, NULL);
+        pa_jobs_args_free(&a);
+    }
+    claim_done(c, PA_CLAIM_ERROR);
 }
 
 /* claim.lua's answer, from the loop (pa_aredis never calls back inside the call). */
@@ -701,12 +744,17 @@ static void claim_answered(redisReply *r, void *ud)
         pa_warn("claim not answered: redis unreachable", PA_S("task_id", h->t.key),
                 PA_S("error", pa_aredis_errstr(w->aredis)));
     }
-    if (!w->destroying && !h->done && !h->finished) {
-        c->fn(w, &h->t, result, c->ud);
-        if (result == PA_CLAIM_CANCELLED) void_task(w, h, "job cancelled");
+    if (result == PA_CLAIM_OK && w->wait_replicas > 0 && !w->destroying && !h->done &&
+        !h->finished) {
+        /* sent after the claim's answer, so that WAIT covers it (a NOSCRIPT retry would otherwise
+         * run after it); half the command timeout, so the connection's other commands wait less */
+        char n[24], ms[24];
+        snprintf(n, sizeof n, "%ld", w->wait_replicas);
+        snprintf(ms, sizeof ms, "%d", w->redis_timeout_ms / 2 > 0 ? w->redis_timeout_ms / 2 : 1);
+        const char *av[] = {"WAIT", n, ms};
+        if (pa_aredis_argv(w->aredis, wait_answered, c, 3, av, NULL) == 0) return;
     }
-    held_unpin(h);
-    free(c);
+    claim_done(c, result);
 }
 
 void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s, pa_claim_fn fn,
@@ -715,12 +763,14 @@ void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s,
     held_t *h = (held_t *)t;
     claim_t *c = pa_calloc(1, sizeof *c);
     c->w = w, c->h = h, c->fn = fn, c->ud = ud;
+    if (w->wait_replicas > 0) c->name = pa_strdup(name);
     h->refs++;
     pa_jobs_claim_in_t in = {w->prefix, w->id, t->key, t->lease, name, ttl_s > 0 ? ttl_s : 0};
     pa_jobs_args_t a;
     pa_jobs_claim_args(&in, &a);
     if (pa_aredis_eval(w->aredis, &pa_jobs_claim, claim_answered, c, 0, a.argc, a.argv, NULL) < 0) {
         held_unpin(h); /* only while the client is being destroyed */
+        free(c->name);
         free(c);
     }
     pa_jobs_args_free(&a);
@@ -1228,6 +1278,8 @@ pa_worker_t *pa_worker_new(const pa_worker_ops_t *ops, char *err, size_t errlen)
     w->prefix = pa_strdup(pa_env_str("REDIS_PREFIX", "pa:"));
     long tmo;
     if (pa_env_long("REDIS_TIMEOUT_MS", 3000, 50, 60000, &tmo, err, errlen) < 0) goto fail;
+    w->redis_timeout_ms = (int)tmo;
+    if (pa_env_long("REDIS_WAIT_REPLICAS", 0, 0, 16, &w->wait_replicas, err, errlen) < 0) goto fail;
     w->redis =
         pa_redis_new(pa_env_str("REDIS_URL", "redis://127.0.0.1:6379/0"), (int)tmo, err, errlen);
     if (!w->redis) goto fail;

@@ -1,6 +1,9 @@
 /* The gateway's shared state: the per-thread Redis connections the handlers use. */
 #include "gw.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "gw_store.h"
 
 static void free_redis(void *p)
@@ -38,6 +41,23 @@ pa_redis_t *gw_redis(gw_t *gw)
 
 int gw_durable(gw_t *gw, char *why, size_t whylen)
 {
-    if (gw->cfg.durability != GW_DURABILITY_STRICT) return 0;
-    return gw_store_durable(gw->store, gw_redis(gw), why, whylen);
+    if (gw->cfg.durability == GW_DURABILITY_STRICT &&
+        gw_store_durable(gw->store, gw_redis(gw), why, whylen) < 0)
+        return -1;
+    long n = gw->cfg.wait_replicas;
+    if (n <= 0) return 0;
+    /* REDIS_WAIT_REPLICAS: every write this thread's connection made reached n replicas (so a
+     * failover to one of them keeps it), within half the command timeout */
+    int ms = gw->cfg.redis_timeout_ms / 2 > 0 ? gw->cfg.redis_timeout_ms / 2 : 1;
+    redisReply *w = pa_redis_cmd(gw_redis(gw), "WAIT %ld %d", n, ms);
+    long long got = w && w->type == REDIS_REPLY_INTEGER ? w->integer : -1;
+    if (got < n)
+        snprintf(why, whylen, "WAIT %ld %d: %s", n, ms,
+                 !w                             ? pa_redis_errstr(gw_redis(gw))
+                 : w->type == REDIS_REPLY_ERROR ? w->str
+                                                : "fewer replicas acknowledged it in time");
+    if (got >= 0 && got < n)
+        snprintf(why + strlen(why), whylen - strlen(why), " (%lld of %ld)", got, n);
+    if (w) freeReplyObject(w);
+    return got >= n ? 0 : -1;
 }

@@ -230,6 +230,7 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         return -1;
     }
     c->durability = dur[0] == 's';
+    if (pa_env_long("REDIS_WAIT_REPLICAS", 0, 0, 16, &c->wait_replicas, err, errlen) < 0) return -1;
     const char *prefix = pa_env_str("REDIS_PREFIX", "pa:");
     if (strlen(prefix) > 32 || strpbrk(prefix, " \t\r\n")) {
         snprintf(err, errlen, "REDIS_PREFIX: expected at most 32 characters without blanks");

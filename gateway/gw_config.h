@@ -17,6 +17,7 @@ typedef struct {
     char *prefix;
     int redis_timeout_ms;
     int durability;          /* REDIS_DURABILITY: GW_DURABILITY_DEFAULT or _STRICT (gw_store.h) */
+    long wait_replicas;      /* REDIS_WAIT_REPLICAS: replicas that must have a write before 2xx */
     char *keys[GW_MAX_KEYS]; /* API keys; never logged */
     size_t nkeys;
     char *origins[GW_MAX_ORIGINS];

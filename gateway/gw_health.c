@@ -65,7 +65,7 @@ void gw_h_health(gw_t *gw, gw_req_t *r)
 {
     int up = gw_store_redis_up(gw->store), loaded = gw_store_loaded(gw->store);
     pa_buf_t dur = PA_BUF_INIT; /* REDIS_DURABILITY: with strict, not durable is not ok */
-    int ok = gw_store_durability_json(gw->store, &dur) && up == 1 && loaded;
+    int ok = gw_store_durability_json(gw->store, gw->cfg.wait_replicas, &dur) && up == 1 && loaded;
     /* llm workers whose breaker is open cannot reach their provider: the suite is degraded
      * when every one of them is; the answer stays 200, as this gateway serves everything (its
      * own health is what load balancers and restart policies act on) */

@@ -226,7 +226,7 @@ static const char *problem_title(const char *slug, int status)
         {"payload-too-large", "Payload too large"},
         {"unsupported-media-type", "Unsupported media type"},
         {"unavailable", "Service unavailable"},
-        {"not-durable", "Not known to be on disk"},
+        {"not-durable", "Not known to be durable"},
         {"rate-limited", "Too many requests"},
         {"queue-full", "Queue full"},
         {"no-llm-worker", "No llm worker"},
@@ -882,11 +882,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     char why[256];
     if (r->status >= 200 && r->status < 300 && strcmp(r->method, "GET") != 0 &&
         strcmp(r->method, "HEAD") != 0 && gw_durable(gw, why, sizeof why) < 0) {
-        /* REDIS_DURABILITY=strict: the write is in Redis, but not known to be on disk */
+        /* REDIS_DURABILITY=strict or REDIS_WAIT_REPLICAS: the write is in Redis, but not known
+         * to be on disk or on enough replicas */
         pa_error("write not confirmed durable", PA_S("request_id", r->request_id),
                  PA_S("why", why));
         gw_problem(r, 503, "not-durable", NULL,
-                   "the change was made in Redis but is not known to be on disk (%s); it may be "
+                   "the change was made in Redis but is not known to be durable (%s); it may be "
                    "lost if Redis or its host crashes: retry (with the same Idempotency-Key)",
                    why);
         gw_header(r, "Retry-After", "1");

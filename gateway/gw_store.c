@@ -621,15 +621,17 @@ int gw_store_durable(gw_store_t *s, pa_redis_t *r, char *why, size_t whylen)
     return -1;
 }
 
-int gw_store_durability_json(gw_store_t *s, pa_buf_t *b)
+int gw_store_durability_json(gw_store_t *s, long replicas, pa_buf_t *b)
 {
+    char rep[48] = "";
+    if (replicas > 0) snprintf(rep, sizeof rep, ",\"replicas\":%ld", replicas);
     if (!s->strict) {
-        pa_buf_puts(b, ",\"durability\":{\"mode\":\"default\"}");
+        pa_buf_printf(b, ",\"durability\":{\"mode\":\"default\"%s}", rep);
         return 1;
     }
     int m = atomic_load(&s->dur_method);
     int ok = m == DUR_WAITAOF || m == DUR_FSYNC_ALWAYS;
-    pa_buf_printf(b, ",\"durability\":{\"mode\":\"strict\",\"method\":\"%s\",\"ok\":%s}",
-                  dur_names[m], ok ? "true" : "false");
+    pa_buf_printf(b, ",\"durability\":{\"mode\":\"strict\",\"method\":\"%s\",\"ok\":%s%s}",
+                  dur_names[m], ok ? "true" : "false", rep);
     return ok;
 }

@@ -70,6 +70,6 @@ void gw_write_result_free(gw_write_result_t *res);
 int gw_store_durable(gw_store_t *s, pa_redis_t *r, char *why, size_t whylen);
 /* Appends ,"durability":{...} (mode, and with strict the method and whether it holds) to b; 1 when
  * the writes are durable as configured. */
-int gw_store_durability_json(gw_store_t *s, pa_buf_t *b);
+int gw_store_durability_json(gw_store_t *s, long replicas, pa_buf_t *b);
 
 #endif
