@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build build-asan run test test-unit test-asan bench fuzz clean format check-format
+.PHONY: all deps build build-asan run test test-deploy test-unit test-asan bench fuzz clean format check-format
 
 all: build
 
@@ -33,6 +33,13 @@ test: check-format build build-asan
 	@echo "== tests (ASan + UBSan build) =="
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build-asan -j$(CTEST_JOBS) --output-on-failure --timeout 600
+
+# The compose project (deploy/) end to end with podman and podman-compose: images built, the
+# project up, scaled to 3 form workers, one killed mid-job, the job complete, everything removed
+# (scripts/test-deploy). Skipped, with a message, where containers cannot run (not root).
+test-deploy:
+	@if [ "$$(id -u)" -eq 0 ]; then scripts/install-deps deploy; fi
+	@scripts/test-deploy
 
 test-unit: build
 	@ctest --test-dir build --output-on-failure -R '^unit\.'
