@@ -10,7 +10,9 @@
  *      of the new one (until then no replica acknowledges: writes are refused). Then: the form
  *      job completes, every task ended once, no site received two posts, every post's claim is on
  *      the new master, every accepted job and prospect exists (the jobs complete), the daemons
- *      talk to the new master, health is 200, and prospectctl with the same settings finds it.
+ *      talk to the new master, health is 200, prospectctl with the same settings finds it, and
+ *      no daemon had a Redis command time out (a WAIT must not hold its connection's other
+ *      commands back).
  *   2. Settings refused at start: REDIS_SENTINELS without REDIS_MASTER_NAME (every daemon and
  *      prospectctl), and with a rediss:// or unix:// REDIS_URL.
  *
