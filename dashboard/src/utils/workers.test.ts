@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkersResponse } from '../types';
-import { ago, formatDuration, formatStatusValue, num, serviceRows, workerRows } from './workers';
+import { ago, canRequeue, deadRow, formatDuration, formatStatusValue, num, serviceRows, workerRows } from './workers';
 
 // as the gateway answers it (status fields are strings, which types/index.ts does not say)
 const RES = {
@@ -79,5 +79,20 @@ describe('formatting', () => {
   it('spells out a JSON status value', () => {
     expect(formatStatusValue('{"succeeded":38,"captcha_required":1}')).toBe('succeeded 38 · captcha required 1');
     expect(formatStatusValue('skipped: no server')).toBe('skipped: no server');
+  });
+});
+
+describe('deadRow', () => {
+  it('reads the gateway shape', () => {
+    const d = deadRow({ task_id: 'j-01ab-000007', job_id: 'j-01ab', stage: 'submit', attempts: 3, reason: 'http 500', at: '2026-01-01T00:00:00Z', state: 'failed' });
+    expect(d).toEqual({ task_id: 'j-01ab-000007', job_id: 'j-01ab', service: null, stage: 'submit', state: 'failed', error: 'http 500', attempts: 3, at: '2026-01-01T00:00:00Z' });
+    expect(canRequeue(d)).toBe(true);
+  });
+  it('reads the draft shape, derives the job id, refuses requeueing what is not failed', () => {
+    const d = deadRow({ task_id: 'j-01ab-000002', service: 'llm', error: 'x', updated: 'u', state: 'queued', attempts: '2' });
+    expect(d.job_id).toBe('j-01ab');
+    expect([d.service, d.error, d.at, d.attempts]).toEqual(['llm', 'x', 'u', 2]);
+    expect(canRequeue(d)).toBe(false);
+    expect(canRequeue(deadRow({ task_id: 'j-x-1', state: null }))).toBe(false);
   });
 });

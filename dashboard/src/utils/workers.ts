@@ -124,3 +124,41 @@ export function formatStatusValue(v: string): string {
   }
   return v;
 }
+
+/** A dead letter as GET /api/dead gives it ({task_id, job_id, stage, attempts, reason, at, state};
+ * the draft shape's service, error and updated are read too). */
+export interface DeadRowData {
+  task_id: string;
+  job_id: string;
+  service: string | null;
+  stage: string | null;
+  /** the task's state now (null: its job expired); only a failed one can be requeued */
+  state: string | null;
+  error: string | null;
+  attempts: number | null;
+  at: string | null;
+}
+
+export function deadRow(item: unknown): DeadRowData {
+  const o = (item && typeof item === 'object' ? item : {}) as Record<string, unknown>;
+  const s = (k: string): string | null => (typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : null);
+  const taskId = s('task_id') ?? '';
+  // "<job id>-<task number>": the job id is what precedes the last "-"
+  const jobId = s('job_id') ?? (taskId.includes('-') ? taskId.slice(0, taskId.lastIndexOf('-')) : '');
+  return {
+    task_id: taskId,
+    job_id: jobId,
+    service: s('service'),
+    stage: s('stage'),
+    state: s('state'),
+    error: s('reason') ?? s('error'),
+    attempts: num(o.attempts),
+    at: s('at') ?? s('updated'),
+  };
+}
+
+/** Whether POST /api/tasks/{id}/requeue can take it: a task failed now (a requeued one's entry
+ * stays in the log with its new state; a null state is an expired job). */
+export function canRequeue(d: DeadRowData): boolean {
+  return d.state === 'failed';
+}

@@ -2,9 +2,9 @@ import { useEffect, useState } from 'react';
 import { useApi } from '../../hooks/useApi';
 import { linkClick } from '../../hooks/useRoute';
 import { api, ApiError, errorMessage } from '../../services/api';
-import type { DeadLetter, QueuesResponse } from '../../types';
+import type { QueuesResponse } from '../../types';
 import { cn, formatNumber, formatTime } from '../../utils/utils';
-import { ago, formatDuration, formatStatusValue, serviceRows, workerRows } from '../../utils/workers';
+import { ago, canRequeue, deadRow, formatDuration, formatStatusValue, serviceRows, workerRows, type DeadRowData } from '../../utils/workers';
 import Badge from '../UI/Badge';
 import ErrorMessage from '../UI/ErrorMessage';
 import PageHeader from '../UI/PageHeader';
@@ -94,7 +94,7 @@ function QueuesTable({ q }: { q: QueuesResponse }) {
   );
 }
 
-function DeadRow({ d, onRequeued }: { d: DeadLetter; onRequeued: () => void }) {
+function DeadRow({ d, onRequeued }: { d: DeadRowData; onRequeued: () => void }) {
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const requeue = async () => {
@@ -122,21 +122,24 @@ function DeadRow({ d, onRequeued }: { d: DeadLetter; onRequeued: () => void }) {
           {d.job_id}
         </a>
       </td>
-      <td className="td text-xs">
-        {d.service} / {d.stage}
-      </td>
-      <td className="td">
-        <Badge value={d.state} />
-      </td>
+      <td className="td text-xs">{[d.service, d.stage].filter(Boolean).join(' / ') || '—'}</td>
+      <td className="td">{d.state ? <Badge value={d.state} /> : <span className="text-xs text-slate-500">expired</span>}</td>
       <td className="td max-w-md text-xs text-rose-700 dark:text-rose-300">
         <span className="line-clamp-3 break-words" title={d.error ?? undefined}>
           {d.error ?? '—'}
         </span>
       </td>
-      <td className="td text-right tabular-nums">{d.attempts}</td>
-      <td className="td whitespace-nowrap text-xs">{formatTime(d.updated)}</td>
+      <td className="td text-right tabular-nums">{d.attempts ?? '—'}</td>
+      <td className="td whitespace-nowrap text-xs">{formatTime(d.at)}</td>
       <td className="td text-right">
-        <button type="button" className="btn-secondary py-0.5" onClick={requeue} disabled={busy || msg?.ok} data-testid="dead-requeue">
+        <button
+          type="button"
+          className="btn-secondary py-0.5"
+          onClick={requeue}
+          disabled={busy || msg?.ok || !canRequeue(d)}
+          title={canRequeue(d) ? 'Send the task round again from its failed stage' : `Only a failed task can be requeued (this one is ${d.state ?? 'gone'})`}
+          data-testid="dead-requeue"
+        >
           {busy ? <Spinner className="h-3 w-3" /> : null} Requeue
         </button>
         {msg && (
@@ -300,14 +303,24 @@ export default function WorkersPage() {
                   <th className="th">State</th>
                   <th className="th">Error</th>
                   <th className="th text-right">Attempts</th>
-                  <th className="th">Updated</th>
+                  <th className="th">Failed at</th>
                   <th className="th" />
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-                {(dead.data?.items ?? []).map((d) => (
-                  <DeadRow key={d.task_id} d={d} onRequeued={() => queues.reload()} />
-                ))}
+                {(dead.data?.items ?? []).map((item, i) => {
+                  const d = deadRow(item);
+                  return (
+                    <DeadRow
+                      key={`${d.task_id}-${d.at ?? i}`}
+                      d={d}
+                      onRequeued={() => {
+                        queues.reload();
+                        dead.reload();
+                      }}
+                    />
+                  );
+                })}
                 {!(dead.data?.items ?? []).length && (
                   <tr>
                     <td colSpan={7} className="td py-6 text-center text-slate-500">
