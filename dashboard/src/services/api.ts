@@ -156,6 +156,11 @@ export function errorMessage(e: unknown): string {
   return String(e);
 }
 
+/** Errors the App's banner already shows (API unreachable, key refused): pages need not repeat them. */
+export function isBannerError(e: unknown): boolean {
+  return e instanceof ApiUnreachable || (e instanceof ApiError && e.status === 401);
+}
+
 export function isAbort(e: unknown): boolean {
   return (
     (e instanceof DOMException && e.name === 'AbortError') ||
