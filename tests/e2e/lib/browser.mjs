@@ -30,6 +30,8 @@ export const PROGRESS_FN = `(el) => {
     if (inner) { v = inner.value; max = inner.max; }
   }
   if (v === null) v = num(el.getAttribute('data-value'));
+  // a progressbar without a value is indeterminate
+  if (v === null && (el.getAttribute('role') === 'progressbar' || el.querySelector('[role="progressbar"]'))) return null;
   if (v !== null && !Number.isNaN(v)) return (max ? v / max : v > 1 ? v / 100 : v) * 100;
   const m = /(\\d+(?:\\.\\d+)?)\\s*%/.exec(el.textContent || '');
   if (m) return Number(m[1]);

@@ -42,6 +42,7 @@ export class Runner {
         context: this.context,
         runner: this,
         current: '(setup)',
+        log: (...a) => log(`  ${t.name} › ${a.join(' ')}`),
         async step(name, fn) {
           ctx.current = name;
           const t0 = Date.now();

@@ -192,7 +192,7 @@ export class Stack {
       throw new Error(`${this.dist}/index.html not found: the dashboard is not built`);
     const gatewayBin = this.bin('prospect-gateway');
     await this.startRedis();
-    if ((this.opts.sites || []).length) await this.startSites();
+    if ((this.opts.sites || []).length || (this.opts.siteGroups || []).length) await this.startSites();
     this.port = await freePort();
     do this.dispatchPort = await freePort();
     while (this.dispatchPort === this.port);
@@ -289,15 +289,30 @@ export class Stack {
     }), { proc: r, timeoutMs: 10000 });
   }
 
+  // One fixture server per group of sites ({sites, delayMs}: every answer of its sites delayed),
+  // each on its own range of ports; ALLOWED_PRIVATE_TARGETS lists every range.
   async startSites() {
-    const names = this.opts.sites;
+    const groups = this.opts.siteGroups || [{ sites: this.opts.sites, delayMs: this.opts.sitesDelayMs }];
+    this.sites = {};
+    this.sitesAdmin = [];
+    const ranges = [];
+    for (const [gi, g] of groups.entries()) {
+      const r = await this.startSiteServer(g.sites, g.delayMs, gi);
+      Object.assign(this.sites, r.sites);
+      this.sitesAdmin.push(r.admin);
+      ranges.push(`127.0.0.1:${r.base}-${r.base + g.sites.length - 1}`);
+    }
+    this.allowList = ranges.join(',');
+  }
+
+  async startSiteServer(names, delayMs, gi) {
     for (let attempt = 0; attempt < 8; attempt++) {
       // below Linux's ephemeral range, as tests/form-sites/sites_fixture.h draws them
       const base = 20001 + Math.floor(Math.random() * (32000 - 20001 - names.length - 1));
       if (!(await portsFree(base - 1, base + names.length - 1))) continue;
       const args = [SITES_SERVER, '--host', '127.0.0.1', '--base-port', String(base), '--sites', names.join(',')];
-      if (this.opts.sitesDelayMs) args.push('--delay-ms', String(this.opts.sitesDelayMs));
-      const p = this.proc(`form-sites-${attempt}`, process.execPath, args, this.baseEnv()).start();
+      if (delayMs) args.push('--delay-ms', String(delayMs));
+      const p = this.proc(`form-sites-${gi}-${attempt}`, process.execPath, args, this.baseEnv()).start();
       let info = null;
       const deadline = Date.now() + 20000;
       while (!info) {
@@ -312,11 +327,7 @@ export class Stack {
         if (p.exited.code === 3) continue; // a port taken meanwhile
         throw new Error(`the fixture sites exited (${p.describeExit()}):\n${p.tail()}`);
       }
-      this.sitesProc = p;
-      this.sites = info.sites;
-      this.sitesAdmin = info.admin;
-      this.allowList = `127.0.0.1:${base}-${base + names.length - 1}`;
-      return;
+      return { sites: info.sites, admin: info.admin, base };
     }
     throw new Error(`no free range of ${names.length + 1} ports for the fixture sites`);
   }
