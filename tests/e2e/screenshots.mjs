@@ -1,7 +1,7 @@
 // tests/e2e/run --screenshots: one PNG per page of the dashboard into docs/screenshots/ (1280x800,
 // the light theme; the Prospects page once more in the dark theme), on the same real stack as the
 // tests with some history made first: demo prospects and campaigns, a finished dry run, two
-// CAPTCHA hand-offs, a failed task (a dead letter). Each PNG is checked to stay under 300 KB
+// CAPTCHA hand-offs, a failed task and a dead letter (a site answering 503 until out of attempts). Each PNG is checked to stay under 300 KB
 // (pngquant, when installed, shrinks one that does not).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,7 +37,13 @@ async function run(stack, targets, options) {
 export async function main({ dist, keep, browser, track, closeAll }) {
   const out = path.join(ROOT, 'docs/screenshots');
   fs.mkdirSync(out, { recursive: true });
-  const stack = track(new Stack({ dist, sites: SITES, keepTmp: keep }));
+  // The Enrichment page with an MCP server: the SDK test server of tests/mcp-server over stdio
+  // (its packages installed when missing), else without one.
+  const mcpStart = path.join(ROOT, 'tests/mcp-server/start');
+  const inst = spawnSync(mcpStart, ['--install'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const mcpServerCommand = inst.status === 0 ? `${mcpStart} --stdio` : undefined;
+  if (!mcpServerCommand) log('tests/mcp-server could not be installed: the Enrichment page without an MCP server');
+  const stack = track(new Stack({ dist, sites: SITES, flakySite: true, mcpServerCommand, keepTmp: keep }));
   let ok = false;
   try {
     await stack.start();
@@ -46,7 +52,7 @@ export async function main({ dist, keep, browser, track, closeAll }) {
     const dry = await run(stack, DRY.map((s) => stack.siteUrl(s.replace(/^.*:/, ''))), { dry_run: true });
     await waitJob(stack, dry);
     await waitJob(stack, await run(stack, [stack.siteUrl('recaptcha-v2'), stack.siteUrl('hcaptcha')], {}));
-    await waitJob(stack, await run(stack, [stack.siteUrl('unfillable-vat')], {}));
+    await waitJob(stack, await run(stack, [stack.siteUrl('unfillable-vat'), stack.flaky.url], {}));
 
     const b = await browser();
     const context = await b.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', deviceScaleFactor: 1 });
@@ -91,6 +97,15 @@ export async function main({ dist, keep, browser, track, closeAll }) {
     await go('/workers', 'workers-table');
     await shoot('workers');
     await go('/enrichment');
+    if (mcpServerCommand) {
+      // a company look-up, answered by the test server's enrich_company
+      const domain = page.getByPlaceholder(/acme\.example/).first();
+      if (await domain.count()) {
+        await domain.fill('analytical-engines.example');
+        await page.getByRole('button', { name: /look up/i }).first().click();
+        await page.waitForResponse((r) => r.url().includes('/api/mcp/enrich')).catch(() => {});
+      }
+    }
     await shoot('enrichment');
     // the dark theme, through the toggle
     await go('/prospects', 'prospects-row');

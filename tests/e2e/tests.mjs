@@ -15,6 +15,8 @@ export const STACK_OPTS = {
     { sites: [...DRY_SITES.slice(0, 3), CAPTCHA_SITE], delayMs: 400 },
     { sites: DRY_SITES.slice(3), delayMs: 1500 },
   ],
+  // a site whose home page answers 503 until told otherwise: a dead letter (test g)
+  flakySite: true,
 };
 const TEMPLATE = 'Hello {{company|there}}, may we show you our engines?';
 
@@ -265,6 +267,14 @@ export const TESTS = [
         await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: Math.ceil(csv.length / 2) });
         await tid(page, 'import-file').setInputFiles({ name: 'e2e-import.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
         upload = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/prospects/import', { timeout: 60000 });
+        await page.evaluate((fnSrc) => {
+          const progressOf = new Function(`return (${fnSrc})`)();
+          const seen = (window.__e2eImport = []);
+          new MutationObserver(() => {
+            const v = progressOf(document.querySelector('[data-testid="import-progress"]'));
+            if (v !== null && seen.at(-1) !== v) seen.push(v);
+          }).observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
+        }, PROGRESS_FN);
         const start = tid(page, 'import-start');
         if (await start.count()) await start.click();
         await tid(page, 'import-progress').waitFor({ state: 'visible', timeout: 5000 });
@@ -272,6 +282,9 @@ export const TESTS = [
       await t.step('the import answers: the result shows the created count and the rejected row with its line', async () => {
         const resp = await upload;
         await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+        const seen = await page.evaluate(() => window.__e2eImport);
+        t.log(`import-progress values seen: ${seen.map((v) => Math.round(v)).join(', ')}`);
+        check(seen.some((v) => v > 0 && v < 100), `import-progress never showed a value between 0 and 100 %: ${JSON.stringify(seen)}`);
         const body = await resp.json();
         checkEq([resp.status(), body.imported, body.rejected_total, body.rejected?.[0]?.line], [200, rows - 1, 1, badLine], 'the import\'s answer (status, imported, rejected_total, rejected line)');
         await tid(page, 'import-result').waitFor();
@@ -422,6 +435,54 @@ export const TESTS = [
         const retry = tid(page, 'api-banner').getByRole('button', { name: /retry|try again/i });
         if (await retry.count()) await retry.first().click();
         await eventually('api-banner gone', async () => !(await tid(page, 'api-banner').isVisible()), { timeoutMs: 20000 });
+      });
+    },
+  },
+  {
+    name: 'g. Workers & queues: live workers and queue depths as the API says; a dead letter requeued',
+    async fn(t) {
+      const { page, stack } = t;
+      await ensureKey(t);
+      stack.flaky.failing = true;
+      let dead;
+      await t.step('a run against a site that answers 503 ends in a dead letter (API)', async () => {
+        const r = await stack.api('POST', '/api/automation/contact-forms/run', { message_template: TEMPLATE, targets: [stack.flaky.url], options: { enrich: false } });
+        checkEq(r.status, 202, `POST run: ${r.text}`);
+        dead = await eventually('GET /api/dead lists the task', async () => (await stack.api('GET', '/api/dead')).json?.items?.find((d) => d.job_id === r.json.job_id), { timeoutMs: 30000 });
+      });
+      await t.step('the Workers page: a row per live worker, the queue depths, the dead letter', async () => {
+        await open(t, '/workers');
+        await tid(page, 'workers-table').waitFor();
+        const workers = (await stack.api('GET', '/api/workers')).json.workers.map((w) => w.id || w.worker_id).filter(Boolean).sort();
+        await eventually('workers-table names every live worker', async () => {
+          const text = await tid(page, 'workers-table').textContent();
+          return workers.every((w) => text.includes(w));
+        }, { describe: async () => `API: ${workers.join(', ')}; table: ${await textOf(page, 'workers-table')}` });
+        await tid(page, 'queues-table').waitFor();
+        const q = (await stack.api('GET', '/api/queues')).json;
+        check(q.dead >= 1, `GET /api/queues: ${JSON.stringify(q)}`);
+        await eventually(`queues-table shows ${q.dead} dead`, async () => numbersIn((await textOf(page, 'queues-table')) || '').includes(q.dead));
+        const row = page.locator(`[data-testid="dead-row"][data-task="${dead.task_id}"], [data-testid="dead-row"]:has-text("${dead.task_id}")`).first();
+        await row.waitFor();
+        check(/fail/i.test(await row.textContent()), `the dead row does not say failed: ${await row.textContent()}`);
+      });
+      await t.step('the site back, Requeue: the task goes round again and ends skipped (no form)', async () => {
+        stack.flaky.failing = false;
+        const row = page.locator(`[data-testid="dead-row"][data-task="${dead.task_id}"], [data-testid="dead-row"]:has-text("${dead.task_id}")`).first();
+        const [resp] = await Promise.all([
+          page.waitForResponse((r) => r.url().includes(`/api/tasks/${dead.task_id}/requeue`)),
+          row.locator('[data-testid="dead-requeue"]').click(),
+        ]);
+        checkEq(resp.status(), 200, `POST /api/tasks/${dead.task_id}/requeue`);
+        const [jobId, task] = [dead.job_id, dead.task_id.slice(dead.job_id.length + 1)];
+        await eventually('the task ends skipped (API)', async () => {
+          const tasks = (await stack.api('GET', `/api/jobs/${jobId}/tasks`)).json;
+          return tasks.find((x) => x.id === task)?.state === 'skipped';
+        }, { timeoutMs: 30000, describe: async () => JSON.stringify((await stack.api('GET', `/api/jobs/${jobId}/tasks`)).json).slice(0, 600) });
+        await eventually('the dead row shows the task\'s state now (skipped), without Requeue', async () => /skipped/i.test(await row.textContent()) && !(await row.locator('[data-testid="dead-requeue"]').isEnabled().catch(() => false)), {
+          timeoutMs: 10000,
+          describe: async () => `row: ${await row.textContent()}`,
+        });
       });
     },
   },

@@ -12,6 +12,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,6 +152,38 @@ async function waitFor(what, fn, { timeoutMs = 30000, intervalMs = 100, proc = n
   }
 }
 
+// A website in this process whose home page answers 503 while `failing` (robots.txt allows all):
+// the form worker retries it (a transient fault) until the task is out of attempts and becomes a
+// dead letter. Once `failing` is false its pages answer 200 without a form (the task is skipped).
+function startFlakySite() {
+  const site = { failing: true, hits: 0 };
+  const server = http.createServer((req, res) => {
+    site.hits++;
+    if (req.url === '/robots.txt') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('User-agent: *\nAllow: /\n');
+    } else if (site.failing) {
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end('<!DOCTYPE html><title>Down</title><p>Down for maintenance.</p>');
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><html><head><title>Back</title></head><body><h1>We are back</h1><p>No form here.</p></body></html>');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      site.port = server.address().port;
+      site.url = `http://127.0.0.1:${site.port}/`;
+      site.close = () => new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      });
+      resolve(site);
+    });
+  });
+}
+
 // The fixture websites of tests/form-sites (server.mjs), each its own origin on 127.0.0.1.
 export const SITES_SERVER = path.join(ROOT, 'tests/form-sites/server.mjs');
 
@@ -192,7 +225,7 @@ export class Stack {
       throw new Error(`${this.dist}/index.html not found: the dashboard is not built`);
     const gatewayBin = this.bin('prospect-gateway');
     await this.startRedis();
-    if ((this.opts.sites || []).length || (this.opts.siteGroups || []).length) await this.startSites();
+    if ((this.opts.sites || []).length || (this.opts.siteGroups || []).length || this.opts.flakySite) await this.startSites();
     this.port = await freePort();
     do this.dispatchPort = await freePort();
     while (this.dispatchPort === this.port);
@@ -234,7 +267,11 @@ export class Stack {
     this.proc('llm-worker', this.bin('prospect-llm-worker'), [], { ...wenv, WORKER_ID: 'llm-e2e-1', LLM_PROVIDER: 'template' }).start();
     services.push('llm');
     if (fs.existsSync(path.join(this.binDir, 'prospect-mcp-worker')) && this.opts.mcpWorker !== false) {
-      this.proc('mcp-worker', this.bin('prospect-mcp-worker'), [], { ...wenv, WORKER_ID: 'mcp-e2e-1' }).start();
+      this.proc('mcp-worker', this.bin('prospect-mcp-worker'), [], {
+        ...wenv,
+        WORKER_ID: 'mcp-e2e-1',
+        ...(this.opts.mcpServerCommand ? { MCP_SERVER_COMMAND: this.opts.mcpServerCommand } : {}),
+      }).start();
       services.push('mcp');
     }
     const fw = this.opts.formWorker === undefined ? 'form' : this.opts.formWorker;
@@ -292,16 +329,22 @@ export class Stack {
   // One fixture server per group of sites ({sites, delayMs}: every answer of its sites delayed),
   // each on its own range of ports; ALLOWED_PRIVATE_TARGETS lists every range.
   async startSites() {
-    const groups = this.opts.siteGroups || [{ sites: this.opts.sites, delayMs: this.opts.sitesDelayMs }];
+    const groups = this.opts.siteGroups || ((this.opts.sites || []).length ? [{ sites: this.opts.sites, delayMs: this.opts.sitesDelayMs }] : []);
     this.sites = {};
     this.sitesAdmin = [];
     const ranges = [];
+    if (this.opts.flakySite) {
+      this.flaky = await startFlakySite();
+      this.sites.flaky = this.flaky.port;
+      ranges.push(`127.0.0.1:${this.flaky.port}`);
+    }
     for (const [gi, g] of groups.entries()) {
       const r = await this.startSiteServer(g.sites, g.delayMs, gi);
       Object.assign(this.sites, r.sites);
       this.sitesAdmin.push(r.admin);
       ranges.push(`127.0.0.1:${r.base}-${r.base + g.sites.length - 1}`);
     }
+    if (this.opts.extraAllowed) ranges.push(this.opts.extraAllowed);
     this.allowList = ranges.join(',');
   }
 
@@ -392,6 +435,7 @@ export class Stack {
 
   async stop() {
     for (const p of [...this.procs].reverse()) await p.stop();
+    if (this.flaky) await this.flaky.close();
   }
 
   // Removes the temporary directory unless asked to keep it (or a test failed).
