@@ -428,7 +428,7 @@ export class Stack {
     const campaigns = JSON.parse(fs.readFileSync(path.join(out, 'campaigns.json'), 'utf8'));
     for (const c of campaigns) {
       const cr = await this.api('POST', '/api/campaigns', c);
-      if (cr.status !== 201) throw new Error(`POST /api/campaigns: ${cr.status} ${cr.text}`);
+      if (cr.status !== 201 && cr.status !== 409) throw new Error(`POST /api/campaigns: ${cr.status} ${cr.text}`);
     }
     return r.json;
   }
