@@ -90,6 +90,7 @@ async function matchesApi(t, seen, want) {
     if (want.search !== undefined && (p.get('search') || '') !== want.search) return false;
     if (want.industry && JSON.stringify(sets('industry')) !== JSON.stringify([...want.industry].sort())) return false;
     if (want.status && JSON.stringify(sets('status')) !== JSON.stringify([...want.status].sort())) return false;
+    if (want.sort !== undefined && (p.get('sort') || '') !== want.sort) return false;
     if (want.cursor === false && p.get('cursor')) return false;
     if (want.cursor && p.get('cursor') !== want.cursor) return false;
     const api = await stack.api('GET', q.url.pathname + q.url.search);
@@ -183,7 +184,7 @@ async function watchCompleted(t, jobId, { timeoutMs = 60000 } = {}) {
 
 export const TESTS = [
   {
-    name: 'a. API key, then prospects filtered by search, industry and status match the API',
+    name: 'a. API key; prospects filtered (search, industry, status), paged and sorted as the API answers',
     async fn(t) {
       const { page, stack } = t;
       const seen = watchProspects(page);
@@ -226,6 +227,20 @@ export const TESTS = [
           await matchesApi(t, seen, { industry: industries, status: statuses, cursor: false });
         });
       }
+      await t.step('sort by company, then descending: rows in the API\'s order for sort=company and sort=-company', async () => {
+        // the column header (data-testid prospects-sort-company, else the header's button)
+        let h = tid(page, 'prospects-sort-company');
+        if (!(await h.count())) h = page.getByRole('columnheader', { name: /company/i }).getByRole('button');
+        await h.first().click();
+        const asc = await matchesApi(t, seen, { industry: industries, status: statuses, sort: 'company', cursor: false });
+        await h.first().click();
+        const desc = await matchesApi(t, seen, { industry: industries, status: statuses, sort: '-company', cursor: false });
+        const names = async (ids) => ids.map((id) => all.find((p) => p.id === id)?.company);
+        const a = await names(asc.ids), d = await names(desc.ids);
+        check(a.length > 1 && a[0].localeCompare(a.at(-1)) <= 0 && d[0].localeCompare(d.at(-1)) >= 0, `not sorted: ${a.slice(0, 3)} … / ${d.slice(0, 3)} …`);
+        await h.first().click(); // the third click: no sort
+        await matchesApi(t, seen, { industry: industries, status: statuses, sort: '', cursor: false });
+      });
       await t.step('search as well: rows and total still match the API', async () => {
         // a search term that keeps some of the filtered rows but not all
         const names = all.filter((p) => industries.includes(p.industry) && statuses.includes(p.status)).map((p) => p.name.toLowerCase());

@@ -6,9 +6,10 @@ import { chromium } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 export async function launch() {
-  const args = [];
-  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+  // chromium's sandbox cannot start as root: --no-sandbox then (playwright adds it when
+  // chromiumSandbox is false); as another user the sandbox stays on.
+  const root = process.getuid && process.getuid() === 0;
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: !root });
 }
 
 export const tid = (page, id) => page.locator(`[data-testid="${id}"]`);
