@@ -35,9 +35,10 @@ typedef struct gw {
     const struct gw_route *routes;
     size_t nroutes;
     atomic_int inflight;
-    struct gw_conns *conns;    /* open connections and their deadlines (gw_http.c) */
-    atomic_size_t body_memory; /* bytes of request bodies held now (HTTP_MAX_BODY_MEMORY) */
-    int port;                  /* the bound port */
+    struct gw_conns *conns;      /* open connections and their deadlines (gw_http.c) */
+    atomic_size_t body_memory;   /* bytes of request bodies held now (HTTP_MAX_BODY_MEMORY) */
+    int port;                    /* the bound port */
+    struct gw_static *dashboard; /* DASHBOARD_DIR's files; NULL: the "not built" page */
 } gw_t;
 
 /* Makes what the handlers share (the per-thread Redis key, the status connection); 0 or -1. */

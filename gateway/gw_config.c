@@ -230,6 +230,8 @@ int gw_config_load(gw_config_t *c, char *err, size_t errlen)
         return -1;
     }
     c->durability = dur[0] == 's';
+    const char *dd = pa_env_str("DASHBOARD_DIR", NULL);
+    if (dd && *dd) c->dashboard_dir = pa_strdup(dd);
     if (pa_env_long("REDIS_WAIT_REPLICAS", 0, 0, 16, &c->wait_replicas, err, errlen) < 0) return -1;
     const char *prefix = pa_env_str("REDIS_PREFIX", "pa:");
     if (strlen(prefix) > 32 || strpbrk(prefix, " \t\r\n")) {
@@ -293,6 +295,7 @@ void gw_config_free(gw_config_t *c)
     pa_guard_free(&c->private_targets);
     free(c->redis_url);
     free(c->prefix);
+    free(c->dashboard_dir);
     for (size_t i = 0; i < c->nkeys; i++) free(c->keys[i]);
     for (size_t i = 0; i < c->norigins; i++) free(c->origins[i]);
     memset(c, 0, sizeof *c);

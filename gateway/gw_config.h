@@ -15,6 +15,7 @@ typedef struct {
     char host[64];
     char *redis_url;
     char *prefix;
+    char *dashboard_dir; /* DASHBOARD_DIR: the dashboard's built files; NULL: not served */
     int redis_timeout_ms;
     int durability;          /* REDIS_DURABILITY: GW_DURABILITY_DEFAULT or _STRICT (gw_store.h) */
     long wait_replicas;      /* REDIS_WAIT_REPLICAS: replicas that must have a write before 2xx */

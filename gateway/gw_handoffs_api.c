@@ -18,34 +18,12 @@
 #include "pa_log.h"
 #include "pa_time.h"
 
-#define CHUNK 100      /* members read (and tasks asked for) per round trip */
-#define SCAN_MAX 5000  /* members looked at per request at most (dropped ones included) */
-#define NOTE_MAX 2000  /* characters of a completion note */
-#define TASK_NUM_MAX 9 /* digits of a task number (PA_TASK_DIGITS and more) */
+#define CHUNK 100     /* members read (and tasks asked for) per round trip */
+#define SCAN_MAX 5000 /* members looked at per request at most (dropped ones included) */
+#define NOTE_MAX 2000 /* characters of a completion note */
 
 extern const char gw_lua_handoff_complete[];
 static pa_script_t complete_script = PA_SCRIPT(gw_lua_handoff_complete);
-
-/* The task key "J:T" of a hand-off id "<J>-<T>" (n bytes); 0, or -1 when it is not one. */
-static int task_key_of(const char *id, size_t n, char tk[PA_TASK_KEY_MAX])
-{
-    size_t t = n;
-    while (t > 0 && id[t - 1] >= '0' && id[t - 1] <= '9') t--;
-    size_t digits = n - t;
-    if (digits < PA_TASK_DIGITS || digits > TASK_NUM_MAX || t < 2 || id[t - 1] != '-' ||
-        !gw_id_valid(id, t - 1))
-        return -1;
-    snprintf(tk, PA_TASK_KEY_MAX, "%.*s:%.*s", (int)(t - 1), id, (int)digits, id + t);
-    return 0;
-}
-
-/* The hand-off id of a task key "J:T" (J's last colon splits it). */
-static void id_of(const char *tk, char *out, size_t cap)
-{
-    const char *c = strrchr(tk, ':');
-    size_t jl = c ? (size_t)(c - tk) : strlen(tk);
-    snprintf(out, cap, "%.*s-%s", (int)jl, tk, c ? c + 1 : "");
-}
 
 /* ---- the list ------------------------------------------------------------------------------- */
 
@@ -91,7 +69,7 @@ static void render(pa_buf_t *b, const char *tk, double score, const char *target
                    const char *result)
 {
     char id[PA_TASK_KEY_MAX], iso[25];
-    id_of(tk, id, sizeof id);
+    gw_task_id_of(tk, id, sizeof id);
     const char *c = strrchr(tk, ':');
     size_t jl = c ? (size_t)(c - tk) : strlen(tk);
     json_t *res = result ? json_loads(result, 0, NULL) : NULL;
@@ -224,7 +202,7 @@ static int parse_query(gw_req_t *r, page_t *pg)
     char *e;
     size_t dl = strspn(c, "0123456789");
     unsigned long long score = strtoull(c, &e, 10);
-    if (dl == 0 || dl > 16 || *e != '-' || task_key_of(e + 1, strlen(e + 1), pg->cur_key) < 0)
+    if (dl == 0 || dl > 16 || *e != '-' || gw_task_key_of(e + 1, strlen(e + 1), pg->cur_key) < 0)
         return gw_valid_fail(&v, "cursor", "cursor: not a cursor from this API");
     pg->have_cursor = 1;
     pg->cur_score = (double)score;
@@ -259,7 +237,7 @@ void gw_h_handoffs_list(gw_t *gw, gw_req_t *r)
     int next = pg->have_pos && (pg->more || (rc > 0 && pg->scanned >= SCAN_MAX));
     char cursor[PA_TASK_KEY_MAX + 24] = "", id[PA_TASK_KEY_MAX];
     if (next) {
-        id_of(pg->pos_key, id, sizeof id);
+        gw_task_id_of(pg->pos_key, id, sizeof id);
         snprintf(cursor, sizeof cursor, "%.0f-%s", pg->pos_score, id);
     }
     pa_buf_printf(&pg->b, "],\"total\":%lld,\"next_cursor\":", total->integer);
@@ -320,7 +298,7 @@ void gw_h_handoff_complete(gw_t *gw, gw_req_t *r)
 {
     char tk[PA_TASK_KEY_MAX];
     gw_valid_t v = GW_VALID(r);
-    if (r->id_invalid || task_key_of(r->id, strlen(r->id), tk) < 0) {
+    if (r->id_invalid || gw_task_key_of(r->id, strlen(r->id), tk) < 0) {
         gw_valid_fail(&v, "id",
                       "id: a hand-off id is <job id>-<task number> as GET /api/handoffs lists "
                       "it, e.g. j-01kbz3n4t5v6w7x8y9z0a1b2c3-000042");

@@ -6,6 +6,7 @@
  * runs the handler. Every reply goes through queue(), which adds the common headers and writes
  * the access log and metrics, so no handler can forget them. */
 #include "gw_http.h"
+#include "gw_static.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -180,6 +181,14 @@ void gw_reply(gw_req_t *r, int status, const char *ctype, char *body, size_t len
 {
     if (r->resp) MHD_destroy_response(r->resp);
     r->resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    r->status = status;
+    if (ctype) MHD_add_response_header(r->resp, "Content-Type", ctype);
+}
+
+void gw_reply_static(gw_req_t *r, int status, const char *ctype, const void *body, size_t len)
+{
+    if (r->resp) MHD_destroy_response(r->resp);
+    r->resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
     r->status = status;
     if (ctype) MHD_add_response_header(r->resp, "Content-Type", ctype);
 }
@@ -417,6 +426,11 @@ static void no_memory_problem(gw_req_t *r)
     gw_header(r, "Retry-After", "1");
 }
 
+static void gw_h_dashboard(gw_t *gw, gw_req_t *r)
+{
+    gw_static_serve(gw->dashboard, r);
+}
+
 /* Matches the route; answers preflights, 404, 405 and 401 at once. 0 when a handler should run. */
 static int route_request(gw_t *gw, gw_req_t *r)
 {
@@ -439,6 +453,14 @@ static int route_request(gw_t *gw, gw_req_t *r)
             r->id_invalid = bad;
             memcpy(r->id, id, sizeof id);
         }
+    }
+    if (!path_known && (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) &&
+        strncmp(r->path, "/api/", 5) != 0 && strcmp(r->path, "/api") != 0) {
+        /* the dashboard's files, and its pages (served without a key: the API asks for it) */
+        static const gw_route_t dashboard = {"GET", "/", gw_h_dashboard, GW_BODY_NONE, 1};
+        r->route = &dashboard;
+        r->route_idx = -1;
+        return 0;
     }
     if (!path_known) {
         gw_problem(r, 404, "not-found", NULL, "no route for %s", r->path);

@@ -83,7 +83,9 @@ void gw_http_stop(gw_t *gw);
 /* Replies; each takes ownership of the body it is given. */
 void gw_reply(gw_req_t *r, int status, const char *ctype, char *body, size_t len);
 void gw_reply_buf(gw_req_t *r, int status, pa_buf_t *b); /* application/json */
-void gw_reply_json(gw_req_t *r, int status, json_t *j);  /* steals the reference */
+/* body is not copied nor freed: it must outlive the response (the dashboard's files) */
+void gw_reply_static(gw_req_t *r, int status, const char *ctype, const void *body, size_t len);
+void gw_reply_json(gw_req_t *r, int status, json_t *j); /* steals the reference */
 /* A body of unknown length produced by read (libmicrohttpd's content reader contract: bytes
  * written, 0 to be called again after a resume, or GW_STREAM_END); free_fn(cls) runs when the
  * response is done. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     uint32_t *v;
@@ -479,6 +480,107 @@ static void emit(const gw_index_t *ix, uint32_t s, pa_buf_t *out, gw_query_resul
     strcpy(res->last_id, p->id);
 }
 
+/* ---- sorted by a field ---------------------------------------------------------------------- */
+
+/* The value a record sorts by (NULL: null). */
+static const char *sort_val(const gw_prospect_t *p, int sort)
+{
+    if (sort == GW_SORT_ID) return p->id;
+    int f = sort - 2;
+    if (f == GW_F_STATUS) return gw_status_names[p->status];
+    return p->f[f];
+}
+
+/* (value, id) against (value, id) in the query's order: nulls last, the value case-insensitively
+ * (then bytewise, so the order is total), ties by id; all reversed when descending, but nulls
+ * stay last. */
+static int cmp_key(const gw_query_t *q, const char *va, const char *ida, const char *vb,
+                   const char *idb)
+{
+    if (!va != !vb) return va ? -1 : 1;
+    int c = 0;
+    if (va) {
+        c = strcasecmp(va, vb);
+        if (!c) c = strcmp(va, vb);
+    }
+    if (!c) c = strcmp(ida, idb);
+    return q->sort_desc ? -c : c;
+}
+
+typedef struct {
+    const gw_index_t *ix;
+    const gw_query_t *q;
+} sort_ctx_t;
+
+static int cmp_sorted(const void *a, const void *b, void *ctx)
+{
+    const sort_ctx_t *c = ctx;
+    const gw_prospect_t *pa = c->ix->slots[*(const uint32_t *)a],
+                        *pb = c->ix->slots[*(const uint32_t *)b];
+    return cmp_key(c->q, sort_val(pa, c->q->sort), pa->id, sort_val(pb, c->q->sort), pb->id);
+}
+
+/* A max-heap of the k smallest rows seen (by cmp_sorted), k = limit + 1: one page and whether
+ * more follow, in O(n log k) over n matches, whatever the order. */
+typedef struct {
+    uint32_t *v;
+    size_t n, k;
+    sort_ctx_t ctx;
+} topk_t;
+
+static void topk_swap(uint32_t *a, uint32_t *b)
+{
+    uint32_t t = *a;
+    *a = *b, *b = t;
+}
+
+static void topk_push(topk_t *h, uint32_t s)
+{
+    if (h->n == h->k) {
+        if (cmp_sorted(&s, &h->v[0], &h->ctx) >= 0) return; /* not among the k smallest */
+        h->v[0] = s;                                        /* replaces the largest; sift down */
+        for (size_t i = 0;;) {
+            size_t l = 2 * i + 1, r = l + 1, m = i;
+            if (l < h->n && cmp_sorted(&h->v[l], &h->v[m], &h->ctx) > 0) m = l;
+            if (r < h->n && cmp_sorted(&h->v[r], &h->v[m], &h->ctx) > 0) m = r;
+            if (m == i) break;
+            topk_swap(&h->v[i], &h->v[m]);
+            i = m;
+        }
+        return;
+    }
+    size_t i = h->n++;
+    h->v[i] = s;
+    while (i > 0 && cmp_sorted(&h->v[i], &h->v[(i - 1) / 2], &h->ctx) > 0) {
+        topk_swap(&h->v[i], &h->v[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+}
+
+/* After the cursor (a row strictly after (after_val, after_id) in the order)? */
+static int after_cursor(const gw_query_t *q, const gw_prospect_t *p)
+{
+    if (!q->after_id) return 1;
+    return cmp_key(q, sort_val(p, q->sort), p->id, q->after_null ? NULL : q->after_val,
+                   q->after_id) > 0;
+}
+
+static void emit_sorted(const gw_index_t *ix, const gw_query_t *q, topk_t *h, pa_buf_t *out,
+                        gw_query_result_t *res)
+{
+    qsort_r(h->v, h->n, sizeof *h->v, cmp_sorted, &h->ctx);
+    for (size_t i = 0; i < h->n; i++) {
+        if (res->count == q->limit) {
+            res->more = 1;
+            break;
+        }
+        emit(ix, h->v[i], out, res);
+        const char *v = sort_val(ix->slots[h->v[i]], q->sort);
+        res->last_null = v == NULL;
+        snprintf(res->last_val, sizeof res->last_val, "%s", v ? v : "");
+    }
+}
+
 void gw_index_query(const gw_index_t *ix, const gw_query_t *q, pa_buf_t *out,
                     gw_query_result_t *res)
 {
@@ -507,10 +609,23 @@ void gw_index_query(const gw_index_t *ix, const gw_query_t *q, pa_buf_t *out,
                 for (size_t w = 0; w < nw; w++) st[w] |= ix->status_bits[i][w];
     }
     size_t limit = q->limit;
-    uint32_t start = q->after_id ? order_bound(ix, q->after_id, 0) : 0;
+    int sorted = q->sort != GW_SORT_NONE;
+    uint32_t start = q->after_id && !sorted ? order_bound(ix, q->after_id, 0) : 0;
+    topk_t h = {.k = limit + 1, .ctx = {ix, q}};
+    if (sorted) h.v = pa_malloc((limit + 1) * sizeof *h.v);
 
     if (none) {
         /* an industry no record has: nothing matches */
+    } else if (sorted && q->search_len == 0) {
+        for (size_t w = 0; w < nw; w++) {
+            uint64_t x = ix->live[w] & (ind ? ind[w] : ~0ull) & (st ? st[w] : ~0ull);
+            res->total += (size_t)__builtin_popcountll(x);
+        }
+        for (uint32_t k = 0; k < ix->norder; k++) {
+            uint32_t s = ix->order[k];
+            if (slot_passes(ix, s, ind, st) && after_cursor(q, ix->slots[s])) topk_push(&h, s);
+        }
+        emit_sorted(ix, q, &h, out, res);
     } else if (q->search_len == 0) {
         /* Bitmaps only: count whole words, then walk the id order from the cursor. */
         for (size_t w = 0; w < nw; w++) {
@@ -549,9 +664,14 @@ void gw_index_query(const gw_index_t *ix, const gw_query_t *q, pa_buf_t *out,
             uint32_t s = cand ? cand[i] : i;
             if (!slot_passes(ix, s, ind, st) || !text_matches(ix->slots[s], q)) continue;
             res->total++;
+            if (sorted) {
+                if (after_cursor(q, ix->slots[s])) topk_push(&h, s);
+                continue;
+            }
             if (q->after_id && strcmp(ix->slots[s]->id, q->after_id) <= 0) continue;
             hits[nh++] = s;
         }
+        if (sorted) emit_sorted(ix, q, &h, out, res);
         sort_slots(ix, hits, nh);
         for (uint32_t i = 0; i < nh; i++) {
             if (res->count == limit) {
@@ -562,6 +682,7 @@ void gw_index_query(const gw_index_t *ix, const gw_query_t *q, pa_buf_t *out,
         }
         free(hits);
     }
+    free(h.v);
     free(ind);
     free(st);
     pa_buf_putc(out, ']');

@@ -15,15 +15,29 @@ typedef struct {
     const char *const *industries; /* case-folded set; n_industries 0 for none */
     size_t n_industries;
     unsigned status_mask; /* bit i = gw_status_names[i]; 0 for none */
-    const char *after_id; /* cursor: only ids greater than this; NULL for the first page */
+    const char *after_id; /* cursor: only rows after this one; NULL for the first page */
     size_t limit;
+    /* the order: by id ascending (sort GW_SORT_NONE, what a zeroed query has), or by
+     * GW_SORT_ID or GW_SORT_F(a GW_F_*), descending when sort_desc, ties by id, nulls last. Then
+     * the cursor is the last row's value (after_null: it was null) and id. */
+    int sort;
+    int sort_desc;
+    const char *after_val;
+    int after_null;
 } gw_query_t;
+
+#define GW_SORT_NONE 0
+#define GW_SORT_ID 1
+#define GW_SORT_F(f) ((f) + 2)
+#define GW_SORT_VAL_MAX 1024
 
 typedef struct {
     size_t total; /* matches over all pages */
     size_t count; /* rows written */
     int more;     /* more rows follow after the last one written */
     char last_id[GW_ID_MAX + 1];
+    char last_val[GW_SORT_VAL_MAX]; /* sorted by a field: the last row's value, */
+    int last_null;                  /* or that it was null */
 } gw_query_result_t;
 
 gw_index_t *gw_index_new(void);

@@ -15,10 +15,8 @@
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static void cursor_encode(pa_buf_t *b, const char *id)
+static void b64_encode(pa_buf_t *b, const unsigned char *s, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)id;
-    size_t n = strlen(id);
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
                      (i + 2 < n ? s[i + 2] : 0);
@@ -29,11 +27,29 @@ static void cursor_encode(pa_buf_t *b, const char *id)
     }
 }
 
-/* 0 and the id in out, or -1 when the cursor is not one we made. */
-static int cursor_decode(const char *c, char out[GW_ID_MAX + 1])
+/* An unsorted list's cursor: the last id. A sorted one's: the id, a NUL, then 'n' (the value
+ * was null) or 'v' and the value; base64url, so it travels in a URL as it is. */
+static void cursor_encode(pa_buf_t *b, const char *id, const gw_query_t *q,
+                          const gw_query_result_t *res)
+{
+    pa_buf_t raw = PA_BUF_INIT;
+    pa_buf_puts(&raw, id);
+    if (q->sort != GW_SORT_NONE) {
+        pa_buf_putc(&raw, '\0');
+        pa_buf_putc(&raw, res->last_null ? 'n' : 'v');
+        pa_buf_puts(&raw, res->last_null ? "" : res->last_val);
+    }
+    b64_encode(b, (const unsigned char *)raw.data, raw.len);
+    pa_buf_free(&raw);
+}
+
+#define CURSOR_MAX (GW_ID_MAX + 2 + GW_SORT_VAL_MAX)
+
+/* 0 and the bytes in out (NUL-terminated, *len of them), or -1 when it is not base64url. */
+static int b64_decode(const char *c, char out[CURSOR_MAX + 1], size_t *len)
 {
     size_t n = strlen(c), o = 0;
-    if (n == 0 || n > 88 || n % 4 == 1) return -1;
+    if (n == 0 || n > (CURSOR_MAX * 4 + 2) / 3 || n % 4 == 1) return -1;
     unsigned acc = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
@@ -43,12 +59,13 @@ static int cursor_decode(const char *c, char out[GW_ID_MAX + 1])
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (o == GW_ID_MAX) return -1;
+            if (o == CURSOR_MAX) return -1;
             out[o++] = (char)((acc >> bits) & 0xff);
         }
     }
     out[o] = '\0';
-    return gw_id_valid(out, o) ? 0 : -1;
+    *len = o;
+    return 0;
 }
 
 /* Splits a comma-separated parameter into trimmed items; -1 when there are too many. */
@@ -78,9 +95,9 @@ static int split_set(const char *s, char items[][128], size_t *n, size_t *bad_le
 /* A list request's query: the raw parameters and the index query made of them (with the
  * case-folded search and industries it points into). */
 typedef struct {
-    const char *search, *industry, *status, *limit, *cursor;
+    const char *search, *industry, *status, *limit, *cursor, *sort;
     gw_query_t q;
-    char after[GW_ID_MAX + 1];
+    char after[CURSOR_MAX + 1]; /* the decoded cursor: the id, then a sorted one's value */
     pa_buf_t search_folded;
     pa_buf_t folded[MAX_SET];
     const char *inds[MAX_SET];
@@ -132,25 +149,41 @@ static int parse_industries(gw_valid_t *v, list_query_t *lq)
 }
 
 /* The query parameters into lq (list_query_free it either way); -1 answered. */
+static int parse_sort(gw_valid_t *v, const char *sort, gw_query_t *q);
+
 static int parse_list_query(gw_req_t *r, list_query_t *lq)
 {
     gw_valid_t v = GW_VALID(r);
-    static const char *const known[] = {"search", "industry", "status", "limit", "cursor", NULL};
+    static const char *const known[] = {"search", "industry", "status", "limit",
+                                        "cursor", "sort",     NULL};
     const char *bad = gw_arg_unknown(r, known);
     if (bad)
         return gw_valid_fail(&v, bad,
                              "%.64s: unknown query parameter (known: search, industry, status, "
-                             "limit, cursor)",
+                             "limit, cursor, sort)",
                              bad);
     lq->search = gw_arg(r, "search"), lq->industry = gw_arg(r, "industry");
     lq->status = gw_arg(r, "status"), lq->limit = gw_arg(r, "limit");
-    lq->cursor = gw_arg(r, "cursor");
+    lq->cursor = gw_arg(r, "cursor"), lq->sort = gw_arg(r, "sort");
     if (gw_valid_limit(&v, lq->limit, DEFAULT_LIMIT, MAX_LIMIT, &lq->q.limit) < 0) return -1;
+    if (lq->sort && *lq->sort && parse_sort(&v, lq->sort, &lq->q) < 0) return -1;
     if (lq->cursor && *lq->cursor) {
-        if (cursor_decode(lq->cursor, lq->after) < 0)
-            return gw_valid_fail(
-                &v, "cursor", "cursor: not a cursor from this API; use the Link header of a page");
+        size_t n, idn;
+        int ok = b64_decode(lq->cursor, lq->after, &n) == 0;
+        idn = ok ? strlen(lq->after) : 0;
+        if (ok && lq->q.sort == GW_SORT_NONE) ok = idn == n; /* an id alone */
+        else if (ok)                                         /* id NUL 'n' | id NUL 'v' value */
+            ok = idn + 2 <= n &&
+                 (lq->after[idn + 1] == 'v' || (lq->after[idn + 1] == 'n' && idn + 2 == n));
+        if (!ok || !gw_id_valid(lq->after, idn))
+            return gw_valid_fail(&v, "cursor",
+                                 "cursor: not a cursor from this API for this sort; use the Link "
+                                 "header of a page");
         lq->q.after_id = lq->after;
+        if (lq->q.sort != GW_SORT_NONE) {
+            lq->q.after_null = lq->after[idn + 1] == 'n';
+            lq->q.after_val = lq->after + idn + 2;
+        }
     }
     if (lq->search && *lq->search) {
         size_t n = strlen(lq->search);
@@ -166,21 +199,47 @@ static int parse_list_query(gw_req_t *r, list_query_t *lq)
     return 0;
 }
 
+/* sort=[-]field: name, company, status, industry, lastContactDate, id. */
+static int parse_sort(gw_valid_t *v, const char *sort, gw_query_t *q)
+{
+    static const struct {
+        const char *name;
+        int sort;
+    } keys[] = {{"name", GW_SORT_F(GW_F_NAME)},
+                {"company", GW_SORT_F(GW_F_COMPANY)},
+                {"status", GW_SORT_F(GW_F_STATUS)},
+                {"industry", GW_SORT_F(GW_F_INDUSTRY)},
+                {"lastContactDate", GW_SORT_F(GW_F_LASTCONTACT)},
+                {"id", GW_SORT_ID}};
+    int desc = sort[0] == '-';
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(sort + desc, keys[i].name) == 0) {
+            /* id ascending is the default order (and its cursors) */
+            q->sort = keys[i].sort == GW_SORT_ID && !desc ? GW_SORT_NONE : keys[i].sort;
+            q->sort_desc = desc;
+            return 0;
+        }
+    return gw_valid_fail(v, "sort",
+                         "sort: expected one of name, company, status, industry, lastContactDate, "
+                         "id, each optionally after - for descending; got '%.40s'",
+                         sort);
+}
+
 /* Link: the next page, with the same filters. */
 static void link_next(gw_req_t *r, const list_query_t *lq, const gw_query_result_t *res)
 {
     pa_buf_t link = PA_BUF_INIT;
     pa_buf_puts(&link, "</api/prospects?");
-    const char *names[] = {"search", "industry", "status"};
-    const char *vals[] = {lq->search, lq->industry, lq->status};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"search", "industry", "status", "sort"};
+    const char *vals[] = {lq->search, lq->industry, lq->status, lq->sort};
+    for (int i = 0; i < 4; i++) {
         if (!vals[i] || !*vals[i]) continue;
         pa_buf_printf(&link, "%s=", names[i]);
         gw_url_encode(&link, vals[i]);
         pa_buf_putc(&link, '&');
     }
     pa_buf_printf(&link, "limit=%zu&cursor=", lq->q.limit);
-    cursor_encode(&link, res->last_id);
+    cursor_encode(&link, res->last_id, &lq->q, res);
     pa_buf_puts(&link, ">; rel=\"next\"");
     gw_header(r, "Link", link.data);
     pa_buf_free(&link);

@@ -9,6 +9,7 @@
 #include "gw_llm_api.h"
 #include "gw_mcp_api.h"
 #include "gw_prospects_api.h"
+#include "gw_queues_api.h"
 #include "gw_runs_api.h"
 #include "gw_suppressions_api.h"
 #include "gw_workers.h"
@@ -31,6 +32,9 @@ static const gw_route_t routes[] = {
     {"POST", "/api/jobs/{id}/cancel", gw_h_job_cancel, GW_BODY_NONE, 0},
     {"GET", "/api/jobs/{id}/events", gw_h_job_events, GW_BODY_NONE, 0},
     {"GET", "/api/workers", gw_h_workers, GW_BODY_NONE, 0},
+    {"GET", "/api/queues", gw_h_queues, GW_BODY_NONE, 0},
+    {"GET", "/api/dead", gw_h_dead_list, GW_BODY_NONE, 0},
+    {"POST", "/api/tasks/{id}/requeue", gw_h_task_requeue, GW_BODY_NONE, 0},
     {"GET", "/api/handoffs", gw_h_handoffs_list, GW_BODY_NONE, 0},
     {"POST", "/api/handoffs/{id}/complete", gw_h_handoff_complete, GW_BODY_JSON, 0},
     {"GET", "/api/suppressions", gw_h_suppressions_list, GW_BODY_NONE, 0},

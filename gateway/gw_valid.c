@@ -1,6 +1,8 @@
 /* Input validation that answers 400 problems; see gw_valid.h. */
 #include "gw_valid.h"
 
+#include "pa_keys.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,4 +207,25 @@ int gw_valid_limit(gw_valid_t *v, const char *s, size_t def, size_t max, size_t 
         return gw_valid_fail(v, "limit", "limit: must be an integer from 1 to %zu", max);
     *out = (size_t)n;
     return 0;
+}
+
+_Static_assert(GW_TASK_KEY_MAX == PA_TASK_KEY_MAX, "one size of task key");
+
+int gw_task_key_of(const char *id, size_t n, char tk[GW_TASK_KEY_MAX])
+{
+    size_t t = n;
+    while (t > 0 && id[t - 1] >= '0' && id[t - 1] <= '9') t--;
+    size_t digits = n - t;
+    if (digits < PA_TASK_DIGITS || digits > 9 || t < 2 || id[t - 1] != '-' ||
+        !gw_id_valid(id, t - 1))
+        return -1;
+    snprintf(tk, GW_TASK_KEY_MAX, "%.*s:%.*s", (int)(t - 1), id, (int)digits, id + t);
+    return 0;
+}
+
+void gw_task_id_of(const char *tk, char *out, size_t cap)
+{
+    const char *c = strrchr(tk, ':'); /* J's last colon splits it */
+    size_t jl = c ? (size_t)(c - tk) : strlen(tk);
+    snprintf(out, cap, "%.*s-%s", (int)jl, tk, c ? c + 1 : "");
 }

@@ -46,4 +46,10 @@ int gw_valid_sender(gw_valid_t *v, const json_t *s, const char *path);
 /* The query parameter limit: an integer 1..max; def when absent. */
 int gw_valid_limit(gw_valid_t *v, const char *s, size_t def, size_t max, size_t *out);
 
+/* A task's id in the API, "<job id>-<task number>" (hand-offs, dead letters), and its Redis task
+ * key "J:T": the key of an id of n bytes (0, or -1 when it is not one), and the id of a key. */
+#define GW_TASK_KEY_MAX 128
+int gw_task_key_of(const char *id, size_t n, char tk[GW_TASK_KEY_MAX]);
+void gw_task_id_of(const char *tk, char *out, size_t cap);
+
 #endif

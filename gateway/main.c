@@ -10,6 +10,7 @@
 #include "gw_http.h"
 #include "gw_llm_stream.h"
 #include "gw_routes.h"
+#include "gw_static.h"
 #include "gw_store.h"
 #include "pa_log.h"
 #include "pa_mem.h"
@@ -21,10 +22,16 @@ static int start(gw_t *gw)
 {
     char err[512];
     gw->start_ms = pa_mono_ms();
+    if (gw->cfg.dashboard_dir &&
+        !(gw->dashboard = gw_static_open(gw->cfg.dashboard_dir, err, sizeof err))) {
+        pa_error("bad configuration", PA_S("error", err));
+        return 2;
+    }
     gw->store = gw_store_new(gw->cfg.redis_url, gw->cfg.prefix, gw->cfg.redis_timeout_ms,
                              gw->cfg.durability, err, sizeof err);
     if (!gw->store) {
         pa_error("bad configuration", PA_S("error", err));
+        gw_static_free(&gw->dashboard);
         return 2;
     }
     if (gw->cfg.dispatch_bind[0]) {
@@ -36,6 +43,7 @@ static int start(gw_t *gw)
         if (!gw->dispatch) {
             pa_error("cannot start the dispatcher", PA_S("error", err));
             gw_store_destroy(&gw->store);
+            gw_static_free(&gw->dashboard);
             return 1;
         }
     }
@@ -53,6 +61,7 @@ static int start(gw_t *gw)
         gw_events_destroy(&gw->events);
         gw_dispatch_destroy(&gw->dispatch);
         gw_store_destroy(&gw->store);
+        gw_static_free(&gw->dashboard);
         return 1;
     }
     return 0;
@@ -68,6 +77,8 @@ static void log_listening(const gw_t *gw)
             PA_S("redis", redis_safe), PA_S("prefix", gw->cfg.prefix),
             PA_I("threads", gw->cfg.threads), PA_I("api_keys", gw->cfg.nkeys),
             PA_S("dispatch", gw->cfg.dispatch_bind[0] ? gw->cfg.dispatch_bind : "off"),
+            PA_S("dashboard", gw->cfg.dashboard_dir ? gw->cfg.dashboard_dir : "not configured"),
+            PA_I("dashboard_files", (long long)gw_static_count(gw->dashboard)),
             PA_S("version", PA_VERSION));
     if (!gw->cfg.nkeys)
         pa_warn("no API_KEYS configured: the API is unauthenticated and bound to loopback only",
@@ -85,6 +96,7 @@ static void stop(gw_t *gw)
     gw_events_destroy(&gw->events);
     gw_dispatch_destroy(&gw->dispatch);
     gw_store_destroy(&gw->store);
+    gw_static_free(&gw->dashboard); /* after the server: responses point into its files */
 }
 
 int main(void)

@@ -529,6 +529,61 @@ Test(prospectctl, requeue_moves_a_failed_task_back)
     cr_assert_eq(rint_("LLEN %s%s", "pa:ready:", "mcp"), 3);
 }
 
+/* The gateway's /api/queues, /api/dead and /api/tasks/{id}/requeue (the dashboard's) answer
+ * what prospectctl shows, on the same engine state. */
+Test(prospectctl, the_api_shows_the_same_queues_and_dead_letters)
+{
+    hr_gateway_t *gw = hr_gateway_start(rd, (const char *[]){"DISPATCH_BIND=", NULL});
+    hr_resp_t *qr = hr_get(gw, "/api/queues");
+    cr_assert_eq(qr->status, 200, "%s", hr_describe(qr));
+    json_t *api = hr_json(qr), *cli = ctl_json("queues", NULL);
+    cr_assert(json_equal(api, cli), "API %s, prospectctl %s", hr_jdump(api), hr_jdump(cli));
+    cr_assert_eq(hr_jint(api, "dead", -1), 1);
+
+    hr_resp_t *dr = hr_get(gw, "/api/dead?limit=10");
+    cr_assert_eq(dr->status, 200, "%s", hr_describe(dr));
+    json_t *items = json_object_get(hr_json(dr), "items");
+    cr_assert_eq(json_array_size(items), 1, "%s", dr->body);
+    json_t *e = json_array_get(items, 0);
+    cr_assert_str_eq(hr_jstr(e, "task_id"), JOB_A "-000002");
+    cr_assert_str_eq(hr_jstr(e, "job_id"), JOB_A);
+    cr_assert_str_eq(hr_jstr(e, "stage"), "enrich");
+    cr_assert_eq(hr_jint(e, "attempts", -1), 1);
+    cr_assert_str_eq(hr_jstr(e, "reason"), "gave up after 1 attempts: " LONG_ERROR);
+    cr_assert_str_eq(hr_jstr(e, "state"), "failed");
+    cr_assert_eq(hr_jint(hr_json(dr), "total", -1), 1);
+    cr_assert(hr_jnull(hr_json(dr), "next_cursor"));
+    cr_assert_str_eq(hr_header(dr, "X-Total-Count"), "1");
+    hr_assert_problem(hr_get(gw, "/api/dead?limit=0"), 400, "invalid-field", "limit");
+    hr_assert_problem(hr_get(gw, "/api/dead?cursor=x"), 400, "invalid-field", "cursor");
+    hr_assert_problem(hr_get(gw, "/api/dead?offset=1"), 400, "invalid-field", "offset");
+}
+
+Test(prospectctl, the_api_requeues_a_failed_task)
+{
+    hr_gateway_t *gw = hr_gateway_start(rd, (const char *[]){"DISPATCH_BIND=", NULL});
+    hr_resp_t *r = hr_post(gw, "/api/tasks/" JOB_A "-000002/requeue", NULL);
+    cr_assert_eq(r->status, 200, "%s", hr_describe(r));
+    cr_assert_str_eq(hr_jstr(hr_json(r), "task_id"), JOB_A "-000002");
+    cr_assert_str_eq(hr_jstr(hr_json(r), "state"), "queued");
+    cr_assert_str_eq(rstr("HGET %s %s", "pa:task:" JOB_A ":000002", "state"), "queued");
+    cr_assert_eq(rint_("LLEN %s%s", "pa:ready:", "mcp"), 3);
+    /* the dead letter stays in the list (a log), showing the task's state now */
+    hr_resp_t *d = hr_get(gw, "/api/dead");
+    cr_assert_str_eq(hr_jstr(json_array_get(json_object_get(hr_json(d), "items"), 0), "state"),
+                     "queued", "%s", d->body);
+    /* again: it is queued, not failed; a skipped task; no such task; not a task id */
+    r = hr_post(gw, "/api/tasks/" JOB_A "-000002/requeue", NULL);
+    hr_assert_problem(r, 409, "conflict", NULL);
+    cr_assert(strstr(hr_jstr(hr_json(r), "detail"), "queued"), "%s", r->body);
+    hr_assert_problem(hr_post(gw, "/api/tasks/" JOB_A "-000003/requeue", NULL), 409, "conflict",
+                      NULL);
+    hr_assert_problem(hr_post(gw, "/api/tasks/" JOB_A "-000099/requeue", NULL), 404, "not-found",
+                      NULL);
+    hr_assert_problem(hr_post(gw, "/api/tasks/no-number/requeue", NULL), 404, "not-found", NULL);
+    cr_assert_eq(rint_("LLEN %s%s", "pa:ready:", "mcp"), 3);
+}
+
 Test(prospectctl, workers_with_age_and_tasks)
 {
     uint64_t now = pa_wall_ms();
