@@ -517,6 +517,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The job engine's queue depths
+         * @description What `prospectctl queues --json` shows: per service the tasks waiting in its ready queue (entries of cancelled tasks not counted), the tasks waiting for a retry (`delayed`), leased to workers now (`inflight`), and the dead letters kept (`dead`, at most 10,000).
+         */
+        get: operations["getQueues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dead letters: tasks that failed for good, newest first */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/jobs/{id}/events": {
         parameters: {
             query?: never;
@@ -1265,6 +1302,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{id}/requeue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a failed task round again from its failed stage
+         * @description What `prospectctl requeue` does: the task goes back to its stage's queue with its attempts reset, its job counts move from failed to queued, and a completed job runs again.
+         */
+        post: operations["requeueTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1857,6 +1914,8 @@ export interface operations {
                 limit?: components["parameters"]["limit"];
                 /** @description Opaque; copy it from the `Link: rel="next"` header of the previous page. */
                 cursor?: components["parameters"]["cursor"];
+                /** @description The order: `name`, `company`, `status`, `industry`, `lastContactDate` or `id` (the default), each optionally after `-` for descending. Values compare case-insensitively, ties by id; nulls come last either way. A sorted page's `cursor` (in `Link`) is for the same sort only. */
+                sort?: "name" | "-name" | "company" | "-company" | "status" | "-status" | "industry" | "-industry" | "lastContactDate" | "-lastContactDate" | "id" | "-id";
             };
             header?: {
                 /** @description Used as the request id when it is 1 to 128 of `A-Za-z0-9._-`; otherwise the gateway makes one. */
@@ -2224,6 +2283,100 @@ export interface operations {
             405: components["responses"]["MethodNotAllowed"];
         };
     };
+    getQueues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Depths */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description per service (llm, mcp, form) */
+                        ready: {
+                            [key: string]: number;
+                        };
+                        delayed: number;
+                        inflight: number;
+                        dead: number;
+                    };
+                };
+            };
+            /** @description Problem */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page; `X-Total-Count` counts the list. The list is a log: a requeued task's entry stays, with its `state` now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description `<job id>-<task number>` */
+                            task_id?: string;
+                            job_id?: string;
+                            stage?: string | null;
+                            attempts?: number | null;
+                            reason?: string | null;
+                            /** Format: date-time */
+                            at?: string | null;
+                            /** @description the task's state now (null: its job has expired) */
+                            state?: string | null;
+                        }[];
+                        total: number;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listHandoffs: {
         parameters: {
             query?: {
@@ -2492,6 +2645,61 @@ export interface operations {
                 };
             };
             503: components["responses"]["Unavailable"];
+        };
+    };
+    requeueTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `<job id>-<task number>`, as `task_id` in `/api/dead` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Requeued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        task_id?: string;
+                        job_id?: string;
+                        /** @enum {string} */
+                        state?: "queued";
+                    };
+                };
+            };
+            /** @description Problem */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The task is not failed (the detail names its state) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
 }
