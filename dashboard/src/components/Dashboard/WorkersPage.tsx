@@ -1,0 +1,11 @@
+import PageHeader from '../UI/PageHeader';
+
+// Placeholder: the i13-dash2 branch fills this page in.
+export default function WorkersPage() {
+  return (
+    <section>
+      <PageHeader title="Workers & queues" />
+      <p className="text-sm text-slate-500">This page is being built.</p>
+    </section>
+  );
+}
