@@ -109,6 +109,8 @@ struct pa_worker {
     pa_redis_t *redis;
     int redis_timeout_ms;
     long wait_replicas; /* REDIS_WAIT_REPLICAS: replicas a claim must reach before its effect */
+    int wait_inflight;  /* a WAIT is out (one at a time) */
+    struct claim *claims_pending, *claims_retry; /* for the next WAIT; to ask again (timers) */
     pa_loop_t *loop;
     gwconn_t gws[MAX_GW];
     int ngw;
@@ -670,18 +672,27 @@ static void on_check_timer(pa_loop_t *l, pa_timer_t *t, void *ud)
 
 /* ---- claims -------------------------------------------------------------------------------- */
 
-typedef struct {
+#define CLAIM_RETRY_MS 500
+
+typedef struct claim {
     pa_worker_t *w;
     held_t *h;
     pa_claim_fn fn;
     void *ud;
-    char *name; /* REDIS_WAIT_REPLICAS: the claim's name, to give it back */
+    /* REDIS_WAIT_REPLICAS: what to ask claim.lua again, until when, and the retry's timer */
+    char *name;
+    long ttl_s;
+    uint64_t give_up_ms;
+    int retrying, warned;
+    pa_timer_t *timer;
+    struct claim *next, *prev; /* in w->claims_pending, a WAIT's batch, or w->claims_retry */
 } claim_t;
 
 const char *pa_claim_name(pa_claim_t c)
 {
-    static const char *const names[] = {"ok", "taken", "cancelled", "stale", "error"};
-    return c <= PA_CLAIM_ERROR ? names[c] : "?";
+    static const char *const names[] = {"ok",    "taken", "cancelled",
+                                        "stale", "error", "not_replicated"};
+    return c <= PA_CLAIM_NOT_REPLICATED ? names[c] : "?";
 }
 
 static void claim_done(claim_t *c, pa_claim_t result)
@@ -697,31 +708,95 @@ static void claim_done(claim_t *c, pa_claim_t result)
     free(c);
 }
 
-/* WAIT's answer (REDIS_WAIT_REPLICAS): the claim holds only once that many replicas have it, so
- * that a failover to one of them cannot forget it and let a later try post again. Short of that,
- * the claim is given back (nothing was posted under it) and the task tries again later. */
-static void wait_answered(redisReply *r, void *ud)
+static void send_claim(claim_t *c);
+static void send_wait(pa_worker_t *w);
+
+static void on_claim_retry(pa_loop_t *l, pa_timer_t *t, void *ud)
 {
+    (void)l, (void)t;
     claim_t *c = ud;
     pa_worker_t *w = c->w;
-    long long got = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (got >= w->wait_replicas) {
-        claim_done(c, PA_CLAIM_OK);
+    c->timer = NULL; /* one-shot: the loop frees it */
+    if (c->prev) c->prev->next = c->next;
+    else w->claims_retry = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->next = c->prev = NULL;
+    if (c->h->done || c->h->finished) claim_done(c, PA_CLAIM_ERROR);
+    else send_claim(c);
+}
+
+/* The replicas did not have it (or Redis did not answer while waiting for them): asked again after
+ * CLAIM_RETRY_MS, under the same lease; past give_up_ms, given back. */
+static void claim_not_acked(claim_t *c, long long got, const char *why)
+{
+    pa_worker_t *w = c->w;
+    held_t *h = c->h;
+    if (w->destroying || h->done || h->finished) {
+        claim_done(c, PA_CLAIM_ERROR);
         return;
     }
-    pa_warn("claim not acknowledged by the replicas: given back, not posted",
-            PA_S("task_id", c->h->t.key), PA_I("replicas", got < 0 ? 0 : got),
-            PA_I("wanted", w->wait_replicas),
-            PA_S("error",
-                 r ? (r->type == REDIS_REPLY_ERROR ? r->str : "") : pa_aredis_errstr(w->aredis)));
-    if (!w->destroying) {
-        pa_jobs_unclaim_in_t in = {w->prefix, c->h->t.key, c->h->t.lease, c->name};
+    if (pa_loop_now(w->loop) >= c->give_up_ms) {
+        pa_warn("claim not acknowledged by the replicas in time: given back, not posted",
+                PA_S("task_id", h->t.key), PA_I("replicas", got < 0 ? 0 : got),
+                PA_I("wanted", w->wait_replicas), PA_I("waited_ms", PA_CLAIM_WAIT_MS),
+                PA_S("error", why));
+        pa_jobs_unclaim_in_t in = {w->prefix, h->t.key, h->t.lease, c->name};
         pa_jobs_args_t a;
         pa_jobs_unclaim_args(&in, &a);
         pa_aredis_eval(w->aredis, &pa_jobs_unclaim, NULL, NULL, 0, a.argc, a.argv, NULL);
         pa_jobs_args_free(&a);
+        claim_done(c, PA_CLAIM_NOT_REPLICATED);
+        return;
     }
-    claim_done(c, PA_CLAIM_ERROR);
+    if (!c->warned) {
+        c->warned = 1;
+        pa_warn("claim waits for the replicas: not posted yet", PA_S("task_id", h->t.key),
+                PA_I("replicas", got < 0 ? 0 : got), PA_I("wanted", w->wait_replicas),
+                PA_S("error", why));
+    }
+    c->retrying = 1;
+    c->next = w->claims_retry, c->prev = NULL;
+    if (c->next) c->next->prev = c;
+    w->claims_retry = c;
+    c->timer = pa_loop_timer(w->loop, CLAIM_RETRY_MS, 0, on_claim_retry, c);
+}
+
+/* WAIT's answer for the batch of claims answered before it was sent: each holds once that many
+ * replicas have it, so that a failover to one of them cannot forget it and let a later try post
+ * again. */
+static void wait_answered(redisReply *r, void *ud)
+{
+    claim_t *c = ud;
+    pa_worker_t *w = c->w;
+    w->wait_inflight = 0;
+    long long got = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    const char *why = !r                             ? pa_aredis_errstr(w->aredis)
+                      : r->type == REDIS_REPLY_ERROR ? r->str
+                                                     : "fewer replicas in time";
+    while (c) {
+        claim_t *next = c->next;
+        c->next = NULL;
+        if (got >= w->wait_replicas) claim_done(c, PA_CLAIM_OK);
+        else claim_not_acked(c, got, why);
+        c = next;
+    }
+    if (w->claims_pending && !w->destroying) send_wait(w);
+}
+
+/* One WAIT in flight per connection: it holds the connection's later commands back, so WAITs in
+ * a row would pass the command timeout; it covers every write the connection made before it. Half
+ * the command timeout. */
+static void send_wait(pa_worker_t *w)
+{
+    claim_t *batch = w->claims_pending;
+    w->claims_pending = NULL;
+    w->wait_inflight = 1;
+    char n[24], ms[24];
+    snprintf(n, sizeof n, "%ld", w->wait_replicas);
+    snprintf(ms, sizeof ms, "%d", w->redis_timeout_ms / 2 > 0 ? w->redis_timeout_ms / 2 : 1);
+    const char *av[] = {"WAIT", n, ms};
+    if (pa_aredis_argv(w->aredis, wait_answered, batch, 3, av, NULL) != 0)
+        wait_answered(NULL, batch); /* only while the client is being destroyed */
 }
 
 /* claim.lua's answer, from the loop (pa_aredis never calls back inside the call). */
@@ -740,40 +815,63 @@ static void claim_answered(redisReply *r, void *ud)
                                                          : PA_CLAIM_STALE;
     } else if (r) {
         pa_error("claim failed", PA_S("task_id", h->t.key), PA_S("error", err));
-    } else if (!w->destroying) {
+    } else if (!w->destroying && !c->retrying) {
         pa_warn("claim not answered: redis unreachable", PA_S("task_id", h->t.key),
                 PA_S("error", pa_aredis_errstr(w->aredis)));
     }
-    if (result == PA_CLAIM_OK && w->wait_replicas > 0 && !w->destroying && !h->done &&
-        !h->finished) {
-        /* sent after the claim's answer, so that WAIT covers it (a NOSCRIPT retry would otherwise
-         * run after it); half the command timeout, so the connection's other commands wait less */
-        char n[24], ms[24];
-        snprintf(n, sizeof n, "%ld", w->wait_replicas);
-        snprintf(ms, sizeof ms, "%d", w->redis_timeout_ms / 2 > 0 ? w->redis_timeout_ms / 2 : 1);
-        const char *av[] = {"WAIT", n, ms};
-        if (pa_aredis_argv(w->aredis, wait_answered, c, 3, av, NULL) == 0) return;
+    int alive = !w->destroying && !h->done && !h->finished;
+    if (alive && w->wait_replicas > 0 && result == PA_CLAIM_OK) {
+        /* queued after the claim's answer, so that the WAIT sent next covers it */
+        c->next = w->claims_pending;
+        w->claims_pending = c;
+        if (!w->wait_inflight) send_wait(w);
+        return;
+    }
+    if (alive && c->retrying && result == PA_CLAIM_ERROR && !r) {
+        claim_not_acked(c, -1, pa_aredis_errstr(w->aredis)); /* a failover under way */
+        return;
     }
     claim_done(c, result);
+}
+
+static void send_claim(claim_t *c)
+{
+    pa_worker_t *w = c->w;
+    held_t *h = c->h;
+    pa_jobs_claim_in_t in = {w->prefix, w->id, h->t.key, h->t.lease, c->name, c->ttl_s};
+    pa_jobs_args_t a;
+    pa_jobs_claim_args(&in, &a);
+    if (pa_aredis_eval(w->aredis, &pa_jobs_claim, claim_answered, c, 0, a.argc, a.argv, NULL) < 0)
+        claim_done(c, PA_CLAIM_ERROR); /* only while the client is being destroyed */
+    pa_jobs_args_free(&a);
 }
 
 void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s, pa_claim_fn fn,
                      void *ud)
 {
-    held_t *h = (held_t *)t;
     claim_t *c = pa_calloc(1, sizeof *c);
-    c->w = w, c->h = h, c->fn = fn, c->ud = ud;
-    if (w->wait_replicas > 0) c->name = pa_strdup(name);
-    h->refs++;
-    pa_jobs_claim_in_t in = {w->prefix, w->id, t->key, t->lease, name, ttl_s > 0 ? ttl_s : 0};
-    pa_jobs_args_t a;
-    pa_jobs_claim_args(&in, &a);
-    if (pa_aredis_eval(w->aredis, &pa_jobs_claim, claim_answered, c, 0, a.argc, a.argv, NULL) < 0) {
-        held_unpin(h); /* only while the client is being destroyed */
-        free(c->name);
-        free(c);
+    c->w = w, c->h = (held_t *)t, c->fn = fn, c->ud = ud;
+    c->name = pa_strdup(name);
+    c->ttl_s = ttl_s > 0 ? ttl_s : 0;
+    c->give_up_ms = pa_loop_now(w->loop) + PA_CLAIM_WAIT_MS;
+    c->h->refs++;
+    send_claim(c);
+}
+
+/* At destroy: the claims waiting for a WAIT or to be asked again. */
+static void claims_free(pa_worker_t *w)
+{
+    while (w->claims_pending) {
+        claim_t *c = w->claims_pending;
+        w->claims_pending = c->next;
+        claim_done(c, PA_CLAIM_ERROR);
     }
-    pa_jobs_args_free(&a);
+    while (w->claims_retry) {
+        claim_t *c = w->claims_retry;
+        w->claims_retry = c->next;
+        pa_loop_timer_stop(w->loop, &c->timer);
+        claim_done(c, PA_CLAIM_ERROR);
+    }
 }
 
 /* ---- the status record --------------------------------------------------------------------- */
@@ -1341,6 +1439,7 @@ void pa_worker_destroy(pa_worker_t **wp)
     w->destroying = 1;
     calls_fail_all(w); /* their callbacks free what they hold; no daemon code runs now */
     pa_aredis_destroy(&w->aredis); /* the same for its calls (claims, releases) */
+    claims_free(w);
     while (w->head) finish_task(w, w->head);
     for (int i = 0; i < w->ngw; i++) {
         if (w->loop) close_gw(w, &w->gws[i]);

@@ -107,8 +107,14 @@ typedef enum {
     PA_CLAIM_TAKEN,     /* another task, or an earlier try, holds it: do not */
     PA_CLAIM_CANCELLED, /* the job was cancelled: do not (on_cancel comes too) */
     PA_CLAIM_STALE,     /* this worker's lease is gone: do not */
-    PA_CLAIM_ERROR      /* Redis did not answer: nothing is known; do not (retry the task) */
+    PA_CLAIM_ERROR,     /* Redis did not answer: nothing is known; do not (retry the task) */
+    /* REDIS_WAIT_REPLICAS: the replicas did not acknowledge it for PA_CLAIM_WAIT_MS; it was given
+     * back (when Redis answered); do not (retry the task later) */
+    PA_CLAIM_NOT_REPLICATED
 } pa_claim_t;
+/* How long a claim waits for REDIS_WAIT_REPLICAS replicas, asking again every 500 ms, with the
+ * task held (a failover: the new master has none until the old one returns as a replica). */
+#define PA_CLAIM_WAIT_MS 30000
 typedef void (*pa_claim_fn)(pa_worker_t *w, pa_task_t *t, pa_claim_t result, void *ud);
 
 /* Takes the claim `name` (e.g. "submit:<campaign>:<target>") for task t in one atomic step with
@@ -116,10 +122,14 @@ typedef void (*pa_claim_fn)(pa_worker_t *w, pa_task_t *t, pa_claim_t result, voi
  * POST /api/jobs/{id}/cancel has answered, no task of that job gets PA_CLAIM_OK. ttl_s: how long
  * the claim lasts (0: for ever). The answer comes from the loop (on pa_worker_aredis), never
  * inside this call; fn is not called when t is done (pa_worker_done) before the answer, so keep
- * ud in t's arena. */
+ * ud in t's arena. With REDIS_WAIT_REPLICAS=N, PA_CLAIM_OK comes only once N replicas have the
+ * claim (WAIT; one in flight per connection, covering every claim answered before it): until
+ * then the claim is asked again under the same lease (claim.lua is idempotent for it, and takes
+ * it again on a new master that lost it) for up to PA_CLAIM_WAIT_MS. */
 void pa_worker_claim(pa_worker_t *w, pa_task_t *t, const char *name, long ttl_s, pa_claim_fn fn,
                      void *ud);
-const char *pa_claim_name(pa_claim_t c); /* "ok", "taken", "cancelled", "stale", "error" */
+/* "ok", "taken", "cancelled", "stale", "error", "not_replicated" */
+const char *pa_claim_name(pa_claim_t c);
 
 /* A field of this worker's status record (<prefix>worker:<id>:status, written at every
  * heartbeat), published with the next heartbeat; value NULL removes the field. The runtime

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
+import { Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
 import { NAV_ITEMS } from './constants/dashboard';
 import { useTheme } from './contexts/ThemeContext';
 import { linkClick, useRoute, type Route } from './hooks/useRoute';
@@ -8,15 +8,26 @@ import ApiKeyField from './components/UI/ApiKeyField';
 import Spinner from './components/UI/Spinner';
 import ProspectsPage from './components/Dashboard/ProspectsPage';
 import { cn } from './utils/utils';
+import { lazyPage } from './utils/lazyPage';
+import ErrorBoundary from './components/UI/ErrorBoundary';
 
 // The first page (Prospects) is in the main bundle; the others load on demand.
-const CampaignsPage = lazy(() => import('./components/Dashboard/CampaignsPage'));
-const RunPage = lazy(() => import('./components/Dashboard/RunPage'));
-const JobsPage = lazy(() => import('./components/Dashboard/JobsPage'));
-const JobPage = lazy(() => import('./components/Dashboard/JobPage'));
-const HandoffsPage = lazy(() => import('./components/Dashboard/HandoffsPage'));
-const WorkersPage = lazy(() => import('./components/Dashboard/WorkersPage'));
-const EnrichmentPage = lazy(() => import('./components/Dashboard/EnrichmentPage'));
+// Their chunks are fetched once the browser is idle, so that a later click does not wait.
+const CampaignsPage = lazyPage(() => import('./components/Dashboard/CampaignsPage'));
+const RunPage = lazyPage(() => import('./components/Dashboard/RunPage'));
+const JobsPage = lazyPage(() => import('./components/Dashboard/JobsPage'));
+const JobPage = lazyPage(() => import('./components/Dashboard/JobPage'));
+const HandoffsPage = lazyPage(() => import('./components/Dashboard/HandoffsPage'));
+const WorkersPage = lazyPage(() => import('./components/Dashboard/WorkersPage'));
+const EnrichmentPage = lazyPage(() => import('./components/Dashboard/EnrichmentPage'));
+const LAZY_PAGES = [CampaignsPage, RunPage, JobsPage, JobPage, HandoffsPage, WorkersPage, EnrichmentPage];
+
+function preloadPages() {
+  const go = () => LAZY_PAGES.forEach((p) => p.preload());
+  const w = window as Window & { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number };
+  if (w.requestIdleCallback) w.requestIdleCallback(go, { timeout: 3000 });
+  else setTimeout(go, 1500);
+}
 
 function pageFor(route: Route): ReactNode {
   switch (route.page) {
@@ -79,12 +90,20 @@ export default function App() {
     [],
   );
 
+  useEffect(preloadPages, []);
+
   const retry = useCallback(() => {
-    api.health().catch(() => undefined);
+    // The page mounts again and its requests tell the banner how it went; a page that asks
+    // nothing clears "unreachable" when the gateway answers its health check.
+    api
+      .health()
+      .then(() => setStatus((s) => (s.kind === 'unreachable' ? { kind: 'ok' } : s)))
+      .catch(() => undefined);
     setReloadKey((k) => k + 1);
   }, []);
 
   const active = route.page === 'job' ? 'jobs' : route.page;
+  const pageKey = `${route.page}:${route.params.id ?? ''}:${reloadKey}`;
 
   return (
     <div className="flex min-h-screen flex-col md:flex-row">
@@ -127,15 +146,18 @@ export default function App() {
         </header>
         <ApiBanner status={status} onRetry={retry} />
         <main className="min-w-0 flex-1 p-4 md:p-6">
-          <Suspense
-            fallback={
-              <div className="flex items-center gap-2 text-sm text-slate-500">
-                <Spinner /> Loading…
-              </div>
-            }
-          >
-            <div key={`${route.page}:${route.params.id ?? ""}:${reloadKey}`}>{pageFor(route)}</div>
-          </Suspense>
+          {/* Keyed by page and by Retry / a new API key: the page mounts again and fetches again. */}
+          <ErrorBoundary key={pageKey} onRetry={retry}>
+            <Suspense
+              fallback={
+                <div className="flex items-center gap-2 text-sm text-slate-500">
+                  <Spinner /> Loading…
+                </div>
+              }
+            >
+              <div key={pageKey}>{pageFor(route)}</div>
+            </Suspense>
+          </ErrorBoundary>
         </main>
       </div>
     </div>

@@ -714,6 +714,12 @@ static void on_claim(pa_worker_t *w, pa_task_t *t, pa_claim_t c, void *ud)
         finish(f, PA_OUT_FAILED, NULL, pa_claim_name(c), "not posted", 0);
         return;
     case PA_CLAIM_ERROR: transient(f, "redis", "the claim got no answer: not posted", 0); return;
+    case PA_CLAIM_NOT_REPLICATED:
+        transient(f, "redis",
+                  "the claim was not acknowledged by REDIS_WAIT_REPLICAS replicas in time: not "
+                  "posted",
+                  0);
+        return;
     }
 }
 

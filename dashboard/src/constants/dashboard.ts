@@ -68,3 +68,26 @@ export const TEMPLATE_VARIABLES = [
   'sender.company',
   'company_info.name',
 ] as const;
+
+/** Industries offered by the filter before any page was seen (the demo data's); the filter also
+ * offers every industry seen in the answers and takes typed ones. */
+export const KNOWN_INDUSTRIES = [
+  'Agriculture',
+  'Automotive',
+  'Construction',
+  'Cybersecurity',
+  'E-commerce',
+  'Education',
+  'Energy',
+  'Fintech',
+  'Healthcare',
+  'Hospitality',
+  'Insurance',
+  'Legal',
+  'Logistics',
+  'Manufacturing',
+  'Marketing',
+  'Media',
+  'Real Estate',
+  'SaaS',
+] as const;
