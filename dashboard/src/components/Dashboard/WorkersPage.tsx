@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useApi } from '../../hooks/useApi';
 import { linkClick } from '../../hooks/useRoute';
-import { api, ApiError, errorMessage } from '../../services/api';
+import { api, ApiError, errorMessage, isBannerError } from '../../services/api';
 import type { QueuesResponse } from '../../types';
 import { cn, formatNumber, formatTime } from '../../utils/utils';
 import { ago, canRequeue, deadRow, formatDuration, formatStatusValue, serviceRows, workerRows, type DeadRowData } from '../../utils/workers';
@@ -221,7 +221,7 @@ export default function WorkersPage() {
             <div className="p-3">
               <NotServed what="GET /api/queues" />
             </div>
-          ) : queues.error ? (
+          ) : queues.error && !isBannerError(queues.error) ? (
             <ErrorMessage error={queues.error} className="m-3" onRetry={queues.reload} />
           ) : (
             <p className="p-3 text-sm text-slate-500">Loading…</p>
@@ -230,7 +230,7 @@ export default function WorkersPage() {
       </div>
       <div className="card overflow-x-auto p-0">
         <h2 className="border-b border-slate-200 px-3 py-2 text-sm font-semibold dark:border-slate-700">Live workers</h2>
-        <ErrorMessage error={workers.error} className="m-3" onRetry={workers.reload} />
+        <ErrorMessage error={isBannerError(workers.error) ? null : workers.error} className="m-3" onRetry={workers.reload} />
         <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-700" data-testid="workers-table">
           <thead className="bg-slate-50 dark:bg-slate-800">
             <tr>
@@ -295,7 +295,7 @@ export default function WorkersPage() {
           </div>
         ) : (
           <>
-            <ErrorMessage error={dead.error} className="m-3" onRetry={dead.reload} />
+            <ErrorMessage error={isBannerError(dead.error) ? null : dead.error} className="m-3" onRetry={dead.reload} />
             <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-700" data-testid="dead-table">
               <thead className="bg-slate-50 dark:bg-slate-800">
                 <tr>
