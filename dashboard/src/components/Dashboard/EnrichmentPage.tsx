@@ -1,11 +1,16 @@
 import PageHeader from '../UI/PageHeader';
+import { CompanyLookup, McpServers } from './McpPanel';
+import SuppressionsPanel from './SuppressionsPanel';
 
-// Placeholder: the i13-dash2 branch fills this page in.
 export default function EnrichmentPage() {
   return (
     <section>
       <PageHeader title="Enrichment & opt-outs" />
-      <p className="text-sm text-slate-500">This page is being built.</p>
+      <div className="mb-4 grid gap-4 xl:grid-cols-2">
+        <McpServers />
+        <CompanyLookup />
+      </div>
+      <SuppressionsPanel />
     </section>
   );
 }
