@@ -93,11 +93,17 @@ export default function App() {
   useEffect(preloadPages, []);
 
   const retry = useCallback(() => {
-    api.health().catch(() => undefined);
+    // The page mounts again and its requests tell the banner how it went; a page that asks
+    // nothing clears "unreachable" when the gateway answers its health check.
+    api
+      .health()
+      .then(() => setStatus((s) => (s.kind === 'unreachable' ? { kind: 'ok' } : s)))
+      .catch(() => undefined);
     setReloadKey((k) => k + 1);
   }, []);
 
   const active = route.page === 'job' ? 'jobs' : route.page;
+  const pageKey = `${route.page}:${route.params.id ?? ''}:${reloadKey}`;
 
   return (
     <div className="flex min-h-screen flex-col md:flex-row">
@@ -140,16 +146,17 @@ export default function App() {
         </header>
         <ApiBanner status={status} onRetry={retry} />
         <main className="min-w-0 flex-1 p-4 md:p-6">
-          <ErrorBoundary key={reloadKey} onRetry={retry}>
-          <Suspense
-            fallback={
-              <div className="flex items-center gap-2 text-sm text-slate-500">
-                <Spinner /> Loading…
-              </div>
-            }
-          >
-            <div key={`${route.page}:${route.params.id ?? ""}:${reloadKey}`}>{pageFor(route)}</div>
-          </Suspense>
+          {/* Keyed by page and by Retry / a new API key: the page mounts again and fetches again. */}
+          <ErrorBoundary key={pageKey} onRetry={retry}>
+            <Suspense
+              fallback={
+                <div className="flex items-center gap-2 text-sm text-slate-500">
+                  <Spinner /> Loading…
+                </div>
+              }
+            >
+              <div key={pageKey}>{pageFor(route)}</div>
+            </Suspense>
           </ErrorBoundary>
         </main>
       </div>

@@ -465,6 +465,18 @@ static void note_exit(mcp_chan_t *ch, int status)
     else note(ch, "the server exited");
 }
 
+/* A child whose stdout reached EOF has usually exited: its status is waited for up to 50 ms (a
+ * loaded machine may not have scheduled the exit's end yet), so that the reason says how. */
+static int reaper_wait_briefly(reaper_t *rp, int *status)
+{
+    for (int i = 0; i < 50; i++) {
+        if (reaper_try(rp, status)) return 1;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 /* Reads stdout once: 1 when data came, 0 when nothing was there, -1 when the link went down. */
 static int stdio_read_out(mcp_chan_t *ch)
 {
@@ -484,7 +496,7 @@ static int stdio_read_out(mcp_chan_t *ch)
         int status = 0;
         if (ch->exit_status != -2) {
             note_exit(ch, ch->exit_status);
-        } else if (ch->reaper && reaper_try(ch->reaper, &status)) {
+        } else if (ch->reaper && reaper_wait_briefly(ch->reaper, &status)) {
             reaper_free(ch->reaper);
             ch->reaper = NULL;
             note_exit(ch, status);

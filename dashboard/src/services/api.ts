@@ -271,6 +271,8 @@ export interface RequestOptions {
   contentType?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Tell the banner nothing (GET /api/health answers without a key: its 200 says nothing about the key). */
+  quiet?: boolean;
 }
 
 export interface ApiResponse<T> {
@@ -334,21 +336,23 @@ export async function apiFetch(method: string, path: string, opts: RequestOption
   } catch (e) {
     if (isAbort(e)) throw e;
     const err = new ApiUnreachable(e instanceof Error ? e.message : 'network error', e);
-    emitStatus({ kind: 'unreachable', message: err.message });
+    if (!opts.quiet) emitStatus({ kind: 'unreachable', message: err.message });
     throw err;
   }
   if (res.ok) {
-    emitStatus({ kind: 'ok' });
+    if (!opts.quiet) emitStatus({ kind: 'ok' });
     return res;
   }
   if (looksLikeProxyFailure(res)) {
     const err = new ApiUnreachable(`no answer from the gateway (HTTP ${res.status})`);
-    emitStatus({ kind: 'unreachable', message: err.message });
+    if (!opts.quiet) emitStatus({ kind: 'unreachable', message: err.message });
     throw err;
   }
   const err = await problemOf(res);
-  if (res.status === 401) emitStatus({ kind: 'unauthorized', message: err.detail || err.title });
-  else emitStatus({ kind: 'ok' });
+  if (!opts.quiet) {
+    if (res.status === 401) emitStatus({ kind: 'unauthorized', message: err.detail || err.title });
+    else emitStatus({ kind: 'ok' });
+  }
   throw err;
 }
 
@@ -394,7 +398,8 @@ const enc = encodeURIComponent;
 // The routes
 
 export const api = {
-  health: (signal?: AbortSignal) => request<Health>('GET', '/health', { signal }).then((r) => r.data),
+  /** Quiet: it answers without a key, so it tells the banner nothing (see RequestOptions.quiet). */
+  health: (signal?: AbortSignal) => request<Health>('GET', '/health', { signal, quiet: true }).then((r) => r.data),
 
   // Prospects
   listProspects: (q: ProspectQuery, signal?: AbortSignal) =>

@@ -1,7 +1,7 @@
 // Types the dashboard uses. Most come from the generated src/types/api.d.ts (`npm run gen:api`);
 // the rest are written here where docs/openapi.json leaves a body untyped (jobs, workers) or
 // the route is newer than the document (queues, dead letters, the prospects `sort`).
-import type { components } from './api';
+import type { components, operations } from './api';
 
 type S = components['schemas'];
 
@@ -38,9 +38,9 @@ export const PROSPECT_STATUSES: readonly ProspectStatus[] = [
   'disqualified',
 ] as const;
 
-export type ProspectSortKey = 'name' | 'company' | 'status' | 'industry' | 'lastContactDate' | 'id';
-/** `name` ascending, `-name` descending. */
-export type ProspectSort = ProspectSortKey | `-${ProspectSortKey}`;
+/** GET /api/prospects `sort`, as openapi.json lists it: `name` ascending, `-name` descending. */
+export type ProspectSort = NonNullable<NonNullable<operations['listProspects']['parameters']['query']>['sort']>;
+export type ProspectSortKey = Exclude<ProspectSort, `-${string}`>;
 
 export interface ProspectQuery {
   search?: string;

@@ -79,6 +79,9 @@ describe('formatting', () => {
   it('spells out a JSON status value', () => {
     expect(formatStatusValue('{"succeeded":38,"captcha_required":1}')).toBe('succeeded 38 · captcha required 1');
     expect(formatStatusValue('skipped: no server')).toBe('skipped: no server');
+    expect(formatStatusValue('[{"name":"default","transport":"http","breaker_state":"closed","failures":0}]')).toBe(
+      'default: transport http, breaker state closed, failures 0',
+    );
   });
 });
 

@@ -110,14 +110,35 @@ export function ago(ms: number | null, now = Date.now()): string {
   return `${formatDuration(Math.max(0, now - ms))} ago`;
 }
 
-/** A status field holding JSON ({"succeeded":38,...}) as "succeeded 38 · ..."; else the text. */
+function spell(x: unknown): string {
+  if (x == null) return '—';
+  if (Array.isArray(x)) return x.map(spell).join('; ');
+  if (typeof x === 'object') {
+    const o = x as Record<string, unknown>;
+    const name = typeof o.name === 'string' ? `${o.name}: ` : '';
+    return (
+      name +
+      Object.entries(o)
+        .filter(([k, v]) => !(k === 'name' && name) && (typeof v !== 'object' || v === null))
+        .map(([k, v]) => `${k.replace(/_/g, ' ')} ${String(v)}`)
+        .join(', ')
+    );
+  }
+  return String(x);
+}
+
+/** A status field holding JSON ({"succeeded":38,...}, [{"name":"a",...}]) spelled out; else the
+ * text as it is. */
 export function formatStatusValue(v: string): string {
-  if (v.startsWith('{')) {
+  if (v.startsWith('{') || v.startsWith('[')) {
     try {
-      const o = JSON.parse(v) as Record<string, unknown>;
-      return Object.entries(o)
-        .map(([k, x]) => `${k.replace(/_/g, ' ')} ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`)
-        .join(' · ');
+      const o = JSON.parse(v) as unknown;
+      if (o && typeof o === 'object' && !Array.isArray(o)) {
+        return Object.entries(o as Record<string, unknown>)
+          .map(([k, x]) => `${k.replace(/_/g, ' ')} ${typeof x === 'object' && x !== null ? spell(x) : String(x)}`)
+          .join(' · ');
+      }
+      return spell(o);
     } catch {
       /* not JSON after all */
     }

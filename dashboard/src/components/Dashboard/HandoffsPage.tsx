@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useApi } from '../../hooks/useApi';
 import { linkClick } from '../../hooks/useRoute';
-import { api, ApiError, errorMessage } from '../../services/api';
+import { api, ApiError, errorMessage, isBannerError } from '../../services/api';
 import type { Handoff, HandoffField } from '../../types';
 import { cn, formatNumber, formatTime } from '../../utils/utils';
 import CopyButton from '../UI/CopyButton';
@@ -247,7 +247,7 @@ export default function HandoffsPage() {
           {flash}
         </p>
       )}
-      <ErrorMessage error={error} className="mb-3" onRetry={reload} />
+      <ErrorMessage error={isBannerError(error) ? null : error} className="mb-3" onRetry={reload} />
 
       {loading && !data ? (
         <p className="flex items-center gap-2 text-sm text-slate-500">

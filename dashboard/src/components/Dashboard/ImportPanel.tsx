@@ -85,9 +85,7 @@ export default function ImportPanel({ onImported }: { onImported: () => void }) 
           </button>
         )}
         {file && (
-          <span className="text-xs text-slate-500">
-            {file.name} · {formatBytes(file.size)}
-          </span>
+          <span className="text-xs text-slate-500">{formatBytes(file.size)}</span>
         )}
       </div>
       {badType && <p className="mt-2 text-sm text-rose-600">Pick a .csv, .jsonl or .ndjson file.</p>}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useApi } from '../../hooks/useApi';
 import { linkClick, navigate } from '../../hooks/useRoute';
-import { api } from '../../services/api';
+import { api, isBannerError } from '../../services/api';
 import type { Job } from '../../types';
 import { jobProgress } from '../../utils/jobState';
 import { cn, formatNumber, formatTime } from '../../utils/utils';
@@ -57,7 +57,7 @@ export default function JobsPage() {
         </button>
       </PageHeader>
 
-      <ErrorMessage error={error} className="mb-3" onRetry={reload} />
+      <ErrorMessage error={isBannerError(error) ? null : error} className="mb-3" onRetry={reload} />
 
       <div className="card overflow-x-auto p-0">
         <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-700" data-testid="jobs-table">

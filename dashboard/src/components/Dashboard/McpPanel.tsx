@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useApi } from '../../hooks/useApi';
-import { api } from '../../services/api';
+import { api, isBannerError } from '../../services/api';
 import type { McpEnrichResponse, McpServer } from '../../types';
 import { infoText, mcpHint, normalizeDomainInput, schemaParams } from '../../utils/enrich';
 import { cn } from '../../utils/utils';
@@ -94,7 +94,7 @@ export function McpServers() {
           {loading ? <Spinner className="h-3 w-3" /> : null} Refresh
         </button>
       </div>
-      {error ? (
+      {error && !isBannerError(error) ? (
         <>
           <ErrorMessage error={error} onRetry={reload} />
           <Hint error={error} />

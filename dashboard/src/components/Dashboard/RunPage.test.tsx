@@ -76,3 +76,47 @@ describe('RunPage', () => {
     expect(calls.filter((c) => c.url.pathname === '/api/llm/generate')).toHaveLength(3);
   });
 });
+
+describe('RunPage prospect picker', () => {
+  it('selects all on the page (those with a website), across pages, and sends prospect_ids', async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      id: `p-${i + 1}`,
+      name: `P ${i + 1}`,
+      company: 'C',
+      status: 'new',
+      industry: null,
+      lastContactDate: null,
+      email: null,
+      title: null,
+      website: i === 1 ? null : `https://s${i + 1}.example/`,
+    }));
+    const calls = mockFetch((c) => {
+      if (c.url.pathname === '/api/prospects') {
+        const from = Number(c.url.searchParams.get('cursor') || 0);
+        const limit = Number(c.url.searchParams.get('limit'));
+        const h: Record<string, string> = { 'X-Total-Count': '30' };
+        if (from + limit < 30) h.Link = `</api/prospects?cursor=${from + limit}>; rel="next"`;
+        return json(rows.slice(from, from + limit), 200, h);
+      }
+      if (c.method === 'POST') return json({ job_id: 'j-2', status: 'queued', total: 25 }, 202);
+      return json([]);
+    });
+    render(<RunPage />);
+    fireEvent.click(screen.getByTestId('run-tab-pick'));
+    await waitFor(() => expect(screen.getAllByTestId('prospects-row')).toHaveLength(25));
+    fireEvent.click(screen.getByTestId('prospects-select-page'));
+    expect(screen.getByTestId('run-target-count').textContent).toMatch(/^24 targets/);
+    fireEvent.click(screen.getByTestId('prospects-next'));
+    await waitFor(() => expect(screen.getAllByTestId('prospects-row')).toHaveLength(5));
+    fireEvent.click(screen.getByLabelText('Select P 26'));
+    expect(screen.getByTestId('run-target-count').textContent).toMatch(/^25 targets/);
+    fireEvent.change(screen.getByTestId('run-template'), { target: { value: 'Hi {{first_name}}' } });
+    fireEvent.click(screen.getByTestId('run-start'));
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST')).toBe(true));
+    const body = calls.find((c) => c.method === 'POST')!.body as { prospect_ids: string[]; targets?: string[] };
+    expect(body.targets).toBeUndefined();
+    expect(body.prospect_ids).toHaveLength(25);
+    expect(body.prospect_ids).not.toContain('p-2');
+    expect(body.prospect_ids).toContain('p-26');
+  });
+});

@@ -154,12 +154,21 @@ export default function RunPage() {
     setPreviewing(false);
   };
 
+  /** Brings the first message about the form into view. */
+  const showProblems = () =>
+    requestAnimationFrame(() =>
+      document.querySelector<HTMLElement>('[data-run-problem]')?.scrollIntoView?.({ block: 'center', behavior: 'smooth' }),
+    );
+
   const start = async (ev: FormEvent) => {
     ev.preventDefault();
     const e = validate();
     setErrors(e);
     setError(null);
-    if (Object.keys(e).length) return;
+    if (Object.keys(e).length) {
+      showProblems();
+      return;
+    }
     const body: RunRequest = {
       message_template: template,
       options: { enrich, personalize, dry_run: dryRun },
@@ -182,6 +191,7 @@ export default function RunPage() {
         if (!shown) setError(err);
       } else setError(err);
       setStarting(false);
+      showProblems();
     }
   };
 
@@ -268,7 +278,7 @@ export default function RunPage() {
             )}
           </div>
           {errors.targets && (
-            <p role="alert" className="mt-2 text-sm text-rose-600 dark:text-rose-400" data-testid="run-targets-error">
+            <p role="alert" data-run-problem className="mt-2 text-sm text-rose-600 dark:text-rose-400" data-testid="run-targets-error">
               {errors.targets}
             </p>
           )}
@@ -381,7 +391,11 @@ export default function RunPage() {
           )}
         </section>
 
-        <ErrorMessage error={error} testId="run-error" />
+        {error != null && (
+          <div data-run-problem>
+            <ErrorMessage error={error} testId="run-error" />
+          </div>
+        )}
         <div className="flex flex-wrap items-center justify-end gap-3">
           <span className="text-sm text-slate-600 dark:text-slate-300">
             {dryRun ? 'Dry run: nothing is sent.' : 'Messages will be sent.'}

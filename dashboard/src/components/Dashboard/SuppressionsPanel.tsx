@@ -1,6 +1,6 @@
 import { useRef, useState, type ChangeEvent, type FormEvent } from 'react';
 import { useApi } from '../../hooks/useApi';
-import { api, errorMessage, isAbort } from '../../services/api';
+import { api, errorMessage, isAbort, isBannerError } from '../../services/api';
 import type { Suppression } from '../../types';
 import {
   importSuppressions,
@@ -356,7 +356,7 @@ export default function SuppressionsPanel() {
           {loading ? <Spinner className="h-3 w-3" /> : null} Refresh
         </button>
       </div>
-      <ErrorMessage error={error} className="mt-2" onRetry={reload} />
+      <ErrorMessage error={isBannerError(error) ? null : error} className="mt-2" onRetry={reload} />
       <div className="mt-2 overflow-x-auto rounded-md border border-slate-200 dark:border-slate-700">
         <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-700" data-testid="suppressions-table">
           <thead className="bg-slate-50 dark:bg-slate-800">

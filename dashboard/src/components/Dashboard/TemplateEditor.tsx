@@ -88,7 +88,11 @@ export default function TemplateEditor({
           default.
         </p>
       )}
-      {error && <p className="mt-1 text-xs text-rose-600 dark:text-rose-400">{error}</p>}
+      {error && (
+        <p data-run-problem role="alert" className="mt-1 text-xs text-rose-600 dark:text-rose-400">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useApi } from '../../hooks/useApi';
 import { linkClick } from '../../hooks/useRoute';
-import { api, ApiError, errorMessage } from '../../services/api';
+import { api, ApiError, errorMessage, isBannerError } from '../../services/api';
 import type { QueuesResponse } from '../../types';
 import { cn, formatNumber, formatTime } from '../../utils/utils';
 import { ago, canRequeue, deadRow, formatDuration, formatStatusValue, serviceRows, workerRows, type DeadRowData } from '../../utils/workers';
@@ -61,34 +61,38 @@ function NotServed({ what }: { what: string }) {
 
 function QueuesTable({ q }: { q: QueuesResponse }) {
   const ready = q.ready ?? {};
-  const rows: [string, string, number, string][] = [
+  const cols: [string, string, number, string][] = [
     ...Object.keys({ mcp: 0, llm: 0, form: 0, ...ready }).map(
-      (s): [string, string, number, string] => [`ready-${s}`, `Ready: ${SERVICE_LABEL[s] ?? s}`, ready[s] ?? 0, 'waiting for a worker of the service'],
+      (s): [string, string, number, string] => [`ready-${s}`, `Ready: ${s}`, ready[s] ?? 0, `waiting for a ${s} worker`],
     ),
     ['delayed', 'Delayed', q.delayed ?? 0, 'retries waiting for their time'],
     ['inflight', 'In flight', q.inflight ?? 0, 'leased to a worker now'],
     ['dead', 'Dead letters', q.dead ?? 0, 'out of attempts (below)'],
   ];
   return (
-    <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-700" data-testid="queues-table">
-      <thead className="bg-slate-50 dark:bg-slate-800">
+    <table className="w-full table-fixed" data-testid="queues-table">
+      <thead>
         <tr>
-          <th className="th">Queue</th>
-          <th className="th text-right">Tasks</th>
+          {cols.map(([key, label, , hint]) => (
+            <th key={key} scope="col" className="th truncate text-center normal-case" title={hint}>
+              {label}
+            </th>
+          ))}
         </tr>
       </thead>
-      <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-        {rows.map(([key, label, n, hint]) => (
-          <tr key={key} data-queue={key}>
-            <td className="td">
-              <div>{label}</div>
-              <div className="text-xs text-slate-500">{hint}</div>
-            </td>
-            <td className={cn('td text-right text-base font-semibold tabular-nums', key === 'dead' && n > 0 && 'text-rose-600 dark:text-rose-400')} data-count={n}>
+      <tbody>
+        <tr>
+          {cols.map(([key, , n]) => (
+            <td
+              key={key}
+              data-queue={key}
+              data-count={n}
+              className={cn('td text-center text-2xl font-semibold tabular-nums', key === 'dead' && n > 0 && 'text-rose-600 dark:text-rose-400')}
+            >
               {formatNumber(n)}
             </td>
-          </tr>
-        ))}
+          ))}
+        </tr>
       </tbody>
     </table>
   );
@@ -208,79 +212,76 @@ export default function WorkersPage() {
         )}
       </div>
 
-      <div className="grid gap-4 xl:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
-        <div className="card overflow-x-auto p-0">
-          <h2 className="border-b border-slate-200 px-3 py-2 text-sm font-semibold dark:border-slate-700">Live workers</h2>
-          <ErrorMessage error={workers.error} className="m-3" onRetry={workers.reload} />
-          <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-700" data-testid="workers-table">
-            <thead className="bg-slate-50 dark:bg-slate-800">
-              <tr>
-                <th className="th">Worker</th>
-                <th className="th">Service</th>
-                <th className="th w-48">Load</th>
-                <th className="th">Up</th>
-                <th className="th">Heartbeat</th>
+      <div className="card mb-4 overflow-x-auto p-0">
+        <h2 className="border-b border-slate-200 px-3 py-2 text-sm font-semibold dark:border-slate-700">Queues</h2>
+        <div className="p-0">
+          {queues.data ? (
+            <QueuesTable q={queues.data} />
+          ) : notFound(queues.error) ? (
+            <div className="p-3">
+              <NotServed what="GET /api/queues" />
+            </div>
+          ) : queues.error && !isBannerError(queues.error) ? (
+            <ErrorMessage error={queues.error} className="m-3" onRetry={queues.reload} />
+          ) : (
+            <p className="p-3 text-sm text-slate-500">Loading…</p>
+          )}
+        </div>
+      </div>
+      <div className="card overflow-x-auto p-0">
+        <h2 className="border-b border-slate-200 px-3 py-2 text-sm font-semibold dark:border-slate-700">Live workers</h2>
+        <ErrorMessage error={isBannerError(workers.error) ? null : workers.error} className="m-3" onRetry={workers.reload} />
+        <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-700" data-testid="workers-table">
+          <thead className="bg-slate-50 dark:bg-slate-800">
+            <tr>
+              <th className="th">Worker</th>
+              <th className="th">Service</th>
+              <th className="th w-48">Load</th>
+              <th className="th">Up</th>
+              <th className="th">Heartbeat</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
+            {wrows.map((w) => (
+              <tr key={w.id} data-testid="workers-row" data-id={w.id} className="align-top">
+                <td className="td">
+                  <div className="font-mono text-xs">{w.id}</div>
+                  <div className="text-xs text-slate-500">
+                    {[w.version && `v${w.version}`, w.gateway && `via ${w.gateway}`].filter(Boolean).join(' · ')}
+                  </div>
+                  {w.extra.length > 0 && (
+                    <dl className="mt-1 space-y-0.5 text-xs text-slate-500">
+                      {w.extra.map(([k, v]) => (
+                        <div key={k} className="break-words">
+                          <dt className="inline font-medium">{k.replace(/_/g, ' ')}:</dt> <dd className="inline break-all">{formatStatusValue(v)}</dd>
+                        </div>
+                      ))}
+                    </dl>
+                  )}
+                </td>
+                <td className="td">
+                  <div>{w.service}</div>
+                  {w.breaker && <Badge value={`breaker ${w.breaker}`} className="mt-1" />}
+                </td>
+                <td className="td">
+                  <div className="mb-1 text-xs tabular-nums">
+                    {w.held} / {w.capacity}
+                  </div>
+                  <LoadBar load={w.load} label={`Load of ${w.id}`} />
+                </td>
+                <td className="td whitespace-nowrap text-xs">{w.startedMs ? formatDuration(now - w.startedMs) : '—'}</td>
+                <td className="td whitespace-nowrap text-xs">{ago(w.seenMs, now)}</td>
               </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
-              {wrows.map((w) => (
-                <tr key={w.id} data-testid="workers-row" data-id={w.id} className="align-top">
-                  <td className="td">
-                    <div className="font-mono text-xs">{w.id}</div>
-                    <div className="text-xs text-slate-500">
-                      {[w.version && `v${w.version}`, w.gateway && `via ${w.gateway}`].filter(Boolean).join(' · ')}
-                    </div>
-                    {w.extra.length > 0 && (
-                      <dl className="mt-1 space-y-0.5 text-xs text-slate-500">
-                        {w.extra.map(([k, v]) => (
-                          <div key={k} className="break-words">
-                            <dt className="inline font-medium">{k.replace(/_/g, ' ')}:</dt> <dd className="inline">{formatStatusValue(v)}</dd>
-                          </div>
-                        ))}
-                      </dl>
-                    )}
-                  </td>
-                  <td className="td">
-                    <div>{w.service}</div>
-                    {w.breaker && <Badge value={`breaker ${w.breaker}`} className="mt-1" />}
-                  </td>
-                  <td className="td">
-                    <div className="mb-1 text-xs tabular-nums">
-                      {w.held} / {w.capacity}
-                    </div>
-                    <LoadBar load={w.load} label={`Load of ${w.id}`} />
-                  </td>
-                  <td className="td whitespace-nowrap text-xs">{w.startedMs ? formatDuration(now - w.startedMs) : '—'}</td>
-                  <td className="td whitespace-nowrap text-xs">{ago(w.seenMs, now)}</td>
-                </tr>
-              ))}
-              {!wrows.length && (
-                <tr>
-                  <td colSpan={5} className="td py-6 text-center text-slate-500">
-                    {workers.loading && !workers.data ? 'Loading…' : 'No live worker.'}
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
-
-        <div className="card overflow-x-auto p-0">
-          <h2 className="border-b border-slate-200 px-3 py-2 text-sm font-semibold dark:border-slate-700">Queues</h2>
-          <div className="p-0">
-            {queues.data ? (
-              <QueuesTable q={queues.data} />
-            ) : notFound(queues.error) ? (
-              <div className="p-3">
-                <NotServed what="GET /api/queues" />
-              </div>
-            ) : queues.error ? (
-              <ErrorMessage error={queues.error} className="m-3" onRetry={queues.reload} />
-            ) : (
-              <p className="p-3 text-sm text-slate-500">Loading…</p>
+            ))}
+            {!wrows.length && (
+              <tr>
+                <td colSpan={5} className="td py-6 text-center text-slate-500">
+                  {workers.loading && !workers.data ? 'Loading…' : 'No live worker.'}
+                </td>
+              </tr>
             )}
-          </div>
-        </div>
+          </tbody>
+        </table>
       </div>
 
       <div className="card mt-4 overflow-x-auto p-0">
@@ -294,7 +295,7 @@ export default function WorkersPage() {
           </div>
         ) : (
           <>
-            <ErrorMessage error={dead.error} className="m-3" onRetry={dead.reload} />
+            <ErrorMessage error={isBannerError(dead.error) ? null : dead.error} className="m-3" onRetry={dead.reload} />
             <table className="min-w-full divide-y divide-slate-200 dark:divide-slate-700" data-testid="dead-table">
               <thead className="bg-slate-50 dark:bg-slate-800">
                 <tr>

@@ -73,7 +73,7 @@ export default function MultiSelect({
         className={cn('btn-secondary w-full', value.length > 0 && 'border-indigo-400 dark:border-indigo-500')}
         aria-haspopup="true"
         aria-expanded={open}
-        aria-controls={`${id}-panel`}
+        aria-controls={open ? `${id}-panel` : undefined}
         onClick={() => setOpen((o) => !o)}
       >
         <span className="text-slate-500 dark:text-slate-400">{label}:</span>
