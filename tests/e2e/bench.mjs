@@ -15,6 +15,7 @@
 //      PerformanceObserver 'longtask', buffered) while it follows, and the time from the job's
 //      end (its `finished`, the gateway's clock: the same machine) to the page showing completed.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { settle, tid, trackRequests } from './lib/browser.mjs';
@@ -199,6 +200,7 @@ export async function main({ dist, keep, browser, track, closeAll }) {
   let ok = false;
   const outRows = [];
   try {
+    const load0 = os.loadavg();
     await stack.start();
     await stack.loadProspects(2000);
     const b = await browser();
@@ -213,7 +215,8 @@ export async function main({ dist, keep, browser, track, closeAll }) {
     log(`importing ${BIG} prospects`);
     const t0 = Date.now();
     await stack.loadProspects(BIG);
-    log(`imported in ${Date.now() - t0} ms`);
+    const importMs = Date.now() - t0;
+    log(`imported in ${importMs} ms`);
     const total = Number((await stack.api('GET', '/api/prospects?limit=1')).headers.get('x-total-count'));
     const tables = [];
     for (let i = 0; i < RUNS; i++) {
@@ -229,7 +232,9 @@ export async function main({ dist, keep, browser, track, closeAll }) {
 
     const col = (xs, f, fmt = ms) => `${fmt(median(xs.map(f)))} (${xs.map((x) => fmt(f(x))).join(' / ')})`;
     outRows.push(
-      `Chromium ${version} headless (Debian), 1280x800, on the 2-core VM that also runs the whole stack; ${RUNS} runs each, median (runs).`,
+      `Chromium ${version} headless (Debian), 1280x800, on the 2-core VM that also runs the whole stack ` +
+        `(load average ${load0.map((x) => x.toFixed(2)).join(', ')} at the start: other work shares the machine); ${RUNS} runs each, median (runs). ` +
+        `The ${BIG.toLocaleString('en-US')} prospects went in through POST /api/prospects/import (NDJSON from scripts/gen-data) in ${(importMs / 1000).toFixed(1)} s.`,
       '',
       '| measurement | median (runs) |',
       '| --- | --- |',
