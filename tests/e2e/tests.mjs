@@ -428,7 +428,7 @@ export const TESTS = [
       await ensureKey(t);
       await t.step('a wrong key: a message says the key is refused', async () => {
         await enterKey(page, 'wrong-key-0123456789abcdef');
-        await eventually('api-banner says the key is refused', async () => /key|unauthori[sz]ed|401/i.test((await textOf(page, 'api-banner')) || ''), {
+        await eventually('api-banner says the key is refused', async () => /refus|invalid|wrong|unauthori[sz]ed|401/i.test((await textOf(page, 'api-banner')) || ''), {
           describe: async () => `api-banner: ${await textOf(page, 'api-banner')}`,
         });
       });
