@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { settle, tid, trackRequests } from './lib/browser.mjs';
+import { PROGRESS_FN, settle, tid, trackRequests } from './lib/browser.mjs';
 import { Stack, log } from './lib/stack.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 3);
@@ -31,7 +31,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const ms = (x) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : `${Math.round(x)} ms`);
-const kb = (x) => `${(x / 1024).toFixed(1)} KB`;
+const kb = (x) => `${(x / 1024).toFixed(1)} KiB`;
 
 async function newPage(b, stack) {
   const context = await b.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
@@ -147,15 +147,19 @@ async function job(b, stack) {
   });
   if (r.status !== 202) throw new Error(`run: ${r.status} ${r.text}`);
   const id = r.json.job_id;
-  await page.evaluate(() => {
+  await page.evaluate((fnSrc) => {
+    const progressOf = new Function(`return (${fnSrc})`)();
     window.__lt0 = window.__longtasks ? window.__longtasks.length : 0;
     window.__doneAt = null;
+    window.__bar = [];
     const look = () => {
       const st = document.querySelector('[data-testid="job-status"]');
       if (!window.__doneAt && st && /completed/i.test(st.textContent)) window.__doneAt = Date.now();
+      const v = progressOf(document.querySelector('[data-testid="job-progress"]'));
+      if (v !== null && window.__bar.at(-1) !== v) window.__bar.push(v);
     };
     new MutationObserver(look).observe(document.documentElement, { subtree: true, childList: true, characterData: true, attributes: true });
-  });
+  }, PROGRESS_FN);
   // to the job's page inside the app (history.pushState and a popstate, as the app's links do)
   const opened = Date.now();
   await page.evaluate((p) => {
@@ -177,7 +181,7 @@ async function job(b, stack) {
     await new Promise((res) => setTimeout(res, 200));
   }
   await page.waitForFunction(() => window.__doneAt, null, { timeout: 60000 });
-  const res = await page.evaluate(() => ({ doneAt: window.__doneAt, lt: (window.__longtasks || []).slice(window.__lt0), supported: !!window.__longtasks }));
+  const res = await page.evaluate(() => ({ doneAt: window.__doneAt, lt: (window.__longtasks || []).slice(window.__lt0), supported: !!window.__longtasks, bar: window.__bar }));
   const succeeded = await tid(page, 'job-count-succeeded').textContent().catch(() => '');
   const lt = res.lt;
   await context.close();
@@ -191,6 +195,8 @@ async function job(b, stack) {
     longSum: lt.reduce((s, x) => s + x.duration, 0),
     blocking: lt.reduce((s, x) => s + Math.max(0, x.duration - 50), 0),
     supported: res.supported,
+    barUpdates: res.bar.length,
+    barBelow50: res.bar.filter((v) => v > 0 && v < 50).length,
     succeeded: succeeded.trim(),
   };
 }
@@ -249,6 +255,7 @@ export async function main({ dist, keep, browser, track, closeAll }) {
       `| the same: a search typed, to the rows updated | ${col(tables, (x) => x.search)} |`,
       `| the same: GET /api/prospects per run; most rows one answered (page size ${tables[0].pageSize}); largest \`limit\` asked; largest body | ${tables.map((x) => x.requests).join(' / ')} requests; ${Math.max(...tables.map((x) => x.worst))} rows; limit ${Math.max(...tables.map((x) => x.maxLimit))}; ${kb(Math.max(...tables.map((x) => x.maxBytes)))} |`,
       `| job page following ${JOB_TARGETS.toLocaleString('en-US')} targets live (the job ran ${col(jobs, (x) => x.duration, (v) => `${(v / 1000).toFixed(1)} s`)}): long tasks | ${col(jobs, (x) => x.longtasks, String)} |`,
+      `| the same: changes of the progress bar the page drew (values between 0 and 100 %) | ${col(jobs, (x) => x.barUpdates, String)} |`,
       `| the same: longest long task | ${col(jobs, (x) => x.longMax)} |`,
       `| the same: total blocking time (sum of long tasks' time over 50 ms) | ${col(jobs, (x) => x.blocking)} |`,
       `| the same: the job's end to the page showing completed | ${col(jobs, (x) => x.lag)} |`,
