@@ -378,12 +378,13 @@ export const TESTS = [
       const api = (await stack.api('GET', '/api/handoffs')).json;
       check(api.items?.length === 1, `GET /api/handoffs: ${JSON.stringify(api).slice(0, 500)}`);
       const h = api.items[0];
-      const visible = h.fields.filter((f) => f.value && !['hidden', 'captcha', 'honeypot', 'message'].includes(f.kind) && f.value.length < 80);
+      const visible = h.fields.filter((f) => f.value && !['hidden', 'captcha', 'honeypot'].includes(f.kind));
       await t.step('the Hand-offs page lists it with its prefilled values', async () => {
         await open(t, '/handoffs');
         await tid(page, 'handoff-row').first().waitFor();
         checkEq(await tid(page, 'handoff-row').count(), 1, 'handoff-row count');
-        const text = await tid(page, 'handoff-row').textContent();
+        // its text and the values of its fields (inputs, text areas)
+        const text = await tid(page, 'handoff-row').evaluate((r) => [r.textContent, ...[...r.querySelectorAll('input, textarea')].map((i) => i.value)].join('\n'));
         for (const f of visible) check(text.includes(f.value), `the row does not show ${f.name} = "${f.value}": ${text.slice(0, 600)}`);
       });
       await t.step('a copy button puts its value on the clipboard', async () => {
