@@ -423,6 +423,47 @@ export const TESTS = [
     },
   },
   {
+    name: 'h. edit a prospect: a refused e-mail shown at its field, then a saved change the API returns',
+    async fn(t) {
+      const { page, stack } = t;
+      await ensureKey(t);
+      await open(t, '/');
+      const row = tid(page, 'prospects-row').first();
+      await row.waitFor();
+      const id = await row.getAttribute('data-id');
+      const before = (await stack.api('GET', `/api/prospects/${id}`)).json;
+      const newStatus = before.status === 'qualified' ? 'replied' : 'qualified';
+      await t.step(`open ${id}'s editor, a malformed e-mail: the field says why, nothing is saved`, async () => {
+        await row.locator('[data-testid="prospect-edit-open"]').click();
+        await tid(page, 'prospect-edit-dialog').waitFor();
+        await tid(page, 'prospect-edit-email').fill('not-an-email');
+        await tid(page, 'prospect-edit-save').click();
+        await eventually('prospect-edit-error-email says what is wrong', async () => /email|address/i.test((await textOf(page, 'prospect-edit-error-email')) || ''), {
+          describe: async () => `field error: ${await textOf(page, 'prospect-edit-error-email')}; error: ${await textOf(page, 'prospect-edit-error')}`,
+        });
+        checkEq((await stack.api('GET', `/api/prospects/${id}`)).json.email, before.email, 'the e-mail stored');
+      });
+      await t.step(`status ${newStatus}, a title: saved, the dialog closes, the API and the row have them`, async () => {
+        await tid(page, 'prospect-edit-email').fill(before.email || '');
+        await tid(page, 'prospect-edit-status').selectOption(newStatus);
+        await tid(page, 'prospect-edit-title').fill('Chief E2E Officer');
+        const [resp] = await Promise.all([
+          page.waitForResponse((r) => r.url().endsWith(`/api/prospects/${id}`) && r.request().method() === 'PATCH'),
+          tid(page, 'prospect-edit-save').click(),
+        ]);
+        checkEq(resp.status(), 200, `PATCH /api/prospects/${id}`);
+        await tid(page, 'prospect-edit-dialog').waitFor({ state: 'detached' });
+        const after = (await stack.api('GET', `/api/prospects/${id}`)).json;
+        checkEq([after.status, after.title, after.email, after.name], [newStatus, 'Chief E2E Officer', before.email, before.name], 'the prospect (API)');
+        const r2 = page.locator(`[data-testid="prospects-row"][data-id="${id}"]`);
+        await eventually('the row shows the new status and title', async () => {
+          const x = (await r2.textContent()) || '';
+          return x.includes(newStatus) && x.includes('Chief E2E Officer');
+        }, { describe: async () => `row: ${await r2.textContent()}` });
+      });
+    },
+  },
+  {
     name: 'e. a wrong key is refused with a message; an unreachable API shows the banner, then recovers',
     async fn(t) {
       const { page, stack } = t;
