@@ -1090,7 +1090,10 @@ static void on_heartbeat(pa_loop_t *l, pa_timer_t *t, void *ud)
     pa_msg_set_str(hb, PA_FIELD_HEARTBEAT_WORKER_ID, w->id);
     pa_msg_set_uint(hb, PA_FIELD_HEARTBEAT_LOAD, w->nheld > 10000 ? 10000 : w->nheld);
     for (int i = 0; i < w->ngw; i++) {
-        if (!w->gws[i].raw || now - w->gws[i].last_recv > 3u * (uint64_t)w->hb_ms) {
+        /* last_recv comes from pa_mono_ms() in this loop turn's handlers, which may be later
+         * than the turn's cached clock: no wrap-around into "silent" */
+        uint64_t last = w->gws[i].last_recv;
+        if (!w->gws[i].raw || (now > last && now - last > 3u * (uint64_t)w->hb_ms)) {
             pa_warn("gateway silent; reconnecting", PA_S("gateway", w->gws[i].endpoint));
             connect_gw(w, i);
         } else if (!w->gws[i].refused) {
