@@ -186,7 +186,7 @@ gw_static_t *gw_static_open(const char *dir, char *err, size_t errlen)
         gw_static_free(&s);
         return NULL;
     }
-    qsort(s->f, s->n, sizeof *s->f, by_path);
+    if (s->n) qsort(s->f, s->n, sizeof *s->f, by_path); /* an empty directory has no array */
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->f[i].path, "/index.html") == 0) s->index = &s->f[i];
     if (!s->index) {
@@ -222,6 +222,7 @@ size_t gw_static_count(const gw_static_t *s)
 static const file_t *find(const gw_static_t *s, const char *path)
 {
     file_t key = {.path = (char *)(uintptr_t)path};
+    if (!s->n) return NULL;
     return bsearch(&key, s->f, s->n, sizeof *s->f, by_path);
 }
 
