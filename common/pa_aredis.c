@@ -86,16 +86,8 @@ static int parse_url(pa_aredis_t *a, const char *url, char *err, size_t errlen)
     pa_redis_url_t u;
     if (pa_redis_url_parse(url, &u, err, errlen) < 0) return -1;
     if (pa_redis_url_password_file(&u, err, errlen) < 0 ||
-        pa_sentinel_from_env(&a->sentinel, err, errlen) < 0 ||
+        pa_redis_url_sentinel(&u, &a->sentinel, err, errlen) < 0 ||
         (u.tls && !(a->tls = pa_tls_ctx_from_env(u.host, err, errlen)))) {
-        pa_redis_url_free(&u);
-        return -1;
-    }
-    if (a->sentinel && (u.tls || !u.port)) {
-        snprintf(err, errlen,
-                 "REDIS_SENTINELS: not supported with a %s REDIS_URL (the sentinels name a TCP "
-                 "master; give REDIS_URL as redis://[[user]:password@]host/db, its host unused)",
-                 u.tls ? "rediss:// (TLS)" : "unix://");
         pa_redis_url_free(&u);
         return -1;
     }

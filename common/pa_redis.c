@@ -180,6 +180,20 @@ char *pa_redis_url_safe_str(const pa_redis_url_t *u, const char *url)
     return pa_buf_detach(&b, NULL);
 }
 
+int pa_redis_url_sentinel(const pa_redis_url_t *u, pa_sentinel_t **out, char *err, size_t errlen)
+{
+    if (pa_sentinel_from_env(out, err, errlen) < 0) return -1;
+    if (*out && (u->tls || !u->port)) {
+        snprintf(err, errlen,
+                 "REDIS_SENTINELS: not supported with a %s REDIS_URL (the sentinels name a TCP "
+                 "master; give REDIS_URL as redis://[[user]:password@]host/db, its host unused)",
+                 u->tls ? "rediss:// (TLS)" : "unix://");
+        pa_sentinel_free(out);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_url(pa_redis_t *r, const char *url, char *err, size_t errlen)
 {
     pa_redis_url_t u;
@@ -188,15 +202,7 @@ static int parse_url(pa_redis_t *r, const char *url, char *err, size_t errlen)
         pa_redis_url_free(&u);
         return -1;
     }
-    if (pa_sentinel_from_env(&r->sentinel, err, errlen) < 0) {
-        pa_redis_url_free(&u);
-        return -1;
-    }
-    if (r->sentinel && (u.tls || !u.port)) {
-        snprintf(err, errlen,
-                 "REDIS_SENTINELS: not supported with a %s REDIS_URL (the sentinels name a TCP "
-                 "master; give REDIS_URL as redis://[[user]:password@]host/db, its host unused)",
-                 u.tls ? "rediss:// (TLS)" : "unix://");
+    if (pa_redis_url_sentinel(&u, &r->sentinel, err, errlen) < 0) {
         pa_redis_url_free(&u);
         return -1;
     }

@@ -43,6 +43,12 @@ int pa_redis_url_parse(const char *url, pa_redis_url_t *out, char *err, size_t e
 /* When u has no password and REDIS_PASSWORD_FILE is set, reads the password from that file (its
  * first line). 0, or -1 with a message naming the variable. */
 int pa_redis_url_password_file(pa_redis_url_t *u, char *err, size_t errlen);
+/* REDIS_SENTINELS and REDIS_MASTER_NAME from the environment for the URL u: 0 with *out NULL
+ * (none) or set, or -1 with a message (a bad list, no master name, a rediss:// or unix:// URL,
+ * which the sentinels' TCP addresses cannot serve). */
+struct pa_sentinel;
+int pa_redis_url_sentinel(const pa_redis_url_t *u, struct pa_sentinel **out, char *err,
+                          size_t errlen);
 /* The URL without its password ("redis://user:***@host:port/db"), for logs; caller frees. */
 char *pa_redis_url_safe_str(const pa_redis_url_t *u, const char *url);
 void pa_redis_url_free(pa_redis_url_t *u);
