@@ -247,7 +247,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         return;
     }
     a->state = UP;
-    a->backoff_ms = BACKOFF_MIN_MS;
+    if (!a->sentinel) a->backoff_ms = BACKOFF_MIN_MS; /* with sentinels: once ROLE says master */
     a->err[0] = '\0';
 }
 
@@ -279,7 +279,11 @@ static void on_role_reply(redisReply *rep, void *ud)
 {
     pa_aredis_t *a = ud;
     char role[32];
-    if (!rep || !a->ac || pa_redis_role_is_master(rep, role, sizeof role) != 0) return;
+    if (!rep || !a->ac) return;
+    if (pa_redis_role_is_master(rep, role, sizeof role) != 0) {
+        a->backoff_ms = BACKOFF_MIN_MS;
+        return;
+    }
     char why[200];
     snprintf(why, sizeof why, "%s:%d is not the master, its role: %s", a->host, a->port, role);
     drop(a, why);
@@ -288,12 +292,13 @@ static void on_role_reply(redisReply *rep, void *ud)
 static void connect_now(pa_aredis_t *a)
 {
     if (a->sentinel) {
-        /* Blocking, but short: each sentinel gets at most 300 ms (a sentinel that refuses answers
-         * at once; only an unreachable host that drops packets costs the time). */
+        /* Blocking, but short: each step with a sentinel gets at most 300 ms, and no sentinel is
+         * asked after 500 ms (a sentinel that refuses answers at once; only an unreachable host
+         * that drops packets costs the time). */
         char why[240], *host = NULL;
         int port;
         int tmo = a->timeout_ms < 300 ? a->timeout_ms : 300;
-        if (pa_sentinel_master(a->sentinel, tmo, &host, &port, why, sizeof why) < 0) {
+        if (pa_sentinel_master(a->sentinel, tmo, 500, &host, &port, why, sizeof why) < 0) {
             went_down(a, why);
             return;
         }
@@ -507,18 +512,23 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
         rep = NULL;
     }
     char why[200];
-    int not_master = a->sentinel && rep && rep->type == REDIS_REPLY_ERROR &&
-                     pa_redis_err_not_master(rep->str) && a->ac == ac && !a->destroying;
+    int not_master =
+        a->sentinel && rep && rep->type == REDIS_REPLY_ERROR && a->ac == ac && !a->destroying
+            ? pa_redis_err_not_master(rep->str)
+            : 0;
     if (not_master) { /* not an answer: the sentinels are asked again */
         snprintf(why, sizeof why, "%s:%d is not the master: %.120s", a->host, a->port, rep->str);
+        snprintf(a->err, sizeof a->err, "redis: %s", why); /* what the callback may log */
         rep = NULL;
     }
     if (c->fn) c->fn(rep, c->ud);
     cmd_free(c);
     if (not_master && a->ac == ac) {
         drop(a, why);
-        a->since = pa_loop_now(a->loop); /* at once: the sentinels know where the master went */
-        arm(a);
+        if (not_master == 2) { /* a replica: the sentinels know where the master went */
+            a->since = pa_loop_now(a->loop);
+            arm(a);
+        }
         return;
     }
     if (a->ac && !a->timer && !a->destroying) arm(a);

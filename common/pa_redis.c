@@ -449,7 +449,8 @@ static int ensure(pa_redis_t *r)
     if (r->sentinel) {
         char why[240], *host = NULL;
         int port;
-        if (pa_sentinel_master(r->sentinel, r->timeout_ms, &host, &port, why, sizeof why) < 0) {
+        if (pa_sentinel_master(r->sentinel, r->timeout_ms, r->timeout_ms, &host, &port, why,
+                               sizeof why) < 0) {
             drop(r, why);
             return -1;
         }
@@ -496,14 +497,15 @@ static redisReply *check(pa_redis_t *r, void *reply)
     redisReply *rep = reply;
     if (rep->type == REDIS_REPLY_ERROR) {
         snprintf(r->err, sizeof r->err, "%s", rep->str);
-        if (r->sentinel && pa_redis_err_not_master(rep->str)) {
-            /* not the master any more: not an answer; the sentinels are asked again */
+        int nm = r->sentinel ? pa_redis_err_not_master(rep->str) : 0;
+        if (nm) {
+            /* not the master (now): not an answer; the sentinels are asked again */
             char why[200];
             snprintf(why, sizeof why, "%s:%d is not the master: %.120s", r->host, r->port,
                      rep->str);
             freeReplyObject(rep);
             drop(r, why);
-            r->next_try_ms = 0; /* at once: the sentinels know where the master went */
+            if (nm == 2) r->next_try_ms = 0; /* a replica: the sentinels know where it went */
             return NULL;
         }
     }

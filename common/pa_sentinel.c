@@ -3,6 +3,7 @@
 #include "pa_sentinel.h"
 
 #include <hiredis/hiredis.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "pa_buf.h"
 #include "pa_mem.h"
+#include "pa_time.h"
 
 #define MAX_SENTINELS 16
 
@@ -180,11 +182,12 @@ fail:
     return -1;
 }
 
-int pa_sentinel_master(pa_sentinel_t *s, int timeout_ms, char **host, int *port, char *why,
-                       size_t whylen)
+int pa_sentinel_master(pa_sentinel_t *s, int timeout_ms, int budget_ms, char **host, int *port,
+                       char *why, size_t whylen)
 {
     char last[200] = "";
-    for (size_t i = 0; i < s->n; i++) {
+    uint64_t end = pa_mono_ms() + (uint64_t)(budget_ms > 0 ? budget_ms : timeout_ms);
+    for (size_t i = 0; i < s->n && (i == 0 || pa_mono_ms() < end); i++) {
         if (ask(s, &s->a[i], timeout_ms > 0 ? timeout_ms : 500, host, port, last, sizeof last) ==
             0) {
             if (i) { /* the one that answered goes first (the sentinel clients' rule) */
@@ -216,8 +219,9 @@ char *pa_sentinel_url_safe(const pa_sentinel_t *s, const char *user, int has_pas
 
 int pa_redis_err_not_master(const char *err)
 {
-    return err && (strncmp(err, "READONLY", 8) == 0 || strncmp(err, "MASTERDOWN", 10) == 0 ||
-                   strncmp(err, "LOADING", 7) == 0);
+    if (!err) return 0;
+    if (strncmp(err, "READONLY", 8) == 0) return 2;
+    return strncmp(err, "MASTERDOWN", 10) == 0 || strncmp(err, "LOADING", 7) == 0;
 }
 
 int pa_redis_role_is_master(const redisReply *rep, char *role, size_t rolelen)

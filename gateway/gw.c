@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gw_store.h"
+#include "pa_keys.h"
 
 static void free_redis(void *p)
 {
@@ -49,11 +50,20 @@ int gw_durable(gw_t *gw, char *why, size_t whylen)
     /* REDIS_WAIT_REPLICAS: every write this thread's connection made reached n replicas (so a
      * failover to one of them keeps it), within half the command timeout */
     int ms = gw->cfg.redis_timeout_ms / 2 > 0 ? gw->cfg.redis_timeout_ms / 2 : 1;
-    redisReply *w = pa_redis_cmd(gw_redis(gw), "WAIT %ld %d", n, ms);
+    /* WAIT waits for this connection's last write; a handler may have written nothing (a run
+     * replayed with its Idempotency-Key answers the job another thread made) or on a connection
+     * made since: a write of its own first makes WAIT cover all the master had by then */
+    pa_redis_t *rd = gw_redis(gw);
+    char tick[PA_KEY_MAX];
+    snprintf(tick, sizeof tick, "%swait:tick", gw->cfg.prefix);
+    redisReply *t = pa_redis_cmd(rd, "SET %s 1 PX 10000", tick);
+    int ticked = t && t->type != REDIS_REPLY_ERROR;
+    if (t) freeReplyObject(t);
+    redisReply *w = ticked ? pa_redis_cmd(rd, "WAIT %ld %d", n, ms) : NULL;
     long long got = w && w->type == REDIS_REPLY_INTEGER ? w->integer : -1;
     if (got < n)
         snprintf(why, whylen, "WAIT %ld %d: %s", n, ms,
-                 !w                             ? pa_redis_errstr(gw_redis(gw))
+                 !w                             ? pa_redis_errstr(rd)
                  : w->type == REDIS_REPLY_ERROR ? w->str
                                                 : "fewer replicas acknowledged it in time");
     if (got >= 0 && got < n)

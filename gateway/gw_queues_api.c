@@ -29,7 +29,10 @@ void gw_h_queues(gw_t *gw, gw_req_t *r)
     char ready[PA_NSERVICES][PA_KEY_MAX], rdead[PA_NSERVICES][PA_KEY_MAX], delayed[PA_KEY_MAX],
         dead[PA_KEY_MAX], err[256];
     pa_jobs_leased_in_t lin = {.prefix = gw->cfg.prefix};
-    int rc = pa_jobs_leased_append(rd, &lin, err, sizeof err);
+    /* loaded on every call: after a Redis restart or a failover the cache is empty, and a
+     * pipelined EVALSHA has no NOSCRIPT retry */
+    int rc = pa_redis_script_load(rd, &pa_jobs_leased);
+    if (rc == 0) rc = pa_jobs_leased_append(rd, &lin, err, sizeof err);
     for (int i = 0; i < PA_NSERVICES && rc == 0; i++) {
         const char *a1[] = {"LLEN", pa_key_ready(ready[i], gw->cfg.prefix, pa_services[i])};
         const char *a2[] = {"GET", pa_key_ready_dead(rdead[i], gw->cfg.prefix, pa_services[i])};
@@ -122,7 +125,7 @@ void gw_h_dead_list(gw_t *gw, gw_req_t *r)
     redisReply *n = pa_redis_cmd(rd, "LLEN %s", dead);
     redisReply *l =
         n ? pa_redis_cmd(rd, "LRANGE %s %ld %ld", dead, offset, offset + (long)limit - 1) : NULL;
-    if (!l || l->type != REDIS_REPLY_ARRAY) {
+    if (!l || l->type != REDIS_REPLY_ARRAY || n->type != REDIS_REPLY_INTEGER) {
         if (n) freeReplyObject(n);
         if (l) freeReplyObject(l);
         gw_unavailable(r);

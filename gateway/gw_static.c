@@ -23,8 +23,8 @@ typedef struct {
     const char *ctype;
     unsigned char *body, *gz; /* gz NULL: not worth compressing */
     size_t len, gzlen;
-    char etag[24];
-    int immutable; /* under /assets/: Vite names them by their content's hash */
+    char etag[24], gz_etag[28]; /* each representation its own (RFC 9110 8.8.3) */
+    int immutable;              /* under /assets/: Vite names them by their content's hash */
 } file_t;
 
 struct gw_static {
@@ -96,13 +96,18 @@ static void etag_of(file_t *f)
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < f->len; i++) h = (h ^ f->body[i]) * 1099511628211ULL;
     snprintf(f->etag, sizeof f->etag, "\"%016llx\"", (unsigned long long)h);
+    snprintf(f->gz_etag, sizeof f->gz_etag, "\"%016llx-gz\"", (unsigned long long)h);
 }
 
 static int add_file(gw_static_t *s, int dirfd, const char *name, const char *rel, char *err,
                     size_t errlen)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) { /* swapped since the walk */
+        close(fd);
+        return 0;
+    }
     if (fd < 0 || fstat(fd, &st) < 0) {
         snprintf(err, errlen, "DASHBOARD_DIR: %s: %s", rel, strerror(errno));
         if (fd >= 0) close(fd);
@@ -226,18 +231,24 @@ static const file_t *find(const gw_static_t *s, const char *path)
     return bsearch(&key, s->f, s->n, sizeof *s->f, by_path);
 }
 
-/* 1 when Accept-Encoding allows gzip (a q=0 refuses it). */
+/* 1 when Accept-Encoding names gzip (or *) with a weight above 0 (RFC 9110 12.5.3). */
 static int accepts_gzip(const char *ae)
 {
-    for (const char *p = ae; p && (p = strcasestr(p, "gzip")); p += 4) {
-        if (p != ae && p[-1] != ' ' && p[-1] != ',') continue;
-        const char *q = p + 4;
-        while (*q == ' ') q++;
-        if (*q == ',' || !*q) return 1;
-        if (*q == ';') {
-            const char *v = strstr(q, "q=");
-            return !(v && strtod(v + 2, NULL) == 0.0);
+    for (const char *p = ae; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n && (*p == ' ' || *p == '\t')) p++, n--;
+        size_t tok = 0;
+        while (tok < n && p[tok] != ';' && p[tok] != ' ' && p[tok] != '\t') tok++;
+        if ((tok == 4 && strncasecmp(p, "gzip", 4) == 0) || (tok == 1 && *p == '*')) {
+            int ok = 1;
+            for (size_t i = tok; i + 1 < n; i++) /* a q parameter of this element only */
+                if ((p[i] == 'q' || p[i] == 'Q') && p[i + 1] == '=' &&
+                    (p[i - 1] == ';' || p[i - 1] == ' '))
+                    ok = strtod(p + i + 2, NULL) > 0.0;
+            if (ok) return 1;
         }
+        p = end ? end + 1 : NULL;
     }
     return 0;
 }
@@ -269,7 +280,7 @@ void gw_static_serve(const gw_static_t *s, gw_req_t *r)
         /* a missing asset is a 404 (a stale page after a new build asks for old names); any
          * other path is one of the dashboard's own pages */
         const char *dot = strrchr(r->path, '.');
-        if (strncmp(r->path, "/assets/", 8) == 0 || (dot && !strchr(dot, '/'))) {
+        if (strncmp(r->path, "/assets/", 8) == 0 || (dot && !strchr(r->path + 1, '/'))) {
             gw_problem(r, 404, "not-found", NULL, "no file %s in the dashboard", r->path);
             return;
         }
@@ -277,14 +288,16 @@ void gw_static_serve(const gw_static_t *s, gw_req_t *r)
     }
     const char *inm = gw_req_header(r, "If-None-Match");
     int gz = f->gz && accepts_gzip(gw_req_header(r, "Accept-Encoding"));
-    if (inm && strstr(inm, f->etag)) {
+    const char *etag = gz ? f->gz_etag : f->etag;
+    /* a list of tags, weak ones (W/"...") compared weakly, or * */
+    if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
         gw_reply(r, 304, NULL, NULL, 0);
     } else { /* HEAD too: libmicrohttpd sends the headers only */
         gw_reply_static(r, 200, f->ctype, gz ? f->gz : f->body, gz ? f->gzlen : f->len);
         if (gz) gw_header(r, "Content-Encoding", "gzip");
     }
     if (f->gz) gw_header(r, "Vary", "Accept-Encoding");
-    gw_header(r, "ETag", f->etag);
+    gw_header(r, "ETag", etag);
     gw_header(r, "Cache-Control",
               f->immutable ? "public, max-age=31536000, immutable" : "no-cache");
     gw_header(r, "X-Content-Type-Options", "nosniff");

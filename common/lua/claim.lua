@@ -18,5 +18,10 @@ local got
 if ttl > 0 then got = redis.call('SET', key, mine, 'NX', 'EX', ttl)
 else got = redis.call('SET', key, mine, 'NX') end
 if got then return 'ok' end
-if redis.call('GET', key) == mine then return 'ok' end
+if redis.call('GET', key) == mine then
+  -- written again (same value and expiry), so that a WAIT of the asking connection covers it:
+  -- asked again after a failover, the claim must reach the new master's replicas too
+  redis.call('SET', key, mine, 'KEEPTTL')
+  return 'ok'
+end
 return 'taken'

@@ -114,9 +114,36 @@ Test(dashboard_static, the_page_its_paths_and_its_assets)
                            (const char *[]){hr_fmt("If-None-Match: %s", etag), NULL}, NULL);
     cr_expect_eq(nm->status, 304, "%s", hr_describe(nm));
     cr_expect_eq(nm->len, 0);
+    /* each representation its own ETag; a weak or listed tag, and *, match too */
+    const char *gz_etag = hr_header(g, "ETag");
+    cr_assert_not_null(gz_etag);
+    cr_expect_str_neq(gz_etag, etag);
+    const char *inms[] = {hr_fmt("If-None-Match: W/%s", gz_etag),
+                          hr_fmt("If-None-Match: \"x\", %s", gz_etag), "If-None-Match: *"};
+    for (size_t i = 0; i < 3; i++) {
+        hr_resp_t *c = hr_req(gw, "GET", "/assets/index-4f2a.js",
+                              (const char *[]){"Accept-Encoding: gzip", inms[i], NULL}, NULL);
+        cr_expect_eq(c->status, 304, "%s: %s", inms[i], hr_describe(c));
+    }
+    /* Accept-Encoding weights: q=0 refuses gzip (in any case), another element's q does not */
+    const char *aes[] = {"Accept-Encoding: gzip;q=0", "Accept-Encoding: gzip; Q=0, identity",
+                         "Accept-Encoding: br",       "Accept-Encoding: gzip;x=1, br;q=0",
+                         "Accept-Encoding: *",        "Accept-Encoding: deflate, GZIP;q=0.5"};
+    const int gzipped[] = {0, 0, 0, 1, 1, 1};
+    for (size_t i = 0; i < sizeof aes / sizeof aes[0]; i++) {
+        hr_resp_t *e =
+            hr_req(gw, "GET", "/assets/index-4f2a.js", (const char *[]){aes[i], NULL}, NULL);
+        cr_expect_eq(hr_header(e, "Content-Encoding") != NULL, gzipped[i], "%s", aes[i]);
+        cr_expect_eq(e->len, gzipped[i] ? g->len : strlen(big_js), "%s", aes[i]);
+    }
+    /* a page path with a dot in its last segment is still a page */
+    hr_resp_t *dp = hr_get(gw, "/jobs/j.1");
+    cr_expect_eq(dp->status, 200, "%s", hr_describe(dp));
+    cr_expect_not_null(strstr(dp->body, "<div id=\"root\">"));
     /* HEAD: the headers only */
     hr_resp_t *h = hr_req(gw, "HEAD", "/favicon.svg", NULL, NULL);
     cr_expect_eq(h->status, 200);
+    cr_expect_eq(h->len, 0);
     cr_expect_str_eq(hr_header(h, "Content-Type"), "image/svg+xml");
     /* a missing asset, a hidden file, a file name that does not exist: 404 problems */
     hr_assert_problem(hr_get(gw, "/assets/index-old.js"), 404, "not-found", NULL);

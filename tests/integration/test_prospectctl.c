@@ -539,6 +539,13 @@ Test(prospectctl, the_api_shows_the_same_queues_and_dead_letters)
     json_t *api = hr_json(qr), *cli = ctl_json("queues", NULL);
     cr_assert(json_equal(api, cli), "API %s, prospectctl %s", hr_jdump(api), hr_jdump(cli));
     cr_assert_eq(hr_jint(api, "dead", -1), 1);
+    /* after Redis lost its scripts (a restart, a failover to a replica): the same answer */
+    redisReply *fl = pa_redis_cmd(rc, "SCRIPT FLUSH");
+    cr_assert(fl && fl->type == REDIS_REPLY_STATUS);
+    freeReplyObject(fl);
+    hr_resp_t *q2 = hr_get(gw, "/api/queues");
+    cr_assert_eq(q2->status, 200, "%s", hr_describe(q2));
+    cr_assert(json_equal(hr_json(q2), cli), "%s", q2->body);
 
     hr_resp_t *dr = hr_get(gw, "/api/dead?limit=10");
     cr_assert_eq(dr->status, 200, "%s", hr_describe(dr));
