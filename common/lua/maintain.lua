@@ -1,5 +1,6 @@
 -- Any gateway, periodically: due retries go back to their queue, expired leases are requeued,
--- and workers that hold no lease leave the set `leasing`.
+-- workers that hold no lease leave the set `leasing`, and the index of jobs forgets jobs whose
+-- hash has expired (JOB_RETENTION_S), a few at a time from a cursor (`jobs:trim`) that goes round it.
 -- ARGV: prefix, now ms, now iso, limit. Returns {promoted, requeued}.
 local now, iso, limit = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local promoted, requeued = 0, 0
@@ -43,5 +44,19 @@ for _, wid in ipairs(redis.call('SMEMBERS', K_LEASING)) do
   end
   if redis.call('ZCARD', wk) == 0 then redis.call('SREM', K_LEASING, wid) end
 end
+-- the index of jobs: the TRIM_STEP entries from the cursor (a rank), those whose job has expired
+-- removed; the next step starts after the ones kept (new jobs come at the end, being the
+-- newest), and at the end of the index the cursor starts again from the oldest
+local TRIM_STEP = 20
+local K_TRIM = K_JOBS..':trim'
+local at = tonumber(redis.call('GET', K_TRIM) or '0') or 0
+local ids = redis.call('ZRANGE', K_JOBS, at, at + TRIM_STEP - 1)
+local kept = 0
+for _, jid in ipairs(ids) do
+  if redis.call('EXISTS', k_job(jid)) == 0 then redis.call('ZREM', K_JOBS, jid)
+  else kept = kept + 1 end
+end
+if #ids < TRIM_STEP then redis.call('DEL', K_TRIM)
+else redis.call('SET', K_TRIM, at + kept) end
 done(iso)
 return {promoted, requeued}

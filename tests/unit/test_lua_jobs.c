@@ -991,6 +991,37 @@ Test(lua_jobs, maintain_ends_a_due_retry_of_a_cancelled_job_cancelled)
     pa_jobs_leases_free(&l);
 }
 
+/* The index of jobs forgets the jobs whose hash has expired, 20 entries a call from a cursor that
+ * goes round it: every expired one goes, no live one, and the cursor starts again at the end. */
+Test(lua_jobs, maintain_trims_expired_jobs_from_the_index)
+{
+    char id[16];
+    for (int i = 0; i < 45; i++) {
+        snprintf(id, sizeof id, "j-%02d", i);
+        create(id, 1, "compose");
+    }
+    for (int i = 0; i < 45; i += 3) { /* 15 expired: their hashes are gone */
+        snprintf(id, sizeof id, "j-%02d", i);
+        freeReplyObject(cmd2("DEL %s", kjob(id), NULL));
+    }
+    cr_assert_eq(ZCARD(KJOBS), 45);
+    maintain(T0);
+    cr_assert_eq(ZCARD(KJOBS), 38, "the first 20 looked at: 7 expired");
+    cr_assert_eq(num(cmd2("GET %s", KJOBS ":trim", NULL)), 13, "after the 13 kept");
+    maintain(T0);
+    maintain(T0);
+    cr_assert_eq(ZCARD(KJOBS), 30, "every expired one gone");
+    cr_assert_eq(num(cmd2("EXISTS %s", KJOBS ":trim", NULL)), 0, "the cursor starts again");
+    for (int i = 0; i < 45; i++) {
+        snprintf(id, sizeof id, "j-%02d", i);
+        redisReply *r = cmd2("ZSCORE %s %s", KJOBS, id);
+        cr_assert_eq(r->type != REDIS_REPLY_NIL, i % 3 != 0, "%s", id);
+        freeReplyObject(r);
+    }
+    maintain(T0);
+    cr_assert_eq(ZCARD(KJOBS), 30, "nothing live is removed");
+}
+
 Test(lua_jobs, maintain_requeues_expired_leases_and_counts_the_attempt)
 {
     create("j-1", 2, "enrich");
