@@ -23,6 +23,7 @@
 #include "gw_metrics.h"
 #include "pa_id.h"
 #include "pa_log.h"
+#include "pa_redis.h"
 #include "pa_time.h"
 #include "pa_utf8.h"
 
@@ -294,7 +295,16 @@ void gw_problem(gw_req_t *r, int status, const char *slug, const char *field, co
 
 void gw_unavailable(gw_req_t *r)
 {
-    gw_problem(r, 503, "unavailable", NULL, "the data store (Redis) is unreachable; try again");
+    /* the thread's connection (never made here) says why, when Redis answered with a refusal */
+    pa_redis_t *rd = r->gw ? pthread_getspecific(r->gw->redis_key) : NULL;
+    const char *e = rd ? pa_redis_errstr(rd) : "";
+    if (strncmp(e, "OOM", 3) == 0)
+        gw_problem(r, 503, "unavailable", NULL,
+                   "the data store (Redis) is out of memory (maxmemory, with the noeviction "
+                   "policy): the change was not made; free memory or raise maxmemory, then try "
+                   "again");
+    else
+        gw_problem(r, 503, "unavailable", NULL, "the data store (Redis) is unreachable; try again");
     gw_header(r, "Retry-After", "1");
 }
 
