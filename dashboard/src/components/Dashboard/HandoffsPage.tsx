@@ -8,6 +8,7 @@ import CopyButton from '../UI/CopyButton';
 import ErrorMessage from '../UI/ErrorMessage';
 import PageHeader from '../UI/PageHeader';
 import Spinner from '../UI/Spinner';
+import { PagerButtons } from '../UI/PagerButtons';
 
 const PAGE = 20;
 const REFRESH_MS = 5000;
@@ -275,17 +276,12 @@ export default function HandoffsPage() {
 
       {(cursors.length > 1 || data?.nextCursor) && (
         <div className="mt-4 flex justify-end gap-2">
-          <button type="button" className="btn-secondary" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Previous
-          </button>
-          <button
-            type="button"
-            className="btn-secondary"
-            disabled={!data?.nextCursor}
-            onClick={() => data?.nextCursor && setCursors((c) => [...c, data.nextCursor])}
-          >
-            Next
-          </button>
+          <PagerButtons
+            depth={cursors.length}
+            next={data?.nextCursor}
+            onPrev={() => setCursors((c) => c.slice(0, -1))}
+            onNext={(n) => setCursors((c) => [...c, n])}
+          />
         </div>
       )}
     </section>

@@ -4,12 +4,13 @@ import { linkClick, navigate } from '../../hooks/useRoute';
 import { api, isBannerError } from '../../services/api';
 import type { Job } from '../../types';
 import { jobProgress } from '../../utils/jobState';
-import { cn, formatNumber, formatTime } from '../../utils/utils';
+import { formatNumber, formatTime } from '../../utils/utils';
 import Badge from '../UI/Badge';
 import ErrorMessage from '../UI/ErrorMessage';
 import PageHeader from '../UI/PageHeader';
 import ProgressBar from '../UI/ProgressBar';
 import Spinner from '../UI/Spinner';
+import { PagerButtons } from '../UI/PagerButtons';
 
 const STATUSES = ['', 'queued', 'running', 'completed', 'cancelled'] as const;
 const PAGE = 50;
@@ -157,24 +158,13 @@ export default function JobsPage() {
       <div className="mt-3 flex items-center justify-between text-sm">
         <span className="text-slate-500">Page {cursors.length}</span>
         <div className="flex gap-2">
-          <button
-            type="button"
-            className="btn-secondary"
-            data-testid="jobs-prev"
-            disabled={cursors.length <= 1}
-            onClick={() => setCursors((c) => c.slice(0, -1))}
-          >
-            Previous
-          </button>
-          <button
-            type="button"
-            className={cn('btn-secondary')}
-            data-testid="jobs-next"
-            disabled={!data?.nextCursor}
-            onClick={() => data?.nextCursor && setCursors((c) => [...c, data.nextCursor])}
-          >
-            Next
-          </button>
+          <PagerButtons
+            depth={cursors.length}
+            next={data?.nextCursor}
+            onPrev={() => setCursors((c) => c.slice(0, -1))}
+            onNext={(n) => setCursors((c) => [...c, n])}
+            testIdPrefix="jobs"
+          />
         </div>
       </div>
     </section>

@@ -16,6 +16,7 @@ import { cn, formatBytes, formatNumber, formatTime } from '../../utils/utils';
 import ErrorMessage from '../UI/ErrorMessage';
 import ProgressBar from '../UI/ProgressBar';
 import Spinner from '../UI/Spinner';
+import { PagerButtons } from '../UI/PagerButtons';
 
 const PAGE = 50;
 const BATCH = 1000;
@@ -385,17 +386,12 @@ export default function SuppressionsPanel() {
       {(cursors.length > 1 || data?.nextCursor) && (
         <div className="mt-2 flex items-center justify-end gap-2 text-sm">
           <span className="mr-auto text-slate-500">Page {cursors.length}</span>
-          <button type="button" className="btn-secondary" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Previous
-          </button>
-          <button
-            type="button"
-            className="btn-secondary"
-            disabled={!data?.nextCursor}
-            onClick={() => data?.nextCursor && setCursors((c) => [...c, data.nextCursor])}
-          >
-            Next
-          </button>
+          <PagerButtons
+            depth={cursors.length}
+            next={data?.nextCursor}
+            onPrev={() => setCursors((c) => c.slice(0, -1))}
+            onNext={(n) => setCursors((c) => [...c, n])}
+          />
         </div>
       )}
     </div>

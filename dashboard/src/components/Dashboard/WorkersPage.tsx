@@ -9,6 +9,7 @@ import Badge from '../UI/Badge';
 import ErrorMessage from '../UI/ErrorMessage';
 import PageHeader from '../UI/PageHeader';
 import Spinner from '../UI/Spinner';
+import { PagerButtons } from '../UI/PagerButtons';
 
 const REFRESH_MS = 2000;
 const DEAD_PAGE = 50;
@@ -333,17 +334,12 @@ export default function WorkersPage() {
             </table>
             {(deadCursors.length > 1 || dead.data?.next_cursor) && (
               <div className="flex justify-end gap-2 border-t border-slate-200 p-2 dark:border-slate-700">
-                <button type="button" className="btn-secondary" disabled={deadCursors.length <= 1} onClick={() => setDeadCursors((c) => c.slice(0, -1))}>
-                  Previous
-                </button>
-                <button
-                  type="button"
-                  className="btn-secondary"
-                  disabled={!dead.data?.next_cursor}
-                  onClick={() => dead.data?.next_cursor && setDeadCursors((c) => [...c, dead.data!.next_cursor])}
-                >
-                  Next
-                </button>
+                <PagerButtons
+                  depth={deadCursors.length}
+                  next={dead.data?.next_cursor}
+                  onPrev={() => setDeadCursors((c) => c.slice(0, -1))}
+                  onNext={(n) => setDeadCursors((c) => [...c, n])}
+                />
               </div>
             )}
           </>
